@@ -1,0 +1,34 @@
+# nnglm: a neural network with no hidden layer is a GLM, shown run by run.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+CONFIG ?=
+SET    ?=
+OUT    ?=
+
+.PHONY: help install experiment validate test test-full clean
+
+help: ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+install: ## create .venv/ and install nnglm with its dependencies
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[test]'
+
+experiment: ## run one config: make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir]
+	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }
+	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT))
+
+validate: ## check a config without running it: make validate CONFIG=configs/X.yaml
+	@test -n "$(CONFIG)" || { echo "usage: make validate CONFIG=configs/X.yaml" >&2; exit 2; }
+	$(BIN)/nnglm validate $(CONFIG) $(addprefix --set ,$(SET))
+
+test: ## run the test suite (small shapes; skips tests marked slow)
+	$(BIN)/pytest -q
+
+test-full: ## run every test, the full-size experiments included
+	$(BIN)/pytest -q -m ''
+
+clean: ## remove caches (keeps .venv/ and experiments/)
+	rm -rf .pytest_cache build *.egg-info nnglm/__pycache__ tests/__pycache__

@@ -1,0 +1,5 @@
+import sys
+
+from nnglm.cli import main
+
+sys.exit(main())

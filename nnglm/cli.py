@@ -1,0 +1,47 @@
+"""The `nnglm` command: run an experiment, or validate its config."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from nnglm import config as config_module
+from nnglm.errors import UserError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nnglm", description="A neural network with no hidden layer is a GLM: show it, run by run.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the experiment a config describes")
+    run.add_argument("config", help="path to a YAML config")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key, e.g. train.epochs=5000")
+    run.add_argument("--out", default="experiments", help="root folder of the run log (default: experiments)")
+    run.add_argument("--strict", action="store_true", help="exit 1 when the network is not equivalent to the GLM")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+
+    validate = commands.add_parser("validate", help="check a config without running it")
+    validate.add_argument("config")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    args = parser.parse_args(argv)
+    try:
+        cfg = config_module.load(args.config, args.set)
+        if args.command == "validate":
+            print(f"{args.config}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype})")
+            return 0
+        from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
+
+        outcome = runner.run(cfg, Path(args.out), quiet=args.quiet)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.strict and not outcome.result["comparison"]["equivalent"]:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Experiment config: YAML loaded into one frozen, validated dataclass tree.
+
+Unknown keys, wrong types and out-of-range values are errors that name the
+file and the key path. `--set key=value` overrides are applied to the raw
+YAML before validation, so they pass the same checks.
+"""
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from nnglm import families
+from nnglm.errors import UserError
+
+REQUIRED = object()
+
+# each synthetic generator with its parameters and their defaults
+GENERATORS: dict[str, dict[str, Any]] = {
+    "gaussian_bernoulli": {"n_rows": 1000, "n_features": 10, "feature_mean": 1.0, "feature_sd": 0.5, "p": 0.5},
+    "balloons": {"n_rows": 1000},
+    "four_points": {},
+    "glm": {
+        "n_rows": 1000,
+        "n_features": 3,
+        "feature_mean": 0.0,
+        "feature_sd": 1.0,
+        "coefficients": REQUIRED,
+        "intercept": 0.0,
+        "noise_sd": 1.0,
+    },
+}
+GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
+# the column a generator names its target, when it has only one
+GENERATOR_TARGET = {"gaussian_bernoulli": "y", "four_points": "y", "glm": "y"}
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DataConfig(Section):
+    source: Literal["synthetic", "csv"]
+    generator: Literal[tuple(GENERATORS)] | None = None
+    path: str | None = None
+    target: str | None = None
+    features: list[str] | None = None
+    # generator parameters; which ones apply depends on the generator
+    n_rows: Annotated[int, Field(ge=1)] | None = None
+    n_features: Annotated[int, Field(ge=1)] | None = None
+    feature_mean: float | None = None
+    feature_sd: PositiveFloat | None = None
+    p: Annotated[float, Field(gt=0, lt=1)] | None = None
+    coefficients: list[float] | None = None
+    intercept: float | None = None
+    noise_sd: PositiveFloat | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_generator(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        given = [p for p in GENERATOR_PARAMS if p in raw]
+        if raw.get("source") == "csv":
+            if given:
+                raise ValueError(f"data.{given[0]}: a generator parameter, but data.source is csv")
+            if raw.get("generator") is not None:
+                raise ValueError("data.generator: only for data.source: synthetic")
+            if raw.get("path") is None:
+                raise ValueError("data.path: required when data.source is csv")
+            if raw.get("target") is None:
+                raise ValueError("data.target: required when data.source is csv (the target column)")
+            return raw
+        if raw.get("source") != "synthetic":
+            return raw  # the field check reports a wrong source
+        name = raw.get("generator")
+        if name is None:
+            raise ValueError(f"data.generator: required when data.source is synthetic; one of {', '.join(GENERATORS)}")
+        if name not in GENERATORS:
+            return raw  # the field check reports it
+        if raw.get("path") is not None:
+            raise ValueError("data.path: only for data.source: csv")
+        params = GENERATORS[name]
+        for p in given:
+            if p not in params:
+                allowed = ", ".join(params) or "none"
+                raise ValueError(f"data.{p}: not a parameter of generator '{name}' (its parameters: {allowed})")
+        for p, default in params.items():
+            if p not in raw:
+                if default is REQUIRED:
+                    raise ValueError(f"data.{p}: required by generator '{name}'")
+                raw[p] = default
+        if raw.get("target") is None:
+            if name not in GENERATOR_TARGET:
+                raise ValueError(f"data.target: required for generator '{name}' (it makes several target columns)")
+            raw["target"] = GENERATOR_TARGET[name]
+        if name == "glm" and len(raw["coefficients"]) != raw["n_features"]:
+            raise ValueError(
+                f"data.coefficients: {len(raw['coefficients'])} values given, "
+                f"but data.n_features is {raw['n_features']} (one coefficient per feature)"
+            )
+        return raw
+
+    def generator_params(self) -> dict[str, Any]:
+        return {p: getattr(self, p) for p in GENERATORS[self.generator]}
+
+
+class ModelConfig(Section):
+    family: str = "binomial"
+    link: str | None = None
+    use_bias: bool = True
+    kernel_initializer: Literal["zeros", "ones", "glorot_uniform", "glorot_normal", "random_normal"] = "zeros"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_family(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        family = raw.get("family", "binomial")
+        if family not in families.family_names():
+            raise ValueError(f"model.family: unknown family {family!r}; allowed: {', '.join(families.family_names())}")
+        links = families.links_of(family)
+        if raw.get("link") is None:
+            raw["link"] = links[0]
+        elif raw["link"] not in links:
+            raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
+        return raw
+
+
+class TrainConfig(Section):
+    learning_rate: PositiveFloat = 0.001
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+    epsilon: PositiveFloat = 1e-7
+    epochs: Annotated[int, Field(ge=1)] = 1000
+    batch_size: Literal["full"] | Annotated[int, Field(ge=1)] = "full"
+    dtype: Literal["float32", "float64"] = "float32"
+    log_every: Annotated[int, Field(ge=1)] = 10
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    backend: Literal["tensorflow"] = "tensorflow"
+
+
+class GlmConfig(Section):
+    maxiter: Annotated[int, Field(ge=1)] = 100
+    tol: PositiveFloat = 1e-10
+
+
+class CompareConfig(Section):
+    max_abs: PositiveFloat = 1e-3
+
+
+class Config(Section):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    glm: GlmConfig = GlmConfig()
+    compare: CompareConfig = CompareConfig()
+
+    @property
+    def family(self) -> families.Family:
+        return families.lookup(self.model.family, self.model.link)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def load(path: str | Path, overrides: list[str] = ()) -> Config:
+    path = Path(path)
+    raw = read_yaml(path)
+    raw = apply_overrides(raw, overrides)
+    where = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
+    return validate(raw, where)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise UserError(f"config file not found: {path}") from None
+    except OSError as e:
+        raise UserError(f"cannot read config file {path}: {e.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise UserError(f"{path}: malformed YAML{line}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: the config must be a mapping of keys (name, data, model, train, ...)")
+    return raw
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. train.epochs=5000")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = text
+        node = raw
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"--set {item!r}: {'.'.join(parts[: i + 1])} is not a section")
+        node[parts[-1]] = value
+    return raw
+
+
+def validate(raw: dict[str, Any], where: str) -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as e:
+        raise UserError("\n".join(f"{where}: {_describe(err)}" for err in e.errors())) from None
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
+    # pydantic names a union's branch in the location ("int", "literal['full']"): drop it
+    loc = [part for part in loc if "[" not in part and part not in ("int", "float", "str", "bool", "list")]
+    key = ".".join(loc)
+    if err["type"] == "value_error":
+        return str(err["ctx"]["error"])
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f" did you mean '{close[0]}'?" if close else ""
+        return f"{key}: unknown key.{hint} Allowed here: {', '.join(allowed)}"
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {err['msg']} (got {err['input']!r})"
+
+
+def _allowed_keys(section: list[str]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in section:
+        model = model.model_fields[part].annotation
+    return list(model.model_fields)
+

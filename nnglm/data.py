@@ -1,0 +1,162 @@
+"""Data sources: the seeds' synthetic data, samples from a known GLM, CSV files.
+
+Every source gives a table; the config's target and features pick the
+columns, which are then checked (present, numeric, finite, target allowed by
+the family) before any fit sees them.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nnglm.config import Config
+from nnglm.errors import UserError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    X: np.ndarray  # (rows, features), float64
+    y: np.ndarray  # (rows,), float64
+    feature_names: list[str]
+    target: str
+
+    @property
+    def n_rows(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+
+def load(config: Config) -> Dataset:
+    data = config.data
+    if data.source == "csv":
+        frame, origin = read_csv(data.path), data.path
+    else:
+        frame, origin = generate(config), f"generator '{data.generator}'"
+    return select(frame, config, origin)
+
+
+# --- synthetic generators (their parameters and defaults: config.GENERATORS) ---
+
+
+def gaussian_bernoulli(rng, n_rows, n_features, feature_mean, feature_sd, p):
+    # seed 002: Gaussian features, a target that ignores them
+    X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
+    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
+    frame["y"] = rng.binomial(1, p, size=n_rows).astype(float)
+    return frame
+
+
+def balloons(rng, n_rows):
+    # seed 003: inputs uniform on [-0.5, 0.5], relationship -0.5 (partnered) or +0.5 (single),
+    # targets from a rule that differs between the two groups, so no linear model fits it exactly
+    relationship = rng.choice([-0.5, 0.5], size=n_rows)
+    children = rng.uniform(-0.5, 0.5, size=n_rows)
+    age = rng.uniform(-0.5, 0.5, size=n_rows)
+    partnered = relationship == -0.5
+    count = np.where(partnered, 1.0 * children - 0.2 * age, 0.8 * children + 0.5 * age)
+    colour_score = np.where(partnered, 0.8 * children + 0.2 * age, 0.5 * children + 0.5 * age)
+    return pd.DataFrame(
+        {
+            "relationship": relationship,
+            "children": children,
+            "age": age,
+            "count": count,
+            "colour": (colour_score > 0).astype(float),
+        }
+    )
+
+
+def four_points(rng):
+    # seed 000: output = 1 - input 1, perfectly separable
+    return pd.DataFrame({"x1": [1.0, 0.0, 1.0, 0.0], "x2": [0.0, 0.0, 1.0, 1.0], "y": [0.0, 1.0, 0.0, 1.0]})
+
+
+def glm_sample(rng, n_rows, n_features, feature_mean, feature_sd, coefficients, intercept, noise_sd, family):
+    X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
+    eta = intercept + X @ np.asarray(coefficients, dtype=float)
+    mu = family.sm_family().link.inverse(eta)
+    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
+    frame["y"] = family.sample(rng, mu, noise_sd)
+    return frame
+
+
+def generate(config: Config) -> pd.DataFrame:
+    rng = np.random.default_rng(config.seed)
+    params = config.data.generator_params()
+    if config.data.generator == "gaussian_bernoulli":
+        return gaussian_bernoulli(rng, **params)
+    if config.data.generator == "balloons":
+        return balloons(rng, **params)
+    if config.data.generator == "four_points":
+        return four_points(rng, **params)
+    return glm_sample(rng, **params, family=config.family)
+
+
+# --- files ---
+
+
+def read_csv(path: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(Path(path))
+    except FileNotFoundError:
+        raise UserError(f"data.path: file not found: {path}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise UserError(f"data.path: cannot read {path} as CSV: {str(e).strip()}") from None
+
+
+# --- selection and checks ---
+
+
+def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
+    data = config.data
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    if data.target not in columns:
+        raise UserError(f"data.target: column {data.target!r} not in {origin}; columns are: {', '.join(columns)}")
+    features = data.features if data.features is not None else [c for c in columns if c != data.target]
+    for name in features:
+        if name not in columns:
+            raise UserError(f"data.features: column {name!r} not in {origin}; columns are: {', '.join(columns)}")
+    if data.target in features:
+        raise UserError(f"data.features: the target column {data.target!r} cannot also be a feature")
+    if not features and not config.model.use_bias:
+        raise UserError("data.features: no features and model.use_bias is false: there is nothing to fit")
+    X = np.column_stack([_numeric(frame, name, origin) for name in features]) if features else np.empty((len(frame), 0))
+    y = _numeric(frame, data.target, origin)
+    _check_target(y, data.target, config)
+    n_coefs = len(features) + int(config.model.use_bias)
+    if len(y) < n_coefs:
+        raise UserError(f"data: {len(y)} rows from {origin}, fewer than the {n_coefs} coefficients to estimate")
+    batch = config.train.batch_size
+    if batch != "full" and batch > len(y):
+        raise UserError(f"train.batch_size: {batch} is more than the {len(y)} rows of the data; use 'full' or at most {len(y)}")
+    return Dataset(X=X, y=y, feature_names=list(features), target=data.target)
+
+
+def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:
+    values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5]
+        shown = ", ".join(f"{r} ({frame[name].iloc[r]!r})" for r in rows)
+        raise UserError(
+            f"data: column {name!r} of {origin} must hold finite numbers; first offending rows (0-based): {shown}"
+        )
+    return values
+
+
+def _check_target(y: np.ndarray, target: str, config: Config) -> None:
+    family = config.family
+    bad = ~family.target_ok(y)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5]
+        shown = ", ".join(f"{r} ({y[r]:g})" for r in rows)
+        raise UserError(
+            f"data.target: column {target!r} must be {family.target_rule} for family {family.family}; "
+            f"first offending rows (0-based): {shown}"
+        )

@@ -1,0 +1,92 @@
+"""The run folder: experiments/<name>/<run_id>/ with config, result, history, coefficients.
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a crash never leaves a half-written file. A run id is a timestamp
+plus random hex and its folder is created exclusively, so runs started at the
+same moment never share a folder.
+"""
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import secrets
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA = 1
+
+
+def new_run_dir(root: Path, name: str) -> tuple[Path, str]:
+    while True:
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        path = Path(root) / name / run_id
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path, run_id
+        except FileExistsError:
+            continue
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_config(run_dir: Path, config: dict[str, Any]) -> None:
+    write_atomic(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+
+
+def write_result(run_dir: Path, result: dict[str, Any]) -> None:
+    write_atomic(run_dir / "result.json", json.dumps(_finite(result), indent=2, allow_nan=False) + "\n")
+
+
+def write_csv(run_dir: Path, name: str, header: list[str], rows: list) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_atomic(run_dir / name, buf.getvalue())
+
+
+def environment(backend: str, device: str, dtype: str) -> dict[str, str]:
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return ""
+
+    return {
+        "backend": backend,
+        "device": device,
+        "dtype": dtype,
+        "python": platform.python_version(),
+        "numpy": version("numpy"),
+        "keras": version("keras"),
+        "tensorflow": version("tensorflow"),
+        "statsmodels": version("statsmodels"),
+        "platform": platform.platform(),
+    }
+
+
+def _finite(value: Any) -> Any:
+    # JSON has no NaN or infinity: an undefined number is null
+    if hasattr(value, "item") and not isinstance(value, (dict, list, tuple)):
+        value = value.item()  # NumPy scalars
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
