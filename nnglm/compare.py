@@ -71,7 +71,7 @@ def verdict(network: NetworkFit, glm: GlmFit, max_abs_diff: float, max_abs: floa
         return (
             "the classes are perfectly separated, so no finite maximum-likelihood estimate exists; "
             f"both fits grow without bound along a separating direction, and the cosine between "
-            f"the network's and the GLM's coefficient vectors is {cosine:.6f}"
+            f"the network's and the GLM's coefficient vectors is {cosine:.8g}"
         )
     if max_abs_diff <= max_abs:
         return f"equivalent: every weight is within {max_abs:g} of its GLM coefficient (max abs diff {max_abs_diff:.3g})"

@@ -34,8 +34,8 @@ GENERATORS: dict[str, dict[str, Any]] = {
     },
 }
 GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
-# the column a generator names its target, when it has only one
-GENERATOR_TARGET = {"gaussian_bernoulli": "y", "four_points": "y", "glm": "y"}
+# the target columns each generator makes; the other columns are its features
+GENERATOR_TARGETS = {"gaussian_bernoulli": ["y"], "balloons": ["count", "colour"], "four_points": ["y"], "glm": ["y"]}
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, lt=1)]
@@ -97,10 +97,13 @@ class DataConfig(Section):
                 if default is REQUIRED:
                     raise ValueError(f"data.{p}: required by generator '{name}'")
                 raw[p] = default
+        targets = GENERATOR_TARGETS[name]
         if raw.get("target") is None:
-            if name not in GENERATOR_TARGET:
-                raise ValueError(f"data.target: required for generator '{name}' (it makes several target columns)")
-            raw["target"] = GENERATOR_TARGET[name]
+            if len(targets) > 1:
+                raise ValueError(f"data.target: required for generator '{name}'; one of {', '.join(targets)}")
+            raw["target"] = targets[0]
+        elif raw["target"] not in targets:
+            raise ValueError(f"data.target: generator '{name}' makes the target {' or '.join(targets)}, not {raw['target']!r}")
         if name == "glm" and len(raw["coefficients"]) != raw["n_features"]:
             raise ValueError(
                 f"data.coefficients: {len(raw['coefficients'])} values given, "

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnglm.config import Config
+from nnglm.config import GENERATOR_TARGETS, Config
 from nnglm.errors import UserError
 
 
@@ -118,7 +118,8 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     frame.columns = columns
     if data.target not in columns:
         raise UserError(f"data.target: column {data.target!r} not in {origin}; columns are: {', '.join(columns)}")
-    features = data.features if data.features is not None else [c for c in columns if c != data.target]
+    targets = GENERATOR_TARGETS.get(data.generator, [data.target])
+    features = data.features if data.features is not None else [c for c in columns if c not in targets]
     for name in features:
         if name not in columns:
             raise UserError(f"data.features: column {name!r} not in {origin}; columns are: {', '.join(columns)}")

@@ -63,6 +63,8 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
         warnings.simplefilter("always")
         model = sm.GLM(dataset.y, X, family=family.sm_family())
         result = model.fit(maxiter=config.glm.maxiter, tol=config.glm.tol)
+        # statsmodels computes these lazily: read them while the warnings are still caught
+        params, bse, llf = result.params, result.bse, float(result.llf)
     seconds = time.perf_counter() - start
 
     kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
@@ -71,9 +73,9 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
     separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     converged = bool(result.converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return GlmFit(
-        coefficients=dict(zip(names, map(float, result.params))),
-        bse=dict(zip(names, map(float, result.bse))),
-        llf=float(result.llf),
+        coefficients=dict(zip(names, map(float, params))),
+        bse=dict(zip(names, map(float, bse))),
+        llf=llf,
         scale=float(result.scale),
         converged=converged,
         iterations=int(result.fit_history["iteration"]),
