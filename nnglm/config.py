@@ -7,6 +7,7 @@ YAML before validation, so they pass the same checks.
 
 import copy
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,23 @@ GENERATORS: dict[str, dict[str, Any]] = {
 GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
 # the target columns each generator makes; the other columns are its features
 GENERATOR_TARGETS = {"gaussian_bernoulli": ["y"], "balloons": ["count", "colour"], "four_points": ["y"], "glm": ["y"]}
+
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads 1e-4 as a string; read it as the number everyone means (as YAML 1.2 does)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)
+
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, lt=1)]
@@ -194,7 +212,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except OSError as e:
         raise UserError(f"cannot read config file {path}: {e.strerror}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -212,7 +230,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         if not sep or not key:
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. train.epochs=5000")
         try:
-            value = yaml.safe_load(text)
+            value = parse_yaml(text)
         except yaml.YAMLError:
             value = text
         node = raw

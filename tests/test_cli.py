@@ -1,0 +1,82 @@
+"""The command line: exit codes, one-line errors without tracebacks, nothing left marked completed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, load
+from nnglm import cli, glm, runner
+
+
+def nnglm(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "nnglm", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_validate_a_good_config():
+    done = nnglm("validate", "configs/seed002_logistic_no_bias.yaml")
+    assert done.returncode == 0
+    assert done.stdout.strip() == "configs/seed002_logistic_no_bias.yaml: valid (binomial/logit, 1000 steps, float32)"
+
+
+def test_bad_config_exits_2_with_one_line(write_config):
+    path = write_config("name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {learning_rate: -1}\n")
+    done = nnglm("validate", str(path))
+    assert done.returncode == 2
+    assert done.stderr == f"error: {path}: train.learning_rate: Input should be greater than 0 (got -1)\n"
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_data_exits_2_and_leaves_no_run_folder(write_config, tmp_path):
+    csv_path = write_config("a,y\n1,0\n2,5\n3,1\n", "d.csv")
+    path = write_config(f"name: t\ndata: {{source: csv, path: {csv_path}, target: y}}\n")
+    out = tmp_path / "runs"
+    done = nnglm("run", str(path), "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: data.target: column 'y' must be 0 or 1 for family binomial")
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_bad_arguments_exit_2():
+    assert nnglm("run").returncode == 2
+    assert nnglm("frobnicate").returncode == 2
+
+
+def test_run_prints_summary_and_logs(tmp_path):
+    out = tmp_path / "runs"
+    done = nnglm("run", "configs/seed000_four_points.yaml", "--set", "train.epochs=20", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "no finite maximum-likelihood estimate exists" in " ".join(done.stdout.split())
+    (result_file,) = out.glob("seed000_four_points/*/result.json")
+    assert json.loads(result_file.read_text())["status"] == "completed"
+
+
+def test_strict_exits_1_when_not_equivalent(tmp_path):
+    args = ["run", "configs/seed002_logistic_no_bias.yaml", "--set", "train.epochs=5", "--out", str(tmp_path), "--quiet"]
+    assert cli.main(args) == 0
+    assert cli.main(args + ["--strict"]) == 1
+
+
+def test_a_crash_marks_the_run_failed(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(glm, "fit", broken)
+    with pytest.raises(RuntimeError):
+        runner.run(load("seed000_four_points"), tmp_path, quiet=True)
+    (result_file,) = tmp_path.glob("seed000_four_points/*/result.json")
+    result = json.loads(result_file.read_text())
+    assert result["status"] == "failed" and result["error"] == "RuntimeError: disk on fire"
+
+
+def test_ctrl_c_marks_the_run_interrupted(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(glm, "fit", interrupted)
+    assert cli.main(["run", str(ROOT / "configs/seed000_four_points.yaml"), "--out", str(tmp_path), "--quiet"]) == 130
+    (result_file,) = tmp_path.glob("seed000_four_points/*/result.json")
+    assert json.loads(result_file.read_text())["status"] == "interrupted"
+    assert not list(tmp_path.rglob(".*.tmp"))  # no half-written file left behind

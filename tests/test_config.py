@@ -1,0 +1,154 @@
+"""Configs: every shipped config loads; bad ones end in one message naming the key."""
+
+import pytest
+
+from conftest import CONFIGS, load
+from nnglm import config
+from nnglm.errors import UserError
+
+MINIMAL = "name: t\ndata: {source: synthetic, generator: gaussian_bernoulli}\n"
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_config_loads_and_opens_with_its_command(path):
+    cfg = config.load(path)
+    assert cfg.name == path.stem
+    header = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    assert f"#   make experiment CONFIG=configs/{path.name}" in header
+    assert any(line.startswith("# Expect") for line in header)
+
+
+def test_defaults_are_keras_adam_full_batch_float32_zero_init(write_config):
+    cfg = config.load(write_config(MINIMAL))
+    assert (cfg.train.learning_rate, cfg.train.beta_1, cfg.train.beta_2, cfg.train.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+    assert cfg.train.batch_size == "full" and cfg.train.dtype == "float32"
+    assert cfg.model.kernel_initializer == "zeros" and cfg.model.link == "logit"
+    assert cfg.data.n_rows == 1000 and cfg.data.target == "y"
+
+
+def test_config_is_frozen(write_config):
+    cfg = config.load(write_config(MINIMAL))
+    with pytest.raises(Exception):
+        cfg.train.epochs = 5
+
+
+def test_overrides_go_through_validation(write_config):
+    path = write_config(MINIMAL)
+    cfg = config.load(path, ["train.epochs=5000", "train.dtype=float64", "train.learning_rate=0.01"])
+    assert (cfg.train.epochs, cfg.train.dtype, cfg.train.learning_rate) == (5000, "float64", 0.01)
+    with pytest.raises(UserError) as e:
+        config.load(path, ["train.epochs=0"])
+    assert str(e.value) == (
+        f"{path} (with --set train.epochs=0): train.epochs: Input should be greater than or equal to 1 (got 0)"
+    )
+
+
+def error_of(write_config, text, overrides=()):
+    path = write_config(text)
+    with pytest.raises(UserError) as e:
+        config.load(path, list(overrides))
+    return str(e.value).removeprefix(f"{path}: ")
+
+
+def test_unknown_key_suggests_the_closest(write_config):
+    message = error_of(write_config, MINIMAL + "train: {epoch: 10}\n")
+    assert message.startswith("train.epoch: unknown key. did you mean 'epochs'? Allowed here: learning_rate, beta_1,")
+
+
+def test_unknown_top_level_key(write_config):
+    message = error_of(write_config, MINIMAL + "trian: {}\n")
+    assert message.startswith("trian: unknown key. did you mean 'train'? Allowed here: name, description, seed, data,")
+
+
+def test_wrong_type(write_config):
+    assert error_of(write_config, MINIMAL + "train: {epochs: many}\n") == (
+        "train.epochs: Input should be a valid integer (got 'many')"
+    )
+
+
+def test_no_silent_coercion_of_strings(write_config):
+    assert error_of(write_config, MINIMAL + "model: {use_bias: 'no'}\n") == (
+        "model.use_bias: Input should be a valid boolean (got 'no')"
+    )
+
+
+def test_negative_learning_rate(write_config):
+    assert error_of(write_config, MINIMAL + "train: {learning_rate: -0.1}\n") == (
+        "train.learning_rate: Input should be greater than 0 (got -0.1)"
+    )
+
+
+def test_unknown_dtype(write_config):
+    assert error_of(write_config, MINIMAL + "train: {dtype: float16}\n") == (
+        "train.dtype: Input should be 'float32' or 'float64' (got 'float16')"
+    )
+
+
+def test_unknown_family_names_the_allowed(write_config):
+    assert error_of(write_config, MINIMAL + "model: {family: poison}\n") == (
+        "model.family: unknown family 'poison'; allowed: gaussian, binomial"
+    )
+
+
+def test_link_must_belong_to_the_family(write_config):
+    assert error_of(write_config, MINIMAL + "model: {family: gaussian, link: logit}\n") == (
+        "model.link: 'logit' is not a link of family gaussian; allowed: identity"
+    )
+
+
+def test_missing_name(write_config):
+    assert error_of(write_config, "data: {source: synthetic, generator: four_points}\n") == "name: required key is missing"
+
+
+def test_parameter_of_another_generator(write_config):
+    text = "name: t\ndata: {source: synthetic, generator: four_points, n_rows: 10}\n"
+    assert error_of(write_config, text) == "data.n_rows: not a parameter of generator 'four_points' (its parameters: none)"
+
+
+def test_balloons_needs_a_target(write_config):
+    text = "name: t\ndata: {source: synthetic, generator: balloons}\n"
+    assert error_of(write_config, text) == "data.target: required for generator 'balloons'; one of count, colour"
+
+
+def test_glm_generator_needs_one_coefficient_per_feature(write_config):
+    text = "name: t\ndata: {source: synthetic, generator: glm, n_features: 3, coefficients: [1.0, 2.0]}\n"
+    assert error_of(write_config, text) == (
+        "data.coefficients: 2 values given, but data.n_features is 3 (one coefficient per feature)"
+    )
+
+
+def test_csv_needs_a_path(write_config):
+    assert error_of(write_config, "name: t\ndata: {source: csv, target: y}\n") == (
+        "data.path: required when data.source is csv"
+    )
+
+
+def test_malformed_yaml_names_the_line(write_config):
+    message = error_of(write_config, "name: t\ndata:\n  source: [synthetic\n")
+    assert message.startswith("malformed YAML at line 4")
+
+
+def test_set_without_equals(write_config):
+    assert error_of(write_config, MINIMAL, ["train.epochs"]) == (
+        "--set 'train.epochs': expected KEY=VALUE, e.g. train.epochs=5000"
+    )
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UserError, match="config file not found: .*nope.yaml"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_resolved_config_round_trips(write_config, tmp_path):
+    cfg = load("seed002_logistic_no_bias")
+    again = config.validate(cfg.to_dict(), "resolved")
+    assert again == cfg
+
+
+def test_exponent_notation_is_a_number(write_config):
+    cfg = config.load(write_config(MINIMAL + "compare: {max_abs: 1e-4}\n"), ["train.learning_rate=1e-2"])
+    assert cfg.compare.max_abs == 1e-4 and cfg.train.learning_rate == 1e-2

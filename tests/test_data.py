@@ -1,0 +1,116 @@
+"""Data sources: the seeds' generators follow their rules; bad data names its column."""
+
+import numpy as np
+import pytest
+
+from conftest import load
+from nnglm import data
+from nnglm.errors import UserError
+
+
+def test_gaussian_bernoulli_has_the_seed_002_shape_and_moments():
+    ds = data.load(load("seed002_logistic_no_bias", "data.n_rows=20000"))
+    assert ds.X.shape == (20000, 10) and ds.feature_names == [f"x{i}" for i in range(1, 11)]
+    assert np.allclose(ds.X.mean(axis=0), 1.0, atol=0.02)
+    assert np.allclose(ds.X.std(axis=0), 0.5, atol=0.02)
+    assert set(np.unique(ds.y)) == {0.0, 1.0} and abs(ds.y.mean() - 0.5) < 0.02
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    a = data.load(load("seed002_logistic_no_bias"))
+    b = data.load(load("seed002_logistic_no_bias"))
+    c = data.load(load("seed002_logistic_no_bias", "seed=7"))
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
+    assert not np.array_equal(a.X, c.X)
+
+
+def test_balloons_follow_the_seed_003_rule():
+    count = data.load(load("seed003_balloons_linear"))
+    colour = data.load(load("seed003_balloons_logistic"))
+    assert count.feature_names == colour.feature_names == ["relationship", "children", "age"]
+    r, c, a = count.X.T
+    assert set(np.unique(r)) == {-0.5, 0.5}
+    assert c.min() >= -0.5 and c.max() <= 0.5 and a.min() >= -0.5 and a.max() <= 0.5
+    partnered = r == -0.5
+    assert np.allclose(count.y[partnered], 1.0 * c[partnered] - 0.2 * a[partnered])
+    assert np.allclose(count.y[~partnered], 0.8 * c[~partnered] + 0.5 * a[~partnered])
+    red = np.where(partnered, 0.8 * c + 0.2 * a > 0, 0.5 * c + 0.5 * a > 0)
+    assert np.array_equal(colour.y, red.astype(float))
+
+
+def test_four_points_are_the_seed_000_table():
+    ds = data.load(load("seed000_four_points"))
+    assert ds.X.tolist() == [[1, 0], [0, 0], [1, 1], [0, 1]]
+    assert ds.y.tolist() == [0, 1, 0, 1]
+
+
+def test_glm_generator_recovers_its_coefficients(write_config):
+    import statsmodels.api as sm
+
+    path = write_config(
+        "name: g\nseed: 1\nmodel: {family: gaussian}\n"
+        "data: {source: synthetic, generator: glm, n_rows: 5000, n_features: 2, coefficients: [1.5, -2.0],"
+        " intercept: 0.5, noise_sd: 0.1}\n"
+    )
+    from nnglm import config
+
+    ds = data.load(config.load(path))
+    params = sm.OLS(ds.y, sm.add_constant(ds.X)).fit().params
+    assert np.allclose(params, [0.5, 1.5, -2.0], atol=0.01)
+
+
+def csv_config(write_config, csv_text, extra=""):
+    from nnglm import config
+
+    csv_path = write_config(csv_text, "d.csv")
+    return config.load(
+        write_config(f"name: c\ndata: {{source: csv, path: {csv_path}, target: y{extra}}}\nmodel: {{family: binomial}}\n")
+    ), csv_path
+
+
+def test_csv_source_reads_columns(write_config):
+    cfg, _ = csv_config(write_config, "a,b,y\n1,2,0\n3,4,1\n5,7,1\n", ", features: [b]")
+    ds = data.load(cfg)
+    assert ds.feature_names == ["b"] and ds.X.ravel().tolist() == [2, 4, 7] and ds.y.tolist() == [0, 1, 1]
+
+
+def error(cfg):
+    with pytest.raises(UserError) as e:
+        data.load(cfg)
+    return str(e.value)
+
+
+def test_missing_csv(write_config):
+    from nnglm import config
+
+    cfg = config.load(write_config("name: c\ndata: {source: csv, path: nowhere.csv, target: y}\n"))
+    assert error(cfg) == "data.path: file not found: nowhere.csv"
+
+
+def test_missing_column_lists_the_columns(write_config):
+    cfg, path = csv_config(write_config, "a,b,y\n1,2,0\n3,4,1\n5,7,1\n", ", features: [a, c]")
+    assert error(cfg) == f"data.features: column 'c' not in {path}; columns are: a, b, y"
+
+
+def test_non_numeric_and_missing_values_name_column_and_rows(write_config):
+    cfg, path = csv_config(write_config, "a,b,y\n1,2,0\nx,4,1\n5,,1\n3,3,0\n")
+    assert error(cfg) == (
+        f"data: column 'a' of {path} must hold finite numbers; first offending rows (0-based): 1 ('x')"
+    )
+
+
+def test_binomial_target_must_be_zero_or_one(write_config):
+    cfg, _ = csv_config(write_config, "a,y\n1,0\n2,2\n3,1\n4,-1\n")
+    assert error(cfg) == (
+        "data.target: column 'y' must be 0 or 1 for family binomial; first offending rows (0-based): 1 (2), 3 (-1)"
+    )
+
+
+def test_too_few_rows_for_the_coefficients(write_config):
+    cfg, path = csv_config(write_config, "a,b,c,y\n1,2,3,0\n2,3,4,1\n")
+    assert error(cfg) == f"data: 2 rows from {path}, fewer than the 4 coefficients to estimate"
+
+
+def test_batch_size_above_row_count():
+    cfg = load("seed000_four_points", "train.batch_size=8")
+    assert error(cfg) == "train.batch_size: 8 is more than the 4 rows of the data; use 'full' or at most 4"

@@ -1,0 +1,64 @@
+"""The network: the fast training path is Keras' own fit, only without its per-epoch overhead."""
+
+import numpy as np
+import pytest
+
+from conftest import load
+from nnglm import data, network
+
+# observed bitwise equal on CPU; the tolerance allows for a different summation order elsewhere
+FAST_EQUALS_FIT = 1e-7
+
+
+@pytest.mark.parametrize(
+    "name, overrides",
+    [
+        ("seed002_logistic_no_bias", ["data.n_rows=64", "data.n_features=3"]),
+        ("seed003_balloons_linear", ["data.n_rows=64", "train.learning_rate=0.01"]),
+        ("seed003_balloons_logistic", ["data.n_rows=64", "train.dtype=float64"]),
+    ],
+)
+def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
+    epochs = 30
+    cfg = load(name, *overrides, f"train.epochs={epochs}", "train.log_every=7")
+    ds = data.load(cfg)
+
+    fast = network.train(ds, cfg, "CPU:0", target=np.zeros(len(ds.feature_names) + cfg.model.use_bias))
+
+    model = network.build(cfg, ds.n_features)
+    model.fit(ds.X.astype(cfg.train.dtype), ds.y.astype(cfg.train.dtype), epochs=epochs, batch_size=ds.n_rows, shuffle=False, verbose=0)
+    plain = network.coefficients(model, cfg.model.use_bias)
+
+    assert fast.epochs_run == epochs
+    np.testing.assert_allclose(list(fast.coefficients.values()), plain, rtol=0, atol=FAST_EQUALS_FIT)
+    assert np.abs(plain).max() > 0.01  # the weights did move
+
+
+def test_history_logs_every_log_every_steps_and_the_last():
+    cfg = load("seed002_logistic_no_bias", "data.n_rows=50", "train.epochs=25", "train.log_every=10")
+    ds = data.load(cfg)
+    fit = network.train(ds, cfg, "CPU:0", target=np.zeros(ds.n_features))
+    steps = [row[0] for row in fit.history]
+    assert steps == [0, 10, 20, 25]
+    losses = [row[1] for row in fit.history]
+    assert losses[0] == pytest.approx(np.log(2))  # zero weights: p = 0.5 everywhere
+    assert losses[-1] < losses[0]
+    assert fit.final_loss == losses[-1]
+
+
+def test_mini_batches_use_keras_fit_and_count_passes():
+    cfg = load("seed000_four_points", "train.batch_size=2", "train.epochs=3", "train.log_every=1")
+    ds = data.load(cfg)
+    fit = network.train(ds, cfg, "CPU:0", target=np.zeros(3))
+    model = network.build(cfg, ds.n_features)
+    model.fit(ds.X.astype("float32"), ds.y.astype("float32"), epochs=3, batch_size=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(list(fit.coefficients.values()), network.coefficients(model, True), atol=FAST_EQUALS_FIT)
+
+
+def test_divergence_is_detected_not_raised():
+    # a learning rate this large on unscaled Gaussian regression sends the loss to infinity
+    cfg = load("seed003_balloons_linear", "train.learning_rate=1e30", "train.epochs=200", "train.log_every=5")
+    ds = data.load(cfg)
+    fit = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
+    assert fit.diverged
+    assert fit.epochs_run < 200

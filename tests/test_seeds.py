@@ -1,0 +1,88 @@
+"""Each seed config, run as shipped (they take about a second each), holds its promise."""
+
+import csv
+import json
+
+import pytest
+
+from conftest import load
+from nnglm import runner
+
+RESULT_KEYS = {"schema", "run_id", "name", "status", "error", "config", "environment", "data", "network", "glm", "comparison"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("experiments")
+    cache = {}
+
+    def run(name, *overrides):
+        key = (name, overrides)
+        if key not in cache:
+            cache[key] = runner.run(load(name, *overrides), out, quiet=True)
+        return cache[key]
+
+    return run
+
+
+def test_seed002_float32_mape_below_a_thousandth_of_a_percent(runs):
+    result = runs("seed002_logistic_no_bias").result
+    assert result["comparison"]["mape_pct"] <= 0.001  # the seed reported 0.00024 %
+    assert result["comparison"]["equivalent"]
+    assert "const" not in result["network"]["coefficients"]  # no bias, no intercept
+    assert result["environment"]["dtype"] == "float32"
+
+
+def test_seed002_float64_within_1e_7(runs):
+    for outcome in (runs("seed002_logistic_no_bias", "train.dtype=float64"), runs("seed002_logistic_no_bias_float64")):
+        assert outcome.result["comparison"]["max_abs_diff"] <= 1e-7
+        assert outcome.result["environment"]["dtype"] == "float64"
+
+
+def test_balloons_linear_equals_ols_within_1e_4(runs):
+    result = runs("seed003_balloons_linear").result
+    assert result["comparison"]["max_abs_diff"] <= 1e-4
+    assert list(result["glm"]["coefficients"]) == ["const", "relationship", "children", "age"]
+
+
+def test_balloons_logistic_reaches_the_glm_within_its_tolerance(runs):
+    result = runs("seed003_balloons_logistic").result
+    assert result["comparison"]["equivalent"]
+    assert result["comparison"]["max_abs_diff"] <= result["config"]["compare"]["max_abs"]
+    assert result["glm"]["coefficients"]["children"] > 10  # large coefficients, as the seed found
+
+
+def test_four_points_no_finite_mle_and_directions_agree(runs):
+    result = runs("seed000_four_points").result
+    assert result["status"] == "completed"
+    assert result["glm"]["perfect_separation"] is True
+    assert any("PerfectSeparationWarning" in w for w in result["glm"]["warnings"])
+    assert "no finite maximum-likelihood estimate exists" in result["comparison"]["verdict"]
+    assert result["comparison"]["direction_cosine"] > 0.9999
+    assert result["comparison"]["equivalent"] is False
+
+
+def test_run_folder_holds_the_contract(runs):
+    outcome = runs("seed002_logistic_no_bias")
+    folder = outcome.run_dir
+    assert folder.parent.name == "seed002_logistic_no_bias"
+    assert sorted(p.name for p in folder.iterdir()) == ["coefficients.csv", "config.yaml", "history.csv", "result.json"]
+    result = json.loads((folder / "result.json").read_text())
+    assert RESULT_KEYS <= set(result)
+    assert result["status"] == "completed" and result["error"] is None and result["schema"] == 1
+    assert result["run_id"] == folder.name
+    assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
+    assert result["data"] == {"n_rows": 1000, "n_features": 10, "feature_names": [f"x{i}" for i in range(1, 11)], "target": "y"}
+    assert set(result["network"]) >= {"coefficients", "final_loss", "epochs_run", "train_seconds", "diverged"}
+    assert set(result["glm"]) >= {"coefficients", "bse", "llf", "converged", "iterations", "fit_seconds", "warnings", "perfect_separation"}
+    assert set(result["comparison"]) >= {"max_abs_diff", "mape_pct", "rel_l2", "equivalent", "tolerance"}
+    assert load(folder / "config.yaml").to_dict() == result["config"]  # the resolved config reruns as is
+
+    with open(folder / "history.csv") as f:
+        history = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in history] == list(range(0, 1001, 10))
+    assert float(history[-1]["max_abs_diff_to_glm"]) == pytest.approx(result["comparison"]["max_abs_diff"], rel=1e-6)
+    with open(folder / "coefficients.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["term"] for r in rows] == result["data"]["feature_names"]
+    assert float(rows[0]["network"]) == result["network"]["coefficients"]["x1"]
