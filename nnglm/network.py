@@ -10,7 +10,9 @@ TensorFlow and Keras are imported inside the functions: nothing else in
 nnglm needs them, and `nnglm validate` should not wait for them.
 """
 
+import contextlib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -42,10 +44,27 @@ def import_backend(backend: str):
     # Keras reads its backend once, at import
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:
+        with _quiet_stderr():
+            import tensorflow  # noqa: F401
     import keras
     import tensorflow as tf
 
     return keras, tf
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    # TensorFlow's C++ start-up notes ("Could not find cuda drivers ...") are written to
+    # file descriptor 2 before TF_CPP_MIN_LOG_LEVEL is read; hide them, and only them
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def resolve_device(config: Config) -> str:
