@@ -31,12 +31,19 @@ GENERATORS: dict[str, dict[str, Any]] = {
         "feature_sd": 1.0,
         "coefficients": REQUIRED,
         "intercept": 0.0,
-        "noise_sd": 1.0,
+        "scale": 1.0,
     },
+    "softmax": {"n_rows": 1000, "n_features": 3, "n_classes": 3, "feature_mean": 0.0, "feature_sd": 1.0, "coef_sd": 1.0},
 }
 GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
 # the target columns each generator makes; the other columns are its features
-GENERATOR_TARGETS = {"gaussian_bernoulli": ["y"], "balloons": ["count", "colour"], "four_points": ["y"], "glm": ["y"]}
+GENERATOR_TARGETS = {
+    "gaussian_bernoulli": ["y"],
+    "balloons": ["count", "colour"],
+    "four_points": ["y"],
+    "glm": ["y"],
+    "softmax": ["y"],
+}
 
 
 
@@ -64,11 +71,13 @@ class Section(BaseModel):
 
 
 class DataConfig(Section):
-    source: Literal["synthetic", "csv"]
+    source: Literal["synthetic", "csv", "statsmodels"]
     generator: Literal[tuple(GENERATORS)] | None = None
     path: str | None = None
+    dataset: str | None = None
     target: str | None = None
     features: list[str] | None = None
+    categorical: list[str] = []
     # generator parameters; which ones apply depends on the generator
     n_rows: Annotated[int, Field(ge=1)] | None = None
     n_features: Annotated[int, Field(ge=1)] | None = None
@@ -77,7 +86,9 @@ class DataConfig(Section):
     p: Annotated[float, Field(gt=0, lt=1)] | None = None
     coefficients: list[float] | None = None
     intercept: float | None = None
-    noise_sd: PositiveFloat | None = None
+    scale: PositiveFloat | None = None
+    n_classes: Annotated[int, Field(ge=2)] | None = None
+    coef_sd: PositiveFloat | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -86,15 +97,20 @@ class DataConfig(Section):
             return raw
         raw = dict(raw)
         given = [p for p in GENERATOR_PARAMS if p in raw]
-        if raw.get("source") == "csv":
+        source = raw.get("source")
+        if source in ("csv", "statsmodels"):
+            where = {"csv": "path", "statsmodels": "dataset"}[source]
+            other = {"csv": "dataset", "statsmodels": "path"}[source]
             if given:
-                raise ValueError(f"data.{given[0]}: a generator parameter, but data.source is csv")
+                raise ValueError(f"data.{given[0]}: a generator parameter, but data.source is {source}")
             if raw.get("generator") is not None:
                 raise ValueError("data.generator: only for data.source: synthetic")
-            if raw.get("path") is None:
-                raise ValueError("data.path: required when data.source is csv")
+            if raw.get(other) is not None:
+                raise ValueError(f"data.{other}: not used when data.source is {source} (it reads data.{where})")
+            if raw.get(where) is None:
+                raise ValueError(f"data.{where}: required when data.source is {source}")
             if raw.get("target") is None:
-                raise ValueError("data.target: required when data.source is csv (the target column)")
+                raise ValueError(f"data.target: required when data.source is {source} (the target column)")
             return raw
         if raw.get("source") != "synthetic":
             return raw  # the field check reports a wrong source
@@ -103,8 +119,9 @@ class DataConfig(Section):
             raise ValueError(f"data.generator: required when data.source is synthetic; one of {', '.join(GENERATORS)}")
         if name not in GENERATORS:
             return raw  # the field check reports it
-        if raw.get("path") is not None:
-            raise ValueError("data.path: only for data.source: csv")
+        for key in ("path", "dataset", "categorical"):
+            if raw.get(key):
+                raise ValueError(f"data.{key}: not used when data.source is synthetic")
         params = GENERATORS[name]
         for p in given:
             if p not in params:
@@ -147,12 +164,19 @@ class ModelConfig(Section):
         raw = dict(raw)
         family = raw.get("family", "binomial")
         if family not in families.family_names():
-            raise ValueError(f"model.family: unknown family {family!r}; allowed: {', '.join(families.family_names())}")
+            close = difflib.get_close_matches(str(family), families.family_names(), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"model.family: unknown family {family!r}{hint}; allowed: {', '.join(families.family_names())}")
         links = families.links_of(family)
         if raw.get("link") is None:
             raw["link"] = links[0]
         elif raw["link"] not in links:
             raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
+        if families.lookup(family, raw["link"]).start_bias_at_mean and raw.get("use_bias") is False:
+            raise ValueError(
+                f"model.use_bias: {family}/{raw['link']} needs a bias: its activation is undefined at η = 0, "
+                "so training starts from the bias at link(mean y)"
+            )
         return raw
 
 
@@ -167,6 +191,8 @@ class TrainConfig(Section):
     log_every: Annotated[int, Field(ge=1)] = 10
     device: Literal["auto", "cpu", "gpu"] = "auto"
     backend: Literal["tensorflow"] = "tensorflow"
+    standardize: bool = False  # train on standardized features, report weights on the original scale
+    grad_tol: PositiveFloat | None = None  # stop once the largest absolute gradient is below this
 
 
 class GlmConfig(Section):
@@ -187,6 +213,15 @@ class Config(Section):
     train: TrainConfig = TrainConfig()
     glm: GlmConfig = GlmConfig()
     compare: CompareConfig = CompareConfig()
+
+    @model_validator(mode="after")
+    def _check_generator_fits_family(self) -> "Config":
+        multiclass = self.family.multiclass
+        if self.data.generator == "glm" and multiclass:
+            raise ValueError("data.generator: glm draws one mean per row; for model.family multinomial use generator softmax")
+        if self.data.generator in ("softmax",) and not multiclass and self.model.family != "binomial":
+            raise ValueError(f"data.generator: softmax draws class labels, which model.family {self.model.family} cannot fit")
+        return self
 
     @property
     def family(self) -> families.Family:

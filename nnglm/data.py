@@ -21,6 +21,7 @@ class Dataset:
     y: np.ndarray  # (rows,), float64
     feature_names: list[str]
     target: str
+    classes: list[str] | None = None  # multinomial: y holds 0..C-1, the index into these labels
 
     @property
     def n_rows(self) -> int:
@@ -35,6 +36,8 @@ def load(config: Config) -> Dataset:
     data = config.data
     if data.source == "csv":
         frame, origin = read_csv(data.path), data.path
+    elif data.source == "statsmodels":
+        frame, origin = read_statsmodels(data.dataset), f"statsmodels dataset '{data.dataset}'"
     else:
         frame, origin = generate(config), f"generator '{data.generator}'"
     return select(frame, config, origin)
@@ -76,12 +79,27 @@ def four_points(rng):
     return pd.DataFrame({"x1": [1.0, 0.0, 1.0, 0.0], "x2": [0.0, 0.0, 1.0, 1.0], "y": [0.0, 1.0, 0.0, 1.0]})
 
 
-def glm_sample(rng, n_rows, n_features, feature_mean, feature_sd, coefficients, intercept, noise_sd, family):
+def glm_sample(rng, n_rows, n_features, feature_mean, feature_sd, coefficients, intercept, scale, family):
+    # a target drawn from a known GLM: mean link^-1(intercept + X b), the family's own noise
     X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
     eta = intercept + X @ np.asarray(coefficients, dtype=float)
     mu = family.sm_family().link.inverse(eta)
     frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
-    frame["y"] = family.sample(rng, mu, noise_sd)
+    frame["y"] = family.sample(rng, mu, scale)
+    return frame
+
+
+def softmax_sample(rng, n_rows, n_features, n_classes, feature_mean, feature_sd, coef_sd):
+    # seed 001: class labels from a multinomial logit with random coefficients, class 0 the reference
+    X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
+    coefs = rng.normal(0.0, coef_sd, size=(n_features + 1, n_classes - 1))
+    eta = np.column_stack([np.zeros(n_rows), coefs[0] + X @ coefs[1:]])
+    p = np.exp(eta - eta.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    u = rng.uniform(size=(n_rows, 1))
+    labels = np.minimum((u > p.cumsum(axis=1)).sum(axis=1), n_classes - 1)
+    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
+    frame["y"] = labels.astype(float)
     return frame
 
 
@@ -94,6 +112,8 @@ def generate(config: Config) -> pd.DataFrame:
         return balloons(rng, **params)
     if config.data.generator == "four_points":
         return four_points(rng, **params)
+    if config.data.generator == "softmax":
+        return softmax_sample(rng, **params)
     return glm_sample(rng, **params, family=config.family)
 
 
@@ -107,6 +127,21 @@ def read_csv(path: str) -> pd.DataFrame:
         raise UserError(f"data.path: file not found: {path}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise UserError(f"data.path: cannot read {path} as CSV: {str(e).strip()}") from None
+
+
+def read_statsmodels(name: str) -> pd.DataFrame:
+    import statsmodels.datasets as datasets
+
+    available = statsmodels_datasets()
+    if name not in available:
+        raise UserError(f"data.dataset: statsmodels has no dataset {name!r}; available: {', '.join(available)}")
+    return getattr(datasets, name).load_pandas().data
+
+
+def statsmodels_datasets() -> list[str]:
+    import statsmodels.datasets as datasets
+
+    return sorted(n for n in dir(datasets) if hasattr(getattr(datasets, n), "load_pandas"))
 
 
 # --- selection and checks ---
@@ -127,16 +162,44 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         raise UserError(f"data.features: the target column {data.target!r} cannot also be a feature")
     if not features and not config.model.use_bias:
         raise UserError("data.features: no features and model.use_bias is false: there is nothing to fit")
-    X = np.column_stack([_numeric(frame, name, origin) for name in features]) if features else np.empty((len(frame), 0))
+    for name in data.categorical:
+        if name not in features:
+            raise UserError(f"data.categorical: {name!r} is not among the features ({', '.join(features)})")
+    columns, names = [], []
+    for name in features:
+        if name in data.categorical:
+            dummies = dummy_code(frame[name], name)
+            columns += [dummies[c].to_numpy(dtype=float) for c in dummies.columns]
+            names += list(dummies.columns)
+        else:
+            columns.append(_numeric(frame, name, origin))
+            names.append(name)
+    X = np.column_stack(columns) if columns else np.empty((len(frame), 0))
     y = _numeric(frame, data.target, origin)
     _check_target(y, data.target, config)
-    n_coefs = len(features) + int(config.model.use_bias)
+    classes = None
+    if config.family.multiclass:
+        labels, y = np.unique(y, return_inverse=True)
+        if len(labels) < 2:
+            raise UserError(f"data.target: column {data.target!r} holds one class only; a multinomial model needs two or more")
+        classes = [f"{v:g}" for v in labels]
+        y = y.astype(float)
+    n_coefs = len(names) + int(config.model.use_bias)
     if len(y) < n_coefs:
         raise UserError(f"data: {len(y)} rows from {origin}, fewer than the {n_coefs} coefficients to estimate")
     batch = config.train.batch_size
     if batch != "full" and batch > len(y):
         raise UserError(f"train.batch_size: {batch} is more than the {len(y)} rows of the data; use 'full' or at most {len(y)}")
-    return Dataset(X=X, y=y, feature_names=list(features), target=data.target)
+    return Dataset(X=X, y=y, feature_names=names, target=data.target, classes=classes)
+
+
+def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
+    # treatment contrasts, as R's default: one column per level but the first (sorted)
+    levels = sorted(values.dropna().unique(), key=lambda v: (str(type(v)), v))
+    if values.isna().any():
+        rows = np.flatnonzero(values.isna().to_numpy())[:5]
+        raise UserError(f"data.categorical: column {name!r} has missing values; first offending rows (0-based): {', '.join(map(str, rows))}")
+    return pd.DataFrame({f"{name}[T.{level}]": (values == level).astype(float) for level in levels[1:]})
 
 
 def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:

@@ -90,13 +90,20 @@ def test_unknown_dtype(write_config):
 
 def test_unknown_family_names_the_allowed(write_config):
     assert error_of(write_config, MINIMAL + "model: {family: poison}\n") == (
-        "model.family: unknown family 'poison'; allowed: gaussian, binomial"
+        "model.family: unknown family 'poison' (did you mean 'poisson'?); allowed: gaussian, binomial, poisson, gamma, multinomial"
     )
 
 
 def test_link_must_belong_to_the_family(write_config):
     assert error_of(write_config, MINIMAL + "model: {family: gaussian, link: logit}\n") == (
         "model.link: 'logit' is not a link of family gaussian; allowed: identity"
+    )
+
+
+def test_inverse_power_needs_a_bias(write_config):
+    assert error_of(write_config, MINIMAL + "model: {family: gamma, link: inverse_power, use_bias: false}\n") == (
+        "model.use_bias: gamma/inverse_power needs a bias: its activation is undefined at η = 0, "
+        "so training starts from the bias at link(mean y)"
     )
 
 

@@ -50,7 +50,7 @@ def test_glm_generator_recovers_its_coefficients(write_config):
     path = write_config(
         "name: g\nseed: 1\nmodel: {family: gaussian}\n"
         "data: {source: synthetic, generator: glm, n_rows: 5000, n_features: 2, coefficients: [1.5, -2.0],"
-        " intercept: 0.5, noise_sd: 0.1}\n"
+        " intercept: 0.5, scale: 0.01}\n"
     )
     from nnglm import config
 
