@@ -31,6 +31,18 @@ class Dataset:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.classes else 1
+
+    def terms(self, use_bias: bool) -> list[str]:
+        """Coefficient labels in order: 'const' (the intercept) first, then the features;
+        for a multinomial model, '<class>:<term>' for every class but the reference (the first)."""
+        terms = (["const"] if use_bias else []) + self.feature_names
+        if self.classes:
+            return [f"{c}:{t}" for c in self.classes[1:] for t in terms]
+        return terms
+
 
 def load(config: Config) -> Dataset:
     data = config.data

@@ -32,6 +32,7 @@ class Family:
     # η = 0 is outside the activation's domain: the bias starts at link(mean y) instead
     start_bias_at_mean: bool = False
     multiclass: bool = False  # softmax over C classes, compared with MNLogit
+    eta_min: float = -np.inf  # the activation is the inverse link for η above this
 
     @property
     def key(self) -> str:
@@ -106,7 +107,7 @@ def _binomial(link: str, activation, sm_link: str) -> Family:
     )
 
 
-def _gamma(link: str, activation, sm_link: str, start_bias_at_mean: bool = False) -> Family:
+def _gamma(link: str, activation, sm_link: str, start_bias_at_mean: bool = False, eta_min: float = -np.inf) -> Family:
     return Family(
         family="gamma",
         link=link,
@@ -118,6 +119,7 @@ def _gamma(link: str, activation, sm_link: str, start_bias_at_mean: bool = False
         # shape 1/scale, mean mu: variance scale * mu^2, as statsmodels' Gamma
         sample=lambda rng, mu, scale: rng.gamma(1.0 / scale, mu * scale),
         start_bias_at_mean=start_bias_at_mean,
+        eta_min=eta_min,
     )
 
 
@@ -147,7 +149,7 @@ FAMILIES = [
         target_ok=lambda y: _whole(y) & (y >= 0),
         sample=lambda rng, mu, scale: rng.poisson(mu).astype(float),
     ),
-    _gamma("inverse_power", inverse_power, "InversePower", start_bias_at_mean=True),
+    _gamma("inverse_power", inverse_power, "InversePower", start_bias_at_mean=True, eta_min=0.0),
     _gamma("log", "exponential", "Log"),
     Family(
         family="multinomial",

@@ -36,10 +36,6 @@ class GlmFit:
         return d
 
 
-def terms(dataset: Dataset, use_bias: bool) -> list[str]:
-    return (["const"] if use_bias else []) + dataset.feature_names
-
-
 def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
     if use_bias:
         return np.column_stack([np.ones(dataset.n_rows), dataset.X])
@@ -52,7 +48,6 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
 
     family = config.family
     X = design(dataset, config.model.use_bias)
-    names = terms(dataset, config.model.use_bias)
     notes = []
     rank = np.linalg.matrix_rank(X)
     if rank < X.shape[1]:
@@ -61,24 +56,32 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = sm.GLM(dataset.y, X, family=family.sm_family())
-        result = model.fit(maxiter=config.glm.maxiter, tol=config.glm.tol)
+        if family.multiclass:
+            result = sm.MNLogit(dataset.y, X).fit(method="newton", maxiter=config.glm.maxiter, tol=config.glm.tol, disp=0)
+            converged, iterations = result.mle_retvals["converged"], result.mle_retvals["iterations"]
+            scale = 1.0
+        else:
+            result = sm.GLM(dataset.y, X, family=family.sm_family()).fit(maxiter=config.glm.maxiter, tol=config.glm.tol)
+            converged, iterations = result.converged, result.fit_history["iteration"]
+            scale = float(result.scale)
         # statsmodels computes these lazily: read them while the warnings are still caught
-        params, bse, llf = result.params, result.bse, float(result.llf)
+        # (MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them)
+        params, bse, llf = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F"), float(result.llf)
     seconds = time.perf_counter() - start
 
     kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
     for (kind, message), count in kinds.items():
         notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
     separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
-    converged = bool(result.converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    converged = bool(converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    names = dataset.terms(config.model.use_bias)
     return GlmFit(
         coefficients=dict(zip(names, map(float, params))),
         bse=dict(zip(names, map(float, bse))),
         llf=llf,
-        scale=float(result.scale),
+        scale=scale,
         converged=converged,
-        iterations=int(result.fit_history["iteration"]),
+        iterations=int(iterations),
         fit_seconds=seconds,
         warnings=notes,
         perfect_separation=separation,
@@ -88,6 +91,8 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
 
 def loglike(family: Family, y: np.ndarray, mu: np.ndarray, glm_scale: float) -> float:
     # the log-likelihood of any fitted mean, on the same footing as statsmodels' llf
+    if family.multiclass:
+        return float(np.sum(np.log(mu[np.arange(len(y)), y.astype(int)])))
     sm_family = family.sm_family()
     if family.mle_scale:
         scale = float(np.mean((y - mu) ** 2))

@@ -26,18 +26,42 @@ from nnglm.errors import UserError
 
 @dataclass
 class NetworkFit:
-    coefficients: dict[str, float]
+    coefficients: dict[str, float]  # by term, on the original scale of the features
     final_loss: float
     epochs_run: int
     train_seconds: float
     diverged: bool
+    max_abs_grad: float  # the largest absolute gradient of the loss at the end
+    converged: bool | None  # max_abs_grad < train.grad_tol; None when no grad_tol is set
+    note: str | None  # why training stopped where it did, when that is news
     device: str
-    mu: np.ndarray  # the fitted mean on the training rows
+    mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
     history: list[tuple[int, float, float]] = field(default_factory=list)  # step, loss, max |w - glm|
 
     def to_dict(self) -> dict:
-        keys = ("coefficients", "final_loss", "epochs_run", "train_seconds", "diverged")
+        keys = ("coefficients", "final_loss", "epochs_run", "train_seconds", "diverged", "max_abs_grad", "converged", "note")
         return {k: getattr(self, k) for k in keys}
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """The network sees (X - shift) / scale; its weights are mapped back before anything reads them."""
+
+    shift: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray, standardize: bool, use_bias: bool) -> "Scaling":
+        k = X.shape[1]
+        if not standardize:
+            return cls(np.zeros(k), np.ones(k))
+        sd = X.std(axis=0)
+        sd[sd == 0] = 1.0
+        # without a bias there is no intercept to absorb a shift: scale only
+        return cls(X.mean(axis=0) if use_bias else np.zeros(k), sd)
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.shift) / self.scale
 
 
 def import_backend(backend: str):
@@ -77,19 +101,23 @@ def resolve_device(config: Config) -> str:
     return "GPU:0" if gpus and wanted != "cpu" else "CPU:0"
 
 
-def build(config: Config, n_features: int):
+def build(config: Config, dataset: Dataset):
     keras, _ = import_backend(config.train.backend)
     keras.utils.set_random_seed(config.seed)
     keras.config.set_floatx(config.train.dtype)
     family, train = config.family, config.train
+    bias_start = "zeros"
+    if family.start_bias_at_mean:
+        bias_start = keras.initializers.Constant(float(family.sm_family().link(np.mean(dataset.y))))
     model = keras.Sequential(
         [
-            keras.Input((n_features,), dtype=train.dtype),
+            keras.Input((dataset.n_features,), dtype=train.dtype),
             keras.layers.Dense(
-                1,
+                dataset.n_outputs,
                 activation=family.activation,
                 use_bias=config.model.use_bias,
                 kernel_initializer=config.model.kernel_initializer,
+                bias_initializer=bias_start,
                 dtype=train.dtype,
             ),
         ]
@@ -101,11 +129,23 @@ def build(config: Config, n_features: int):
     return model
 
 
-def coefficients(model, use_bias: bool) -> np.ndarray:
-    """The weights in term order: the bias first (statsmodels' 'const'), then the kernel."""
+def coefficients(model, use_bias: bool, scaling: Scaling | None = None, multiclass: bool = False) -> np.ndarray:
+    """The weights in the order of Dataset.terms, on the original scale of the features."""
     weights = model.get_weights()
-    kernel = np.asarray(weights[0], dtype=float).ravel()
-    return np.concatenate([np.asarray(weights[1], dtype=float), kernel]) if use_bias else kernel
+    kernel = np.asarray(weights[0], dtype=float)  # (features, outputs)
+    if scaling is not None:
+        kernel = kernel / scaling.scale[:, None]
+    rows = [kernel]
+    if use_bias:
+        bias = np.asarray(weights[1], dtype=float)
+        if scaling is not None:
+            bias = bias - scaling.shift @ kernel
+        rows.insert(0, bias[None, :])
+    B = np.vstack(rows)  # (terms, outputs)
+    if multiclass:
+        # softmax is unchanged by adding one vector to every class: compare contrasts with class 0
+        B = B[:, 1:] - B[:, :1]
+    return B.T.ravel()
 
 
 def train(
@@ -118,44 +158,64 @@ def train(
     """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps."""
     keras, tf = import_backend(config.train.backend)
     tf.config.experimental.enable_op_determinism()
-    train_cfg = config.train
-    names = (["const"] if config.model.use_bias else []) + dataset.feature_names
+    train_cfg, family = config.train, config.family
+    scaling = Scaling.of(dataset.X, train_cfg.standardize, config.model.use_bias)
+
+    def weights(model) -> np.ndarray:
+        return coefficients(model, config.model.use_bias, scaling, family.multiclass)
+
     start = time.perf_counter()
     with tf.device(device):
-        model = build(config, dataset.n_features)
-        X = tf.constant(dataset.X, dtype=train_cfg.dtype)
+        model = build(config, dataset)
+        X = tf.constant(scaling.apply(dataset.X), dtype=train_cfg.dtype)
         y = tf.constant(dataset.y[:, None], dtype=train_cfg.dtype)
         run_steps = _step_runner(model, X, y, dataset.n_rows, train_cfg.batch_size, tf)
-        loss_fn = keras.losses.get(config.family.loss)
+        loss_fn = keras.losses.get(family.loss) if isinstance(family.loss, str) else family.loss
 
         @tf.function
         def current():
-            mu = model(X)
-            return tf.reduce_mean(loss_fn(y, mu)), mu
+            with tf.GradientTape() as tape:
+                mu = model(X)
+                loss = tf.reduce_mean(loss_fn(y, mu))
+            grads = tape.gradient(loss, model.trainable_variables)
+            return loss, mu, tf.reduce_max([tf.reduce_max(tf.abs(g)) for g in grads])
 
-        history = []
+        def log(step, loss):
+            w = weights(model)
+            return step, float(loss), float(np.max(np.abs(w - target)))
+
         step, diverged = 0, False
-        loss, mu = current()
-        history.append(_log(step, loss, model, config, target))
-        while step < train_cfg.epochs:
+        loss, mu, grad = current()
+        history = [log(step, loss)]
+        while step < train_cfg.epochs and not (train_cfg.grad_tol and grad < train_cfg.grad_tol):
             n = min(train_cfg.log_every, train_cfg.epochs - step)
             run_steps(n)
             step += n
-            loss, mu = current()
-            history.append(_log(step, loss, model, config, target))
+            loss, mu, grad = current()
+            history.append(log(step, loss))
             on_progress(step, history[-1][1])
-            if not np.isfinite(history[-1][1]) or not np.all(np.isfinite(coefficients(model, config.model.use_bias))):
+            if not np.isfinite(float(loss)) or not np.all(np.isfinite(weights(model))):
                 diverged = True
                 break
         used = model.weights[0].value.device.rpartition("device:")[2] or device
+    grad = float(grad)
+    converged = None if train_cfg.grad_tol is None else bool(grad < train_cfg.grad_tol)
+    note = None
+    if diverged:
+        note = f"diverged: the loss or a weight stopped being finite by step {step}"
+    elif converged is False:
+        note = f"not converged after {step} steps; max |grad| = {grad:.3g} (train.grad_tol {train_cfg.grad_tol:g})"
     return NetworkFit(
-        coefficients=dict(zip(names, map(float, coefficients(model, config.model.use_bias)))),
+        coefficients=dict(zip(dataset.terms(config.model.use_bias), map(float, weights(model)))),
         final_loss=history[-1][1],
         epochs_run=step,
         train_seconds=time.perf_counter() - start,
         diverged=diverged,
+        max_abs_grad=grad,
+        converged=converged,
+        note=note,
         device=used,
-        mu=np.asarray(mu, dtype=float).ravel(),
+        mu=np.asarray(mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(mu, dtype=float),
         history=history,
     )
 
@@ -173,8 +233,3 @@ def _step_runner(model, X, y, n_rows: int, batch_size, tf) -> Callable[[int], No
 
     # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
     return lambda n: model.fit(X, y, batch_size=batch_size, epochs=n, shuffle=False, verbose=0)
-
-
-def _log(step: int, loss, model, config: Config, target: np.ndarray) -> tuple[int, float, float]:
-    w = coefficients(model, config.model.use_bias)
-    return step, float(loss), float(np.max(np.abs(w - target))) if w.size else 0.0

@@ -52,6 +52,9 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) ->
         result["environment"]["device"] = fit.device
         result["network"] = fit.to_dict()
         result["glm"] = glm_fit.to_dict()
+        if dataset.classes:
+            for section, key in [("network", "coefficients"), ("glm", "coefficients"), ("glm", "bse")]:
+                result[section][key] = by_class(result[section][key])
         result["comparison"] = comparison.to_dict()
         runlog.write_csv(run_dir, "history.csv", ["step", "loss", "max_abs_diff_to_glm"], fit.history)
         runlog.write_csv(
@@ -74,6 +77,15 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) ->
     if not quiet:
         summary.print_run(result, run_dir)
     return Outcome(run_dir, result)
+
+
+def by_class(flat: dict[str, float]) -> dict[str, dict[str, float]]:
+    """{'1:const': a, '1:x1': b} -> {'1': {'const': a, 'x1': b}}, as result.json keeps multinomial fits."""
+    nested: dict[str, dict[str, float]] = {}
+    for label, value in flat.items():
+        cls, _, term = label.partition(":")
+        nested.setdefault(cls, {})[term] = value
+    return nested
 
 
 def _progress(quiet: bool) -> Progress:

@@ -8,14 +8,31 @@ def _num(value, digits: int = 10) -> str:
     return "–" if value is None else f"{value:.{digits}g}"
 
 
+MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
+
+
+def flat(coefficients: dict) -> dict[str, float]:
+    """Multinomial fits nest coefficients by class; the tables list them as '<class>:<term>'."""
+    out = {}
+    for key, value in coefficients.items():
+        if isinstance(value, dict):
+            out.update({f"{key}:{term}": v for term, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
 def coefficient_table(result: dict) -> Table:
-    net, glm = result["network"]["coefficients"], result["glm"]["coefficients"]
-    table = Table(title="Network weights beside GLM coefficients", title_justify="left")
+    net, glm, bse = (flat(result[s][k]) for s, k in [("network", "coefficients"), ("glm", "coefficients"), ("glm", "bse")])
+    title = "Network weights beside GLM coefficients"
+    if len(glm) > MAX_ROWS:
+        title += f" (the first {MAX_ROWS} of {len(glm)}; all in coefficients.csv)"
+    table = Table(title=title, title_justify="left")
     for column in ("term", "network", "GLM", "network − GLM", "GLM std. err."):
         table.add_column(column, justify="left" if column == "term" else "right")
-    for term, b in glm.items():
+    for term, b in list(glm.items())[:MAX_ROWS]:
         w = net[term]
-        table.add_row(term, _num(w), _num(b), _num(w - b, 3), _num(result["glm"]["bse"].get(term), 4))
+        table.add_row(term, _num(w), _num(b), _num(w - b, 3), _num(bse.get(term), 4))
     return table
 
 
@@ -31,6 +48,7 @@ def metrics_table(result: dict) -> Table:
         ("cosine of coefficient vectors", _num(c["direction_cosine"], 8)),
         ("log-likelihood: network / GLM", f"{_num(c['network_llf'], 10)} / {_num(c['glm_llf'], 10)}"),
         ("network: steps, seconds, final loss", f"{n['epochs_run']}, {n['train_seconds']:.2f}, {_num(n['final_loss'], 6)}"),
+        ("network: max |gradient| at the end", _num(n["max_abs_grad"], 3)),
         ("GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"),
     ]
     for label, value in rows:
@@ -47,6 +65,8 @@ def print_run(result: dict, run_dir, console: Console | None = None) -> None:
     )
     console.print(coefficient_table(result))
     console.print(metrics_table(result))
+    if result["network"]["note"]:
+        console.print(f"[yellow]network:[/yellow] {result['network']['note']}")
     for note in result["glm"]["warnings"]:
         console.print(f"[yellow]GLM warning:[/yellow] {note}")
     colour = "green" if result["comparison"]["equivalent"] else "red"

@@ -25,7 +25,7 @@ def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
 
     fast = network.train(ds, cfg, "CPU:0", target=np.zeros(len(ds.feature_names) + cfg.model.use_bias))
 
-    model = network.build(cfg, ds.n_features)
+    model = network.build(cfg, ds)
     model.fit(ds.X.astype(cfg.train.dtype), ds.y.astype(cfg.train.dtype), epochs=epochs, batch_size=ds.n_rows, shuffle=False, verbose=0)
     plain = network.coefficients(model, cfg.model.use_bias)
 
@@ -50,7 +50,7 @@ def test_mini_batches_use_keras_fit_and_count_passes():
     cfg = load("seed000_four_points", "train.batch_size=2", "train.epochs=3", "train.log_every=1")
     ds = data.load(cfg)
     fit = network.train(ds, cfg, "CPU:0", target=np.zeros(3))
-    model = network.build(cfg, ds.n_features)
+    model = network.build(cfg, ds)
     model.fit(ds.X.astype("float32"), ds.y.astype("float32"), epochs=3, batch_size=2, shuffle=False, verbose=0)
     np.testing.assert_allclose(list(fit.coefficients.values()), network.coefficients(model, True), atol=FAST_EQUALS_FIT)
 
