@@ -299,6 +299,8 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{key}: unknown key.{hint} Allowed here: {', '.join(allowed)}"
     if err["type"] == "missing":
         return f"{key}: required key is missing"
+    if err["type"] == "string_type" and isinstance(err["input"], bool):
+        return f"{key}: {err['msg']} (got {err['input']!r}: YAML reads yes/no/on/off/true/false as booleans; quote the name)"
     return f"{key}: {err['msg']} (got {err['input']!r})"
 
 

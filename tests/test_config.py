@@ -159,3 +159,10 @@ def test_resolved_config_round_trips(write_config, tmp_path):
 def test_exponent_notation_is_a_number(write_config):
     cfg = config.load(write_config(MINIMAL + "compare: {max_abs: 1e-4}\n"), ["train.learning_rate=1e-2"])
     assert cfg.compare.max_abs == 1e-4 and cfg.train.learning_rate == 1e-2
+
+
+def test_yaml_boolean_names_get_a_hint(write_config):
+    text = "name: t\ndata: {source: csv, path: d.csv, target: YES}\n"
+    assert error_of(write_config, text) == (
+        "data.target: Input should be a valid string (got True: YAML reads yes/no/on/off/true/false as booleans; quote the name)"
+    )

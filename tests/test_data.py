@@ -114,3 +114,60 @@ def test_too_few_rows_for_the_coefficients(write_config):
 def test_batch_size_above_row_count():
     cfg = load("seed000_four_points", "train.batch_size=8")
     assert error(cfg) == "train.batch_size: 8 is more than the 4 rows of the data; use 'full' or at most 4"
+
+
+@pytest.mark.parametrize(
+    "family, link, values, message",
+    [
+        ("poisson", "log", "1\n-2\n3\n0.5\n", "must be a count, 0 or more for family poisson; first offending rows (0-based): 1 (-2), 3 (0.5)"),
+        ("gamma", "log", "1\n0\n3\n-1\n", "must be greater than 0 for family gamma; first offending rows (0-based): 1 (0), 3 (-1)"),
+        ("multinomial", "softmax", "1\n2\n1.5\n0\n", "must be a class label: a whole number 0 or more for family multinomial; first offending rows (0-based): 2 (1.5)"),
+    ],
+)
+def test_target_rule_per_family(write_config, family, link, values, message):
+    from nnglm import config
+
+    lines = values.strip().split("\n")
+    csv_path = write_config("x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(lines)), "d.csv")
+    cfg = config.load(write_config(f"name: c\ndata: {{source: csv, path: {csv_path}, target: y}}\nmodel: {{family: {family}, link: {link}}}\n"))
+    assert error(cfg) == f"data.target: column 'y' {message}"
+
+
+def test_statsmodels_dataset_by_name(write_config):
+    from nnglm import config
+
+    cfg = config.load(write_config("name: s\ndata: {source: statsmodels, dataset: spector, target: GRADE}\n"))
+    ds = data.load(cfg)
+    assert ds.n_rows == 32 and ds.feature_names == ["GPA", "TUCE", "PSI"]
+
+
+def test_unknown_statsmodels_dataset_lists_the_available(write_config):
+    from nnglm import config
+
+    cfg = config.load(write_config("name: s\ndata: {source: statsmodels, dataset: spectre, target: GRADE}\n"))
+    message = error(cfg)
+    assert message.startswith("data.dataset: statsmodels has no dataset 'spectre'; available: ")
+    assert "spector" in message and "anes96" in message
+
+
+def test_categorical_columns_get_treatment_contrasts(write_config):
+    cfg, _ = csv_config(write_config, "a,colour,y\n1,red,0\n2,green,1\n3,blue,1\n4,red,0\n5,green,0\n", ", categorical: [colour]")
+    ds = data.load(cfg)
+    # levels sorted, the first (blue) dropped: R's treatment contrasts
+    assert ds.feature_names == ["a", "colour[T.green]", "colour[T.red]"]
+    assert ds.X[:, 1].tolist() == [0, 1, 0, 0, 1] and ds.X[:, 2].tolist() == [1, 0, 0, 1, 0]
+
+
+def test_categorical_must_be_a_feature(write_config):
+    cfg, _ = csv_config(write_config, "a,b,y\n1,2,0\n2,3,1\n3,4,1\n", ", features: [a], categorical: [b]")
+    assert error(cfg) == "data.categorical: 'b' is not among the features (a)"
+
+
+def test_multinomial_labels_become_classes(write_config):
+    from nnglm import config
+
+    csv_path = write_config("x,y\n1,3\n2,7\n3,3\n4,5\n5,7\n", "d.csv")
+    cfg = config.load(write_config(f"name: c\ndata: {{source: csv, path: {csv_path}, target: y}}\nmodel: {{family: multinomial}}\n"))
+    ds = data.load(cfg)
+    assert ds.classes == ["3", "5", "7"] and ds.y.tolist() == [0, 2, 0, 1, 2]
+    assert ds.terms(True) == ["5:const", "5:x", "7:const", "7:x"]

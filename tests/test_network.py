@@ -62,3 +62,39 @@ def test_divergence_is_detected_not_raised():
     fit = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
     assert fit.diverged
     assert fit.epochs_run < 200
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_standardized_weights_map_back_exactly(use_bias):
+    # the mapped-back weights, applied to the original features, give the network's own output
+    cfg = load("real_randhie_poisson", f"model.use_bias={str(use_bias).lower()}", "train.epochs=50", "train.grad_tol=null")
+    ds = data.load(cfg)
+    fit = network.train(ds, cfg, "CPU:0", target=np.zeros(len(ds.terms(use_bias))))
+    w = np.array(list(fit.coefficients.values()))
+    X = np.column_stack([np.ones(ds.n_rows), ds.X]) if use_bias else ds.X
+    np.testing.assert_allclose(np.exp(X @ w), fit.mu, rtol=1e-12)
+
+
+def test_scaling_shifts_only_with_a_bias():
+    X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
+    with_bias = network.Scaling.of(X, standardize=True, use_bias=True)
+    assert with_bias.shift.tolist() == [3.0, 10.0] and with_bias.scale[1] == 1.0  # a constant column is left unscaled
+    without = network.Scaling.of(X, standardize=True, use_bias=False)
+    assert without.shift.tolist() == [0.0, 0.0]
+
+
+def test_grad_tol_stops_early_and_records_it():
+    cfg = load("glm_poisson_log", "train.grad_tol=1e-6")
+    ds = data.load(cfg)
+    fit = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
+    assert fit.converged is True and fit.max_abs_grad < 1e-6
+    assert fit.epochs_run < cfg.train.epochs and fit.epochs_run % cfg.train.log_every == 0
+    assert fit.note is None
+
+
+def test_step_cap_before_grad_tol_says_not_converged():
+    cfg = load("glm_poisson_log", "train.epochs=30")
+    ds = data.load(cfg)
+    fit = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
+    assert fit.converged is False and fit.epochs_run == 30
+    assert fit.note == f"not converged after 30 steps; max |grad| = {fit.max_abs_grad:.3g} (train.grad_tol 1e-10)"
