@@ -22,6 +22,8 @@ class Comparison:
     equivalent: bool
     tolerance: float
     verdict: str
+    epochs_to_match: int | None  # the first logged step with every weight within the tolerance
+    bse_max_rel_diff: float  # network standard errors against statsmodels'
 
     def to_dict(self) -> dict:
         return {
@@ -34,10 +36,12 @@ class Comparison:
             "equivalent": self.equivalent,
             "tolerance": {"max_abs": self.tolerance},
             "verdict": self.verdict,
+            "epochs_to_match": self.epochs_to_match,
+            "bse_max_rel_diff": self.bse_max_rel_diff,
         }
 
 
-def compare(network: NetworkFit, glm: GlmFit, network_llf: float, max_abs: float) -> Comparison:
+def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: np.ndarray, max_abs: float) -> Comparison:
     terms = list(glm.coefficients)
     w = np.array([network.coefficients[t] for t in terms])
     b = np.array([glm.coefficients[t] for t in terms])
@@ -46,6 +50,9 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, max_abs: float
         mape = float(100 * np.mean(diff / np.abs(b)))
         rel_l2 = float(np.linalg.norm(w - b) / np.linalg.norm(b))
         cosine = float(w @ b / (np.linalg.norm(w) * np.linalg.norm(b)))
+        glm_bse = np.array([glm.bse[t] for t in terms])
+        bse_rel = float(np.max(np.abs(network_bse / glm_bse - 1)))
+    matched = [step for step, _, gap in network.history if gap <= max_abs]
     max_abs_diff = float(diff.max())
     equivalent = bool(not network.diverged and not glm.perfect_separation and max_abs_diff <= max_abs)
     return Comparison(
@@ -61,6 +68,8 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, max_abs: float
         equivalent=equivalent,
         tolerance=max_abs,
         verdict=verdict(network, glm, max_abs_diff, max_abs, cosine),
+        epochs_to_match=matched[0] if matched and not glm.perfect_separation else None,
+        bse_max_rel_diff=bse_rel,
     )
 
 

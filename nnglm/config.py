@@ -202,6 +202,7 @@ class GlmConfig(Section):
 
 class CompareConfig(Section):
     max_abs: PositiveFloat = 1e-3
+    reference: bool = True  # also run Adam from scratch in NumPy (full batch, zero start only)
 
 
 class Config(Section):

@@ -33,6 +33,7 @@ class Family:
     start_bias_at_mean: bool = False
     multiclass: bool = False  # softmax over C classes, compared with MNLogit
     eta_min: float = -np.inf  # the activation is the inverse link for η above this
+    canonical: bool = True  # observed and expected information agree only for canonical links
 
     @property
     def key(self) -> str:
@@ -94,7 +95,7 @@ def _whole(y):
     return np.isfinite(y) & (y == np.round(y))
 
 
-def _binomial(link: str, activation, sm_link: str) -> Family:
+def _binomial(link: str, activation, sm_link: str, canonical: bool = False) -> Family:
     return Family(
         family="binomial",
         link=link,
@@ -104,10 +105,11 @@ def _binomial(link: str, activation, sm_link: str) -> Family:
         target_rule="0 or 1",
         target_ok=_zero_one,
         sample=lambda rng, mu, scale: rng.binomial(1, mu).astype(float),
+        canonical=canonical,
     )
 
 
-def _gamma(link: str, activation, sm_link: str, start_bias_at_mean: bool = False, eta_min: float = -np.inf) -> Family:
+def _gamma(link: str, activation, sm_link: str, canonical: bool, start_bias_at_mean: bool = False, eta_min: float = -np.inf) -> Family:
     return Family(
         family="gamma",
         link=link,
@@ -120,6 +122,7 @@ def _gamma(link: str, activation, sm_link: str, start_bias_at_mean: bool = False
         sample=lambda rng, mu, scale: rng.gamma(1.0 / scale, mu * scale),
         start_bias_at_mean=start_bias_at_mean,
         eta_min=eta_min,
+        canonical=canonical,
     )
 
 
@@ -136,7 +139,7 @@ FAMILIES = [
         nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
         mle_scale=True,
     ),
-    _binomial("logit", "sigmoid", "Logit"),
+    _binomial("logit", "sigmoid", "Logit", canonical=True),
     _binomial("probit", normal_cdf, "Probit"),
     _binomial("cloglog", inverse_cloglog, "CLogLog"),
     Family(
@@ -149,8 +152,8 @@ FAMILIES = [
         target_ok=lambda y: _whole(y) & (y >= 0),
         sample=lambda rng, mu, scale: rng.poisson(mu).astype(float),
     ),
-    _gamma("inverse_power", inverse_power, "InversePower", start_bias_at_mean=True, eta_min=0.0),
-    _gamma("log", "exponential", "Log"),
+    _gamma("inverse_power", inverse_power, "InversePower", canonical=True, start_bias_at_mean=True, eta_min=0.0),
+    _gamma("log", "exponential", "Log", canonical=False),
     Family(
         family="multinomial",
         link="softmax",

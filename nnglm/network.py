@@ -37,6 +37,7 @@ class NetworkFit:
     device: str
     mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
     history: list[tuple[int, float, float]] = field(default_factory=list)  # step, loss, max |w - glm|
+    trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
 
     def to_dict(self) -> dict:
         keys = ("coefficients", "final_loss", "epochs_run", "train_seconds", "diverged", "max_abs_grad", "converged", "note")
@@ -70,7 +71,9 @@ def import_backend(backend: str):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" not in sys.modules:
         with _quiet_stderr():
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+        tensorflow.get_logger().setLevel("ERROR")  # retracing notes are for TensorFlow's developers
     import keras
     import tensorflow as tf
 
@@ -101,14 +104,16 @@ def resolve_device(config: Config) -> str:
     return "GPU:0" if gpus and wanted != "cpu" else "CPU:0"
 
 
+def start_bias(config: Config, y: np.ndarray) -> float:
+    family = config.family
+    return float(family.sm_family().link(np.mean(y))) if family.start_bias_at_mean else 0.0
+
+
 def build(config: Config, dataset: Dataset):
     keras, _ = import_backend(config.train.backend)
     keras.utils.set_random_seed(config.seed)
     keras.config.set_floatx(config.train.dtype)
     family, train = config.family, config.train
-    bias_start = "zeros"
-    if family.start_bias_at_mean:
-        bias_start = keras.initializers.Constant(float(family.sm_family().link(np.mean(dataset.y))))
     model = keras.Sequential(
         [
             keras.Input((dataset.n_features,), dtype=train.dtype),
@@ -117,7 +122,7 @@ def build(config: Config, dataset: Dataset):
                 activation=family.activation,
                 use_bias=config.model.use_bias,
                 kernel_initializer=config.model.kernel_initializer,
-                bias_initializer=bias_start,
+                bias_initializer=keras.initializers.Constant(start_bias(config, dataset.y)),
                 dtype=train.dtype,
             ),
         ]
@@ -130,14 +135,17 @@ def build(config: Config, dataset: Dataset):
 
 
 def coefficients(model, use_bias: bool, scaling: Scaling | None = None, multiclass: bool = False) -> np.ndarray:
-    """The weights in the order of Dataset.terms, on the original scale of the features."""
-    weights = model.get_weights()
-    kernel = np.asarray(weights[0], dtype=float)  # (features, outputs)
+    weights = [np.asarray(w, dtype=float) for w in model.get_weights()]
+    return original_scale(weights[0], weights[1] if use_bias else None, scaling, multiclass)
+
+
+def original_scale(kernel: np.ndarray, bias: np.ndarray | None, scaling: Scaling | None, multiclass: bool) -> np.ndarray:
+    """Dense weights (kernel (features, outputs), bias (outputs,)) as coefficients in the order
+    of Dataset.terms, on the original scale of the features."""
     if scaling is not None:
         kernel = kernel / scaling.scale[:, None]
     rows = [kernel]
-    if use_bias:
-        bias = np.asarray(weights[1], dtype=float)
+    if bias is not None:
         if scaling is not None:
             bias = bias - scaling.shift @ kernel
         rows.insert(0, bias[None, :])
@@ -180,8 +188,11 @@ def train(
             grads = tape.gradient(loss, model.trainable_variables)
             return loss, mu, tf.reduce_max([tf.reduce_max(tf.abs(g)) for g in grads])
 
+        trajectory = []
+
         def log(step, loss):
             w = weights(model)
+            trajectory.append(w)
             return step, float(loss), float(np.max(np.abs(w - target)))
 
         step, diverged = 0, False
@@ -217,6 +228,7 @@ def train(
         device=used,
         mu=np.asarray(mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(mu, dtype=float),
         history=history,
+        trajectory=trajectory,
     )
 
 

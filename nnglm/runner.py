@@ -7,7 +7,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from nnglm import compare, data, glm, network, runlog, summary
+from nnglm import compare, data, glm, inference, network, plots, reference, report, runlog, summary
 from nnglm.config import Config
 
 
@@ -47,26 +47,28 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) ->
                 dataset, config, device, target,
                 on_progress=lambda step, loss: bar.update(task, completed=step, description=f"loss {loss:.6g}"),
             )
+        weights = np.array(list(fit.coefficients.values()))
+        stats = inference.standard_errors(dataset, config, weights, fit.mu)
         network_llf = glm.loglike(config.family, dataset.y, fit.mu, glm_fit.scale)
-        comparison = compare.compare(fit, glm_fit, network_llf, config.compare.max_abs)
+        comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config.compare.max_abs)
+        ref = _reference(dataset, config, fit)
+        rows = coefficient_rows(comparison, stats, glm_fit, ref)
+
         result["environment"]["device"] = fit.device
-        result["network"] = fit.to_dict()
+        result["network"] = fit.to_dict() | {"bse": dict(zip(comparison.terms, map(float, stats.bse)))}
         result["glm"] = glm_fit.to_dict()
-        if dataset.classes:
-            for section, key in [("network", "coefficients"), ("glm", "coefficients"), ("glm", "bse")]:
-                result[section][key] = by_class(result[section][key])
+        result["reference"] = _reference_section(ref, comparison.terms, weights, config)
         result["comparison"] = comparison.to_dict()
+        if dataset.classes:
+            for section, key in [("network", "coefficients"), ("network", "bse"), ("glm", "coefficients"), ("glm", "bse"), ("reference", "coefficients")]:
+                if result[section].get(key):
+                    result[section][key] = by_class(result[section][key])
+
         runlog.write_csv(run_dir, "history.csv", ["step", "loss", "max_abs_diff_to_glm"], fit.history)
-        runlog.write_csv(
-            run_dir,
-            "coefficients.csv",
-            ["term", "network", "glm", "diff", "glm_bse"],
-            [
-                (t, w, b, w - b, glm_fit.bse[t])
-                for t, w, b in zip(comparison.terms, comparison.network, comparison.glm)
-            ],
-        )
+        runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
+        pictures = draw(run_dir, dataset, config, fit, comparison)
         result["status"] = "completed"
+        runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
         runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
@@ -75,8 +77,85 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) ->
         runlog.write_result(run_dir, result)
         raise
     if not quiet:
-        summary.print_run(result, run_dir)
+        summary.print_run(result, rows, run_dir)
     return Outcome(run_dir, result)
+
+
+def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -> reference.ReferenceFit | str:
+    """Adam from scratch, or why it did not run."""
+    if not config.compare.reference:
+        return "compare.reference is false"
+    if config.train.batch_size != "full" and config.train.batch_size < dataset.n_rows:
+        return "the reference runs full-batch training only"
+    if config.model.kernel_initializer != "zeros":
+        return "the reference starts from zeros only"
+    if fit.diverged:
+        return "the network diverged"
+    return reference.adam(dataset, config, fit.epochs_run)
+
+
+def _reference_section(ref, terms: list[str], weights: np.ndarray, config: Config) -> dict:
+    if isinstance(ref, str):
+        return {"coefficients": None, "max_abs_diff_to_network": None, "skipped": ref}
+    gap = float(np.max(np.abs(ref.coefficients - weights)))
+    return {
+        "coefficients": dict(zip(terms, map(float, ref.coefficients))),
+        "max_abs_diff_to_network": gap,
+        "steps": ref.steps,
+        "seconds": ref.seconds,
+        "dtype": "float64",
+        "agreement": agreement(gap, weights, config.train.dtype),
+    }
+
+
+def agreement(gap: float, weights: np.ndarray, dtype: str) -> str:
+    """One sentence on how close the NumPy reference came to the network."""
+    eps = np.finfo(dtype).eps
+    # round-off grows with the number of steps and the size of the weights; 1e4 eps is float32's 1e-3 relative
+    round_off = 1e4 * eps * max(1.0, float(np.max(np.abs(weights))) if weights.size else 1.0)
+    if gap <= round_off:
+        return (
+            f"Adam written from scratch in NumPy (float64) reaches the network's weights within {gap:.2g}: "
+            f"{dtype} round-off, the same update rule"
+        )
+    return f"Adam written from scratch in NumPy differs from the network by {gap:.2g}, more than {dtype} round-off"
+
+
+def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference, glm_fit: glm.GlmFit, ref) -> list[dict]:
+    rows = []
+    for j, term in enumerate(comparison.terms):
+        row = {
+            "term": term,
+            "network": comparison.network[j],
+            "network_bse": stats.bse[j],
+            "z": stats.z[j],
+            "p": stats.p_values[j],
+            "ci_low": stats.ci_low[j],
+            "ci_high": stats.ci_high[j],
+            "glm": comparison.glm[j],
+            "glm_bse": glm_fit.bse[term],
+            "diff": comparison.network[j] - comparison.glm[j],
+            "reference": None if isinstance(ref, str) else ref.coefficients[j],
+        }
+        rows.append({k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()})
+    return rows
+
+
+def draw(run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison) -> dict[str, str]:
+    """The plots of the run: {file name: caption}."""
+    pictures = {}
+    loss_name = config.family.loss if isinstance(config.family.loss, str) else config.family.loss.__name__
+    plots.loss_curve(fit.history, loss_name, run_dir / "loss.png")
+    pictures["loss.png"] = "Training loss over full-batch steps"
+    steps = [h[0] for h in fit.history]
+    plots.distances(steps, fit.trajectory, comparison.glm, comparison.terms, comparison.tolerance, run_dir / "distance.png")
+    pictures["distance.png"] = "Each weight's distance to its GLM coefficient (log scale)"
+    if config.model.family == "binomial" and dataset.n_features == 2:
+        plots.separating_lines(
+            dataset.X, dataset.y, dataset.feature_names, comparison.network, comparison.glm, config.model.use_bias, run_dir / "lines.png"
+        )
+        pictures["lines.png"] = "The points by class, with the GLM's and the network's separating lines"
+    return pictures
 
 
 def by_class(flat: dict[str, float]) -> dict[str, dict[str, float]]:

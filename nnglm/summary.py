@@ -1,74 +1,112 @@
-"""The console summary of a run, rendered from its result.json dictionary."""
+"""What a run says: its tables and sentences, built once and shown on the console
+(rich) or written into the run's report (markdown, see report.py)."""
+
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
+
+from nnglm import families
+
+MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
+
+
+@dataclass
+class Block:
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
 
 
 def _num(value, digits: int = 10) -> str:
     return "–" if value is None else f"{value:.{digits}g}"
 
 
-MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
+def _p(value) -> str:
+    return "–" if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
 
-def flat(coefficients: dict) -> dict[str, float]:
-    """Multinomial fits nest coefficients by class; the tables list them as '<class>:<term>'."""
-    out = {}
-    for key, value in coefficients.items():
-        if isinstance(value, dict):
-            out.update({f"{key}:{term}": v for term, v in value.items()})
-        else:
-            out[key] = value
+def headline(result: dict) -> str:
+    env, data = result["environment"], result["data"]
+    return (
+        f"{result['name']}: {data['n_rows']} rows × {data['n_features']} features, target {data['target']!r}; "
+        f"{result['config']['model']['family']}/{result['config']['model']['link']}; "
+        f"{env['backend']} on {env['device']}, {env['dtype']}"
+    )
+
+
+def blocks(result: dict, rows: list[dict]) -> list[Block]:
+    cut = f" (the first {MAX_ROWS} of {len(rows)}; all in coefficients.csv)" if len(rows) > MAX_ROWS else ""
+    shown = rows[:MAX_ROWS]
+    with_reference = result["reference"]["coefficients"] is not None
+    beside = Block(
+        "Network weights beside GLM coefficients" + cut,
+        ["term", "network", "GLM", "network − GLM"] + (["NumPy Adam"] if with_reference else []),
+        [
+            [r["term"], _num(r["network"]), _num(r["glm"]), _num(r["diff"], 3)] + ([_num(r["reference"])] if with_reference else [])
+            for r in shown
+        ],
+    )
+    as_glm = Block(
+        "The network read as a GLM (standard errors from its own Hessian)" + cut,
+        ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"],
+        [
+            [r["term"], _num(r["network"], 6), _num(r["network_bse"], 4), _num(r["z"], 4), _p(r["p"]),
+             _num(r["ci_low"], 4), _num(r["ci_high"], 4), _num(r["glm_bse"], 4)]
+            for r in shown
+        ],
+    )
+    c, n, g = result["comparison"], result["network"], result["glm"]
+    fit = Block(
+        "Fit",
+        ["", ""],
+        [
+            ["max abs diff", _num(c["max_abs_diff"], 3) + f"  (tolerance {c['tolerance']['max_abs']:g})"],
+            ["MAPE %", _num(c["mape_pct"], 3)],
+            ["relative L2", _num(c["rel_l2"], 3)],
+            ["cosine of coefficient vectors", _num(c["direction_cosine"], 8)],
+            ["first step within tolerance", _num(c["epochs_to_match"])],
+            ["std err: largest relative difference", _num(c["bse_max_rel_diff"], 3)],
+            ["log-likelihood: network / GLM", f"{_num(c['network_llf'], 10)} / {_num(c['glm_llf'], 10)}"],
+            ["network: steps, seconds, final loss", f"{n['epochs_run']}, {n['train_seconds']:.2f}, {_num(n['final_loss'], 6)}"],
+            ["network: max |gradient| at the end", _num(n["max_abs_grad"], 3)],
+            ["GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"],
+        ],
+    )
+    return [beside, as_glm, fit]
+
+
+def notes(result: dict) -> list[str]:
+    """The sentences under the tables: trouble first, the verdict last."""
+    out = []
+    if result["network"]["note"]:
+        out.append(f"network: {result['network']['note']}")
+    out += [f"GLM warning: {w}" for w in result["glm"]["warnings"]]
+    ref = result["reference"]
+    out.append(ref["agreement"] if ref["coefficients"] is not None else f"NumPy reference not run: {ref['skipped']}")
+    model = result["config"]["model"]
+    if not families.lookup(model["family"], model["link"]).canonical:
+        out.append(
+            "std err: the network's come from the observed information (its Hessian), statsmodels' IRLS "
+            f"reports the expected information; the two differ for a non-canonical link such as {model['link']}"
+        )
+    out.append(result["comparison"]["verdict"])
     return out
 
 
-def coefficient_table(result: dict) -> Table:
-    net, glm, bse = (flat(result[s][k]) for s, k in [("network", "coefficients"), ("glm", "coefficients"), ("glm", "bse")])
-    title = "Network weights beside GLM coefficients"
-    if len(glm) > MAX_ROWS:
-        title += f" (the first {MAX_ROWS} of {len(glm)}; all in coefficients.csv)"
-    table = Table(title=title, title_justify="left")
-    for column in ("term", "network", "GLM", "network − GLM", "GLM std. err."):
-        table.add_column(column, justify="left" if column == "term" else "right")
-    for term, b in list(glm.items())[:MAX_ROWS]:
-        w = net[term]
-        table.add_row(term, _num(w), _num(b), _num(w - b, 3), _num(bse.get(term), 4))
-    return table
-
-
-def metrics_table(result: dict) -> Table:
-    c, n, g = result["comparison"], result["network"], result["glm"]
-    table = Table(title="Fit", title_justify="left", show_header=False)
-    table.add_column(justify="left")
-    table.add_column(justify="right")
-    rows = [
-        ("max abs diff", _num(c["max_abs_diff"], 3) + f"  (tolerance {c['tolerance']['max_abs']:g})"),
-        ("MAPE %", _num(c["mape_pct"], 3)),
-        ("relative L2", _num(c["rel_l2"], 3)),
-        ("cosine of coefficient vectors", _num(c["direction_cosine"], 8)),
-        ("log-likelihood: network / GLM", f"{_num(c['network_llf'], 10)} / {_num(c['glm_llf'], 10)}"),
-        ("network: steps, seconds, final loss", f"{n['epochs_run']}, {n['train_seconds']:.2f}, {_num(n['final_loss'], 6)}"),
-        ("network: max |gradient| at the end", _num(n["max_abs_grad"], 3)),
-        ("GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"),
-    ]
-    for label, value in rows:
-        table.add_row(label, value)
-    return table
-
-
-def print_run(result: dict, run_dir, console: Console | None = None) -> None:
+def print_run(result: dict, rows: list[dict], run_dir, console: Console | None = None) -> None:
     console = console or Console()
-    env, data = result["environment"], result["data"]
-    console.print(
-        f"[bold]{result['name']}[/bold]  {data['n_rows']} rows × {data['n_features']} features, "
-        f"target {data['target']!r};  {env['backend']} on {env['device']}, {env['dtype']}"
-    )
-    console.print(coefficient_table(result))
-    console.print(metrics_table(result))
-    if result["network"]["note"]:
-        console.print(f"[yellow]network:[/yellow] {result['network']['note']}")
-    for note in result["glm"]["warnings"]:
-        console.print(f"[yellow]GLM warning:[/yellow] {note}")
+    console.print(f"[bold]{headline(result)}[/bold]")
+    for block in blocks(result, rows):
+        table = Table(title=block.title, title_justify="left", show_header=any(block.headers))
+        for i, header in enumerate(block.headers):
+            table.add_column(header, justify="left" if i == 0 else "right")
+        for row in block.rows:
+            table.add_row(*row)
+        console.print(table)
+    sentences = notes(result)
+    for sentence in sentences[:-1]:
+        console.print(sentence)
     colour = "green" if result["comparison"]["equivalent"] else "red"
-    console.print(f"[{colour}]{result['comparison']['verdict']}[/{colour}]")
-    console.print(f"run logged in {run_dir}")
+    console.print(f"[{colour}]{sentences[-1]}[/{colour}]")
+    console.print(f"run logged in {run_dir} (report.md has the tables and plots)")

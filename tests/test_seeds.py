@@ -66,16 +66,20 @@ def test_run_folder_holds_the_contract(runs):
     outcome = runs("seed002_logistic_no_bias")
     folder = outcome.run_dir
     assert folder.parent.name == "seed002_logistic_no_bias"
-    assert sorted(p.name for p in folder.iterdir()) == ["coefficients.csv", "config.yaml", "history.csv", "result.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "coefficients.csv", "config.yaml", "distance.png", "history.csv", "loss.png", "report.md", "result.json",
+    ]
     result = json.loads((folder / "result.json").read_text())
     assert RESULT_KEYS <= set(result)
     assert result["status"] == "completed" and result["error"] is None and result["schema"] == 1
     assert result["run_id"] == folder.name
     assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
     assert result["data"] == {"n_rows": 1000, "n_features": 10, "feature_names": [f"x{i}" for i in range(1, 11)], "target": "y"}
-    assert set(result["network"]) >= {"coefficients", "final_loss", "epochs_run", "train_seconds", "diverged"}
+    assert set(result["network"]) >= {"coefficients", "bse", "final_loss", "epochs_run", "train_seconds", "diverged"}
+    assert list(result["network"]["bse"]) == list(result["glm"]["bse"])
     assert set(result["glm"]) >= {"coefficients", "bse", "llf", "converged", "iterations", "fit_seconds", "warnings", "perfect_separation"}
-    assert set(result["comparison"]) >= {"max_abs_diff", "mape_pct", "rel_l2", "equivalent", "tolerance"}
+    assert set(result["comparison"]) >= {"max_abs_diff", "mape_pct", "rel_l2", "equivalent", "tolerance", "epochs_to_match", "bse_max_rel_diff"}
+    assert set(result["reference"]) >= {"coefficients", "max_abs_diff_to_network"}
     assert load(folder / "config.yaml").to_dict() == result["config"]  # the resolved config reruns as is
 
     with open(folder / "history.csv") as f:
@@ -84,5 +88,6 @@ def test_run_folder_holds_the_contract(runs):
     assert float(history[-1]["max_abs_diff_to_glm"]) == pytest.approx(result["comparison"]["max_abs_diff"], rel=1e-6)
     with open(folder / "coefficients.csv") as f:
         rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["term", "network", "network_bse", "z", "p", "ci_low", "ci_high", "glm", "glm_bse", "diff", "reference"]
     assert [r["term"] for r in rows] == result["data"]["feature_names"]
     assert float(rows[0]["network"]) == result["network"]["coefficients"]["x1"]

@@ -1,0 +1,81 @@
+"""Pictures of a run: the loss, each weight's way to its GLM value, and seed 000's separating lines."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from nnglm.runlog import write_atomic
+
+MAX_LINES = 12  # distance plots with more coefficients show the max and the first few
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt, plt.subplots(figsize=(7, 4.2), layout="constrained")
+
+
+def _save(plt, fig, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    write_atomic(path, buf.getvalue())
+
+
+def loss_curve(history: list[tuple[int, float, float]], loss_name: str, path: Path) -> None:
+    plt, (fig, ax) = _figure()
+    steps = [h[0] for h in history]
+    losses = [h[1] for h in history]
+    ax.plot(steps, losses, color="tab:blue")
+    ax.set_xlabel("full-batch step")
+    ax.set_ylabel(f"training loss ({loss_name})")
+    ax.set_title("Loss of the network")
+    ax.grid(alpha=0.3)
+    _save(plt, fig, path)
+
+
+def distances(steps: list[int], trajectory: list[np.ndarray], glm: np.ndarray, terms: list[str], tolerance: float, path: Path) -> None:
+    plt, (fig, ax) = _figure()
+    gaps = np.abs(np.array(trajectory) - glm)  # (logged steps, coefficients)
+    floor = np.finfo(float).tiny
+    shown = range(min(len(terms), MAX_LINES))
+    for j in shown:
+        ax.plot(steps, np.maximum(gaps[:, j], floor), lw=1.2, label=terms[j])
+    if len(terms) > MAX_LINES:
+        ax.plot(steps, np.maximum(gaps.max(axis=1), floor), color="black", lw=2, label=f"max over all {len(terms)}")
+    ax.axhline(tolerance, color="grey", ls="--", lw=1, label=f"tolerance {tolerance:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("full-batch step")
+    ax.set_ylabel("|network weight − GLM coefficient|")
+    ax.set_title("Distance of each weight to its GLM coefficient")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2 if len(shown) > 6 else 1)
+    _save(plt, fig, path)
+
+
+def separating_lines(X: np.ndarray, y: np.ndarray, names: list[str], network: np.ndarray, glm: np.ndarray, use_bias: bool, path: Path) -> None:
+    """Two features, binary target: the points by class, and the line eta = 0 of each fit."""
+    plt, (fig, ax) = _figure()
+    for cls, colour in [(0, "tab:red"), (1, "tab:green")]:
+        rows = y == cls
+        ax.scatter(X[rows, 0], X[rows, 1], color=colour, s=40 if len(y) < 50 else 8, label=f"y = {cls}", zorder=3)
+    pad = 0.5 * max(np.ptp(X[:, 0]), np.ptp(X[:, 1]), 1e-9)
+    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 200)
+    for coefs, label, style, colour, width in [(glm, "GLM", "-", "black", 3), (network, "network", "--", "tab:orange", 2)]:
+        b0, (b1, b2) = (coefs[0], coefs[1:]) if use_bias else (0.0, coefs)
+        if abs(b2) > 1e-12 * max(abs(b1), 1e-300):
+            ax.plot(xs, -(b0 + b1 * xs) / b2, ls=style, color=colour, lw=width, label=f"{label}: η = 0")
+        else:  # a vertical line
+            ax.axvline(-b0 / b1, ls=style, color=colour, lw=width, label=f"{label}: η = 0")
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(X[:, 1].min() - pad, X[:, 1].max() + pad)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title("Separating lines of the two fits")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _save(plt, fig, path)

@@ -1,0 +1,33 @@
+"""report.md: the run's summary tables, sentences and plots on one page, for a screen or a handout."""
+
+from nnglm import summary
+
+
+def _table(block: summary.Block) -> str:
+    def line(cells):
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    headers = block.headers if any(block.headers) else ["", ""]
+    return "\n".join([line(headers), line(["---"] * len(headers))] + [line(r) for r in block.rows])
+
+
+def markdown(result: dict, rows: list[dict], pictures: dict[str, str]) -> str:
+    config = result["config"]
+    parts = [f"# {result['name']}", ""]
+    if config.get("description"):
+        parts += [config["description"], ""]
+    parts += [
+        f"Run `{result['run_id']}`, status {result['status']}. {summary.headline(result)}.",
+        "",
+        f"**{summary.notes(result)[-1]}**",
+        "",
+    ]
+    for block in summary.blocks(result, rows):
+        parts += [f"## {block.title}", "", _table(block), ""]
+    parts += ["## Notes", ""] + [f"- {s}" for s in summary.notes(result)[:-1]] + [""]
+    for file, caption in pictures.items():
+        parts += [f"## {caption}", "", f"![{caption}]({file})", ""]
+    env = result["environment"]
+    versions = ", ".join(f"{k} {env[k]}" for k in ("python", "numpy", "keras", "tensorflow", "statsmodels") if env.get(k))
+    parts += ["## Environment", "", versions, "", f"Rerun: `nnglm run config.yaml` in this folder reproduces it.", ""]
+    return "\n".join(parts)

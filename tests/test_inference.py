@@ -1,0 +1,112 @@
+"""Standard errors from the network's Hessian, Adam from scratch, plots and report."""
+
+import numpy as np
+import pytest
+
+from conftest import load
+from nnglm import data, families, glm, inference, runner
+
+SINGLE = [row for row in families.FAMILIES if not row.multiclass]
+
+
+def sample_config(row):
+    coefficients = "[0.05, -0.04, 0.03]" if row.link == "inverse_power" else "[0.3, -0.2, 0.1]"
+    return load(
+        f"glm_{row.family}_{row.link}",
+        "data.n_rows=500",
+        f"data.coefficients={coefficients}",
+        "train.dtype=float64",
+    )
+
+
+@pytest.mark.parametrize("row", SINGLE, ids=lambda r: r.key)
+def test_standard_errors_per_family_row(row):
+    import statsmodels.api as sm
+
+    cfg = sample_config(row)
+    ds = data.load(cfg)
+    X = glm.design(ds, True)
+    result = sm.GLM(ds.y, X, family=row.sm_family()).fit(tol=1e-12)
+    got = inference.standard_errors(ds, cfg, result.params, result.mu)
+    if row.canonical:
+        expected = result.bse  # observed and expected information agree
+    else:
+        # statsmodels' IRLS reports the expected information; compare with its observed Hessian
+        hessian = result.model.hessian(result.params, scale=result.scale, observed=True)
+        expected = np.sqrt(np.diag(np.linalg.inv(-hessian)))
+    np.testing.assert_allclose(got.bse, expected, rtol=1e-6)
+    np.testing.assert_allclose(got.z, result.params / expected, rtol=1e-6)
+    if row.canonical:
+        np.testing.assert_allclose(got.p_values, result.pvalues, rtol=1e-5, atol=1e-12)
+        np.testing.assert_allclose(np.column_stack([got.ci_low, got.ci_high]), result.conf_int(), rtol=1e-6)
+
+
+def test_multinomial_standard_errors_are_mnlogit_s():
+    import statsmodels.api as sm
+
+    cfg = load("seed001_softmax", "data.n_rows=600", "data.n_features=3", "data.n_classes=4")
+    ds = data.load(cfg)
+    result = sm.MNLogit(ds.y, glm.design(ds, True)).fit(method="newton", disp=0)
+    params = np.ravel(result.params, order="F")
+    p = np.exp(np.column_stack([np.zeros(ds.n_rows), glm.design(ds, True) @ result.params]))
+    got = inference.standard_errors(ds, cfg, params, p / p.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(got.bse, np.ravel(result.bse, order="F"), rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def seed002(tmp_path_factory):
+    out = tmp_path_factory.mktemp("experiments")
+    return {
+        dtype: runner.run(load("seed002_logistic_no_bias", f"train.dtype={dtype}"), out, quiet=True)
+        for dtype in ("float32", "float64")
+    }
+
+
+def test_seed002_float64_standard_errors_and_reference(seed002):
+    result = seed002["float64"].result
+    assert result["comparison"]["bse_max_rel_diff"] <= 1e-4
+    net, ref = result["network"]["coefficients"], result["reference"]["coefficients"]
+    assert list(ref) == list(net)
+    assert result["reference"]["max_abs_diff_to_network"] <= 1e-10
+    assert max(abs(ref[t] - net[t]) for t in net) == result["reference"]["max_abs_diff_to_network"]
+
+
+def test_seed002_float32_reference_agrees_to_round_off_and_the_report_says_so(seed002):
+    outcome = seed002["float32"]
+    gap = outcome.result["reference"]["max_abs_diff_to_network"]
+    assert 0 < gap <= 1e-5  # float32 round-off over 1000 steps
+    report = (outcome.run_dir / "report.md").read_text()
+    assert f"reaches the network's weights within {gap:.2g}: float32 round-off, the same update rule" in report
+
+
+def test_epochs_to_match_is_the_first_logged_step_within_tolerance(seed002):
+    import csv
+
+    outcome = seed002["float64"]
+    with open(outcome.run_dir / "history.csv") as f:
+        history = [(int(r["step"]), float(r["max_abs_diff_to_glm"])) for r in csv.DictReader(f)]
+    tolerance = outcome.result["comparison"]["tolerance"]["max_abs"]
+    first = next(step for step, gap in history if gap <= tolerance)
+    assert outcome.result["comparison"]["epochs_to_match"] == first
+    assert 0 < first < 1000
+
+
+def test_report_and_plots_exist(seed002):
+    folder = seed002["float32"].run_dir
+    report = (folder / "report.md").read_text()
+    assert report.startswith("# seed002_logistic_no_bias")
+    for picture in ("loss.png", "distance.png"):
+        assert (folder / picture).read_bytes().startswith(b"\x89PNG")
+        assert f"]({picture})" in report
+    assert "| x1 |" in report and "P>\\|z\\|" in report
+
+
+def test_four_points_picture_shows_both_lines(tmp_path):
+    import matplotlib.image
+
+    outcome = runner.run(load("seed000_four_points", "train.epochs=500"), tmp_path, quiet=True)
+    image = matplotlib.image.imread(outcome.run_dir / "lines.png")[..., :3]
+    black = np.all(image < 0.1, axis=-1)  # the GLM's line
+    orange = np.all(np.abs(image - [1.0, 0.498, 0.055]) < 0.06, axis=-1)  # the network's
+    assert black.sum() > 200 and orange.sum() > 100
+    assert "lines.png" in (outcome.run_dir / "report.md").read_text()
