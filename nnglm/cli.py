@@ -1,6 +1,7 @@
 """The `nnglm` command: run an experiment, or validate its config."""
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
     args = parser.parse_args(argv)
+    if args.command == "run":
+        signal.signal(signal.SIGTERM, _terminate)  # a polite kill is an interruption, recorded as one
     try:
         cfg = config_module.load(args.config, args.set)
         if args.command == "validate":
@@ -41,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and not outcome.result["comparison"]["equivalent"]:
         return 1
     return 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

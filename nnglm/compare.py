@@ -54,7 +54,8 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
         bse_rel = float(np.max(np.abs(network_bse / glm_bse - 1)))
     matched = [step for step, _, gap in network.history if gap <= max_abs]
     max_abs_diff = float(diff.max())
-    equivalent = bool(not network.diverged and not glm.perfect_separation and max_abs_diff <= max_abs)
+    identified = not glm.perfect_separation and not glm.rank_deficient
+    equivalent = bool(not network.diverged and identified and max_abs_diff <= max_abs)
     return Comparison(
         terms=terms,
         network=w,
@@ -67,15 +68,21 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
         glm_llf=glm.llf,
         equivalent=equivalent,
         tolerance=max_abs,
-        verdict=verdict(network, glm, max_abs_diff, max_abs, cosine),
-        epochs_to_match=matched[0] if matched and not glm.perfect_separation else None,
+        verdict=verdict(network, glm, max_abs_diff, max_abs, cosine, network_llf),
+        epochs_to_match=matched[0] if matched and identified else None,
         bse_max_rel_diff=bse_rel,
     )
 
 
-def verdict(network: NetworkFit, glm: GlmFit, max_abs_diff: float, max_abs: float, cosine: float) -> str:
+def verdict(network: NetworkFit, glm: GlmFit, max_abs_diff: float, max_abs: float, cosine: float, network_llf: float) -> str:
     if network.diverged:
         return f"the network diverged (loss not finite after {network.epochs_run} steps): not equivalent"
+    if glm.rank_deficient:
+        return (
+            f"the design is rank deficient (aliased: {', '.join(glm.aliased)}), so the coefficients are not "
+            "identified and the two fits need not share them; compare the fits instead: log-likelihood "
+            f"{network_llf:.10g} (network) against {glm.llf:.10g} (GLM)"
+        )
     if glm.perfect_separation:
         return (
             "the classes are perfectly separated, so no finite maximum-likelihood estimate exists; "

@@ -115,6 +115,8 @@ class DataConfig(Section):
         if raw.get("source") != "synthetic":
             return raw  # the field check reports a wrong source
         name = raw.get("generator")
+        if not isinstance(name, (str, type(None))):
+            return raw  # the field check reports the wrong type
         if name is None:
             raise ValueError(f"data.generator: required when data.source is synthetic; one of {', '.join(GENERATORS)}")
         if name not in GENERATORS:
@@ -137,12 +139,13 @@ class DataConfig(Section):
             if len(targets) > 1:
                 raise ValueError(f"data.target: required for generator '{name}'; one of {', '.join(targets)}")
             raw["target"] = targets[0]
-        elif raw["target"] not in targets:
+        elif isinstance(raw["target"], str) and raw["target"] not in targets:
             raise ValueError(f"data.target: generator '{name}' makes the target {' or '.join(targets)}, not {raw['target']!r}")
-        if name == "glm" and len(raw["coefficients"]) != raw["n_features"]:
+        coefficients, n_features = raw.get("coefficients"), raw.get("n_features")
+        if name == "glm" and isinstance(coefficients, list) and type(n_features) is int and len(coefficients) != n_features:
             raise ValueError(
-                f"data.coefficients: {len(raw['coefficients'])} values given, "
-                f"but data.n_features is {raw['n_features']} (one coefficient per feature)"
+                f"data.coefficients: {len(coefficients)} values given, "
+                f"but data.n_features is {n_features} (one coefficient per feature)"
             )
         return raw
 
@@ -155,6 +158,7 @@ class ModelConfig(Section):
     link: str | None = None
     use_bias: bool = True
     kernel_initializer: Literal["zeros", "ones", "glorot_uniform", "glorot_normal", "random_normal"] = "zeros"
+    activation: str | None = None  # optional: the family's link decides it; if given, it must agree
 
     @model_validator(mode="before")
     @classmethod
@@ -172,7 +176,14 @@ class ModelConfig(Section):
             raw["link"] = links[0]
         elif raw["link"] not in links:
             raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
-        if families.lookup(family, raw["link"]).start_bias_at_mean and raw.get("use_bias") is False:
+        row = families.lookup(family, raw["link"])
+        activation = raw.get("activation")
+        if activation is not None and activation != row.activation_name:
+            raise ValueError(
+                f"model.activation: {activation!r} contradicts model.family {family} with link {raw['link']}, "
+                f"whose inverse link is the activation {row.activation_name!r}; leave model.activation out or set it to that"
+            )
+        if row.start_bias_at_mean and raw.get("use_bias") is False:
             raise ValueError(
                 f"model.use_bias: {family}/{raw['link']} needs a bias: its activation is undefined at η = 0, "
                 "so training starts from the bias at link(mean y)"

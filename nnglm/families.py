@@ -36,6 +36,10 @@ class Family:
     canonical: bool = True  # observed and expected information agree only for canonical links
 
     @property
+    def activation_name(self) -> str:
+        return self.activation if isinstance(self.activation, str) else self.activation.__name__
+
+    @property
     def key(self) -> str:
         return f"{self.family}/{self.link}"
 

@@ -29,6 +29,7 @@ class GlmFit:
     warnings: list[str] = field(default_factory=list)
     perfect_separation: bool = False
     rank_deficient: bool = False
+    aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -49,9 +50,14 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
     family = config.family
     X = design(dataset, config.model.use_bias)
     notes = []
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
-        notes.append(f"design matrix is rank deficient: rank {rank} for {X.shape[1]} coefficients")
+    columns = (["const"] if config.model.use_bias else []) + dataset.feature_names
+    aliased = aliased_columns(X, columns)
+    if aliased:
+        notes.append(
+            f"design matrix is rank deficient: {', '.join(aliased)} "
+            f"{'is a linear combination' if len(aliased) == 1 else 'are linear combinations'} of the columns "
+            "before it (aliased; R reports NA): the coefficients are not identified"
+        )
 
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -73,7 +79,16 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
     for (kind, message), count in kinds.items():
         notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
     separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    if family.family == "binomial" and not separation:
+        fitted = result.mu
+        if np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)):
+            notes.append(
+                "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
+                "may be very large and poorly determined"
+            )
     converged = bool(converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if not converged:
+        notes.append(f"not converged within glm.maxiter = {config.glm.maxiter} iterations (tol {config.glm.tol:g})")
     names = dataset.terms(config.model.use_bias)
     return GlmFit(
         coefficients=dict(zip(names, map(float, params))),
@@ -85,8 +100,22 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
         fit_seconds=seconds,
         warnings=notes,
         perfect_separation=separation,
-        rank_deficient=rank < X.shape[1],
+        rank_deficient=bool(aliased),
+        aliased=aliased,
     )
+
+
+def aliased_columns(X: np.ndarray, names: list[str]) -> list[str]:
+    """The columns that are linear combinations of the columns before them, in order (R's NA)."""
+    kept: list[int] = []
+    aliased = []
+    for j in range(X.shape[1]):
+        candidate = X[:, kept + [j]]
+        if np.linalg.matrix_rank(candidate) == len(kept) + 1:
+            kept.append(j)
+        else:
+            aliased.append(names[j])
+    return aliased
 
 
 def loglike(family: Family, y: np.ndarray, mu: np.ndarray, glm_scale: float) -> float:

@@ -195,28 +195,42 @@ def train(
             trajectory.append(w)
             return step, float(loss), float(np.max(np.abs(w - target)))
 
-        step, diverged = 0, False
+        batches = 1 if train_cfg.batch_size == "full" else -(-dataset.n_rows // train_cfg.batch_size)
+
+        def steps_done() -> int:
+            # from the optimizer itself, so an interruption mid-call still counts right
+            return int(model.optimizer.iterations.numpy()) // batches
+
+        step, diverged, interrupted = 0, False, False
         loss, mu, grad = current()
         history = [log(step, loss)]
-        while step < train_cfg.epochs and not (train_cfg.grad_tol and grad < train_cfg.grad_tol):
-            n = min(train_cfg.log_every, train_cfg.epochs - step)
-            run_steps(n)
-            step += n
-            loss, mu, grad = current()
-            history.append(log(step, loss))
-            on_progress(step, history[-1][1])
-            if not np.isfinite(float(loss)) or not np.all(np.isfinite(weights(model))):
-                diverged = True
-                break
+        try:
+            while step < train_cfg.epochs and not (train_cfg.grad_tol and grad < train_cfg.grad_tol):
+                run_steps(min(train_cfg.log_every, train_cfg.epochs - step))
+                step = steps_done()
+                loss, mu, grad = current()
+                history.append(log(step, loss))
+                on_progress(step, history[-1][1])
+                if not np.isfinite(float(loss)) or not np.all(np.isfinite(weights(model))):
+                    diverged = True
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+            if steps_done() != step:
+                step = steps_done()
+                loss, mu, grad = current()
+                history.append(log(step, loss))
         used = model.weights[0].value.device.rpartition("device:")[2] or device
     grad = float(grad)
     converged = None if train_cfg.grad_tol is None else bool(grad < train_cfg.grad_tol)
     note = None
-    if diverged:
+    if interrupted:
+        note = f"interrupted after {step} steps; the weights are those reached by then"
+    elif diverged:
         note = f"diverged: the loss or a weight stopped being finite by step {step}"
     elif converged is False:
         note = f"not converged after {step} steps; max |grad| = {grad:.3g} (train.grad_tol {train_cfg.grad_tol:g})"
-    return NetworkFit(
+    fit = NetworkFit(
         coefficients=dict(zip(dataset.terms(config.model.use_bias), map(float, weights(model)))),
         final_loss=history[-1][1],
         epochs_run=step,
@@ -230,6 +244,17 @@ def train(
         history=history,
         trajectory=trajectory,
     )
+    if interrupted:
+        raise Interrupted(fit)
+    return fit
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during training, carrying what the network had learned by then."""
+
+    def __init__(self, fit: NetworkFit):
+        super().__init__()
+        self.fit = fit
 
 
 def _step_runner(model, X, y, n_rows: int, batch_size, tf) -> Callable[[int], None]:

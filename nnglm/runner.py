@@ -74,6 +74,9 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) ->
         interrupted = isinstance(e, KeyboardInterrupt)
         result["status"] = "interrupted" if interrupted else "failed"
         result["error"] = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
+        if isinstance(e, network.Interrupted):  # keep what training had reached
+            result["network"] = e.fit.to_dict()
+            runlog.write_csv(run_dir, "history.csv", ["step", "loss", "max_abs_diff_to_glm"], e.fit.history)
         runlog.write_result(run_dir, result)
         raise
     if not quiet:

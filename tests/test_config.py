@@ -166,3 +166,12 @@ def test_yaml_boolean_names_get_a_hint(write_config):
     assert error_of(write_config, text) == (
         "data.target: Input should be a valid string (got True: YAML reads yes/no/on/off/true/false as booleans; quote the name)"
     )
+
+
+def test_activation_that_contradicts_the_family(write_config):
+    assert error_of(write_config, MINIMAL + "model: {family: binomial, activation: relu}\n") == (
+        "model.activation: 'relu' contradicts model.family binomial with link logit, whose inverse link is "
+        "the activation 'sigmoid'; leave model.activation out or set it to that"
+    )
+    cfg = config.load(write_config(MINIMAL + "model: {family: binomial, link: probit, activation: normal_cdf}\n"))
+    assert cfg.model.activation == "normal_cdf"
