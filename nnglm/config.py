@@ -261,9 +261,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         raw = parse_yaml(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+        mark, context = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
         line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
+        if context and mark and context.line != mark.line:
+            problem += f" ({getattr(e, 'context', None) or 'in a construct'} that began at line {context.line + 1})"
         raise UserError(f"{path}: malformed YAML{line}: {problem}") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: the config must be a mapping of keys (name, data, model, train, ...)")
