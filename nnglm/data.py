@@ -209,8 +209,7 @@ def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
     # treatment contrasts, as R's default: one column per level but the first (sorted)
     levels = sorted(values.dropna().unique(), key=lambda v: (str(type(v)), v))
     if values.isna().any():
-        rows = np.flatnonzero(values.isna().to_numpy())[:5]
-        raise UserError(f"data.categorical: column {name!r} has missing values; first offending rows (0-based): {', '.join(map(str, rows))}")
+        raise UserError(f"data.categorical: column {name!r} has missing values; {offending(values.isna().to_numpy(), lambda r: '')}")
     return pd.DataFrame({f"{name}[T.{level}]": (values == level).astype(float) for level in levels[1:]})
 
 
@@ -218,11 +217,8 @@ def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:
     values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
-        rows = np.flatnonzero(bad)[:5]
-        shown = ", ".join(f"{r} ({frame[name].iloc[r]!r})" for r in rows)
-        raise UserError(
-            f"data: column {name!r} of {origin} must hold finite numbers; first offending rows (0-based): {shown}"
-        )
+        shown = offending(bad, lambda r: f" ({frame[name].iloc[r]!r})")
+        raise UserError(f"data: column {name!r} of {origin} must hold finite numbers; {shown}")
     return values
 
 
@@ -230,9 +226,11 @@ def _check_target(y: np.ndarray, target: str, config: Config) -> None:
     family = config.family
     bad = ~family.target_ok(y)
     if bad.any():
-        rows = np.flatnonzero(bad)[:5]
-        shown = ", ".join(f"{r} ({y[r]:g})" for r in rows)
-        raise UserError(
-            f"data.target: column {target!r} must be {family.target_rule} for family {family.family}; "
-            f"first offending rows (0-based): {shown}"
-        )
+        shown = offending(bad, lambda r: f" ({y[r]:g})")
+        raise UserError(f"data.target: column {target!r} must be {family.target_rule} for family {family.family}; {shown}")
+
+
+def offending(bad: np.ndarray, value) -> str:
+    """'first offending rows (0-based): 3 (2), 7 (-1)' for the first five rows where `bad` holds."""
+    rows = np.flatnonzero(bad)[:5]
+    return "first offending rows (0-based): " + ", ".join(f"{r}{value(r)}" for r in rows)
