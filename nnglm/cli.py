@@ -24,7 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("config")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
+    runs = commands.add_parser("runs", help="list the logged runs, newest first")
+    runs.add_argument("dir", nargs="?", default="experiments", help="the run log (default: experiments)")
+    runs.add_argument("--name", help="only runs whose name contains this")
+    runs.add_argument("--status", choices=["running", "completed", "failed", "interrupted", "broken"])
+
+    compare = commands.add_parser("compare", help="compare runs side by side")
+    compare.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    compare.add_argument("--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)")
+
     args = parser.parse_args(argv)
+    if args.command in ("runs", "compare"):
+        return _logbook(args)
     if args.command == "run":
         signal.signal(signal.SIGTERM, _terminate)  # a polite kill is an interruption, recorded as one
     try:
@@ -44,6 +55,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and not outcome.result["comparison"]["equivalent"]:
         return 1
     return 0
+
+
+def _logbook(args) -> int:
+    from nnglm import logbook  # JSON only: no TensorFlow
+
+    try:
+        if args.command == "runs":
+            root = Path(args.dir)
+            logbook.print_runs(logbook.scan(root, args.name, args.status), root)
+            return 0
+        if len(args.runs) < 2:
+            raise UserError("compare: give two or more run folders")
+        comparison = logbook.compare_runs([Path(r) for r in args.runs], args.tol)
+        logbook.print_comparison(comparison)
+        return 0
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 def _terminate(signum, frame):
