@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", default="experiments", help="root folder of the run log (default: experiments)")
     run.add_argument("--strict", action="store_true", help="exit 1 when the network is not equivalent to the GLM")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    run.add_argument("--jobs", type=int, default=1, metavar="N", help="run a sweep's points in N processes (default 1)")
 
     validate = commands.add_parser("validate", help="check a config without running it")
     validate.add_argument("config")
@@ -39,13 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         signal.signal(signal.SIGTERM, _terminate)  # a polite kill is an interruption, recorded as one
     try:
-        cfg = config_module.load(args.config, args.set)
+        points = config_module.expand(args.config, args.set)
         if args.command == "validate":
-            print(f"{args.config}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype})")
+            cfg = points[0][1]
+            sweep = f"; a sweep of {len(points)} points" if len(points) > 1 else ""
+            print(f"{args.config}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype}{sweep})")
             return 0
+        if args.jobs < 1:
+            raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")
+        if len(points) > 1:
+            from nnglm import sweep
+
+            outcomes = sweep.run(points, Path(args.out), args.jobs)
+            if any(o.status == "rejected" for o in outcomes):
+                return 2
+            return 1 if args.strict and not all(o.equivalent for o in outcomes) else 0
         from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
 
-        outcome = runner.run(cfg, Path(args.out), quiet=args.quiet)
+        outcome = runner.run(points[0][1], Path(args.out), quiet=args.quiet)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ YAML before validation, so they pass the same checks.
 
 import copy
 import difflib
+import itertools
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -244,11 +245,47 @@ class Config(Section):
 
 
 def load(path: str | Path, overrides: list[str] = ()) -> Config:
+    """One config; a file that declares a sweep is an error here (see expand)."""
+    points = expand(path, overrides)
+    if len(points) > 1:
+        raise UserError(f"{path}: declares a sweep of {len(points)} points; run it with `nnglm run`")
+    return points[0][1]
+
+
+def expand(path: str | Path, overrides: list[str] = ()) -> list[tuple[dict[str, Any], Config]]:
+    """Every point of the config's sweep, each validated: [(point, config), ...].
+
+    A sweep is the grid over the file's `sweep:` block (dotted key -> list of values)
+    and over `--set key=a,b,c` comma lists; without one there is a single point, {}."""
     path = Path(path)
     raw = read_yaml(path)
-    raw = apply_overrides(raw, overrides)
+    sweep = raw.pop("sweep", None) or {}
+    if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
+        raise UserError(f"{path}: sweep: must map dotted keys to non-empty lists of values, e.g. train.learning_rate: [0.001, 0.01]")
+    plain = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if sep and "," in text and not text.lstrip().startswith(("[", "{")):
+            sweep[key] = [parse_yaml(part) for part in text.split(",")]
+        else:
+            plain.append(item)
+    raw = apply_overrides(raw, plain)
     where = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    return validate(raw, where)
+    if not sweep:
+        return [({}, validate(raw, where))]
+    points = []
+    for values in itertools.product(*sweep.values()):
+        point = dict(zip(sweep, values))
+        label = describe_point(point)
+        at = copy.deepcopy(raw)
+        for key, value in point.items():
+            set_key(at, key, value, f"sweep point {label}")
+        points.append((point, validate(at, f"{where}, sweep point {label}")))
+    return points
+
+
+def describe_point(point: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in point.items())
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -282,14 +319,18 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             value = parse_yaml(text)
         except yaml.YAMLError:
             value = text
-        node = raw
-        parts = key.split(".")
-        for i, part in enumerate(parts[:-1]):
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise UserError(f"--set {item!r}: {'.'.join(parts[: i + 1])} is not a section")
-        node[parts[-1]] = value
+        set_key(raw, key, value, f"--set {item!r}")
     return raw
+
+
+def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
+    node = raw
+    parts = key.split(".")
+    for i, part in enumerate(parts[:-1]):
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise UserError(f"{origin}: {'.'.join(parts[: i + 1])} is not a section")
+    node[parts[-1]] = value
 
 
 def validate(raw: dict[str, Any], where: str) -> Config:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from nnglm.errors import UserError
+from nnglm.summary import wide_console
 
 
 @dataclass
@@ -174,18 +175,12 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
 # --- on the console ---
 
 
-def _console():
-    from rich.console import Console
-
-    console = Console()
-    # piped into a file or another program: do not squeeze ten columns into 80 characters
-    return console if console.is_terminal else Console(width=200)
 
 
 def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
     from rich.table import Table
 
-    console = console or _console()
+    console = console or wide_console()
     table = Table(title=f"{len(runs)} runs in {root}, newest first", title_justify="left")
     for column in RUNS_COLUMNS:
         table.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
@@ -197,7 +192,7 @@ def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
 def print_comparison(c: RunComparison, console=None) -> None:
     from rich.table import Table
 
-    console = console or _console()
+    console = console or wide_console()
     labels = [f"{r.name}/{r.run_id}" for r in c.runs]
     short = [f"run {i + 1}" for i in range(len(c.runs))]
     for label, s in zip(labels, short):

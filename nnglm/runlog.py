@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import secrets
+import subprocess
 import time
 from importlib import metadata
 from pathlib import Path
@@ -77,7 +78,33 @@ def environment(backend: str, device: str, dtype: str) -> dict[str, str]:
         "tensorflow": version("tensorflow"),
         "statsmodels": version("statsmodels"),
         "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        **source_version(),
     }
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def source_version() -> dict[str, object]:
+    """The git commit of nnglm's own source, and whether its tree had uncommitted changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "-C", str(here), "status", "--porcelain"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "git_dirty": None}
+    if commit.returncode != 0:
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit.stdout.strip(), "git_dirty": bool(status.stdout.strip())}
 
 
 def _finite(value: Any) -> Any:

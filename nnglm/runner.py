@@ -17,7 +17,7 @@ class Outcome:
     result: dict
 
 
-def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) -> Outcome:
+def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None) -> Outcome:
     dataset = data.load(config)  # bad data stops here, before any folder exists
     device = network.resolve_device(config)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
@@ -28,7 +28,9 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False) ->
         "status": "running",
         "error": None,
         "config": config.to_dict(),
-        "environment": runlog.environment(config.train.backend, device, config.train.dtype),
+        **({"sweep_point": point} if point else {}),
+        "environment": runlog.environment(config.train.backend, device, config.train.dtype)
+        | {"determinism": network.determinism(config, device)},
         "data": {
             "n_rows": dataset.n_rows,
             "n_features": dataset.n_features,

@@ -18,6 +18,12 @@ class Block:
     rows: list[list[str]]
 
 
+def wide_console() -> Console:
+    console = Console()
+    # piped into a file or another program: do not squeeze wide tables into 80 characters
+    return console if console.is_terminal else Console(width=200)
+
+
 def _num(value, digits: int = 10) -> str:
     return "–" if value is None else f"{value:.{digits}g}"
 

@@ -1,0 +1,91 @@
+"""A sweep: one run per point of a grid over config keys, then one table of all points.
+
+Points run one after another, or in N worker processes (`--jobs N`); each run
+gets its own folder, so parallel points never share a file.
+"""
+
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nnglm.config import Config, describe_point
+from nnglm.errors import UserError
+from nnglm.summary import wide_console
+
+
+@dataclass
+class PointOutcome:
+    point: dict
+    status: str  # completed | failed | rejected (bad data for this point)
+    run_dir: str | None = None
+    steps: int | None = None
+    max_abs_diff: float | None = None
+    equivalent: bool | None = None
+    error: str | None = None
+
+
+def run_point(point: dict, config: Config, out: Path) -> PointOutcome:
+    from nnglm import runner
+
+    try:
+        result = runner.run(config, out, quiet=True, point=point).result
+    except UserError as e:
+        return PointOutcome(point, "rejected", error=str(e))
+    except Exception as e:  # the run folder says failed; the sweep goes on
+        return PointOutcome(point, "failed", error=f"{type(e).__name__}: {e}")
+    return PointOutcome(
+        point,
+        result["status"],
+        run_dir=str(Path(out) / result["name"] / result["run_id"]),
+        steps=result["network"]["epochs_run"],
+        max_abs_diff=result["comparison"]["max_abs_diff"],
+        equivalent=result["comparison"]["equivalent"],
+    )
+
+
+def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Console | None = None) -> list[PointOutcome]:
+    console = console or wide_console()
+    console.print(f"sweep of {len(points)} points" + (f" in {jobs} processes" if jobs > 1 else ""))
+    outcomes: dict[int, PointOutcome] = {}
+
+    def report(i: int, outcome: PointOutcome) -> None:
+        outcomes[i] = outcome
+        verdict = {True: "equivalent", False: "not equivalent", None: outcome.error or ""}[outcome.equivalent]
+        console.print(f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point)}: {outcome.status}, {verdict}")
+
+    if jobs <= 1:
+        for i, (point, config) in enumerate(points):
+            report(i, run_point(point, config, out))
+    else:
+        # spawn, not fork: TensorFlow does not survive a fork
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_point, point, config, out): i for i, (point, config) in enumerate(points)}
+            for future in as_completed(futures):
+                report(futures[future], future.result())
+    ordered = [outcomes[i] for i in range(len(points))]
+    console.print(table(ordered))
+    return ordered
+
+
+def table(outcomes: list[PointOutcome]) -> Table:
+    keys = list(outcomes[0].point) if outcomes else []
+    t = Table(title=f"Sweep: {len(outcomes)} points (run: the folder under <out>/<name>/)", title_justify="left")
+    for key in keys:
+        t.add_column(key, justify="right")
+    for column in ("status", "steps", "max abs diff", "verdict", "run"):
+        t.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
+    for o in outcomes:
+        verdict = {True: "equivalent", False: "not equivalent", None: o.error or ""}[o.equivalent]
+        t.add_row(
+            *[str(o.point[k]) for k in keys],
+            o.status,
+            "" if o.steps is None else str(o.steps),
+            "" if o.max_abs_diff is None else f"{o.max_abs_diff:.3g}",
+            verdict,
+            Path(o.run_dir).name if o.run_dir else "",
+        )
+    return t
