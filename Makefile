@@ -6,7 +6,10 @@ CONFIG ?=
 SET    ?=
 OUT    ?=
 
-.PHONY: help install experiment validate test test-full clean
+RUNS   ?=
+DIR    ?= experiments
+
+.PHONY: help install experiment validate runs compare test test-full clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -16,13 +19,20 @@ install: ## create .venv/ and install nnglm with its dependencies
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[test]'
 
-experiment: ## run one config: make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir]
+experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n]
 	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }
-	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT))
+	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT)) $(if $(JOBS),--jobs $(JOBS))
 
 validate: ## check a config without running it: make validate CONFIG=configs/X.yaml
 	@test -n "$(CONFIG)" || { echo "usage: make validate CONFIG=configs/X.yaml" >&2; exit 2; }
 	$(BIN)/nnglm validate $(CONFIG) $(addprefix --set ,$(SET))
+
+runs: ## list the logged runs, newest first: make runs [DIR=experiments]
+	$(BIN)/nnglm runs $(DIR)
+
+compare: ## compare runs side by side: make compare RUNS="experiments/X/RUN1 experiments/X/RUN2"
+	@test -n "$(RUNS)" || { echo "usage: make compare RUNS=\"RUN_DIR RUN_DIR ...\"" >&2; exit 2; }
+	$(BIN)/nnglm compare $(RUNS)
 
 test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q

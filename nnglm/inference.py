@@ -59,31 +59,22 @@ def standard_errors(dataset: Dataset, config: Config, coefficients: np.ndarray, 
 def nll_hessian(dataset: Dataset, config: Config, coefficients: np.ndarray) -> np.ndarray:
     """The Hessian of the summed negative log-likelihood (unit dispersion) in the coefficients,
     through the network's own activation and loss, in float64."""
-    from nnglm import network
+    from nnglm import backends, network
 
-    keras, tf = network.import_backend(config.train.backend)
+    engine = backends.load(config.train.backend, config.train.dtype)
+    engine.enable_float64()  # the Hessian is taken in float64 whatever the training dtype
+    ops = engine.keras.ops
     family = config.family
-    activation = keras.activations.get(family.activation) if isinstance(family.activation, str) else family.activation
-    loss = keras.losses.get(family.loss) if isinstance(family.loss, str) else family.loss
-    X = tf.constant(design(dataset, config.model.use_bias), dtype="float64")
-    y = tf.constant(dataset.y[:, None], dtype="float64")
+    activation, loss = network.activation_function(family), network.loss_function(family)
+    X = ops.convert_to_tensor(design(dataset, config.model.use_bias), dtype="float64")
+    y = ops.convert_to_tensor(dataset.y[:, None], dtype="float64")
     n, p = X.shape
-    beta = tf.Variable(coefficients, dtype="float64")
 
-    @tf.function
-    def nll():
-        B = tf.transpose(tf.reshape(beta, (-1, p)))  # (terms, outputs), Dataset.terms' order
-        eta = X @ B
+    def nll(beta):
+        B = ops.transpose(ops.reshape(beta, (-1, p)))  # (terms, outputs), Dataset.terms' order
+        eta = ops.matmul(X, B)
         if family.multiclass:
-            eta = tf.concat([tf.zeros((n, 1), dtype="float64"), eta], axis=1)  # the reference class
-        return n * tf.reduce_mean(loss(y, activation(eta))) / family.nll_factor
+            eta = ops.concatenate([ops.zeros((n, 1), dtype="float64"), eta], axis=1)  # the reference class
+        return n * ops.mean(loss(y, activation(eta))) / family.nll_factor
 
-    @tf.function
-    def hessian():
-        with tf.GradientTape() as outer:
-            with tf.GradientTape() as inner:
-                value = nll()
-            grad = inner.gradient(value, beta)
-        return outer.jacobian(grad, beta)
-
-    return hessian().numpy()
+    return engine.hessian(nll, np.asarray(coefficients, dtype=float))

@@ -1,27 +1,25 @@
 """The degenerate network: one Dense layer whose activation is the inverse link.
 
 Training takes Keras' own `train_step` (the step `model.fit` runs) and runs
-many of them inside one compiled `tf.function` loop, so that full-batch
-training does not pay `fit`'s per-epoch overhead (callbacks, data adapters)
-once per step. It gives the same weights as
-`model.fit(X, y, epochs=E, batch_size=N, shuffle=False)`; a test holds it to that.
+many of them inside one compiled loop (a `tf.function` on TensorFlow, a jitted
+`fori_loop` on JAX: see backends.py), so that full-batch training does not pay
+`fit`'s per-epoch overhead (callbacks, data adapters) once per step. It gives
+the same weights as `model.fit(X, y, epochs=E, batch_size=N, shuffle=False)`;
+a test holds it to that.
 
-TensorFlow and Keras are imported inside the functions: nothing else in
-nnglm needs them, and `nnglm validate` should not wait for them.
+Keras is imported inside the functions: nothing else in nnglm needs it, and
+`nnglm validate` should not wait for it.
 """
 
-import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from nnglm import backends
 from nnglm.config import Config
 from nnglm.data import Dataset
-from nnglm.errors import UserError
 
 
 @dataclass
@@ -65,64 +63,14 @@ class Scaling:
         return (X - self.shift) / self.scale
 
 
-def import_backend(backend: str):
-    # Keras reads its backend once, at import
-    os.environ["KERAS_BACKEND"] = backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules:
-        with _quiet_stderr():
-            import tensorflow
-
-        tensorflow.get_logger().setLevel("ERROR")  # retracing notes are for TensorFlow's developers
-    import keras
-    import tensorflow as tf
-
-    return keras, tf
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    # TensorFlow's C++ start-up notes ("Could not find cuda drivers ...") are written to
-    # file descriptor 2 before TF_CPP_MIN_LOG_LEVEL is read; hide them, and only them
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def resolve_device(config: Config) -> str:
-    """The TensorFlow device to train on, e.g. 'CPU:0' or 'GPU:0'."""
-    _, tf = import_backend(config.train.backend)
-    gpus = tf.config.list_physical_devices("GPU")
-    wanted = config.train.device
-    if wanted == "gpu" and not gpus:
-        raise UserError("train.device: gpu was asked for, but TensorFlow sees no GPU here; allowed: auto, cpu")
-    return "GPU:0" if gpus and wanted != "cpu" else "CPU:0"
+    """The device to train on, 'CPU:0' or 'GPU:0'."""
+    return backends.load(config.train.backend, config.train.dtype).device(config.train.device)
 
 
 def determinism(config: Config, device: str) -> dict[str, object]:
-    """Make the run repeatable, and say how: seeds, deterministic ops, no TensorFloat-32.
-
-    TF32 changes matmul results at about 1e-4 relative on recent NVIDIA GPUs, far above
-    the differences this harness measures."""
-    _, tf = import_backend(config.train.backend)
-    tf.config.experimental.enable_op_determinism()
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    settings = {
-        "seed": config.seed,
-        "op_determinism": True,
-        "tensor_float_32": tf.config.experimental.tensor_float_32_execution_enabled(),
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),  # 0: TensorFlow's default
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-    }
-    if device.startswith("GPU"):
-        gpu = tf.config.list_physical_devices("GPU")[0]
-        settings["gpu"] = tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
-    return settings
+    """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32) and say how."""
+    return backends.load(config.train.backend, config.train.dtype).determinism(config.seed, device)
 
 
 def start_bias(config: Config, y: np.ndarray) -> float:
@@ -131,7 +79,7 @@ def start_bias(config: Config, y: np.ndarray) -> float:
 
 
 def build(config: Config, dataset: Dataset):
-    keras, _ = import_backend(config.train.backend)
+    keras = backends.load(config.train.backend, config.train.dtype).keras
     keras.utils.set_random_seed(config.seed)
     keras.config.set_floatx(config.train.dtype)
     family, train = config.family, config.train
@@ -185,8 +133,9 @@ def train(
     on_progress: Callable[[int, float], None] = lambda step, loss: None,
 ) -> NetworkFit:
     """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps."""
-    keras, tf = import_backend(config.train.backend)
-    determinism(config, device)
+    engine = backends.load(config.train.backend, config.train.dtype)
+    keras = engine.keras
+    engine.determinism(config.seed, device)
     train_cfg, family = config.train, config.family
     scaling = Scaling.of(dataset.X, train_cfg.standardize, config.model.use_bias)
 
@@ -194,20 +143,15 @@ def train(
         return coefficients(model, config.model.use_bias, scaling, family.multiclass)
 
     start = time.perf_counter()
-    with tf.device(device):
+    with engine.placement(device):
         model = build(config, dataset)
-        X = tf.constant(scaling.apply(dataset.X), dtype=train_cfg.dtype)
-        y = tf.constant(dataset.y[:, None], dtype=train_cfg.dtype)
-        run_steps = _step_runner(model, X, y, dataset.n_rows, train_cfg.batch_size, tf)
-        loss_fn = keras.losses.get(family.loss) if isinstance(family.loss, str) else family.loss
-
-        @tf.function
-        def current():
-            with tf.GradientTape() as tape:
-                mu = model(X)
-                loss = tf.reduce_mean(loss_fn(y, mu))
-            grads = tape.gradient(loss, model.trainable_variables)
-            return loss, mu, tf.reduce_max([tf.reduce_max(tf.abs(g)) for g in grads])
+        X = keras.ops.convert_to_tensor(scaling.apply(dataset.X), dtype=train_cfg.dtype)
+        y = keras.ops.convert_to_tensor(dataset.y[:, None], dtype=train_cfg.dtype)
+        if train_cfg.batch_size == "full" or train_cfg.batch_size >= dataset.n_rows:
+            run_steps = engine.step_runner(model, X, y)
+        else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
+            run_steps = lambda n: model.fit(X, y, batch_size=train_cfg.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
+        current = engine.evaluator(model, X, y, loss_function(family))
 
         trajectory = []
 
@@ -241,7 +185,7 @@ def train(
                 step = steps_done()
                 loss, mu, grad = current()
                 history.append(log(step, loss))
-        used = model.weights[0].value.device.rpartition("device:")[2] or device
+        used = engine.used_device(model, device)
     grad = float(grad)
     converged = None if train_cfg.grad_tol is None else bool(grad < train_cfg.grad_tol)
     note = None
@@ -278,16 +222,13 @@ class Interrupted(KeyboardInterrupt):
         self.fit = fit
 
 
-def _step_runner(model, X, y, n_rows: int, batch_size, tf) -> Callable[[int], None]:
-    model.optimizer.build(model.trainable_variables)
-    if batch_size == "full" or batch_size >= n_rows:
+def loss_function(family):
+    import keras
 
-        @tf.function
-        def loop(n):
-            for _ in tf.range(n):
-                model.train_step((X, y))
+    return keras.losses.get(family.loss) if isinstance(family.loss, str) else family.loss
 
-        return lambda n: loop(tf.constant(n, dtype=tf.int32))
 
-    # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
-    return lambda n: model.fit(X, y, batch_size=batch_size, epochs=n, shuffle=False, verbose=0)
+def activation_function(family):
+    import keras
+
+    return keras.activations.get(family.activation) if isinstance(family.activation, str) else family.activation

@@ -76,6 +76,7 @@ def environment(backend: str, device: str, dtype: str) -> dict[str, str]:
         "numpy": version("numpy"),
         "keras": version("keras"),
         "tensorflow": version("tensorflow"),
+        "jax": version("jax"),
         "statsmodels": version("statsmodels"),
         "platform": platform.platform(),
         "cpu": cpu_model(),

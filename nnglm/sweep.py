@@ -57,12 +57,15 @@ def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Co
         verdict = {True: "equivalent", False: "not equivalent", None: outcome.error or ""}[outcome.equivalent]
         console.print(f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point)}: {outcome.status}, {verdict}")
 
-    if jobs <= 1:
+    # Keras takes one backend per process: a sweep over backends runs each point in a fresh one
+    several_backends = len({config.train.backend for _, config in points}) > 1
+    if jobs <= 1 and not several_backends:
         for i, (point, config) in enumerate(points):
             report(i, run_point(point, config, out))
     else:
         # spawn, not fork: TensorFlow does not survive a fork
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        fresh = {"max_tasks_per_child": 1} if several_backends else {}
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), **fresh) as pool:
             futures = {pool.submit(run_point, point, config, out): i for i, (point, config) in enumerate(points)}
             for future in as_completed(futures):
                 report(futures[future], future.result())

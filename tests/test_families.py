@@ -5,7 +5,7 @@ log-likelihood up to a constant (value and gradient)."""
 import numpy as np
 import pytest
 
-from nnglm import families, network
+from nnglm import backends, families
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 MULTI = [row for row in families.FAMILIES if row.multiclass]
@@ -16,7 +16,8 @@ def ids(row):
 
 
 def keras_and_tf():
-    return network.import_backend("tensorflow")
+    engine = backends.load("tensorflow")
+    return engine.keras, engine.tf
 
 
 def activation_of(row):

@@ -1,0 +1,245 @@
+"""What differs between Keras backends: import, device, determinism, the compiled
+step loop, gradients and Hessians. Everything else (the model, its loss, the
+optimizer, `train_step` itself) is Keras' own and the same on every backend.
+
+Keras reads its backend once, when it is first imported, so one process runs one
+backend; a sweep over backends runs each point in its own process.
+"""
+
+import contextlib
+import os
+import sys
+from typing import Callable
+
+import numpy as np
+
+from nnglm.errors import UserError
+
+BACKENDS = ("tensorflow", "jax")
+
+
+def load(backend: str, dtype: str = "float32"):
+    """The engine for a backend, with Keras imported on it."""
+    loaded = sys.modules.get("keras")
+    if loaded is not None and loaded.config.backend() != backend:
+        raise UserError(
+            f"train.backend: {backend}, but Keras is already loaded with {loaded.config.backend()} in this "
+            "process; run each backend in its own process (separate `nnglm run`s, or a sweep)"
+        )
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if backend == "jax":
+        # deterministic reductions on GPUs; must be set before JAX starts
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_gpu_deterministic_ops" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+    if "tensorflow" not in sys.modules and _installed("tensorflow"):
+        with _quiet_stderr():
+            import tensorflow  # Keras imports it on every backend where it is installed
+
+        tensorflow.get_logger().setLevel("ERROR")  # retracing notes are for TensorFlow's developers
+    import keras
+
+    return JaxEngine(keras, dtype) if backend == "jax" else TensorFlowEngine(keras)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    # TensorFlow's C++ start-up notes ("Could not find cuda drivers ...") are written to
+    # file descriptor 2 before TF_CPP_MIN_LOG_LEVEL is read; hide them, and only them
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _device(wanted: str, has_gpu: bool, backend: str) -> str:
+    if wanted == "gpu" and not has_gpu:
+        raise UserError(f"train.device: gpu was asked for, but {backend} sees no GPU here; allowed: auto, cpu")
+    return "GPU:0" if has_gpu and wanted != "cpu" else "CPU:0"
+
+
+class TensorFlowEngine:
+    name = "tensorflow"
+
+    def __init__(self, keras):
+        import tensorflow as tf
+
+        self.keras, self.tf = keras, tf
+
+    def device(self, wanted: str) -> str:
+        return _device(wanted, bool(self.tf.config.list_physical_devices("GPU")), self.name)
+
+    def determinism(self, seed: int, device: str) -> dict:
+        # TF32 changes matmul results at about 1e-4 relative on recent NVIDIA GPUs
+        tf = self.tf
+        tf.config.experimental.enable_op_determinism()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        settings = {
+            "seed": seed,
+            "op_determinism": True,
+            "tensor_float_32": tf.config.experimental.tensor_float_32_execution_enabled(),
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),  # 0: TensorFlow's default
+            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        }
+        if device.startswith("GPU"):
+            gpu = tf.config.list_physical_devices("GPU")[0]
+            settings["gpu"] = tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+        return settings
+
+    def placement(self, device: str):
+        return self.tf.device(device)
+
+    def used_device(self, model, device: str) -> str:
+        return model.weights[0].value.device.rpartition("device:")[2] or device
+
+    def step_runner(self, model, X, y) -> Callable[[int], None]:
+        """n full-batch steps of Keras' own train_step inside one compiled loop."""
+        tf = self.tf
+        model.optimizer.build(model.trainable_variables)
+
+        @tf.function
+        def loop(n):
+            for _ in tf.range(n):
+                model.train_step((X, y))
+
+        return lambda n: loop(tf.constant(n, dtype=tf.int32))
+
+    def evaluator(self, model, X, y, loss_fn) -> Callable[[], tuple]:
+        """The mean loss, the fitted mean and the largest absolute gradient, at the current weights."""
+        tf = self.tf
+
+        @tf.function
+        def current():
+            with tf.GradientTape() as tape:
+                mu = model(X)
+                loss = tf.reduce_mean(loss_fn(y, mu))
+            grads = tape.gradient(loss, model.trainable_variables)
+            return loss, mu, tf.reduce_max([tf.reduce_max(tf.abs(g)) for g in grads])
+
+        return lambda: tuple(np.asarray(v) for v in current())
+
+    def enable_float64(self) -> None:
+        pass  # TensorFlow always has it
+
+    def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
+        tf = self.tf
+        var = tf.Variable(beta, dtype="float64")
+
+        @tf.function
+        def h():
+            with tf.GradientTape() as outer:
+                with tf.GradientTape() as inner:
+                    value = f(var)
+                grad = inner.gradient(value, var)
+            return outer.jacobian(grad, var)
+
+        return h().numpy()
+
+
+class JaxEngine:
+    name = "jax"
+
+    def __init__(self, keras, dtype: str):
+        import jax
+
+        if dtype == "float64":
+            jax.config.update("jax_enable_x64", True)  # JAX is 32-bit unless told
+        jax.config.update("jax_default_matmul_precision", "highest")  # no TF32 on GPUs
+        self.keras, self.jax = keras, jax
+
+    def device(self, wanted: str) -> str:
+        has_gpu = any(d.platform == "gpu" for d in self.jax.devices())
+        return _device(wanted, has_gpu, self.name)
+
+    def determinism(self, seed: int, device: str) -> dict:
+        settings = {
+            "seed": seed,
+            "xla_flags": os.environ.get("XLA_FLAGS", ""),
+            "matmul_precision": "highest",
+            "x64": bool(self.jax.config.jax_enable_x64),
+        }
+        if device.startswith("GPU"):
+            settings["gpu"] = self.jax.devices("gpu")[0].device_kind
+        return settings
+
+    def placement(self, device: str):
+        kind = "gpu" if device.startswith("GPU") else "cpu"
+        return self.jax.default_device(self.jax.devices(kind)[0])
+
+    def used_device(self, model, device: str) -> str:
+        d = next(iter(model.weights[0].value.devices()))
+        return f"{d.platform.upper()}:{d.id}"
+
+    @staticmethod
+    def _state(model):
+        return (
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+            [v.value for v in model.optimizer.variables],
+            [v.value for v in model.metrics_variables],
+        )
+
+    @staticmethod
+    def _assign(model, state) -> None:
+        groups = (model.trainable_variables, model.non_trainable_variables, model.optimizer.variables, model.metrics_variables)
+        for variables, values in zip(groups, state):
+            for variable, value in zip(variables, values):
+                variable.assign(value)
+
+    def step_runner(self, model, X, y) -> Callable[[int], None]:
+        """n full-batch steps of Keras' own (stateless) train_step inside one jitted fori_loop.
+        The very first step goes through train_on_batch, which builds what fit builds."""
+        jax = self.jax
+
+        @jax.jit
+        def loop(state, n):
+            def body(_, s):
+                return model.train_step(s, (X, y))[1]
+
+            return jax.lax.fori_loop(0, n, body, state)
+
+        def run(n: int) -> None:
+            if int(model.optimizer.iterations.numpy()) == 0:
+                model.train_on_batch(X, y)
+                n -= 1
+            if n > 0:
+                self._assign(model, loop(self._state(model), n))
+
+        return run
+
+    def evaluator(self, model, X, y, loss_fn) -> Callable[[], tuple]:
+        jax = self.jax
+        ops = self.keras.ops
+
+        def mean_loss(trainable, non_trainable):
+            mu, _ = model.stateless_call(trainable, non_trainable, X)
+            return ops.mean(loss_fn(y, mu)), mu
+
+        @jax.jit
+        def current(trainable, non_trainable):
+            (loss, mu), grads = jax.value_and_grad(mean_loss, has_aux=True)(trainable, non_trainable)
+            return loss, mu, jax.numpy.max(jax.numpy.stack([jax.numpy.max(jax.numpy.abs(g)) for g in grads]))
+
+        def evaluate():
+            trainable = [v.value for v in model.trainable_variables]
+            non_trainable = [v.value for v in model.non_trainable_variables]
+            return tuple(np.asarray(v) for v in current(trainable, non_trainable))
+
+        return evaluate
+
+    def enable_float64(self) -> None:
+        self.jax.config.update("jax_enable_x64", True)
+
+    def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
+        return np.asarray(self.jax.jit(self.jax.hessian(f))(self.jax.numpy.asarray(beta, dtype="float64")))

@@ -1,0 +1,64 @@
+"""The JAX backend: the same fast path, the same weights as TensorFlow.
+
+Keras picks its backend once per process and this test process runs TensorFlow,
+so the JAX side runs in subprocesses."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, load
+from nnglm import logbook, runner
+from nnglm.errors import UserError
+
+
+def run_jax(*args):
+    done = subprocess.run(
+        [sys.executable, "-m", "nnglm", "run", *args, "--set", "train.backend=jax", "--quiet"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-6), ("float64", 1e-10)])
+def test_tensorflow_and_jax_agree_on_seed002(dtype, tolerance, tmp_path):
+    tf_run = runner.run(load("seed002_logistic_no_bias", f"train.dtype={dtype}"), tmp_path, quiet=True)
+    run_jax("configs/seed002_logistic_no_bias.yaml", "--out", str(tmp_path), "--set", f"train.dtype={dtype}")
+    (jax_dir,) = [d for d in tmp_path.glob("seed002_logistic_no_bias/*") if d != tf_run.run_dir]
+    jax_result = json.loads((jax_dir / "result.json").read_text())
+    assert jax_result["environment"]["backend"] == "jax" and jax_result["environment"]["dtype"] == dtype
+    comparison = logbook.compare_runs([tf_run.run_dir, jax_dir])
+    assert comparison.config_diff == {"train.backend": ["tensorflow", "jax"]}  # the only changed key
+    assert comparison.tolerance == tolerance
+    assert comparison.max_weight_diff <= tolerance and comparison.same
+    assert jax_result["comparison"]["equivalent"]
+
+
+JAX_FAST_EQUALS_FIT = """
+import sys, numpy as np
+sys.path.insert(0, "tests")
+from conftest import load
+from nnglm import data, network
+cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=jax")
+ds = data.load(cfg)
+fast = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
+model = network.build(cfg, ds)
+model.fit(ds.X.astype("float32"), ds.y.astype("float32")[:, None], epochs=30, batch_size=64, shuffle=False, verbose=0)
+gap = np.max(np.abs(np.array(list(fast.coefficients.values())) - network.coefficients(model, True)))
+print(gap, fast.epochs_run)
+"""
+
+
+def test_jax_fast_path_gives_the_weights_of_plain_fit():
+    done = subprocess.run([sys.executable, "-c", JAX_FAST_EQUALS_FIT], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    gap, steps = done.stdout.split()
+    assert float(gap) <= 1e-7 and int(steps) == 30
+
+
+def test_a_second_backend_in_one_process_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="train.backend: jax, but Keras is already loaded with tensorflow in this process"):
+        runner.run(load("seed000_four_points", "train.backend=jax", "train.epochs=5"), tmp_path, quiet=True)
