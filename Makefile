@@ -9,7 +9,7 @@ OUT    ?=
 RUNS   ?=
 DIR    ?= experiments
 
-.PHONY: help install experiment validate runs compare test test-full clean
+.PHONY: help install experiment validate runs compare test test-full bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: ## run the test suite (small shapes; skips tests marked slow)
 
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''
+
+bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 5 minutes)
+	$(BIN)/python -m nnglm.bench --out bench-results
 
 clean: ## remove caches (keeps .venv/ and experiments/)
 	rm -rf .pytest_cache build *.egg-info nnglm/__pycache__ tests/__pycache__

@@ -1,0 +1,253 @@
+"""`make bench`: nnglm's training path against the plain Keras loop, the NumPy floor and
+statsmodels' IRLS, measured side by side in one run, on the same data.
+
+Each measurement runs in a fresh worker process (Keras takes one backend per
+process, and a process's peak memory is then the measurement's own). Per-step
+cost is the slope between a short and a long run of the compiled loop, so
+that the one-time compilation is reported apart from it.
+
+    python -m nnglm.bench [--quick] [--out bench-results]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+LOGISTIC = dict(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+
+
+def seed002_data(n: int, k: int, dtype: str):
+    rng = np.random.default_rng(42)
+    X = rng.normal(1.0, 0.5, size=(n, k))
+    y = rng.binomial(1, 0.5, size=n).astype(float)
+    return X.astype(dtype), y.astype(dtype)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+# --- workers: each prints one JSON line ---
+
+
+def worker_numpy(n, k, steps):
+    X, y = seed002_data(n, k, "float64")
+    base = rss_mb()
+    times = {}
+    for s in steps:
+        w, m, v = np.zeros(k), np.zeros(k), np.zeros(k)
+        start = time.perf_counter()
+        for t in range(1, s + 1):
+            p = 1.0 / (1.0 + np.exp(-(X @ w)))
+            g = X.T @ (p - y) / n
+            alpha = LOGISTIC["lr"] * np.sqrt(1 - LOGISTIC["beta_2"] ** t) / (1 - LOGISTIC["beta_1"] ** t)
+            m += (g - m) * (1 - LOGISTIC["beta_1"])
+            v += (g * g - v) * (1 - LOGISTIC["beta_2"])
+            w -= alpha * m / (np.sqrt(v) + LOGISTIC["epsilon"])
+        times[s] = time.perf_counter() - start
+    return {"times": times, "total": times[steps[0]], "weights": w.tolist(), "baseline_mb": base, "peak_mb": peak_mb()}
+
+
+def worker_statsmodels(n, k, steps):
+    import statsmodels.api as sm
+
+    X, y = seed002_data(n, k, "float64")
+    base = rss_mb()
+    start = time.perf_counter()
+    result = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-10)
+    seconds = time.perf_counter() - start
+    return {"times": {}, "total": seconds, "weights": result.params.tolist(), "baseline_mb": base, "peak_mb": peak_mb(), "iterations": int(result.fit_history["iteration"])}
+
+
+def _model(keras, k, dtype):
+    keras.utils.set_random_seed(0)
+    keras.config.set_floatx(dtype)
+    model = keras.Sequential([keras.Input((k,), dtype=dtype), keras.layers.Dense(1, activation="sigmoid", use_bias=False, kernel_initializer="zeros", dtype=dtype)])
+    model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy")
+    return model
+
+
+def worker_nnglm(n, k, steps, backend, dtype="float32"):
+    from nnglm import backends
+
+    engine = backends.load(backend, dtype)
+    keras = engine.keras
+    X, y = seed002_data(n, k, dtype)
+    base = rss_mb()
+    short, long = steps
+
+    def fresh():
+        model = _model(keras, k, dtype)
+        return model, engine.step_runner(model, keras.ops.convert_to_tensor(X), keras.ops.convert_to_tensor(y[:, None]))
+
+    def timed(run, count) -> float:
+        start = time.perf_counter()
+        run(count)
+        _ = model.get_weights()  # waits for the device
+        return time.perf_counter() - start
+
+    # end to end from zero, compilation included: the figure to set beside plain fit
+    model, run = fresh()
+    total = timed(run, short)
+    weights = np.asarray(model.get_weights()[0]).ravel().tolist()
+    # per step: the same compiled loop, warm, timed for two step counts
+    model, run = fresh()
+    compile_seconds = timed(run, 1) + timed(run, 2)
+    times = {short: timed(run, short), long: timed(run, long)}
+    return {"times": times, "total": total, "compile_seconds": compile_seconds, "weights": weights, "baseline_mb": base, "peak_mb": peak_mb()}
+
+
+def worker_plain_fit(n, k, steps, backend, dtype="float32"):
+    from nnglm import backends
+
+    keras = backends.load(backend, dtype).keras
+    X, y = seed002_data(n, k, dtype)
+    base = rss_mb()
+    model = _model(keras, k, dtype)
+    start = time.perf_counter()
+    model.fit(X, y, epochs=steps[0], batch_size=n, shuffle=False, verbose=0)
+    seconds = time.perf_counter() - start
+    weights = np.asarray(model.get_weights()[0]).ravel().tolist()
+    return {"times": {steps[0]: seconds}, "total": seconds, "weights": weights, "baseline_mb": base, "peak_mb": peak_mb()}
+
+
+WORKERS = {
+    "numpy": worker_numpy,
+    "statsmodels": worker_statsmodels,
+    "nnglm": worker_nnglm,
+    "plain_fit": worker_plain_fit,
+}
+
+
+def measure(kind: str, **spec) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "nnglm.bench", "--worker", kind, json.dumps(spec)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench worker {kind} {spec} failed:\n{done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["times"] = {int(k): v for k, v in result["times"].items()}
+    return result
+
+
+def command_seconds(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+# --- the table ---
+
+
+def bench(quick: bool) -> dict:
+    rows = []
+    # seed 002: N=1000, K=10, 1000 steps; the plain fit loop only here (it is the slow one)
+    short, long = (200, 1000) if quick else (1000, 10000)
+    plain = measure("plain_fit", n=1000, k=10, steps=[short], backend="tensorflow")
+    tf = measure("nnglm", n=1000, k=10, steps=[short, long], backend="tensorflow")
+    jx = measure("nnglm", n=1000, k=10, steps=[short, long], backend="jax")
+    npy = measure("numpy", n=1000, k=10, steps=[short, long])
+    sm = measure("statsmodels", n=1000, k=10, steps=[])
+    rows.append(("seed002 N=1000 K=10", 1000, 10, short, long, {"plain fit (TF)": plain, "nnglm TF": tf, "nnglm JAX": jx, "NumPy": npy, "statsmodels IRLS": sm}))
+
+    sizes = [(1000, (1000, 10000)), (10_000, (1000, 10000)), (100_000, (200, 2000)), (1_000_000, (20, 200))]
+    if quick:
+        sizes = [(1000, (100, 1000)), (10_000, (100, 1000))]
+    for n, (a, b) in sizes:
+        cases = {
+            "nnglm TF": measure("nnglm", n=n, k=20, steps=[a, b], backend="tensorflow"),
+            "nnglm JAX": measure("nnglm", n=n, k=20, steps=[a, b], backend="jax"),
+            "NumPy": measure("numpy", n=n, k=20, steps=[a, b]),
+            "statsmodels IRLS": measure("statsmodels", n=n, k=20, steps=[]),
+        }
+        rows.append((f"N={n:.0e} K=20", n, 20, a, b, cases))
+
+    imports = command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"])
+    experiment = command_seconds([sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--quiet", "--out", "bench-results/runs"])
+    validate = command_seconds([sys.executable, "-m", "nnglm", "validate", "configs/seed002_logistic_no_bias.yaml"])
+    runs = command_seconds([sys.executable, "-m", "nnglm", "runs", "bench-results/runs"])
+    return {"rows": rows, "imports": imports, "experiment": experiment, "validate": validate, "runs": runs}
+
+
+def report(results: dict, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=220)
+    records = []
+    table = Table(title="nnglm bench (wall seconds; per step = slope between the two step counts)", title_justify="left")
+    for col in ("case", "method", "steps", "seconds (from zero)", "per step µs", "compile s", "× vs nnglm TF", "peak MB", "over baseline MB", "design f64 MB"):
+        table.add_column(col, justify="left" if col in ("case", "method") else "right")
+    for case, n, k, short, long, methods in results["rows"]:
+        design_mb = n * k * 8 / 2**20
+        for method, r in methods.items():
+            t = r["times"]
+            steps = short if t else 0
+            seconds = r["total"]
+            per_step = (t[long] - t[short]) / (long - short) * 1e6 if short in t and long in t else None
+            ratio = seconds / methods["nnglm TF"]["total"] if method != "nnglm TF" and steps else None
+            record = {
+                "case": case, "method": method, "steps": steps, "seconds": seconds, "per_step_us": per_step,
+                "compile_seconds": r.get("compile_seconds"), "ratio_to_nnglm_tf": ratio,
+                "peak_mb": r["peak_mb"], "over_baseline_mb": r["peak_mb"] - r["baseline_mb"], "design_f64_mb": design_mb,
+            }
+            records.append(record)
+            table.add_row(
+                case, method, str(steps) if steps else "IRLS", f"{seconds:.3f}", "" if per_step is None else f"{per_step:.1f}",
+                "" if r.get("compile_seconds") is None else f"{r['compile_seconds']:.2f}",
+                "" if ratio is None else f"{ratio:.2f}", f"{r['peak_mb']:.0f}", f"{r['peak_mb'] - r['baseline_mb']:.0f}", f"{design_mb:.1f}",
+            )
+    console.print(table)
+
+    _, _, _, short, long, seed = results["rows"][0]
+    speedup = seed["plain fit (TF)"]["total"] / seed["nnglm TF"]["total"]
+    same = float(np.max(np.abs(np.array(seed["plain fit (TF)"]["weights"]) - np.array(seed["nnglm TF"]["weights"]))))
+    slope = {m: (seed[m]["times"][long] - seed[m]["times"][short]) / (long - short) * 1e6 for m in ("nnglm TF", "nnglm JAX", "NumPy")}
+    lines = [
+        f"seed002, {short} steps: nnglm (TF) is {speedup:.0f}x faster than the plain fit loop; weights differ by {same:.2g}",
+        f"per step: NumPy {slope['NumPy']:.1f} µs, nnglm JAX {slope['nnglm JAX']:.1f} µs ({slope['nnglm JAX'] / slope['NumPy']:.2f}x NumPy), "
+        f"nnglm TF {slope['nnglm TF']:.1f} µs ({slope['nnglm TF'] / slope['NumPy']:.2f}x NumPy)",
+        f"end to end: `nnglm run` seed002 {results['experiment']:.1f} s against {results['imports']:.1f} s to import tensorflow, keras, statsmodels "
+        f"({results['experiment'] / results['imports']:.2f}x)",
+        f"start-up: `nnglm validate` {results['validate']:.2f} s, `nnglm runs` {results['runs']:.2f} s",
+    ]
+    for line in lines:
+        console.print(line)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps({"records": records, "summary": lines, **{k: results[k] for k in ("imports", "experiment", "validate", "runs")}}, indent=2))
+    import csv
+
+    with open(out / "bench.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    console.print(f"written: {out / 'bench.csv'}, {out / 'bench.json'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m nnglm.bench")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a minute)")
+    parser.add_argument("--out", default="bench-results")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](**json.loads(args.spec))))
+        return
+    report(bench(args.quick), Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
