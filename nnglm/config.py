@@ -79,6 +79,7 @@ class DataConfig(Section):
     target: str | None = None
     features: list[str] | None = None
     categorical: list[str] = []
+    validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0  # rows held out from both fits
     # generator parameters; which ones apply depends on the generator
     n_rows: Annotated[int, Field(ge=1)] | None = None
     n_features: Annotated[int, Field(ge=1)] | None = None
@@ -160,6 +161,8 @@ class ModelConfig(Section):
     use_bias: bool = True
     kernel_initializer: Literal["zeros", "ones", "glorot_uniform", "glorot_normal", "random_normal"] = "zeros"
     activation: str | None = None  # optional: the family's link decides it; if given, it must agree
+    hidden: list[Annotated[int, Field(ge=1)]] = []  # widths of a second, hidden-layer network to compare fits with
+    hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
 
     @model_validator(mode="before")
     @classmethod
@@ -232,6 +235,11 @@ class Config(Section):
         multiclass = self.family.multiclass
         if self.data.generator == "glm" and multiclass:
             raise ValueError("data.generator: glm draws one mean per row; for model.family multinomial use generator softmax")
+        if self.model.hidden and self.data.validation_fraction == 0:
+            raise ValueError(
+                "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; "
+                "set data.validation_fraction (e.g. 0.2)"
+            )
         if self.data.generator in ("softmax",) and not multiclass and self.model.family != "binomial":
             raise ValueError(f"data.generator: softmax draws class labels, which model.family {self.model.family} cannot fit")
         return self

@@ -35,6 +35,9 @@ class Dataset:
     def n_outputs(self) -> int:
         return len(self.classes) if self.classes else 1
 
+    def subset(self, rows: np.ndarray) -> "Dataset":
+        return Dataset(X=self.X[rows], y=self.y[rows], feature_names=self.feature_names, target=self.target, classes=self.classes)
+
     def terms(self, use_bias: bool) -> list[str]:
         """Coefficient labels in order: 'const' (the intercept) first, then the features;
         for a multinomial model, '<class>:<term>' for every class but the reference (the first)."""
@@ -53,6 +56,23 @@ def load(config: Config) -> Dataset:
     else:
         frame, origin = generate(config), f"generator '{data.generator}'"
     return select(frame, config, origin)
+
+
+def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
+    """Training rows and held-out rows (data.validation_fraction, a seeded random choice)."""
+    fraction = config.data.validation_fraction
+    if fraction == 0:
+        return dataset, None
+    n = dataset.n_rows
+    held = int(round(fraction * n))
+    n_coefs = len(dataset.terms(config.model.use_bias))
+    if held < 1 or n - held < n_coefs:
+        raise UserError(
+            f"data.validation_fraction: {fraction:g} of {n} rows leaves {held} held out and {n - held} to train on; "
+            f"both fits need at least {n_coefs} training rows and at least 1 held out"
+        )
+    order = np.random.default_rng([config.seed, 1]).permutation(n)  # independent of the data's own draw
+    return dataset.subset(np.sort(order[held:])), dataset.subset(np.sort(order[:held]))
 
 
 # --- synthetic generators (their parameters and defaults: config.GENERATORS) ---

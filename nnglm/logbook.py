@@ -135,6 +135,7 @@ class RunComparison:
     max_weight_diff: float  # the largest |w_run - w_first| over runs and terms
     tolerance: float
     same: bool
+    validation: dict[str, list]  # '<fit>.<loss>' -> each run's value, for runs with held-out rows
 
 
 ENVIRONMENT_IGNORED = {"platform"}  # recorded, but not news when comparing
@@ -159,6 +160,12 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
     if tolerance is None:
         tolerance = default_tolerance([_get(r, "environment", "dtype", default="float32") for r in results])
     env = differing([{k: v for k, v in (r.get("environment") or {}).items() if k not in ENVIRONMENT_IGNORED} for r in results])
+    validation = {}
+    for fit in ("glm", "network", "hidden"):
+        for loss in ("train_loss", "validation_loss"):
+            values = [_get(r, "validation", fit, loss) for r in results]
+            if any(v is not None for v in values):
+                validation[f"{fit}.{loss}"] = values
     return RunComparison(
         runs=runs,
         config_diff=differing([r.get("config") for r in results]),
@@ -169,6 +176,7 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         max_weight_diff=gap,
         tolerance=tolerance,
         same=gap <= tolerance,
+        validation=validation,
     )
 
 
@@ -220,6 +228,14 @@ def print_comparison(c: RunComparison, console=None) -> None:
     for j, term in enumerate(c.terms[:40]):
         table.add_row(term, *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}")
     console.print(table)
+    if c.validation:
+        table = Table(title="Losses (held-out rows kept out of every fit)", title_justify="left")
+        table.add_column("fit.loss")
+        for s in short:
+            table.add_column(s, justify="right")
+        for key, values in c.validation.items():
+            table.add_row(key, *["–" if v is None else f"{v:.6g}" for v in values])
+        console.print(table)
     verdict = "the same" if c.same else "different"
     colour = "green" if c.same else "red"
     console.print(

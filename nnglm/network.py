@@ -36,6 +36,14 @@ class NetworkFit:
     mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
     history: list[tuple[int, float, float]] = field(default_factory=list)  # step, loss, max |w - glm|
     trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
+    model: object = None  # the trained Keras model
+    scaling: "Scaling | None" = None  # what the model's inputs were standardized with
+    dtype: str = "float32"
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The fitted mean (class probabilities for multinomial) on new rows."""
+        mu = np.asarray(self.model(self.scaling.apply(X).astype(self.dtype)), dtype=float)
+        return mu[:, 0] if mu.shape[1] == 1 else mu
 
     def to_dict(self) -> dict:
         keys = ("coefficients", "final_loss", "epochs_run", "train_seconds", "diverged", "max_abs_grad", "converged", "note")
@@ -78,24 +86,27 @@ def start_bias(config: Config, y: np.ndarray) -> float:
     return float(family.sm_family().link(np.mean(y))) if family.start_bias_at_mean else 0.0
 
 
-def build(config: Config, dataset: Dataset):
+def build(config: Config, dataset: Dataset, hidden: list[int] = ()):
+    """The degenerate network; with `hidden` widths, hidden layers (Keras' default initializer)
+    before the same output layer, which then starts from Keras' default too."""
     keras = backends.load(config.train.backend, config.train.dtype).keras
     keras.utils.set_random_seed(config.seed)
     keras.config.set_floatx(config.train.dtype)
     family, train = config.family, config.train
-    model = keras.Sequential(
-        [
-            keras.Input((dataset.n_features,), dtype=train.dtype),
-            keras.layers.Dense(
-                dataset.n_outputs,
-                activation=family.activation,
-                use_bias=config.model.use_bias,
-                kernel_initializer=config.model.kernel_initializer,
-                bias_initializer=keras.initializers.Constant(start_bias(config, dataset.y)),
-                dtype=train.dtype,
-            ),
-        ]
+    layers = [keras.Input((dataset.n_features,), dtype=train.dtype)]
+    layers += [keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=train.dtype) for width in hidden]
+    layers.append(
+        keras.layers.Dense(
+            dataset.n_outputs,
+            activation=family.activation,
+            use_bias=config.model.use_bias,
+            # zeros would leave every hidden unit the same forever
+            kernel_initializer="glorot_uniform" if hidden else config.model.kernel_initializer,
+            bias_initializer=keras.initializers.Constant(start_bias(config, dataset.y)),
+            dtype=train.dtype,
+        )
     )
+    model = keras.Sequential(layers)
     optimizer = keras.optimizers.Adam(
         learning_rate=train.learning_rate, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
     )
@@ -131,8 +142,10 @@ def train(
     device: str,
     target: np.ndarray,
     on_progress: Callable[[int, float], None] = lambda step, loss: None,
+    hidden: list[int] = (),
 ) -> NetworkFit:
-    """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps."""
+    """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps.
+    With `hidden` widths the network has hidden layers: no coefficients, no distance to the GLM."""
     engine = backends.load(config.train.backend, config.train.dtype)
     keras = engine.keras
     engine.determinism(config.seed, device)
@@ -140,11 +153,13 @@ def train(
     scaling = Scaling.of(dataset.X, train_cfg.standardize, config.model.use_bias)
 
     def weights(model) -> np.ndarray:
+        if hidden:
+            return np.array([])
         return coefficients(model, config.model.use_bias, scaling, family.multiclass)
 
     start = time.perf_counter()
     with engine.placement(device):
-        model = build(config, dataset)
+        model = build(config, dataset, hidden)
         X = keras.ops.convert_to_tensor(scaling.apply(dataset.X), dtype=train_cfg.dtype)
         y = keras.ops.convert_to_tensor(dataset.y[:, None], dtype=train_cfg.dtype)
         if train_cfg.batch_size == "full" or train_cfg.batch_size >= dataset.n_rows:
@@ -158,7 +173,7 @@ def train(
         def log(step, loss):
             w = weights(model)
             trajectory.append(w)
-            return step, float(loss), float(np.max(np.abs(w - target)))
+            return step, float(loss), float(np.max(np.abs(w - target))) if w.size else float("nan")
 
         batches = 1 if train_cfg.batch_size == "full" else -(-dataset.n_rows // train_cfg.batch_size)
 
@@ -208,6 +223,9 @@ def train(
         mu=np.asarray(mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(mu, dtype=float),
         history=history,
         trajectory=trajectory,
+        model=model,
+        scaling=scaling,
+        dtype=train_cfg.dtype,
     )
     if interrupted:
         raise Interrupted(fit)

@@ -7,7 +7,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from nnglm import compare, data, glm, inference, network, plots, reference, report, runlog, summary
+from nnglm import compare, data, glm, holdout, inference, network, plots, reference, report, runlog, summary
 from nnglm.config import Config
 
 
@@ -18,7 +18,7 @@ class Outcome:
 
 
 def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None) -> Outcome:
-    dataset = data.load(config)  # bad data stops here, before any folder exists
+    dataset, held_out = data.split(data.load(config), config)  # bad data stops here, before any folder exists
     device = network.resolve_device(config)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
     result = {
@@ -36,6 +36,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
             "n_features": dataset.n_features,
             "feature_names": dataset.feature_names,
             "target": dataset.target,
+            **({"n_validation_rows": held_out.n_rows} if held_out else {}),
         },
     }
     runlog.write_config(run_dir, result["config"])
@@ -49,6 +50,13 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
                 dataset, config, device, target,
                 on_progress=lambda step, loss: bar.update(task, completed=step, description=f"loss {loss:.6g}"),
             )
+            hidden = None
+            if config.model.hidden:
+                task = bar.add_task("hidden layers", total=config.train.epochs)
+                hidden = network.train(
+                    dataset, config, device, np.array([]), hidden=config.model.hidden,
+                    on_progress=lambda step, loss: bar.update(task, completed=step, description=f"hidden: loss {loss:.6g}"),
+                )
         weights = np.array(list(fit.coefficients.values()))
         stats = inference.standard_errors(dataset, config, weights, fit.mu)
         network_llf = glm.loglike(config.family, dataset.y, fit.mu, glm_fit.scale)
@@ -61,6 +69,15 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
         result["glm"] = glm_fit.to_dict()
         result["reference"] = _reference_section(ref, comparison.terms, weights, config)
         result["comparison"] = comparison.to_dict()
+        if held_out:
+            fits = {"glm": comparison.glm, "network": comparison.network} | ({"hidden": hidden} if hidden else {})
+            result["validation"] = holdout.section(config, dataset, held_out, fits)
+            if hidden:
+                result["hidden"] = {
+                    "widths": list(config.model.hidden), "activation": config.model.hidden_activation,
+                    "epochs_run": hidden.epochs_run, "final_loss": hidden.final_loss,
+                    "train_seconds": hidden.train_seconds, "diverged": hidden.diverged, "note": hidden.note,
+                }
         if dataset.classes:
             for section, key in [("network", "coefficients"), ("network", "bse"), ("glm", "coefficients"), ("glm", "bse"), ("reference", "coefficients")]:
                 if result[section].get(key):

@@ -79,7 +79,19 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             ["GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"],
         ],
     )
-    return [beside, as_glm, fit]
+    out = [beside, as_glm, fit]
+    validation = result.get("validation")
+    if validation:
+        labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {result.get('hidden', {}).get('widths', '')}"}
+        model = result["config"]["model"]
+        row = families.lookup(model["family"], model["link"])
+        loss = row.loss if isinstance(row.loss, str) else row.loss.__name__
+        out.append(Block(
+            f"Held-out fit ({result['data']['n_validation_rows']} rows held out of both fits; the family's own loss, {loss})",
+            ["fit", "training loss", "held-out loss"],
+            [[labels[k], _num(v["train_loss"], 6), _num(v["validation_loss"], 6)] for k, v in validation.items() if k in labels],
+        ))
+    return out
 
 
 def notes(result: dict) -> list[str]:
@@ -88,6 +100,15 @@ def notes(result: dict) -> list[str]:
     if result["network"]["note"]:
         out.append(f"network: {result['network']['note']}")
     out += [f"GLM warning: {w}" for w in result["glm"]["warnings"]]
+    if result.get("hidden"):
+        out.append(
+            "the hidden-layer network has no coefficients to set beside the GLM's: no equivalence to check, "
+            "so it is compared by its fit on held-out rows"
+        )
+        if result["hidden"]["note"]:
+            out.append(f"hidden-layer network: {result['hidden']['note']}")
+    if result.get("validation", {}).get("verdict"):
+        out.append(result["validation"]["verdict"])
     ref = result["reference"]
     out.append(ref["agreement"] if ref["coefficients"] is not None else f"NumPy reference not run: {ref['skipped']}")
     model = result["config"]["model"]
