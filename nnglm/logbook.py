@@ -112,6 +112,17 @@ def flatten(d: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
+def flat(coefficients: dict) -> dict[str, float]:
+    """Multinomial fits nest coefficients by class; here they are '<class>:<term>', as in coefficients.csv."""
+    out = {}
+    for key, value in coefficients.items():
+        if isinstance(value, dict):
+            out.update({f"{key}:{term}": v for term, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
 def differing(dicts: list[dict]) -> dict[str, list]:
     """The dotted keys whose values are not the same in every dict, with each dict's value."""
     flat = [flatten(d or {}) for d in dicts]
@@ -149,13 +160,13 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         if run.status != "completed":
             raise UserError(f"{run.folder}: status {run.status}; only completed runs have weights to compare")
     results = [r.result for r in runs]
-    coefs = [flatten(_get(r, "network", "coefficients", default={})) for r in results]
+    coefs = [flat(_get(r, "network", "coefficients", default={})) for r in results]
     terms = list(coefs[0])
     for run, c in zip(runs, coefs):
         if list(c) != terms:
             raise UserError(f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model")
     network = np.array([[c[t] for t in terms] for c in coefs], dtype=float)
-    glm = np.array([[flatten(r["glm"]["coefficients"])[t] for t in terms] for r in results], dtype=float)
+    glm = np.array([[flat(r["glm"]["coefficients"])[t] for t in terms] for r in results], dtype=float)
     gap = float(np.max(np.abs(network - network[0]))) if len(runs) > 1 else 0.0
     if tolerance is None:
         tolerance = default_tolerance([_get(r, "environment", "dtype", default="float32") for r in results])

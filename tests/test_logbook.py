@@ -113,3 +113,12 @@ def test_bad_sweep_point_names_the_point(write_config):
     with pytest.raises(Exception) as e:
         config.expand(path)
     assert str(e.value) == f"{path}, sweep point train.epochs=0: train.epochs: Input should be greater than or equal to 1 (got 0)"
+
+
+def test_compare_multinomial_runs_by_class_and_term(tmp_path):
+    cfg = load("seed001_softmax", "data.n_rows=300", "data.n_features=2", "data.n_classes=3", "train.epochs=20")
+    first = runner.run(cfg, tmp_path, quiet=True).run_dir
+    second = runner.run(cfg, tmp_path, quiet=True).run_dir
+    c = logbook.compare_runs([first, second])
+    assert c.terms == ["1:const", "1:x1", "1:x2", "2:const", "2:x1", "2:x2"]
+    assert c.max_weight_diff == 0.0 and c.same
