@@ -26,8 +26,10 @@ def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> n
 
 def row_losses(config: Config, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """The family's own loss (the network's training loss), row by row."""
+    import keras
+
     mu = mu if mu.ndim == 2 else mu[:, None]
-    return np.asarray(loss_function(config.family)(y[:, None], mu), dtype=float).ravel()
+    return keras.ops.convert_to_numpy(loss_function(config.family)(y[:, None], mu)).astype(float).ravel()
 
 
 def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, object]) -> dict:

@@ -42,7 +42,9 @@ class NetworkFit:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The fitted mean (class probabilities for multinomial) on new rows."""
-        mu = np.asarray(self.model(self.scaling.apply(X).astype(self.dtype)), dtype=float)
+        import keras
+
+        mu = keras.ops.convert_to_numpy(self.model(self.scaling.apply(X).astype(self.dtype))).astype(float)
         return mu[:, 0] if mu.shape[1] == 1 else mu
 
     def to_dict(self) -> dict:
