@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?=
 SET    ?=
 OUT    ?=
+EXTRAS ?= test,torch
 
 RUNS   ?=
 DIR    ?= experiments
@@ -14,10 +15,10 @@ DIR    ?= experiments
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-install: ## create .venv/ and install nnglm with its dependencies
+install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test to leave PyTorch out)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[$(EXTRAS)]'
 
 experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n]
 	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }

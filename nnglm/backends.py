@@ -15,7 +15,7 @@ import numpy as np
 
 from nnglm.errors import UserError
 
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def load(backend: str, dtype: str = "float32"):
@@ -33,6 +33,8 @@ def load(backend: str, dtype: str = "float32"):
         flags = os.environ.get("XLA_FLAGS", "")
         if "xla_gpu_deterministic_ops" not in flags:
             os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+    if backend == "torch" and not _installed("torch"):
+        raise UserError("train.backend: torch, but PyTorch is not installed here; install it with pip install -e '.[torch]'")
     if "tensorflow" not in sys.modules and _installed("tensorflow"):
         with _quiet_stderr():
             import tensorflow  # Keras imports it on every backend where it is installed
@@ -40,7 +42,11 @@ def load(backend: str, dtype: str = "float32"):
         tensorflow.get_logger().setLevel("ERROR")  # retracing notes are for TensorFlow's developers
     import keras
 
-    return JaxEngine(keras, dtype) if backend == "jax" else TensorFlowEngine(keras)
+    if backend == "jax":
+        return JaxEngine(keras, dtype)
+    if backend == "torch":
+        return TorchEngine(keras)
+    return TensorFlowEngine(keras)
 
 
 def _installed(module: str) -> bool:
@@ -133,6 +139,9 @@ class TensorFlowEngine:
 
     def enable_float64(self) -> None:
         pass  # TensorFlow always has it
+
+    def caveat(self, dtype: str) -> str | None:
+        return None
 
     def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
         tf = self.tf
@@ -243,5 +252,93 @@ class JaxEngine:
     def enable_float64(self) -> None:
         self.jax.config.update("jax_enable_x64", True)
 
+    def caveat(self, dtype: str) -> str | None:
+        return None
+
     def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
         return np.asarray(self.jax.jit(self.jax.hessian(f))(self.jax.numpy.asarray(beta, dtype="float64")))
+
+
+class TorchEngine:
+    """PyTorch has no cheap compiled loop for this: a Python loop over Keras' train_step,
+    the same step fit runs, a few milliseconds a step on a CPU. Correct, not fast."""
+
+    name = "torch"
+
+    def __init__(self, keras):
+        import torch
+
+        self.keras, self.torch = keras, torch
+
+    def device(self, wanted: str) -> str:
+        if wanted == "cpu" and self.torch.cuda.is_available():
+            raise UserError(
+                "train.device: cpu with backend torch on a machine with a GPU: Keras places PyTorch tensors on "
+                "any visible GPU; run with CUDA_VISIBLE_DEVICES= to hide it"
+            )
+        return _device(wanted, self.torch.cuda.is_available(), self.name)
+
+    def determinism(self, seed: int, device: str) -> dict:
+        torch = self.torch
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        settings = {
+            "seed": seed,
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "tf32": torch.backends.cuda.matmul.allow_tf32,
+            "threads": torch.get_num_threads(),
+        }
+        if device.startswith("GPU"):
+            settings["gpu"] = torch.cuda.get_device_name(0)
+        return settings
+
+    def placement(self, device: str):
+        # Keras already puts PyTorch tensors on the GPU when there is one (see device);
+        # keras.device() around training loses the gradients in Keras 3.15
+        return contextlib.nullcontext()
+
+    def used_device(self, model, device: str) -> str:
+        d = model.weights[0].value.device
+        return "GPU:0" if d.type == "cuda" else "CPU:0"
+
+    def step_runner(self, model, X, y) -> Callable[[int], None]:
+        model.optimizer.build(model.trainable_variables)
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                model.train_step((X, y))
+
+        return run
+
+    def evaluator(self, model, X, y, loss_fn) -> Callable[[], tuple]:
+        torch, ops = self.torch, self.keras.ops
+
+        def current():
+            weights = [v.value for v in model.trainable_variables]
+            mu = model(X)
+            loss = ops.mean(loss_fn(y, mu))
+            grads = torch.autograd.grad(loss, weights)
+            grad = max(float(g.abs().max()) for g in grads)
+            return loss.detach().cpu().numpy(), mu.detach().cpu().numpy(), np.asarray(grad)
+
+        return current
+
+    def enable_float64(self) -> None:
+        pass  # PyTorch always has it
+
+    def caveat(self, dtype: str) -> str | None:
+        """What this backend cannot do for the run, found by trying it."""
+        if dtype != "float64":
+            return None
+        x = self.torch.ones((2, 2), dtype=self.torch.float64)
+        if self.keras.ops.matmul(x, x).dtype == self.torch.float64:
+            return None
+        return (
+            f"Keras {self.keras.__version__} on PyTorch casts float64 matmul results to float32, "
+            "so this float64 run reaches float32 precision only"
+        )
+
+    def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        return torch.autograd.functional.hessian(f, torch.tensor(beta, dtype=torch.float64)).detach().cpu().numpy()

@@ -205,7 +205,7 @@ class TrainConfig(Section):
     dtype: Literal["float32", "float64"] = "float32"
     log_every: Annotated[int, Field(ge=1)] = 10
     device: Literal["auto", "cpu", "gpu"] = "auto"
-    backend: Literal["tensorflow", "jax"] = "tensorflow"
+    backend: Literal["tensorflow", "jax", "torch"] = "tensorflow"
     standardize: bool = False  # train on standardized features, report weights on the original scale
     grad_tol: PositiveFloat | None = None  # stop once the largest absolute gradient is below this
 

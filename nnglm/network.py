@@ -79,8 +79,12 @@ def resolve_device(config: Config) -> str:
 
 
 def determinism(config: Config, device: str) -> dict[str, object]:
-    """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32) and say how."""
-    return backends.load(config.train.backend, config.train.dtype).determinism(config.seed, device)
+    """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32) and say how,
+    with anything the backend cannot do for this run."""
+    engine = backends.load(config.train.backend, config.train.dtype)
+    settings = engine.determinism(config.seed, device)
+    caveat = engine.caveat(config.train.dtype)
+    return settings | ({"caveat": caveat} if caveat else {})
 
 
 def start_bias(config: Config, y: np.ndarray) -> float:

@@ -77,6 +77,7 @@ def environment(backend: str, device: str, dtype: str) -> dict[str, str]:
         "keras": version("keras"),
         "tensorflow": version("tensorflow"),
         "jax": version("jax"),
+        "torch": version("torch"),
         "statsmodels": version("statsmodels"),
         "platform": platform.platform(),
         "cpu": cpu_model(),

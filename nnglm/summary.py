@@ -97,6 +97,9 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
 def notes(result: dict) -> list[str]:
     """The sentences under the tables: trouble first, the verdict last."""
     out = []
+    caveat = result["environment"].get("determinism", {}).get("caveat")
+    if caveat:
+        out.append(f"backend: {caveat}")
     if result["network"]["note"]:
         out.append(f"network: {result['network']['note']}")
     out += [f"GLM warning: {w}" for w in result["glm"]["warnings"]]

@@ -62,3 +62,41 @@ def test_jax_fast_path_gives_the_weights_of_plain_fit():
 def test_a_second_backend_in_one_process_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="train.backend: jax, but Keras is already loaded with tensorflow in this process"):
         runner.run(load("seed000_four_points", "train.backend=jax", "train.epochs=5"), tmp_path, quiet=True)
+
+
+TORCH = """
+import sys, json, numpy as np
+sys.path.insert(0, "tests")
+from conftest import load
+from nnglm import data, network
+cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=torch")
+ds = data.load(cfg)
+fast = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
+model = network.build(cfg, ds)
+model.fit(ds.X.astype("float32"), ds.y.astype("float32")[:, None], epochs=30, batch_size=64, shuffle=False, verbose=0)
+gap = np.max(np.abs(np.array(list(fast.coefficients.values())) - network.coefficients(model, True)))
+print(json.dumps({"gap": float(gap), "steps": fast.epochs_run}))
+"""
+
+
+def test_torch_loop_gives_the_weights_of_plain_fit():
+    pytest.importorskip("torch")  # an optional extra: make install brings it
+    done = subprocess.run([sys.executable, "-c", TORCH], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["gap"] == 0.0 and result["steps"] == 30  # the same train_step, the same order: bit for bit
+
+
+def test_tensorflow_and_torch_agree_on_seed002_in_float32(tmp_path):
+    pytest.importorskip("torch")
+    tf_run = runner.run(load("seed002_logistic_no_bias", "train.epochs=300"), tmp_path, quiet=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--out", str(tmp_path), "--quiet",
+         "--set", "train.backend=torch", "--set", "train.epochs=300"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    (torch_dir,) = [d for d in tmp_path.glob("seed002_logistic_no_bias/*") if d != tf_run.run_dir]
+    comparison = logbook.compare_runs([tf_run.run_dir, torch_dir])
+    assert comparison.config_diff == {"train.backend": ["tensorflow", "torch"]}
+    assert comparison.max_weight_diff <= 1e-6
