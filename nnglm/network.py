@@ -168,7 +168,7 @@ def train(
         model = build(config, dataset, hidden)
         X = keras.ops.convert_to_tensor(scaling.apply(dataset.X), dtype=train_cfg.dtype)
         y = keras.ops.convert_to_tensor(dataset.y[:, None], dtype=train_cfg.dtype)
-        if train_cfg.batch_size == "full" or train_cfg.batch_size >= dataset.n_rows:
+        if full_batch(config, dataset.n_rows):
             run_steps = engine.step_runner(model, X, y)
         else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
             run_steps = lambda n: model.fit(X, y, batch_size=train_cfg.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
@@ -197,7 +197,7 @@ def train(
                 loss, mu, grad = current()
                 history.append(log(step, loss))
                 on_progress(step, history[-1][1])
-                if not np.isfinite(float(loss)) or not np.all(np.isfinite(weights(model))):
+                if not np.isfinite(float(loss)) or not np.all(np.isfinite(trajectory[-1])):
                     diverged = True
                     break
         except KeyboardInterrupt:
@@ -244,6 +244,11 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, fit: NetworkFit):
         super().__init__()
         self.fit = fit
+
+
+def full_batch(config: Config, n_rows: int) -> bool:
+    batch = config.train.batch_size
+    return batch == "full" or batch >= n_rows
 
 
 def loss_function(family):

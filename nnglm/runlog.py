@@ -61,6 +61,10 @@ def write_csv(run_dir: Path, name: str, header: list[str], rows: list) -> None:
     write_atomic(run_dir / name, buf.getvalue())
 
 
+def write_history(run_dir: Path, history: list[tuple[int, float, float]]) -> None:
+    write_csv(run_dir, "history.csv", ["step", "loss", "max_abs_diff_to_glm"], history)
+
+
 def environment(backend: str, device: str, dtype: str) -> dict[str, str]:
     def version(package: str) -> str:
         try:

@@ -83,7 +83,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
                 if result[section].get(key):
                     result[section][key] = by_class(result[section][key])
 
-        runlog.write_csv(run_dir, "history.csv", ["step", "loss", "max_abs_diff_to_glm"], fit.history)
+        runlog.write_history(run_dir, fit.history)
         runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
         pictures = draw(run_dir, dataset, config, fit, comparison)
         result["status"] = "completed"
@@ -95,7 +95,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
         result["error"] = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
         if isinstance(e, network.Interrupted):  # keep what training had reached
             result["network"] = e.fit.to_dict()
-            runlog.write_csv(run_dir, "history.csv", ["step", "loss", "max_abs_diff_to_glm"], e.fit.history)
+            runlog.write_history(run_dir, e.fit.history)
         runlog.write_result(run_dir, result)
         raise
     if not quiet:
@@ -107,7 +107,7 @@ def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -
     """Adam from scratch, or why it did not run."""
     if not config.compare.reference:
         return "compare.reference is false"
-    if config.train.batch_size != "full" and config.train.batch_size < dataset.n_rows:
+    if not network.full_batch(config, dataset.n_rows):
         return "the reference runs full-batch training only"
     if config.model.kernel_initializer != "zeros":
         return "the reference starts from zeros only"
