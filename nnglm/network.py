@@ -147,10 +147,11 @@ def train(
     config: Config,
     device: str,
     target: np.ndarray,
-    on_progress: Callable[[int, float], None] = lambda step, loss: None,
+    on_log: Callable[[tuple[int, float, float]], None] = lambda row: None,
     hidden: list[int] = (),
 ) -> NetworkFit:
-    """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps.
+    """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps;
+    each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
     With `hidden` widths the network has hidden layers: no coefficients, no distance to the GLM."""
     engine = backends.load(config.train.backend, config.train.dtype)
     keras = engine.keras
@@ -179,7 +180,9 @@ def train(
         def log(step, loss):
             w = weights(model)
             trajectory.append(w)
-            return step, float(loss), float(np.max(np.abs(w - target))) if w.size else float("nan")
+            row = step, float(loss), float(np.max(np.abs(w - target))) if w.size else float("nan")
+            on_log(row)
+            return row
 
         batches = 1 if train_cfg.batch_size == "full" else -(-dataset.n_rows // train_cfg.batch_size)
 
@@ -196,7 +199,6 @@ def train(
                 step = steps_done()
                 loss, mu, grad = current()
                 history.append(log(step, loss))
-                on_progress(step, history[-1][1])
                 if not np.isfinite(float(loss)) or not np.all(np.isfinite(trajectory[-1])):
                     diverged = True
                     break

@@ -48,14 +48,14 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
             task = bar.add_task("training", total=config.train.epochs)
             fit = network.train(
                 dataset, config, device, target,
-                on_progress=lambda step, loss: bar.update(task, completed=step, description=f"loss {loss:.6g}"),
+                on_log=lambda row: bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}"),
             )
             hidden = None
             if config.model.hidden:
                 task = bar.add_task("hidden layers", total=config.train.epochs)
                 hidden = network.train(
                     dataset, config, device, np.array([]), hidden=config.model.hidden,
-                    on_progress=lambda step, loss: bar.update(task, completed=step, description=f"hidden: loss {loss:.6g}"),
+                    on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}"),
                 )
         weights = np.array(list(fit.coefficients.values()))
         stats = inference.standard_errors(dataset, config, weights, fit.mu)
