@@ -143,19 +143,29 @@ class TensorFlowEngine:
     def caveat(self, dtype: str) -> str | None:
         return None
 
-    def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
+    def derivatives(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """theta -> (gradient, Hessian) of f in float64, compiled once."""
         tf = self.tf
-        var = tf.Variable(beta, dtype="float64")
+        var = None
 
         @tf.function
-        def h():
+        def both():
             with tf.GradientTape() as outer:
                 with tf.GradientTape() as inner:
                     value = f(var)
                 grad = inner.gradient(value, var)
-            return outer.jacobian(grad, var)
+            return grad, outer.jacobian(grad, var)
 
-        return h().numpy()
+        def at(theta: np.ndarray):
+            nonlocal var
+            if var is None:
+                var = tf.Variable(theta, dtype="float64")
+            else:
+                var.assign(theta)
+            g, h = both()
+            return g.numpy(), h.numpy()
+
+        return at
 
 
 class JaxEngine:
@@ -255,8 +265,16 @@ class JaxEngine:
     def caveat(self, dtype: str) -> str | None:
         return None
 
-    def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
-        return np.asarray(self.jax.jit(self.jax.hessian(f))(self.jax.numpy.asarray(beta, dtype="float64")))
+    def derivatives(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """theta -> (gradient, Hessian) of f in float64, compiled once."""
+        jax = self.jax
+        both = jax.jit(lambda theta: (jax.grad(f)(theta), jax.hessian(f)(theta)))
+
+        def at(theta: np.ndarray):
+            g, h = both(jax.numpy.asarray(theta, dtype="float64"))
+            return np.asarray(g), np.asarray(h)
+
+        return at
 
 
 class TorchEngine:
@@ -339,6 +357,14 @@ class TorchEngine:
             "so this float64 run reaches float32 precision only"
         )
 
-    def hessian(self, f: Callable, beta: np.ndarray) -> np.ndarray:
+    def derivatives(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """theta -> (gradient, Hessian) of f in float64."""
         torch = self.torch
-        return torch.autograd.functional.hessian(f, torch.tensor(beta, dtype=torch.float64)).detach().cpu().numpy()
+
+        def at(theta: np.ndarray):
+            t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+            (g,) = torch.autograd.grad(f(t), t)
+            h = torch.autograd.functional.hessian(f, t.detach())
+            return g.detach().cpu().numpy(), h.detach().cpu().numpy()
+
+        return at

@@ -1,11 +1,21 @@
-"""The network's weights beside the GLM's coefficients: differences and a verdict."""
+"""The network's weights beside the GLM's coefficients: differences and a verdict.
+
+Each difference is judged relative to the larger of the coefficient's size and
+its GLM standard error: a coefficient of 1e-6 is not called equal to 0 because
+the two are within 1e-3 of each other, and a gap of 1e-3 on a coefficient
+whose standard error is 0.6 is statistically nothing. `compare.max_abs`, when
+set, judges absolute differences instead (as nnglm did before `rtol`).
+"""
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from nnglm.config import Config
 from nnglm.glm import GlmFit
 from nnglm.network import NetworkFit
+
+RELATIVE_TO = "max(|GLM coefficient|, GLM standard error)"
 
 
 @dataclass
@@ -14,81 +24,148 @@ class Comparison:
     network: np.ndarray
     glm: np.ndarray
     max_abs_diff: float
+    max_rel_diff: float  # max |w - b| / max(|b|, bse)
     mape_pct: float  # mean absolute percentage error, as seed 002 reports it
     rel_l2: float
     direction_cosine: float  # what is left to compare when no finite MLE exists
     network_llf: float
     glm_llf: float
     equivalent: bool
-    tolerance: float
+    outcome: str  # equivalent | not converged | no finite MLE | rank deficient | diverged | GLM short | different point
+    tolerance: dict
     verdict: str
     epochs_to_match: int | None  # the first logged step with every weight within the tolerance
     bse_max_rel_diff: float  # network standard errors against statsmodels'
 
     def to_dict(self) -> dict:
-        return {
-            "max_abs_diff": self.max_abs_diff,
-            "mape_pct": self.mape_pct,
-            "rel_l2": self.rel_l2,
-            "direction_cosine": self.direction_cosine,
-            "network_llf": self.network_llf,
-            "glm_llf": self.glm_llf,
-            "equivalent": self.equivalent,
-            "tolerance": {"max_abs": self.tolerance},
-            "verdict": self.verdict,
-            "epochs_to_match": self.epochs_to_match,
-            "bse_max_rel_diff": self.bse_max_rel_diff,
-        }
+        keys = (
+            "max_abs_diff", "max_rel_diff", "mape_pct", "rel_l2", "direction_cosine", "network_llf", "glm_llf",
+            "equivalent", "outcome", "tolerance", "verdict", "epochs_to_match", "bse_max_rel_diff",
+        )
+        return {k: getattr(self, k) for k in keys}
 
 
-def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: np.ndarray, max_abs: float) -> Comparison:
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    max_abs: float | None
+
+    def gaps(self, w: np.ndarray, b: np.ndarray, bse: np.ndarray) -> np.ndarray:
+        """Each difference as a fraction of what the verdict allows it (within: <= 1)."""
+        diff = np.abs(w - b)
+        if self.max_abs is not None:
+            return diff / self.max_abs
+        return diff / scale(b, bse) / self.rtol
+
+    def describe(self) -> str:
+        if self.max_abs is not None:
+            return f"within {self.max_abs:g} of its GLM coefficient"
+        return f"within {self.rtol:g} of its GLM coefficient, relative to the larger of the coefficient's size and its standard error"
+
+    def to_dict(self) -> dict:
+        return {"rtol": self.rtol, "max_abs": self.max_abs, "relative_to": RELATIVE_TO if self.max_abs is None else None}
+
+
+def scale(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
+    bse = np.where(np.isfinite(bse), bse, 0.0)
+    return np.maximum(np.abs(b), bse)
+
+
+def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: np.ndarray, config: Config, condition: float) -> Comparison:
     terms = list(glm.coefficients)
     w = np.array([network.coefficients[t] for t in terms])
     b = np.array([glm.coefficients[t] for t in terms])
+    glm_bse = np.array([glm.bse[t] for t in terms])
+    tolerance = Tolerance(config.compare_rtol, config.compare.max_abs)
     diff = np.abs(w - b)
     with np.errstate(divide="ignore", invalid="ignore"):
         mape = float(100 * np.mean(diff / np.abs(b)))
         rel_l2 = float(np.linalg.norm(w - b) / np.linalg.norm(b))
         cosine = float(w @ b / (np.linalg.norm(w) * np.linalg.norm(b)))
-        glm_bse = np.array([glm.bse[t] for t in terms])
         bse_rel = float(np.max(np.abs(network_bse / glm_bse - 1)))
-    matched = [step for step, _, gap in network.history if gap <= max_abs]
-    max_abs_diff = float(diff.max())
+        rel = diff / scale(b, glm_bse)
+    max_rel = float(np.max(rel)) if rel.size else 0.0
+    within = bool(np.all(tolerance.gaps(w, b, glm_bse) <= 1))
     identified = not glm.perfect_separation and not glm.rank_deficient
-    equivalent = bool(not network.diverged and identified and max_abs_diff <= max_abs)
+    matched = [step for (step, _, _), t in zip(network.history, network.trajectory) if np.all(tolerance.gaps(t, b, glm_bse) <= 1)]
+    outcome, sentence = verdict(network, glm, config, condition, within, tolerance, cosine, network_llf, max_rel, float(diff.max(initial=0.0)))
     return Comparison(
         terms=terms,
         network=w,
         glm=b,
-        max_abs_diff=max_abs_diff,
+        max_abs_diff=float(diff.max(initial=0.0)),
+        max_rel_diff=max_rel,
         mape_pct=mape,
         rel_l2=rel_l2,
         direction_cosine=cosine,
         network_llf=network_llf,
         glm_llf=glm.llf,
-        equivalent=equivalent,
-        tolerance=max_abs,
-        verdict=verdict(network, glm, max_abs_diff, max_abs, cosine, network_llf),
+        equivalent=outcome == "equivalent",
+        outcome=outcome,
+        tolerance=tolerance.to_dict(),
+        verdict=sentence,
         epochs_to_match=matched[0] if matched and identified else None,
         bse_max_rel_diff=bse_rel,
     )
 
 
-def verdict(network: NetworkFit, glm: GlmFit, max_abs_diff: float, max_abs: float, cosine: float, network_llf: float) -> str:
+def verdict(
+    network: NetworkFit, glm: GlmFit, config: Config, condition: float, within: bool, tolerance: Tolerance,
+    cosine: float, network_llf: float, max_rel: float, max_abs: float,
+) -> tuple[str, str]:
+    """(outcome, the sentence that says it)."""
+    gaps = f"max relative diff {max_rel:.2g}, max abs diff {max_abs:.3g}"
     if network.diverged:
-        return f"the network diverged (loss not finite after {network.epochs_run} steps): not equivalent"
+        return "diverged", f"the network diverged ({network.note.removeprefix('diverged: ')}): not equivalent"
     if glm.rank_deficient:
-        return (
+        return "rank deficient", (
             f"the design is rank deficient (aliased: {', '.join(glm.aliased)}), so the coefficients are not "
             "identified and the two fits need not share them; compare the fits instead: log-likelihood "
             f"{network_llf:.10g} (network) against {glm.llf:.10g} (GLM)"
         )
     if glm.perfect_separation:
-        return (
+        return "no finite MLE", (
             "the classes are perfectly separated, so no finite maximum-likelihood estimate exists; "
             f"both fits grow without bound along a separating direction, and the cosine between "
             f"the network's and the GLM's coefficient vectors is {cosine:.8g}"
         )
-    if max_abs_diff <= max_abs:
-        return f"equivalent: every weight is within {max_abs:g} of its GLM coefficient (max abs diff {max_abs_diff:.3g})"
-    return f"not equivalent: max abs diff {max_abs_diff:.3g} exceeds the tolerance {max_abs:g}"
+    if within:
+        return "equivalent", f"equivalent: every weight is {tolerance.describe()} ({gaps})"
+    if network.distance > config.compare_rtol:
+        return "not converged", not_converged(network, config, condition, gaps)
+    if not glm.converged or network_llf > glm.llf + 1e-9 * abs(glm.llf):
+        return "GLM short", (
+            f"not equivalent ({gaps}), and the GLM is the one short of the optimum: the network's log-likelihood "
+            f"{network_llf:.12g} is above the GLM's {glm.llf:.12g}; lower glm.tol or raise glm.maxiter"
+        )
+    return "different point", (
+        f"not equivalent ({gaps}), yet the network's own estimate puts it within {network.distance:.2g} of its "
+        "optimum: the two fits converged to different points, which they should not; this is a bug in nnglm, "
+        "please report it with this run folder"
+    )
+
+
+def not_converged(network: NetworkFit, config: Config, condition: float, gaps: str) -> str:
+    """What is left to do, backed by the number that says why."""
+    train = config.train
+    eps = float(np.finfo(train.dtype).eps)
+    head = (
+        f"not converged yet ({gaps}): after {network.epochs_run} steps the network's own estimate puts its "
+        f"coefficients {network.distance:.2g} (relative) from the optimum, above the tolerance "
+        f"{config.compare_rtol:g}; largest gradient {network.max_abs_grad:.3g}. "
+    )
+    if train.dtype == "float32" and network.stopped == "no progress":
+        return head + (
+            f"float32 cannot resolve this design: the estimate stalls at its round-off floor (float32's "
+            f"eps {eps:.2g}; the design's condition number is {condition:.2g}); set train.dtype: float64"
+        )
+    advice = []
+    if not train.auto:
+        advice.append(f"set train.epochs: auto (it trains until converged) or more than {train.epochs} steps")
+    elif network.stopped in ("max_steps", "max_seconds"):
+        advice.append(f"raise train.{network.stopped}")
+    if train.inputs == "none" and condition > 1e3:
+        advice.append(f"set train.precondition: whiten (the design's condition number is {condition:.2g})")
+    if train.dtype == "float32" and condition * eps > config.compare_rtol:
+        advice.append(f"set train.dtype: float64 (condition number {condition:.2g} times float32's eps {eps:.2g} is {condition * eps:.2g})")
+    return head + ("To get there: " + "; ".join(advice) if advice else "Training stopped before the estimate fell below the tolerance.")

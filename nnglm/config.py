@@ -196,18 +196,60 @@ class ModelConfig(Section):
 
 
 class TrainConfig(Section):
-    learning_rate: PositiveFloat = 0.001
+    # with a fixed step count, Keras' default 0.001; with epochs: auto, the starting rate
+    # (chosen from the data when not given)
+    learning_rate: PositiveFloat | None = None
     beta_1: Fraction = 0.9
     beta_2: Fraction = 0.999
     epsilon: PositiveFloat = 1e-7
-    epochs: Annotated[int, Field(ge=1)] = 1000
+    epochs: Literal["auto"] | Annotated[int, Field(ge=1)] = "auto"  # full-batch steps, or until converged
     batch_size: Literal["full"] | Annotated[int, Field(ge=1)] = "full"
     dtype: Literal["float32", "float64"] = "float32"
     log_every: Annotated[int, Field(ge=1)] = 10
     device: Literal["auto", "cpu", "gpu"] = "auto"
     backend: Literal["tensorflow", "jax", "torch"] = "tensorflow"
     standardize: bool = False  # train on standardized features, report weights on the original scale
+    # none | standardize | whiten; default: whiten with epochs: auto, else as train.standardize says
+    precondition: Literal["none", "standardize", "whiten"] | None = None
     grad_tol: PositiveFloat | None = None  # stop once the largest absolute gradient is below this
+    # epochs: auto stops once the network's own estimate of its distance to its optimum is below
+    # rtol, relative to each coefficient's size or standard error (default 1e-8 float64, 1e-6 float32)
+    rtol: PositiveFloat | None = None
+    max_steps: Annotated[int, Field(ge=1)] = 200_000  # epochs: auto gives up here ...
+    max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
+
+    @model_validator(mode="after")
+    def _check_modes(self) -> "TrainConfig":
+        if self.standardize and self.precondition not in (None, "standardize"):
+            raise ValueError(
+                f"train.standardize: true contradicts train.precondition: {self.precondition}; "
+                "set one of them (train.precondition: none | standardize | whiten)"
+            )
+        if self.auto and self.batch_size != "full":
+            raise ValueError(
+                "train.epochs: auto trains full-batch until converged; with an integer train.batch_size, "
+                "set an integer train.epochs (passes over the data)"
+            )
+        return self
+
+    @property
+    def auto(self) -> bool:
+        return self.epochs == "auto"
+
+    @property
+    def inputs(self) -> str:
+        """How the network's inputs are preconditioned (see precondition.py)."""
+        if self.precondition:
+            return self.precondition
+        return "whiten" if self.auto else ("standardize" if self.standardize else "none")
+
+    @property
+    def step_cap(self) -> int:
+        return self.max_steps if self.auto else self.epochs
+
+    @property
+    def stop_rtol(self) -> float:
+        return self.rtol or {"float64": 1e-8, "float32": 1e-6}[self.dtype]
 
 
 class GlmConfig(Section):
@@ -216,7 +258,10 @@ class GlmConfig(Section):
 
 
 class CompareConfig(Section):
-    max_abs: PositiveFloat = 1e-3
+    # the verdict: every |weight - coefficient| within rtol of max(|coefficient|, its GLM standard
+    # error) (default 1e-6 in float64, 1e-4 in float32); or, when max_abs is set, within max_abs
+    rtol: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    max_abs: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     reference: bool = True  # also run Adam from scratch in NumPy (full batch, zero start only)
 
 
@@ -243,6 +288,11 @@ class Config(Section):
         if self.data.generator in ("softmax",) and not multiclass and self.model.family != "binomial":
             raise ValueError(f"data.generator: softmax draws class labels, which model.family {self.model.family} cannot fit")
         return self
+
+    @property
+    def compare_rtol(self) -> float:
+        """The verdict's relative tolerance (compare.rtol, or its default for the dtype)."""
+        return self.compare.rtol or {"float64": 1e-6, "float32": 1e-4}[self.train.dtype]
 
     @property
     def family(self) -> families.Family:

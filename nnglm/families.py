@@ -34,6 +34,23 @@ class Family:
     multiclass: bool = False  # softmax over C classes, compared with MNLogit
     eta_min: float = -np.inf  # the activation is the inverse link for η above this
     canonical: bool = True  # observed and expected information agree only for canonical links
+    free_scale: bool = False  # a dispersion to estimate (Gaussian variance, Gamma 1/shape), else 1
+
+    def intercept_only(self, y: np.ndarray, n_outputs: int) -> np.ndarray:
+        """The bias of the intercept-only fit: link(mean y), or the log class shares for softmax."""
+        if self.multiclass:
+            shares = np.bincount(y.astype(int), minlength=n_outputs) / len(y)
+            return np.log(np.maximum(shares, 1e-12))
+        with np.errstate(all="ignore"):
+            bias = float(self.sm_family().link(np.mean(y)))
+        return np.array([bias if np.isfinite(bias) else 0.0])
+
+    def dispersion(self, y: np.ndarray, mu: np.ndarray, n_params: int) -> float:
+        """Pearson chi^2 / (n - p) where the family has a scale to estimate (as statsmodels), else 1."""
+        if not self.free_scale:
+            return 1.0
+        residual_df = max(len(y) - n_params, 1)
+        return float(np.sum((y - mu) ** 2 / self.sm_family().variance(mu)) / residual_df)
 
     @property
     def activation_name(self) -> str:
@@ -124,6 +141,7 @@ def _gamma(link: str, activation, sm_link: str, canonical: bool, start_bias_at_m
         target_ok=lambda y: y > 0,
         # shape 1/scale, mean mu: variance scale * mu^2, as statsmodels' Gamma
         sample=lambda rng, mu, scale: rng.gamma(1.0 / scale, mu * scale),
+        free_scale=True,
         start_bias_at_mean=start_bias_at_mean,
         eta_min=eta_min,
         canonical=canonical,
@@ -142,6 +160,7 @@ FAMILIES = [
         sample=lambda rng, mu, scale: mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape),
         nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
         mle_scale=True,
+        free_scale=True,
     ),
     _binomial("logit", "sigmoid", "Logit", canonical=True),
     _binomial("probit", normal_cdf, "Probit"),

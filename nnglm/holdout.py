@@ -10,7 +10,7 @@ import numpy as np
 from nnglm.config import Config
 from nnglm.data import Dataset
 from nnglm.glm import design
-from nnglm.network import NetworkFit, loss_function
+from nnglm.inference import loss_function
 
 
 def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> np.ndarray:
@@ -34,13 +34,13 @@ def row_losses(config: Config, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, object]) -> dict:
     """{fit: {train_loss, validation_loss}} for 'glm', 'network' and (when set) 'hidden',
-    each fit given as coefficients (linear) or a NetworkFit (hidden layers)."""
+    each fit given as coefficients (linear) or a network.HiddenFit (hidden layers)."""
     per_row = {}
     out = {}
     for name, fit in fits.items():
         losses = {}
         for part, rows in (("train", train), ("validation", held)):
-            mu = fit.predict(rows.X) if isinstance(fit, NetworkFit) else linear_mean(fit, rows, config)
+            mu = linear_mean(fit, rows, config) if isinstance(fit, np.ndarray) else fit.predict(rows.X)
             losses[part] = row_losses(config, rows.y, mu)
         per_row[name] = losses["validation"]
         out[name] = {"train_loss": float(losses["train"].mean()), "validation_loss": float(losses["validation"].mean())}

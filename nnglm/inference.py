@@ -1,21 +1,34 @@
-"""Standard errors for the network's weights, as a GLM user reads them.
+"""What the network's own loss says about its weights: standard errors, and how far they are
+from the loss's optimum.
 
-The covariance is the inverse Hessian of the summed negative log-likelihood at
-the network's own weights (on the original scale of the features), computed by
-automatic differentiation in the network's backend, times the dispersion where
-the family has one (Gaussian, Gamma: Pearson chi^2 / (n - p), as statsmodels).
-That is the observed information; statsmodels' IRLS reports the expected
-information, which is the same for canonical links and differs slightly for
-the others (probit, cloglog, gamma/log).
+Both come from the gradient and Hessian of the summed negative log-likelihood
+(unit dispersion) in the network's own weights: the Dense kernel and bias on
+its preconditioned inputs, by automatic differentiation in the network's
+backend, in float64. The weights map to the coefficients linearly
+(precondition.Inputs), so with T that map:
+
+- covariance of the coefficients = T H^+ T' times the dispersion where the
+  family has one (Gaussian, Gamma: Pearson chi^2 / (n - p), as statsmodels).
+  This is the observed information; statsmodels' IRLS reports the expected
+  information, which is the same for canonical links and differs slightly for
+  the others (probit, cloglog, gamma/log). H^+ is a pseudo-inverse: a softmax
+  layer's weights are identified only up to one vector added to every class,
+  and the contrasts it reports are the functions of them that are identified.
+- the Newton step H^+ g, mapped through T, estimates each coefficient's
+  distance to the optimum of the loss, without any GLM: training with
+  `epochs: auto` stops on it, and the verdict reads it.
+
+Working in the network's coordinates rather than the original features keeps
+this accurate on collinear designs: whitened inputs have a Hessian near a
+multiple of the identity, where X'WX may have a condition number of 1e19.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnglm.config import Config
-from nnglm.data import Dataset
-from nnglm.glm import design
+from nnglm.families import Family
+from nnglm.precondition import Inputs
 
 Z_95 = 1.959963984540054
 
@@ -30,51 +43,115 @@ class Inference:
     dispersion: float
 
 
-def standard_errors(dataset: Dataset, config: Config, coefficients: np.ndarray, mu: np.ndarray) -> Inference:
-    from scipy import stats
+@dataclass
+class Distance:
+    """The network's own estimate of how far its coefficients are from the loss's optimum."""
 
-    family = config.family
-    hessian = nll_hessian(dataset, config, coefficients)
-    dispersion = 1.0
-    if family.family in ("gaussian", "gamma"):
-        sm_family = family.sm_family()
-        dispersion = float(np.sum((dataset.y - mu) ** 2 / sm_family.variance(mu)) / (dataset.n_rows - len(coefficients)))
-    try:
-        cov = np.linalg.inv(hessian) * dispersion
-        bse = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
-    except np.linalg.LinAlgError:
-        bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = coefficients / bse
-    return Inference(
-        bse=bse,
-        z=z,
-        p_values=2 * stats.norm.sf(np.abs(z)),
-        ci_low=coefficients - Z_95 * bse,
-        ci_high=coefficients + Z_95 * bse,
-        dispersion=dispersion,
-    )
+    step: np.ndarray  # the Newton step on the coefficients (Dataset.terms' order)
+    relative: float  # max |step| / max(|coefficient|, standard error)
+    weights: float  # max |Newton step| on the network's own weights
 
 
-def nll_hessian(dataset: Dataset, config: Config, coefficients: np.ndarray) -> np.ndarray:
-    """The Hessian of the summed negative log-likelihood (unit dispersion) in the coefficients,
-    through the network's own activation and loss, in float64."""
-    from nnglm import backends, network
+class Curvature:
+    """Gradient and Hessian of the summed NLL in the network's weights theta = (kernel.ravel(), bias)."""
 
-    engine = backends.load(config.train.backend, config.train.dtype)
-    engine.enable_float64()  # the Hessian is taken in float64 whatever the training dtype
-    ops = engine.keras.ops
-    family = config.family
-    activation, loss = network.activation_function(family), network.loss_function(family)
-    X = ops.convert_to_tensor(design(dataset, config.model.use_bias), dtype="float64")
-    y = ops.convert_to_tensor(dataset.y[:, None], dtype="float64")
-    n, p = X.shape
+    def __init__(self, engine, family: Family, inputs: Inputs, X: np.ndarray, y: np.ndarray, use_bias: bool, n_outputs: int):
+        ops = engine.keras.ops
+        self.family, self.inputs, self.use_bias, self.n_outputs = family, inputs, use_bias, n_outputs
+        self.y = y
+        self.Z = inputs.apply(X)
+        n, k = self.Z.shape
+        self.k = k
+        activation, loss = activation_function(family), loss_function(family)
+        engine.enable_float64()  # float64 whatever the training dtype
+        Z = ops.convert_to_tensor(self.Z, dtype="float64")
+        Y = ops.convert_to_tensor(y[:, None], dtype="float64")
 
-    def nll(beta):
-        B = ops.transpose(ops.reshape(beta, (-1, p)))  # (terms, outputs), Dataset.terms' order
-        eta = ops.matmul(X, B)
-        if family.multiclass:
-            eta = ops.concatenate([ops.zeros((n, 1), dtype="float64"), eta], axis=1)  # the reference class
-        return n * ops.mean(loss(y, activation(eta))) / family.nll_factor
+        def nll(theta):
+            eta = ops.matmul(Z, ops.reshape(theta[: k * n_outputs], (k, n_outputs)))
+            if use_bias:
+                eta = eta + theta[k * n_outputs :]
+            return n * ops.mean(loss(Y, activation(eta))) / family.nll_factor
 
-    return engine.hessian(nll, np.asarray(coefficients, dtype=float))
+        self._at = engine.derivatives(nll)
+        # theta -> coefficients is linear: its matrix, one unit vector at a time
+        size = k * n_outputs + (n_outputs if use_bias else 0)
+        self.T = np.column_stack([self.coefficients(e) for e in np.eye(size)]) if size else np.zeros((0, 0))
+
+    def theta(self, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        parts = [np.asarray(kernel, dtype=float).ravel()]
+        if self.use_bias:
+            parts.append(np.asarray(bias, dtype=float).ravel())
+        return np.concatenate(parts)
+
+    def coefficients(self, theta: np.ndarray) -> np.ndarray:
+        kc = self.k * self.n_outputs
+        kernel = theta[:kc].reshape(self.k, self.n_outputs)
+        bias = theta[kc:] if self.use_bias else None
+        return self.inputs.to_original(kernel, bias, self.family.multiclass)
+
+    def eta(self, theta: np.ndarray) -> np.ndarray:
+        """The linear predictor at theta, (rows, outputs)."""
+        kc = self.k * self.n_outputs
+        eta = self.Z @ theta[:kc].reshape(self.k, self.n_outputs)
+        return eta + theta[kc:] if self.use_bias else eta
+
+    def mean(self, theta: np.ndarray) -> np.ndarray:
+        """The fitted mean at theta (single-output families)."""
+        return self.family.sm_family().link.inverse(self.eta(theta)[:, 0])
+
+    def dispersion(self, theta: np.ndarray) -> float:
+        if not self.family.free_scale:
+            return 1.0
+        return self.family.dispersion(self.y, self.mean(theta), self.T.shape[0])
+
+    def covariance(self, hessian: np.ndarray, dispersion: float) -> np.ndarray:
+        return self.T @ np.linalg.pinv(hessian, hermitian=True) @ self.T.T * dispersion
+
+    def distance(self, theta: np.ndarray) -> Distance:
+        g, h = self._at(theta)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+            return Distance(np.full(self.T.shape[0], np.nan), float("inf"), float("inf"))
+        newton = np.linalg.lstsq(h, g, rcond=None)[0]
+        step = self.T @ newton
+        se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta)))))
+        scale = np.maximum(np.abs(self.coefficients(theta)), se)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = float(np.max(np.abs(step) / scale)) if step.size else 0.0
+        return Distance(step, relative if np.isfinite(relative) else float("inf"), float(np.max(np.abs(newton), initial=0.0)))
+
+    def inference(self, theta: np.ndarray) -> Inference:
+        from scipy import stats
+
+        coefficients = self.coefficients(theta)
+        _, h = self._at(theta)
+        dispersion = self.dispersion(theta)
+        if np.all(np.isfinite(h)):
+            variance = np.diag(self.covariance(h, dispersion))
+            bse = np.sqrt(np.where(variance >= 0, variance, np.nan))
+            if np.linalg.matrix_rank(h, hermitian=True) < len(coefficients):
+                bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
+        else:
+            bse = np.full(len(coefficients), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = coefficients / bse
+        return Inference(
+            bse=bse,
+            z=z,
+            p_values=2 * stats.norm.sf(np.abs(z)),
+            ci_low=coefficients - Z_95 * bse,
+            ci_high=coefficients + Z_95 * bse,
+            dispersion=dispersion,
+        )
+
+
+def loss_function(family: Family):
+    import keras
+
+    return keras.losses.get(family.loss) if isinstance(family.loss, str) else family.loss
+
+
+def activation_function(family: Family):
+    import keras
+
+    return keras.activations.get(family.activation) if isinstance(family.activation, str) else family.activation

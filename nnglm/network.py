@@ -7,8 +7,16 @@ many of them inside one compiled loop (a `tf.function` on TensorFlow, a jitted
 the same weights as `model.fit(X, y, epochs=E, batch_size=N, shuffle=False)`;
 a test holds it to that.
 
-Keras is imported inside the functions: nothing else in nnglm needs it, and
-`nnglm validate` should not wait for it.
+With `train.epochs: auto` (the default) the network trains until it has
+converged by its own measure, never the GLM's: every CHECK_EVERY steps the
+Newton step of its own loss (inference.Curvature) estimates how far each
+coefficient still is from the optimum; training stops once that is below
+`train.rtol` relative to the coefficient's size or standard error. The inputs
+are whitened (precondition.py), the bias starts at the intercept-only fit, and
+Adam's learning rate follows the estimate: set to cover the estimated distance
+in about CHECK_EVERY steps, halved whenever the estimate did not fall by a
+tenth since the last look. Every update is still Keras' Adam step on the one Dense layer;
+the Hessian only measures.
 """
 
 import time
@@ -20,6 +28,14 @@ import numpy as np
 from nnglm import backends
 from nnglm.config import Config
 from nnglm.data import Dataset
+from nnglm.inference import Curvature, Distance, loss_function
+from nnglm.precondition import Inputs
+
+CHECK_EVERY = 100  # steps between two looks at the curvature (more when a look costs more than the steps)
+PATIENCE = 20  # looks without a new best estimate before `auto` gives up (the dtype's round-off floor)
+HIDDEN_AUTO_STEPS = 5000  # a hidden-layer network has no optimum to measure: with `auto` it trains this long
+
+HistoryRow = tuple[int, float, float]  # step, loss, max |w - target|
 
 
 @dataclass
@@ -30,47 +46,47 @@ class NetworkFit:
     train_seconds: float
     diverged: bool
     max_abs_grad: float  # the largest absolute gradient of the loss at the end
-    converged: bool | None  # max_abs_grad < train.grad_tol; None when no grad_tol is set
+    converged: bool  # its own distance estimate within train.rtol (and the gradient within train.grad_tol, if set)
+    stopped: str  # why training stopped: converged, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
+    distance: float  # its own estimate of the coefficients' distance to the optimum, relative (see inference.py)
     note: str | None  # why training stopped where it did, when that is news
+    precondition: str  # what the inputs were: none, standardize or whiten
+    learning_rates: list[tuple[int, float]]  # (from step, Adam's learning rate)
     device: str
     mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
-    history: list[tuple[int, float, float]] = field(default_factory=list)  # step, loss, max |w - glm|
+    history: list[HistoryRow] = field(default_factory=list)
     trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
-    model: object = None  # the trained Keras model
-    scaling: "Scaling | None" = None  # what the model's inputs were standardized with
-    dtype: str = "float32"
+    start_bias: list[float] = field(default_factory=list)
+    curvature: Curvature | None = None
+    theta: np.ndarray | None = None  # the final weights in the network's own coordinates
+
+    def to_dict(self) -> dict:
+        keys = (
+            "coefficients", "final_loss", "epochs_run", "train_seconds", "diverged", "max_abs_grad", "converged",
+            "stopped", "distance", "note", "precondition", "learning_rates", "start_bias",
+        )
+        return {k: getattr(self, k) for k in keys}
+
+
+@dataclass
+class HiddenFit:
+    """The network with hidden layers: no coefficients, judged by its fit on held-out rows."""
+
+    final_loss: float
+    epochs_run: int
+    train_seconds: float
+    diverged: bool
+    note: str | None
+    model: object
+    inputs: Inputs
+    dtype: str
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The fitted mean (class probabilities for multinomial) on new rows."""
         import keras
 
-        mu = keras.ops.convert_to_numpy(self.model(self.scaling.apply(X).astype(self.dtype))).astype(float)
+        mu = keras.ops.convert_to_numpy(self.model(self.inputs.apply(X).astype(self.dtype))).astype(float)
         return mu[:, 0] if mu.shape[1] == 1 else mu
-
-    def to_dict(self) -> dict:
-        keys = ("coefficients", "final_loss", "epochs_run", "train_seconds", "diverged", "max_abs_grad", "converged", "note")
-        return {k: getattr(self, k) for k in keys}
-
-
-@dataclass(frozen=True)
-class Scaling:
-    """The network sees (X - shift) / scale; its weights are mapped back before anything reads them."""
-
-    shift: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def of(cls, X: np.ndarray, standardize: bool, use_bias: bool) -> "Scaling":
-        k = X.shape[1]
-        if not standardize:
-            return cls(np.zeros(k), np.ones(k))
-        sd = X.std(axis=0)
-        sd[sd == 0] = 1.0
-        # without a bias there is no intercept to absorb a shift: scale only
-        return cls(X.mean(axis=0) if use_bias else np.zeros(k), sd)
-
-    def apply(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.shift) / self.scale
 
 
 def resolve_device(config: Config) -> str:
@@ -87,59 +103,92 @@ def determinism(config: Config, device: str) -> dict[str, object]:
     return settings | ({"caveat": caveat} if caveat else {})
 
 
-def start_bias(config: Config, y: np.ndarray) -> float:
+def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
+    """With `auto`, every family starts at the intercept-only fit; with a fixed step count only
+    the families whose activation is undefined at eta = 0 do (as the seeds ran)."""
     family = config.family
-    return float(family.sm_family().link(np.mean(y))) if family.start_bias_at_mean else 0.0
+    if config.train.auto or family.start_bias_at_mean:
+        return family.intercept_only(dataset.y, dataset.n_outputs)
+    return np.zeros(dataset.n_outputs)
 
 
-def build(config: Config, dataset: Dataset, hidden: list[int] = ()):
+def build(config: Config, n_features: int, n_outputs: int, bias: np.ndarray, hidden: list[int] = ()):
     """The degenerate network; with `hidden` widths, hidden layers (Keras' default initializer)
     before the same output layer, which then starts from Keras' default too."""
     keras = backends.load(config.train.backend, config.train.dtype).keras
     keras.utils.set_random_seed(config.seed)
     keras.config.set_floatx(config.train.dtype)
     family, train = config.family, config.train
-    layers = [keras.Input((dataset.n_features,), dtype=train.dtype)]
+    layers = [keras.Input((n_features,), dtype=train.dtype)]
     layers += [keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=train.dtype) for width in hidden]
     layers.append(
         keras.layers.Dense(
-            dataset.n_outputs,
+            n_outputs,
             activation=family.activation,
             use_bias=config.model.use_bias,
             # zeros would leave every hidden unit the same forever
             kernel_initializer="glorot_uniform" if hidden else config.model.kernel_initializer,
-            bias_initializer=keras.initializers.Constant(start_bias(config, dataset.y)),
+            bias_initializer=keras.initializers.Constant(bias),
             dtype=train.dtype,
         )
     )
     model = keras.Sequential(layers)
     optimizer = keras.optimizers.Adam(
-        learning_rate=train.learning_rate, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
+        learning_rate=train.learning_rate or 0.001, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
     )
     model.compile(optimizer=optimizer, loss=family.loss)
     return model
 
 
-def coefficients(model, use_bias: bool, scaling: Scaling | None = None, multiclass: bool = False) -> np.ndarray:
+class Steps:
+    """The model, its compiled step loop and what is read after each call: loss, mean, gradient."""
+
+    def __init__(self, engine, model, config: Config, Z: np.ndarray, y: np.ndarray, weights: Callable, target: np.ndarray, on_log):
+        keras, train = engine.keras, config.train
+        self.model, self.weights, self.target, self.on_log = model, weights, target, on_log
+        X = keras.ops.convert_to_tensor(Z, dtype=train.dtype)
+        Y = keras.ops.convert_to_tensor(y[:, None], dtype=train.dtype)
+        if full_batch(config, len(y)):
+            self._run = engine.step_runner(model, X, Y)
+        else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
+            self._run = lambda n: model.fit(X, Y, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)
+        self._batches = 1 if train.batch_size == "full" else -(-len(y) // train.batch_size)
+        self._current = engine.evaluator(model, X, Y, loss_function(config.family))
+        self.history: list[HistoryRow] = []
+        self.trajectory: list[np.ndarray] = []
+        self.step = 0
+        self.read()
+
+    def done(self) -> int:
+        # from the optimizer itself, so an interruption mid-call still counts right
+        return int(self.model.optimizer.iterations.numpy()) // self._batches
+
+    def read(self) -> None:
+        """Loss, mean and gradient at the current weights, and one history row."""
+        self.step = self.done()
+        self.loss, self.mu, grad = self._current()
+        self.grad = float(grad)
+        w = self.weights()
+        self.trajectory.append(w)
+        gap = float(np.max(np.abs(w - self.target))) if w.size else float("nan")
+        self.history.append((self.step, float(self.loss), gap))
+        self.on_log(self.history[-1])
+
+    def run(self, n: int) -> None:
+        self._run(n)
+        self.read()
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.isfinite(float(self.loss)) and np.all(np.isfinite(self.trajectory[-1])))
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.model.optimizer.learning_rate.assign(lr)
+
+
+def theta_of(model, curvature: Curvature) -> np.ndarray:
     weights = [np.asarray(w, dtype=float) for w in model.get_weights()]
-    return original_scale(weights[0], weights[1] if use_bias else None, scaling, multiclass)
-
-
-def original_scale(kernel: np.ndarray, bias: np.ndarray | None, scaling: Scaling | None, multiclass: bool) -> np.ndarray:
-    """Dense weights (kernel (features, outputs), bias (outputs,)) as coefficients in the order
-    of Dataset.terms, on the original scale of the features."""
-    if scaling is not None:
-        kernel = kernel / scaling.scale[:, None]
-    rows = [kernel]
-    if bias is not None:
-        if scaling is not None:
-            bias = bias - scaling.shift @ kernel
-        rows.insert(0, bias[None, :])
-    B = np.vstack(rows)  # (terms, outputs)
-    if multiclass:
-        # softmax is unchanged by adding one vector to every class: compare contrasts with class 0
-        B = B[:, 1:] - B[:, :1]
-    return B.T.ravel()
+    return curvature.theta(weights[0], weights[1] if curvature.use_bias else None)
 
 
 def train(
@@ -147,97 +196,152 @@ def train(
     config: Config,
     device: str,
     target: np.ndarray,
-    on_log: Callable[[tuple[int, float, float]], None] = lambda row: None,
-    hidden: list[int] = (),
+    on_log: Callable[[HistoryRow], None] = lambda row: None,
 ) -> NetworkFit:
-    """Train for up to train.epochs steps, logging loss and distance to `target` every log_every steps;
-    each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
-    With `hidden` widths the network has hidden layers: no coefficients, no distance to the GLM."""
+    """Train the one-layer network, logging loss and distance to `target` every log_every steps;
+    each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made."""
     engine = backends.load(config.train.backend, config.train.dtype)
-    keras = engine.keras
     engine.determinism(config.seed, device)
-    train_cfg, family = config.train, config.family
-    scaling = Scaling.of(dataset.X, train_cfg.standardize, config.model.use_bias)
-
-    def weights(model) -> np.ndarray:
-        if hidden:
-            return np.array([])
-        return coefficients(model, config.model.use_bias, scaling, family.multiclass)
-
+    family, use_bias = config.family, config.model.use_bias
+    inputs = Inputs.of(dataset.X, config.train.inputs, use_bias)
+    bias = start_bias(config, dataset)
     start = time.perf_counter()
     with engine.placement(device):
-        model = build(config, dataset, hidden)
-        X = keras.ops.convert_to_tensor(scaling.apply(dataset.X), dtype=train_cfg.dtype)
-        y = keras.ops.convert_to_tensor(dataset.y[:, None], dtype=train_cfg.dtype)
-        if full_batch(config, dataset.n_rows):
-            run_steps = engine.step_runner(model, X, y)
-        else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
-            run_steps = lambda n: model.fit(X, y, batch_size=train_cfg.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
-        current = engine.evaluator(model, X, y, loss_function(family))
-
-        trajectory = []
-
-        def log(step, loss):
-            w = weights(model)
-            trajectory.append(w)
-            row = step, float(loss), float(np.max(np.abs(w - target))) if w.size else float("nan")
-            on_log(row)
-            return row
-
-        batches = 1 if train_cfg.batch_size == "full" else -(-dataset.n_rows // train_cfg.batch_size)
-
-        def steps_done() -> int:
-            # from the optimizer itself, so an interruption mid-call still counts right
-            return int(model.optimizer.iterations.numpy()) // batches
-
-        step, diverged, interrupted = 0, False, False
-        loss, mu, grad = current()
-        history = [log(step, loss)]
+        model = build(config, dataset.n_features, dataset.n_outputs, bias)
+        curvature = Curvature(engine, family, inputs, dataset.X, dataset.y, use_bias, dataset.n_outputs)
+        steps = Steps(engine, model, config, curvature.Z, dataset.y, lambda: curvature.coefficients(theta_of(model, curvature)), target, on_log)
+        schedule = Schedule(config)
         try:
-            while step < train_cfg.epochs and not (train_cfg.grad_tol and grad < train_cfg.grad_tol):
-                run_steps(min(train_cfg.log_every, train_cfg.epochs - step))
-                step = steps_done()
-                loss, mu, grad = current()
-                history.append(log(step, loss))
-                if not np.isfinite(float(loss)) or not np.all(np.isfinite(trajectory[-1])):
-                    diverged = True
-                    break
+            stopped = schedule.run(steps, lambda: curvature.distance(theta_of(model, curvature)))
         except KeyboardInterrupt:
-            interrupted = True
-            if steps_done() != step:
-                step = steps_done()
-                loss, mu, grad = current()
-                history.append(log(step, loss))
+            stopped = "interrupted"
+            if steps.done() != steps.step:
+                steps.read()
         used = engine.used_device(model, device)
-    grad = float(grad)
-    converged = None if train_cfg.grad_tol is None else bool(grad < train_cfg.grad_tol)
-    note = None
-    if interrupted:
-        note = f"interrupted after {step} steps; the weights are those reached by then"
-    elif diverged:
-        note = f"diverged: the loss or a weight stopped being finite by step {step}"
-    elif converged is False:
-        note = f"not converged after {step} steps; max |grad| = {grad:.3g} (train.grad_tol {train_cfg.grad_tol:g})"
+    theta = theta_of(model, curvature)
+    distance = curvature.distance(theta) if steps.finite else None
     fit = NetworkFit(
-        coefficients=dict(zip(dataset.terms(config.model.use_bias), map(float, weights(model)))),
-        final_loss=history[-1][1],
-        epochs_run=step,
+        coefficients=dict(zip(dataset.terms(use_bias), map(float, curvature.coefficients(theta)))),
+        final_loss=steps.history[-1][1],
+        epochs_run=steps.step,
         train_seconds=time.perf_counter() - start,
-        diverged=diverged,
-        max_abs_grad=grad,
-        converged=converged,
-        note=note,
+        diverged=False,
+        max_abs_grad=steps.grad,
+        converged=False,
+        stopped=stopped,
+        distance=distance.relative if distance else float("inf"),
+        note=None,
+        precondition=inputs.method,
+        learning_rates=schedule.learning_rates,
         device=used,
-        mu=np.asarray(mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(mu, dtype=float),
-        history=history,
-        trajectory=trajectory,
-        model=model,
-        scaling=scaling,
-        dtype=train_cfg.dtype,
+        mu=np.asarray(steps.mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(steps.mu, dtype=float),
+        history=steps.history,
+        trajectory=steps.trajectory,
+        start_bias=[float(b) for b in bias] if use_bias else [],
+        curvature=curvature,
+        theta=theta,
     )
-    if interrupted:
+    judge(fit, config, steps, distance)
+    if stopped == "interrupted":
         raise Interrupted(fit)
     return fit
+
+
+class Schedule:
+    """How long to train and, with `auto`, Adam's learning rate along the way."""
+
+    def __init__(self, config: Config):
+        self.train = config.train
+        self.learning_rates: list[tuple[int, float]] = []
+
+    def run(self, steps: Steps, distance: Callable[[], Distance]) -> str:
+        """Train; return why training stopped."""
+        train = self.train
+        if not train.auto:
+            self.learning_rates.append((0, train.learning_rate or 0.001))
+            while steps.step < train.epochs:
+                if train.grad_tol and steps.grad < train.grad_tol:
+                    return "grad_tol"
+                steps.run(min(train.log_every, train.epochs - steps.step))
+                if not steps.finite:
+                    return "diverged"
+            return "epochs"
+        return self._auto(steps, distance)
+
+    def _auto(self, steps: Steps, distance: Callable[[], Distance]) -> str:
+        train = self.train
+        started = time.perf_counter()
+        d = distance()
+        lr = train.learning_rate or (d.weights / CHECK_EVERY if d.weights > 0 else 0.001)
+        best, last, since_best, every = d.relative, d.relative, 0, CHECK_EVERY
+        while True:
+            if d.relative <= train.stop_rtol:
+                return "converged"
+            if train.grad_tol and steps.grad < train.grad_tol:
+                return "grad_tol"
+            if steps.step >= train.max_steps:
+                return "max_steps"
+            if time.perf_counter() - started > train.max_seconds:
+                return "max_seconds"
+            if since_best >= PATIENCE:
+                return "no progress"
+            self._set(steps, lr)
+            t0 = time.perf_counter()
+            goal = min(steps.step + every, train.max_steps)
+            while steps.step < goal:
+                steps.run(min(train.log_every, goal - steps.step))
+                if not steps.finite:
+                    return "diverged"
+            t1 = time.perf_counter()
+            d = distance()
+            if time.perf_counter() - t1 > 0.25 * (t1 - t0) and every < 100 * CHECK_EVERY:
+                every *= 2  # a look costs more than a quarter of the steps between looks
+            if d.weights > 10 * lr * every:
+                lr *= 2  # far beyond what these steps can cover: longer steps
+            elif d.relative > 0.9 * last:
+                lr *= 0.5  # the estimate stalled: Adam is circling the optimum, take shorter steps
+            best, since_best = (d.relative, 0) if d.relative < 0.9 * best else (best, since_best + 1)
+            last = d.relative
+
+    def _set(self, steps: Steps, lr: float) -> None:
+        if not self.learning_rates or self.learning_rates[-1][1] != lr:
+            steps.set_learning_rate(lr)
+            self.learning_rates.append((steps.step, lr))
+
+
+def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | None) -> None:
+    """Fill in diverged, converged and note from how training ended."""
+    train, family = config.train, config.family
+    start_loss = steps.history[0][1]
+    pinned = 0
+    if fit.theta is not None and np.isfinite(family.eta_min) and distance is not None:
+        pinned = int(np.sum(fit.curvature.eta(fit.theta) <= family.eta_min))
+    if fit.stopped == "diverged" or distance is None:
+        fit.diverged, fit.note = True, f"diverged: the loss or a weight stopped being finite by step {fit.epochs_run}"
+    elif pinned:
+        fit.diverged = True
+        fit.note = (
+            f"diverged: the activation is pinned at its domain guard (η ≤ {family.eta_min:g}) on {pinned} of "
+            f"{len(steps.mu)} rows, where its gradient is 0"
+        )
+    elif fit.final_loss > start_loss + 1e-6 * abs(start_loss):
+        fit.diverged = True
+        fit.note = f"diverged: the loss rose from {start_loss:.6g} at the start to {fit.final_loss:.6g} at step {fit.epochs_run}"
+    fit.converged = bool(not fit.diverged and fit.distance <= config.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol))
+    if fit.stopped == "interrupted":
+        fit.note = f"interrupted after {fit.epochs_run} steps; the weights are those reached by then"
+    elif fit.diverged:
+        pass
+    elif fit.stopped == "epochs" and train.grad_tol:
+        fit.note = f"not converged after {fit.epochs_run} steps; max |grad| = {fit.max_abs_grad:.3g} (train.grad_tol {train.grad_tol:g})"
+    elif fit.stopped in ("max_steps", "max_seconds"):
+        cap = f"train.max_steps = {train.max_steps}" if fit.stopped == "max_steps" else f"train.max_seconds = {train.max_seconds:g}"
+        fit.note = f"stopped at {cap} after {fit.epochs_run} steps, estimated distance to the optimum {fit.distance:.2g} (relative)"
+    elif fit.stopped == "no progress":
+        fit.note = (
+            f"stopped after {fit.epochs_run} steps: no progress over the last {PATIENCE} looks; estimated distance "
+            f"to the optimum {fit.distance:.2g} (relative), the floor this dtype reaches here"
+        )
 
 
 class Interrupted(KeyboardInterrupt):
@@ -248,18 +352,34 @@ class Interrupted(KeyboardInterrupt):
         self.fit = fit
 
 
+def train_hidden(
+    dataset: Dataset, config: Config, device: str, on_log: Callable[[HistoryRow], None] = lambda row: None
+) -> HiddenFit:
+    """The network with hidden layers (model.hidden) on standardized inputs, for a fixed step count."""
+    engine = backends.load(config.train.backend, config.train.dtype)
+    engine.determinism(config.seed, device)
+    train = config.train
+    inputs = Inputs.of(dataset.X, "standardize" if train.inputs != "none" else "none", config.model.use_bias)
+    n_steps = HIDDEN_AUTO_STEPS if train.auto else train.epochs
+    start = time.perf_counter()
+    with engine.placement(device):
+        model = build(config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden)
+        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset.y, lambda: np.array([]), np.array([]), on_log)
+        while steps.step < n_steps and steps.finite:
+            steps.run(min(train.log_every, n_steps - steps.step))
+    diverged = not steps.finite
+    return HiddenFit(
+        final_loss=steps.history[-1][1],
+        epochs_run=steps.step,
+        train_seconds=time.perf_counter() - start,
+        diverged=diverged,
+        note=f"diverged: the loss or a weight stopped being finite by step {steps.step}" if diverged else None,
+        model=model,
+        inputs=inputs,
+        dtype=train.dtype,
+    )
+
+
 def full_batch(config: Config, n_rows: int) -> bool:
     batch = config.train.batch_size
     return batch == "full" or batch >= n_rows
-
-
-def loss_function(family):
-    import keras
-
-    return keras.losses.get(family.loss) if isinstance(family.loss, str) else family.loss
-
-
-def activation_function(family):
-    import keras
-
-    return keras.activations.get(family.activation) if isinstance(family.activation, str) else family.activation

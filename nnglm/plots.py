@@ -38,19 +38,24 @@ def loss_curve(history: list[tuple[int, float, float]], loss_name: str, path: Pa
     _save(plt, fig, path)
 
 
-def distances(steps: list[int], trajectory: list[np.ndarray], glm: np.ndarray, terms: list[str], tolerance: float, path: Path) -> None:
+def distances(steps: list[int], trajectory: list[np.ndarray], glm: np.ndarray, bse: np.ndarray, terms: list[str], tolerance, path: Path) -> None:
+    """Each weight's gap to its GLM coefficient over the steps, in the verdict's own measure."""
     plt, (fig, ax) = _figure()
-    gaps = np.abs(np.array(trajectory) - glm)  # (logged steps, coefficients)
+    limit = tolerance.max_abs if tolerance.max_abs is not None else tolerance.rtol
+    gaps = np.array([tolerance.gaps(w, glm, bse) * limit for w in trajectory])  # (logged steps, coefficients)
     floor = np.finfo(float).tiny
     shown = range(min(len(terms), MAX_LINES))
     for j in shown:
         ax.plot(steps, np.maximum(gaps[:, j], floor), lw=1.2, label=terms[j])
     if len(terms) > MAX_LINES:
         ax.plot(steps, np.maximum(gaps.max(axis=1), floor), color="black", lw=2, label=f"max over all {len(terms)}")
-    ax.axhline(tolerance, color="grey", ls="--", lw=1, label=f"tolerance {tolerance:g}")
+    ax.axhline(limit, color="grey", ls="--", lw=1, label=f"tolerance {limit:g}")
     ax.set_yscale("log")
     ax.set_xlabel("full-batch step")
-    ax.set_ylabel("|network weight − GLM coefficient|")
+    if tolerance.max_abs is not None:
+        ax.set_ylabel("|network weight − GLM coefficient|")
+    else:
+        ax.set_ylabel("|weight − coefficient| / max(|coefficient|, std err)")
     ax.set_title("Distance of each weight to its GLM coefficient")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, ncol=2 if len(shown) > 6 else 1)

@@ -9,8 +9,10 @@ into the step size and epsilon is added to sqrt(v) uncorrected,
 
 The gradient of the mean loss comes from statsmodels' link and variance, not
 from Keras: d loss / d eta = nll_factor / n * (mu - y) / V(mu) * dmu/deta
-(for softmax, (P - onehot) / n). It runs in float64 on the same (standardized,
-where the network's is) features, from the same start, for the same steps.
+(for softmax, (P - onehot) / n). It runs in float64 on the same (preconditioned,
+where the network's are) inputs, from the same start, with the same learning
+rate at every step, for the same steps, and maps its weights back to the
+original features by its own hand.
 """
 
 import time
@@ -20,7 +22,8 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data import Dataset
-from nnglm.network import Scaling, original_scale, start_bias
+from nnglm.network import NetworkFit
+from nnglm.precondition import Inputs
 
 
 @dataclass
@@ -30,23 +33,24 @@ class ReferenceFit:
     seconds: float
 
 
-def adam(dataset: Dataset, config: Config, steps: int) -> ReferenceFit:
+def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     family, train, use_bias = config.family, config.train, config.model.use_bias
-    scaling = Scaling.of(dataset.X, train.standardize, use_bias)
-    Z = scaling.apply(dataset.X)
+    inputs = Inputs.of(dataset.X, fit.precondition, use_bias)
+    Z = inputs.apply(dataset.X)
     n, k = Z.shape
     outputs = dataset.n_outputs
     W = np.zeros((k, outputs))  # the reference runs only where the network starts from zeros
-    b = np.full(outputs, start_bias(config, dataset.y)) if use_bias else np.zeros(outputs)
+    b = np.array(fit.start_bias, dtype=float) if use_bias else np.zeros(outputs)
     y = dataset.y
     onehot = np.eye(outputs)[y.astype(int)] if family.multiclass else None
     sm_family = None if family.multiclass else family.sm_family()
+    rates = learning_rate_by_step(fit.learning_rates, fit.epochs_run)
 
     params = [W, b] if use_bias else [W]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     start = time.perf_counter()
-    for t in range(1, steps + 1):
+    for t in range(1, fit.epochs_run + 1):
         eta = Z @ W + b
         if family.multiclass:
             e = np.exp(eta - eta.max(axis=1, keepdims=True))
@@ -56,11 +60,28 @@ def adam(dataset: Dataset, config: Config, steps: int) -> ReferenceFit:
             mu = sm_family.link.inverse(eta)
             d_eta = (family.nll_factor / n * (mu - y) / sm_family.variance(mu) * sm_family.link.inverse_deriv(eta))[:, None]
         grads = [Z.T @ d_eta, d_eta.sum(axis=0)] if use_bias else [Z.T @ d_eta]
-        alpha = train.learning_rate * np.sqrt(1 - train.beta_2**t) / (1 - train.beta_1**t)
+        alpha = rates[t - 1] * np.sqrt(1 - train.beta_2**t) / (1 - train.beta_1**t)
         for p, g, m_i, v_i in zip(params, grads, m, v):
             m_i += (g - m_i) * (1 - train.beta_1)
             v_i += (g * g - v_i) * (1 - train.beta_2)
             p -= alpha * m_i / (np.sqrt(v_i) + train.epsilon)
     seconds = time.perf_counter() - start
-    return ReferenceFit(original_scale(W, b if use_bias else None, scaling, family.multiclass), steps, seconds)
+    return ReferenceFit(to_original(W, b if use_bias else None, inputs, family.multiclass), fit.epochs_run, seconds)
 
+
+def learning_rate_by_step(changes: list[tuple[int, float]], steps: int) -> np.ndarray:
+    """Adam's learning rate at each step, from the (from step, rate) changes the network recorded."""
+    rates = np.empty(steps)
+    for i, (step, lr) in enumerate(changes):
+        until = changes[i + 1][0] if i + 1 < len(changes) else steps
+        rates[step:until] = lr
+    return rates
+
+
+def to_original(W: np.ndarray, b: np.ndarray | None, inputs: Inputs, multiclass: bool) -> np.ndarray:
+    # eta = (X - shift) M W + b = X (M W) + (b - shift M W): the coefficients on X, intercept first
+    slopes = inputs.matrix @ W
+    B = slopes if b is None else np.vstack([b - inputs.shift @ slopes, slopes])
+    if multiclass:
+        B = B[:, 1:] - B[:, :1]  # contrasts with class 0, as the network's
+    return B.T.ravel()

@@ -7,7 +7,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from nnglm import compare, data, glm, holdout, inference, network, plots, reference, report, runlog, summary
+from nnglm import compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, summary
 from nnglm.config import Config
 
 
@@ -20,6 +20,7 @@ class Outcome:
 def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None) -> Outcome:
     dataset, held_out = data.split(data.load(config), config)  # bad data stops here, before any folder exists
     device = network.resolve_device(config)
+    condition = precondition.condition_number(dataset.X, config.model.use_bias)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
     result = {
         "schema": runlog.SCHEMA,
@@ -36,6 +37,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
             "n_features": dataset.n_features,
             "feature_names": dataset.feature_names,
             "target": dataset.target,
+            "condition_number": condition,
             **({"n_validation_rows": held_out.n_rows} if held_out else {}),
         },
     }
@@ -45,29 +47,29 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
         glm_fit = glm.fit(dataset, config)
         target = np.array(list(glm_fit.coefficients.values()))
         with _progress(quiet) as bar:
-            task = bar.add_task("training", total=config.train.epochs)
+            task = bar.add_task("training", total=config.train.step_cap)
             fit = network.train(
                 dataset, config, device, target,
                 on_log=lambda row: bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}"),
             )
             hidden = None
             if config.model.hidden:
-                task = bar.add_task("hidden layers", total=config.train.epochs)
-                hidden = network.train(
-                    dataset, config, device, np.array([]), hidden=config.model.hidden,
+                task = bar.add_task("hidden layers", total=network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.epochs)
+                hidden = network.train_hidden(
+                    dataset, config, device,
                     on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}"),
                 )
         weights = np.array(list(fit.coefficients.values()))
-        stats = inference.standard_errors(dataset, config, weights, fit.mu)
+        stats = fit.curvature.inference(fit.theta)
         network_llf = glm.loglike(config.family, dataset.y, fit.mu, glm_fit.scale)
-        comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config.compare.max_abs)
+        comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
         ref = _reference(dataset, config, fit)
         rows = coefficient_rows(comparison, stats, glm_fit, ref)
 
         result["environment"]["device"] = fit.device
         result["network"] = fit.to_dict() | {"bse": dict(zip(comparison.terms, map(float, stats.bse)))}
         result["glm"] = glm_fit.to_dict()
-        result["reference"] = _reference_section(ref, comparison.terms, weights, config)
+        result["reference"] = _reference_section(ref, comparison, glm_fit, config)
         result["comparison"] = comparison.to_dict()
         if held_out:
             fits = {"glm": comparison.glm, "network": comparison.network} | ({"hidden": hidden} if hidden else {})
@@ -85,7 +87,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
 
         runlog.write_history(run_dir, fit.history)
         runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
-        pictures = draw(run_dir, dataset, config, fit, comparison)
+        pictures = draw(run_dir, dataset, config, fit, comparison, list(glm_fit.bse.values()))
         result["status"] = "completed"
         runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
         runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
@@ -113,34 +115,41 @@ def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -
         return "the reference starts from zeros only"
     if fit.diverged:
         return "the network diverged"
-    return reference.adam(dataset, config, fit.epochs_run)
+    return reference.adam(dataset, config, fit)
 
 
-def _reference_section(ref, terms: list[str], weights: np.ndarray, config: Config) -> dict:
+def _reference_section(ref, comparison: compare.Comparison, glm_fit: glm.GlmFit, config: Config) -> dict:
     if isinstance(ref, str):
         return {"coefficients": None, "max_abs_diff_to_network": None, "skipped": ref}
-    gap = float(np.max(np.abs(ref.coefficients - weights)))
+    bse = np.array([glm_fit.bse[t] for t in comparison.terms])
+    gap = np.abs(ref.coefficients - comparison.network)
+    relative = float(np.max(gap / compare.scale(comparison.network, bse), initial=0.0))
     return {
-        "coefficients": dict(zip(terms, map(float, ref.coefficients))),
-        "max_abs_diff_to_network": gap,
+        "coefficients": dict(zip(comparison.terms, map(float, ref.coefficients))),
+        "max_abs_diff_to_network": float(np.max(gap, initial=0.0)),
+        "max_rel_diff_to_network": relative,
         "steps": ref.steps,
         "seconds": ref.seconds,
         "dtype": "float64",
-        "agreement": agreement(gap, weights, config.train.dtype),
+        "agreement": agreement(relative, config.train.dtype),
     }
 
 
-def agreement(gap: float, weights: np.ndarray, dtype: str) -> str:
-    """One sentence on how close the NumPy reference came to the network."""
-    eps = np.finfo(dtype).eps
-    # round-off grows with the number of steps and the size of the weights; 1e4 eps is float32's 1e-3 relative
-    round_off = 1e4 * eps * max(1.0, float(np.max(np.abs(weights))) if weights.size else 1.0)
-    if gap <= round_off:
+def agreement(relative: float, dtype: str) -> str:
+    """One sentence on how close the NumPy reference came to the network, each gap measured
+    against the larger of the weight's size and its standard error."""
+    # a different update rule parts at the scale of the learning rate; round-off, over thousands of
+    # steps, stays below the square root of the dtype's eps (3e-4 in float32, 1.5e-8 in float64)
+    round_off = float(np.sqrt(np.finfo(dtype).eps))
+    if relative <= round_off:
         return (
-            f"Adam written from scratch in NumPy (float64) reaches the network's weights within {gap:.2g}: "
-            f"{dtype} round-off, the same update rule"
+            f"Adam written from scratch in NumPy (float64) reaches the network's weights within {relative:.2g} "
+            f"(relative), below √eps of {dtype} ({round_off:.2g}): round-off, the same update rule"
         )
-    return f"Adam written from scratch in NumPy differs from the network by {gap:.2g}, more than {dtype} round-off"
+    return (
+        f"Adam written from scratch in NumPy differs from the network by {relative:.2g} (relative), "
+        f"more than {dtype} round-off ({round_off:.2g}): not the same update rule"
+    )
 
 
 def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference, glm_fit: glm.GlmFit, ref) -> list[dict]:
@@ -163,15 +172,17 @@ def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference,
     return rows
 
 
-def draw(run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison) -> dict[str, str]:
+def draw(run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison, glm_bse: list[float]) -> dict[str, str]:
     """The plots of the run: {file name: caption}."""
     pictures = {}
     loss_name = config.family.loss if isinstance(config.family.loss, str) else config.family.loss.__name__
     plots.loss_curve(fit.history, loss_name, run_dir / "loss.png")
     pictures["loss.png"] = "Training loss over full-batch steps"
     steps = [h[0] for h in fit.history]
-    plots.distances(steps, fit.trajectory, comparison.glm, comparison.terms, comparison.tolerance, run_dir / "distance.png")
-    pictures["distance.png"] = "Each weight's distance to its GLM coefficient (log scale)"
+    tolerance = compare.Tolerance(config.compare_rtol, config.compare.max_abs)
+    bse = np.array(glm_bse)
+    plots.distances(steps, fit.trajectory, comparison.glm, bse, comparison.terms, tolerance, run_dir / "distance.png")
+    pictures["distance.png"] = "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)"
     if config.model.family == "binomial" and dataset.n_features == 2:
         plots.separating_lines(
             dataset.X, dataset.y, dataset.feature_names, comparison.network, comparison.glm, config.model.use_bias, run_dir / "lines.png"

@@ -53,8 +53,13 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             for r in shown
         ],
     )
+    n = result["network"]
+    caution = "" if n["converged"] else (
+        f" — CAUTION: the network has not converged (its own estimate: {_num(n['distance'], 2)} from the optimum, "
+        "relative), so these are not yet a GLM's estimates"
+    )
     as_glm = Block(
-        "The network read as a GLM (standard errors from its own Hessian)" + cut,
+        "The network read as a GLM (standard errors from its own Hessian)" + cut + caution,
         ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"],
         [
             [r["term"], _num(r["network"], 6), _num(r["network_bse"], 4), _num(r["z"], 4), _p(r["p"]),
@@ -62,12 +67,17 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             for r in shown
         ],
     )
-    c, n, g = result["comparison"], result["network"], result["glm"]
+    c, g = result["comparison"], result["glm"]
+    tol = c["tolerance"]
+    judged = f"max abs {tol['max_abs']:g}" if tol.get("max_abs") else f"rtol {tol['rtol']:g}"
+    rates = n.get("learning_rates") or []
+    lr = f"{rates[0][1]:.3g}" + (f" → {rates[-1][1]:.3g} ({len(rates) - 1} changes)" if len(rates) > 1 else "") if rates else "–"
     fit = Block(
         "Fit",
         ["", ""],
         [
-            ["max abs diff", _num(c["max_abs_diff"], 3) + f"  (tolerance {c['tolerance']['max_abs']:g})"],
+            ["max relative diff (to the larger of |coef| and std err)", _num(c["max_rel_diff"], 3) + f"  (tolerance: {judged})"],
+            ["max abs diff", _num(c["max_abs_diff"], 3)],
             ["MAPE %", _num(c["mape_pct"], 3)],
             ["relative L2", _num(c["rel_l2"], 3)],
             ["cosine of coefficient vectors", _num(c["direction_cosine"], 8)],
@@ -75,6 +85,8 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             ["std err: largest relative difference", _num(c["bse_max_rel_diff"], 3)],
             ["log-likelihood: network / GLM", f"{_num(c['network_llf'], 10)} / {_num(c['glm_llf'], 10)}"],
             ["network: steps, seconds, final loss", f"{n['epochs_run']}, {n['train_seconds']:.2f}, {_num(n['final_loss'], 6)}"],
+            ["network: stopped because", f"{n['stopped']}; own distance estimate {_num(n['distance'], 2)} (relative)"],
+            ["network: inputs, Adam's learning rate", f"{n['precondition']}; {lr}"],
             ["network: max |gradient| at the end", _num(n["max_abs_grad"], 3)],
             ["GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"],
         ],

@@ -45,9 +45,10 @@ from nnglm import data, network
 cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=" + sys.argv[1])
 ds = data.load(cfg)
 fast = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
-model = network.build(cfg, ds)
+model = network.build(cfg, ds.n_features, ds.n_outputs, network.start_bias(cfg, ds))
 model.fit(ds.X.astype("float32"), ds.y.astype("float32")[:, None], epochs=30, batch_size=64, shuffle=False, verbose=0)
-gap = np.max(np.abs(np.array(list(fast.coefficients.values())) - network.coefficients(model, True)))
+kernel, bias = model.get_weights()
+gap = np.max(np.abs(np.array(list(fast.coefficients.values())) - np.r_[bias, kernel[:, 0]]))
 print(json.dumps({"gap": float(gap), "steps": fast.epochs_run}))
 """
 
