@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nnglm import families
 from nnglm.errors import UserError
@@ -217,6 +217,13 @@ class TrainConfig(Section):
     rtol: PositiveFloat | None = None
     max_steps: Annotated[int, Field(ge=1)] = 200_000  # epochs: auto gives up here ...
     max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
+
+    @field_validator("epochs", mode="before")
+    @classmethod
+    def _check_epochs(cls, value: Any) -> Any:
+        if value == "auto" or (type(value) is int and value >= 1):
+            return value
+        raise ValueError(f"train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got {value!r})")
 
     @model_validator(mode="after")
     def _check_modes(self) -> "TrainConfig":

@@ -84,6 +84,17 @@ class Curvature:
             parts.append(np.asarray(bias, dtype=float).ravel())
         return np.concatenate(parts)
 
+    def theta_at(self, coefficients: np.ndarray) -> np.ndarray:
+        """The network weights that give these coefficients (Dataset.terms' order); for softmax,
+        with class 0's weights at zero."""
+        B = np.asarray(coefficients, dtype=float).reshape(-1, self.k + self.use_bias).T  # (terms, outputs)
+        if self.family.multiclass:
+            B = np.column_stack([np.zeros(len(B)), B])
+        kernel_x = B[1:] if self.use_bias else B
+        kernel = np.linalg.solve(self.inputs.matrix, kernel_x) if self.k else kernel_x
+        bias = B[0] + self.inputs.shift @ kernel_x if self.use_bias else None
+        return self.theta(kernel, bias)
+
     def coefficients(self, theta: np.ndarray) -> np.ndarray:
         kc = self.k * self.n_outputs
         kernel = theta[:kc].reshape(self.k, self.n_outputs)
@@ -143,6 +154,16 @@ class Curvature:
             ci_high=coefficients + Z_95 * bse,
             dispersion=dispersion,
         )
+
+
+def standard_errors(dataset, config, coefficients: np.ndarray) -> Inference:
+    """Standard errors of any coefficients (Dataset.terms' order) by the network's own loss."""
+    from nnglm import backends
+
+    engine = backends.load(config.train.backend, config.train.dtype)
+    inputs = Inputs.of(dataset.X, config.train.inputs, config.model.use_bias)
+    curvature = Curvature(engine, config.family, inputs, dataset.X, dataset.y, config.model.use_bias, dataset.n_outputs)
+    return curvature.inference(curvature.theta_at(coefficients))
 
 
 def loss_function(family: Family):

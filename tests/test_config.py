@@ -24,7 +24,9 @@ def test_every_config_loads_and_opens_with_its_command(path):
 
 def test_defaults_are_keras_adam_full_batch_float32_zero_init(write_config):
     cfg = config.load(write_config(MINIMAL))
-    assert (cfg.train.learning_rate, cfg.train.beta_1, cfg.train.beta_2, cfg.train.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+    # Keras' Adam; the learning rate is chosen from the data, as `epochs: auto` trains until converged
+    assert (cfg.train.learning_rate, cfg.train.beta_1, cfg.train.beta_2, cfg.train.epsilon) == (None, 0.9, 0.999, 1e-7)
+    assert cfg.train.epochs == "auto" and cfg.train.inputs == "whiten" and cfg.train.step_cap == 200_000
     assert cfg.train.batch_size == "full" and cfg.train.dtype == "float32"
     assert cfg.model.kernel_initializer == "zeros" and cfg.model.link == "logit"
     assert cfg.data.n_rows == 1000 and cfg.data.target == "y"
@@ -43,7 +45,8 @@ def test_overrides_go_through_validation(write_config):
     with pytest.raises(UserError) as e:
         config.load(path, ["train.epochs=0"])
     assert str(e.value) == (
-        f"{path} (with --set train.epochs=0): train.epochs: Input should be greater than or equal to 1 (got 0)"
+        f"{path} (with --set train.epochs=0): train.epochs: 'auto' (train until converged) or a whole number of steps, "
+        "1 or more (got 0)"
     )
 
 
@@ -66,7 +69,7 @@ def test_unknown_top_level_key(write_config):
 
 def test_wrong_type(write_config):
     assert error_of(write_config, MINIMAL + "train: {epochs: many}\n") == (
-        "train.epochs: Input should be a valid integer (got 'many')"
+        "train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got 'many')"
     )
 
 

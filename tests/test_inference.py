@@ -27,7 +27,7 @@ def test_standard_errors_per_family_row(row):
     ds = data.load(cfg)
     X = glm.design(ds, True)
     result = sm.GLM(ds.y, X, family=row.sm_family()).fit(tol=1e-12)
-    got = inference.standard_errors(ds, cfg, result.params, result.mu)
+    got = inference.standard_errors(ds, cfg, result.params)
     if row.canonical:
         expected = result.bse  # observed and expected information agree
     else:
@@ -49,7 +49,7 @@ def test_multinomial_standard_errors_are_mnlogit_s():
     result = sm.MNLogit(ds.y, glm.design(ds, True)).fit(method="newton", disp=0)
     params = np.ravel(result.params, order="F")
     p = np.exp(np.column_stack([np.zeros(ds.n_rows), glm.design(ds, True) @ result.params]))
-    got = inference.standard_errors(ds, cfg, params, p / p.sum(axis=1, keepdims=True))
+    got = inference.standard_errors(ds, cfg, params)
     np.testing.assert_allclose(got.bse, np.ravel(result.bse, order="F"), rtol=1e-6)
 
 
@@ -75,14 +75,24 @@ def test_seed002_float32_reference_agrees_to_round_off_and_the_report_says_so(se
     outcome = seed002["float32"]
     gap = outcome.result["reference"]["max_abs_diff_to_network"]
     assert 0 < gap <= 1e-5  # float32 round-off over 1000 steps
+    relative = outcome.result["reference"]["max_rel_diff_to_network"]
     report = (outcome.run_dir / "report.md").read_text()
-    assert f"reaches the network's weights within {gap:.2g}: float32 round-off, the same update rule" in report
+    assert (
+        f"reaches the network's weights within {relative:.2g} (relative), below √eps of float32 (0.00035): "
+        "round-off, the same update rule"
+    ) in report
 
 
-def test_epochs_to_match_is_the_first_logged_step_within_tolerance(seed002):
+def test_reference_agreement_sentence_tells_round_off_from_another_rule():
+    assert "round-off, the same update rule" in runner.agreement(1e-9, "float64")
+    assert "not the same update rule" in runner.agreement(2.0, "float64")  # opposite signs, past the std err
+    assert "not the same update rule" in runner.agreement(1e-3, "float32")
+
+
+def test_epochs_to_match_is_the_first_logged_step_within_tolerance(tmp_path):
     import csv
 
-    outcome = seed002["float64"]
+    outcome = runner.run(load("seed002_logistic_no_bias", "train.dtype=float64", "compare.max_abs=1e-3"), tmp_path, quiet=True)
     with open(outcome.run_dir / "history.csv") as f:
         history = [(int(r["step"]), float(r["max_abs_diff_to_glm"])) for r in csv.DictReader(f)]
     tolerance = outcome.result["comparison"]["tolerance"]["max_abs"]

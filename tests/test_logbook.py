@@ -112,7 +112,10 @@ def test_bad_sweep_point_names_the_point(write_config):
     path = write_config("name: s\ndata: {source: synthetic, generator: four_points}\nsweep: {train.epochs: [10, 0]}\n")
     with pytest.raises(Exception) as e:
         config.expand(path)
-    assert str(e.value) == f"{path}, sweep point train.epochs=0: train.epochs: Input should be greater than or equal to 1 (got 0)"
+    assert str(e.value) == (
+        f"{path}, sweep point train.epochs=0: train.epochs: 'auto' (train until converged) or a whole number of steps, "
+        "1 or more (got 0)"
+    )
 
 
 def test_compare_multinomial_runs_by_class_and_term(tmp_path):

@@ -74,7 +74,10 @@ def test_run_folder_holds_the_contract(runs):
     assert result["status"] == "completed" and result["error"] is None and result["schema"] == 1
     assert result["run_id"] == folder.name
     assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
-    assert result["data"] == {"n_rows": 1000, "n_features": 10, "feature_names": [f"x{i}" for i in range(1, 11)], "target": "y"}
+    assert result["data"] == {
+        "n_rows": 1000, "n_features": 10, "feature_names": [f"x{i}" for i in range(1, 11)], "target": "y",
+        "condition_number": pytest.approx(6.93, abs=0.01),
+    }
     assert set(result["network"]) >= {"coefficients", "bse", "final_loss", "epochs_run", "train_seconds", "diverged"}
     assert list(result["network"]["bse"]) == list(result["glm"]["bse"])
     assert set(result["glm"]) >= {"coefficients", "bse", "llf", "converged", "iterations", "fit_seconds", "warnings", "perfect_separation"}
