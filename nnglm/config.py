@@ -213,7 +213,7 @@ class TrainConfig(Section):
     precondition: Literal["none", "standardize", "whiten"] | None = None
     grad_tol: PositiveFloat | None = None  # stop once the largest absolute gradient is below this
     # epochs: auto stops once the network's own estimate of its distance to its optimum is below
-    # rtol, relative to each coefficient's size or standard error (default 1e-8 float64, 1e-6 float32)
+    # rtol, relative to each coefficient's size or standard error (default: compare's rtol / 100)
     rtol: PositiveFloat | None = None
     max_steps: Annotated[int, Field(ge=1)] = 200_000  # epochs: auto gives up here ...
     max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
@@ -253,10 +253,6 @@ class TrainConfig(Section):
     @property
     def step_cap(self) -> int:
         return self.max_steps if self.auto else self.epochs
-
-    @property
-    def stop_rtol(self) -> float:
-        return self.rtol or {"float64": 1e-8, "float32": 1e-6}[self.dtype]
 
 
 class GlmConfig(Section):
@@ -300,6 +296,11 @@ class Config(Section):
     def compare_rtol(self) -> float:
         """The verdict's relative tolerance (compare.rtol, or its default for the dtype)."""
         return self.compare.rtol or {"float64": 1e-6, "float32": 1e-4}[self.train.dtype]
+
+    @property
+    def stop_rtol(self) -> float:
+        """Where `epochs: auto` stops: train.rtol, or a hundredth of the verdict's tolerance."""
+        return self.train.rtol or self.compare_rtol / 100
 
     @property
     def family(self) -> families.Family:

@@ -18,9 +18,11 @@ backend, in float64. The weights map to the coefficients linearly
   distance to the optimum of the loss, without any GLM: training with
   `epochs: auto` stops on it, and the verdict reads it.
 
-Working in the network's coordinates rather than the original features keeps
-this accurate on collinear designs: whitened inputs have a Hessian near a
-multiple of the identity, where X'WX may have a condition number of 1e19.
+Both are taken on whitened inputs whatever the network trained on (the Newton
+step and the covariance of the coefficients do not depend on the coordinates
+they are computed in), which keeps them accurate on collinear designs: whitened
+inputs have a Hessian near a multiple of the identity, where X'WX may have a
+condition number of 1e19.
 """
 
 from dataclasses import dataclass
@@ -48,15 +50,16 @@ class Distance:
     """The network's own estimate of how far its coefficients are from the loss's optimum."""
 
     step: np.ndarray  # the Newton step on the coefficients (Dataset.terms' order)
-    relative: float  # max |step| / max(|coefficient|, standard error)
+    relative: float  # max |step| / max(|coefficient at the estimated optimum|, standard error)
     weights: float  # max |Newton step| on the network's own weights
 
 
 class Curvature:
     """Gradient and Hessian of the summed NLL in the network's weights theta = (kernel.ravel(), bias)."""
 
-    def __init__(self, engine, family: Family, inputs: Inputs, X: np.ndarray, y: np.ndarray, use_bias: bool, n_outputs: int):
+    def __init__(self, engine, family: Family, X: np.ndarray, y: np.ndarray, use_bias: bool, n_outputs: int):
         ops = engine.keras.ops
+        inputs = Inputs.of(X, "whiten", use_bias)  # whatever the network trained on: see the module's notes
         self.family, self.inputs, self.use_bias, self.n_outputs = family, inputs, use_bias, n_outputs
         self.y = y
         self.Z = inputs.apply(X)
@@ -119,22 +122,23 @@ class Curvature:
     def covariance(self, hessian: np.ndarray, dispersion: float) -> np.ndarray:
         return self.T @ np.linalg.pinv(hessian, hermitian=True) @ self.T.T * dispersion
 
-    def distance(self, theta: np.ndarray) -> Distance:
+    def distance(self, coefficients: np.ndarray) -> Distance:
+        theta = self.theta_at(coefficients)
         g, h = self._at(theta)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
             return Distance(np.full(self.T.shape[0], np.nan), float("inf"), float("inf"))
         newton = np.linalg.lstsq(h, g, rcond=None)[0]
         step = self.T @ newton
-        se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta)))))
-        scale = np.maximum(np.abs(self.coefficients(theta)), se)
+        se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta - newton)))))  # at the optimum, too
+        scale = np.maximum(np.abs(np.asarray(coefficients) - step), se)  # the size of the optimum it points to
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = float(np.max(np.abs(step) / scale)) if step.size else 0.0
         return Distance(step, relative if np.isfinite(relative) else float("inf"), float(np.max(np.abs(newton), initial=0.0)))
 
-    def inference(self, theta: np.ndarray) -> Inference:
+    def inference(self, coefficients: np.ndarray) -> Inference:
         from scipy import stats
 
-        coefficients = self.coefficients(theta)
+        theta = self.theta_at(coefficients)
         _, h = self._at(theta)
         dispersion = self.dispersion(theta)
         if np.all(np.isfinite(h)):
@@ -161,9 +165,8 @@ def standard_errors(dataset, config, coefficients: np.ndarray) -> Inference:
     from nnglm import backends
 
     engine = backends.load(config.train.backend, config.train.dtype)
-    inputs = Inputs.of(dataset.X, config.train.inputs, config.model.use_bias)
-    curvature = Curvature(engine, config.family, inputs, dataset.X, dataset.y, config.model.use_bias, dataset.n_outputs)
-    return curvature.inference(curvature.theta_at(coefficients))
+    curvature = Curvature(engine, config.family, dataset.X, dataset.y, config.model.use_bias, dataset.n_outputs)
+    return curvature.inference(np.asarray(coefficients, dtype=float))
 
 
 def loss_function(family: Family):

@@ -57,8 +57,7 @@ class NetworkFit:
     history: list[HistoryRow] = field(default_factory=list)
     trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
     start_bias: list[float] = field(default_factory=list)
-    curvature: Curvature | None = None
-    theta: np.ndarray | None = None  # the final weights in the network's own coordinates
+    curvature: Curvature | None = None  # the network's loss, for its standard errors
 
     def to_dict(self) -> dict:
         keys = (
@@ -186,9 +185,10 @@ class Steps:
         self.model.optimizer.learning_rate.assign(lr)
 
 
-def theta_of(model, curvature: Curvature) -> np.ndarray:
+def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool) -> np.ndarray:
+    """The Dense layer's weights as coefficients on the original features (Dataset.terms' order)."""
     weights = [np.asarray(w, dtype=float) for w in model.get_weights()]
-    return curvature.theta(weights[0], weights[1] if curvature.use_bias else None)
+    return inputs.to_original(weights[0], weights[1] if use_bias else None, multiclass)
 
 
 def train(
@@ -208,20 +208,21 @@ def train(
     start = time.perf_counter()
     with engine.placement(device):
         model = build(config, dataset.n_features, dataset.n_outputs, bias)
-        curvature = Curvature(engine, family, inputs, dataset.X, dataset.y, use_bias, dataset.n_outputs)
-        steps = Steps(engine, model, config, curvature.Z, dataset.y, lambda: curvature.coefficients(theta_of(model, curvature)), target, on_log)
+        curvature = Curvature(engine, family, dataset.X, dataset.y, use_bias, dataset.n_outputs)
+        weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
+        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset.y, weights, target, on_log)
         schedule = Schedule(config)
         try:
-            stopped = schedule.run(steps, lambda: curvature.distance(theta_of(model, curvature)))
+            stopped = schedule.run(steps, lambda: curvature.distance(weights()))
         except KeyboardInterrupt:
             stopped = "interrupted"
             if steps.done() != steps.step:
                 steps.read()
         used = engine.used_device(model, device)
-    theta = theta_of(model, curvature)
-    distance = curvature.distance(theta) if steps.finite else None
+    coefficients = weights()
+    distance = curvature.distance(coefficients) if steps.finite else None
     fit = NetworkFit(
-        coefficients=dict(zip(dataset.terms(use_bias), map(float, curvature.coefficients(theta)))),
+        coefficients=dict(zip(dataset.terms(use_bias), map(float, coefficients))),
         final_loss=steps.history[-1][1],
         epochs_run=steps.step,
         train_seconds=time.perf_counter() - start,
@@ -239,7 +240,6 @@ def train(
         trajectory=steps.trajectory,
         start_bias=[float(b) for b in bias] if use_bias else [],
         curvature=curvature,
-        theta=theta,
     )
     judge(fit, config, steps, distance)
     if stopped == "interrupted":
@@ -251,7 +251,7 @@ class Schedule:
     """How long to train and, with `auto`, Adam's learning rate along the way."""
 
     def __init__(self, config: Config):
-        self.train = config.train
+        self.train, self.stop_rtol = config.train, config.stop_rtol
         self.learning_rates: list[tuple[int, float]] = []
 
     def run(self, steps: Steps, distance: Callable[[], Distance]) -> str:
@@ -275,7 +275,7 @@ class Schedule:
         lr = train.learning_rate or (d.weights / CHECK_EVERY if d.weights > 0 else 0.001)
         best, last, since_best, every = d.relative, d.relative, 0, CHECK_EVERY
         while True:
-            if d.relative <= train.stop_rtol:
+            if d.relative <= self.stop_rtol:
                 return "converged"
             if train.grad_tol and steps.grad < train.grad_tol:
                 return "grad_tol"
@@ -314,8 +314,9 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     train, family = config.train, config.family
     start_loss = steps.history[0][1]
     pinned = 0
-    if fit.theta is not None and np.isfinite(family.eta_min) and distance is not None:
-        pinned = int(np.sum(fit.curvature.eta(fit.theta) <= family.eta_min))
+    if np.isfinite(family.eta_min) and distance is not None:
+        theta = fit.curvature.theta_at(np.array(list(fit.coefficients.values())))
+        pinned = int(np.sum(fit.curvature.eta(theta) <= family.eta_min))
     if fit.stopped == "diverged" or distance is None:
         fit.diverged, fit.note = True, f"diverged: the loss or a weight stopped being finite by step {fit.epochs_run}"
     elif pinned:

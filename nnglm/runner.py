@@ -60,7 +60,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
                     on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}"),
                 )
         weights = np.array(list(fit.coefficients.values()))
-        stats = fit.curvature.inference(fit.theta)
+        stats = fit.curvature.inference(weights)
         network_llf = glm.loglike(config.family, dataset.y, fit.mu, glm_fit.scale)
         comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
         ref = _reference(dataset, config, fit)
