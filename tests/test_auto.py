@@ -1,0 +1,110 @@
+"""epochs: auto on real data, nothing tuned, and verdicts that tell the truth."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, load
+from nnglm import compare, logbook, runner
+
+AUTO = sorted((ROOT / "configs").glob("auto_*.yaml"))
+
+
+def relative(result) -> float:
+    """max |w - b| / |b| over the coefficients: plain relative, not against the standard error."""
+    net, glm = logbook.flat(result["network"]["coefficients"]), logbook.flat(result["glm"]["coefficients"])
+    return max(abs(net[t] - glm[t]) / abs(glm[t]) for t in glm)
+
+
+@pytest.mark.parametrize("path", AUTO, ids=lambda p: p.stem)
+def test_real_data_nothing_tuned_matches_in_float64(path, tmp_path):
+    result = runner.run(load(path), tmp_path, quiet=True).result
+    assert result["comparison"]["outcome"] == "equivalent", result["comparison"]["verdict"]
+    assert result["comparison"]["max_rel_diff"] <= 1e-6
+    assert relative(result) <= 1e-6
+    assert result["network"]["stopped"] == "converged" and result["network"]["converged"]
+    assert result["config"]["train"]["epochs"] == "auto"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", AUTO, ids=lambda p: p.stem)
+def test_real_data_nothing_tuned_matches_in_float32(path, tmp_path):
+    result = runner.run(load(path, "train.dtype=float32"), tmp_path, quiet=True).result
+    assert result["comparison"]["outcome"] == "equivalent", result["comparison"]["verdict"]
+    assert result["comparison"]["max_rel_diff"] <= 1e-4
+
+
+def test_the_shipped_set_covers_what_it_must():
+    runs = [load(p) for p in AUTO]
+    assert len(runs) >= 10
+    assert {(c.model.family, c.model.link) for c in runs} >= {
+        ("gaussian", "identity"), ("binomial", "logit"), ("binomial", "probit"), ("binomial", "cloglog"),
+        ("poisson", "log"), ("gamma", "inverse_power"), ("gamma", "log"), ("multinomial", "softmax"),
+    }
+
+
+def test_too_few_steps_is_not_converged_with_advice_and_a_caution_beside_the_p_values(tmp_path):
+    outcome = runner.run(load("auto_longley", "train.epochs=50"), tmp_path, quiet=True)
+    result = outcome.result
+    assert result["comparison"]["outcome"] == "not converged" and not result["network"]["converged"]
+    # the network's own estimate of its distance is the true one here (a quadratic loss)
+    assert result["network"]["distance"] == pytest.approx(result["comparison"]["max_rel_diff"], rel=1e-3)
+    verdict = result["comparison"]["verdict"]
+    assert "set train.epochs: auto (it trains until converged) or more than 50 steps" in verdict
+    assert "set train.precondition: whiten (the design's condition number is 4.9e+09)" in verdict
+    report = (outcome.run_dir / "report.md").read_text()
+    assert "CAUTION: the network has not converged" in report
+
+
+def test_float32_that_cannot_resolve_says_so_and_what_to_set(tmp_path):
+    result = runner.run(load("auto_longley", "train.dtype=float32", "compare.rtol=1e-8"), tmp_path, quiet=True).result
+    assert result["network"]["stopped"] == "no progress"
+    assert result["comparison"]["outcome"] == "not converged"
+    assert "float32 cannot resolve this design" in result["comparison"]["verdict"]
+    assert result["comparison"]["verdict"].endswith("set train.dtype: float64")
+
+
+def test_exploding_loss_is_diverged(tmp_path):
+    result = runner.run(load("seed002_logistic_no_bias", "train.learning_rate=1e6", "train.epochs=50"), tmp_path, quiet=True).result
+    assert result["network"]["diverged"] and result["comparison"]["outcome"] == "diverged"
+    assert result["network"]["note"].startswith("diverged: the loss rose from 0.693147 at the start to ")
+
+
+def test_activation_pinned_at_its_domain_guard_is_diverged(tmp_path):
+    result = runner.run(load("glm_gamma_inverse_power", "train.learning_rate=1.0", "train.epochs=200"), tmp_path, quiet=True).result
+    assert result["comparison"]["outcome"] == "diverged"
+    assert "the activation is pinned at its domain guard (η ≤ 0) on" in result["network"]["note"]
+
+
+def test_a_glm_stopped_short_is_named_not_the_network(tmp_path):
+    result = runner.run(load("auto_spector_logit", "glm.maxiter=2"), tmp_path, quiet=True).result
+    assert result["comparison"]["outcome"] == "GLM short"
+    assert result["comparison"]["network_llf"] > result["comparison"]["glm_llf"]
+
+
+def test_tolerance_is_relative_to_size_or_standard_error():
+    tol = compare.Tolerance(rtol=1e-4, max_abs=None)
+    b, bse = np.array([1e-6, 0.5]), np.array([1e-7, 0.6])
+    # a coefficient of 1e-6 is not "equal" to 0 however small the absolute gap
+    assert tol.gaps(np.array([0.0, 0.5]), b, bse)[0] > 1
+    # 1e-5 on a coefficient whose standard error is 0.6 is within 1e-4
+    assert tol.gaps(np.array([1e-6, 0.5 + 1e-5]), b, bse)[1] <= 1
+    assert compare.Tolerance(rtol=1e-4, max_abs=1e-3).gaps(np.array([0.0, 0.5]), b, bse)[0] <= 1  # the absolute judge
+
+
+def test_readme_csv_example_runs_as_written_and_matches(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"A CSV config looks like:\n\n```yaml\n(.*?)```", readme, re.S).group(1)
+    config = tmp_path / "my_csv.yaml"
+    config.write_text(block)
+    done = subprocess.run(
+        [sys.executable, "-m", "nnglm", "run", str(config), "--out", str(tmp_path), "--quiet", "--strict"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(next(tmp_path.glob("*/*/result.json"))).exists()
