@@ -236,6 +236,55 @@ def report(results: dict, out: Path) -> None:
     console.print(f"written: {out / 'bench.csv'}, {out / 'bench.json'}")
 
 
+# --- epochs: auto on real data, beside statsmodels' IRLS ---
+
+
+def worker_auto(configs: list[str]) -> dict:
+    """Every auto_*.yaml config with its defaults, in float64 and float32, in one process."""
+    import tempfile
+
+    from nnglm import config, runner
+
+    out = []
+    with tempfile.TemporaryDirectory() as runs:
+        for path in configs:
+            for dtype in ("float64", "float32"):
+                r = runner.run(config.load(path, [f"train.dtype={dtype}"]), Path(runs), quiet=True).result
+                out.append({
+                    "config": Path(path).stem, "dtype": dtype, "outcome": r["comparison"]["outcome"],
+                    "steps": r["network"]["epochs_run"], "train_seconds": r["network"]["train_seconds"],
+                    "irls_seconds": r["glm"]["fit_seconds"], "max_rel_diff": r["comparison"]["max_rel_diff"],
+                })
+    return {"rows": out}
+
+
+WORKERS["auto"] = worker_auto
+
+
+def report_auto(out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    configs = [str(p) for p in sorted(Path("configs").glob("auto_*.yaml"))]
+    done = subprocess.run(
+        [sys.executable, "-m", "nnglm.bench", "--worker", "auto", json.dumps({"configs": configs})], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench worker auto failed:\n{done.stderr[-2000:]}")
+    rows = json.loads(done.stdout.strip().splitlines()[-1])["rows"]
+    table = Table(title="epochs: auto with the defaults, real data (seconds to convergence beside statsmodels' IRLS)", title_justify="left")
+    for col in ("config", "dtype", "outcome", "steps", "train s", "IRLS s", "× IRLS", "max rel diff"):
+        table.add_column(col, justify="left" if col in ("config", "dtype", "outcome") else "right")
+    for r in rows:
+        table.add_row(
+            r["config"], r["dtype"], r["outcome"], str(r["steps"]), f"{r['train_seconds']:.2f}", f"{r['irls_seconds']:.4f}",
+            f"{r['train_seconds'] / r['irls_seconds']:.0f}", f"{r['max_rel_diff']:.2g}",
+        )
+    Console(width=220).print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_auto.json").write_text(json.dumps(rows, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m nnglm.bench")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -247,6 +296,7 @@ def main() -> None:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.spec))))
         return
     report(bench(args.quick), Path(args.out))
+    report_auto(Path(args.out))
 
 
 if __name__ == "__main__":
