@@ -20,14 +20,27 @@ FAILED = 3
 INTERRUPTED = 130
 
 
+CLOSED_PIPE = 128 + signal.SIGPIPE  # as a program killed by SIGPIPE (`git log | head -1`)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # the reader went away (`nnglm runs | head -1`): say nothing more
     try:
         return _main(argv)
     except BrokenPipeError:
-        # the reader went away (`nnglm runs | head`): say nothing more, as a killed pipe would
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 128 + signal.SIGPIPE
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+    except SystemExit as e:
+        if e.code == 1 and _stdout_is_devnull():  # rich's own answer to a closed pipe: stdout sent to devnull, exit 1
+            return CLOSED_PIPE
+        raise
+
+
+def _stdout_is_devnull() -> bool:
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def parser() -> argparse.ArgumentParser:
@@ -105,6 +118,8 @@ def _validate(args) -> int:
 def _run(args) -> int:
     from nnglm import runlog
 
+    if not args.out.strip():
+        raise UserError("--out: empty; give a folder, e.g. --out experiments")
     points = config_module.expand(args.config, args.set)
     if args.jobs < 1:
         raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")

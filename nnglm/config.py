@@ -321,7 +321,7 @@ def expand(path: str | Path, overrides: list[str] = ()) -> list[tuple[dict[str, 
     raw = apply_overrides(raw, plain)
     where = str(path) + (f" (with --set {' '.join(clip(o) for o in overrides)})" if overrides else "")
     if not sweep:
-        return [({}, validate(raw, where, hint=_comma_hint(plain)))]
+        return [({}, validate(raw, where, commas=[o.partition("=")[0] for o in plain if "," in o.partition("=")[2]]))]
     count = 1
     for values in sweep.values():
         count *= len(values)
@@ -345,12 +345,6 @@ def sweep_values(item: str, text: str) -> list[Any]:
     if not text or any(part == "" for part in parts):
         raise UserError(f"--set {short(item)}: a sweep lists values after '{SWEEP_PREFIX}' separated by commas, e.g. train.epochs=sweep:1000,5000")
     return [_parse_value(part, f"--set {short(item)}") for part in parts]
-
-
-def _comma_hint(overrides: list[str]) -> str:
-    if any("," in item.partition("=")[2] for item in overrides):
-        return f"note: a --set value is never split at commas; a sweep is written KEY={SWEEP_PREFIX}V1,V2"
-    return ""
 
 
 def describe_point(point: dict[str, Any]) -> str:
@@ -440,7 +434,8 @@ def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
 MAX_ERRORS = 10  # validation errors shown from one config
 
 
-def validate(raw: dict[str, Any], where: str, hint: str = "") -> Config:
+def validate(raw: dict[str, Any], where: str, commas: list[str] = ()) -> Config:
+    """The config, or a UserError naming each wrong key; `commas`: keys --set with a comma in the value."""
     try:
         return Config.model_validate(raw)
     except ValidationError as e:
@@ -448,7 +443,9 @@ def validate(raw: dict[str, Any], where: str, hint: str = "") -> Config:
         lines = [f"{where}: {_describe(err)}" for err in errors[:MAX_ERRORS]]
         if len(errors) > MAX_ERRORS:
             lines.append(f"{where}: … and {len(errors) - MAX_ERRORS} more errors")
-        raise UserError("\n".join(lines + ([hint] if hint else []))) from None
+        if any(line.startswith(f"{where}: {key}:") for key in commas for line in lines):
+            lines.append(f"{where}: note: a --set value is never split at commas; a sweep is written KEY={SWEEP_PREFIX}V1,V2")
+        raise UserError("\n".join(lines)) from None
 
 
 def _describe(err: dict[str, Any]) -> str:

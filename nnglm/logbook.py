@@ -93,7 +93,7 @@ def row(run: LoggedRun) -> list[str]:
     elif comparison and comparison.equivalent is not None:
         verdict = "equivalent" if comparison.equivalent else "not equivalent"
     diff = comparison.max_abs_diff if comparison else None
-    steps = r.network.epochs_run if r.network else None
+    steps = r.network.epochs_run if r.network else last_step(run.folder)
     return [
         run.name,
         run.when,
@@ -106,6 +106,17 @@ def row(run: LoggedRun) -> list[str]:
         "" if diff is None else f"{diff:.3g}",
         verdict,
     ]
+
+
+def last_step(folder: Path) -> int | None:
+    """The last step in history.csv, which grows as training goes: how far a running or dead run got."""
+    try:
+        with open(folder / "history.csv", "rb") as f:
+            f.seek(max(0, f.seek(0, 2) - 4096))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return int(lines[-1].split(",")[0]) if len(lines) > 1 else None
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 RUNS_COLUMNS = ["name", "when", "status", "family", "dtype", "backend", "device", "steps", "max abs diff", "verdict"]

@@ -47,8 +47,6 @@ def folder_error(path: Path, e: OSError) -> RunFolderError:
 def check_out(root: Path) -> None:
     """--out must be a folder, or a path where one can be made; checked before any data is read,
     without making anything (bad data must not leave an empty run log behind)."""
-    if str(root) == "":
-        raise UserError("--out: empty; give a folder, e.g. --out experiments")
     existing = Path(root)
     while not existing.exists() and existing != existing.parent:
         if existing.is_symlink():
@@ -72,17 +70,14 @@ def new_run_dir(root: Path, name: str) -> tuple[Path, str]:
                 raise RunFolderError(f"--out: cannot make {clip(str(path.parent), 200)}: a file of that name is in the way") from None
             continue
         except OSError as e:
-            raise folder_error(path, e) from None
+            raise RunFolderError(f"--out: cannot make the run folder {clip(str(path), 200)}: {e.strerror or type(e).__name__}") from None
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data = content.encode() if isinstance(content, str) else content
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_file(tmp, data)
         os.replace(tmp, path)
     except BaseException as e:  # a full disk or a second Ctrl-C: no half-written file left behind
         try:
@@ -92,6 +87,13 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         if isinstance(e, OSError):
             raise folder_error(path, e) from None
         raise
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
@@ -152,8 +154,8 @@ def start(run_dir: Path, result: dict[str, Any]) -> "tuple[HistoryLog, Heartbeat
     heartbeat = None
     try:
         write_config(run_dir, result["config"])
+        heartbeat = Heartbeat(run_dir)  # before result.json says running: readers look for it then
         write_result(run_dir, result)
-        heartbeat = Heartbeat(run_dir)
         return HistoryLog(run_dir), heartbeat
     except (UserError, OSError) as e:
         if heartbeat:
@@ -210,7 +212,7 @@ class Heartbeat:
 
     def __init__(self, run_dir: Path):
         self.path = run_dir / "heartbeat"
-        self.path.touch()
+        self.path.touch(exist_ok=False)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, name="nnglm-heartbeat", daemon=True)
         self.thread.start()
@@ -234,6 +236,9 @@ def liveness(process: dict[str, Any] | None, run_dir: Path) -> tuple[bool | None
         return None, "written before runs recorded their process"
     host, pid = process.get("host"), process.get("pid")
     gone = f"its process (pid {pid} on {host}) is gone"
+    beat = run_dir / "heartbeat"
+    if not beat.exists():  # removed when a run ends: this one ended without recording how (a full disk)
+        return False, "it ended without recording its status"
     if host == socket.gethostname() and isinstance(pid, int):
         if process.get("boot_id") and boot_id() and process["boot_id"] != boot_id():
             return False, f"{host} has restarted since the run began"
@@ -243,11 +248,10 @@ def liveness(process: dict[str, Any] | None, run_dir: Path) -> tuple[bool | None
         if start is None or process.get("process_start") not in (None, start):  # gone, or the pid reused
             return False, gone
         return True, ""
-    beat = run_dir / "heartbeat"
     try:
         age = time.time() - beat.stat().st_mtime
     except OSError:
-        return False, f"no heartbeat file, and its process ran on {host}"
+        return False, "it ended without recording its status"
     limit = 6 * float(process.get("heartbeat_seconds") or HEARTBEAT_SECONDS)
     if age > limit:
         return False, f"no heartbeat from {host} for {age / 60:.0f} min"
