@@ -121,7 +121,7 @@ def aliased_columns(X: np.ndarray, names: list[str], tol: float = ALIAS_TOL) -> 
     if k == 0:
         return []
     norms = np.linalg.norm(X, axis=0)
-    R = linalg.qr(X / np.where(norms > 0, norms, 1.0), mode="r")[0]
+    R = linalg.qr(X / np.where(norms > 0, norms, 1.0), mode="r")[0][: min(X.shape)]  # rows past k are zeros
     Q = np.eye(R.shape[0])
     kept = list(range(k))
     aliased = []
