@@ -21,6 +21,10 @@ from pathlib import Path
 import numpy as np
 
 LOGISTIC = dict(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+# what a small run may add to the memory of its imports: the data and the fits are kilobytes, so
+# what is left is Keras' model, the compiled loop and the plots; the 200-class multinomial's
+# largest arrays (the 796 x 796 Hessian, 1000 x 200 probabilities) are a few MB
+MEMORY_GOAL_MB = 200
 
 
 def seed002_data(n: int, k: int, dtype: str):
@@ -123,7 +127,44 @@ def worker_plain_fit(n, k, steps, backend, dtype="float32"):
     return {"times": {steps[0]: seconds}, "total": seconds, "weights": weights, "baseline_mb": base, "peak_mb": peak_mb()}
 
 
+def worker_run(config, overrides):
+    """One `nnglm run` in this process: peak memory over the baseline of the imports every run pays."""
+    import tempfile
+
+    import keras  # noqa: F401
+    import statsmodels.api  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    from nnglm import config as config_module
+    from nnglm import runner
+
+    cfg = config_module.load(config, overrides)
+    base = peak_mb()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        result = runner.run(cfg, Path(out), quiet=True).result
+    return {"times": {}, "total": time.perf_counter() - start, "baseline_mb": base, "peak_mb": peak_mb(), "status": result["status"]}
+
+
+def worker_aliasing(n, levels):
+    """The rank-deficiency check on a categorical column with many levels (one QR, not a rank per column)."""
+    import scipy.linalg  # noqa: F401  (imported before the clock starts)
+
+    from nnglm.glm import aliased_columns
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, levels, size=n)
+    dummies = (codes[:, None] == np.arange(1, levels)[None, :]).astype(float)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), dummies, dummies[:, :3].sum(axis=1)])
+    base = peak_mb()
+    start = time.perf_counter()
+    aliased = aliased_columns(X, [str(j) for j in range(X.shape[1])])
+    return {"times": {}, "total": time.perf_counter() - start, "baseline_mb": base, "peak_mb": peak_mb(), "aliased": len(aliased)}
+
+
 WORKERS = {
+    "run": worker_run,
+    "aliasing": worker_aliasing,
     "numpy": worker_numpy,
     "statsmodels": worker_statsmodels,
     "nnglm": worker_nnglm,
@@ -174,11 +215,19 @@ def bench(quick: bool) -> dict:
         }
         rows.append((f"N={n:.0e} K=20", n, 20, a, b, cases))
 
+    memory = {
+        "200-row run (seed002, 1000 steps)": measure("run", config="configs/seed002_logistic_no_bias.yaml", overrides=["data.n_rows=200"]),
+        "200-class multinomial (1000 rows, 3 features, 200 steps, 25 Newton steps)": measure(
+            "run", config="configs/seed001_softmax.yaml",
+            overrides=["data.n_rows=1000", "data.n_features=3", "data.n_classes=200", "train.epochs=200", "train.grad_tol=null", "glm.maxiter=25"],
+        ),
+    }
+    aliasing = measure("aliasing", n=4000, levels=400)
     imports = command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"])
     experiment = command_seconds([sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--quiet", "--out", "bench-results/runs"])
     validate = command_seconds([sys.executable, "-m", "nnglm", "validate", "configs/seed002_logistic_no_bias.yaml"])
     runs = command_seconds([sys.executable, "-m", "nnglm", "runs", "bench-results/runs"])
-    return {"rows": rows, "imports": imports, "experiment": experiment, "validate": validate, "runs": runs}
+    return {"rows": rows, "imports": imports, "experiment": experiment, "validate": validate, "runs": runs, "memory": memory, "aliasing": aliasing}
 
 
 def report(results: dict, out: Path) -> None:
@@ -223,10 +272,20 @@ def report(results: dict, out: Path) -> None:
         f"({results['experiment'] / results['imports']:.2f}x)",
         f"start-up: `nnglm validate` {results['validate']:.2f} s, `nnglm runs` {results['runs']:.2f} s",
     ]
+    # goals: a run may add at most MEMORY_GOAL_MB to what importing TensorFlow, Keras and statsmodels takes
+    for case, r in results["memory"].items():
+        over = r["peak_mb"] - r["baseline_mb"]
+        verdict = "met" if over <= MEMORY_GOAL_MB else "MISSED"
+        lines.append(
+            f"peak memory, {case}: {r['peak_mb']:.0f} MB, {over:.0f} MB over the {r['baseline_mb']:.0f} MB of the imports "
+            f"(goal: at most {MEMORY_GOAL_MB} MB over: {verdict}); {r['total']:.1f} s"
+        )
+    a = results["aliasing"]
+    lines.append(f"aliasing check, 4000 rows x 402 columns (a 400-level categorical): {a['total']:.2f} s, {a['aliased']} aliased column found")
     for line in lines:
         console.print(line)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps({"records": records, "summary": lines, **{k: results[k] for k in ("imports", "experiment", "validate", "runs")}}, indent=2))
+    (out / "bench.json").write_text(json.dumps({"records": records, "summary": lines, **{k: results[k] for k in ("imports", "experiment", "validate", "runs", "memory", "aliasing")}}, indent=2))
     import csv
 
     with open(out / "bench.csv", "w", newline="") as f:

@@ -1,69 +1,144 @@
-"""The `nnglm` command: run an experiment, or validate its config."""
+"""The `nnglm` command: run an experiment, validate its config, read the run log.
+
+Exit codes: 0 done; 1 done, --strict, and not equivalent; 2 bad config, bad
+data, bad arguments or a run folder that cannot be written (one message, no
+traceback); 3 a run or a sweep point failed (a crash: its result.json says
+failed, with the error); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
+"""
 
 import argparse
+import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from nnglm import config as config_module
-from nnglm.errors import UserError
+from nnglm.errors import UserError, bounded
+
+FAILED = 3
+INTERRUPTED = 130
+
+
+CLOSED_PIPE = 128 + signal.SIGPIPE  # as a program killed by SIGPIPE (`git log | head -1`)
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the reader went away (`nnglm runs | head -1`): say nothing more
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+    except SystemExit as e:
+        if e.code == 1 and _stdout_is_devnull():  # rich's own answer to a closed pipe: stdout sent to devnull, exit 1
+            return CLOSED_PIPE
+        raise
+
+
+def _stdout_is_devnull() -> bool:
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnglm", description="A neural network with no hidden layer is a GLM: show it, run by run.")
     commands = parser.add_subparsers(dest="command", required=True)
+    set_help = "override a config key, e.g. train.epochs=5000; sweep a key with KEY=sweep:V1,V2 (a literal comma in a swept value: \\,)"
 
     run = commands.add_parser("run", help="run the experiment a config describes")
     run.add_argument("config", help="path to a YAML config")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key, e.g. train.epochs=5000")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     run.add_argument("--out", default="experiments", help="root folder of the run log (default: experiments)")
     run.add_argument("--strict", action="store_true", help="exit 1 when the network is not equivalent to the GLM")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.add_argument("--jobs", type=int, default=1, metavar="N", help="run a sweep's points in N processes (default 1)")
 
-    validate = commands.add_parser("validate", help="check a config without running it")
+    validate = commands.add_parser("validate", help="check a config and its data without training")
     validate.add_argument("config")
-    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
 
     runs = commands.add_parser("runs", help="list the logged runs, newest first")
     runs.add_argument("dir", nargs="?", default="experiments", help="the run log (default: experiments)")
     runs.add_argument("--name", help="only runs whose name contains this")
-    runs.add_argument("--status", choices=["running", "completed", "failed", "interrupted", "broken"])
+    runs.add_argument("--status", choices=["running", "dead", "completed", "failed", "interrupted", "broken"])
 
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("runs", nargs="+", metavar="RUN_DIR")
     compare.add_argument("--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)")
+    return parser
 
-    args = parser.parse_args(argv)
-    if args.command in ("runs", "compare"):
-        return _logbook(args)
+
+def _main(argv: list[str] | None) -> int:
+    args = parser().parse_args(argv)
     if args.command == "run":
-        signal.signal(signal.SIGTERM, _terminate)  # a polite kill is an interruption, recorded as one
+        for name in ("SIGTERM", "SIGHUP"):  # a polite kill, or the terminal closing, is an interruption, recorded as one
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), _terminate)
     try:
-        points = config_module.expand(args.config, args.set)
+        if args.command in ("runs", "compare"):
+            return _logbook(args)
         if args.command == "validate":
-            cfg = points[0][1]
-            sweep = f"; a sweep of {len(points)} points" if len(points) > 1 else ""
-            print(f"{args.config}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype}{sweep})")
-            return 0
-        if args.jobs < 1:
-            raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")
-        if len(points) > 1:
-            from nnglm import sweep
-
-            outcomes = sweep.run(points, Path(args.out), args.jobs)
-            if any(o.status == "rejected" for o in outcomes):
-                return 2
-            return 1 if args.strict and not all(o.equivalent for o in outcomes) else 0
-        from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
-
-        outcome = runner.run(points[0][1], Path(args.out), quiet=args.quiet)
+            return _validate(args)
+        return _run(args)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {bounded(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+
+
+def _validate(args) -> int:
+    """The config, every sweep point, and the data each point reads: all that `run` checks before training."""
+    from nnglm import data  # numpy and pandas; no TensorFlow
+
+    points = config_module.expand(args.config, args.set)
+    seen = {}
+    for point, cfg in points:
+        key = cfg.model_dump_json(include={"seed", "data", "model", "train"})
+        if key not in seen:
+            try:
+                seen[key] = data.split(data.load(cfg), cfg)[0]
+            except UserError as e:
+                at = f"sweep point {config_module.describe_point(point)}: " if point else ""
+                raise UserError(f"{args.config}: {at}{e}") from None
+    cfg = points[0][1]
+    dataset = next(iter(seen.values()))
+    sweep = f"; a sweep of {len(points)} points" if len(points) > 1 else ""
+    print(
+        f"{args.config}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype}; "
+        f"{dataset.n_rows} rows, {dataset.n_features} features{sweep})"
+    )
+    return 0
+
+
+def _run(args) -> int:
+    from nnglm import runlog
+
+    if not args.out.strip():
+        raise UserError("--out: empty; give a folder, e.g. --out experiments")
+    points = config_module.expand(args.config, args.set)
+    if args.jobs < 1:
+        raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")
+    out = Path(args.out)
+    runlog.check_out(out)
+    if len(points) > 1:
+        from nnglm import sweep
+
+        return sweep.exit_code(sweep.run(points, out, args.jobs), args.strict)
+    from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
+
+    try:
+        outcome = runner.run(points[0][1], out, quiet=args.quiet)
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a bug, or a fault outside the config: the run folder says failed
+        traceback.print_exc()
+        print(f"error: the run failed: {bounded(f'{type(e).__name__}: {e}', 500)}", file=sys.stderr)
+        return FAILED
     if args.strict and not outcome.result["comparison"]["equivalent"]:
         return 1
     return 0
@@ -72,19 +147,15 @@ def main(argv: list[str] | None = None) -> int:
 def _logbook(args) -> int:
     from nnglm import logbook  # JSON only: no TensorFlow
 
-    try:
-        if args.command == "runs":
-            root = Path(args.dir)
-            logbook.print_runs(logbook.scan(root, args.name, args.status), root)
-            return 0
-        if len(args.runs) < 2:
-            raise UserError("compare: give two or more run folders")
-        comparison = logbook.compare_runs([Path(r) for r in args.runs], args.tol)
-        logbook.print_comparison(comparison)
+    if args.command == "runs":
+        root = Path(args.dir)
+        logbook.print_runs(logbook.scan(root, args.name, args.status), root)
         return 0
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    if len(args.runs) < 2:
+        raise UserError("compare: give two or more run folders")
+    comparison = logbook.compare_runs([Path(r) for r in args.runs], args.tol)
+    logbook.print_comparison(comparison)
+    return 0
 
 
 def _terminate(signum, frame):

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nnglm import families
-from nnglm.errors import UserError
+from nnglm.errors import MAX_VALUE, UserError, clip, short
 
 REQUIRED = object()
 
@@ -48,8 +48,29 @@ GENERATOR_TARGETS = {
 
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few kilobytes
+MAX_CONFIG_VALUES = 100_000  # values after YAML aliases are expanded
+MAX_SWEEP_POINTS = 1000
+SWEEP_PREFIX = "sweep:"  # --set KEY=sweep:V1,V2,... ; a plain --set value is never split
+
+
 class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads 1e-4 as a string; read it as the number everyone means (as YAML 1.2 does)."""
+    """YAML 1.1 reads 1e-4 as a string; read it as the number everyone means (as YAML 1.2 does).
+    A key given twice in one mapping is an error (PyYAML would keep the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {short(key)} given twice in one mapping (first at line {seen[key].line + 1})", key_node.start_mark
+                )
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep)
 
 
 _Loader.add_implicit_resolver(
@@ -57,10 +78,26 @@ _Loader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 
 
 def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)
+
+
+def count_values(raw: Any, limit: int = MAX_CONFIG_VALUES) -> int:
+    """The number of values in raw with every YAML alias expanded, counting no further than limit + 1.
+    A few lines of nested aliases expand into billions of values (and a shared node into a cycle)."""
+    count, stack = 0, [raw]
+    while stack and count <= limit:
+        value = stack.pop()
+        count += 1
+        if isinstance(value, dict):
+            stack.extend(value.values())
+            stack.extend(value.keys())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
 
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -68,7 +105,8 @@ Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # no key takes an infinite or NaN number (compare.max_abs: .inf would make every run equivalent)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class DataConfig(Section):
@@ -269,9 +307,10 @@ class CompareConfig(Section):
 
 
 class Config(Section):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    # the run folder's name: at most 100 characters, well inside a file system's 255 bytes
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # NumPy's and TensorFlow's seeds are 32-bit
     data: DataConfig
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
@@ -322,7 +361,8 @@ def expand(path: str | Path, overrides: list[str] = ()) -> list[tuple[dict[str, 
     """Every point of the config's sweep, each validated: [(point, config), ...].
 
     A sweep is the grid over the file's `sweep:` block (dotted key -> list of values)
-    and over `--set key=a,b,c` comma lists; without one there is a single point, {}."""
+    and over `--set KEY=sweep:V1,V2,...`; without one there is a single point, {}.
+    A plain `--set` on a key the file sweeps takes that key out of the sweep."""
     path = Path(path)
     raw = read_yaml(path)
     sweep = raw.pop("sweep", None) or {}
@@ -331,14 +371,21 @@ def expand(path: str | Path, overrides: list[str] = ()) -> list[tuple[dict[str, 
     plain = []
     for item in overrides:
         key, sep, text = item.partition("=")
-        if sep and "," in text and not text.lstrip().startswith(("[", "{")):
-            sweep[key] = [parse_yaml(part) for part in text.split(",")]
+        if sep and text.startswith(SWEEP_PREFIX):
+            sweep[key] = sweep_values(item, text[len(SWEEP_PREFIX) :])
         else:
+            sweep.pop(key, None)
             plain.append(item)
     raw = apply_overrides(raw, plain)
-    where = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
+    where = str(path) + (f" (with --set {' '.join(clip(o) for o in overrides)})" if overrides else "")
     if not sweep:
-        return [({}, validate(raw, where))]
+        return [({}, validate(raw, where, commas=[o.partition("=")[0] for o in plain if "," in o.partition("=")[2]]))]
+    count = 1
+    for values in sweep.values():
+        count *= len(values)
+    if count > MAX_SWEEP_POINTS:
+        sizes = " x ".join(str(len(v)) for v in sweep.values())
+        raise UserError(f"{where}: sweep: {sizes} = {count} points; at most {MAX_SWEEP_POINTS} in one sweep (split it)")
     points = []
     for values in itertools.product(*sweep.values()):
         point = dict(zip(sweep, values))
@@ -350,19 +397,56 @@ def expand(path: str | Path, overrides: list[str] = ()) -> list[tuple[dict[str, 
     return points
 
 
+def sweep_values(item: str, text: str) -> list[Any]:
+    """'0.001,0.01' -> [0.001, 0.01]; '\\,' is a comma inside a value."""
+    parts = [part.replace("\\,", ",") for part in re.split(r"(?<!\\),", text)]
+    if not text or any(part == "" for part in parts):
+        raise UserError(f"--set {short(item)}: a sweep lists values after '{SWEEP_PREFIX}' separated by commas, e.g. train.epochs=sweep:1000,5000")
+    return [_parse_value(part, f"--set {short(item)}") for part in parts]
+
+
 def describe_point(point: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in point.items())
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        with open(path, "rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise UserError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder; give a YAML config file") from None
     except OSError as e:
         raise UserError(f"cannot read config file {path}: {e.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UserError(f"{path}: more than {MAX_CONFIG_BYTES:,} bytes; a config is a few kilobytes of YAML")
+    raw = parse_text(decode(data, path), path)
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: the config must be a mapping of keys (name, data, model, train, ...)")
+    if count_values(raw) > MAX_CONFIG_VALUES:
+        raise UserError(
+            f"{path}: more than {MAX_CONFIG_VALUES:,} values once its YAML aliases are expanded "
+            "(aliases nested in aliases, or a node that contains itself); a config has a few dozen"
+        )
+    return raw
+
+
+def decode(data: bytes, path: Path) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{path}: is UTF-16 text; save it as UTF-8")
     try:
-        raw = parse_yaml(text)
+        return data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is dropped
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise UserError(f"{path}: not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}; save the file as UTF-8") from None
+
+
+def parse_text(text: str, path: Path) -> Any:
+    try:
+        return parse_yaml(text)
+    except RecursionError:
+        raise UserError(f"{path}: YAML nested too deeply; a config is a few levels deep") from None
     except yaml.YAMLError as e:
         mark, context = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
         line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -370,9 +454,16 @@ def read_yaml(path: Path) -> dict[str, Any]:
         if context and mark and context.line != mark.line:
             problem += f" ({getattr(e, 'context', None) or 'in a construct'} that began at line {context.line + 1})"
         raise UserError(f"{path}: malformed YAML{line}: {problem}") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: the config must be a mapping of keys (name, data, model, train, ...)")
-    return raw
+
+
+def _parse_value(text: str, origin: str) -> Any:
+    try:
+        value = parse_yaml(text)
+    except (yaml.YAMLError, RecursionError):
+        return text  # not YAML: the text itself, as a string
+    if count_values(value) > MAX_CONFIG_VALUES:
+        raise UserError(f"{origin}: the value expands to more than {MAX_CONFIG_VALUES:,} values")
+    return value
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -380,18 +471,17 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key:
-            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. train.epochs=5000")
-        try:
-            value = parse_yaml(text)
-        except yaml.YAMLError:
-            value = text
-        set_key(raw, key, value, f"--set {item!r}")
+            raise UserError(f"--set {short(item)}: expected KEY=VALUE, e.g. train.epochs=5000")
+        origin = f"--set {short(item)}"
+        set_key(raw, key, _parse_value(text, origin), origin)
     return raw
 
 
 def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     node = raw
     parts = key.split(".")
+    if not all(parts):
+        raise UserError(f"{origin}: {short(key)} is not a dotted key such as train.epochs")
     for i, part in enumerate(parts[:-1]):
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
@@ -399,18 +489,28 @@ def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     node[parts[-1]] = value
 
 
-def validate(raw: dict[str, Any], where: str) -> Config:
+MAX_ERRORS = 10  # validation errors shown from one config
+
+
+def validate(raw: dict[str, Any], where: str, commas: list[str] = ()) -> Config:
+    """The config, or a UserError naming each wrong key; `commas`: keys --set with a comma in the value."""
     try:
         return Config.model_validate(raw)
     except ValidationError as e:
-        raise UserError("\n".join(f"{where}: {_describe(err)}" for err in e.errors())) from None
+        errors = e.errors()
+        lines = [f"{where}: {_describe(err)}" for err in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            lines.append(f"{where}: … and {len(errors) - MAX_ERRORS} more errors")
+        if any(line.startswith(f"{where}: {key}:") for key in commas for line in lines):
+            lines.append(f"{where}: note: a --set value is never split at commas; a sweep is written KEY={SWEEP_PREFIX}V1,V2")
+        raise UserError("\n".join(lines)) from None
 
 
 def _describe(err: dict[str, Any]) -> str:
     loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
     # pydantic names a union's branch in the location ("int", "literal['full']"): drop it
     loc = [part for part in loc if "[" not in part and part not in ("int", "float", "str", "bool", "list")]
-    key = ".".join(loc)
+    key = ".".join(clip(part) for part in loc)
     if err["type"] == "value_error":
         return str(err["ctx"]["error"])
     if err["type"] == "extra_forbidden":
@@ -422,7 +522,7 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{key}: required key is missing"
     if err["type"] == "string_type" and isinstance(err["input"], bool):
         return f"{key}: {err['msg']} (got {err['input']!r}: YAML reads yes/no/on/off/true/false as booleans; quote the name)"
-    return f"{key}: {err['msg']} (got {err['input']!r})"
+    return f"{key}: {err['msg']} (got {short(err['input'], MAX_VALUE)})"
 
 
 def _allowed_keys(section: list[str]) -> list[str]:
@@ -430,4 +530,3 @@ def _allowed_keys(section: list[str]) -> list[str]:
     for part in section:
         model = model.model_fields[part].annotation
     return list(model.model_fields)
-

@@ -5,6 +5,11 @@ columns, which are then checked (present, numeric, finite, target allowed by
 the family) before any fit sees them.
 """
 
+import csv
+import difflib
+from collections import Counter
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nnglm.config import GENERATOR_TARGETS, Config
-from nnglm.errors import UserError
+from nnglm.errors import UserError, listing, short
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,47 @@ class Dataset:
 
 def load(config: Config) -> Dataset:
     data = config.data
-    if data.source == "csv":
-        frame, origin = read_csv(data.path), data.path
-    elif data.source == "statsmodels":
-        frame, origin = read_statsmodels(data.dataset), f"statsmodels dataset '{data.dataset}'"
-    else:
-        frame, origin = generate(config), f"generator '{data.generator}'"
-    return select(frame, config, origin)
+    try:
+        if data.source == "csv":
+            frame, origin = read_csv(data.path), data.path
+        elif data.source == "statsmodels":
+            frame, origin = read_statsmodels(data.dataset), f"statsmodels dataset '{data.dataset}'"
+        else:
+            params = config.data.generator_params()
+            outputs = params.get("n_classes", 1)
+            check_memory("data.n_rows", params.get("n_rows", 4), params.get("n_features", 2) + 1 + outputs)
+            frame, origin = generate(config), f"generator '{data.generator}'"
+        return select(frame, config, origin)
+    except MemoryError:
+        raise UserError(f"data: the data does not fit in this machine's memory ({available_memory() / 2**30:.1f} GiB available)") from None
+
+
+# --- memory ---
+
+# statsmodels' IRLS peaks at about 10 times the float64 design matrix (measured by `make bench`)
+MEMORY_FACTOR = 10
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable), or all of it where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(key: str, rows: int, columns: int) -> None:
+    """Refuse data that could not be fitted in this machine's memory, before it is made."""
+    need = rows * columns * 8 * MEMORY_FACTOR
+    if need > available_memory():
+        raise UserError(
+            f"{key}: {rows:,} rows x {columns:,} columns need about {need / 2**30:,.1f} GiB for one run "
+            f"({MEMORY_FACTOR} times the float64 design matrix, as statsmodels' IRLS takes); "
+            f"this machine has {available_memory() / 2**30:.1f} GiB available"
+        )
 
 
 def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
@@ -153,12 +192,39 @@ def generate(config: Config) -> pd.DataFrame:
 
 
 def read_csv(path: str) -> pd.DataFrame:
+    header = read_header(path)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            raise UserError(
+                f"data.path: column {short(name)} appears twice in the header of {path} (columns {seen[name] + 1} and {i + 1}); "
+                "rename one"
+            )
+        seen[name] = i
     try:
-        return pd.read_csv(Path(path))
+        return pd.read_csv(Path(path), encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+        raise UserError(f"data.path: cannot read {path} as CSV: {short(str(e).strip(), 300)[1:-1]}") from None
+
+
+def read_header(path: str) -> list[str]:
+    """The first row of a CSV file, as written (pandas would rename a repeated name to 'a.1')."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise UserError(f"data.path: {path} is a folder; give a CSV file")
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise UserError(f"data.path: {path} is a device, not a CSV file")
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return next(csv.reader(f), [])
     except FileNotFoundError:
         raise UserError(f"data.path: file not found: {path}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise UserError(f"data.path: cannot read {path} as CSV: {str(e).strip()}") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"data.path: {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} in its first lines); save it as UTF-8") from None
+    except csv.Error as e:
+        raise UserError(f"data.path: cannot read the header of {path}: {e}") from None
+    except OSError as e:
+        raise UserError(f"data.path: cannot read {path}: {e.strerror}") from None
 
 
 def read_statsmodels(name: str) -> pd.DataFrame:
@@ -179,24 +245,44 @@ def statsmodels_datasets() -> list[str]:
 # --- selection and checks ---
 
 
+def missing_column(key: str, name: str, columns: list[str], origin: str) -> UserError:
+    """'column 'y' not in d.csv; did you mean ' y' (with a space)?; columns are: 'a', ' y'"""
+    near = [c for c in columns if c.strip() == name.strip() or c.casefold() == name.casefold()]
+    near = near or difflib.get_close_matches(name, columns, n=1)
+    hint = ""
+    if near:
+        spaced = " (with a space)" if near[0].strip() != near[0] else ""
+        hint = f"; did you mean {short(near[0])}{spaced}?"
+    return UserError(f"{key}: column {short(name)} not in {origin}{hint}; columns are: {listing(columns)}")
+
+
 def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     data = config.data
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if data.target not in columns:
-        raise UserError(f"data.target: column {data.target!r} not in {origin}; columns are: {', '.join(columns)}")
+        raise missing_column("data.target", data.target, columns, origin)
     targets = GENERATOR_TARGETS.get(data.generator, [data.target])
     features = data.features if data.features is not None else [c for c in columns if c not in targets]
+    for key, names in (("data.features", features), ("data.categorical", data.categorical)):
+        twice = sorted(n for n, count in Counter(names).items() if count > 1)
+        if twice:
+            raise UserError(f"{key}: {listing(twice)} listed twice; name each column once")
     for name in features:
         if name not in columns:
-            raise UserError(f"data.features: column {name!r} not in {origin}; columns are: {', '.join(columns)}")
+            raise missing_column("data.features", name, columns, origin)
     if data.target in features:
         raise UserError(f"data.features: the target column {data.target!r} cannot also be a feature")
     if not features and not config.model.use_bias:
         raise UserError("data.features: no features and model.use_bias is false: there is nothing to fit")
     for name in data.categorical:
         if name not in features:
-            raise UserError(f"data.categorical: {name!r} is not among the features ({', '.join(features)})")
+            raise UserError(f"data.categorical: {short(name)} is not among the features ({listing(features)})")
+    n_terms = len(features) - len(data.categorical) + int(config.model.use_bias)
+    n_terms += sum(frame[name].nunique() - 1 for name in data.categorical)
+    if len(frame) < n_terms:
+        raise UserError(f"data: {len(frame)} rows from {origin}, fewer than the {n_terms} coefficients to estimate")
+    check_memory("data.categorical" if data.categorical else "data", len(frame), n_terms)
     columns, names = [], []
     for name in features:
         if name in data.categorical:
@@ -208,6 +294,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
             names.append(name)
     X = np.column_stack(columns) if columns else np.empty((len(frame), 0))
     y = _numeric(frame, data.target, origin)
+    _check_range(X, names, y, data.target, config, origin)
     _check_target(y, data.target, config)
     classes = None
     if config.family.multiclass:
@@ -216,9 +303,6 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
             raise UserError(f"data.target: column {data.target!r} holds one class only; a multinomial model needs two or more")
         classes = [f"{v:g}" for v in labels]
         y = y.astype(float)
-    n_coefs = len(names) + int(config.model.use_bias)
-    if len(y) < n_coefs:
-        raise UserError(f"data: {len(y)} rows from {origin}, fewer than the {n_coefs} coefficients to estimate")
     batch = config.train.batch_size
     if batch != "full" and batch > len(y):
         raise UserError(f"train.batch_size: {batch} is more than the {len(y)} rows of the data; use 'full' or at most {len(y)}")
@@ -237,9 +321,23 @@ def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:
     values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
-        shown = offending(bad, lambda r: f" ({frame[name].iloc[r]!r})")
-        raise UserError(f"data: column {name!r} of {origin} must hold finite numbers; {shown}")
+        shown = offending(bad, lambda r: f" ({short(frame[name].iloc[r])})")
+        raise UserError(f"data: column {short(name)} of {origin} must hold finite numbers; {shown}")
     return values
+
+
+def _check_range(X: np.ndarray, names: list[str], y: np.ndarray, target: str, config: Config, origin: str) -> None:
+    """float32 ends at 3.4e38: a larger value would reach the network as infinity."""
+    dtype = config.train.dtype
+    largest = float(np.finfo(dtype).max)
+    checks = [(target, y)] + ([] if config.train.standardize else list(zip(names, X.T)))
+    for name, values in checks:
+        if values.size and np.max(np.abs(values)) > largest:
+            raise UserError(
+                f"data: column {short(name)} of {origin} holds {np.max(np.abs(values)):.3g} in magnitude, beyond {dtype}'s "
+                f"largest number ({largest:.3g}), which the network trains in; set train.dtype: float64, "
+                "train.standardize: true (features only) or rescale the column"
+            )
 
 
 def _check_target(y: np.ndarray, target: str, config: Config) -> None:

@@ -1,9 +1,38 @@
 """The one error type a user can cause: bad config, bad data or bad arguments.
 
-The command line prints its message on one line and exits with code 2;
-anything else is a bug and keeps its traceback.
+The command line prints its message and exits with code 2; anything else is
+a bug and keeps its traceback. Messages are bounded: a value or a list of
+names quoted in one is cut short, so that a huge input never makes a huge
+message.
 """
+
+MAX_MESSAGE = 2000  # characters of one error message, all lines together
+MAX_VALUE = 80  # characters of one value quoted in a message
+MAX_NAMES = 20  # names listed in a message, e.g. the columns of a file
 
 
 class UserError(Exception):
     pass
+
+
+def short(value: object, limit: int = MAX_VALUE) -> str:
+    """repr(value), cut to `limit` characters."""
+    text = repr(value) if not isinstance(value, str) else repr(value[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip(text: str, limit: int = MAX_VALUE) -> str:
+    """text itself, cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listing(names: list[str], limit: int = MAX_NAMES) -> str:
+    """'a', 'b', ' c' (quoted, so that a stray space shows), at most `limit` of them."""
+    shown = ", ".join(short(str(n)) for n in names[:limit])
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def bounded(message: str, limit: int = MAX_MESSAGE) -> str:
+    if len(message) <= limit:
+        return message
+    return message[:limit] + f" … ({len(message) - limit} more characters)"

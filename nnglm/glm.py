@@ -109,16 +109,36 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
     )
 
 
-def aliased_columns(X: np.ndarray, names: list[str]) -> list[str]:
-    """The columns that are linear combinations of the columns before them, in order (R's NA)."""
-    kept: list[int] = []
+ALIAS_TOL = 1e-7  # R's lm.fit: a column within 1e-7 (relative) of the span of the earlier ones is aliased
+
+
+def aliased_columns(X: np.ndarray, names: list[str], tol: float = ALIAS_TOL) -> list[str]:
+    """The columns that are linear combinations of the columns before them, in order (R's NA).
+
+    One QR of the design, columns scaled to unit length so that the test does not depend on
+    their units: |R[j, j]| is then column j's distance from the span of the columns before it.
+    An aliased column is deleted from the factorization (a Givens update, O(k^2)) and the
+    columns after it are read again, so the cost is one QR, not a rank per column."""
+    from scipy import linalg
+
+    k = X.shape[1]
+    if k == 0:
+        return []
+    norms = np.linalg.norm(X, axis=0)
+    R = linalg.qr(X / np.where(norms > 0, norms, 1.0), mode="r")[0][: min(X.shape)]  # rows past k are zeros
+    Q = np.eye(R.shape[0])
+    kept = list(range(k))
     aliased = []
-    for j in range(X.shape[1]):
-        candidate = X[:, kept + [j]]
-        if np.linalg.matrix_rank(candidate) == len(kept) + 1:
-            kept.append(j)
-        else:
-            aliased.append(names[j])
+    j = 0
+    while j < len(kept):
+        if j >= R.shape[0]:  # more columns than rows: the rest lie in the span already
+            aliased += [names[i] for i in kept[j:]]
+            break
+        if abs(R[j, j]) > tol:
+            j += 1
+            continue
+        aliased.append(names[kept.pop(j)])
+        Q, R = linalg.qr_delete(Q, R, j, 1, which="col", check_finite=False)
     return aliased
 
 

@@ -1,7 +1,9 @@
 """Reading the run log: list the logged runs, compare runs side by side.
 
 Nothing here imports TensorFlow or Keras: listing hundreds of runs reads JSON
-only, and a broken or half-written folder is listed as such, never a crash.
+only. Every result.json is read through one typed schema (result.py), so a
+missing, half-written or malformed file is one `broken` row, never a crash; a
+run recorded as `running` whose process is gone is listed as `dead`.
 """
 
 import json
@@ -10,15 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nnglm.errors import UserError
+from nnglm import result as schema
+from nnglm import runlog
+from nnglm.errors import UserError, clip
 from nnglm.summary import wide_console
 
 
 @dataclass
 class LoggedRun:
     folder: Path
-    result: dict | None  # None: result.json missing or unreadable
-    problem: str | None = None
+    result: schema.RunResult | None  # None: result.json missing or unreadable
+    problem: str | None = None  # why it is broken, or why a `running` run is dead
 
     @property
     def name(self) -> str:
@@ -30,7 +34,10 @@ class LoggedRun:
 
     @property
     def status(self) -> str:
-        return self.result.get("status", "unknown") if self.result else "broken"
+        """The recorded status; `dead` for a run recorded as running whose process is gone; `broken` without a result."""
+        if self.result is None:
+            return "broken"
+        return "dead" if self.result.status == "running" and self.problem else self.result.status
 
     @property
     def when(self) -> str:
@@ -42,23 +49,31 @@ class LoggedRun:
 
 
 def read(folder: Path) -> LoggedRun:
-    path = folder / "result.json"
     try:
-        result = json.loads(path.read_text())
-    except FileNotFoundError:
-        return LoggedRun(folder, None, "no result.json")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        return LoggedRun(folder, None, f"unreadable result.json ({type(e).__name__})")
-    if not isinstance(result, dict):
-        return LoggedRun(folder, None, "result.json is not an object")
+        result = schema.read(folder / "result.json")
+    except schema.Unreadable as e:
+        return LoggedRun(folder, None, str(e))
+    if result.status == "running":
+        alive, why = runlog.liveness(result.process.model_dump() if result.process else None, folder)
+        if alive is False:
+            return LoggedRun(folder, result, why)
     return LoggedRun(folder, result)
 
 
 def scan(root: Path, name: str | None = None, status: str | None = None) -> list[LoggedRun]:
-    """Every run folder under root (root/<name>/<run_id>/), newest first."""
+    """Every run folder under root (root/<name>/<run_id>/), newest first. Given one run's folder,
+    or one name's folder of runs, it lists those."""
+    if not root.exists():
+        raise UserError(f"no run log at {clip(str(root), 200)}: the folder does not exist")
     if not root.is_dir():
-        raise UserError(f"no run log at {root}: the folder does not exist")
-    runs = [read(folder) for folder in root.glob("*/*") if folder.is_dir() and not folder.name.startswith(".")]
+        raise UserError(f"{clip(str(root), 200)} is a file; give the run log's folder (default: experiments)")
+    if (root / "result.json").is_file():
+        folders = [root]
+    elif any(child.joinpath("result.json").is_file() for child in root.iterdir()):
+        folders = [child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")]
+    else:
+        folders = [f for f in root.glob("*/*") if f.is_dir() and not f.name.startswith(".")]
+    runs = [read(folder) for folder in folders]
     if name:
         runs = [r for r in runs if name in r.name]
     if status:
@@ -66,33 +81,42 @@ def scan(root: Path, name: str | None = None, status: str | None = None) -> list
     return sorted(runs, key=lambda r: (r.when, r.run_id), reverse=True)
 
 
-def _get(d: dict | None, *keys, default=None):
-    for key in keys:
-        if not isinstance(d, dict) or key not in d:
-            return default
-        d = d[key]
-    return d
-
-
 def row(run: LoggedRun) -> list[str]:
     r = run.result
     if r is None:
         return [run.name, run.when, "broken", "", "", "", "", "", "", run.problem or ""]
-    diff = _get(r, "comparison", "max_abs_diff")
-    equivalent = _get(r, "comparison", "equivalent")
-    model = _get(r, "config", "model", default={}) or {}
+    comparison = r.comparison
+    model = r.config.get("model") if isinstance(r.config.get("model"), dict) else {}
+    verdict = ""
+    if run.status == "dead":
+        verdict = run.problem or ""
+    elif comparison and comparison.equivalent is not None:
+        verdict = "equivalent" if comparison.equivalent else "not equivalent"
+    diff = comparison.max_abs_diff if comparison else None
+    steps = r.network.epochs_run if r.network else last_step(run.folder)
     return [
         run.name,
         run.when,
         run.status,
-        f"{model.get('family', '?')}/{model.get('link', '?')}",
-        str(_get(r, "environment", "dtype", default="")),
-        str(_get(r, "environment", "backend", default="")),
-        str(_get(r, "environment", "device", default="")),
-        str(_get(r, "network", "epochs_run", default="")),
+        f"{clip(str(model.get('family', '?')), 20)}/{clip(str(model.get('link', '?')), 20)}",
+        clip(r.environment.dtype or ""),
+        clip(r.environment.backend or ""),
+        clip(r.environment.device or ""),
+        "" if steps is None else str(steps),
         "" if diff is None else f"{diff:.3g}",
-        {True: "equivalent", False: "not equivalent", None: ""}[equivalent] if isinstance(equivalent, (bool, type(None))) else "",
+        verdict,
     ]
+
+
+def last_step(folder: Path) -> int | None:
+    """The last step in history.csv, which grows as training goes: how far a running or dead run got."""
+    try:
+        with open(folder / "history.csv", "rb") as f:
+            f.seek(max(0, f.seek(0, 2) - 4096))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return int(lines[-1].split(",")[0]) if len(lines) > 1 else None
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 RUNS_COLUMNS = ["name", "when", "status", "family", "dtype", "backend", "device", "steps", "max abs diff", "verdict"]
@@ -109,17 +133,6 @@ def flatten(d: dict, prefix: str = "") -> dict[str, object]:
             out.update(flatten(value, path + "."))
         else:
             out[path] = value
-    return out
-
-
-def flat(coefficients: dict) -> dict[str, float]:
-    """Multinomial fits nest coefficients by class; here they are '<class>:<term>', as in coefficients.csv."""
-    out = {}
-    for key, value in coefficients.items():
-        if isinstance(value, dict):
-            out.update({f"{key}:{term}": v for term, v in value.items()})
-        else:
-            out[key] = value
     return out
 
 
@@ -152,41 +165,63 @@ class RunComparison:
 ENVIRONMENT_IGNORED = {"platform"}  # recorded, but not news when comparing
 
 
+def run_folder(path: Path) -> Path:
+    """A run folder from what was typed: the folder, or its result.json."""
+    if path.is_file() and path.name == "result.json":
+        return path.parent
+    if not path.exists():
+        raise UserError(f"{clip(str(path), 200)}: no such run folder")
+    if not path.is_dir():
+        raise UserError(f"{clip(str(path), 200)}: a file, not a run folder (<out>/<name>/<run_id>/)")
+    return path
+
+
 def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComparison:
-    runs = [read(Path(f)) for f in folders]
+    runs = [read(run_folder(Path(f))) for f in folders]
     for run in runs:
         if run.result is None:
             raise UserError(f"{run.folder}: cannot compare a broken run ({run.problem})")
         if run.status != "completed":
             raise UserError(f"{run.folder}: status {run.status}; only completed runs have weights to compare")
+        for section in ("network", "glm"):
+            part = getattr(run.result, section)
+            if part is None or not part.coefficients:
+                raise UserError(f"{run.folder}: result.json has no {section} coefficients to compare")
     results = [r.result for r in runs]
-    coefs = [flat(_get(r, "network", "coefficients", default={})) for r in results]
+    coefs = [schema.flat(r.network.coefficients) for r in results]
     terms = list(coefs[0])
     for run, c in zip(runs, coefs):
         if list(c) != terms:
             raise UserError(f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model")
-    network = np.array([[c[t] for t in terms] for c in coefs], dtype=float)
-    glm = np.array([[flat(r["glm"]["coefficients"])[t] for t in terms] for r in results], dtype=float)
+    for run in runs:
+        if list(schema.flat(run.result.glm.coefficients)) != terms:
+            raise UserError(f"{run.folder}: its GLM's terms differ from its network's: result.json is inconsistent")
+
+    def values(c: dict) -> list[float]:
+        return [np.nan if c[t] is None else c[t] for t in terms]
+
+    network = np.array([values(c) for c in coefs], dtype=float)
+    glm = np.array([values(schema.flat(r.glm.coefficients)) for r in results], dtype=float)
     gap = float(np.max(np.abs(network - network[0]))) if len(runs) > 1 else 0.0
     if tolerance is None:
-        tolerance = default_tolerance([_get(r, "environment", "dtype", default="float32") for r in results])
-    env = differing([{k: v for k, v in (r.get("environment") or {}).items() if k not in ENVIRONMENT_IGNORED} for r in results])
+        tolerance = default_tolerance([r.environment.dtype or "float32" for r in results])
+    env = differing([{k: v for k, v in r.environment.model_dump().items() if k not in ENVIRONMENT_IGNORED} for r in results])
     validation = {}
     for fit in ("glm", "network", "hidden"):
         for loss in ("train_loss", "validation_loss"):
-            values = [_get(r, "validation", fit, loss) for r in results]
-            if any(v is not None for v in values):
-                validation[f"{fit}.{loss}"] = values
+            losses = [getattr(getattr(r.validation, fit, None), loss, None) for r in results]
+            if any(v is not None for v in losses):
+                validation[f"{fit}.{loss}"] = losses
     return RunComparison(
         runs=runs,
-        config_diff=differing([r.get("config") for r in results]),
+        config_diff=differing([r.config for r in results]),
         environment_diff=env,
         terms=terms,
         network=network,
         glm=glm,
         max_weight_diff=gap,
         tolerance=tolerance,
-        same=gap <= tolerance,
+        same=bool(gap <= tolerance),
         validation=validation,
     )
 
@@ -194,17 +229,22 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
 # --- on the console ---
 
 
+def plain(value: object, limit: int = 200):
+    """A table cell shown as written: text from a result.json is never read as rich markup."""
+    from rich.text import Text
+
+    return Text(clip(str(value), limit))
 
 
 def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
     from rich.table import Table
 
     console = console or wide_console()
-    table = Table(title=f"{len(runs)} runs in {root}, newest first", title_justify="left")
+    table = Table(title=plain(f"{len(runs)} runs in {root}, newest first"), title_justify="left")
     for column in RUNS_COLUMNS:
         table.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
     for run in runs:
-        table.add_row(*row(run), style="red" if run.status in ("broken", "failed") else None)
+        table.add_row(*map(plain, row(run)), style="red" if run.status in ("broken", "failed", "dead") else None)
     console.print(table)
 
 
@@ -215,7 +255,7 @@ def print_comparison(c: RunComparison, console=None) -> None:
     labels = [f"{r.name}/{r.run_id}" for r in c.runs]
     short = [f"run {i + 1}" for i in range(len(c.runs))]
     for label, s in zip(labels, short):
-        console.print(f"{s}: {label}")
+        console.print(plain(f"{s}: {label}", 400))
 
     def diff_table(title: str, diff: dict[str, list]) -> None:
         if not diff:
@@ -226,7 +266,7 @@ def print_comparison(c: RunComparison, console=None) -> None:
         for s in short:
             table.add_column(s)
         for key, values in diff.items():
-            table.add_row(key, *[str(v) for v in values])
+            table.add_row(plain(key), *map(plain, values))
         console.print(table)
 
     diff_table("Config keys that differ", c.config_diff)
@@ -237,7 +277,7 @@ def print_comparison(c: RunComparison, console=None) -> None:
         table.add_column(f"{s} network", justify="right")
     table.add_column("GLM (run 1)", justify="right")
     for j, term in enumerate(c.terms[:40]):
-        table.add_row(term, *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}")
+        table.add_row(plain(term), *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}")
     console.print(table)
     if c.validation:
         table = Table(title="Losses (held-out rows kept out of every fit)", title_justify="left")

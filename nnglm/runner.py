@@ -18,6 +18,7 @@ class Outcome:
 
 
 def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None) -> Outcome:
+    runlog.check_out(out)
     dataset, held_out = data.split(data.load(config), config)  # bad data stops here, before any folder exists
     device = network.resolve_device(config)
     condition = precondition.condition_number(dataset.X, config.model.use_bias)
@@ -28,6 +29,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
         "name": config.name,
         "status": "running",
         "error": None,
+        "process": runlog.process_record(),  # so that `nnglm runs` can tell a live run from a dead one
         "config": config.to_dict(),
         **({"sweep_point": point} if point else {}),
         "environment": runlog.environment(config.train.backend, device, config.train.dtype)
@@ -41,17 +43,18 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
             **({"n_validation_rows": held_out.n_rows} if held_out else {}),
         },
     }
-    runlog.write_config(run_dir, result["config"])
-    runlog.write_result(run_dir, result)
+    history, heartbeat = runlog.start(run_dir, result)
     try:
         glm_fit = glm.fit(dataset, config)
         target = np.array(list(glm_fit.coefficients.values()))
         with _progress(quiet) as bar:
             task = bar.add_task("training", total=config.train.step_cap)
-            fit = network.train(
-                dataset, config, device, target,
-                on_log=lambda row: bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}"),
-            )
+
+            def on_log(row):
+                history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
+                bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
+
+            fit = network.train(dataset, config, device, target, on_log=on_log)
             hidden = None
             if config.model.hidden:
                 task = bar.add_task("hidden layers", total=network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.epochs)
@@ -85,6 +88,7 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
                 if result[section].get(key):
                     result[section][key] = by_class(result[section][key])
 
+        history.close()
         runlog.write_history(run_dir, fit.history)
         runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
         pictures = draw(run_dir, dataset, config, fit, comparison, list(glm_fit.bse.values()))
@@ -97,9 +101,11 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
         result["error"] = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
         if isinstance(e, network.Interrupted):  # keep what training had reached
             result["network"] = e.fit.to_dict()
-            runlog.write_history(run_dir, e.fit.history)
-        runlog.write_result(run_dir, result)
+        history.close()
+        runlog.record_end(run_dir, result, e.fit.history if isinstance(e, network.Interrupted) else None)
         raise
+    finally:
+        heartbeat.stop()
     if not quiet:
         summary.print_run(result, rows, run_dir)
     return Outcome(run_dir, result)

@@ -5,22 +5,24 @@ gets its own folder, so parallel points never share a file.
 """
 
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from nnglm.config import Config, describe_point
-from nnglm.errors import UserError
+from nnglm.errors import UserError, bounded
 from nnglm.summary import wide_console
 
 
 @dataclass
 class PointOutcome:
     point: dict
-    status: str  # completed | failed | rejected (bad data for this point)
+    status: str  # completed | failed (a crash) | rejected (bad data for this point, or a run folder that cannot be written)
     run_dir: str | None = None
     steps: int | None = None
     max_abs_diff: float | None = None
@@ -34,9 +36,9 @@ def run_point(point: dict, config: Config, out: Path) -> PointOutcome:
     try:
         result = runner.run(config, out, quiet=True, point=point).result
     except UserError as e:
-        return PointOutcome(point, "rejected", error=str(e))
+        return PointOutcome(point, "rejected", error=bounded(str(e), 500))
     except Exception as e:  # the run folder says failed; the sweep goes on
-        return PointOutcome(point, "failed", error=f"{type(e).__name__}: {e}")
+        return PointOutcome(point, "failed", error=bounded(f"{type(e).__name__}: {e}", 500))
     return PointOutcome(
         point,
         result["status"],
@@ -55,7 +57,7 @@ def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Co
     def report(i: int, outcome: PointOutcome) -> None:
         outcomes[i] = outcome
         verdict = {True: "equivalent", False: "not equivalent", None: outcome.error or ""}[outcome.equivalent]
-        console.print(f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point)}: {outcome.status}, {verdict}")
+        console.print(Text(f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point)}: {outcome.status}, {verdict}"))
 
     # Keras takes one backend per process: a sweep over backends runs each point in a fresh one
     several_backends = len({config.train.backend for _, config in points}) > 1
@@ -65,13 +67,28 @@ def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Co
     else:
         # spawn, not fork: TensorFlow does not survive a fork
         fresh = {"max_tasks_per_child": 1} if several_backends else {}
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), **fresh) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), **fresh) as pool:
             futures = {pool.submit(run_point, point, config, out): i for i, (point, config) in enumerate(points)}
             for future in as_completed(futures):
-                report(futures[future], future.result())
+                i = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:  # a worker was killed (a signal, the out-of-memory killer)
+                    outcome = PointOutcome(points[i][0], "failed", error="its worker process died")
+                report(i, outcome)
     ordered = [outcomes[i] for i in range(len(points))]
     console.print(table(ordered))
     return ordered
+
+
+def exit_code(outcomes: list[PointOutcome], strict: bool) -> int:
+    """3 if a point failed, else 2 if one was rejected, else 1 under --strict if one is not equivalent, else 0."""
+    statuses = {o.status for o in outcomes}
+    if "failed" in statuses:
+        return 3
+    if "rejected" in statuses:
+        return 2
+    return 1 if strict and not all(o.equivalent for o in outcomes) else 0
 
 
 def table(outcomes: list[PointOutcome]) -> Table:
@@ -83,12 +100,13 @@ def table(outcomes: list[PointOutcome]) -> Table:
         t.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
     for o in outcomes:
         verdict = {True: "equivalent", False: "not equivalent", None: o.error or ""}[o.equivalent]
-        t.add_row(
+        cells = [
             *[str(o.point[k]) for k in keys],
             o.status,
             "" if o.steps is None else str(o.steps),
             "" if o.max_abs_diff is None else f"{o.max_abs_diff:.3g}",
             verdict,
             Path(o.run_dir).name if o.run_dir else "",
-        )
+        ]
+        t.add_row(*map(Text, cells))  # values and errors shown as written, never read as markup
     return t

@@ -89,7 +89,7 @@ def test_missing_csv(write_config):
 
 def test_missing_column_lists_the_columns(write_config):
     cfg, path = csv_config(write_config, "a,b,y\n1,2,0\n3,4,1\n5,7,1\n", ", features: [a, c]")
-    assert error(cfg) == f"data.features: column 'c' not in {path}; columns are: a, b, y"
+    assert error(cfg) == f"data.features: column 'c' not in {path}; columns are: 'a', 'b', 'y'"
 
 
 def test_non_numeric_and_missing_values_name_column_and_rows(write_config):
@@ -160,7 +160,7 @@ def test_categorical_columns_get_treatment_contrasts(write_config):
 
 def test_categorical_must_be_a_feature(write_config):
     cfg, _ = csv_config(write_config, "a,b,y\n1,2,0\n2,3,1\n3,4,1\n", ", features: [a], categorical: [b]")
-    assert error(cfg) == "data.categorical: 'b' is not among the features (a)"
+    assert error(cfg) == "data.categorical: 'b' is not among the features ('a')"
 
 
 def test_multinomial_labels_become_classes(write_config):

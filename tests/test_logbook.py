@@ -84,7 +84,7 @@ def test_compare_refuses_a_broken_run(tmp_path, capsys):
 def test_sweep_of_3_learning_rates_by_2_epoch_counts(tmp_path, capsys):
     points = config.expand(
         ROOT / "configs/seed002_logistic_no_bias.yaml",
-        ["train.learning_rate=0.001,0.01,0.1", "train.epochs=20,40", "data.n_rows=100"],
+        ["train.learning_rate=sweep:0.001,0.01,0.1", "train.epochs=sweep:20,40", "data.n_rows=100"],
     )
     assert [p for p, _ in points][:2] == [
         {"train.learning_rate": 0.001, "train.epochs": 20}, {"train.learning_rate": 0.001, "train.epochs": 40},
