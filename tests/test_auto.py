@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load
-from nnglm import compare, logbook, runner
+from nnglm import compare, result as run_result, runner
 
 AUTO = sorted((ROOT / "configs").glob("auto_*.yaml"))
 
 
 def relative(result) -> float:
     """max |w - b| / |b| over the coefficients: plain relative, not against the standard error."""
-    net, glm = logbook.flat(result["network"]["coefficients"]), logbook.flat(result["glm"]["coefficients"])
+    net, glm = run_result.flat(result["network"]["coefficients"]), run_result.flat(result["glm"]["coefficients"])
     return max(abs(net[t] - glm[t]) / abs(glm[t]) for t in glm)
 
 
