@@ -2,7 +2,9 @@
 
 Unknown keys, wrong types and out-of-range values are errors that name the
 file and the key path. `--set key=value` overrides are applied to the raw
-YAML before validation, so they pass the same checks.
+YAML before validation, so they pass the same checks; `--set KEY=sweep:V1,V2` sweeps
+a key (a plain value is never split at commas). The loader is bounded: file size,
+values after YAML aliases, nesting depth, sweep points, message size.
 """
 
 import copy

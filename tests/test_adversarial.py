@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load
-from nnglm import cli, config, data, glm, inference, logbook, runlog, runner
+from nnglm import cli, config, data, glm, inference, logbook, runlog
 from nnglm.errors import MAX_MESSAGE, UserError
 
 FOUR = "name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 5}\n"
@@ -168,6 +168,24 @@ def test_a_sweep_with_a_failed_point_exits_3(write_config, tmp_path, monkeypatch
     assert "train.learning_rate=0.2: failed, RuntimeError: a fault in this point" in out
     statuses = sorted(json.loads(p.read_text())["status"] for p in tmp_path.glob("t/*/result.json"))
     assert statuses == ["completed", "failed"]
+
+
+def test_a_sweep_whose_worker_is_killed_exits_3_and_lists_the_run_dead(tmp_path):
+    sweep = nnglm_process(
+        "run", "configs/seed002_logistic_no_bias.yaml", "--out", tmp_path, "--quiet", "--jobs", "2",
+        "--set", "train.epochs=5000000", "--set", "train.log_every=200", "--set", "train.learning_rate=sweep:0.001,0.002",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: list(tmp_path.glob("*/*/history.csv")))
+        victim = logbook.scan(tmp_path)[0]
+        os.kill(victim.result.process.pid, signal.SIGKILL)  # the liveness record names the worker
+        stdout, _ = sweep.communicate(timeout=120)
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 3
+    assert "failed, its worker process died" in stdout
+    assert logbook.read(victim.folder).status == "dead"
 
 
 # --- the data ---

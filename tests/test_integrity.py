@@ -31,10 +31,14 @@ def test_killed_run_is_marked_interrupted_and_earlier_runs_are_untouched(tmp_pat
         "run", "configs/seed002_logistic_no_bias.yaml", "--out", str(tmp_path), "--quiet",
         "--set", "train.epochs=5000000", "--set", "train.log_every=500",
     )
-    deadline = time.time() + 60
-    while not list(tmp_path.glob("seed002_logistic_no_bias/*/result.json")) and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(5)  # TensorFlow is imported before the folder exists; training starts within a second or two
+    def steps_logged():  # history.csv grows as training goes: wait until it has
+        files = list(tmp_path.glob("seed002_logistic_no_bias/*/history.csv"))
+        return len(files[0].read_text().splitlines()) - 1 if files else 0
+
+    deadline = time.monotonic() + 120
+    while steps_logged() < 3:
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(0.1)
     long_run.send_signal(signal.SIGTERM)
     _, stderr = long_run.communicate(timeout=60)
     assert long_run.returncode == 130, stderr
