@@ -120,7 +120,9 @@ class Curvature:
         return self.family.dispersion(self.y, self.mean(theta), self.T.shape[0])
 
     def covariance(self, hessian: np.ndarray, dispersion: float) -> np.ndarray:
-        return self.T @ np.linalg.pinv(hessian, hermitian=True) @ self.T.T * dispersion
+        # the SVD pseudo-inverse: its eigh variant (hermitian=True) missets a softmax layer's
+        # null directions, whose eigenvalues round to tiny numbers of either sign (0.5 % off in a test)
+        return self.T @ np.linalg.pinv(hessian) @ self.T.T * dispersion
 
     def distance(self, coefficients: np.ndarray) -> Distance:
         theta = self.theta_at(coefficients)
