@@ -77,6 +77,7 @@ class Curvature:
             return n * ops.mean(loss(Y, activation(eta))) / family.nll_factor
 
         self._at = engine.derivatives(nll)
+        self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         # theta -> coefficients is linear: its matrix, one unit vector at a time
         size = k * n_outputs + (n_outputs if use_bias else 0)
         self.T = np.column_stack([self.coefficients(e) for e in np.eye(size)]) if size else np.zeros((0, 0))
@@ -124,9 +125,16 @@ class Curvature:
         # null directions, whose eigenvalues round to tiny numbers of either sign (0.5 % off in a test)
         return self.T @ np.linalg.pinv(hessian) @ self.T.T * dispersion
 
+    def derivatives(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian at theta; the last pair is kept, as a run's final weights are asked
+        for three times (the last look, the final distance, the standard errors)."""
+        if self._last is None or not np.array_equal(self._last[0], theta):
+            self._last = (theta.copy(), self._at(theta))
+        return self._last[1]
+
     def distance(self, coefficients: np.ndarray) -> Distance:
         theta = self.theta_at(coefficients)
-        g, h = self._at(theta)
+        g, h = self.derivatives(theta)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
             return Distance(np.full(self.T.shape[0], np.nan), float("inf"), float("inf"))
         newton = np.linalg.lstsq(h, g, rcond=None)[0]
@@ -141,7 +149,7 @@ class Curvature:
         from scipy import stats
 
         theta = self.theta_at(coefficients)
-        _, h = self._at(theta)
+        _, h = self.derivatives(theta)
         dispersion = self.dispersion(theta)
         if np.all(np.isfinite(h)):
             variance = np.diag(self.covariance(h, dispersion))
