@@ -69,6 +69,11 @@ def _quiet_stderr():
         os.close(saved)
 
 
+def _weighted_mean(ops, losses, data: tuple):
+    """Keras' reduction of per-row losses: sum(w * loss) / rows with sample weights, else the mean."""
+    return ops.mean(losses * data[2]) if len(data) > 2 else ops.mean(losses)
+
+
 def _device(wanted: str, has_gpu: bool, backend: str) -> str:
     if wanted == "gpu" and not has_gpu:
         raise UserError(f"train.device: gpu was asked for, but {backend} sees no GPU here; allowed: auto, cpu")
@@ -109,8 +114,8 @@ class TensorFlowEngine:
     def used_device(self, model, device: str) -> str:
         return model.weights[0].value.device.rpartition("device:")[2] or device
 
-    def step_runner(self, model, X, y) -> Callable[[int], None]:
-        """n full-batch steps of Keras' own train_step inside one compiled loop."""
+    def step_runner(self, model, data: tuple) -> Callable[[int], None]:
+        """n full-batch steps of Keras' own train_step on data = (x, y[, sample_weight]) inside one compiled loop."""
         tf = self.tf
         model.optimizer.build(model.trainable_variables)
 
@@ -119,19 +124,22 @@ class TensorFlowEngine:
         @tf.function(jit_compile=True)
         def loop(n):
             for _ in tf.range(n):
-                model.train_step((X, y))
+                model.train_step(data)
 
         return lambda n: loop(tf.constant(n, dtype=tf.int32))
 
-    def evaluator(self, model, X, y, loss_fn) -> Callable[[], tuple]:
-        """The mean loss, the fitted mean and the largest absolute gradient, at the current weights."""
+    def evaluator(self, model, data: tuple, loss_fn, penalty=None) -> Callable[[], tuple]:
+        """The loss as Keras trains it (sum(w * loss) / rows, plus the penalty), the fitted mean and
+        the largest absolute gradient, at the current weights."""
         tf = self.tf
 
         @tf.function
         def current():
             with tf.GradientTape() as tape:
-                mu = model(X)
-                loss = tf.reduce_mean(loss_fn(y, mu))
+                mu = model(data[0])
+                loss = _weighted_mean(self.keras.ops, loss_fn(data[1], mu), data)
+                if penalty is not None:
+                    loss = loss + penalty(model.trainable_variables[0])
             grads = tape.gradient(loss, model.trainable_variables)
             return loss, mu, tf.reduce_max([tf.reduce_max(tf.abs(g)) for g in grads])
 
@@ -218,7 +226,7 @@ class JaxEngine:
             for variable, value in zip(variables, values):
                 variable.assign(value)
 
-    def step_runner(self, model, X, y) -> Callable[[int], None]:
+    def step_runner(self, model, data: tuple) -> Callable[[int], None]:
         """n full-batch steps of Keras' own (stateless) train_step inside one jitted fori_loop.
         The very first step goes through train_on_batch, which builds what fit builds."""
         jax = self.jax
@@ -226,26 +234,27 @@ class JaxEngine:
         @jax.jit
         def loop(state, n):
             def body(_, s):
-                return model.train_step(s, (X, y))[1]
+                return model.train_step(s, data)[1]
 
             return jax.lax.fori_loop(0, n, body, state)
 
         def run(n: int) -> None:
             if int(model.optimizer.iterations.numpy()) == 0:
-                model.train_on_batch(X, y)
+                model.train_on_batch(*data)
                 n -= 1
             if n > 0:
                 self._assign(model, loop(self._state(model), n))
 
         return run
 
-    def evaluator(self, model, X, y, loss_fn) -> Callable[[], tuple]:
+    def evaluator(self, model, data: tuple, loss_fn, penalty=None) -> Callable[[], tuple]:
         jax = self.jax
         ops = self.keras.ops
 
         def mean_loss(trainable, non_trainable):
-            mu, _ = model.stateless_call(trainable, non_trainable, X)
-            return ops.mean(loss_fn(y, mu)), mu
+            mu, _ = model.stateless_call(trainable, non_trainable, data[0])
+            loss = _weighted_mean(ops, loss_fn(data[1], mu), data)
+            return (loss if penalty is None else loss + penalty(trainable[0])), mu
 
         @jax.jit
         def current(trainable, non_trainable):
@@ -320,22 +329,24 @@ class TorchEngine:
         d = model.weights[0].value.device
         return "GPU:0" if d.type == "cuda" else "CPU:0"
 
-    def step_runner(self, model, X, y) -> Callable[[int], None]:
+    def step_runner(self, model, data: tuple) -> Callable[[int], None]:
         model.optimizer.build(model.trainable_variables)
 
         def run(n: int) -> None:
             for _ in range(n):
-                model.train_step((X, y))
+                model.train_step(data)
 
         return run
 
-    def evaluator(self, model, X, y, loss_fn) -> Callable[[], tuple]:
+    def evaluator(self, model, data: tuple, loss_fn, penalty=None) -> Callable[[], tuple]:
         torch, ops = self.torch, self.keras.ops
 
         def current():
             weights = [v.value for v in model.trainable_variables]
-            mu = model(X)
-            loss = ops.mean(loss_fn(y, mu))
+            mu = model(data[0])
+            loss = _weighted_mean(ops, loss_fn(data[1], mu), data)
+            if penalty is not None:
+                loss = loss + penalty(weights[0])
             grads = torch.autograd.grad(loss, weights)
             grad = max(float(g.abs().max()) for g in grads)
             return loss.detach().cpu().numpy(), mu.detach().cpu().numpy(), np.asarray(grad)

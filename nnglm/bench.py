@@ -94,7 +94,7 @@ def worker_nnglm(n, k, steps, backend, dtype="float32"):
 
     def fresh():
         model = _model(keras, k, dtype)
-        return model, engine.step_runner(model, keras.ops.convert_to_tensor(X), keras.ops.convert_to_tensor(y[:, None]))
+        return model, engine.step_runner(model, (keras.ops.convert_to_tensor(X), keras.ops.convert_to_tensor(y[:, None])))
 
     def timed(run, count) -> float:
         start = time.perf_counter()

@@ -119,6 +119,15 @@ class DataConfig(Section):
     target: str | None = None
     features: list[str] | None = None
     categorical: list[str] = []
+    # a formula in statsmodels' own formula language (y ~ x1 * x2 + C(g) + np.log(x3)): replaces target,
+    # features and categorical
+    formula: Annotated[str, Field(min_length=1, max_length=10_000)] | None = None
+    trials: str | None = None  # binomial: the target counts successes out of this column's trials
+    weights: str | None = None  # a column of prior weights ...
+    weights_kind: Literal["freq", "var"] | None = None  # ... statsmodels' freq_weights or var_weights
+    offset: str | None = None  # a column added to the linear predictor, never trained
+    exposure: str | None = None  # log link only: offset log(exposure)
+    missing: Literal["error", "drop"] = "error"  # rows with a missing value in a used column
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0  # rows held out from both fits
     # generator parameters; which ones apply depends on the generator
     n_rows: Annotated[int, Field(ge=1)] | None = None
@@ -151,6 +160,8 @@ class DataConfig(Section):
                 raise ValueError(f"data.{other}: not used when data.source is {source} (it reads data.{where})")
             if raw.get(where) is None:
                 raise ValueError(f"data.{where}: required when data.source is {source}")
+            if raw.get("formula") is not None:
+                return raw
             if raw.get("target") is None:
                 raise ValueError(f"data.target: required when data.source is {source} (the target column)")
             return raw
@@ -177,7 +188,9 @@ class DataConfig(Section):
                     raise ValueError(f"data.{p}: required by generator '{name}'")
                 raw[p] = default
         targets = GENERATOR_TARGETS[name]
-        if raw.get("target") is None:
+        if raw.get("formula") is not None:
+            pass
+        elif raw.get("target") is None:
             if len(targets) > 1:
                 raise ValueError(f"data.target: required for generator '{name}'; one of {', '.join(targets)}")
             raw["target"] = targets[0]
@@ -191,8 +204,35 @@ class DataConfig(Section):
             )
         return raw
 
+    @model_validator(mode="after")
+    def _check_columns(self) -> "DataConfig":
+        if self.formula is not None:
+            for key in ("target", "features"):
+                if getattr(self, key) is not None and not (key == "target" and self.source == "synthetic"):
+                    raise ValueError(f"data.{key}: not used with data.formula, which names the target and the terms")
+            if self.categorical:
+                raise ValueError("data.categorical: not used with data.formula; write C(name) in the formula")
+            if "~" not in self.formula:
+                raise ValueError(f"data.formula: {short(self.formula)} has no '~'; write it as target ~ terms, e.g. y ~ x1 + C(g)")
+        if self.weights_kind is not None and self.weights is None:
+            raise ValueError("data.weights_kind: set data.weights (the column) too")
+        if self.weights is not None and self.weights_kind is None:
+            raise ValueError(
+                "data.weights_kind: required with data.weights: freq (each row stands for that many identical rows) "
+                "or var (the row's variance is divided by the weight)"
+            )
+        return self
+
     def generator_params(self) -> dict[str, Any]:
         return {p: getattr(self, p) for p in GENERATORS[self.generator]}
+
+
+class Penalty(Section):
+    """statsmodels' fit_regularized(method="elastic_net", alpha, L1_wt): the mean negative
+    log-likelihood at scale 1 plus alpha * ((1 - l1_wt) / 2 * |b|^2 + l1_wt * |b|_1), intercept free."""
+
+    alpha: Annotated[float, Field(ge=0)]
+    l1_wt: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
 class ModelConfig(Section):
@@ -203,6 +243,9 @@ class ModelConfig(Section):
     activation: str | None = None  # optional: the family's link decides it; if given, it must agree
     hidden: list[Annotated[int, Field(ge=1)]] = []  # widths of a second, hidden-layer network to compare fits with
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
+    alpha: Annotated[float, Field(gt=0)] | None = None  # negative_binomial: Var = mu + alpha mu^2 (fixed, default 1)
+    var_power: float | None = None  # tweedie: Var = scale mu^p, 1 < p < 2 (default 1.5)
+    penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
 
     @model_validator(mode="before")
     @classmethod
@@ -220,6 +263,15 @@ class ModelConfig(Section):
             raw["link"] = links[0]
         elif raw["link"] not in links:
             raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
+        for param in ("alpha", "var_power"):
+            if raw.get(param) is not None and param not in families.DISTRIBUTIONS[family].params:
+                takes = [f for f, d in families.DISTRIBUTIONS.items() if param in d.params]
+                raise ValueError(f"model.{param}: only for model.family {' or '.join(takes)}, not {family}")
+        power = raw.get("var_power")
+        if isinstance(power, (int, float)) and not isinstance(power, bool) and not families.param_ok("var_power", power):
+            raise ValueError(f"model.var_power: {power!r} is not {families.PARAM_RULES['var_power']}")
+        if raw.get("penalty") is not None and families.DISTRIBUTIONS[family].multiclass:
+            raise ValueError(f"model.penalty: not for model.family {family} (statsmodels' MNLogit has no elastic net to compare with)")
         row = families.lookup(family, raw["link"])
         activation = raw.get("activation")
         if activation is not None and activation != row.activation_name:
@@ -329,9 +381,24 @@ class Config(Section):
                 "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; "
                 "set data.validation_fraction (e.g. 0.2)"
             )
+        self._check_glm_options()
         if self.data.generator in ("softmax",) and not multiclass and self.model.family != "binomial":
             raise ValueError(f"data.generator: softmax draws class labels, which model.family {self.model.family} cannot fit")
         return self
+
+    def _check_glm_options(self) -> None:
+        family, data = self.family, self.data
+        if family.multiclass:
+            for key in ("trials", "weights", "offset", "exposure"):
+                if getattr(data, key) is not None:
+                    raise ValueError(f"data.{key}: not for model.family {family.family} (statsmodels' MNLogit takes none)")
+        if data.trials is not None and not family.takes_trials:
+            raise ValueError(f"data.trials: for model.family binomial only (successes out of trials), not {family.family}")
+        if data.exposure is not None and family.link != "log":
+            raise ValueError(
+                f"data.exposure: needs model.link log (the offset is log exposure), not {family.link}; "
+                "give data.offset instead"
+            )
 
     @property
     def compare_rtol(self) -> float:
@@ -344,8 +411,17 @@ class Config(Section):
         return self.train.rtol or self.compare_rtol / 100
 
     @property
+    def precondition(self) -> str:
+        """The network's inputs (precondition.py): train.inputs, except that under an L1 penalty `auto`
+        standardizes instead of whitening, so that each weight's kink at zero stays on its own axis."""
+        penalty = self.model.penalty
+        if self.train.precondition is None and self.train.auto and penalty is not None and penalty.l1_wt * penalty.alpha > 0:
+            return "standardize"
+        return self.train.inputs
+
+    @property
     def family(self) -> families.Family:
-        return families.lookup(self.model.family, self.model.link)
+        return families.lookup(self.model.family, self.model.link, alpha=self.model.alpha, var_power=self.model.var_power)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

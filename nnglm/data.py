@@ -6,7 +6,9 @@ the family) before any fit sees them.
 """
 
 import csv
+import dataclasses
 import difflib
+import re
 from collections import Counter
 import os
 import stat
@@ -23,14 +25,32 @@ from nnglm.errors import UserError, listing, short
 @dataclass(frozen=True)
 class Dataset:
     X: np.ndarray  # (rows, features), float64
-    y: np.ndarray  # (rows,), float64
+    y: np.ndarray  # (rows,), float64; with trials, the proportion of successes
     feature_names: list[str]
     target: str
     classes: list[str] | None = None  # multinomial: y holds 0..C-1, the index into these labels
+    var_weights: np.ndarray | None = None  # statsmodels' var_weights: data.weights (var) times data.trials
+    freq_weights: np.ndarray | None = None  # statsmodels' freq_weights: data.weights (freq)
+    offset: np.ndarray | None = None  # added to the linear predictor: data.offset + log(data.exposure)
+    intercept: str = "const"  # the intercept's name ('Intercept' with a formula, as statsmodels names it)
+    rows_dropped: int = 0  # data.missing: drop
 
     @property
     def n_rows(self) -> int:
         return self.X.shape[0]
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """Each row's weight in the loss: its var weight times its freq weight (None: all 1)."""
+        if self.var_weights is None and self.freq_weights is None:
+            return None
+        ones = np.ones(self.n_rows)
+        return (ones if self.var_weights is None else self.var_weights) * (ones if self.freq_weights is None else self.freq_weights)
+
+    @property
+    def n_obs(self) -> float:
+        """The number of observations: the rows, or the sum of the frequency weights."""
+        return float(self.freq_weights.sum()) if self.freq_weights is not None else float(self.n_rows)
 
     @property
     def n_features(self) -> int:
@@ -41,12 +61,17 @@ class Dataset:
         return len(self.classes) if self.classes else 1
 
     def subset(self, rows: np.ndarray) -> "Dataset":
-        return Dataset(X=self.X[rows], y=self.y[rows], feature_names=self.feature_names, target=self.target, classes=self.classes)
+        def part(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[rows]
+
+        return dataclasses.replace(
+            self, X=self.X[rows], y=self.y[rows], var_weights=part(self.var_weights), freq_weights=part(self.freq_weights), offset=part(self.offset)
+        )
 
     def terms(self, use_bias: bool) -> list[str]:
-        """Coefficient labels in order: 'const' (the intercept) first, then the features;
-        for a multinomial model, '<class>:<term>' for every class but the reference (the first)."""
-        terms = (["const"] if use_bias else []) + self.feature_names
+        """Coefficient labels in order: the intercept ('const', or 'Intercept' with a formula) first, then
+        the features; for a multinomial model, '<class>:<term>' for every class but the reference (the first)."""
+        terms = ([self.intercept] if use_bias else []) + self.feature_names
         if self.classes:
             return [f"{c}:{t}" for c in self.classes[1:] for t in terms]
         return terms
@@ -258,12 +283,145 @@ def missing_column(key: str, name: str, columns: list[str], origin: str) -> User
 
 def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     data = config.data
-    columns = [str(c) for c in frame.columns]
-    frame.columns = columns
+    frame.columns = [str(c) for c in frame.columns]
+    frame, dropped = drop_missing(frame, config, origin)
+    if data.formula is not None:
+        X, names, y, target = formula_design(frame, config, origin)
+    else:
+        X, names, y, target = columns_design(frame, config, origin)
+    check_memory("data", len(y), X.shape[1] + 1)
+    extras = extra_columns(frame, config, origin)
+    _check_range(X, names, y, target, config, origin)
+    trials = extras.get("trials")
+    if trials is not None:
+        y = proportions(y, trials, target, data.trials)
+    weighted = trials is not None or "weights" in extras
+    _check_target(y, target, config, weighted)
+    classes = None
+    if config.family.multiclass:
+        labels, y = np.unique(y, return_inverse=True)
+        if len(labels) < 2:
+            raise UserError(f"data.target: column {target!r} holds one class only; a multinomial model needs two or more")
+        classes = [f"{v:g}" for v in labels]
+        y = y.astype(float)
+    batch = config.train.batch_size
+    if batch != "full" and batch > len(y):
+        raise UserError(f"train.batch_size: {batch} is more than the {len(y)} rows of the data; use 'full' or at most {len(y)}")
+    var, freq = extras.get("weights"), None
+    if data.weights_kind == "freq":
+        var, freq = None, var
+    if trials is not None:
+        var = trials if var is None else var * trials
+    return Dataset(
+        X=X, y=y, feature_names=names, target=target, classes=classes, var_weights=var, freq_weights=freq,
+        offset=offset_of(extras), intercept="Intercept" if data.formula is not None else "const", rows_dropped=dropped,
+    )
+
+
+def extra_keys(config: Config) -> dict[str, str]:
+    """{key: column} for data.trials, weights, offset and exposure, where set."""
+    data = config.data
+    keys = {"trials": data.trials, "weights": data.weights, "offset": data.offset, "exposure": data.exposure}
+    return {key: column for key, column in keys.items() if column is not None}
+
+
+def drop_missing(frame: pd.DataFrame, config: Config, origin: str) -> tuple[pd.DataFrame, int]:
+    """data.missing: drop leaves out the rows with a missing value in a used column; with error (the
+    default) they stay, and the column checks name them."""
+    data = config.data
+    if data.missing != "drop":
+        return frame, 0
+    used = list(extra_keys(config).values())
+    if data.formula is None:
+        used += [data.target] + (data.features if data.features is not None else list(frame.columns))
+    else:
+        used += formula_columns(data.formula, list(frame.columns))
+    used = [c for c in dict.fromkeys(used) if c in frame.columns]
+    missing = frame[used].isna().any(axis=1).to_numpy()
+    if missing.all():
+        raise UserError(f"data.missing: drop would leave no rows: every row of {origin} has a missing value in {listing(used)}")
+    return frame[~missing].reset_index(drop=True), int(missing.sum())
+
+
+def formula_columns(formula: str, columns: list[str]) -> list[str]:
+    """The columns a formula names (a name that is a column, wherever it appears)."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)) | set(re.findall(r"Q\(['\"]([^'\"]+)['\"]\)", formula))
+    return [c for c in columns if c in words]
+
+
+def formula_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np.ndarray, list[str], np.ndarray, str]:
+    """The design statsmodels' own formula handling builds, with its term names; the intercept
+    column becomes the network's bias."""
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import MissingDataError
+
+    formula = config.data.formula
+    try:
+        model = smf.glm(formula, frame, missing="raise")
+    except MissingDataError:
+        raise UserError(
+            f"data.formula: a column it uses has missing values in {origin}; set data.missing: drop to leave those rows out"
+        ) from None
+    except Exception as e:  # the formula library's errors: unknown names, syntax, functions
+        raise formula_error(formula, e, list(frame.columns), origin) from None
+    if model.endog.ndim > 1 and model.endog.shape[1] > 1:
+        raise UserError(f"data.formula: its left-hand side {short(formula.split('~')[0].strip())} must be one numeric column")
+    names = list(model.exog_names)
+    has_intercept = "Intercept" in names
+    if has_intercept and not config.model.use_bias:
+        raise UserError(
+            f"data.formula: {short(formula)} has an intercept, but model.use_bias is false; "
+            "write '- 1' in the formula (no intercept) or set model.use_bias: true"
+        )
+    if config.model.use_bias and not has_intercept:
+        raise UserError(
+            f"data.formula: {short(formula)} has no intercept, but model.use_bias is true; "
+            "set model.use_bias: false or take '- 1' out of the formula"
+        )
+    keep = [j for j, n in enumerate(names) if n != "Intercept"]
+    X = np.asarray(model.exog, dtype=float)[:, keep]
+    return X, [names[j] for j in keep], np.asarray(model.endog, dtype=float).ravel(), str(model.endog_names)
+
+
+def formula_error(formula: str, error: Exception, columns: list[str], origin: str) -> UserError:
+    text = str(error).strip()
+    name = re.search(r"name '([^']+)' is not defined", text)
+    if name and name.group(1) not in ("np", "C", "Q", "I"):
+        return missing_column("data.formula", name.group(1), columns, origin)
+    return UserError(f"data.formula: cannot build the design from {short(formula)}: {short(text.splitlines()[0], 300)[1:-1]}")
+
+
+def columns_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np.ndarray, list[str], np.ndarray, str]:
+    """The design from data.target, data.features and data.categorical (dummy coded)."""
+    data = config.data
+    columns = list(frame.columns)
     if data.target not in columns:
         raise missing_column("data.target", data.target, columns, origin)
     targets = GENERATOR_TARGETS.get(data.generator, [data.target])
-    features = data.features if data.features is not None else [c for c in columns if c not in targets]
+    extras = list(extra_keys(config).values())
+    features = data.features if data.features is not None else [c for c in columns if c not in targets and c not in extras]
+    check_features(features, frame, config, origin)
+    n_terms = len(features) - len(data.categorical) + int(config.model.use_bias)
+    n_terms += sum(frame[name].nunique() - 1 for name in data.categorical)
+    if len(frame) < n_terms:
+        raise UserError(f"data: {len(frame)} rows from {origin}, fewer than the {n_terms} coefficients to estimate")
+    check_memory("data.categorical" if data.categorical else "data", len(frame), n_terms)
+    parts, names = [], []
+    for name in features:
+        if name in data.categorical:
+            dummies = dummy_code(frame[name], name)
+            parts += [dummies[c].to_numpy(dtype=float) for c in dummies.columns]
+            names += list(dummies.columns)
+        else:
+            parts.append(_numeric(frame, name, origin))
+            names.append(name)
+    X = np.column_stack(parts) if parts else np.empty((len(frame), 0))
+    return X, names, _numeric(frame, data.target, origin), data.target
+
+
+def check_features(features: list[str], frame: pd.DataFrame, config: Config, origin: str) -> None:
+    data = config.data
+    columns = list(frame.columns)
     for key, names in (("data.features", features), ("data.categorical", data.categorical)):
         twice = sorted(n for n, count in Counter(names).items() if count > 1)
         if twice:
@@ -273,40 +431,56 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
             raise missing_column("data.features", name, columns, origin)
     if data.target in features:
         raise UserError(f"data.features: the target column {data.target!r} cannot also be a feature")
+    for key, column in extra_keys(config).items():
+        if column in features or column == data.target:
+            raise UserError(f"data.{key}: column {short(column)} is also the target or a feature; a column has one role")
     if not features and not config.model.use_bias:
         raise UserError("data.features: no features and model.use_bias is false: there is nothing to fit")
     for name in data.categorical:
         if name not in features:
             raise UserError(f"data.categorical: {short(name)} is not among the features ({listing(features)})")
-    n_terms = len(features) - len(data.categorical) + int(config.model.use_bias)
-    n_terms += sum(frame[name].nunique() - 1 for name in data.categorical)
-    if len(frame) < n_terms:
-        raise UserError(f"data: {len(frame)} rows from {origin}, fewer than the {n_terms} coefficients to estimate")
-    check_memory("data.categorical" if data.categorical else "data", len(frame), n_terms)
-    columns, names = [], []
-    for name in features:
-        if name in data.categorical:
-            dummies = dummy_code(frame[name], name)
-            columns += [dummies[c].to_numpy(dtype=float) for c in dummies.columns]
-            names += list(dummies.columns)
-        else:
-            columns.append(_numeric(frame, name, origin))
-            names.append(name)
-    X = np.column_stack(columns) if columns else np.empty((len(frame), 0))
-    y = _numeric(frame, data.target, origin)
-    _check_range(X, names, y, data.target, config, origin)
-    _check_target(y, data.target, config)
-    classes = None
-    if config.family.multiclass:
-        labels, y = np.unique(y, return_inverse=True)
-        if len(labels) < 2:
-            raise UserError(f"data.target: column {data.target!r} holds one class only; a multinomial model needs two or more")
-        classes = [f"{v:g}" for v in labels]
-        y = y.astype(float)
-    batch = config.train.batch_size
-    if batch != "full" and batch > len(y):
-        raise UserError(f"train.batch_size: {batch} is more than the {len(y)} rows of the data; use 'full' or at most {len(y)}")
-    return Dataset(X=X, y=y, feature_names=names, target=data.target, classes=classes)
+
+
+def extra_columns(frame: pd.DataFrame, config: Config, origin: str) -> dict[str, np.ndarray]:
+    """data.trials, weights, offset and exposure, each read and checked."""
+    out = {}
+    rules = {
+        "trials": (lambda v: (v >= 1) & (v == np.round(v)), "whole numbers, 1 or more"),
+        "weights": (lambda v: v >= 0, "0 or more"),
+        "offset": (lambda v: np.ones(len(v), bool), "finite numbers"),
+        "exposure": (lambda v: v > 0, "greater than 0 (the offset is its log)"),
+    }
+    for key, column in extra_keys(config).items():
+        if column not in frame.columns:
+            raise missing_column(f"data.{key}", column, list(frame.columns), origin)
+        values = _numeric(frame, column, origin)
+        ok, rule = rules[key]
+        bad = ~ok(values)
+        if bad.any():
+            shown = offending(bad, lambda r: f" ({values[r]:g})")
+            raise UserError(f"data.{key}: column {short(column)} must hold {rule}; {shown}")
+        out[key] = values
+    if "weights" in out and not out["weights"].any():
+        raise UserError(f"data.weights: column {short(config.data.weights)} is 0 on every row; nothing would be fitted")
+    return out
+
+
+def proportions(successes: np.ndarray, trials: np.ndarray, target: str, column: str) -> np.ndarray:
+    bad = (successes < 0) | (successes > trials) | (successes != np.round(successes))
+    if bad.any():
+        shown = offending(bad, lambda r: f" ({successes[r]:g} of {trials[r]:g})")
+        raise UserError(
+            f"data.target: column {short(target)} counts successes out of data.trials ({short(column)}): "
+            f"it must be a whole number from 0 to the trials; {shown}"
+        )
+    return successes / trials
+
+
+def offset_of(extras: dict[str, np.ndarray]) -> np.ndarray | None:
+    if "offset" not in extras and "exposure" not in extras:
+        return None
+    offset = extras.get("offset", 0.0) + np.log(extras.get("exposure", 1.0))
+    return np.asarray(offset, dtype=float)
 
 
 def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
@@ -322,7 +496,8 @@ def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         shown = offending(bad, lambda r: f" ({short(frame[name].iloc[r])})")
-        raise UserError(f"data: column {short(name)} of {origin} must hold finite numbers; {shown}")
+        hint = "; set data.missing: drop to leave rows with missing values out" if frame[name].isna().any() else ""
+        raise UserError(f"data: column {short(name)} of {origin} must hold finite numbers; {shown}{hint}")
     return values
 
 
@@ -340,12 +515,14 @@ def _check_range(X: np.ndarray, names: list[str], y: np.ndarray, target: str, co
             )
 
 
-def _check_target(y: np.ndarray, target: str, config: Config) -> None:
+def _check_target(y: np.ndarray, target: str, config: Config, weighted: bool) -> None:
     family = config.family
-    bad = ~family.target_ok(y)
+    bad = ~family.target_ok(y, weighted)
     if bad.any():
         shown = offending(bad, lambda r: f" ({y[r]:g})")
-        raise UserError(f"data.target: column {target!r} must be {family.target_rule} for family {family.family}; {shown}")
+        counts = np.all((y[bad] >= 1) & (y[bad] == np.round(y[bad])))
+        hint = "; for successes out of trials, set data.trials" if family.takes_trials and not weighted and counts else ""
+        raise UserError(f"data.target: column {target!r} must be {family.target_rule_for(weighted)} for family {family.family}; {shown}{hint}")
 
 
 def offending(bad: np.ndarray, value) -> str:

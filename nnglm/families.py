@@ -1,212 +1,399 @@
 """The family table: which GLM family and link map to which activation and loss.
 
-This is the one place that knows the correspondence. A row names the
-statsmodels family (the source of truth for the link), the Keras activation
-that is the link's inverse, the Keras loss whose minimum is the family's
-maximum-likelihood estimate, and the rule the target must obey. Adding a
-family is one row here; the property tests over every row check it.
+This is the one place that knows the correspondence. A family (the
+distribution) owns its loss, its statsmodels family, the rule its target must
+obey, its dispersion and how to draw a sample; a link owns its inverse, which is
+the network's activation, and the range of η on which that inverse is defined
+for the family's means (its domain guard). `Family` joins the two with the
+family's parameters (negative binomial's alpha, Tweedie's variance power), and
+every other module asks it, never a family's name. Adding a family or a link is
+an entry in DISTRIBUTIONS or LINKS here; the property tests over every pair
+(tests/test_families.py) check it.
 
 Keras and statsmodels are imported inside the functions, so that reading the
 table (config validation) stays fast.
 """
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
+GUARD = 1e-12  # how close to the edge of its domain a guarded activation lets η come
+
+
+# --- links: the inverse of each is an activation, in Keras ops ---
+
 
 @dataclass(frozen=True)
-class Family:
-    family: str
-    link: str
-    activation: str | Callable  # a Keras activation name, or a function of Keras ops
-    loss: str | Callable  # a Keras loss name, or a per-row function of Keras ops
-    sm_family: Callable[[], object] | None  # builds the statsmodels family (None: MNLogit)
-    target_rule: str  # what the target must be, in words
-    target_ok: Callable[[np.ndarray], np.ndarray]  # elementwise check
-    sample: Callable  # (rng, mu, scale) -> a target drawn with mean mu and the family's scale
-    # n * mean loss = nll_factor * (negative log-likelihood at scale 1) + a constant
-    nll_factor: float = 1.0
-    mle_scale: bool = False  # llf at the ML scale (Gaussian), else the GLM's scale
-    # η = 0 is outside the activation's domain: the bias starts at link(mean y) instead
-    start_bias_at_mean: bool = False
-    multiclass: bool = False  # softmax over C classes, compared with MNLogit
-    eta_min: float = -np.inf  # the activation is the inverse link for η above this
-    canonical: bool = True  # observed and expected information agree only for canonical links
-    free_scale: bool = False  # a dispersion to estimate (Gaussian variance, Gamma 1/shape), else 1
+class Link:
+    name: str
+    sm_name: str  # the statsmodels link class
+    inverse: Callable[[Any, Any], Any]  # (keras.ops, η) -> μ, unguarded
+    activation_name: str  # Keras' own activation where it ships one (used as such when unguarded)
+    keras: bool = False
+    # the range of η on which μ lies in the mean's domain: {mean domain: (η_min, η_max)}
+    domain: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def intercept_only(self, y: np.ndarray, n_outputs: int) -> np.ndarray:
-        """The bias of the intercept-only fit: link(mean y), or the log class shares for softmax."""
-        if self.multiclass:
-            shares = np.bincount(y.astype(int), minlength=n_outputs) / len(y)
-            return np.log(np.maximum(shares, 1e-12))
-        with np.errstate(all="ignore"):
-            bias = float(self.sm_family().link(np.mean(y)))
-        return np.array([bias if np.isfinite(bias) else 0.0])
-
-    def dispersion(self, y: np.ndarray, mu: np.ndarray, n_params: int) -> float:
-        """Pearson chi^2 / (n - p) where the family has a scale to estimate (as statsmodels), else 1."""
-        if not self.free_scale:
-            return 1.0
-        residual_df = max(len(y) - n_params, 1)
-        return float(np.sum((y - mu) ** 2 / self.sm_family().variance(mu)) / residual_df)
-
-    @property
-    def activation_name(self) -> str:
-        return self.activation if isinstance(self.activation, str) else self.activation.__name__
-
-    @property
-    def key(self) -> str:
-        return f"{self.family}/{self.link}"
+    def eta_range(self, mean_domain: str) -> tuple[float, float]:
+        return self.domain.get(mean_domain, (-np.inf, np.inf))
 
 
-# --- activations and losses Keras does not ship ---
-
-
-def normal_cdf(eta):
-    from keras import ops
-
+def _normal_cdf(ops, eta):
     return 0.5 * ops.erfc(-eta / np.sqrt(2.0))
 
 
-def inverse_cloglog(eta):
-    from keras import ops
-
-    return -ops.expm1(-ops.exp(eta))
-
-
-def inverse_power(eta):
-    # 1/η, guarded: η must stay positive (the bias starts at 1 / mean y)
-    from keras import ops
-
-    return 1.0 / ops.maximum(eta, 1e-12)
-
-
-def poisson_nll(y, mu):
-    # Keras' own "poisson" adds 1e-7 inside the log, which moves the optimum; this does not
-    from keras import ops
-
-    return ops.mean(mu - y * ops.log(mu), axis=-1)
+LINKS = {
+    link.name: link
+    for link in [
+        Link("identity", "Identity", lambda ops, eta: eta, "linear", True, {"positive": (0.0, np.inf)}),
+        Link("log", "Log", lambda ops, eta: ops.exp(eta), "exponential", True, {"unit": (-np.inf, 0.0)}),
+        Link("logit", "Logit", lambda ops, eta: ops.sigmoid(eta), "sigmoid", True),
+        Link("probit", "Probit", _normal_cdf, "normal_cdf"),
+        Link("cloglog", "CLogLog", lambda ops, eta: -ops.expm1(-ops.exp(eta)), "inverse_cloglog"),
+        Link("loglog", "LogLog", lambda ops, eta: ops.exp(-ops.exp(-eta)), "inverse_loglog"),
+        Link("cauchy", "Cauchy", lambda ops, eta: 0.5 + ops.arctan(eta) / np.pi, "cauchy_cdf"),
+        # η must stay positive: the mean is 1/η (the bias starts at link(mean y), inside the domain)
+        Link("inverse_power", "InversePower", lambda ops, eta: 1.0 / eta, "inverse_power", False, {"positive": (0.0, np.inf), "real": (0.0, np.inf)}),
+        Link("inverse_squared", "InverseSquared", lambda ops, eta: 1.0 / ops.sqrt(eta), "inverse_squared", False, {"positive": (0.0, np.inf)}),
+        Link("sqrt", "Sqrt", lambda ops, eta: ops.square(eta), "square", False, {"positive": (0.0, np.inf)}),
+    ]
+}
 
 
-def gamma_nll(y, mu):
-    from keras import ops
-
-    return ops.mean(y / mu + ops.log(mu), axis=-1)
+# --- distributions: loss (the negative log-likelihood at scale 1, up to a constant), target, sample ---
 
 
-# --- statsmodels families ---
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    sm_name: str  # the statsmodels family class
+    links: tuple[str, ...]  # the first is the default (canonical where allowed)
+    target_rule: str  # what the target must be, in words
+    target_ok: Callable[[np.ndarray], np.ndarray]  # elementwise check
+    mean_domain: str  # real, positive or unit: where the mean lies
+    nll: Callable | str | None  # (ops, y, μ, params) -> per-row NLL; or a Keras loss name
+    # (rng, mu, scale, params) -> a target with mean mu and the family's scale
+    sample: Callable | None = None
+    # n * mean loss = nll_factor * (negative log-likelihood at scale 1) + a constant
+    nll_factor: float = 1.0
+    mle_scale: bool = False  # llf at the ML scale (Gaussian), else the GLM's scale
+    free_scale: bool = False  # a dispersion to estimate (Pearson chi^2 / df), else 1
+    multiclass: bool = False  # softmax over C classes, compared with MNLogit
+    params: tuple[str, ...] = ()  # the model.* keys it takes (alpha, var_power)
+    canonical: str = ""  # its canonical link
+    # binomial: with data.trials or data.weights the target may be a proportion
+    proportion_ok: Callable[[np.ndarray], np.ndarray] | None = None
 
 
-def _sm(family: str, link: str):
-    def build():
-        import statsmodels.api as sm
-
-        return getattr(sm.families, family)(getattr(sm.families.links, link)())
-
-    return build
-
-
-def _zero_one(y):
+def _zero_or_one(y):
     return (y == 0) | (y == 1)
+
+
+def _zero_to_one(y):
+    return np.isfinite(y) & (y >= 0) & (y <= 1)
 
 
 def _whole(y):
     return np.isfinite(y) & (y == np.round(y))
 
 
-def _binomial(link: str, activation, sm_link: str, canonical: bool = False) -> Family:
-    return Family(
-        family="binomial",
-        link=link,
-        activation=activation,
-        loss="binary_crossentropy",
-        sm_family=_sm("Binomial", sm_link),
-        target_rule="0 or 1",
-        target_ok=_zero_one,
-        sample=lambda rng, mu, scale: rng.binomial(1, mu).astype(float),
-        canonical=canonical,
-    )
+def _poisson_nll(ops, y, mu, params):
+    # Keras' own "poisson" adds 1e-7 inside the log, which moves the optimum; this does not
+    return mu - y * ops.log(mu)
 
 
-def _gamma(link: str, activation, sm_link: str, canonical: bool, start_bias_at_mean: bool = False, eta_min: float = -np.inf) -> Family:
-    return Family(
-        family="gamma",
-        link=link,
-        activation=activation,
-        loss=gamma_nll,
-        sm_family=_sm("Gamma", sm_link),
-        target_rule="greater than 0",
-        target_ok=lambda y: y > 0,
-        # shape 1/scale, mean mu: variance scale * mu^2, as statsmodels' Gamma
-        sample=lambda rng, mu, scale: rng.gamma(1.0 / scale, mu * scale),
-        free_scale=True,
-        start_bias_at_mean=start_bias_at_mean,
-        eta_min=eta_min,
-        canonical=canonical,
-    )
+def _gamma_nll(ops, y, mu, params):
+    return y / mu + ops.log(mu)
 
 
-FAMILIES = [
-    Family(
-        family="gaussian",
-        link="identity",
-        activation="linear",
-        loss="mean_squared_error",
-        sm_family=_sm("Gaussian", "Identity"),
-        target_rule="any finite number",
-        target_ok=np.isfinite,
-        sample=lambda rng, mu, scale: mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape),
-        nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
-        mle_scale=True,
-        free_scale=True,
-    ),
-    _binomial("logit", "sigmoid", "Logit", canonical=True),
-    _binomial("probit", normal_cdf, "Probit"),
-    _binomial("cloglog", inverse_cloglog, "CLogLog"),
-    Family(
-        family="poisson",
-        link="log",
-        activation="exponential",
-        loss=poisson_nll,
-        sm_family=_sm("Poisson", "Log"),
-        target_rule="a count, 0 or more",
-        target_ok=lambda y: _whole(y) & (y >= 0),
-        sample=lambda rng, mu, scale: rng.poisson(mu).astype(float),
-    ),
-    _gamma("inverse_power", inverse_power, "InversePower", canonical=True, start_bias_at_mean=True, eta_min=0.0),
-    _gamma("log", "exponential", "Log", canonical=False),
-    Family(
-        family="multinomial",
-        link="softmax",
-        activation="softmax",
-        loss="sparse_categorical_crossentropy",
-        sm_family=None,
-        target_rule="a class label: a whole number 0 or more",
-        target_ok=lambda y: _whole(y) & (y >= 0),
-        sample=None,  # drawn by the softmax generator
-        multiclass=True,
-    ),
-]
+def _inverse_gaussian_nll(ops, y, mu, params):
+    return y / (2.0 * ops.square(mu)) - 1.0 / mu
+
+
+def _negative_binomial_nll(ops, y, mu, params):
+    alpha = params["alpha"]
+    return (y + 1.0 / alpha) * ops.log1p(alpha * mu) - y * ops.log(mu)
+
+
+def _tweedie_nll(ops, y, mu, params):
+    p = params["var_power"]
+    return ops.power(mu, 2.0 - p) / (2.0 - p) - y * ops.power(mu, 1.0 - p) / (1.0 - p)
+
+
+def _sample_tweedie(rng, mu, scale, params):
+    # compound Poisson-gamma: N ~ Poisson(λ) gamma-distributed amounts, mean mu, variance scale * mu^p
+    p = params["var_power"]
+    lam = mu ** (2 - p) / (scale * (2 - p))
+    shape, theta = (2 - p) / (p - 1), scale * (p - 1) * mu ** (p - 1)
+    counts = rng.poisson(lam)
+    return np.array([rng.gamma(shape * c, t) if c else 0.0 for c, t in zip(counts, theta)])
+
+
+DISTRIBUTIONS = {
+    d.name: d
+    for d in [
+        Distribution(
+            "gaussian", "Gaussian", ("identity", "log", "inverse_power"), "any finite number", np.isfinite, "real",
+            "mean_squared_error",
+            sample=lambda rng, mu, scale, params: mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape),
+            nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
+            mle_scale=True, free_scale=True, canonical="identity",
+        ),
+        Distribution(
+            "binomial", "Binomial", ("logit", "probit", "cloglog", "loglog", "cauchy", "log"),
+            "0 or 1", _zero_or_one, "unit", "binary_crossentropy",
+            sample=lambda rng, mu, scale, params: rng.binomial(1, mu).astype(float), canonical="logit",
+            proportion_ok=_zero_to_one,
+        ),
+        Distribution(
+            "poisson", "Poisson", ("log", "identity", "sqrt"), "a count, 0 or more",
+            lambda y: _whole(y) & (y >= 0), "positive", _poisson_nll,
+            sample=lambda rng, mu, scale, params: rng.poisson(mu).astype(float), canonical="log",
+        ),
+        Distribution(
+            "gamma", "Gamma", ("inverse_power", "log", "identity"), "greater than 0", lambda y: y > 0, "positive",
+            _gamma_nll,
+            # shape 1/scale, mean mu: variance scale * mu^2, as statsmodels' Gamma
+            sample=lambda rng, mu, scale, params: rng.gamma(1.0 / scale, mu * scale),
+            free_scale=True, canonical="inverse_power",
+        ),
+        Distribution(
+            "inverse_gaussian", "InverseGaussian", ("inverse_squared", "inverse_power", "log", "identity"),
+            "greater than 0", lambda y: y > 0, "positive", _inverse_gaussian_nll,
+            sample=lambda rng, mu, scale, params: rng.wald(mu, 1.0 / scale),  # variance scale * mu^3
+            free_scale=True, canonical="inverse_squared",
+        ),
+        Distribution(
+            "negative_binomial", "NegativeBinomial", ("log", "identity", "sqrt"), "a count, 0 or more",
+            lambda y: _whole(y) & (y >= 0), "positive", _negative_binomial_nll,
+            sample=lambda rng, mu, scale, params: rng.negative_binomial(1 / params["alpha"], 1 / (1 + params["alpha"] * mu)).astype(float),
+            params=("alpha",),
+        ),
+        Distribution(
+            "tweedie", "Tweedie", ("log", "identity", "sqrt"), "0 or more", lambda y: np.isfinite(y) & (y >= 0), "positive",
+            _tweedie_nll, sample=_sample_tweedie, free_scale=True, params=("var_power",),
+        ),
+        Distribution(
+            "multinomial", "", ("softmax",), "a class label: a whole number 0 or more",
+            lambda y: _whole(y) & (y >= 0), "unit", "sparse_categorical_crossentropy", multiclass=True, canonical="softmax",
+        ),
+    ]
+}
+
+DEFAULT_PARAMS = {"alpha": 1.0, "var_power": 1.5}  # statsmodels' NegativeBinomial and Tweedie defaults, near enough
+PARAM_RULES = {"alpha": "greater than 0", "var_power": "strictly between 1 and 2 (compound Poisson-gamma)"}
+
+
+def param_ok(name: str, value: float) -> bool:
+    if name == "alpha":
+        return value > 0
+    return 1 < value < 2
+
+
+# --- a family with its link: what every other module asks ---
+
+
+@dataclass(frozen=True)
+class Family:
+    distribution: Distribution
+    link_spec: Link | None  # None: softmax
+    params: tuple[tuple[str, float], ...] = ()  # (name, value) of the distribution's parameters
+
+    @property
+    def family(self) -> str:
+        return self.distribution.name
+
+    @property
+    def link(self) -> str:
+        return self.link_spec.name if self.link_spec else "softmax"
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}/{self.link}"
+
+    @property
+    def multiclass(self) -> bool:
+        return self.distribution.multiclass
+
+    @property
+    def canonical(self) -> bool:
+        return self.link == self.distribution.canonical
+
+    @property
+    def free_scale(self) -> bool:
+        return self.distribution.free_scale
+
+    @property
+    def mle_scale(self) -> bool:
+        return self.distribution.mle_scale
+
+    @property
+    def nll_factor(self) -> float:
+        return self.distribution.nll_factor
+
+    @property
+    def target_rule(self) -> str:
+        return self.distribution.target_rule
+
+    def target_ok(self, y: np.ndarray, weighted: bool = False) -> np.ndarray:
+        """Elementwise: may y be this family's target? With weights, a binomial target may be a proportion."""
+        if weighted and self.distribution.proportion_ok:
+            return self.distribution.proportion_ok(y)
+        return self.distribution.target_ok(y)
+
+    @property
+    def takes_trials(self) -> bool:
+        """Binomial: the target may count successes out of trials (data.trials)."""
+        return self.distribution.proportion_ok is not None
+
+    def target_rule_for(self, weighted: bool) -> str:
+        return "a proportion, 0 to 1" if weighted and self.distribution.proportion_ok else self.target_rule
+
+    @property
+    def eta_range(self) -> tuple[float, float]:
+        """Where the activation is the inverse link; outside it is held at the edge (its gradient 0)."""
+        return self.link_spec.eta_range(self.distribution.mean_domain) if self.link_spec else (-np.inf, np.inf)
+
+    @property
+    def eta_min(self) -> float:
+        return self.eta_range[0]
+
+    @property
+    def guarded(self) -> bool:
+        return bool(np.isfinite(self.eta_range).any())
+
+    @property
+    def start_bias_at_mean(self) -> bool:
+        # η = 0 is outside the activation's domain: the bias starts at link(mean y) instead
+        low, high = self.eta_range
+        return not (low < 0 < high)
+
+    def sm_family(self):
+        """The statsmodels family with this link (None for softmax: MNLogit)."""
+        import statsmodels.api as sm
+
+        if self.multiclass:
+            return None
+        link = getattr(sm.families.links, self.link_spec.sm_name)()
+        family = getattr(sm.families, self.distribution.sm_name)
+        if self.family == "negative_binomial":
+            return family(link, alpha=self.param("alpha"))
+        if self.family == "tweedie":
+            return family(link, var_power=self.param("var_power"))
+        return family(link)
+
+    def param(self, name: str) -> float:
+        return dict(self.params)[name]
+
+    # --- Keras side ---
+
+    @property
+    def activation(self) -> str | Callable:
+        """A Keras activation name, or a function of Keras ops: the inverse link, guarded."""
+        if self.multiclass:
+            return "softmax"
+        link = self.link_spec
+        if link.keras and not self.guarded:
+            return link.activation_name
+        low, high = self.eta_range
+
+        def activation(eta):
+            from keras import ops
+
+            if np.isfinite(low):
+                eta = ops.maximum(eta, low + GUARD)
+            if np.isfinite(high):
+                eta = ops.minimum(eta, high - GUARD)
+            return link.inverse(ops, eta)
+
+        activation.__name__ = link.activation_name + ("_guarded" if self.guarded and link.keras else "")
+        return activation
+
+    @property
+    def activation_name(self) -> str:
+        return self.activation if isinstance(self.activation, str) else self.activation.__name__
+
+    @property
+    def loss(self) -> str | Callable:
+        """A Keras loss name, or a per-row function of Keras ops (y, μ) -> loss."""
+        nll = self.distribution.nll
+        if isinstance(nll, str):
+            return nll
+        params = dict(self.params)
+
+        def loss(y, mu):
+            from keras import ops
+
+            return ops.mean(nll(ops, y, mu, params), axis=-1)
+
+        loss.__name__ = f"{self.family}_nll"
+        return loss
+
+    @property
+    def loss_name(self) -> str:
+        return self.loss if isinstance(self.loss, str) else self.loss.__name__
+
+    # --- data side ---
+
+    def sample(self, rng: np.random.Generator, mu: np.ndarray, scale: float) -> np.ndarray:
+        return self.distribution.sample(rng, mu, scale, dict(self.params))
+
+    def intercept_only(self, y: np.ndarray, n_outputs: int, weights: np.ndarray | None = None, offset: np.ndarray | None = None) -> np.ndarray:
+        """The bias of the intercept-only fit: link(weighted mean y), or the log class shares for softmax;
+        with an offset, statsmodels' own intercept-only fit."""
+        w = np.ones(len(y)) if weights is None else weights
+        if self.multiclass:
+            shares = np.bincount(y.astype(int), weights=w, minlength=n_outputs) / w.sum()
+            return np.log(np.maximum(shares, 1e-12))
+        if offset is not None:
+            return np.array([self._intercept_with_offset(y, w, offset)])
+        with np.errstate(all="ignore"):
+            bias = float(self.sm_family().link(np.average(y, weights=w)))
+        return np.array([bias if np.isfinite(bias) else 0.0])
+
+    def _intercept_with_offset(self, y: np.ndarray, w: np.ndarray, offset: np.ndarray) -> float:
+        import warnings
+
+        import statsmodels.api as sm
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = sm.GLM(y, np.ones((len(y), 1)), family=self.sm_family(), offset=offset, var_weights=w).fit()
+                bias = float(fit.params[0])
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                bias = float("nan")
+        return bias if np.isfinite(bias) else 0.0
+
+    def dispersion(self, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None, residual_df: float) -> float:
+        """Pearson chi^2 / residual df where the family has a scale to estimate (as statsmodels), else 1."""
+        if not self.free_scale:
+            return 1.0
+        w = 1.0 if weights is None else weights
+        return float(np.sum(w * (y - mu) ** 2 / self.sm_family().variance(mu)) / max(residual_df, 1))
 
 
 def links_of(family: str) -> list[str]:
-    return [f.link for f in FAMILIES if f.family == family]
+    return list(DISTRIBUTIONS[family].links)
 
 
 def family_names() -> list[str]:
-    return list(dict.fromkeys(f.family for f in FAMILIES))
+    return list(DISTRIBUTIONS)
 
 
 def default_link(family: str) -> str:
-    # the first row of a family holds its canonical link
     return links_of(family)[0]
 
 
-def lookup(family: str, link: str | None = None) -> Family:
+def lookup(family: str, link: str | None = None, **params: float) -> Family:
+    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS)."""
+    distribution = DISTRIBUTIONS[family]
     link = link or default_link(family)
-    for row in FAMILIES:
-        if row.family == family and row.link == link:
-            return row
-    raise KeyError((family, link))
+    if link not in distribution.links:
+        raise KeyError((family, link))
+    values = tuple((p, float(params.get(p) if params.get(p) is not None else DEFAULT_PARAMS[p])) for p in distribution.params)
+    return Family(distribution, None if distribution.multiclass else LINKS[link], values)
+
+
+FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() for link in d.links]

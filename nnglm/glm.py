@@ -8,13 +8,26 @@ the result instead of being printed.
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from nnglm import penalty
 from nnglm.config import Config
 from nnglm.data import Dataset
-from nnglm.families import Family
+
+
+@dataclass
+class Statistics:
+    """A fit's figures as statsmodels reports them, at that fit's coefficients."""
+
+    llf: float
+    deviance: float
+    null_deviance: float
+    aic: float  # -2 llf + 2 k, k the design's rank
+    bic: float  # -2 llf + log(observations) k (statsmodels' bic_llf)
+    df_resid: float
+    dispersion: float  # Pearson chi^2 / df_resid where the family has a scale, else 1
 
 
 @dataclass
@@ -26,14 +39,17 @@ class GlmFit:
     converged: bool
     iterations: int
     fit_seconds: float
+    statistics: Statistics
     warnings: list[str] = field(default_factory=list)
     perfect_separation: bool = False
     rank_deficient: bool = False
     aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
+    method: str = "IRLS"  # how statsmodels' answer was reached
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
         d.pop("scale")
+        d["statistics"] = asdict(self.statistics)
         return d
 
 
@@ -43,70 +59,141 @@ def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
     return dataset.X
 
 
-def fit(dataset: Dataset, config: Config) -> GlmFit:
+def model(dataset: Dataset, config: Config):
+    """The statsmodels model of the run: GLM with the family, offset and weights, or MNLogit."""
     import statsmodels.api as sm
+
+    X = design(dataset, config.model.use_bias)
+    if config.family.multiclass:
+        return sm.MNLogit(dataset.y, X)
+    return sm.GLM(
+        dataset.y, X, family=config.family.sm_family(), offset=dataset.offset,
+        var_weights=dataset.var_weights, freq_weights=dataset.freq_weights,
+    )
+
+
+def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Statistics:
+    """deviance, AIC, BIC ... of any coefficients (Dataset.terms' order), by statsmodels' own formulas;
+    scale None: the fit's own dispersion (Pearson chi^2 / df_resid, as statsmodels estimates it)."""
+    import statsmodels.api as sm
+    from statsmodels.genmod.generalized_linear_model import GLMResults
+
+    params = np.asarray(params, dtype=float)
+    if isinstance(sm_model, sm.MNLogit):
+        return _multinomial_statistics(sm_model, params)
+    if scale is None:
+        scale = float(sm_model.estimate_scale(sm_model.predict(params)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = GLMResults(sm_model, params, None, scale)
+        return Statistics(
+            llf=float(r.llf), deviance=float(r.deviance), null_deviance=float(r.null_deviance), aic=float(r.aic),
+            bic=float(r.bic_llf), df_resid=float(r.df_resid), dispersion=float(scale),
+        )
+
+
+def _multinomial_statistics(sm_model, params: np.ndarray) -> Statistics:
+    n, k = sm_model.exog.shape
+    llf = float(sm_model.loglike(params.reshape(-1, k).T))
+    shares = np.bincount(sm_model.endog.astype(int)) / n
+    llnull = float(np.sum(np.log(shares[sm_model.endog.astype(int)])))
+    return Statistics(
+        llf=llf, deviance=-2 * llf, null_deviance=-2 * llnull, aic=-2 * llf + 2 * params.size,
+        bic=-2 * llf + np.log(n) * params.size, df_resid=float(n - params.size), dispersion=1.0,
+    )
+
+
+def fit(dataset: Dataset, config: Config) -> GlmFit:
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
     family = config.family
-    X = design(dataset, config.model.use_bias)
     notes = []
-    columns = (["const"] if config.model.use_bias else []) + dataset.feature_names
-    aliased = aliased_columns(X, columns)
+    columns = ([dataset.intercept] if config.model.use_bias else []) + dataset.feature_names
+    aliased = aliased_columns(design(dataset, config.model.use_bias), columns)
     if aliased:
         notes.append(
             f"design matrix is rank deficient: {', '.join(aliased)} "
             f"{'is a linear combination' if len(aliased) == 1 else 'are linear combinations'} of the columns "
             "before it (aliased; R reports NA): the coefficients are not identified"
         )
-
+    sm_model = model(dataset, config)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if family.multiclass:
-            result = sm.MNLogit(dataset.y, X).fit(method="newton", maxiter=config.glm.maxiter, tol=config.glm.tol, disp=0)
-            converged, iterations = result.mle_retvals["converged"], result.mle_retvals["iterations"]
-            scale = 1.0
-        else:
-            # glm.tol bounds the change in the coefficients, not in the deviance: IRLS stopped on the deviance
-            # leaves a non-canonical fit (probit) about 1e-6 of a standard error short of its optimum
-            result = sm.GLM(dataset.y, X, family=family.sm_family()).fit(
-                maxiter=config.glm.maxiter, tol=config.glm.tol, tol_criterion="params"
-            )
-            converged, iterations = result.converged, result.fit_history["iteration"]
-            scale = float(result.scale)
-        # statsmodels computes these lazily: read them while the warnings are still caught
-        # (MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them)
-        params, bse, llf = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F"), float(result.llf)
+        solved = _solve(sm_model, dataset, config)
     seconds = time.perf_counter() - start
 
     kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
     for (kind, message), count in kinds.items():
         notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
     separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
-    if family.family == "binomial" and not separation:
-        fitted = result.mu
-        if np.any((fitted < 1e-8) | (fitted > 1 - 1e-8)):
+    if family.takes_trials and not separation and solved.mu is not None:
+        if np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)):
             notes.append(
                 "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
                 "may be very large and poorly determined"
             )
-    converged = bool(converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    converged = bool(solved.converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     if not converged:
         notes.append(f"not converged within glm.maxiter = {config.glm.maxiter} iterations (tol {config.glm.tol:g})")
     names = dataset.terms(config.model.use_bias)
     return GlmFit(
-        coefficients=dict(zip(names, map(float, params))),
-        bse=dict(zip(names, map(float, bse))),
-        llf=llf,
-        scale=scale,
+        coefficients=dict(zip(names, map(float, solved.params))),
+        bse=dict(zip(names, map(float, solved.bse))),
+        llf=solved.statistics.llf,
+        scale=solved.statistics.dispersion,
         converged=converged,
-        iterations=int(iterations),
+        iterations=int(solved.iterations),
         fit_seconds=seconds,
+        statistics=solved.statistics,
         warnings=notes,
         perfect_separation=separation,
         rank_deficient=bool(aliased),
         aliased=aliased,
+        method=solved.method,
     )
+
+
+@dataclass
+class _Solved:
+    params: np.ndarray  # Dataset.terms' order
+    bse: np.ndarray
+    converged: bool
+    iterations: int
+    statistics: Statistics
+    mu: np.ndarray | None
+    method: str
+
+
+def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
+    """statsmodels' fit (read while its warnings are caught: it computes lazily)."""
+    glm_config = config.glm
+    if config.family.multiclass:
+        result = sm_model.fit(method="newton", maxiter=glm_config.maxiter, tol=glm_config.tol, disp=0)
+        # MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them
+        params, bse = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F")
+        retvals = result.mle_retvals
+        return _Solved(params, bse, retvals["converged"], retvals["iterations"], statistics(sm_model, params), None, "Newton (MNLogit)")
+    if config.model.penalty is not None:
+        return _solve_penalized(sm_model, dataset, config)
+    # glm.tol bounds the change in the coefficients, not in the deviance: IRLS stopped on the deviance
+    # leaves a non-canonical fit (probit) about 1e-6 of a standard error short of its optimum
+    result = sm_model.fit(maxiter=glm_config.maxiter, tol=glm_config.tol, tol_criterion="params")
+    params = np.asarray(result.params, dtype=float)
+    return _Solved(
+        params, np.asarray(result.bse, dtype=float), result.converged, result.fit_history["iteration"],
+        statistics(sm_model, params, float(result.scale)), np.asarray(result.mu), "IRLS",
+    )
+
+
+def _solve_penalized(sm_model, dataset: Dataset, config: Config) -> _Solved:
+    pen = penalty.of_run(config, dataset)
+    start = sm_model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=pen.l1_wt).params
+    solution = penalty.solve(sm_model, pen, np.asarray(start, dtype=float), config.glm.tol, config.glm.maxiter)
+    stats = statistics(sm_model, solution.params)
+    mu = np.asarray(sm_model.predict(solution.params))
+    method = "elastic net: statsmodels' coordinate descent, then active-set Newton to the optimum"
+    return _Solved(solution.params, solution.bse, solution.converged, solution.iterations, stats, mu, method)
 
 
 ALIAS_TOL = 1e-7  # R's lm.fit: a column within 1e-7 (relative) of the span of the earlier ones is aliased
@@ -140,15 +227,3 @@ def aliased_columns(X: np.ndarray, names: list[str], tol: float = ALIAS_TOL) -> 
         aliased.append(names[kept.pop(j)])
         Q, R = linalg.qr_delete(Q, R, j, 1, which="col", check_finite=False)
     return aliased
-
-
-def loglike(family: Family, y: np.ndarray, mu: np.ndarray, glm_scale: float) -> float:
-    # the log-likelihood of any fitted mean, on the same footing as statsmodels' llf
-    if family.multiclass:
-        return float(np.sum(np.log(mu[np.arange(len(y)), y.astype(int)])))
-    sm_family = family.sm_family()
-    if family.mle_scale:
-        scale = float(np.mean((y - mu) ** 2))
-    else:
-        scale = glm_scale
-    return float(sm_family.loglike(y, mu, scale=scale))

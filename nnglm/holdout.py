@@ -17,6 +17,8 @@ def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> n
     """The mean a GLM with these coefficients (Dataset.terms' order) predicts for the rows."""
     X = design(dataset, config.model.use_bias)
     eta = X @ np.asarray(coefficients).reshape(-1, X.shape[1]).T  # (rows, outputs)
+    if dataset.offset is not None:
+        eta = eta + dataset.offset[:, None]
     if config.family.multiclass:
         eta = np.column_stack([np.zeros(len(eta)), eta])  # the reference class
         p = np.exp(eta - eta.max(axis=1, keepdims=True))
@@ -24,12 +26,13 @@ def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> n
     return config.family.sm_family().link.inverse(eta[:, 0])
 
 
-def row_losses(config: Config, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """The family's own loss (the network's training loss), row by row."""
+def row_losses(config: Config, rows: Dataset, mu: np.ndarray) -> np.ndarray:
+    """The family's own loss (the network's training loss), row by row, times the row's weight."""
     import keras
 
     mu = mu if mu.ndim == 2 else mu[:, None]
-    return keras.ops.convert_to_numpy(loss_function(config.family)(y[:, None], mu)).astype(float).ravel()
+    losses = keras.ops.convert_to_numpy(loss_function(config.family)(rows.y[:, None], mu)).astype(float).ravel()
+    return losses if rows.weights is None else losses * rows.weights
 
 
 def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, object]) -> dict:
@@ -40,8 +43,8 @@ def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, objec
     for name, fit in fits.items():
         losses = {}
         for part, rows in (("train", train), ("validation", held)):
-            mu = linear_mean(fit, rows, config) if isinstance(fit, np.ndarray) else fit.predict(rows.X)
-            losses[part] = row_losses(config, rows.y, mu)
+            mu = linear_mean(fit, rows, config) if isinstance(fit, np.ndarray) else fit.predict(rows.X, rows.offset)
+            losses[part] = row_losses(config, rows, mu)
         per_row[name] = losses["validation"]
         out[name] = {"train_loss": float(losses["train"].mean()), "validation_loss": float(losses["validation"].mean())}
     if "hidden" in fits:

@@ -8,7 +8,8 @@ backend, in float64. The weights map to the coefficients linearly
 (precondition.Inputs), so with T that map:
 
 - covariance of the coefficients = T H^+ T' times the dispersion where the
-  family has one (Gaussian, Gamma: Pearson chi^2 / (n - p), as statsmodels).
+  family has one (Gaussian, Gamma, inverse Gaussian, Tweedie: Pearson chi^2 /
+  (n - p), as statsmodels).
   This is the observed information; statsmodels' IRLS reports the expected
   information, which is the same for canonical links and differs slightly for
   the others (probit, cloglog, gamma/log). H^+ is a pseudo-inverse: a softmax
@@ -29,7 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnglm import penalty
 from nnglm.families import Family
+from nnglm.penalty import Penalty
 from nnglm.precondition import Inputs
 
 Z_95 = 1.959963984540054
@@ -55,26 +58,38 @@ class Distance:
 
 
 class Curvature:
-    """Gradient and Hessian of the summed NLL in the network's weights theta = (kernel.ravel(), bias)."""
+    """Gradient and Hessian of the summed NLL in the network's weights theta = (kernel.ravel(), bias),
+    with the rows' weights and offset, plus the smooth (ridge) part of model.penalty; the L1 part
+    enters the Newton step (penalty.newton_step)."""
 
-    def __init__(self, engine, family: Family, X: np.ndarray, y: np.ndarray, use_bias: bool, n_outputs: int):
+    def __init__(self, engine, family: Family, dataset, use_bias: bool, pen: Penalty | None = None):
         ops = engine.keras.ops
-        inputs = Inputs.of(X, "whiten", use_bias)  # whatever the network trained on: see the module's notes
-        self.family, self.inputs, self.use_bias, self.n_outputs = family, inputs, use_bias, n_outputs
-        self.y = y
-        self.Z = inputs.apply(X)
+        inputs = Inputs.of(dataset.X, "whiten", use_bias)  # whatever the network trained on: see the module's notes
+        n_outputs = dataset.n_outputs
+        self.family, self.inputs, self.use_bias, self.n_outputs, self.penalty = family, inputs, use_bias, n_outputs, pen
+        self.y, self.weights, self.offset, self.n_obs = dataset.y, dataset.weights, dataset.offset, dataset.n_obs
+        self.Z = inputs.apply(dataset.X)
         n, k = self.Z.shape
         self.k = k
         activation, loss = activation_function(family), loss_function(family)
         engine.enable_float64()  # float64 whatever the training dtype
         Z = ops.convert_to_tensor(self.Z, dtype="float64")
-        Y = ops.convert_to_tensor(y[:, None], dtype="float64")
+        Y = ops.convert_to_tensor(self.y[:, None], dtype="float64")
+        w = ops.convert_to_tensor(np.ones(n) if self.weights is None else self.weights, dtype="float64")
+        offset = ops.convert_to_tensor(np.zeros((n, 1)) if self.offset is None else self.offset[:, None], dtype="float64")
+        M = ops.convert_to_tensor(inputs.matrix, dtype="float64")
+        ridge = ops.convert_to_tensor(pen.ridge[int(use_bias):] if pen else np.zeros(k), dtype="float64")
 
         def nll(theta):
-            eta = ops.matmul(Z, ops.reshape(theta[: k * n_outputs], (k, n_outputs)))
+            kernel = ops.reshape(theta[: k * n_outputs], (k, n_outputs))
+            eta = ops.matmul(Z, kernel) + offset
             if use_bias:
                 eta = eta + theta[k * n_outputs :]
-            return n * ops.mean(loss(Y, activation(eta))) / family.nll_factor
+            value = ops.sum(loss(Y, activation(eta)) * w) / family.nll_factor
+            if pen is None:
+                return value
+            slopes = ops.matmul(M, kernel)  # the coefficients on the original features
+            return value + n * ops.sum(ridge[:, None] / 2 * ops.square(slopes))
 
         self._at = engine.derivatives(nll)
         self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
@@ -106,9 +121,11 @@ class Curvature:
         return self.inputs.to_original(kernel, bias, self.family.multiclass)
 
     def eta(self, theta: np.ndarray) -> np.ndarray:
-        """The linear predictor at theta, (rows, outputs)."""
+        """The linear predictor at theta, (rows, outputs), the offset included."""
         kc = self.k * self.n_outputs
         eta = self.Z @ theta[:kc].reshape(self.k, self.n_outputs)
+        if self.offset is not None:
+            eta = eta + self.offset[:, None]
         return eta + theta[kc:] if self.use_bias else eta
 
     def mean(self, theta: np.ndarray) -> np.ndarray:
@@ -118,7 +135,7 @@ class Curvature:
     def dispersion(self, theta: np.ndarray) -> float:
         if not self.family.free_scale:
             return 1.0
-        return self.family.dispersion(self.y, self.mean(theta), self.T.shape[0])
+        return self.family.dispersion(self.y, self.mean(theta), self.weights, self.n_obs - self.T.shape[0])
 
     def covariance(self, hessian: np.ndarray, dispersion: float) -> np.ndarray:
         # the SVD pseudo-inverse: its eigh variant (hermitian=True) missets a softmax layer's
@@ -137,13 +154,23 @@ class Curvature:
         g, h = self.derivatives(theta)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
             return Distance(np.full(self.T.shape[0], np.nan), float("inf"), float("inf"))
-        newton = np.linalg.lstsq(h, g, rcond=None)[0]
+        newton = self._newton(np.asarray(coefficients, dtype=float), g, h)
         step = self.T @ newton
         se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta - newton)))))  # at the optimum, too
         scale = np.maximum(np.abs(np.asarray(coefficients) - step), se)  # the size of the optimum it points to
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = float(np.max(np.abs(step) / scale)) if step.size else 0.0
         return Distance(step, relative if np.isfinite(relative) else float("inf"), float(np.max(np.abs(newton), initial=0.0)))
+
+    def _newton(self, coefficients: np.ndarray, g: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """The Newton step on theta (theta - step estimates the optimum); with an L1 penalty, the
+        active-set step on the coefficients (penalty.newton_step), whose kinks are there."""
+        lasso = self.penalty.lasso if self.penalty is not None else None
+        if lasso is None or not lasso.any():
+            return np.linalg.lstsq(h, g, rcond=None)[0]
+        T_inv = np.linalg.inv(self.T)
+        d = penalty.newton_step(coefficients, T_inv.T @ g, T_inv.T @ h @ T_inv, len(self.y) * lasso)
+        return -T_inv @ d
 
     def inference(self, coefficients: np.ndarray) -> Inference:
         from scipy import stats
@@ -175,7 +202,7 @@ def standard_errors(dataset, config, coefficients: np.ndarray) -> Inference:
     from nnglm import backends
 
     engine = backends.load(config.train.backend, config.train.dtype)
-    curvature = Curvature(engine, config.family, dataset.X, dataset.y, config.model.use_bias, dataset.n_outputs)
+    curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
     return curvature.inference(np.asarray(coefficients, dtype=float))
 
 

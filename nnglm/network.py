@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnglm import backends
+from nnglm import backends, penalty
 from nnglm.config import Config
 from nnglm.data import Dataset
 from nnglm.inference import Curvature, Distance, loss_function
@@ -80,11 +80,13 @@ class HiddenFit:
     inputs: Inputs
     dtype: str
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
         """The fitted mean (class probabilities for multinomial) on new rows."""
         import keras
 
-        mu = keras.ops.convert_to_numpy(self.model(self.inputs.apply(X).astype(self.dtype))).astype(float)
+        x = self.inputs.apply(X).astype(self.dtype)
+        mu = self.model(x if offset is None else [x, offset[:, None].astype(self.dtype)])
+        mu = keras.ops.convert_to_numpy(mu).astype(float)
         return mu[:, 0] if mu.shape[1] == 1 else mu
 
 
@@ -107,31 +109,40 @@ def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
     the families whose activation is undefined at eta = 0 do (as the seeds ran)."""
     family = config.family
     if config.train.auto or family.start_bias_at_mean:
-        return family.intercept_only(dataset.y, dataset.n_outputs)
+        return family.intercept_only(dataset.y, dataset.n_outputs, dataset.weights, dataset.offset)
     return np.zeros(dataset.n_outputs)
 
 
-def build(config: Config, n_features: int, n_outputs: int, bias: np.ndarray, hidden: list[int] = ()):
+def build(
+    config: Config, n_features: int, n_outputs: int, bias: np.ndarray, hidden: list[int] = (),
+    offset: bool = False, penalty: Callable | None = None,
+):
     """The degenerate network; with `hidden` widths, hidden layers (Keras' default initializer)
-    before the same output layer, which then starts from Keras' default too."""
+    before the same output layer, which then starts from Keras' default too. With `offset`, a second
+    input (rows, 1) is added to the output layer's linear predictor before its activation: a fixed
+    input, never trained. `penalty`: a kernel regularizer (see penalized)."""
     keras = backends.load(config.train.backend, config.train.dtype).keras
     keras.utils.set_random_seed(config.seed)
     keras.config.set_floatx(config.train.dtype)
     family, train = config.family, config.train
-    layers = [keras.Input((n_features,), dtype=train.dtype)]
-    layers += [keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=train.dtype) for width in hidden]
-    layers.append(
-        keras.layers.Dense(
-            n_outputs,
-            activation=family.activation,
-            use_bias=config.model.use_bias,
-            # zeros would leave every hidden unit the same forever
-            kernel_initializer="glorot_uniform" if hidden else config.model.kernel_initializer,
-            bias_initializer=keras.initializers.Constant(bias),
-            dtype=train.dtype,
-        )
+    x = keras.Input((n_features,), dtype=train.dtype)
+    layers = [keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=train.dtype) for width in hidden]
+    dense = keras.layers.Dense(
+        n_outputs,
+        activation=None if offset else family.activation,
+        use_bias=config.model.use_bias,
+        # zeros would leave every hidden unit the same forever
+        kernel_initializer="glorot_uniform" if hidden else config.model.kernel_initializer,
+        bias_initializer=keras.initializers.Constant(bias),
+        kernel_regularizer=penalty,
+        dtype=train.dtype,
     )
-    model = keras.Sequential(layers)
+    if offset:
+        o = keras.Input((1,), dtype=train.dtype)
+        eta = keras.layers.Add(dtype=train.dtype)([keras.Sequential([x, *layers, dense])(x), o])
+        model = keras.Model([x, o], keras.layers.Activation(family.activation, dtype=train.dtype)(eta))
+    else:
+        model = keras.Sequential([x, *layers, dense])
     optimizer = keras.optimizers.Adam(
         learning_rate=train.learning_rate or 0.001, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
     )
@@ -139,20 +150,45 @@ def build(config: Config, n_features: int, n_outputs: int, bias: np.ndarray, hid
     return model
 
 
+def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | None:
+    """model.penalty as a Keras kernel regularizer on the weights' original scale (inputs.matrix @ kernel),
+    times the loss's nll_factor: Keras' loss is nll_factor times the mean NLL (see families.py)."""
+    pen = penalty.of_run(config, dataset)
+    if pen is None:
+        return None
+    from keras import ops
+
+    on_features = slice(int(config.model.use_bias), None)
+    factor = config.family.nll_factor
+    M = ops.convert_to_tensor(inputs.matrix, dtype=config.train.dtype)
+    ridge = ops.convert_to_tensor(pen.ridge[on_features][:, None], dtype=config.train.dtype)
+    lasso = ops.convert_to_tensor(pen.lasso[on_features][:, None], dtype=config.train.dtype)
+
+    def elastic_net(kernel):
+        slopes = ops.matmul(M, kernel)
+        return factor * ops.sum(ridge / 2 * ops.square(slopes) + lasso * ops.abs(slopes))
+
+    return elastic_net
+
+
 class Steps:
     """The model, its compiled step loop and what is read after each call: loss, mean, gradient."""
 
-    def __init__(self, engine, model, config: Config, Z: np.ndarray, y: np.ndarray, weights: Callable, target: np.ndarray, on_log):
+    def __init__(self, engine, model, config: Config, Z: np.ndarray, dataset: Dataset, weights: Callable, target: np.ndarray, on_log, penalty=None):
         keras, train = engine.keras, config.train
         self.model, self.weights, self.target, self.on_log = model, weights, target, on_log
-        X = keras.ops.convert_to_tensor(Z, dtype=train.dtype)
-        Y = keras.ops.convert_to_tensor(y[:, None], dtype=train.dtype)
-        if full_batch(config, len(y)):
-            self._run = engine.step_runner(model, X, Y)
+        tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
+        x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
+        Y = tensor(dataset.y[:, None])
+        # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see README)
+        sw = None if dataset.weights is None else tensor(dataset.weights)
+        data = (x, Y) if sw is None else (x, Y, sw)
+        if full_batch(config, dataset.n_rows):
+            self._run = engine.step_runner(model, data)
         else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
-            self._run = lambda n: model.fit(X, Y, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)
-        self._batches = 1 if train.batch_size == "full" else -(-len(y) // train.batch_size)
-        self._current = engine.evaluator(model, X, Y, loss_function(config.family))
+            self._run = lambda n: model.fit(x, Y, sample_weight=sw, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)
+        self._batches = 1 if train.batch_size == "full" else -(-dataset.n_rows // train.batch_size)
+        self._current = engine.evaluator(model, data, loss_function(config.family), penalty)
         self.history: list[HistoryRow] = []
         self.trajectory: list[np.ndarray] = []
         self.step = 0
@@ -203,14 +239,15 @@ def train(
     engine = backends.load(config.train.backend, config.train.dtype)
     engine.determinism(config.seed, device)
     family, use_bias = config.family, config.model.use_bias
-    inputs = Inputs.of(dataset.X, config.train.inputs, use_bias)
+    inputs = Inputs.of(dataset.X, config.precondition, use_bias)
     bias = start_bias(config, dataset)
     start = time.perf_counter()
     with engine.placement(device):
-        model = build(config, dataset.n_features, dataset.n_outputs, bias)
-        curvature = Curvature(engine, family, dataset.X, dataset.y, use_bias, dataset.n_outputs)
+        regularizer = penalized(config, dataset, inputs)
+        model = build(config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+        curvature = Curvature(engine, family, dataset, use_bias, penalty.of_run(config, dataset))
         weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
-        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset.y, weights, target, on_log)
+        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset, weights, target, on_log, regularizer)
         schedule = Schedule(config)
         try:
             stopped = schedule.run(steps, lambda: curvature.distance(weights()))
@@ -360,8 +397,8 @@ def train_hidden(
     n_steps = HIDDEN_AUTO_STEPS if train.auto else train.epochs
     start = time.perf_counter()
     with engine.placement(device):
-        model = build(config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden)
-        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset.y, lambda: np.array([]), np.array([]), on_log)
+        model = build(config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden, dataset.offset is not None)
+        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset, lambda: np.array([]), np.array([]), on_log)
         while steps.step < n_steps and steps.finite:
             steps.run(min(train.log_every, n_steps - steps.step))
     diverged = not steps.finite

@@ -8,8 +8,9 @@ into the step size and epsilon is added to sqrt(v) uncorrected,
     w -= alpha * m / (sqrt(v) + epsilon)
 
 The gradient of the mean loss comes from statsmodels' link and variance, not
-from Keras: d loss / d eta = nll_factor / n * (mu - y) / V(mu) * dmu/deta
-(for softmax, (P - onehot) / n). It runs in float64 on the same (preconditioned,
+from Keras: d loss / d eta = nll_factor / n * w * (mu - y) / V(mu) * dmu/deta
+with w the row's weight and eta including the offset (for softmax,
+(P - onehot) / n); a penalty adds its own gradient on the slopes. It runs in float64 on the same (preconditioned,
 where the network's are) inputs, from the same start, with the same learning
 rate at every step, for the same steps, and maps its weights back to the
 original features by its own hand.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnglm import penalty
 from nnglm.config import Config
 from nnglm.data import Dataset
 from nnglm.network import NetworkFit
@@ -42,6 +44,9 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     W = np.zeros((k, outputs))  # the reference runs only where the network starts from zeros
     b = np.array(fit.start_bias, dtype=float) if use_bias else np.zeros(outputs)
     y = dataset.y
+    w = np.ones(n) if dataset.weights is None else dataset.weights
+    offset = np.zeros((n, 1)) if dataset.offset is None else dataset.offset[:, None]
+    pen = penalty.of_run(config, dataset)
     onehot = np.eye(outputs)[y.astype(int)] if family.multiclass else None
     sm_family = None if family.multiclass else family.sm_family()
     rates = learning_rate_by_step(fit.learning_rates, fit.epochs_run)
@@ -51,15 +56,17 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     v = [np.zeros_like(p) for p in params]
     start = time.perf_counter()
     for t in range(1, fit.epochs_run + 1):
-        eta = Z @ W + b
+        eta = Z @ W + b + offset
         if family.multiclass:
             e = np.exp(eta - eta.max(axis=1, keepdims=True))
             d_eta = (e / e.sum(axis=1, keepdims=True) - onehot) / n
         else:
             eta = eta[:, 0]
             mu = sm_family.link.inverse(eta)
-            d_eta = (family.nll_factor / n * (mu - y) / sm_family.variance(mu) * sm_family.link.inverse_deriv(eta))[:, None]
+            d_eta = (family.nll_factor / n * w * (mu - y) / sm_family.variance(mu) * sm_family.link.inverse_deriv(eta))[:, None]
         grads = [Z.T @ d_eta, d_eta.sum(axis=0)] if use_bias else [Z.T @ d_eta]
+        if pen is not None:
+            grads[0] = grads[0] + penalty_gradient(W, inputs.matrix, pen, use_bias, family.nll_factor)
         alpha = rates[t - 1] * np.sqrt(1 - train.beta_2**t) / (1 - train.beta_1**t)
         for p, g, m_i, v_i in zip(params, grads, m, v):
             m_i += (g - m_i) * (1 - train.beta_1)
@@ -67,6 +74,13 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
             p -= alpha * m_i / (np.sqrt(v_i) + train.epsilon)
     seconds = time.perf_counter() - start
     return ReferenceFit(to_original(W, b if use_bias else None, inputs, family.multiclass), fit.epochs_run, seconds)
+
+
+def penalty_gradient(W: np.ndarray, M: np.ndarray, pen: penalty.Penalty, use_bias: bool, factor: float) -> np.ndarray:
+    """The gradient in W of factor * sum(ridge / 2 * (M W)^2 + lasso * |M W|), the penalty on the slopes."""
+    slopes = M @ W
+    ridge, lasso = pen.ridge[int(use_bias):, None], pen.lasso[int(use_bias):, None]
+    return factor * M.T @ (ridge * slopes + lasso * np.sign(slopes))
 
 
 def learning_rate_by_step(changes: list[tuple[int, float]], steps: int) -> np.ndarray:

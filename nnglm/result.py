@@ -39,8 +39,19 @@ class DataSection(Part):
     target: str | None = None
 
 
+class Statistics(Part):
+    llf: Number = None
+    deviance: Number = None
+    null_deviance: Number = None
+    aic: Number = None
+    bic: Number = None
+    df_resid: Number = None
+    dispersion: Number = None
+
+
 class NetworkSection(Part):
     coefficients: Coefficients = {}
+    statistics: Statistics | None = None
     bse: Coefficients | None = None
     final_loss: Number = None
     epochs_run: int | None = None
@@ -51,6 +62,7 @@ class NetworkSection(Part):
 
 class GlmSection(Part):
     coefficients: Coefficients = {}
+    statistics: Statistics | None = None
     bse: Coefficients | None = None
     llf: Number = None
     converged: bool | None = None

@@ -1,6 +1,6 @@
 """One run, top to bottom: config → data → GLM fit → network fit → comparison → run log."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,8 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
             "feature_names": dataset.feature_names,
             "target": dataset.target,
             "condition_number": condition,
+            "n_observations": dataset.n_obs,
+            "rows_dropped": dataset.rows_dropped,
             **({"n_validation_rows": held_out.n_rows} if held_out else {}),
         },
     }
@@ -64,13 +66,17 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
                 )
         weights = np.array(list(fit.coefficients.values()))
         stats = fit.curvature.inference(weights)
-        network_llf = glm.loglike(config.family, dataset.y, fit.mu, glm_fit.scale)
+        sm_model = glm.model(dataset, config)
+        network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
+        network_statistics = glm.statistics(sm_model, weights)
         comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
         ref = _reference(dataset, config, fit)
         rows = coefficient_rows(comparison, stats, glm_fit, ref)
 
         result["environment"]["device"] = fit.device
-        result["network"] = fit.to_dict() | {"bse": dict(zip(comparison.terms, map(float, stats.bse)))}
+        result["network"] = fit.to_dict() | {
+            "bse": dict(zip(comparison.terms, map(float, stats.bse))), "statistics": asdict(network_statistics)
+        }
         result["glm"] = glm_fit.to_dict()
         result["reference"] = _reference_section(ref, comparison, glm_fit, config)
         result["comparison"] = comparison.to_dict()
@@ -181,15 +187,14 @@ def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference,
 def draw(run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison, glm_bse: list[float]) -> dict[str, str]:
     """The plots of the run: {file name: caption}."""
     pictures = {}
-    loss_name = config.family.loss if isinstance(config.family.loss, str) else config.family.loss.__name__
-    plots.loss_curve(fit.history, loss_name, run_dir / "loss.png")
+    plots.loss_curve(fit.history, config.family.loss_name, run_dir / "loss.png")
     pictures["loss.png"] = "Training loss over full-batch steps"
     steps = [h[0] for h in fit.history]
     tolerance = compare.Tolerance(config.compare_rtol, config.compare.max_abs)
     bse = np.array(glm_bse)
     plots.distances(steps, fit.trajectory, comparison.glm, bse, comparison.terms, tolerance, run_dir / "distance.png")
     pictures["distance.png"] = "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)"
-    if config.model.family == "binomial" and dataset.n_features == 2:
+    if config.family.takes_trials and dataset.n_features == 2 and dataset.weights is None:
         plots.separating_lines(
             dataset.X, dataset.y, dataset.feature_names, comparison.network, comparison.glm, config.model.use_bias, run_dir / "lines.png"
         )

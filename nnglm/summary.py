@@ -92,18 +92,34 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
         ],
     )
     out = [beside, as_glm, fit]
+    if n.get("statistics") and g.get("statistics"):
+        out.append(statistics_block(n["statistics"], g["statistics"]))
     validation = result.get("validation")
     if validation:
         labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {result.get('hidden', {}).get('widths', '')}"}
         model = result["config"]["model"]
-        row = families.lookup(model["family"], model["link"])
-        loss = row.loss if isinstance(row.loss, str) else row.loss.__name__
+        loss = families.lookup(model["family"], model["link"]).loss_name
         out.append(Block(
             f"Held-out fit ({result['data']['n_validation_rows']} rows held out of both fits; the family's own loss, {loss})",
             ["fit", "training loss", "held-out loss"],
             [[labels[k], _num(v["train_loss"], 6), _num(v["validation_loss"], 6)] for k, v in validation.items() if k in labels],
         ))
     return out
+
+
+STATISTICS = [
+    ("log-likelihood", "llf"), ("deviance", "deviance"), ("null deviance", "null_deviance"), ("AIC", "aic"),
+    ("BIC (from the log-likelihood)", "bic"), ("residual degrees of freedom", "df_resid"), ("dispersion", "dispersion"),
+]
+
+
+def statistics_block(network: dict, glm: dict) -> Block:
+    """Each fit's figures as statsmodels computes them, at that fit's own coefficients."""
+    return Block(
+        "Fit statistics (statsmodels' formulas, each at its own fit's coefficients)",
+        ["", "network", "GLM"],
+        [[label, _num(network.get(key), 10), _num(glm.get(key), 10)] for label, key in STATISTICS],
+    )
 
 
 def notes(result: dict) -> list[str]:
@@ -115,6 +131,9 @@ def notes(result: dict) -> list[str]:
     if result["network"]["note"]:
         out.append(f"network: {result['network']['note']}")
     out += [f"GLM warning: {w}" for w in result["glm"]["warnings"]]
+    dropped = result["data"].get("rows_dropped")
+    if dropped:
+        out.append(f"data.missing: drop left out {dropped} rows with a missing value in a column the model uses")
     if result.get("hidden"):
         out.append(
             "the hidden-layer network has no coefficients to set beside the GLM's: no equivalence to check, "

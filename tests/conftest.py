@@ -1,6 +1,7 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -26,3 +27,23 @@ def write_config(tmp_path):
         return path
 
     return write
+
+
+def sample_config(row, *overrides, n_rows=500, dtype="float64", **data):
+    """A config on a sample drawn from a known GLM of the family row, its means inside the link's domain."""
+    eta_min, eta_max = row.eta_range
+    bounded = bool(np.isfinite(eta_min) or np.isfinite(eta_max))
+    intercept = -1.5 if np.isfinite(eta_max) else (2.0 if np.isfinite(eta_min) else 0.5)
+    raw = {
+        "name": f"sample_{row.family}_{row.link}",
+        "seed": 1,
+        "data": {
+            "source": "synthetic", "generator": "glm", "n_rows": n_rows, "n_features": 3,
+            "coefficients": [0.1, -0.1, 0.05] if bounded else [0.3, -0.2, 0.1], "intercept": intercept, "scale": 0.5,
+        }
+        | data,
+        "model": {"family": row.family, "link": row.link},
+        "train": {"dtype": dtype},
+    }
+    raw = config.apply_overrides(raw, list(overrides))
+    return config.validate(raw, f"sample config of {row.key}")

@@ -93,13 +93,13 @@ def test_unknown_dtype(write_config):
 
 def test_unknown_family_names_the_allowed(write_config):
     assert error_of(write_config, MINIMAL + "model: {family: poison}\n") == (
-        "model.family: unknown family 'poison' (did you mean 'poisson'?); allowed: gaussian, binomial, poisson, gamma, multinomial"
+        "model.family: unknown family 'poison' (did you mean 'poisson'?); allowed: gaussian, binomial, poisson, gamma, inverse_gaussian, negative_binomial, tweedie, multinomial"
     )
 
 
 def test_link_must_belong_to_the_family(write_config):
     assert error_of(write_config, MINIMAL + "model: {family: gaussian, link: logit}\n") == (
-        "model.link: 'logit' is not a link of family gaussian; allowed: identity"
+        "model.link: 'logit' is not a link of family gaussian; allowed: identity, log, inverse_power"
     )
 
 

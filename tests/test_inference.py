@@ -3,20 +3,10 @@
 import numpy as np
 import pytest
 
-from conftest import load
+from conftest import load, sample_config
 from nnglm import data, families, glm, inference, runner
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
-
-
-def sample_config(row):
-    coefficients = "[0.05, -0.04, 0.03]" if row.link == "inverse_power" else "[0.3, -0.2, 0.1]"
-    return load(
-        f"glm_{row.family}_{row.link}",
-        "data.n_rows=500",
-        f"data.coefficients={coefficients}",
-        "train.dtype=float64",
-    )
 
 
 @pytest.mark.parametrize("row", SINGLE, ids=lambda r: r.key)
@@ -26,7 +16,7 @@ def test_standard_errors_per_family_row(row):
     cfg = sample_config(row)
     ds = data.load(cfg)
     X = glm.design(ds, True)
-    result = sm.GLM(ds.y, X, family=row.sm_family()).fit(tol=1e-12)
+    result = sm.GLM(ds.y, X, family=cfg.family.sm_family()).fit(tol=1e-12)
     got = inference.standard_errors(ds, cfg, result.params)
     if row.canonical:
         expected = result.bse  # observed and expected information agree
