@@ -6,6 +6,8 @@ names quoted in one is cut short, so that a huge input never makes a huge
 message.
 """
 
+import numpy as np
+
 MAX_MESSAGE = 2000  # characters of one error message, all lines together
 MAX_VALUE = 80  # characters of one value quoted in a message
 MAX_NAMES = 20  # names listed in a message, e.g. the columns of a file
@@ -17,6 +19,8 @@ class UserError(Exception):
 
 def short(value: object, limit: int = MAX_VALUE) -> str:
     """repr(value), cut to `limit` characters."""
+    if isinstance(value, (float, np.floating)):
+        value = float(value)  # 'nan', not 'np.float64(nan)'
     text = repr(value) if not isinstance(value, str) else repr(value[: limit + 1])
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -188,7 +188,9 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
 
 def _solve_penalized(sm_model, dataset: Dataset, config: Config) -> _Solved:
     pen = penalty.of_run(config, dataset)
-    start = sm_model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=pen.l1_wt).params
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # only the start: its shortfall is what the Newton steps remove
+        start = sm_model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=pen.l1_wt).params
     solution = penalty.solve(sm_model, pen, np.asarray(start, dtype=float), config.glm.tol, config.glm.maxiter)
     stats = statistics(sm_model, solution.params)
     mu = np.asarray(sm_model.predict(solution.params))
