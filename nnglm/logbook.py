@@ -160,6 +160,7 @@ class RunComparison:
     tolerance: float
     same: bool
     validation: dict[str, list]  # '<fit>.<loss>' -> each run's value, for runs with held-out rows
+    statistics: dict[str, list]  # '<fit>.<statistic>' -> each run's value (deviance, AIC, ...)
 
 
 ENVIRONMENT_IGNORED = {"platform"}  # recorded, but not news when comparing
@@ -212,6 +213,12 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
             losses = [getattr(getattr(r.validation, fit, None), loss, None) for r in results]
             if any(v is not None for v in losses):
                 validation[f"{fit}.{loss}"] = losses
+    statistics = {}
+    for fit in ("network", "glm"):
+        for key in ("llf", "deviance", "null_deviance", "aic", "bic", "df_resid", "dispersion"):
+            values = [getattr(getattr(r, fit).statistics, key, None) if getattr(r, fit).statistics else None for r in results]
+            if any(v is not None for v in values):
+                statistics[f"{fit}.{key}"] = values
     return RunComparison(
         runs=runs,
         config_diff=differing([r.config for r in results]),
@@ -223,6 +230,7 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         tolerance=tolerance,
         same=bool(gap <= tolerance),
         validation=validation,
+        statistics=statistics,
     )
 
 
@@ -279,6 +287,14 @@ def print_comparison(c: RunComparison, console=None) -> None:
     for j, term in enumerate(c.terms[:40]):
         table.add_row(plain(term), *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}")
     console.print(table)
+    if c.statistics:
+        table = Table(title="Fit statistics (statsmodels' formulas at each fit's coefficients)", title_justify="left")
+        table.add_column("fit.statistic")
+        for s in short:
+            table.add_column(s, justify="right")
+        for key, values in c.statistics.items():
+            table.add_row(key, *["–" if v is None else f"{v:.10g}" for v in values])
+        console.print(table)
     if c.validation:
         table = Table(title="Losses (held-out rows kept out of every fit)", title_justify="left")
         table.add_column("fit.loss")
