@@ -383,7 +383,7 @@ class Config(Section):
                 "set data.validation_fraction (e.g. 0.2)"
             )
         self._check_glm_options()
-        if self.data.generator in ("softmax",) and not multiclass and self.model.family != "binomial":
+        if self.data.generator == "softmax" and not multiclass and not self.family.takes_trials:
             raise ValueError(f"data.generator: softmax draws class labels, which model.family {self.model.family} cannot fit")
         return self
 

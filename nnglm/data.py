@@ -484,11 +484,15 @@ def offset_of(extras: dict[str, np.ndarray]) -> np.ndarray | None:
 
 
 def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
-    # treatment contrasts, as R's default: one column per level but the first (sorted)
-    levels = sorted(values.dropna().unique(), key=lambda v: (str(type(v)), v))
+    """Treatment contrasts, as R's default: one column per level but the first (sorted), coded by the
+    formula library statsmodels uses, the terms named like colour[T.red]."""
+    import patsy
+
     if values.isna().any():
         raise UserError(f"data.categorical: column {name!r} has missing values; {offending(values.isna().to_numpy(), lambda r: '')}")
-    return pd.DataFrame({f"{name}[T.{level}]": (values == level).astype(float) for level in levels[1:]})
+    design = patsy.dmatrix("C(v)", pd.DataFrame({"v": values.astype(str) if values.dtype == object else values}), return_type="dataframe")
+    design = design.drop(columns="Intercept")
+    return design.rename(columns=lambda c: name + c.removeprefix("C(v)"))
 
 
 def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:

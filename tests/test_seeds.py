@@ -76,7 +76,7 @@ def test_run_folder_holds_the_contract(runs):
     assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
     assert result["data"] == {
         "n_rows": 1000, "n_features": 10, "feature_names": [f"x{i}" for i in range(1, 11)], "target": "y",
-        "condition_number": pytest.approx(6.93, abs=0.01),
+        "condition_number": pytest.approx(6.93, abs=0.01), "n_observations": 1000.0, "rows_dropped": 0,
     }
     assert set(result["network"]) >= {"coefficients", "bse", "final_loss", "epochs_run", "train_seconds", "diverged"}
     assert list(result["network"]["bse"]) == list(result["glm"]["bse"])
