@@ -66,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
     runs.add_argument("--status", choices=["running", "dead", "completed", "failed", "interrupted", "broken"])
 
     compare = commands.add_parser("compare", help="compare runs side by side")
-    compare.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    compare.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
     compare.add_argument("--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)")
     return parser
 
@@ -152,8 +153,8 @@ def _logbook(args) -> int:
         logbook.print_runs(logbook.scan(root, args.name, args.status), root)
         return 0
     if len(args.runs) < 2:
-        raise UserError("compare: give two or more run folders")
-    comparison = logbook.compare_runs([Path(r) for r in args.runs], args.tol)
+        raise UserError("compare: give two or more runs (run folders or run ids)")
+    comparison = logbook.compare_runs([logbook.locate(r, Path(args.dir)) for r in args.runs], args.tol)
     logbook.print_comparison(comparison)
     return 0
 

@@ -382,7 +382,7 @@ def test_sigkill_keeps_the_history_and_the_run_is_listed_dead(tmp_path):
     assert listed.status == "dead" and listed.problem == f"its process (pid {run.pid} on {socket.gethostname()}) is gone"
     lines = (listed.folder / "history.csv").read_text().splitlines()
     assert lines[0] == "step,loss,max_abs_diff_to_glm" and int(lines[-1].split(",")[0]) >= 600
-    assert logbook.row(listed)[7] == lines[-1].split(",")[0]  # steps reached, from the history
+    assert logbook.row(listed)[logbook.RUNS_COLUMNS.index("steps")] == lines[-1].split(",")[0]  # steps reached, from the history
 
 
 def test_sighup_is_an_interruption(tmp_path):
