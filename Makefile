@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 CONFIG ?=
 SET    ?=
 OUT    ?=
+JOBS   ?=
+CLUSTER ?=
 EXTRAS ?= test,torch
 
 RUNS   ?=
@@ -20,9 +22,9 @@ install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test t
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[$(EXTRAS)]'
 
-experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n]
+experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n | CLUSTER=tcp://host:8786]
 	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }
-	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT)) $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 validate: ## check a config without running it: make validate CONFIG=configs/X.yaml
 	@test -n "$(CONFIG)" || { echo "usage: make validate CONFIG=configs/X.yaml" >&2; exit 2; }
