@@ -33,9 +33,9 @@ validate: ## check a config without running it: make validate CONFIG=configs/X.y
 runs: ## list the logged runs, newest first: make runs [DIR=experiments]
 	$(BIN)/nnglm runs $(DIR)
 
-compare: ## compare runs side by side: make compare RUNS="experiments/X/RUN1 experiments/X/RUN2"
-	@test -n "$(RUNS)" || { echo "usage: make compare RUNS=\"RUN_DIR RUN_DIR ...\"" >&2; exit 2; }
-	$(BIN)/nnglm compare $(RUNS)
+compare: ## compare runs side by side: make compare RUNS="RUN1 RUN2" (run folders or ids, looked up in DIR)
+	@test -n "$(RUNS)" || { echo "usage: make compare RUNS=\"RUN RUN ...\" (run folders or run ids) [DIR=experiments]" >&2; exit 2; }
+	$(BIN)/nnglm compare $(RUNS) --dir $(DIR)
 
 test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q
