@@ -7,7 +7,7 @@ SET    ?=
 OUT    ?=
 JOBS   ?=
 CLUSTER ?=
-EXTRAS ?= test,torch
+EXTRAS ?= test
 
 RUNS   ?=
 DIR    ?= experiments
@@ -17,7 +17,7 @@ DIR    ?= experiments
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test to leave PyTorch out)
+install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,torch adds PyTorch, the third backend)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[$(EXTRAS)]'
