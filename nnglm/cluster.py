@@ -38,8 +38,11 @@ RunFiles = dict[str, bytes]  # '<name>/<run_id>/<file>' -> its content
 
 def connect(address: str) -> "Client":
     """A client of the scheduler at address, with at least one worker; a UserError otherwise."""
-    from distributed import Client
-    from distributed.comm import get_address_host_port
+    try:
+        from distributed import Client
+        from distributed.comm import get_address_host_port
+    except ImportError:
+        raise UserError("--cluster: Dask distributed is not installed here; install it with pip install 'dask[distributed]'") from None
 
     try:
         get_address_host_port(address)

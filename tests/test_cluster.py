@@ -3,6 +3,7 @@ back to the launching side and are written there, complete, as a local run write
 
 import json
 import socket
+import sys
 import time
 
 import pytest
@@ -137,3 +138,10 @@ def test_a_cluster_that_cannot_be_reached_is_one_message(write_config, tmp_path,
         "(known schemes: ['inproc', 'tcp', 'tls', 'ucx', 'ws', 'wss'])); give one as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
     )
     assert not (tmp_path / "s").exists()
+
+
+def test_without_dask_installed_cluster_is_one_message(write_config, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    assert error_of(capsys, "run", write_config(SWEEP), "--out", tmp_path, "--cluster", "tcp://127.0.0.1:8786") == (
+        "--cluster: Dask distributed is not installed here; install it with pip install 'dask[distributed]'"
+    )
