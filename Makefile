@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 CONFIG ?=
 SET    ?=
 OUT    ?=
-EXTRAS ?= test,torch
+JOBS   ?=
+CLUSTER ?=
+EXTRAS ?= test
 
 RUNS   ?=
 DIR    ?= experiments
@@ -15,14 +17,14 @@ DIR    ?= experiments
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test to leave PyTorch out)
+install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,torch adds PyTorch, the third backend)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[$(EXTRAS)]'
 
-experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n]
+experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n | CLUSTER=tcp://host:8786]
 	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }
-	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT)) $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/nnglm run $(CONFIG) $(addprefix --set ,$(SET)) $(if $(OUT),--out $(OUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 validate: ## check a config without running it: make validate CONFIG=configs/X.yaml
 	@test -n "$(CONFIG)" || { echo "usage: make validate CONFIG=configs/X.yaml" >&2; exit 2; }
@@ -31,9 +33,9 @@ validate: ## check a config without running it: make validate CONFIG=configs/X.y
 runs: ## list the logged runs, newest first: make runs [DIR=experiments]
 	$(BIN)/nnglm runs $(DIR)
 
-compare: ## compare runs side by side: make compare RUNS="experiments/X/RUN1 experiments/X/RUN2"
-	@test -n "$(RUNS)" || { echo "usage: make compare RUNS=\"RUN_DIR RUN_DIR ...\"" >&2; exit 2; }
-	$(BIN)/nnglm compare $(RUNS)
+compare: ## compare runs side by side: make compare RUNS="RUN1 RUN2" (run folders or ids, looked up in DIR)
+	@test -n "$(RUNS)" || { echo "usage: make compare RUNS=\"RUN RUN ...\" (run folders or run ids) [DIR=experiments]" >&2; exit 2; }
+	$(BIN)/nnglm compare $(RUNS) --dir $(DIR)
 
 test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q

@@ -54,7 +54,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="experiments", help="root folder of the run log (default: experiments)")
     run.add_argument("--strict", action="store_true", help="exit 1 when the network is not equivalent to the GLM")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
-    run.add_argument("--jobs", type=int, default=1, metavar="N", help="run a sweep's points in N processes (default 1)")
+    run.add_argument("--jobs", type=int, metavar="N", help="run a sweep's points in N processes on this machine (default 1)")
+    run.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="run a sweep's points on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); run folders are written here",
+    )
 
     validate = commands.add_parser("validate", help="check a config and its data without training")
     validate.add_argument("config")
@@ -66,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
     runs.add_argument("--status", choices=["running", "dead", "completed", "failed", "interrupted", "broken"])
 
     compare = commands.add_parser("compare", help="compare runs side by side")
-    compare.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    compare.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
     compare.add_argument("--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)")
     return parser
 
@@ -120,15 +125,22 @@ def _run(args) -> int:
 
     if not args.out.strip():
         raise UserError("--out: empty; give a folder, e.g. --out experiments")
-    points = config_module.expand(args.config, args.set)
-    if args.jobs < 1:
+    if args.cluster is not None and args.jobs is not None:
+        raise UserError(
+            "--cluster and --jobs: give one; --jobs N runs a sweep's points in N processes on this machine, "
+            "--cluster ADDRESS on a Dask cluster's workers"
+        )
+    if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")
+    points = config_module.expand(args.config, args.set)
     out = Path(args.out)
     runlog.check_out(out)
+    if args.cluster is not None:
+        return _on_cluster(args, points, out)
     if len(points) > 1:
         from nnglm import sweep
 
-        return sweep.exit_code(sweep.run(points, out, args.jobs), args.strict)
+        return sweep.exit_code(sweep.run(points, out, args.jobs or 1), args.strict)
     from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
 
     try:
@@ -144,6 +156,17 @@ def _run(args) -> int:
     return 0
 
 
+def _on_cluster(args, points: list, out: Path) -> int:
+    """A sweep, or a single run as a sweep of one point, on a Dask cluster."""
+    from nnglm import cluster, sweep
+
+    client = cluster.connect(args.cluster)
+    try:
+        return sweep.exit_code(sweep.run(points, out, client=client), args.strict)
+    finally:
+        client.close()
+
+
 def _logbook(args) -> int:
     from nnglm import logbook  # JSON only: no TensorFlow
 
@@ -152,8 +175,8 @@ def _logbook(args) -> int:
         logbook.print_runs(logbook.scan(root, args.name, args.status), root)
         return 0
     if len(args.runs) < 2:
-        raise UserError("compare: give two or more run folders")
-    comparison = logbook.compare_runs([Path(r) for r in args.runs], args.tol)
+        raise UserError("compare: give two or more runs (run folders or run ids)")
+    comparison = logbook.compare_runs([logbook.locate(r, Path(args.dir)) for r in args.runs], args.tol)
     logbook.print_comparison(comparison)
     return 0
 

@@ -7,6 +7,7 @@ run recorded as `running` whose process is gone is listed as `dead`.
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from nnglm import result as schema
 from nnglm import runlog
-from nnglm.errors import UserError, clip
+from nnglm.errors import UserError, clip, listing, short
 from nnglm.summary import wide_console
 
 
@@ -40,6 +41,13 @@ class LoggedRun:
         return "dead" if self.result.status == "running" and self.problem else self.result.status
 
     @property
+    def point(self) -> dict:
+        """The config keys a sweep point set, as recorded in result.json (`sweep_point`); {} for a plain run."""
+        extra = (self.result.model_extra or {}) if self.result else {}
+        point = extra.get("sweep_point")
+        return point if isinstance(point, dict) else {}
+
+    @property
     def when(self) -> str:
         # run ids start with the start time: 20261123-124158-...
         stamp = self.run_id[:15]
@@ -60,20 +68,23 @@ def read(folder: Path) -> LoggedRun:
     return LoggedRun(folder, result)
 
 
-def scan(root: Path, name: str | None = None, status: str | None = None) -> list[LoggedRun]:
-    """Every run folder under root (root/<name>/<run_id>/), newest first. Given one run's folder,
-    or one name's folder of runs, it lists those."""
+def run_folders(root: Path) -> list[Path]:
+    """Every run folder under root (root/<name>/<run_id>/); given one run's folder, or one name's
+    folder of runs, those."""
     if not root.exists():
         raise UserError(f"no run log at {clip(str(root), 200)}: the folder does not exist")
     if not root.is_dir():
         raise UserError(f"{clip(str(root), 200)} is a file; give the run log's folder (default: experiments)")
     if (root / "result.json").is_file():
-        folders = [root]
-    elif any(child.joinpath("result.json").is_file() for child in root.iterdir()):
-        folders = [child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")]
-    else:
-        folders = [f for f in root.glob("*/*") if f.is_dir() and not f.name.startswith(".")]
-    runs = [read(folder) for folder in folders]
+        return [root]
+    if any(child.joinpath("result.json").is_file() for child in root.iterdir()):
+        return [child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")]
+    return [f for f in root.glob("*/*") if f.is_dir() and not f.name.startswith(".")]
+
+
+def scan(root: Path, name: str | None = None, status: str | None = None) -> list[LoggedRun]:
+    """Every run under root (see run_folders), newest first."""
+    runs = [read(folder) for folder in run_folders(root)]
     if name:
         runs = [r for r in runs if name in r.name]
     if status:
@@ -84,7 +95,7 @@ def scan(root: Path, name: str | None = None, status: str | None = None) -> list
 def row(run: LoggedRun) -> list[str]:
     r = run.result
     if r is None:
-        return [run.name, run.when, "broken", "", "", "", "", "", "", run.problem or ""]
+        return [run.name, run.run_id, "", "broken", "", "", "", "", "", "", run.problem or ""]
     comparison = r.comparison
     model = r.config.get("model") if isinstance(r.config.get("model"), dict) else {}
     verdict = ""
@@ -96,7 +107,8 @@ def row(run: LoggedRun) -> list[str]:
     steps = r.network.epochs_run if r.network else last_step(run.folder)
     return [
         run.name,
-        run.when,
+        run.run_id,
+        clip(" ".join(f"{key}={value}" for key, value in run.point.items()), 120),
         run.status,
         f"{clip(str(model.get('family', '?')), 20)}/{clip(str(model.get('link', '?')), 20)}",
         clip(r.environment.dtype or ""),
@@ -119,7 +131,7 @@ def last_step(folder: Path) -> int | None:
         return None
 
 
-RUNS_COLUMNS = ["name", "when", "status", "family", "dtype", "backend", "device", "steps", "max abs diff", "verdict"]
+RUNS_COLUMNS = ["name", "id", "set", "status", "family", "dtype", "backend", "device", "steps", "max abs diff", "verdict"]
 
 
 # --- comparing runs ---
@@ -175,6 +187,29 @@ def run_folder(path: Path) -> Path:
     if not path.is_dir():
         raise UserError(f"{clip(str(path), 200)}: a file, not a run folder (<out>/<name>/<run_id>/)")
     return path
+
+
+def locate(text: str, root: Path) -> Path:
+    """A run folder from what was typed: a path (the folder or its result.json), or a run id
+    (a folder's name, or the start of one) looked up under root."""
+    path = Path(text)
+    if path.exists() or "/" in text or os.sep in text:
+        return run_folder(path)
+    return by_id(text, root)
+
+
+def by_id(run_id: str, root: Path) -> Path:
+    where = clip(str(root), 200)
+    if not root.is_dir():
+        raise UserError(f"run id {short(run_id)}: no run folder of that path, and no run log at {where} to look the id up in (give it with --dir)")
+    folders = run_folders(root)
+    matches = [f for f in folders if f.name == run_id] or [f for f in folders if f.name.startswith(run_id)]
+    if not matches:
+        raise UserError(f"run id {short(run_id)}: no run of that id under {where} (`nnglm runs {where}` lists them)")
+    if len(matches) > 1:
+        names = sorted(f"{f.parent.name}/{f.name}" for f in matches)
+        raise UserError(f"run id {short(run_id)} is ambiguous under {where}: it matches {listing(names)}; give more of the id, or the run folder's path")
+    return matches[0]
 
 
 def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComparison:
@@ -250,7 +285,8 @@ def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
     console = console or wide_console()
     table = Table(title=plain(f"{len(runs)} runs in {root}, newest first"), title_justify="left")
     for column in RUNS_COLUMNS:
-        table.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
+        # the id is what `nnglm compare` takes: never wrapped, so that it can be copied whole
+        table.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left", no_wrap=column == "id")
     for run in runs:
         table.add_row(*map(plain, row(run)), style="red" if run.status in ("broken", "failed", "dead") else None)
     console.print(table)

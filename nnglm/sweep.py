@@ -1,7 +1,8 @@
 """A sweep: one run per point of a grid over config keys, then one table of all points.
 
-Points run one after another, or in N worker processes (`--jobs N`); each run
-gets its own folder, so parallel points never share a file.
+Points run one after another, in N worker processes (`--jobs N`), or on a Dask
+cluster's workers (`--cluster ADDRESS`, cluster.py); each run gets its own
+folder, so parallel points never share a file.
 """
 
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -9,6 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -17,6 +19,9 @@ from rich.text import Text
 from nnglm.config import Config, describe_point
 from nnglm.errors import UserError, bounded
 from nnglm.summary import wide_console
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 @dataclass
@@ -49,9 +54,13 @@ def run_point(point: dict, config: Config, out: Path) -> PointOutcome:
     )
 
 
-def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Console | None = None) -> list[PointOutcome]:
+def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Console | None = None, client: "Client | None" = None) -> list[PointOutcome]:
+    """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py)."""
     console = console or wide_console()
-    console.print(f"sweep of {len(points)} points" + (f" in {jobs} processes" if jobs > 1 else ""))
+    where = f" in {jobs} processes" if jobs > 1 else ""
+    if client is not None:
+        where = f" on the Dask cluster at {client.scheduler.address} ({len(client.scheduler_info()['workers'])} workers)"
+    console.print(f"sweep of {len(points)} points{where}")
     outcomes: dict[int, PointOutcome] = {}
 
     def report(i: int, outcome: PointOutcome) -> None:
@@ -61,7 +70,11 @@ def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Co
 
     # Keras takes one backend per process: a sweep over backends runs each point in a fresh one
     several_backends = len({config.train.backend for _, config in points}) > 1
-    if jobs <= 1 and not several_backends:
+    if client is not None:
+        from nnglm import cluster
+
+        cluster.run(client, points, out, report)
+    elif jobs <= 1 and not several_backends:
         for i, (point, config) in enumerate(points):
             report(i, run_point(point, config, out))
     else:

@@ -383,7 +383,7 @@ def test_sigkill_keeps_the_history_and_the_run_is_listed_dead(tmp_path):
     lines = (listed.folder / "history.csv").read_text().splitlines()
     # steps 0, 200 and 400 were on disk before the kill (history_lines() >= 4)
     assert lines[0] == "step,loss,max_abs_diff_to_glm" and int(lines[-1].split(",")[0]) >= 400
-    assert logbook.row(listed)[7] == lines[-1].split(",")[0]  # steps reached, from the history
+    assert logbook.row(listed)[logbook.RUNS_COLUMNS.index("steps")] == lines[-1].split(",")[0]  # steps reached, from the history
 
 
 def test_sighup_is_an_interruption(tmp_path):

@@ -1,0 +1,90 @@
+"""Run ids: `nnglm runs` lists each run's id and the keys its sweep point set; `nnglm compare`
+takes ids as well as folders."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nnglm import cli, logbook
+
+RESULT = {
+    "schema": 1,
+    "status": "completed",
+    "config": {"model": {"family": "binomial", "link": "logit"}, "train": {"learning_rate": 0.001}},
+    "environment": {"dtype": "float32"},
+    "network": {"coefficients": {"x1": 1.0}, "epochs_run": 5},
+    "glm": {"coefficients": {"x1": 1.0}},
+    "comparison": {"max_abs_diff": 0.0, "equivalent": True},
+}
+
+
+def write_run(root: Path, name: str, run_id: str, **extra) -> Path:
+    folder = root / name / run_id
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(RESULT | {"name": name, "run_id": run_id} | extra))
+    return folder
+
+
+@pytest.fixture
+def log(tmp_path):
+    root = tmp_path / "experiments"
+    write_run(root, "a", "20260101-000000-aaaaaa")
+    write_run(root, "a", "20260101-000001-bbbbbb", sweep_point={"train.learning_rate": 0.01, "train.epochs": 20})
+    write_run(root, "b", "20260102-000000-cccccc")
+    return root
+
+
+def error_of(capsys, *args) -> str:
+    code = cli.main([str(a) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1  # one line, no traceback
+    return err[len("error: ") :].rstrip("\n")
+
+
+def test_runs_shows_the_id_and_the_keys_a_sweep_point_set(log, capsys):
+    rows = {run.run_id: logbook.row(run) for run in logbook.scan(log)}
+    assert logbook.RUNS_COLUMNS[:4] == ["name", "id", "set", "status"]
+    assert rows["20260101-000001-bbbbbb"][:4] == ["a", "20260101-000001-bbbbbb", "train.learning_rate=0.01 train.epochs=20", "completed"]
+    assert rows["20260101-000000-aaaaaa"][:4] == ["a", "20260101-000000-aaaaaa", "", "completed"]
+    assert cli.main(["runs", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert all(run_id in out for run_id in rows)  # whole, never wrapped
+    assert "train.learning_rate=0.01 train.epochs=20" in out
+
+
+def test_compare_takes_ids_prefixes_and_folders(log, capsys):
+    assert cli.main(["compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", "--dir", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "run 1: a/20260101-000000-aaaaaa" in out and "run 2: b/20260102-000000-cccccc" in out
+    assert cli.main(["compare", "20260101-000001", str(log / "b" / "20260102-000000-cccccc"), "--dir", str(log)]) == 0
+    assert "run 1: a/20260101-000001-bbbbbb" in capsys.readouterr().out
+    assert cli.main(["compare", "aaaaaa", "cccccc", "--dir", str(log)]) == 2  # an id is matched from its start only
+
+
+def test_compare_looks_ids_up_in_experiments_by_default(log, capsys, monkeypatch):
+    monkeypatch.chdir(log.parent)
+    assert cli.main(["compare", "20260101-000000-aaaaaa", "20260101-000001-bbbbbb"]) == 0
+    assert "run 2: a/20260101-000001-bbbbbb" in capsys.readouterr().out
+
+
+def test_unknown_or_ambiguous_ids_are_one_message(log, capsys, tmp_path):
+    args = ["--dir", log]
+    assert error_of(capsys, "compare", "20260101-000000-aaaaaa", "nosuchid", *args) == (
+        f"run id 'nosuchid': no run of that id under {log} (`nnglm runs {log}` lists them)"
+    )
+    assert error_of(capsys, "compare", "20260101", "20260102-000000-cccccc", *args) == (
+        f"run id '20260101' is ambiguous under {log}: it matches 'a/20260101-000000-aaaaaa', "
+        "'a/20260101-000001-bbbbbb'; give more of the id, or the run folder's path"
+    )
+    write_run(log, "c", "20260102-000000-cccccc")  # the same id under another name (a copied folder)
+    assert error_of(capsys, "compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", *args) == (
+        f"run id '20260102-000000-cccccc' is ambiguous under {log}: it matches 'b/20260102-000000-cccccc', "
+        "'c/20260102-000000-cccccc'; give more of the id, or the run folder's path"
+    )
+    nowhere = tmp_path / "nowhere"
+    assert error_of(capsys, "compare", "20260101-000000-aaaaaa", "x", "--dir", nowhere) == (
+        f"run id '20260101-000000-aaaaaa': no run folder of that path, and no run log at {nowhere} to look the id up in (give it with --dir)"
+    )
+    # a path that does not exist is still a missing folder, not an id
+    assert error_of(capsys, "compare", log / "a" / "nosuchid", "x", *args) == f"{log / 'a' / 'nosuchid'}: no such run folder"
