@@ -23,7 +23,29 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
     device = network.resolve_device(config)
     condition = precondition.condition_number(dataset.X, config.model.use_bias)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
-    result = {
+    result = header(config, run_id, point, device, dataset, held_out, condition)
+    history, heartbeat = runlog.start(run_dir, result)
+    try:
+        rows = fit_and_log(config, dataset, held_out, device, condition, result, run_dir, history, quiet)
+    except BaseException as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        result["status"] = "interrupted" if interrupted else "failed"
+        result["error"] = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
+        if isinstance(e, network.Interrupted):  # keep what training had reached
+            result["network"] = e.fit.to_dict()
+        history.close()
+        runlog.record_end(run_dir, result, e.fit.history if isinstance(e, network.Interrupted) else None)
+        raise
+    finally:
+        heartbeat.stop()
+    if not quiet:
+        summary.print_run(result, rows, run_dir)
+    return Outcome(run_dir, result)
+
+
+def header(config: Config, run_id: str, point: dict | None, device: str, dataset: data.Dataset, held_out, condition: float) -> dict:
+    """The part of result.json known before any fit: written first, so that a killed run says what it was."""
+    return {
         "schema": runlog.SCHEMA,
         "run_id": run_id,
         "name": config.name,
@@ -45,76 +67,74 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
             **({"n_validation_rows": held_out.n_rows} if held_out else {}),
         },
     }
-    history, heartbeat = runlog.start(run_dir, result)
-    try:
-        glm_fit = glm.fit(dataset, config)
-        target = np.array(list(glm_fit.coefficients.values()))
-        with _progress(quiet) as bar:
-            task = bar.add_task("training", total=config.train.step_cap)
 
-            def on_log(row):
-                history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
-                bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
 
-            fit = network.train(dataset, config, device, target, on_log=on_log)
-            hidden = None
-            if config.model.hidden:
-                task = bar.add_task("hidden layers", total=network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.epochs)
-                hidden = network.train_hidden(
-                    dataset, config, device,
-                    on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}"),
-                )
-        weights = np.array(list(fit.coefficients.values()))
-        stats = fit.curvature.inference(weights)
-        sm_model = glm.model(dataset, config)
-        network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
-        network_statistics = glm.statistics(sm_model, weights)
-        comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
-        ref = _reference(dataset, config, fit)
-        rows = coefficient_rows(comparison, stats, glm_fit, ref)
+def fit_and_log(config: Config, dataset: data.Dataset, held_out, device: str, condition: float, result: dict, run_dir: Path, history, quiet: bool) -> list[dict]:
+    """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
+    glm_fit = glm.fit(dataset, config)
+    fit, hidden = train_networks(config, dataset, device, np.array(list(glm_fit.coefficients.values())), history, quiet)
+    weights = np.array(list(fit.coefficients.values()))
+    stats = fit.curvature.inference(weights)
+    sm_model = glm.model(dataset, config)
+    network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
+    comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
+    ref = _reference(dataset, config, fit)
+    rows = coefficient_rows(comparison, stats, glm_fit, ref)
 
-        result["environment"]["device"] = fit.device
-        result["network"] = fit.to_dict() | {
-            "bse": dict(zip(comparison.terms, map(float, stats.bse))), "statistics": asdict(network_statistics)
-        }
-        result["glm"] = glm_fit.to_dict()
-        result["reference"] = _reference_section(ref, comparison, glm_fit, config)
-        result["comparison"] = comparison.to_dict()
-        if held_out:
-            fits = {"glm": comparison.glm, "network": comparison.network} | ({"hidden": hidden} if hidden else {})
-            result["validation"] = holdout.section(config, dataset, held_out, fits)
-            if hidden:
-                result["hidden"] = {
-                    "widths": list(config.model.hidden), "activation": config.model.hidden_activation,
-                    "epochs_run": hidden.epochs_run, "final_loss": hidden.final_loss,
-                    "train_seconds": hidden.train_seconds, "diverged": hidden.diverged, "note": hidden.note,
-                }
-        if dataset.classes:
-            for section, key in [("network", "coefficients"), ("network", "bse"), ("glm", "coefficients"), ("glm", "bse"), ("reference", "coefficients")]:
-                if result[section].get(key):
-                    result[section][key] = by_class(result[section][key])
+    result["environment"]["device"] = fit.device
+    result["network"] = fit.to_dict() | {
+        "bse": dict(zip(comparison.terms, map(float, stats.bse))),
+        "statistics": asdict(glm.statistics(sm_model, weights)),
+    }
+    result["glm"] = glm_fit.to_dict()
+    result["reference"] = _reference_section(ref, comparison, glm_fit, config)
+    result["comparison"] = comparison.to_dict()
+    if held_out:
+        fits = {"glm": comparison.glm, "network": comparison.network} | ({"hidden": hidden} if hidden else {})
+        result["validation"] = holdout.section(config, dataset, held_out, fits)
+        if hidden:
+            result["hidden"] = hidden_section(config, hidden)
+    if dataset.classes:
+        for section, key in [("network", "coefficients"), ("network", "bse"), ("glm", "coefficients"), ("glm", "bse"), ("reference", "coefficients")]:
+            if result[section].get(key):
+                result[section][key] = by_class(result[section][key])
 
-        history.close()
-        runlog.write_history(run_dir, fit.history)
-        runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
-        pictures = draw(run_dir, dataset, config, fit, comparison, list(glm_fit.bse.values()))
-        result["status"] = "completed"
-        runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
-        runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
-    except BaseException as e:
-        interrupted = isinstance(e, KeyboardInterrupt)
-        result["status"] = "interrupted" if interrupted else "failed"
-        result["error"] = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
-        if isinstance(e, network.Interrupted):  # keep what training had reached
-            result["network"] = e.fit.to_dict()
-        history.close()
-        runlog.record_end(run_dir, result, e.fit.history if isinstance(e, network.Interrupted) else None)
-        raise
-    finally:
-        heartbeat.stop()
-    if not quiet:
-        summary.print_run(result, rows, run_dir)
-    return Outcome(run_dir, result)
+    history.close()
+    runlog.write_history(run_dir, fit.history)
+    runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
+    pictures = draw(run_dir, dataset, config, fit, comparison, list(glm_fit.bse.values()))
+    result["status"] = "completed"
+    runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
+    runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
+    return rows
+
+
+def train_networks(config: Config, dataset: data.Dataset, device: str, target: np.ndarray, history, quiet: bool):
+    """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar."""
+    with _progress(quiet) as bar:
+        task = bar.add_task("training", total=config.train.step_cap)
+
+        def on_log(row):
+            history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
+            bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
+
+        fit = network.train(dataset, config, device, target, on_log=on_log)
+        if not config.model.hidden:
+            return fit, None
+        total = network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.epochs
+        task = bar.add_task("hidden layers", total=total)
+        hidden = network.train_hidden(
+            dataset, config, device, on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}")
+        )
+        return fit, hidden
+
+
+def hidden_section(config: Config, hidden: network.HiddenFit) -> dict:
+    return {
+        "widths": list(config.model.hidden), "activation": config.model.hidden_activation,
+        "epochs_run": hidden.epochs_run, "final_loss": hidden.final_loss,
+        "train_seconds": hidden.train_seconds, "diverged": hidden.diverged, "note": hidden.note,
+    }
 
 
 def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -> reference.ReferenceFit | str:

@@ -67,12 +67,21 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             for r in shown
         ],
     )
-    c, g = result["comparison"], result["glm"]
+    out = [beside, as_glm, fit_block(result)]
+    if n.get("statistics") and result["glm"].get("statistics"):
+        out.append(statistics_block(n["statistics"], result["glm"]["statistics"]))
+    if result.get("validation"):
+        out.append(holdout_block(result))
+    return out
+
+
+def fit_block(result: dict) -> Block:
+    c, g, n = result["comparison"], result["glm"], result["network"]
     tol = c["tolerance"]
     judged = f"max abs {tol['max_abs']:g}" if tol.get("max_abs") else f"rtol {tol['rtol']:g}"
     rates = n.get("learning_rates") or []
     lr = f"{rates[0][1]:.3g}" + (f" → {rates[-1][1]:.3g} ({len(rates) - 1} changes)" if len(rates) > 1 else "") if rates else "–"
-    fit = Block(
+    return Block(
         "Fit",
         ["", ""],
         [
@@ -91,20 +100,18 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             ["GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"],
         ],
     )
-    out = [beside, as_glm, fit]
-    if n.get("statistics") and g.get("statistics"):
-        out.append(statistics_block(n["statistics"], g["statistics"]))
-    validation = result.get("validation")
-    if validation:
-        labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {result.get('hidden', {}).get('widths', '')}"}
-        model = result["config"]["model"]
-        loss = families.lookup(model["family"], model["link"]).loss_name
-        out.append(Block(
-            f"Held-out fit ({result['data']['n_validation_rows']} rows held out of both fits; the family's own loss, {loss})",
-            ["fit", "training loss", "held-out loss"],
-            [[labels[k], _num(v["train_loss"], 6), _num(v["validation_loss"], 6)] for k, v in validation.items() if k in labels],
-        ))
-    return out
+
+
+def holdout_block(result: dict) -> Block:
+    validation = result["validation"]
+    labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {result.get('hidden', {}).get('widths', '')}"}
+    model = result["config"]["model"]
+    loss = families.lookup(model["family"], model["link"]).loss_name
+    return Block(
+        f"Held-out fit ({result['data']['n_validation_rows']} rows held out of both fits; the family's own loss, {loss})",
+        ["fit", "training loss", "held-out loss"],
+        [[labels[k], _num(v["train_loss"], 6), _num(v["validation_loss"], 6)] for k, v in validation.items() if k in labels],
+    )
 
 
 STATISTICS = [
