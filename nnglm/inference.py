@@ -4,8 +4,9 @@ from the loss's optimum.
 Both come from the gradient and Hessian of the summed negative log-likelihood
 (unit dispersion) in the network's own weights: the Dense kernel and bias on
 its preconditioned inputs, by automatic differentiation in the network's
-backend, in float64. The weights map to the coefficients linearly
-(precondition.Inputs), so with T that map:
+backend, in float64 (a softmax layer's in closed form, softmax_derivatives:
+autodiff's took gigabytes at 200 classes). The weights map to the coefficients
+linearly (precondition.Inputs), so with T that map:
 
 - covariance of the coefficients = T H^+ T' times the dispersion where the
   family has one (Gaussian, Gamma, inverse Gaussian, Tweedie: Pearson chi^2 /
@@ -91,7 +92,10 @@ class Curvature:
             slopes = ops.matmul(M, kernel)  # the coefficients on the original features
             return value + n * ops.sum(ridge[:, None] / 2 * ops.square(slopes))
 
-        self._at = engine.derivatives(nll)
+        if family.multiclass:  # autodiff holds rows x classes x coefficients numbers: 5 GB at 200 classes
+            self._at = lambda theta: softmax_derivatives(self.Z, y, theta, k, n_outputs, use_bias)
+        else:
+            self._at = engine.derivatives(nll)
         self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         # theta -> coefficients is linear: its matrix, one unit vector at a time
         size = k * n_outputs + (n_outputs if use_bias else 0)
@@ -204,6 +208,47 @@ def standard_errors(dataset, config, coefficients: np.ndarray) -> Inference:
     engine = backends.load(config.train.backend, config.train.dtype)
     curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
     return curvature.inference(np.asarray(coefficients, dtype=float))
+
+
+# rows of the closed-form softmax derivatives are summed in chunks of about this many bytes
+CHUNK_BYTES = 2 * 2**20
+
+
+def softmax_derivatives(
+    Z: np.ndarray, y: np.ndarray, theta: np.ndarray, k: int, C: int, use_bias: bool, chunk: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of the summed multinomial negative log-likelihood in theta =
+    (kernel (k, C) raveled row-major, then the C biases when use_bias), in float64.
+
+    With Z1 = [Z, 1] (or Z), P the class probabilities and Y the one-hot labels: gradient
+    Z1' (P - Y), and Hessian block (a, b) = Z1' diag(p_a (δ_ab - p_b)) Z1. Z1's column j and
+    class a sit at theta[j * C + a] (the bias is the last column). Memory is twice the Hessian
+    plus `chunk` rows x (k + 1) x C numbers, never rows x C x C."""
+    n, k1 = len(Z), k + use_bias
+    size = k1 * C
+    W = np.asarray(theta, dtype=float).reshape(k1, C)  # kernel rows, then the bias row
+    labels = np.asarray(y).astype(int)
+    g = np.zeros((k1, C))
+    H = np.zeros((size, size))
+    diagonal = np.zeros((k1, C, k1))  # [j, a, l] = sum of z_j p_a z_l: the δ_ab term
+    rows = chunk or max(1, CHUNK_BYTES // (8 * max(size, 1)))
+    for start in range(0, n, rows):
+        Z1 = np.asarray(Z[start : start + rows], dtype=float)
+        if use_bias:
+            Z1 = np.column_stack([Z1, np.ones(len(Z1))])
+        eta = Z1 @ W
+        P = np.exp(eta - eta.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        residual = P.copy()
+        residual[np.arange(len(Z1)), labels[start : start + rows]] -= 1.0
+        g += Z1.T @ residual
+        A = (Z1[:, :, None] * P[:, None, :]).reshape(len(Z1), size)  # z_j p_a at column j * C + a
+        H -= A.T @ A  # one symmetric product (BLAS syrk)
+        diagonal += np.tensordot(A, Z1, axes=([0], [0])).reshape(k1, C, k1)
+    diagonal = (diagonal + diagonal.transpose(2, 1, 0)) / 2  # exactly symmetric, as H is
+    classes = np.arange(C)
+    H.reshape(k1, C, k1, C)[:, classes, :, classes] += diagonal.transpose(1, 0, 2)
+    return g.ravel(), H
 
 
 def loss_function(family: Family):

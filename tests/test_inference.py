@@ -110,3 +110,51 @@ def test_four_points_picture_shows_both_lines(tmp_path):
     orange = np.all(np.abs(image - [1.0, 0.498, 0.055]) < 0.06, axis=-1)  # the network's
     assert black.sum() > 200 and orange.sum() > 100
     assert "lines.png" in (outcome.run_dir / "report.md").read_text()
+
+
+def multinomial_curvature(n: int, k: int, C: int, use_bias: bool, autodiff: bool = False):
+    import dataclasses
+
+    from nnglm import backends
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(n, k))
+    y = rng.integers(0, C, size=n).astype(float)
+    row = families.lookup("multinomial")
+    if autodiff:  # the same softmax and loss, through the path every other family takes
+        row = dataclasses.replace(row, multiclass=False)
+    curvature = inference.Curvature(backends.load("tensorflow"), row, X, y, use_bias, C)
+    return curvature, rng.normal(scale=0.5, size=k * C + C * use_bias)
+
+
+@pytest.mark.parametrize("use_bias", [True, False], ids=["bias", "no_bias"])
+def test_closed_form_softmax_derivatives_are_autodiff_s(use_bias):
+    closed, theta = multinomial_curvature(300, 3, 4, use_bias)
+    auto, _ = multinomial_curvature(300, 3, 4, use_bias, autodiff=True)
+    g, h = closed.derivatives(theta)
+    g_auto, h_auto = auto.derivatives(theta)
+    assert h.shape == (len(theta), len(theta))
+    np.testing.assert_allclose(g, g_auto, rtol=0, atol=1e-10 * np.max(np.abs(g_auto)))
+    np.testing.assert_allclose(h, h_auto, rtol=0, atol=1e-10 * np.max(np.abs(h_auto)))
+    assert np.array_equal(h, h.T)
+    chunked = inference.softmax_derivatives(closed.Z, closed.y, theta, 3, 4, use_bias, chunk=7)
+    np.testing.assert_allclose(chunked[1], h, rtol=0, atol=1e-12 * np.max(np.abs(h)))
+
+
+def test_200_class_derivatives_hold_no_rows_x_classes_x_classes_array(monkeypatch):
+    import tracemalloc
+
+    from nnglm import backends
+
+    # automatic differentiation peaks at about 5 GB here, in memory tracemalloc does not see
+    monkeypatch.setattr(backends.TensorFlowEngine, "derivatives", lambda self, f: pytest.fail("softmax derivatives by autodiff"))
+    n, C = 1000, 200
+    curvature, theta = multinomial_curvature(n, 3, C, True)
+    tracemalloc.start()
+    try:
+        _, h = curvature.derivatives(theta)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the Hessian (4.9 MB), one product of its size and a chunk of rows; one n x C x C array is 305 MB
+    assert peak < 4 * h.nbytes < n * C * C * 8 / 10
