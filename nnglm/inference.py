@@ -93,7 +93,7 @@ class Curvature:
             return value + n * ops.sum(ridge[:, None] / 2 * ops.square(slopes))
 
         if family.multiclass:  # autodiff holds rows x classes x coefficients numbers: 5 GB at 200 classes
-            self._at = lambda theta: softmax_derivatives(self.Z, y, theta, k, n_outputs, use_bias)
+            self._at = lambda theta: softmax_derivatives(self.Z, self.y, theta, k, n_outputs, use_bias)
         else:
             self._at = engine.derivatives(nll)
         self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None

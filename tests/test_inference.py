@@ -112,18 +112,29 @@ def test_four_points_picture_shows_both_lines(tmp_path):
     assert "lines.png" in (outcome.run_dir / "report.md").read_text()
 
 
-def multinomial_curvature(n: int, k: int, C: int, use_bias: bool, autodiff: bool = False):
-    import dataclasses
+class Autodiff(families.Family):
+    """The softmax family, taken through the path every other family takes (automatic differentiation)."""
 
+    @property
+    def multiclass(self) -> bool:
+        return False
+
+    @property
+    def activation(self) -> str:
+        return "softmax"
+
+
+def multinomial_curvature(n: int, k: int, C: int, use_bias: bool, autodiff: bool = False):
     from nnglm import backends
 
     rng = np.random.default_rng(7)
     X = rng.normal(size=(n, k))
     y = rng.integers(0, C, size=n).astype(float)
     row = families.lookup("multinomial")
-    if autodiff:  # the same softmax and loss, through the path every other family takes
-        row = dataclasses.replace(row, multiclass=False)
-    curvature = inference.Curvature(backends.load("tensorflow"), row, X, y, use_bias, C)
+    if autodiff:
+        row = Autodiff(row.distribution, row.link_spec, row.params)
+    ds = data.Dataset(X=X, y=y, feature_names=[f"x{i}" for i in range(k)], target="y", classes=[str(c) for c in range(C)])
+    curvature = inference.Curvature(backends.load("tensorflow"), row, ds, use_bias)
     return curvature, rng.normal(scale=0.5, size=k * C + C * use_bias)
 
 
