@@ -9,7 +9,7 @@ backend; a sweep over backends runs each point in its own process.
 import contextlib
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -72,13 +72,25 @@ def worker_statsmodels(n, k, steps):
     start = time.perf_counter()
     result = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-10)
     seconds = time.perf_counter() - start
-    return {"times": {}, "total": seconds, "weights": result.params.tolist(), "baseline_mb": base, "peak_mb": peak_mb(), "iterations": int(result.fit_history["iteration"])}
+    return {
+        "times": {},
+        "total": seconds,
+        "weights": result.params.tolist(),
+        "baseline_mb": base,
+        "peak_mb": peak_mb(),
+        "iterations": int(result.fit_history["iteration"]),
+    }
 
 
 def _model(keras, k, dtype):
     keras.utils.set_random_seed(0)
     keras.config.set_floatx(dtype)
-    model = keras.Sequential([keras.Input((k,), dtype=dtype), keras.layers.Dense(1, activation="sigmoid", use_bias=False, kernel_initializer="zeros", dtype=dtype)])
+    model = keras.Sequential(
+        [
+            keras.Input((k,), dtype=dtype),
+            keras.layers.Dense(1, activation="sigmoid", use_bias=False, kernel_initializer="zeros", dtype=dtype),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy")
     return model
 
@@ -110,7 +122,14 @@ def worker_nnglm(n, k, steps, backend, dtype="float32"):
     model, run = fresh()
     compile_seconds = timed(run, 1) + timed(run, 2)
     times = {short: timed(run, short), long: timed(run, long)}
-    return {"times": times, "total": total, "compile_seconds": compile_seconds, "weights": weights, "baseline_mb": base, "peak_mb": peak_mb()}
+    return {
+        "times": times,
+        "total": total,
+        "compile_seconds": compile_seconds,
+        "weights": weights,
+        "baseline_mb": base,
+        "peak_mb": peak_mb(),
+    }
 
 
 def worker_plain_fit(n, k, steps, backend, dtype="float32"):
@@ -173,9 +192,7 @@ WORKERS = {
 
 
 def measure(kind: str, **spec) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "nnglm.bench", "--worker", kind, json.dumps(spec)], capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-m", "nnglm.bench", "--worker", kind, json.dumps(spec)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {kind} {spec} failed:\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -201,7 +218,16 @@ def bench(quick: bool) -> dict:
     jx = measure("nnglm", n=1000, k=10, steps=[short, long], backend="jax")
     npy = measure("numpy", n=1000, k=10, steps=[short, long])
     sm = measure("statsmodels", n=1000, k=10, steps=[])
-    rows.append(("seed002 N=1000 K=10", 1000, 10, short, long, {"plain fit (TF)": plain, "nnglm TF": tf, "nnglm JAX": jx, "NumPy": npy, "statsmodels IRLS": sm}))
+    rows.append(
+        (
+            "seed002 N=1000 K=10",
+            1000,
+            10,
+            short,
+            long,
+            {"plain fit (TF)": plain, "nnglm TF": tf, "nnglm JAX": jx, "NumPy": npy, "statsmodels IRLS": sm},
+        )
+    )
 
     sizes = [(1000, (1000, 10000)), (10_000, (1000, 10000)), (100_000, (200, 2000)), (1_000_000, (20, 200))]
     if quick:
@@ -218,16 +244,34 @@ def bench(quick: bool) -> dict:
     memory = {
         "200-row run (seed002, 1000 steps)": measure("run", config="configs/seed002_logistic_no_bias.yaml", overrides=["data.n_rows=200"]),
         "200-class multinomial (1000 rows, 3 features, 200 steps, 25 Newton steps)": measure(
-            "run", config="configs/seed001_softmax.yaml",
-            overrides=["data.n_rows=1000", "data.n_features=3", "data.n_classes=200", "train.epochs=200", "train.grad_tol=null", "glm.maxiter=25"],
+            "run",
+            config="configs/seed001_softmax.yaml",
+            overrides=[
+                "data.n_rows=1000",
+                "data.n_features=3",
+                "data.n_classes=200",
+                "train.epochs=200",
+                "train.grad_tol=null",
+                "glm.maxiter=25",
+            ],
         ),
     }
     aliasing = measure("aliasing", n=4000, levels=400)
     imports = command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"])
-    experiment = command_seconds([sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--quiet", "--out", "bench-results/runs"])
+    experiment = command_seconds(
+        [sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--quiet", "--out", "bench-results/runs"]
+    )
     validate = command_seconds([sys.executable, "-m", "nnglm", "validate", "configs/seed002_logistic_no_bias.yaml"])
     runs = command_seconds([sys.executable, "-m", "nnglm", "runs", "bench-results/runs"])
-    return {"rows": rows, "imports": imports, "experiment": experiment, "validate": validate, "runs": runs, "memory": memory, "aliasing": aliasing}
+    return {
+        "rows": rows,
+        "imports": imports,
+        "experiment": experiment,
+        "validate": validate,
+        "runs": runs,
+        "memory": memory,
+        "aliasing": aliasing,
+    }
 
 
 def report(results: dict, out: Path) -> None:
@@ -237,7 +281,18 @@ def report(results: dict, out: Path) -> None:
     console = Console(width=220)
     records = []
     table = Table(title="nnglm bench (wall seconds; per step = slope between the two step counts)", title_justify="left")
-    for col in ("case", "method", "steps", "seconds (from zero)", "per step µs", "compile s", "× vs nnglm TF", "peak MB", "over baseline MB", "design f64 MB"):
+    for col in (
+        "case",
+        "method",
+        "steps",
+        "seconds (from zero)",
+        "per step µs",
+        "compile s",
+        "× vs nnglm TF",
+        "peak MB",
+        "over baseline MB",
+        "design f64 MB",
+    ):
         table.add_column(col, justify="left" if col in ("case", "method") else "right")
     for case, n, k, short, long, methods in results["rows"]:
         design_mb = n * k * 8 / 2**20
@@ -248,15 +303,29 @@ def report(results: dict, out: Path) -> None:
             per_step = (t[long] - t[short]) / (long - short) * 1e6 if short in t and long in t else None
             ratio = seconds / methods["nnglm TF"]["total"] if method != "nnglm TF" and steps else None
             record = {
-                "case": case, "method": method, "steps": steps, "seconds": seconds, "per_step_us": per_step,
-                "compile_seconds": r.get("compile_seconds"), "ratio_to_nnglm_tf": ratio,
-                "peak_mb": r["peak_mb"], "over_baseline_mb": r["peak_mb"] - r["baseline_mb"], "design_f64_mb": design_mb,
+                "case": case,
+                "method": method,
+                "steps": steps,
+                "seconds": seconds,
+                "per_step_us": per_step,
+                "compile_seconds": r.get("compile_seconds"),
+                "ratio_to_nnglm_tf": ratio,
+                "peak_mb": r["peak_mb"],
+                "over_baseline_mb": r["peak_mb"] - r["baseline_mb"],
+                "design_f64_mb": design_mb,
             }
             records.append(record)
             table.add_row(
-                case, method, str(steps) if steps else "IRLS", f"{seconds:.3f}", "" if per_step is None else f"{per_step:.1f}",
+                case,
+                method,
+                str(steps) if steps else "IRLS",
+                f"{seconds:.3f}",
+                "" if per_step is None else f"{per_step:.1f}",
                 "" if r.get("compile_seconds") is None else f"{r['compile_seconds']:.2f}",
-                "" if ratio is None else f"{ratio:.2f}", f"{r['peak_mb']:.0f}", f"{r['peak_mb'] - r['baseline_mb']:.0f}", f"{design_mb:.1f}",
+                "" if ratio is None else f"{ratio:.2f}",
+                f"{r['peak_mb']:.0f}",
+                f"{r['peak_mb'] - r['baseline_mb']:.0f}",
+                f"{design_mb:.1f}",
             )
     console.print(table)
 
@@ -281,11 +350,22 @@ def report(results: dict, out: Path) -> None:
             f"(goal: at most {MEMORY_GOAL_MB} MB over: {verdict}); {r['total']:.1f} s"
         )
     a = results["aliasing"]
-    lines.append(f"aliasing check, 4000 rows x 402 columns (a 400-level categorical): {a['total']:.2f} s, {a['aliased']} aliased column found")
+    lines.append(
+        f"aliasing check, 4000 rows x 402 columns (a 400-level categorical): {a['total']:.2f} s, {a['aliased']} aliased column found"
+    )
     for line in lines:
         console.print(line)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps({"records": records, "summary": lines, **{k: results[k] for k in ("imports", "experiment", "validate", "runs", "memory", "aliasing")}}, indent=2))
+    (out / "bench.json").write_text(
+        json.dumps(
+            {
+                "records": records,
+                "summary": lines,
+                **{k: results[k] for k in ("imports", "experiment", "validate", "runs", "memory", "aliasing")},
+            },
+            indent=2,
+        )
+    )
     import csv
 
     with open(out / "bench.csv", "w", newline="") as f:
@@ -309,11 +389,17 @@ def worker_auto(configs: list[str]) -> dict:
         for path in configs:
             for dtype in ("float64", "float32"):
                 r = runner.run(config.load(path, [f"train.dtype={dtype}"]), Path(runs), quiet=True).result
-                out.append({
-                    "config": Path(path).stem, "dtype": dtype, "outcome": r["comparison"]["outcome"],
-                    "steps": r["network"]["epochs_run"], "train_seconds": r["network"]["train_seconds"],
-                    "irls_seconds": r["glm"]["fit_seconds"], "max_rel_diff": r["comparison"]["max_rel_diff"],
-                })
+                out.append(
+                    {
+                        "config": Path(path).stem,
+                        "dtype": dtype,
+                        "outcome": r["comparison"]["outcome"],
+                        "steps": r["network"]["epochs_run"],
+                        "train_seconds": r["network"]["train_seconds"],
+                        "irls_seconds": r["glm"]["fit_seconds"],
+                        "max_rel_diff": r["comparison"]["max_rel_diff"],
+                    }
+                )
     return {"rows": out}
 
 
@@ -336,8 +422,14 @@ def report_auto(out: Path) -> None:
         table.add_column(col, justify="left" if col in ("config", "dtype", "outcome") else "right")
     for r in rows:
         table.add_row(
-            r["config"], r["dtype"], r["outcome"], str(r["steps"]), f"{r['train_seconds']:.2f}", f"{r['irls_seconds']:.4f}",
-            f"{r['train_seconds'] / r['irls_seconds']:.0f}", f"{r['max_rel_diff']:.2g}",
+            r["config"],
+            r["dtype"],
+            r["outcome"],
+            str(r["steps"]),
+            f"{r['train_seconds']:.2f}",
+            f"{r['irls_seconds']:.4f}",
+            f"{r['train_seconds'] / r['irls_seconds']:.0f}",
+            f"{r['max_rel_diff']:.2g}",
         )
     Console(width=220).print(table)
     out.mkdir(parents=True, exist_ok=True)

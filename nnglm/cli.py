@@ -56,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.add_argument("--jobs", type=int, metavar="N", help="run a sweep's points in N processes on this machine (default 1)")
     run.add_argument(
-        "--cluster", metavar="ADDRESS",
+        "--cluster",
+        metavar="ADDRESS",
         help="run a sweep's points on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); run folders are written here",
     )
 
@@ -72,7 +73,9 @@ def parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
     compare.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
-    compare.add_argument("--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)")
+    compare.add_argument(
+        "--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)"
+    )
     return parser
 
 

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from nnglm import runlog
 from nnglm.config import Config
@@ -61,7 +62,9 @@ def connect(address: str) -> "Client":
         client.wait_for_workers(1, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError):
         client.close()
-        raise UserError(f"--cluster: the scheduler at {clip(address)} has no workers; start some with `dask worker {clip(address)} --nthreads 1`") from None
+        raise UserError(
+            f"--cluster: the scheduler at {clip(address)} has no workers; start some with `dask worker {clip(address)} --nthreads 1`"
+        ) from None
     return client
 
 
@@ -145,7 +148,9 @@ def in_fresh_process(point: dict, config: Config, runs: Path, answer: Path) -> P
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
         [sys.executable, "-m", "nnglm.cluster", str(answer)],
-        input=pickle.dumps((point, config, runs)), env=env, capture_output=True,
+        input=pickle.dumps((point, config, runs)),
+        env=env,
+        capture_output=True,
     )
     if answer.is_file():
         return pickle.loads(answer.read_bytes())

@@ -39,8 +39,19 @@ class Comparison:
 
     def to_dict(self) -> dict:
         keys = (
-            "max_abs_diff", "max_rel_diff", "mape_pct", "rel_l2", "direction_cosine", "network_llf", "glm_llf",
-            "equivalent", "outcome", "tolerance", "verdict", "epochs_to_match", "bse_max_rel_diff",
+            "max_abs_diff",
+            "max_rel_diff",
+            "mape_pct",
+            "rel_l2",
+            "direction_cosine",
+            "network_llf",
+            "glm_llf",
+            "equivalent",
+            "outcome",
+            "tolerance",
+            "verdict",
+            "epochs_to_match",
+            "bse_max_rel_diff",
         )
         return {k: getattr(self, k) for k in keys}
 
@@ -88,7 +99,9 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
     within = bool(np.all(tolerance.gaps(w, b, glm_bse) <= 1))
     identified = not glm.perfect_separation and not glm.rank_deficient
     matched = [step for (step, _, _), t in zip(network.history, network.trajectory) if np.all(tolerance.gaps(t, b, glm_bse) <= 1)]
-    outcome, sentence = verdict(network, glm, config, condition, within, tolerance, cosine, network_llf, max_rel, float(diff.max(initial=0.0)))
+    outcome, sentence = verdict(
+        network, glm, config, condition, within, tolerance, cosine, network_llf, max_rel, float(diff.max(initial=0.0))
+    )
     return Comparison(
         terms=terms,
         network=w,
@@ -110,8 +123,16 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
 
 
 def verdict(
-    network: NetworkFit, glm: GlmFit, config: Config, condition: float, within: bool, tolerance: Tolerance,
-    cosine: float, network_llf: float, max_rel: float, max_abs: float,
+    network: NetworkFit,
+    glm: GlmFit,
+    config: Config,
+    condition: float,
+    within: bool,
+    tolerance: Tolerance,
+    cosine: float,
+    network_llf: float,
+    max_rel: float,
+    max_abs: float,
 ) -> tuple[str, str]:
     """(outcome, the sentence that says it)."""
     gaps = f"max relative diff {max_rel:.2g}, max abs diff {max_abs:.3g}"

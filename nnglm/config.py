@@ -49,7 +49,6 @@ GENERATOR_TARGETS = {
 }
 
 
-
 L1_RTOL = 1e-3  # the verdict's default tolerance under an L1 penalty (see Config.compare_rtol)
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few kilobytes
 MAX_CONFIG_VALUES = 100_000  # values after YAML aliases are expanded
@@ -200,8 +199,7 @@ class DataConfig(Section):
         coefficients, n_features = raw.get("coefficients"), raw.get("n_features")
         if name == "glm" and isinstance(coefficients, list) and type(n_features) is int and len(coefficients) != n_features:
             raise ValueError(
-                f"data.coefficients: {len(coefficients)} values given, "
-                f"but data.n_features is {n_features} (one coefficient per feature)"
+                f"data.coefficients: {len(coefficients)} values given, but data.n_features is {n_features} (one coefficient per feature)"
             )
         return raw
 
@@ -379,8 +377,7 @@ class Config(Section):
             raise ValueError("data.generator: glm draws one mean per row; for model.family multinomial use generator softmax")
         if self.model.hidden and self.data.validation_fraction == 0:
             raise ValueError(
-                "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; "
-                "set data.validation_fraction (e.g. 0.2)"
+                "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
             )
         self._check_glm_options()
         if self.data.generator == "softmax" and not multiclass and not self.family.takes_trials:
@@ -397,8 +394,7 @@ class Config(Section):
             raise ValueError(f"data.trials: for model.family binomial only (successes out of trials), not {family.family}")
         if data.exposure is not None and family.link != "log":
             raise ValueError(
-                f"data.exposure: needs model.link log (the offset is log exposure), not {family.link}; "
-                "give data.offset instead"
+                f"data.exposure: needs model.link log (the offset is log exposure), not {family.link}; give data.offset instead"
             )
 
     @property
@@ -489,7 +485,9 @@ def sweep_values(item: str, text: str) -> list[Any]:
     """'0.001,0.01' -> [0.001, 0.01]; '\\,' is a comma inside a value."""
     parts = [part.replace("\\,", ",") for part in re.split(r"(?<!\\),", text)]
     if not text or any(part == "" for part in parts):
-        raise UserError(f"--set {short(item)}: a sweep lists values after '{SWEEP_PREFIX}' separated by commas, e.g. train.epochs=sweep:1000,5000")
+        raise UserError(
+            f"--set {short(item)}: a sweep lists values after '{SWEEP_PREFIX}' separated by commas, e.g. train.epochs=sweep:1000,5000"
+        )
     return [_parse_value(part, f"--set {short(item)}") for part in parts]
 
 

@@ -8,10 +8,10 @@ the family) before any fit sees them.
 import csv
 import dataclasses
 import difflib
-import re
-from collections import Counter
 import os
+import re
 import stat
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +65,12 @@ class Dataset:
             return None if a is None else a[rows]
 
         return dataclasses.replace(
-            self, X=self.X[rows], y=self.y[rows], var_weights=part(self.var_weights), freq_weights=part(self.freq_weights), offset=part(self.offset)
+            self,
+            X=self.X[rows],
+            y=self.y[rows],
+            var_weights=part(self.var_weights),
+            freq_weights=part(self.freq_weights),
+            offset=part(self.offset),
         )
 
     def terms(self, use_bias: bool) -> list[str]:
@@ -222,8 +227,7 @@ def read_csv(path: str) -> pd.DataFrame:
     for i, name in enumerate(header):
         if name in seen:
             raise UserError(
-                f"data.path: column {short(name)} appears twice in the header of {path} (columns {seen[name] + 1} and {i + 1}); "
-                "rename one"
+                f"data.path: column {short(name)} appears twice in the header of {path} (columns {seen[name] + 1} and {i + 1}); rename one"
             )
         seen[name] = i
     try:
@@ -245,7 +249,9 @@ def read_header(path: str) -> list[str]:
     except FileNotFoundError:
         raise UserError(f"data.path: file not found: {path}") from None
     except UnicodeDecodeError as e:
-        raise UserError(f"data.path: {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} in its first lines); save it as UTF-8") from None
+        raise UserError(
+            f"data.path: {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} in its first lines); save it as UTF-8"
+        ) from None
     except csv.Error as e:
         raise UserError(f"data.path: cannot read the header of {path}: {e}") from None
     except OSError as e:
@@ -313,8 +319,16 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     if trials is not None:
         var = trials if var is None else var * trials
     return Dataset(
-        X=X, y=y, feature_names=names, target=target, classes=classes, var_weights=var, freq_weights=freq,
-        offset=offset_of(extras), intercept="Intercept" if data.formula is not None else "const", rows_dropped=dropped,
+        X=X,
+        y=y,
+        feature_names=names,
+        target=target,
+        classes=classes,
+        var_weights=var,
+        freq_weights=freq,
+        offset=offset_of(extras),
+        intercept="Intercept" if data.formula is not None else "const",
+        rows_dropped=dropped,
     )
 
 
@@ -457,7 +471,7 @@ def extra_columns(frame: pd.DataFrame, config: Config, origin: str) -> dict[str,
         ok, rule = rules[key]
         bad = ~ok(values)
         if bad.any():
-            shown = offending(bad, lambda r: f" ({values[r]:g})")
+            shown = offending(bad, lambda r, v=values: f" ({v[r]:g})")
             raise UserError(f"data.{key}: column {short(column)} must hold {rule}; {shown}")
         out[key] = values
     if "weights" in out and not out["weights"].any():
@@ -526,7 +540,9 @@ def _check_target(y: np.ndarray, target: str, config: Config, weighted: bool) ->
         shown = offending(bad, lambda r: f" ({y[r]:g})")
         counts = np.all((y[bad] >= 1) & (y[bad] == np.round(y[bad])))
         hint = "; for successes out of trials, set data.trials" if family.takes_trials and not weighted and counts else ""
-        raise UserError(f"data.target: column {target!r} must be {family.target_rule_for(weighted)} for family {family.family}; {shown}{hint}")
+        raise UserError(
+            f"data.target: column {target!r} must be {family.target_rule_for(weighted)} for family {family.family}; {shown}{hint}"
+        )
 
 
 def offending(bad: np.ndarray, value) -> str:

@@ -14,8 +14,9 @@ Keras and statsmodels are imported inside the functions, so that reading the
 table (config validation) stays fast.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -54,8 +55,17 @@ LINKS = {
         Link("loglog", "LogLog", lambda ops, eta: ops.exp(-ops.exp(-eta)), "inverse_loglog"),
         Link("cauchy", "Cauchy", lambda ops, eta: 0.5 + ops.arctan(eta) / np.pi, "cauchy_cdf"),
         # η must stay positive: the mean is 1/η (the bias starts at link(mean y), inside the domain)
-        Link("inverse_power", "InversePower", lambda ops, eta: 1.0 / eta, "inverse_power", False, {"positive": (0.0, np.inf), "real": (0.0, np.inf)}),
-        Link("inverse_squared", "InverseSquared", lambda ops, eta: 1.0 / ops.sqrt(eta), "inverse_squared", False, {"positive": (0.0, np.inf)}),
+        Link(
+            "inverse_power",
+            "InversePower",
+            lambda ops, eta: 1.0 / eta,
+            "inverse_power",
+            False,
+            {"positive": (0.0, np.inf), "real": (0.0, np.inf)},
+        ),
+        Link(
+            "inverse_squared", "InverseSquared", lambda ops, eta: 1.0 / ops.sqrt(eta), "inverse_squared", False, {"positive": (0.0, np.inf)}
+        ),
         Link("sqrt", "Sqrt", lambda ops, eta: ops.square(eta), "square", False, {"positive": (0.0, np.inf)}),
     ]
 }
@@ -134,49 +144,100 @@ DISTRIBUTIONS = {
     d.name: d
     for d in [
         Distribution(
-            "gaussian", "Gaussian", ("identity", "log", "inverse_power"), "any finite number", np.isfinite, "real",
+            "gaussian",
+            "Gaussian",
+            ("identity", "log", "inverse_power"),
+            "any finite number",
+            np.isfinite,
+            "real",
             "mean_squared_error",
             sample=lambda rng, mu, scale, params: mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape),
             nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
-            mle_scale=True, free_scale=True, canonical="identity",
+            mle_scale=True,
+            free_scale=True,
+            canonical="identity",
         ),
         Distribution(
-            "binomial", "Binomial", ("logit", "probit", "cloglog", "loglog", "cauchy", "log"),
-            "0 or 1", _zero_or_one, "unit", "binary_crossentropy",
-            sample=lambda rng, mu, scale, params: rng.binomial(1, mu).astype(float), canonical="logit",
+            "binomial",
+            "Binomial",
+            ("logit", "probit", "cloglog", "loglog", "cauchy", "log"),
+            "0 or 1",
+            _zero_or_one,
+            "unit",
+            "binary_crossentropy",
+            sample=lambda rng, mu, scale, params: rng.binomial(1, mu).astype(float),
+            canonical="logit",
             proportion_ok=_zero_to_one,
         ),
         Distribution(
-            "poisson", "Poisson", ("log", "identity", "sqrt"), "a count, 0 or more",
-            lambda y: _whole(y) & (y >= 0), "positive", _poisson_nll,
-            sample=lambda rng, mu, scale, params: rng.poisson(mu).astype(float), canonical="log",
+            "poisson",
+            "Poisson",
+            ("log", "identity", "sqrt"),
+            "a count, 0 or more",
+            lambda y: _whole(y) & (y >= 0),
+            "positive",
+            _poisson_nll,
+            sample=lambda rng, mu, scale, params: rng.poisson(mu).astype(float),
+            canonical="log",
         ),
         Distribution(
-            "gamma", "Gamma", ("inverse_power", "log", "identity"), "greater than 0", lambda y: y > 0, "positive",
+            "gamma",
+            "Gamma",
+            ("inverse_power", "log", "identity"),
+            "greater than 0",
+            lambda y: y > 0,
+            "positive",
             _gamma_nll,
             # shape 1/scale, mean mu: variance scale * mu^2, as statsmodels' Gamma
             sample=lambda rng, mu, scale, params: rng.gamma(1.0 / scale, mu * scale),
-            free_scale=True, canonical="inverse_power",
+            free_scale=True,
+            canonical="inverse_power",
         ),
         Distribution(
-            "inverse_gaussian", "InverseGaussian", ("inverse_squared", "inverse_power", "log", "identity"),
-            "greater than 0", lambda y: y > 0, "positive", _inverse_gaussian_nll,
+            "inverse_gaussian",
+            "InverseGaussian",
+            ("inverse_squared", "inverse_power", "log", "identity"),
+            "greater than 0",
+            lambda y: y > 0,
+            "positive",
+            _inverse_gaussian_nll,
             sample=lambda rng, mu, scale, params: rng.wald(mu, 1.0 / scale),  # variance scale * mu^3
-            free_scale=True, canonical="inverse_squared",
+            free_scale=True,
+            canonical="inverse_squared",
         ),
         Distribution(
-            "negative_binomial", "NegativeBinomial", ("log", "identity", "sqrt"), "a count, 0 or more",
-            lambda y: _whole(y) & (y >= 0), "positive", _negative_binomial_nll,
+            "negative_binomial",
+            "NegativeBinomial",
+            ("log", "identity", "sqrt"),
+            "a count, 0 or more",
+            lambda y: _whole(y) & (y >= 0),
+            "positive",
+            _negative_binomial_nll,
             sample=lambda rng, mu, scale, params: rng.negative_binomial(1 / params["alpha"], 1 / (1 + params["alpha"] * mu)).astype(float),
             params=("alpha",),
         ),
         Distribution(
-            "tweedie", "Tweedie", ("log", "identity", "sqrt"), "0 or more", lambda y: np.isfinite(y) & (y >= 0), "positive",
-            _tweedie_nll, sample=_sample_tweedie, free_scale=True, params=("var_power",),
+            "tweedie",
+            "Tweedie",
+            ("log", "identity", "sqrt"),
+            "0 or more",
+            lambda y: np.isfinite(y) & (y >= 0),
+            "positive",
+            _tweedie_nll,
+            sample=_sample_tweedie,
+            free_scale=True,
+            params=("var_power",),
         ),
         Distribution(
-            "multinomial", "", ("softmax",), "a class label: a whole number 0 or more",
-            lambda y: _whole(y) & (y >= 0), "unit", "sparse_categorical_crossentropy", multiclass=True, canonical="softmax",
+            "multinomial",
+            "",
+            ("softmax",),
+            "a class label: a whole number 0 or more",
+            lambda y: _whole(y) & (y >= 0),
+            "unit",
+            "sparse_categorical_crossentropy",
+            multiclass=True,
+            canonical="softmax",
         ),
     ]
 }
@@ -339,7 +400,9 @@ class Family:
     def sample(self, rng: np.random.Generator, mu: np.ndarray, scale: float) -> np.ndarray:
         return self.distribution.sample(rng, mu, scale, dict(self.params))
 
-    def intercept_only(self, y: np.ndarray, n_outputs: int, weights: np.ndarray | None = None, offset: np.ndarray | None = None) -> np.ndarray:
+    def intercept_only(
+        self, y: np.ndarray, n_outputs: int, weights: np.ndarray | None = None, offset: np.ndarray | None = None
+    ) -> np.ndarray:
         """The bias of the intercept-only fit: link(weighted mean y), or the log class shares for softmax;
         with an offset, statsmodels' own intercept-only fit."""
         w = np.ones(len(y)) if weights is None else weights

@@ -67,8 +67,12 @@ def model(dataset: Dataset, config: Config):
     if config.family.multiclass:
         return sm.MNLogit(dataset.y, X)
     return sm.GLM(
-        dataset.y, X, family=config.family.sm_family(), offset=dataset.offset,
-        var_weights=dataset.var_weights, freq_weights=dataset.freq_weights,
+        dataset.y,
+        X,
+        family=config.family.sm_family(),
+        offset=dataset.offset,
+        var_weights=dataset.var_weights,
+        freq_weights=dataset.freq_weights,
     )
 
 
@@ -87,8 +91,13 @@ def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Stat
         warnings.simplefilter("ignore")
         r = GLMResults(sm_model, params, None, scale)
         return Statistics(
-            llf=float(r.llf), deviance=float(r.deviance), null_deviance=float(r.null_deviance), aic=float(r.aic),
-            bic=float(r.bic_llf), df_resid=float(r.df_resid), dispersion=float(scale),
+            llf=float(r.llf),
+            deviance=float(r.deviance),
+            null_deviance=float(r.null_deviance),
+            aic=float(r.aic),
+            bic=float(r.bic_llf),
+            df_resid=float(r.df_resid),
+            dispersion=float(scale),
         )
 
 
@@ -98,8 +107,13 @@ def _multinomial_statistics(sm_model, params: np.ndarray) -> Statistics:
     shares = np.bincount(sm_model.endog.astype(int)) / n
     llnull = float(np.sum(np.log(shares[sm_model.endog.astype(int)])))
     return Statistics(
-        llf=llf, deviance=-2 * llf, null_deviance=-2 * llnull, aic=-2 * llf + 2 * params.size,
-        bic=-2 * llf + np.log(n) * params.size, df_resid=float(n - params.size), dispersion=1.0,
+        llf=llf,
+        deviance=-2 * llf,
+        null_deviance=-2 * llnull,
+        aic=-2 * llf + 2 * params.size,
+        bic=-2 * llf + np.log(n) * params.size,
+        df_resid=float(n - params.size),
+        dispersion=1.0,
     )
 
 
@@ -181,8 +195,13 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
     result = sm_model.fit(maxiter=glm_config.maxiter, tol=glm_config.tol, tol_criterion="params")
     params = np.asarray(result.params, dtype=float)
     return _Solved(
-        params, np.asarray(result.bse, dtype=float), result.converged, result.fit_history["iteration"],
-        statistics(sm_model, params, float(result.scale)), np.asarray(result.mu), "IRLS",
+        params,
+        np.asarray(result.bse, dtype=float),
+        result.converged,
+        result.fit_history["iteration"],
+        statistics(sm_model, params, float(result.scale)),
+        np.asarray(result.mu),
+        "IRLS",
     )
 
 

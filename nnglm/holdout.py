@@ -64,4 +64,6 @@ def verdict(glm: np.ndarray, hidden: np.ndarray, widths: list[int]) -> str:
         )
     if gap.mean() < -noise:
         return f"the linear model suffices: the hidden-layer network does worse on held-out rows ({numbers})"
-    return f"the linear model suffices: the hidden-layer network does no better on held-out rows ({numbers}; the difference is within noise)"
+    return (
+        f"the linear model suffices: the hidden-layer network does no better on held-out rows ({numbers}; the difference is within noise)"
+    )

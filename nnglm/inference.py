@@ -79,7 +79,7 @@ class Curvature:
         w = ops.convert_to_tensor(np.ones(n) if self.weights is None else self.weights, dtype="float64")
         offset = ops.convert_to_tensor(np.zeros((n, 1)) if self.offset is None else self.offset[:, None], dtype="float64")
         M = ops.convert_to_tensor(inputs.matrix, dtype="float64")
-        ridge = ops.convert_to_tensor(pen.ridge[int(use_bias):] if pen else np.zeros(k), dtype="float64")
+        ridge = ops.convert_to_tensor(pen.ridge[int(use_bias) :] if pen else np.zeros(k), dtype="float64")
 
         def nll(theta):
             kernel = ops.reshape(theta[: k * n_outputs], (k, n_outputs))

@@ -201,14 +201,18 @@ def locate(text: str, root: Path) -> Path:
 def by_id(run_id: str, root: Path) -> Path:
     where = clip(str(root), 200)
     if not root.is_dir():
-        raise UserError(f"run id {short(run_id)}: no run folder of that path, and no run log at {where} to look the id up in (give it with --dir)")
+        raise UserError(
+            f"run id {short(run_id)}: no run folder of that path, and no run log at {where} to look the id up in (give it with --dir)"
+        )
     folders = run_folders(root)
     matches = [f for f in folders if f.name == run_id] or [f for f in folders if f.name.startswith(run_id)]
     if not matches:
         raise UserError(f"run id {short(run_id)}: no run of that id under {where} (`nnglm runs {where}` lists them)")
     if len(matches) > 1:
         names = sorted(f"{f.parent.name}/{f.name}" for f in matches)
-        raise UserError(f"run id {short(run_id)} is ambiguous under {where}: it matches {listing(names)}; give more of the id, or the run folder's path")
+        raise UserError(
+            f"run id {short(run_id)} is ambiguous under {where}: it matches {listing(names)}; give more of the id, or the run folder's path"
+        )
     return matches[0]
 
 
@@ -315,7 +319,9 @@ def print_comparison(c: RunComparison, console=None) -> None:
 
     diff_table("Config keys that differ", c.config_diff)
     diff_table("Environment that differs", c.environment_diff)
-    table = Table(title="Coefficients (network; GLM)" + (f", the first 40 of {len(c.terms)}" if len(c.terms) > 40 else ""), title_justify="left")
+    table = Table(
+        title="Coefficients (network; GLM)" + (f", the first 40 of {len(c.terms)}" if len(c.terms) > 40 else ""), title_justify="left"
+    )
     table.add_column("term")
     for s in short:
         table.add_column(f"{s} network", justify="right")

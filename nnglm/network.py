@@ -20,8 +20,8 @@ the Hessian only measures.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -61,8 +61,19 @@ class NetworkFit:
 
     def to_dict(self) -> dict:
         keys = (
-            "coefficients", "final_loss", "epochs_run", "train_seconds", "diverged", "max_abs_grad", "converged",
-            "stopped", "distance", "note", "precondition", "learning_rates", "start_bias",
+            "coefficients",
+            "final_loss",
+            "epochs_run",
+            "train_seconds",
+            "diverged",
+            "max_abs_grad",
+            "converged",
+            "stopped",
+            "distance",
+            "note",
+            "precondition",
+            "learning_rates",
+            "start_bias",
         )
         return {k: getattr(self, k) for k in keys}
 
@@ -114,8 +125,13 @@ def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
 
 
 def build(
-    config: Config, n_features: int, n_outputs: int, bias: np.ndarray, hidden: list[int] = (),
-    offset: bool = False, penalty: Callable | None = None,
+    config: Config,
+    n_features: int,
+    n_outputs: int,
+    bias: np.ndarray,
+    hidden: list[int] = (),
+    offset: bool = False,
+    penalty: Callable | None = None,
 ):
     """The degenerate network; with `hidden` widths, hidden layers (Keras' default initializer)
     before the same output layer, which then starts from Keras' default too. With `offset`, a second
@@ -174,7 +190,9 @@ def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | No
 class Steps:
     """The model, its compiled step loop and what is read after each call: loss, mean, gradient."""
 
-    def __init__(self, engine, model, config: Config, Z: np.ndarray, dataset: Dataset, weights: Callable, target: np.ndarray, on_log, penalty=None):
+    def __init__(
+        self, engine, model, config: Config, Z: np.ndarray, dataset: Dataset, weights: Callable, target: np.ndarray, on_log, penalty=None
+    ):
         keras, train = engine.keras, config.train
         self.model, self.weights, self.target, self.on_log = model, weights, target, on_log
         tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
@@ -361,7 +379,9 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     elif fit.final_loss > start_loss + 1e-6 * abs(start_loss):
         fit.diverged = True
         fit.note = f"diverged: the loss rose from {start_loss:.6g} at the start to {fit.final_loss:.6g} at step {fit.epochs_run}"
-    fit.converged = bool(not fit.diverged and fit.distance <= config.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol))
+    fit.converged = bool(
+        not fit.diverged and fit.distance <= config.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol)
+    )
     if fit.stopped == "interrupted":
         fit.note = f"interrupted after {fit.epochs_run} steps; the weights are those reached by then"
     elif fit.diverged:
@@ -386,9 +406,7 @@ class Interrupted(KeyboardInterrupt):
         self.fit = fit
 
 
-def train_hidden(
-    dataset: Dataset, config: Config, device: str, on_log: Callable[[HistoryRow], None] = lambda row: None
-) -> HiddenFit:
+def train_hidden(dataset: Dataset, config: Config, device: str, on_log: Callable[[HistoryRow], None] = lambda row: None) -> HiddenFit:
     """The network with hidden layers (model.hidden) on standardized inputs, for a fixed step count."""
     engine = backends.load(config.train.backend, config.train.dtype)
     engine.determinism(config.seed, device)
@@ -397,7 +415,9 @@ def train_hidden(
     n_steps = HIDDEN_AUTO_STEPS if train.auto else train.epochs
     start = time.perf_counter()
     with engine.placement(device):
-        model = build(config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden, dataset.offset is not None)
+        model = build(
+            config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden, dataset.offset is not None
+        )
         steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset, lambda: np.array([]), np.array([]), on_log)
         while steps.step < n_steps and steps.finite:
             steps.run(min(train.log_every, n_steps - steps.step))

@@ -60,10 +60,10 @@ def newton_step(b: np.ndarray, g: np.ndarray, H: np.ndarray, lasso: np.ndarray) 
     signs = np.sign(b)
     d = np.zeros(k)
     for _ in range(2 * k + 2):
-        A, I = np.flatnonzero(active), np.flatnonzero(~active)
+        A, Z = np.flatnonzero(active), np.flatnonzero(~active)  # free, and held at zero
         d = np.zeros(k)
-        d[I] = -b[I]
-        rhs = -(g[A] + lasso[A] * signs[A] + H[np.ix_(A, I)] @ d[I])
+        d[Z] = -b[Z]
+        rhs = -(g[A] + lasso[A] * signs[A] + H[np.ix_(A, Z)] @ d[Z])
         d[A] = np.linalg.lstsq(H[np.ix_(A, A)], rhs, rcond=None)[0] if len(A) else d[A]
         new = b + d
         crossed = active & (lasso > 0) & (signs != 0) & (np.sign(new) == -signs)
@@ -101,8 +101,9 @@ def solve(model, penalty: Penalty, start: np.ndarray, tol: float, maxiter: int) 
         return g, H
 
     b = np.asarray(start, dtype=float).copy()
-    converged, iteration = False, 0
-    for iteration in range(1, maxiter + 1):
+    converged, iterations = False, 0
+    while iterations < maxiter:
+        iterations += 1
         g, H = derivatives(b)
         d = newton_step(b, g, H, penalty.lasso)
         t, f0 = 1.0, objective(b)
@@ -115,4 +116,4 @@ def solve(model, penalty: Penalty, start: np.ndarray, tol: float, maxiter: int) 
     _, H = derivatives(b)
     scale = float(model.estimate_scale(model.predict(b)))
     bse = np.sqrt(np.abs(np.diag(np.linalg.pinv(H * n)))) * np.sqrt(scale)
-    return Solution(b, converged, iteration, bse)
+    return Solution(b, converged, iterations, bse)

@@ -38,7 +38,9 @@ def loss_curve(history: list[tuple[int, float, float]], loss_name: str, path: Pa
     _save(plt, fig, path)
 
 
-def distances(steps: list[int], trajectory: list[np.ndarray], glm: np.ndarray, bse: np.ndarray, terms: list[str], tolerance, path: Path) -> None:
+def distances(
+    steps: list[int], trajectory: list[np.ndarray], glm: np.ndarray, bse: np.ndarray, terms: list[str], tolerance, path: Path
+) -> None:
     """Each weight's gap to its GLM coefficient over the steps, in the verdict's own measure."""
     plt, (fig, ax) = _figure()
     limit = tolerance.max_abs if tolerance.max_abs is not None else tolerance.rtol
@@ -62,7 +64,9 @@ def distances(steps: list[int], trajectory: list[np.ndarray], glm: np.ndarray, b
     _save(plt, fig, path)
 
 
-def separating_lines(X: np.ndarray, y: np.ndarray, names: list[str], network: np.ndarray, glm: np.ndarray, use_bias: bool, path: Path) -> None:
+def separating_lines(
+    X: np.ndarray, y: np.ndarray, names: list[str], network: np.ndarray, glm: np.ndarray, use_bias: bool, path: Path
+) -> None:
     """Two features, binary target: the points by class, and the line eta = 0 of each fit."""
     plt, (fig, ax) = _figure()
     for cls, colour in [(0, "tab:red"), (1, "tab:green")]:

@@ -79,7 +79,7 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
 def penalty_gradient(W: np.ndarray, M: np.ndarray, pen: penalty.Penalty, use_bias: bool, factor: float) -> np.ndarray:
     """The gradient in W of factor * sum(ridge / 2 * (M W)^2 + lasso * |M W|), the penalty on the slopes."""
     slopes = M @ W
-    ridge, lasso = pen.ridge[int(use_bias):, None], pen.lasso[int(use_bias):, None]
+    ridge, lasso = pen.ridge[int(use_bias) :, None], pen.lasso[int(use_bias) :, None]
     return factor * M.T @ (ridge * slopes + lasso * np.sign(slopes))
 
 

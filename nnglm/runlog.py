@@ -184,7 +184,7 @@ def process_record() -> dict[str, Any]:
     return {
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "process_start": process_start(os.getpid()),
         "boot_id": boot_id(),
         "heartbeat_seconds": HEARTBEAT_SECONDS,

@@ -69,7 +69,9 @@ def header(config: Config, run_id: str, point: dict | None, device: str, dataset
     }
 
 
-def fit_and_log(config: Config, dataset: data.Dataset, held_out, device: str, condition: float, result: dict, run_dir: Path, history, quiet: bool) -> list[dict]:
+def fit_and_log(
+    config: Config, dataset: data.Dataset, held_out, device: str, condition: float, result: dict, run_dir: Path, history, quiet: bool
+) -> list[dict]:
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
     glm_fit = glm.fit(dataset, config)
     fit, hidden = train_networks(config, dataset, device, np.array(list(glm_fit.coefficients.values())), history, quiet)
@@ -95,7 +97,13 @@ def fit_and_log(config: Config, dataset: data.Dataset, held_out, device: str, co
         if hidden:
             result["hidden"] = hidden_section(config, hidden)
     if dataset.classes:
-        for section, key in [("network", "coefficients"), ("network", "bse"), ("glm", "coefficients"), ("glm", "bse"), ("reference", "coefficients")]:
+        for section, key in [
+            ("network", "coefficients"),
+            ("network", "bse"),
+            ("glm", "coefficients"),
+            ("glm", "bse"),
+            ("reference", "coefficients"),
+        ]:
             if result[section].get(key):
                 result[section][key] = by_class(result[section][key])
 
@@ -131,9 +139,13 @@ def train_networks(config: Config, dataset: data.Dataset, device: str, target: n
 
 def hidden_section(config: Config, hidden: network.HiddenFit) -> dict:
     return {
-        "widths": list(config.model.hidden), "activation": config.model.hidden_activation,
-        "epochs_run": hidden.epochs_run, "final_loss": hidden.final_loss,
-        "train_seconds": hidden.train_seconds, "diverged": hidden.diverged, "note": hidden.note,
+        "widths": list(config.model.hidden),
+        "activation": config.model.hidden_activation,
+        "epochs_run": hidden.epochs_run,
+        "final_loss": hidden.final_loss,
+        "train_seconds": hidden.train_seconds,
+        "diverged": hidden.diverged,
+        "note": hidden.note,
     }
 
 
@@ -204,7 +216,9 @@ def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference,
     return rows
 
 
-def draw(run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison, glm_bse: list[float]) -> dict[str, str]:
+def draw(
+    run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison, glm_bse: list[float]
+) -> dict[str, str]:
     """The plots of the run: {file name: caption}."""
     pictures = {}
     plots.loss_curve(fit.history, config.family.loss_name, run_dir / "loss.png")

@@ -54,16 +54,28 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
         ],
     )
     n = result["network"]
-    caution = "" if n["converged"] else (
-        f" — CAUTION: the network has not converged (its own estimate: {_num(n['distance'], 2)} from the optimum, "
-        "relative), so these are not yet a GLM's estimates"
+    caution = (
+        ""
+        if n["converged"]
+        else (
+            f" — CAUTION: the network has not converged (its own estimate: {_num(n['distance'], 2)} from the optimum, "
+            "relative), so these are not yet a GLM's estimates"
+        )
     )
     as_glm = Block(
         "The network read as a GLM (standard errors from its own Hessian)" + cut + caution,
         ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"],
         [
-            [r["term"], _num(r["network"], 6), _num(r["network_bse"], 4), _num(r["z"], 4), _p(r["p"]),
-             _num(r["ci_low"], 4), _num(r["ci_high"], 4), _num(r["glm_bse"], 4)]
+            [
+                r["term"],
+                _num(r["network"], 6),
+                _num(r["network_bse"], 4),
+                _num(r["z"], 4),
+                _p(r["p"]),
+                _num(r["ci_low"], 4),
+                _num(r["ci_high"], 4),
+                _num(r["glm_bse"], 4),
+            ]
             for r in shown
         ],
     )
@@ -115,8 +127,13 @@ def holdout_block(result: dict) -> Block:
 
 
 STATISTICS = [
-    ("log-likelihood", "llf"), ("deviance", "deviance"), ("null deviance", "null_deviance"), ("AIC", "aic"),
-    ("BIC (from the log-likelihood)", "bic"), ("residual degrees of freedom", "df_resid"), ("dispersion", "dispersion"),
+    ("log-likelihood", "llf"),
+    ("deviance", "deviance"),
+    ("null deviance", "null_deviance"),
+    ("AIC", "aic"),
+    ("BIC (from the log-likelihood)", "bic"),
+    ("residual degrees of freedom", "df_resid"),
+    ("dispersion", "dispersion"),
 ]
 
 

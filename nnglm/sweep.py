@@ -54,7 +54,9 @@ def run_point(point: dict, config: Config, out: Path) -> PointOutcome:
     )
 
 
-def run(points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Console | None = None, client: "Client | None" = None) -> list[PointOutcome]:
+def run(
+    points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Console | None = None, client: "Client | None" = None
+) -> list[PointOutcome]:
     """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py)."""
     console = console or wide_console()
     where = f" in {jobs} processes" if jobs > 1 else ""

@@ -38,8 +38,13 @@ def sample_config(row, *overrides, n_rows=500, dtype="float64", **data):
         "name": f"sample_{row.family}_{row.link}",
         "seed": 1,
         "data": {
-            "source": "synthetic", "generator": "glm", "n_rows": n_rows, "n_features": 3,
-            "coefficients": [0.1, -0.1, 0.05] if bounded else [0.3, -0.2, 0.1], "intercept": intercept, "scale": 0.5,
+            "source": "synthetic",
+            "generator": "glm",
+            "n_rows": n_rows,
+            "n_features": 3,
+            "coefficients": [0.1, -0.1, 0.05] if bounded else [0.3, -0.2, 0.1],
+            "intercept": intercept,
+            "scale": 0.5,
         }
         | data,
         "model": {"family": row.family, "link": row.link},

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, load
-from nnglm import cli, config, data, glm, inference, logbook, runlog
+
+from nnglm import cli, config, data, glm, logbook, runlog
 from nnglm.errors import MAX_MESSAGE, UserError
 
 FOUR = "name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 5}\n"
@@ -132,8 +132,7 @@ def test_a_comma_in_set_is_literal_and_a_sweep_says_so(write_config, capsys, tmp
     assert cfg.data.path == str(csv_path)
     message = error_of(capsys, "validate", path, "--set", "train.learning_rate=0.1,0.2")
     assert message.splitlines()[-1] == (
-        f"{path} (with --set train.learning_rate=0.1,0.2): note: a --set value is never split at commas; "
-        "a sweep is written KEY=sweep:V1,V2"
+        f"{path} (with --set train.learning_rate=0.1,0.2): note: a --set value is never split at commas; a sweep is written KEY=sweep:V1,V2"
     )
     assert error_of(capsys, "validate", path, "--set", "train.epochs=sweep:") == (
         "--set 'train.epochs=sweep:': a sweep lists values after 'sweep:' separated by commas, e.g. train.epochs=sweep:1000,5000"
@@ -172,9 +171,21 @@ def test_a_sweep_with_a_failed_point_exits_3(write_config, tmp_path, monkeypatch
 
 def test_a_sweep_whose_worker_is_killed_exits_3_and_lists_the_run_dead(tmp_path):
     sweep = nnglm_process(
-        "run", "configs/seed002_logistic_no_bias.yaml", "--out", tmp_path, "--quiet", "--jobs", "2",
-        "--set", "train.epochs=5000000", "--set", "train.log_every=200", "--set", "train.learning_rate=sweep:0.001,0.002",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        "run",
+        "configs/seed002_logistic_no_bias.yaml",
+        "--out",
+        tmp_path,
+        "--quiet",
+        "--jobs",
+        "2",
+        "--set",
+        "train.epochs=5000000",
+        "--set",
+        "train.log_every=200",
+        "--set",
+        "train.learning_rate=sweep:0.001,0.002",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_for(lambda: list(tmp_path.glob("*/*/history.csv")) and [r for r in logbook.scan(tmp_path) if r.result and r.result.process])
@@ -196,8 +207,12 @@ def test_validate_reads_the_data(write_config, capsys):
     assert error_of(capsys, "validate", path) == (
         f"{path}: data.target: column 'y' must be 0 or 1 for family binomial; first offending rows (0-based): 1 (5); for successes out of trials, set data.trials"
     )
-    sweep = write_config(f"name: t\ndata: {{source: csv, path: {csv_path}, target: y}}\nsweep: {{model.family: [gaussian, binomial]}}\n", "s.yaml")
-    assert error_of(capsys, "validate", sweep).startswith(f"{sweep}: sweep point model.family=binomial: data.target: column 'y' must be 0 or 1")
+    sweep = write_config(
+        f"name: t\ndata: {{source: csv, path: {csv_path}, target: y}}\nsweep: {{model.family: [gaussian, binomial]}}\n", "s.yaml"
+    )
+    assert error_of(capsys, "validate", sweep).startswith(
+        f"{sweep}: sweep point model.family=binomial: data.target: column 'y' must be 0 or 1"
+    )
     good = write_config(FOUR, "good.yaml")
     assert nnglm(capsys, "validate", good)[1] == f"{good}: valid (binomial/logit, 5 steps, float32; 4 rows, 2 features)\n"
 
@@ -227,7 +242,10 @@ def test_columns_twice_and_headers_with_spaces(write_config, capsys):
         f"{path}: data.features: column 'b' not in {csv_path}; did you mean ' b' (with a space)?; columns are: 'a', ' b', 'y'"
     )
     path = write_config(FOUR)
-    assert error_of(capsys, "validate", path, "--set", "data.features=[x1, x1]") == f"{path}: data.features: 'x1' listed twice; name each column once"
+    assert (
+        error_of(capsys, "validate", path, "--set", "data.features=[x1, x1]")
+        == f"{path}: data.features: 'x1' listed twice; name each column once"
+    )
 
 
 def test_data_that_cannot_fit_in_memory_is_refused_before_it_is_made(write_config, capsys):
@@ -362,9 +380,17 @@ def test_run_folder_removed_while_the_run_goes(write_config, tmp_path, monkeypat
 
 def test_sigkill_keeps_the_history_and_the_run_is_listed_dead(tmp_path):
     run = nnglm_process(
-        "run", "configs/seed002_logistic_no_bias.yaml", "--out", tmp_path, "--quiet",
-        "--set", "train.epochs=5000000", "--set", "train.log_every=200",
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        "run",
+        "configs/seed002_logistic_no_bias.yaml",
+        "--out",
+        tmp_path,
+        "--quiet",
+        "--set",
+        "train.epochs=5000000",
+        "--set",
+        "train.log_every=200",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
     def history_lines():
@@ -388,9 +414,17 @@ def test_sigkill_keeps_the_history_and_the_run_is_listed_dead(tmp_path):
 
 def test_sighup_is_an_interruption(tmp_path):
     run = nnglm_process(
-        "run", "configs/seed002_logistic_no_bias.yaml", "--out", tmp_path, "--quiet",
-        "--set", "train.epochs=5000000", "--set", "train.log_every=200",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        "run",
+        "configs/seed002_logistic_no_bias.yaml",
+        "--out",
+        tmp_path,
+        "--quiet",
+        "--set",
+        "train.epochs=5000000",
+        "--set",
+        "train.log_every=200",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     wait_for(lambda: any(len(p.read_text().splitlines()) >= 3 for p in tmp_path.glob("*/*/history.csv")))
     run.send_signal(signal.SIGHUP)
@@ -435,9 +469,14 @@ def write_result(folder: Path, content) -> None:
 
 
 def test_one_bad_result_is_one_bad_row(tmp_path, capsys):
-    good = {"schema": 1, "status": "completed", "config": {"model": {"family": "binomial", "link": "logit"}},
-            "environment": {"device": "[/x] [bold]"}, "network": {"coefficients": {"x1": 1.0}, "epochs_run": 5},
-            "comparison": {"max_abs_diff": 0.5, "equivalent": False}}
+    good = {
+        "schema": 1,
+        "status": "completed",
+        "config": {"model": {"family": "binomial", "link": "logit"}},
+        "environment": {"device": "[/x] [bold]"},
+        "network": {"coefficients": {"x1": 1.0}, "epochs_run": 5},
+        "comparison": {"max_abs_diff": 0.5, "equivalent": False},
+    }
     write_result(tmp_path / "t" / "20260101-000000-000001", good)
     write_result(tmp_path / "t" / "20260101-000000-000002", good | {"comparison": {"max_abs_diff": "x"}})
     write_result(tmp_path / "t" / "20260101-000000-000003", "[" * 100_000 + "]" * 100_000)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, load
-from nnglm import compare, result as run_result, runner
+
+from nnglm import compare, runner
+from nnglm import result as run_result
 
 AUTO = sorted((ROOT / "configs").glob("auto_*.yaml"))
 
@@ -39,8 +40,14 @@ def test_the_shipped_set_covers_what_it_must():
     runs = [load(p) for p in AUTO]
     assert len(runs) >= 10
     assert {(c.model.family, c.model.link) for c in runs} >= {
-        ("gaussian", "identity"), ("binomial", "logit"), ("binomial", "probit"), ("binomial", "cloglog"),
-        ("poisson", "log"), ("gamma", "inverse_power"), ("gamma", "log"), ("multinomial", "softmax"),
+        ("gaussian", "identity"),
+        ("binomial", "logit"),
+        ("binomial", "probit"),
+        ("binomial", "cloglog"),
+        ("poisson", "log"),
+        ("gamma", "inverse_power"),
+        ("gamma", "log"),
+        ("multinomial", "softmax"),
     }
 
 
@@ -104,7 +111,9 @@ def test_readme_csv_example_runs_as_written_and_matches(tmp_path):
     config.write_text(block)
     done = subprocess.run(
         [sys.executable, "-m", "nnglm", "run", str(config), "--out", str(tmp_path), "--quiet", "--strict"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     assert Path(next(tmp_path.glob("*/*/result.json"))).exists()

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, load
+
 from nnglm import logbook, runner
 from nnglm.errors import UserError
 
@@ -17,7 +17,9 @@ from nnglm.errors import UserError
 def run_on(backend, *args):
     done = subprocess.run(
         [sys.executable, "-m", "nnglm", "run", *args, "--set", f"train.backend={backend}", "--quiet"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     return done

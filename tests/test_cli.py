@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, load
+
 from nnglm import cli, glm, runner
 
 
@@ -17,7 +17,9 @@ def nnglm(*args, cwd=ROOT):
 def test_validate_a_good_config():
     done = nnglm("validate", "configs/seed002_logistic_no_bias.yaml")
     assert done.returncode == 0
-    assert done.stdout.strip() == "configs/seed002_logistic_no_bias.yaml: valid (binomial/logit, 1000 steps, float32; 1000 rows, 10 features)"
+    assert (
+        done.stdout.strip() == "configs/seed002_logistic_no_bias.yaml: valid (binomial/logit, 1000 steps, float32; 1000 rows, 10 features)"
+    )
 
 
 def test_bad_config_exits_2_with_one_line(write_config):

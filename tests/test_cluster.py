@@ -13,16 +13,13 @@ distributed = pytest.importorskip("distributed")
 from nnglm import cli, cluster, config, logbook, sweep  # noqa: E402
 
 SWEEP = (
-    "name: s\nseed: 3\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\n"
-    "sweep:\n  train.learning_rate: [0.01, 0.1]\n"
+    "name: s\nseed: 3\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\nsweep:\n  train.learning_rate: [0.01, 0.1]\n"
 )
 
 
 @pytest.fixture(scope="module")
 def address():
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as local:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as local:
         yield local.scheduler_address
 
 
@@ -106,7 +103,7 @@ def test_a_point_rejected_on_the_worker_names_the_worker(address, write_config, 
     assert cli.main(["run", str(path), "--out", str(tmp_path), "--cluster", address]) == 2
     assert "rejected" in capsys.readouterr().out
     assert not (tmp_path / "s").exists()
-    (point, cfg), = config.expand(path)
+    ((point, cfg),) = config.expand(path)
     outcome, files = cluster.run_remote(point, cfg)  # as a worker runs it, outside a worker
     assert outcome.error == f"on {socket.gethostname()}: data.path: file not found: nowhere.csv" and files == {}
 

@@ -9,34 +9,127 @@ from nnglm import config
 from nnglm.errors import UserError
 
 KEYS = [
-    "name", "description", "seed", "data", "model", "train", "glm", "compare", "source", "generator", "path",
-    "dataset", "target", "features", "categorical", "n_rows", "n_features", "feature_mean", "feature_sd", "p",
-    "coefficients", "intercept", "scale", "n_classes", "coef_sd", "family", "link", "use_bias",
-    "kernel_initializer", "activation", "learning_rate", "beta_1", "beta_2", "epsilon", "epochs", "batch_size",
-    "dtype", "log_every", "device", "backend", "standardize", "grad_tol", "maxiter", "tol", "max_abs", "reference",
+    "name",
+    "description",
+    "seed",
+    "data",
+    "model",
+    "train",
+    "glm",
+    "compare",
+    "source",
+    "generator",
+    "path",
+    "dataset",
+    "target",
+    "features",
+    "categorical",
+    "n_rows",
+    "n_features",
+    "feature_mean",
+    "feature_sd",
+    "p",
+    "coefficients",
+    "intercept",
+    "scale",
+    "n_classes",
+    "coef_sd",
+    "family",
+    "link",
+    "use_bias",
+    "kernel_initializer",
+    "activation",
+    "learning_rate",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "epochs",
+    "batch_size",
+    "dtype",
+    "log_every",
+    "device",
+    "backend",
+    "standardize",
+    "grad_tol",
+    "maxiter",
+    "tol",
+    "max_abs",
+    "reference",
 ]
-WORDS = ["synthetic", "csv", "statsmodels", "glm", "softmax", "balloons", "four_points", "gaussian_bernoulli",
-         "binomial", "gaussian", "poisson", "gamma", "multinomial", "logit", "probit", "log", "inverse_power",
-         "full", "float32", "float64", "count", "colour", "y", "zeros", "sigmoid"]
+WORDS = [
+    "synthetic",
+    "csv",
+    "statsmodels",
+    "glm",
+    "softmax",
+    "balloons",
+    "four_points",
+    "gaussian_bernoulli",
+    "binomial",
+    "gaussian",
+    "poisson",
+    "gamma",
+    "multinomial",
+    "logit",
+    "probit",
+    "log",
+    "inverse_power",
+    "full",
+    "float32",
+    "float64",
+    "count",
+    "colour",
+    "y",
+    "zeros",
+    "sigmoid",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(WORDS), st.text(max_size=8),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(WORDS),
+    st.text(max_size=8),
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(alphabet=string.ascii_letters + "_.", min_size=1, max_size=10))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)), max_leaves=20)
+values = st.recursive(
+    scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)), max_leaves=20
+)
 
 
 def sections():
-    data = st.fixed_dictionaries({"source": st.sampled_from(["synthetic", "csv", "statsmodels"])}, optional={
-        k: values for k in ["generator", "target", "n_rows", "n_features", "coefficients", "path", "dataset", "features", "categorical", "n_classes", "p"]
-    })
-    return st.fixed_dictionaries({"name": st.one_of(st.just("t"), scalars)}, optional={
-        "data": st.one_of(data, values),
-        "model": st.one_of(st.dictionaries(st.sampled_from(KEYS[25:30]), values, max_size=4), values),
-        "train": st.one_of(st.dictionaries(st.sampled_from(KEYS[30:44]), values, max_size=5), values),
-        "glm": values, "compare": values, "seed": values, "extra": values,
-    })
+    data = st.fixed_dictionaries(
+        {"source": st.sampled_from(["synthetic", "csv", "statsmodels"])},
+        optional={
+            k: values
+            for k in [
+                "generator",
+                "target",
+                "n_rows",
+                "n_features",
+                "coefficients",
+                "path",
+                "dataset",
+                "features",
+                "categorical",
+                "n_classes",
+                "p",
+            ]
+        },
+    )
+    return st.fixed_dictionaries(
+        {"name": st.one_of(st.just("t"), scalars)},
+        optional={
+            "data": st.one_of(data, values),
+            "model": st.one_of(st.dictionaries(st.sampled_from(KEYS[25:30]), values, max_size=4), values),
+            "train": st.one_of(st.dictionaries(st.sampled_from(KEYS[30:44]), values, max_size=5), values),
+            "glm": values,
+            "compare": values,
+            "seed": values,
+            "extra": values,
+        },
+    )
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

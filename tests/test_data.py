@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import load
+
 from nnglm import data
 from nnglm.errors import UserError
 
@@ -94,16 +94,12 @@ def test_missing_column_lists_the_columns(write_config):
 
 def test_non_numeric_and_missing_values_name_column_and_rows(write_config):
     cfg, path = csv_config(write_config, "a,b,y\n1,2,0\nx,4,1\n5,,1\n3,3,0\n")
-    assert error(cfg) == (
-        f"data: column 'a' of {path} must hold finite numbers; first offending rows (0-based): 1 ('x')"
-    )
+    assert error(cfg) == (f"data: column 'a' of {path} must hold finite numbers; first offending rows (0-based): 1 ('x')")
 
 
 def test_binomial_target_must_be_zero_or_one(write_config):
     cfg, _ = csv_config(write_config, "a,y\n1,0\n2,2\n3,1\n4,-1\n")
-    assert error(cfg) == (
-        "data.target: column 'y' must be 0 or 1 for family binomial; first offending rows (0-based): 1 (2), 3 (-1)"
-    )
+    assert error(cfg) == ("data.target: column 'y' must be 0 or 1 for family binomial; first offending rows (0-based): 1 (2), 3 (-1)")
 
 
 def test_too_few_rows_for_the_coefficients(write_config):
@@ -119,9 +115,19 @@ def test_batch_size_above_row_count():
 @pytest.mark.parametrize(
     "family, link, values, message",
     [
-        ("poisson", "log", "1\n-2\n3\n0.5\n", "must be a count, 0 or more for family poisson; first offending rows (0-based): 1 (-2), 3 (0.5)"),
+        (
+            "poisson",
+            "log",
+            "1\n-2\n3\n0.5\n",
+            "must be a count, 0 or more for family poisson; first offending rows (0-based): 1 (-2), 3 (0.5)",
+        ),
         ("gamma", "log", "1\n0\n3\n-1\n", "must be greater than 0 for family gamma; first offending rows (0-based): 1 (0), 3 (-1)"),
-        ("multinomial", "softmax", "1\n2\n1.5\n0\n", "must be a class label: a whole number 0 or more for family multinomial; first offending rows (0-based): 2 (1.5)"),
+        (
+            "multinomial",
+            "softmax",
+            "1\n2\n1.5\n0\n",
+            "must be a class label: a whole number 0 or more for family multinomial; first offending rows (0-based): 2 (1.5)",
+        ),
     ],
 )
 def test_target_rule_per_family(write_config, family, link, values, message):
@@ -129,7 +135,9 @@ def test_target_rule_per_family(write_config, family, link, values, message):
 
     lines = values.strip().split("\n")
     csv_path = write_config("x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(lines)), "d.csv")
-    cfg = config.load(write_config(f"name: c\ndata: {{source: csv, path: {csv_path}, target: y}}\nmodel: {{family: {family}, link: {link}}}\n"))
+    cfg = config.load(
+        write_config(f"name: c\ndata: {{source: csv, path: {csv_path}, target: y}}\nmodel: {{family: {family}, link: {link}}}\n")
+    )
     assert error(cfg) == f"data.target: column 'y' {message}"
 
 

@@ -2,8 +2,8 @@
 within 1e-6; seed 001's softmax over 16 classes reaches MNLogit's contrasts within 1e-4."""
 
 import pytest
-
 from conftest import CONFIGS, load
+
 from nnglm import families, runner
 
 FAMILY_CONFIGS = sorted(p.stem for p in CONFIGS if p.stem.startswith("glm_"))

@@ -6,8 +6,8 @@ error) and within 1e-4 on the standard errors."""
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import sample_config
+
 from nnglm import config, data, families, glm, network, penalty, runner
 from nnglm.errors import UserError
 
@@ -22,19 +22,29 @@ def frame(n=400, seed=3) -> pd.DataFrame:
     exposure = rng.uniform(0.5, 4.0, n)
     trials = rng.integers(1, 12, n)
     eta = 0.3 + X @ [0.5, -0.4] + np.select([g == "b", g == "c"], [0.3, -0.2], 0.0)
-    return pd.DataFrame({
-        "x1": X[:, 0], "x2": X[:, 1], "g": g,
-        "successes": rng.binomial(trials, 1 / (1 + np.exp(-eta))), "trials": trials,
-        "count": rng.poisson(exposure * np.exp(eta)), "exposure": exposure, "offset": np.log(exposure),
-        "w": rng.integers(1, 5, n).astype(float), "z": np.exp(eta) * rng.gamma(2.0, 0.5, n),
-    })
+    return pd.DataFrame(
+        {
+            "x1": X[:, 0],
+            "x2": X[:, 1],
+            "g": g,
+            "successes": rng.binomial(trials, 1 / (1 + np.exp(-eta))),
+            "trials": trials,
+            "count": rng.poisson(exposure * np.exp(eta)),
+            "exposure": exposure,
+            "offset": np.log(exposure),
+            "w": rng.integers(1, 5, n).astype(float),
+            "z": np.exp(eta) * rng.gamma(2.0, 0.5, n),
+        }
+    )
 
 
 def csv_config(tmp_path, df: pd.DataFrame, data_keys: dict, model: dict, **train) -> config.Config:
     path = tmp_path / "d.csv"
     df.to_csv(path, index=False)
     raw = {
-        "name": "options", "data": {"source": "csv", "path": str(path)} | data_keys, "model": model,
+        "name": "options",
+        "data": {"source": "csv", "path": str(path)} | data_keys,
+        "model": model,
         "train": {"dtype": "float64"} | train,
     }
     return config.validate(raw, "test config")
@@ -68,7 +78,10 @@ CASES = {
     "offset": ({"target": "count", "features": ["x1", "x2"], "offset": "offset"}, {"family": "poisson"}),
     "exposure": ({"target": "count", "features": ["x1", "x2"], "exposure": "exposure"}, {"family": "poisson"}),
     "formula": ({"formula": "count ~ x1 * x2 + C(g, Treatment('b')) + np.log(exposure)"}, {"family": "poisson"}),
-    "negative binomial": ({"target": "count", "features": ["x1", "x2"], "exposure": "exposure"}, {"family": "negative_binomial", "alpha": 0.5}),
+    "negative binomial": (
+        {"target": "count", "features": ["x1", "x2"], "exposure": "exposure"},
+        {"family": "negative_binomial", "alpha": 0.5},
+    ),
     "tweedie": ({"target": "z", "features": ["x1", "x2"]}, {"family": "tweedie", "var_power": 1.6}),
     "ridge": ({"target": "count", "features": ["x1", "x2"], "offset": "offset"}, {"family": "poisson", "penalty": {"alpha": 0.05}}),
 }
@@ -104,7 +117,13 @@ def test_formula_terms_carry_statsmodels_names(tmp_path):
     cfg = csv_config(tmp_path, frame(), *CASES["formula"])
     ds = data.load(cfg)
     assert ds.terms(True) == [
-        "Intercept", "C(g, Treatment('b'))[T.a]", "C(g, Treatment('b'))[T.c]", "x1", "x2", "x1:x2", "np.log(exposure)",
+        "Intercept",
+        "C(g, Treatment('b'))[T.a]",
+        "C(g, Treatment('b'))[T.c]",
+        "x1",
+        "x2",
+        "x1:x2",
+        "np.log(exposure)",
     ]
 
 
@@ -118,7 +137,9 @@ def test_missing_drop_says_how_many_rows_went(tmp_path):
     assert_equivalent(result, cfg)
     with pytest.raises(UserError) as e:
         data.load(csv_config(tmp_path, df, keys, model))
-    assert str(e.value).endswith("first offending rows (0-based): 3 (nan), 10 (nan), 11 (nan); set data.missing: drop to leave rows with missing values out")
+    assert str(e.value).endswith(
+        "first offending rows (0-based): 3 (nan), 10 (nan), 11 (nan); set data.missing: drop to leave rows with missing values out"
+    )
 
 
 def test_elastic_net_with_zeros_is_equivalent_at_its_tolerance(tmp_path):
@@ -137,8 +158,12 @@ def test_penalized_glm_is_the_exact_optimum(tmp_path):
     """The elastic net's solution satisfies its optimality conditions to round-off, where statsmodels'
     coordinate descent stops short."""
     df = frame()
-    cfg = csv_config(tmp_path, df, {"target": "count", "features": ["x1", "x2"], "exposure": "exposure"},
-                     {"family": "poisson", "penalty": {"alpha": 0.02, "l1_wt": 0.5}})
+    cfg = csv_config(
+        tmp_path,
+        df,
+        {"target": "count", "features": ["x1", "x2"], "exposure": "exposure"},
+        {"family": "poisson", "penalty": {"alpha": 0.02, "l1_wt": 0.5}},
+    )
     ds = data.load(cfg)
     fit = glm.fit(ds, cfg)
     b = np.array(list(fit.coefficients.values()))
@@ -164,16 +189,31 @@ def test_every_family_and_link_trains_to_statsmodels(row):
 
 
 BAD = [
-    ({"target": "successes", "features": ["x2"], "trials": "x1"}, {"family": "binomial"},
-     "data.trials: column 'x1' must hold whole numbers, 1 or more; first offending rows (0-based): 0 (-0.0474), 1 (0.0447)"),
-    ({"target": "trials", "features": ["x1"], "trials": "successes"}, {"family": "binomial"},
-     "data.trials: column 'successes' must hold whole numbers, 1 or more; first offending rows (0-based): 5 (0), 14 (0)"),
-    ({"target": "x1", "features": ["z"], "weights": "x2", "weights_kind": "var"}, {"family": "gaussian"},
-     "data.weights: column 'x2' must hold 0 or more; first offending rows (0-based): 0 (-0.256), 3 (-0.218)"),
-    ({"target": "count", "features": ["x1"], "exposure": "zero"}, {"family": "poisson"},
-     "data.exposure: column 'zero' must hold greater than 0 (the offset is its log); first offending rows (0-based): 0 (0)"),
-    ({"formula": "count ~ x1 + nosuch"}, {"family": "poisson"},
-     "data.formula: column 'nosuch' not in {path}; columns are: 'x1', 'x2', 'g', 'successes', 'trials', 'count', 'exposure', 'offset', 'w', 'z', 'zero'"),
+    (
+        {"target": "successes", "features": ["x2"], "trials": "x1"},
+        {"family": "binomial"},
+        "data.trials: column 'x1' must hold whole numbers, 1 or more; first offending rows (0-based): 0 (-0.0474), 1 (0.0447)",
+    ),
+    (
+        {"target": "trials", "features": ["x1"], "trials": "successes"},
+        {"family": "binomial"},
+        "data.trials: column 'successes' must hold whole numbers, 1 or more; first offending rows (0-based): 5 (0), 14 (0)",
+    ),
+    (
+        {"target": "x1", "features": ["z"], "weights": "x2", "weights_kind": "var"},
+        {"family": "gaussian"},
+        "data.weights: column 'x2' must hold 0 or more; first offending rows (0-based): 0 (-0.256), 3 (-0.218)",
+    ),
+    (
+        {"target": "count", "features": ["x1"], "exposure": "zero"},
+        {"family": "poisson"},
+        "data.exposure: column 'zero' must hold greater than 0 (the offset is its log); first offending rows (0-based): 0 (0)",
+    ),
+    (
+        {"formula": "count ~ x1 + nosuch"},
+        {"family": "poisson"},
+        "data.formula: column 'nosuch' not in {path}; columns are: 'x1', 'x2', 'g', 'successes', 'trials', 'count', 'exposure', 'offset', 'w', 'z', 'zero'",
+    ),
 ]
 
 
@@ -198,12 +238,15 @@ def test_successes_above_trials(tmp_path):
     )
 
 
-@pytest.mark.parametrize("model, message", [
-    ({"family": "poisson", "penalty": {"alpha": -1}}, "model.penalty.alpha: Input should be greater than or equal to 0 (got -1)"),
-    ({"family": "gamma", "link": "logit"}, "model.link: 'logit' is not a link of family gamma; allowed: inverse_power, log, identity"),
-    ({"family": "tweedie", "var_power": 2.5}, "model.var_power: 2.5 is not strictly between 1 and 2 (compound Poisson-gamma)"),
-    ({"family": "poisson", "alpha": 1.0}, "model.alpha: only for model.family negative_binomial, not poisson"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ({"family": "poisson", "penalty": {"alpha": -1}}, "model.penalty.alpha: Input should be greater than or equal to 0 (got -1)"),
+        ({"family": "gamma", "link": "logit"}, "model.link: 'logit' is not a link of family gamma; allowed: inverse_power, log, identity"),
+        ({"family": "tweedie", "var_power": 2.5}, "model.var_power: 2.5 is not strictly between 1 and 2 (compound Poisson-gamma)"),
+        ({"family": "poisson", "alpha": 1.0}, "model.alpha: only for model.family negative_binomial, not poisson"),
+    ],
+)
 def test_bad_model_key_gets_one_message(model, message):
     raw = {"name": "bad", "data": {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS"}, "model": model}
     with pytest.raises(UserError) as e:
@@ -212,8 +255,13 @@ def test_bad_model_key_gets_one_message(model, message):
 
 
 def test_exposure_needs_the_log_link():
-    raw = {"name": "bad", "data": {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS", "exposure": "INCOME"},
-           "model": {"family": "poisson", "link": "identity"}}
+    raw = {
+        "name": "bad",
+        "data": {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS", "exposure": "INCOME"},
+        "model": {"family": "poisson", "link": "identity"},
+    }
     with pytest.raises(UserError) as e:
         config.validate(raw, "c.yaml")
-    assert str(e.value) == "c.yaml: data.exposure: needs model.link log (the offset is log exposure), not identity; give data.offset instead"
+    assert (
+        str(e.value) == "c.yaml: data.exposure: needs model.link log (the offset is log exposure), not identity; give data.offset instead"
+    )

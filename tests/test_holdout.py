@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import load
+
 from nnglm import data, logbook, runner
 from nnglm.errors import UserError
 
@@ -34,8 +34,7 @@ def test_hidden_layers_need_held_out_rows(write_config):
     with pytest.raises(UserError) as e:
         config.load(path)
     assert str(e.value) == (
-        f"{path}: model.hidden: a hidden-layer network is compared with the GLM on held-out rows; "
-        "set data.validation_fraction (e.g. 0.2)"
+        f"{path}: model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
     )
 
 

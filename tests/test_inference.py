@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import load, sample_config
+
 from nnglm import data, families, glm, inference, runner
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
@@ -38,7 +38,6 @@ def test_multinomial_standard_errors_are_mnlogit_s():
     ds = data.load(cfg)
     result = sm.MNLogit(ds.y, glm.design(ds, True)).fit(method="newton", disp=0)
     params = np.ravel(result.params, order="F")
-    p = np.exp(np.column_stack([np.zeros(ds.n_rows), glm.design(ds, True) @ result.params]))
     got = inference.standard_errors(ds, cfg, params)
     np.testing.assert_allclose(got.bse, np.ravel(result.bse, order="F"), rtol=1e-6)
 
@@ -47,8 +46,7 @@ def test_multinomial_standard_errors_are_mnlogit_s():
 def seed002(tmp_path_factory):
     out = tmp_path_factory.mktemp("experiments")
     return {
-        dtype: runner.run(load("seed002_logistic_no_bias", f"train.dtype={dtype}"), out, quiet=True)
-        for dtype in ("float32", "float64")
+        dtype: runner.run(load("seed002_logistic_no_bias", f"train.dtype={dtype}"), out, quiet=True) for dtype in ("float32", "float64")
     }
 
 
@@ -68,8 +66,7 @@ def test_seed002_float32_reference_agrees_to_round_off_and_the_report_says_so(se
     relative = outcome.result["reference"]["max_rel_diff_to_network"]
     report = (outcome.run_dir / "report.md").read_text()
     assert (
-        f"reaches the network's weights within {relative:.2g} (relative), below √eps of float32 (0.00035): "
-        "round-off, the same update rule"
+        f"reaches the network's weights within {relative:.2g} (relative), below √eps of float32 (0.00035): round-off, the same update rule"
     ) in report
 
 

@@ -8,15 +8,13 @@ import sys
 import time
 
 import numpy as np
-
 from conftest import ROOT, load
+
 from nnglm import runner
 
 
 def nnglm_process(*args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "nnglm", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([sys.executable, "-m", "nnglm", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def fingerprint(folder):
@@ -28,9 +26,17 @@ def test_killed_run_is_marked_interrupted_and_earlier_runs_are_untouched(tmp_pat
     before = fingerprint(tmp_path)
 
     long_run = nnglm_process(
-        "run", "configs/seed002_logistic_no_bias.yaml", "--out", str(tmp_path), "--quiet",
-        "--set", "train.epochs=5000000", "--set", "train.log_every=500",
+        "run",
+        "configs/seed002_logistic_no_bias.yaml",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--set",
+        "train.epochs=5000000",
+        "--set",
+        "train.log_every=500",
     )
+
     def steps_logged():  # history.csv grows as training goes: wait until it has
         files = list(tmp_path.glob("seed002_logistic_no_bias/*/history.csv"))
         return len(files[0].read_text().splitlines()) - 1 if files else 0

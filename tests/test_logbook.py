@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, load
+
 from nnglm import cli, config, logbook, runner, sweep
 
 
@@ -87,7 +87,8 @@ def test_sweep_of_3_learning_rates_by_2_epoch_counts(tmp_path, capsys):
         ["train.learning_rate=sweep:0.001,0.01,0.1", "train.epochs=sweep:20,40", "data.n_rows=100"],
     )
     assert [p for p, _ in points][:2] == [
-        {"train.learning_rate": 0.001, "train.epochs": 20}, {"train.learning_rate": 0.001, "train.epochs": 40},
+        {"train.learning_rate": 0.001, "train.epochs": 20},
+        {"train.learning_rate": 0.001, "train.epochs": 40},
     ]
     outcomes = sweep.run(points, tmp_path)
     assert len(outcomes) == 6 and all(o.status == "completed" for o in outcomes)
@@ -113,8 +114,7 @@ def test_bad_sweep_point_names_the_point(write_config):
     with pytest.raises(Exception) as e:
         config.expand(path)
     assert str(e.value) == (
-        f"{path}, sweep point train.epochs=0: train.epochs: 'auto' (train until converged) or a whole number of steps, "
-        "1 or more (got 0)"
+        f"{path}, sweep point train.epochs=0: train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got 0)"
     )
 
 

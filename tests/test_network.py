@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import load
+
 from nnglm import data, network
 from nnglm.precondition import Inputs
 
@@ -80,8 +80,12 @@ def test_divergence_is_detected_not_raised():
 def test_preconditioned_weights_map_back_exactly(use_bias, precondition):
     # the mapped-back weights, applied to the original features, give the network's own output
     cfg = load(
-        "real_randhie_poisson", f"model.use_bias={str(use_bias).lower()}", "train.epochs=50", "train.grad_tol=null",
-        f"train.precondition={precondition}", "train.standardize=false",
+        "real_randhie_poisson",
+        f"model.use_bias={str(use_bias).lower()}",
+        "train.epochs=50",
+        "train.grad_tol=null",
+        f"train.precondition={precondition}",
+        "train.standardize=false",
     )
     ds = data.load(cfg)
     fit = network.train(ds, cfg, "CPU:0", target=np.zeros(len(ds.terms(use_bias))))

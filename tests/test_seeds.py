@@ -4,8 +4,8 @@ import csv
 import json
 
 import pytest
-
 from conftest import load
+
 from nnglm import runner
 
 RESULT_KEYS = {"schema", "run_id", "name", "status", "error", "config", "environment", "data", "network", "glm", "comparison"}
@@ -67,7 +67,13 @@ def test_run_folder_holds_the_contract(runs):
     folder = outcome.run_dir
     assert folder.parent.name == "seed002_logistic_no_bias"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "coefficients.csv", "config.yaml", "distance.png", "history.csv", "loss.png", "report.md", "result.json",
+        "coefficients.csv",
+        "config.yaml",
+        "distance.png",
+        "history.csv",
+        "loss.png",
+        "report.md",
+        "result.json",
     ]
     result = json.loads((folder / "result.json").read_text())
     assert RESULT_KEYS <= set(result)
@@ -75,13 +81,26 @@ def test_run_folder_holds_the_contract(runs):
     assert result["run_id"] == folder.name
     assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
     assert result["data"] == {
-        "n_rows": 1000, "n_features": 10, "feature_names": [f"x{i}" for i in range(1, 11)], "target": "y",
-        "condition_number": pytest.approx(6.93, abs=0.01), "n_observations": 1000.0, "rows_dropped": 0,
+        "n_rows": 1000,
+        "n_features": 10,
+        "feature_names": [f"x{i}" for i in range(1, 11)],
+        "target": "y",
+        "condition_number": pytest.approx(6.93, abs=0.01),
+        "n_observations": 1000.0,
+        "rows_dropped": 0,
     }
     assert set(result["network"]) >= {"coefficients", "bse", "final_loss", "epochs_run", "train_seconds", "diverged"}
     assert list(result["network"]["bse"]) == list(result["glm"]["bse"])
     assert set(result["glm"]) >= {"coefficients", "bse", "llf", "converged", "iterations", "fit_seconds", "warnings", "perfect_separation"}
-    assert set(result["comparison"]) >= {"max_abs_diff", "mape_pct", "rel_l2", "equivalent", "tolerance", "epochs_to_match", "bse_max_rel_diff"}
+    assert set(result["comparison"]) >= {
+        "max_abs_diff",
+        "mape_pct",
+        "rel_l2",
+        "equivalent",
+        "tolerance",
+        "epochs_to_match",
+        "bse_max_rel_diff",
+    }
     assert set(result["reference"]) >= {"coefficients", "max_abs_diff_to_network"}
     assert load(folder / "config.yaml").to_dict() == result["config"]  # the resolved config reruns as is
 
