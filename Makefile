@@ -7,12 +7,12 @@ SET    ?=
 OUT    ?=
 JOBS   ?=
 CLUSTER ?=
-EXTRAS ?= test
+EXTRAS ?= test,dev
 
 RUNS   ?=
 DIR    ?= experiments
 
-.PHONY: help install experiment validate runs compare test test-full bench clean
+.PHONY: help install experiment validate runs compare test test-fast test-full lint bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,13 @@ compare: ## compare runs side by side: make compare RUNS="RUN1 RUN2" (run folder
 
 test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q
+
+test-fast: ## the edit loop's tier: config, data, families, messages (no training; under a minute)
+	$(BIN)/pytest -q -m 'not slow and not runs'
+
+lint: ## ruff: lint and formatting
+	$(BIN)/ruff check nnglm tests
+	$(BIN)/ruff format --check nnglm tests
 
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''

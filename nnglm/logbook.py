@@ -255,9 +255,9 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
     statistics = {}
     for fit in ("network", "glm"):
         for key in ("llf", "deviance", "null_deviance", "aic", "bic", "df_resid", "dispersion"):
-            values = [getattr(getattr(r, fit).statistics, key, None) if getattr(r, fit).statistics else None for r in results]
-            if any(v is not None for v in values):
-                statistics[f"{fit}.{key}"] = values
+            per_run = [getattr(getattr(r, fit).statistics, key, None) if getattr(r, fit).statistics else None for r in results]
+            if any(v is not None for v in per_run):
+                statistics[f"{fit}.{key}"] = per_run
     return RunComparison(
         runs=runs,
         config_diff=differing([r.config for r in results]),

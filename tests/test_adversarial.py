@@ -21,6 +21,8 @@ from conftest import ROOT, load
 from nnglm import cli, config, data, glm, logbook, runlog
 from nnglm.errors import MAX_MESSAGE, UserError
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 FOUR = "name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 5}\n"
 
 

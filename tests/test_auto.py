@@ -9,6 +9,8 @@ from conftest import ROOT, load
 from nnglm import compare, runner
 from nnglm import result as run_result
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 AUTO = sorted((ROOT / "configs").glob("auto_*.yaml"))
 
 

@@ -13,6 +13,8 @@ from conftest import ROOT, load
 from nnglm import logbook, runner
 from nnglm.errors import UserError
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 
 def run_on(backend, *args):
     done = subprocess.run(

@@ -9,6 +9,8 @@ from conftest import ROOT, load
 
 from nnglm import cli, glm, runner
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 
 def nnglm(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "nnglm", *args], capture_output=True, text=True, cwd=cwd)

@@ -12,6 +12,8 @@ distributed = pytest.importorskip("distributed")
 
 from nnglm import cli, cluster, config, logbook, sweep  # noqa: E402
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 SWEEP = (
     "name: s\nseed: 3\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\nsweep:\n  train.learning_rate: [0.01, 0.1]\n"
 )

@@ -6,6 +6,8 @@ from conftest import CONFIGS, load
 
 from nnglm import families, runner
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 FAMILY_CONFIGS = sorted(p.stem for p in CONFIGS if p.stem.startswith("glm_"))
 
 

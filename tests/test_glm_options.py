@@ -11,6 +11,8 @@ from conftest import sample_config
 from nnglm import config, data, families, glm, network, penalty, runner
 from nnglm.errors import UserError
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 
 

@@ -7,6 +7,8 @@ from conftest import load
 from nnglm import data, logbook, runner
 from nnglm.errors import UserError
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):

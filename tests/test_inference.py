@@ -6,6 +6,8 @@ from conftest import load, sample_config
 
 from nnglm import data, families, glm, inference, runner
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 
 

@@ -8,9 +8,12 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from conftest import ROOT, load
 
 from nnglm import runner
+
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 
 def nnglm_process(*args):

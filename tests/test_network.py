@@ -7,6 +7,8 @@ from conftest import load
 from nnglm import data, network
 from nnglm.precondition import Inputs
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 # observed bitwise equal on CPU; the tolerance allows for a different summation order elsewhere
 FAST_EQUALS_FIT = 1e-7
 

@@ -14,6 +14,8 @@ from conftest import load
 
 from nnglm import runner
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 REL = 1e-4
 
 SPECTOR_TERMS = ["const", "GPA", "TUCE", "PSI"]

@@ -8,6 +8,8 @@ from conftest import load
 
 from nnglm import runner
 
+pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
+
 RESULT_KEYS = {"schema", "run_id", "name", "status", "error", "config", "environment", "data", "network", "glm", "comparison"}
 
 
