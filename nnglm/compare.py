@@ -137,7 +137,7 @@ def verdict(
     """(outcome, the sentence that says it)."""
     gaps = f"max relative diff {max_rel:.2g}, max abs diff {max_abs:.3g}"
     if network.diverged:
-        return "diverged", f"the network diverged ({network.note.removeprefix('diverged: ')}): not equivalent"
+        return "diverged", f"the network diverged ({(network.note or '').removeprefix('diverged: ')}): not equivalent"
     if glm.rank_deficient:
         return "rank deficient", (
             f"the design is rank deficient (aliased: {', '.join(glm.aliased)}), so the coefficients are not "

@@ -11,6 +11,7 @@ import copy
 import difflib
 import itertools
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -113,7 +114,7 @@ class Section(BaseModel):
 
 class DataConfig(Section):
     source: Literal["synthetic", "csv", "statsmodels"]
-    generator: Literal[tuple(GENERATORS)] | None = None
+    generator: Literal["gaussian_bernoulli", "balloons", "four_points", "glm", "softmax"] | None = None  # GENERATORS
     path: str | None = None
     dataset: str | None = None
     target: str | None = None
@@ -223,7 +224,7 @@ class DataConfig(Section):
         return self
 
     def generator_params(self) -> dict[str, Any]:
-        return {p: getattr(self, p) for p in GENERATORS[self.generator]}
+        return {p: getattr(self, p) for p in GENERATORS[self.generator or ""]}
 
 
 class Penalty(Section):
@@ -343,7 +344,7 @@ class TrainConfig(Section):
 
     @property
     def step_cap(self) -> int:
-        return self.max_steps if self.auto else self.epochs
+        return self.max_steps if self.epochs == "auto" else self.epochs
 
 
 class GlmConfig(Section):
@@ -433,7 +434,7 @@ class Config(Section):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def load(path: str | Path, overrides: list[str] = ()) -> Config:
+def load(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     """One config; a file that declares a sweep is an error here (see expand)."""
     points = expand(path, overrides)
     if len(points) > 1:
@@ -441,7 +442,7 @@ def load(path: str | Path, overrides: list[str] = ()) -> Config:
     return points[0][1]
 
 
-def expand(path: str | Path, overrides: list[str] = ()) -> list[tuple[dict[str, Any], Config]]:
+def expand(path: str | Path, overrides: Sequence[str] = ()) -> list[tuple[dict[str, Any], Config]]:
     """Every point of the config's sweep, each validated: [(point, config), ...].
 
     A sweep is the grid over the file's `sweep:` block (dotted key -> list of values)
@@ -578,7 +579,7 @@ def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
 MAX_ERRORS = 10  # validation errors shown from one config
 
 
-def validate(raw: dict[str, Any], where: str, commas: list[str] = ()) -> Config:
+def validate(raw: dict[str, Any], where: str, commas: Sequence[str] = ()) -> Config:
     """The config, or a UserError naming each wrong key; `commas`: keys --set with a comma in the value."""
     try:
         return Config.model_validate(raw)
@@ -592,7 +593,7 @@ def validate(raw: dict[str, Any], where: str, commas: list[str] = ()) -> Config:
         raise UserError("\n".join(lines)) from None
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: Any) -> str:
     loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
     # pydantic names a union's branch in the location ("int", "literal['full']"): drop it
     loc = [part for part in loc if "[" not in part and part not in ("int", "float", "str", "bool", "list")]
@@ -612,7 +613,7 @@ def _describe(err: dict[str, Any]) -> str:
 
 
 def _allowed_keys(section: list[str]) -> list[str]:
-    model: type[BaseModel] = Config
+    model: Any = Config
     for part in section:
         model = model.model_fields[part].annotation
     return list(model.model_fields)

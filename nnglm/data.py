@@ -86,9 +86,9 @@ def load(config: Config) -> Dataset:
     data = config.data
     try:
         if data.source == "csv":
-            frame, origin = read_csv(data.path), data.path
+            frame, origin = read_csv(str(data.path)), str(data.path)
         elif data.source == "statsmodels":
-            frame, origin = read_statsmodels(data.dataset), f"statsmodels dataset '{data.dataset}'"
+            frame, origin = read_statsmodels(str(data.dataset)), f"statsmodels dataset '{data.dataset}'"
         else:
             params = config.data.generator_params()
             outputs = params.get("n_classes", 1)
@@ -300,7 +300,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     _check_range(X, names, y, target, config, origin)
     trials = extras.get("trials")
     if trials is not None:
-        y = proportions(y, trials, target, data.trials)
+        y = proportions(y, trials, target, str(data.trials))
     weighted = trials is not None or "weights" in extras
     _check_target(y, target, config, weighted)
     classes = None
@@ -347,7 +347,7 @@ def drop_missing(frame: pd.DataFrame, config: Config, origin: str) -> tuple[pd.D
         return frame, 0
     used = list(extra_keys(config).values())
     if data.formula is None:
-        used += [data.target] + (data.features if data.features is not None else list(frame.columns))
+        used += [str(data.target)] + (data.features if data.features is not None else list(frame.columns))
     else:
         used += formula_columns(data.formula, list(frame.columns))
     used = [c for c in dict.fromkeys(used) if c in frame.columns]
@@ -369,7 +369,7 @@ def formula_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import MissingDataError
 
-    formula = config.data.formula
+    formula = str(config.data.formula)
     try:
         model = smf.glm(formula, frame, missing="raise")
     except MissingDataError:
@@ -409,9 +409,10 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np
     """The design from data.target, data.features and data.categorical (dummy coded)."""
     data = config.data
     columns = list(frame.columns)
-    if data.target not in columns:
-        raise missing_column("data.target", data.target, columns, origin)
-    targets = GENERATOR_TARGETS.get(data.generator, [data.target])
+    target = str(data.target)
+    if target not in columns:
+        raise missing_column("data.target", target, columns, origin)
+    targets = GENERATOR_TARGETS.get(data.generator or "", [target])
     extras = list(extra_keys(config).values())
     features = data.features if data.features is not None else [c for c in columns if c not in targets and c not in extras]
     check_features(features, frame, config, origin)
@@ -430,7 +431,7 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np
             parts.append(_numeric(frame, name, origin))
             names.append(name)
     X = np.column_stack(parts) if parts else np.empty((len(frame), 0))
-    return X, names, _numeric(frame, data.target, origin), data.target
+    return X, names, _numeric(frame, target, origin), target
 
 
 def check_features(features: list[str], frame: pd.DataFrame, config: Config, origin: str) -> None:

@@ -336,13 +336,20 @@ class Family:
 
         if self.multiclass:
             return None
-        link = getattr(sm.families.links, self.link_spec.sm_name)()
+        link = getattr(sm.families.links, self.inverse_link.sm_name)()
         family = getattr(sm.families, self.distribution.sm_name)
         if self.family == "negative_binomial":
             return family(link, alpha=self.param("alpha"))
         if self.family == "tweedie":
             return family(link, var_power=self.param("var_power"))
         return family(link)
+
+    @property
+    def inverse_link(self) -> Link:
+        """The link (a softmax family has none: ask multiclass first)."""
+        if self.link_spec is None:
+            raise ValueError(f"{self.key} has no link of its own")
+        return self.link_spec
 
     def param(self, name: str) -> float:
         return dict(self.params)[name]
@@ -354,7 +361,7 @@ class Family:
         """A Keras activation name, or a function of Keras ops: the inverse link, guarded."""
         if self.multiclass:
             return "softmax"
-        link = self.link_spec
+        link = self.inverse_link
         if link.keras and not self.guarded:
             return link.activation_name
         low, high = self.eta_range
@@ -379,8 +386,8 @@ class Family:
     def loss(self) -> str | Callable:
         """A Keras loss name, or a per-row function of Keras ops (y, μ) -> loss."""
         nll = self.distribution.nll
-        if isinstance(nll, str):
-            return nll
+        if isinstance(nll, str) or nll is None:
+            return nll or ""
         params = dict(self.params)
 
         def loss(y, mu):
@@ -398,6 +405,8 @@ class Family:
     # --- data side ---
 
     def sample(self, rng: np.random.Generator, mu: np.ndarray, scale: float) -> np.ndarray:
+        if self.distribution.sample is None:
+            raise ValueError(f"{self.key} is drawn by its own generator")
         return self.distribution.sample(rng, mu, scale, dict(self.params))
 
     def intercept_only(
@@ -449,13 +458,13 @@ def default_link(family: str) -> str:
     return links_of(family)[0]
 
 
-def lookup(family: str, link: str | None = None, **params: float) -> Family:
+def lookup(family: str, link: str | None = None, **params: float | None) -> Family:
     """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS)."""
     distribution = DISTRIBUTIONS[family]
     link = link or default_link(family)
     if link not in distribution.links:
         raise KeyError((family, link))
-    values = tuple((p, float(params.get(p) if params.get(p) is not None else DEFAULT_PARAMS[p])) for p in distribution.params)
+    values = tuple((p, float(params.get(p) or DEFAULT_PARAMS[p])) for p in distribution.params)
     return Family(distribution, None if distribution.multiclass else LINKS[link], values)
 
 

@@ -5,6 +5,8 @@ by side; the fits are compared by their loss on the held-out rows, and the
 difference is judged against its own noise (the paired per-row losses).
 """
 
+from typing import Any
+
 import numpy as np
 
 from nnglm.config import Config
@@ -35,11 +37,11 @@ def row_losses(config: Config, rows: Dataset, mu: np.ndarray) -> np.ndarray:
     return losses if rows.weights is None else losses * rows.weights
 
 
-def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, object]) -> dict:
+def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, Any]) -> dict:
     """{fit: {train_loss, validation_loss}} for 'glm', 'network' and (when set) 'hidden',
     each fit given as coefficients (linear) or a network.HiddenFit (hidden layers)."""
     per_row = {}
-    out = {}
+    out: dict[str, Any] = {}
     for name, fit in fits.items():
         losses = {}
         for part, rows in (("train", train), ("validation", held)):

@@ -97,7 +97,8 @@ def row(run: LoggedRun) -> list[str]:
     if r is None:
         return [run.name, run.run_id, "", "broken", "", "", "", "", "", "", run.problem or ""]
     comparison = r.comparison
-    model = r.config.get("model") if isinstance(r.config.get("model"), dict) else {}
+    model = r.config.get("model")
+    model = model if isinstance(model, dict) else {}
     verdict = ""
     if run.status == "dead":
         verdict = run.problem or ""
@@ -227,21 +228,23 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
             part = getattr(run.result, section)
             if part is None or not part.coefficients:
                 raise UserError(f"{run.folder}: result.json has no {section} coefficients to compare")
-    results = [r.result for r in runs]
-    coefs = [schema.flat(r.network.coefficients) for r in results]
+    results = [r.result for r in runs if r.result is not None]
+    networks = [r.network for r in results if r.network is not None]
+    glms = [r.glm for r in results if r.glm is not None]
+    coefs = [schema.flat(n.coefficients) for n in networks]
     terms = list(coefs[0])
     for run, c in zip(runs, coefs):
         if list(c) != terms:
             raise UserError(f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model")
-    for run in runs:
-        if list(schema.flat(run.result.glm.coefficients)) != terms:
+    for run, g in zip(runs, glms):
+        if list(schema.flat(g.coefficients)) != terms:
             raise UserError(f"{run.folder}: its GLM's terms differ from its network's: result.json is inconsistent")
 
     def values(c: dict) -> list[float]:
         return [np.nan if c[t] is None else c[t] for t in terms]
 
-    network = np.array([values(c) for c in coefs], dtype=float)
-    glm = np.array([values(schema.flat(r.glm.coefficients)) for r in results], dtype=float)
+    network = np.asarray([values(c) for c in coefs], dtype=np.float64)
+    glm = np.asarray([values(schema.flat(g.coefficients)) for g in glms], dtype=np.float64)
     gap = float(np.max(np.abs(network - network[0]))) if len(runs) > 1 else 0.0
     if tolerance is None:
         tolerance = default_tolerance([r.environment.dtype or "float32" for r in results])
@@ -253,9 +256,9 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
             if any(v is not None for v in losses):
                 validation[f"{fit}.{loss}"] = losses
     statistics = {}
-    for fit in ("network", "glm"):
+    for fit, sections in (("network", networks), ("glm", glms)):
         for key in ("llf", "deviance", "null_deviance", "aic", "bic", "df_resid", "dispersion"):
-            per_run = [getattr(getattr(r, fit).statistics, key, None) if getattr(r, fit).statistics else None for r in results]
+            per_run = [getattr(s.statistics, key, None) for s in sections]
             if any(v is not None for v in per_run):
                 statistics[f"{fit}.{key}"] = per_run
     return RunComparison(

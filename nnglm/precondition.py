@@ -12,7 +12,7 @@ and the GLM always fits the original features.
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -26,23 +26,25 @@ class Inputs:
     matrix: np.ndarray  # (features, features)
 
     @classmethod
-    def of(cls, X: np.ndarray, method: Method, use_bias: bool) -> "Inputs":
+    def of(cls, X: np.ndarray, method: str, use_bias: bool) -> "Inputs":
+        if method not in get_args(Method):
+            raise ValueError(f"unknown preconditioning {method!r}; one of {', '.join(get_args(Method))}")
         n, k = X.shape
         # without a bias there is no intercept to absorb a shift: no centring
         shift = X.mean(axis=0) if use_bias and method != "none" else np.zeros(k)
         if method == "none" or k == 0:
-            return cls("none" if k == 0 else method, shift, np.eye(k))
+            return cls("none", shift, np.eye(k))
         sd = X.std(axis=0)
         sd[sd == 0] = 1.0
         standardized = np.diag(1.0 / sd)
         if method == "standardize":
-            return cls(method, shift, standardized)
+            return cls("standardize", shift, standardized)
         # QR of the standardized columns: the same Z, and R stays well scaled
         _, R = np.linalg.qr((X - shift) @ standardized / np.sqrt(n))
         diag = np.abs(np.diag(R))
         if diag.min() <= 1e-10 * diag.max():  # aliased columns: no inverse; standardize only
             return cls("standardize", shift, standardized)
-        return cls(method, shift, standardized @ np.linalg.inv(R))
+        return cls("whiten", shift, standardized @ np.linalg.inv(R))
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         return (X - self.shift) @ self.matrix

@@ -61,6 +61,7 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
             e = np.exp(eta - eta.max(axis=1, keepdims=True))
             d_eta = (e / e.sum(axis=1, keepdims=True) - onehot) / n
         else:
+            assert sm_family is not None  # a single-output family
             eta = eta[:, 0]
             mu = sm_family.link.inverse(eta)
             d_eta = (family.nll_factor / n * w * (mu - y) / sm_family.variance(mu) * sm_family.link.inverse_deriv(eta))[:, None]

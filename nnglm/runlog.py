@@ -268,7 +268,7 @@ def _pid_exists(pid: int) -> bool:
     return True
 
 
-def environment(backend: str, device: str, dtype: str) -> dict[str, str]:
+def environment(backend: str, device: str, dtype: str) -> dict[str, object]:
     def version(package: str) -> str:
         try:
             return metadata.version(package)

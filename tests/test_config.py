@@ -170,3 +170,11 @@ def test_activation_that_contradicts_the_family(write_config):
     )
     cfg = config.load(write_config(MINIMAL + "model: {family: binomial, link: probit, activation: normal_cdf}\n"))
     assert cfg.model.activation == "normal_cdf"
+
+
+def test_the_generator_key_allows_every_generator():
+    import typing
+
+    annotation = config.DataConfig.model_fields["generator"].annotation
+    literal = next(a for a in typing.get_args(annotation) if typing.get_args(a))
+    assert set(typing.get_args(literal)) == set(config.GENERATORS)
