@@ -43,9 +43,11 @@ def test_bad_data_exits_2_and_leaves_no_run_folder(write_config, tmp_path):
     assert not out.exists()
 
 
-def test_bad_arguments_exit_2():
-    assert nnglm("run").returncode == 2
-    assert nnglm("frobnicate").returncode == 2
+def test_bad_arguments_exit_2_and_say_what_is_wrong():
+    missing, unknown = nnglm("run"), nnglm("frobnicate")
+    assert missing.returncode == 2 and missing.stderr.strip().endswith("nnglm run: error: the following arguments are required: config")
+    assert unknown.returncode == 2 and "invalid choice: 'frobnicate'" in unknown.stderr
+    assert "Traceback" not in missing.stderr + unknown.stderr
 
 
 def test_run_prints_summary_and_logs(tmp_path):
