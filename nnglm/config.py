@@ -1,4 +1,4 @@
-"""Experiment config: YAML loaded into one frozen, validated dataclass tree.
+"""Experiment config: YAML loaded into one frozen, validated tree of pydantic models.
 
 Unknown keys, wrong types and out-of-range values are errors that name the
 file and the key path. `--set key=value` overrides are applied to the raw

@@ -29,5 +29,12 @@ def markdown(result: dict, rows: list[dict], pictures: dict[str, str]) -> str:
         parts += [f"## {caption}", "", f"![{caption}]({file})", ""]
     env = result["environment"]
     versions = ", ".join(f"{k} {env[k]}" for k in ("python", "numpy", "keras", "tensorflow", "statsmodels") if env.get(k))
-    parts += ["## Environment", "", versions, "", "Rerun: `nnglm run config.yaml` in this folder reproduces it.", ""]
+    parts += [
+        "## Environment",
+        "",
+        versions,
+        "",
+        "Rerun: `nnglm run <this folder>/config.yaml` from the folder the run was started in (a CSV's `data.path` is relative to it) reproduces it.",
+        "",
+    ]
     return "\n".join(parts)
