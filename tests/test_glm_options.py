@@ -267,3 +267,19 @@ def test_exposure_needs_the_log_link():
     assert (
         str(e.value) == "c.yaml: data.exposure: needs model.link log (the offset is log exposure), not identity; give data.offset instead"
     )
+
+
+def test_held_out_rows_use_the_offset_and_weights(tmp_path):
+    """Predictions on rows neither fit saw carry their own offset; their losses, their own weights."""
+    keys = {"target": "count", "features": ["x1", "x2"], "exposure": "exposure", "weights": "w", "weights_kind": "freq"}
+    cfg = csv_config(tmp_path, frame(), keys | {"validation_fraction": 0.25}, {"family": "poisson"})
+    result = run(cfg, tmp_path)
+    v = result["validation"]
+    assert v["network"]["validation_loss"] == pytest.approx(v["glm"]["validation_loss"], rel=1e-8)
+    ds = data.load(cfg)
+    _, held = data.split(ds, cfg)
+    b = np.array(list(result["glm"]["coefficients"].values()))
+    mu = held.offset + np.column_stack([np.ones(held.n_rows), held.X]) @ b
+    mu = np.exp(mu)
+    expected = np.mean(held.weights * (mu - held.y * np.log(mu)))
+    assert v["glm"]["validation_loss"] == pytest.approx(expected, rel=1e-10)
