@@ -18,36 +18,15 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nnglm import families
+from nnglm import families, generators
 from nnglm.errors import MAX_VALUE, UserError, clip, short
 
-REQUIRED = object()
-
-# each synthetic generator with its parameters and their defaults
-GENERATORS: dict[str, dict[str, Any]] = {
-    "gaussian_bernoulli": {"n_rows": 1000, "n_features": 10, "feature_mean": 1.0, "feature_sd": 0.5, "p": 0.5},
-    "balloons": {"n_rows": 1000},
-    "four_points": {},
-    "glm": {
-        "n_rows": 1000,
-        "n_features": 3,
-        "feature_mean": 0.0,
-        "feature_sd": 1.0,
-        "coefficients": REQUIRED,
-        "intercept": 0.0,
-        "scale": 1.0,
-    },
-    "softmax": {"n_rows": 1000, "n_features": 3, "n_classes": 3, "feature_mean": 0.0, "feature_sd": 1.0, "coef_sd": 1.0},
-}
+REQUIRED = generators.REQUIRED
+# each synthetic generator with its parameters and their defaults (generators.py owns them)
+GENERATORS: dict[str, dict[str, Any]] = {name: generators.parameters(name) for name in generators.GENERATORS}
 GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
 # the target columns each generator makes; the other columns are its features
-GENERATOR_TARGETS = {
-    "gaussian_bernoulli": ["y"],
-    "balloons": ["count", "colour"],
-    "four_points": ["y"],
-    "glm": ["y"],
-    "softmax": ["y"],
-}
+GENERATOR_TARGETS = {name: list(cls.targets) for name, cls in generators.GENERATORS.items()}
 
 
 L1_RTOL = 1e-3  # the verdict's default tolerance under an L1 penalty (see Config.compare_rtol)
@@ -225,6 +204,10 @@ class DataConfig(Section):
 
     def generator_params(self) -> dict[str, Any]:
         return {p: getattr(self, p) for p in GENERATORS[self.generator or ""]}
+
+    def generator_spec(self) -> generators.Generator:
+        """The synthetic source, as the generator that draws it."""
+        return generators.of(self.generator or "", self.generator_params())
 
 
 class Penalty(Section):

@@ -1,4 +1,4 @@
-"""Data sources: the seeds' synthetic data, samples from a known GLM, CSV files.
+"""Data sources: the synthetic generators (generators.py), CSV files, statsmodels' datasets.
 
 Every source gives a table; the config's target and features pick the
 columns, which are then checked (present, numeric, finite, target allowed by
@@ -144,78 +144,8 @@ def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
     return dataset.subset(np.sort(order[held:])), dataset.subset(np.sort(order[:held]))
 
 
-# --- synthetic generators (their parameters and defaults: config.GENERATORS) ---
-
-
-def gaussian_bernoulli(rng, n_rows, n_features, feature_mean, feature_sd, p):
-    # seed 002: Gaussian features, a target that ignores them
-    X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
-    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
-    frame["y"] = rng.binomial(1, p, size=n_rows).astype(float)
-    return frame
-
-
-def balloons(rng, n_rows):
-    # seed 003: inputs uniform on [-0.5, 0.5], relationship -0.5 (partnered) or +0.5 (single),
-    # targets from a rule that differs between the two groups, so no linear model fits it exactly
-    relationship = rng.choice([-0.5, 0.5], size=n_rows)
-    children = rng.uniform(-0.5, 0.5, size=n_rows)
-    age = rng.uniform(-0.5, 0.5, size=n_rows)
-    partnered = relationship == -0.5
-    count = np.where(partnered, 1.0 * children - 0.2 * age, 0.8 * children + 0.5 * age)
-    colour_score = np.where(partnered, 0.8 * children + 0.2 * age, 0.5 * children + 0.5 * age)
-    return pd.DataFrame(
-        {
-            "relationship": relationship,
-            "children": children,
-            "age": age,
-            "count": count,
-            "colour": (colour_score > 0).astype(float),
-        }
-    )
-
-
-def four_points(rng):
-    # seed 000: output = 1 - input 1, perfectly separable
-    return pd.DataFrame({"x1": [1.0, 0.0, 1.0, 0.0], "x2": [0.0, 0.0, 1.0, 1.0], "y": [0.0, 1.0, 0.0, 1.0]})
-
-
-def glm_sample(rng, n_rows, n_features, feature_mean, feature_sd, coefficients, intercept, scale, family):
-    # a target drawn from a known GLM: mean link^-1(intercept + X b), the family's own noise
-    X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
-    eta = intercept + X @ np.asarray(coefficients, dtype=float)
-    mu = family.sm_family().link.inverse(eta)
-    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
-    frame["y"] = family.sample(rng, mu, scale)
-    return frame
-
-
-def softmax_sample(rng, n_rows, n_features, n_classes, feature_mean, feature_sd, coef_sd):
-    # seed 001: class labels from a multinomial logit with random coefficients, class 0 the reference
-    X = rng.normal(feature_mean, feature_sd, size=(n_rows, n_features))
-    coefs = rng.normal(0.0, coef_sd, size=(n_features + 1, n_classes - 1))
-    eta = np.column_stack([np.zeros(n_rows), coefs[0] + X @ coefs[1:]])
-    p = np.exp(eta - eta.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    u = rng.uniform(size=(n_rows, 1))
-    labels = np.minimum((u > p.cumsum(axis=1)).sum(axis=1), n_classes - 1)
-    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(n_features)])
-    frame["y"] = labels.astype(float)
-    return frame
-
-
 def generate(config: Config) -> pd.DataFrame:
-    rng = np.random.default_rng(config.seed)
-    params = config.data.generator_params()
-    if config.data.generator == "gaussian_bernoulli":
-        return gaussian_bernoulli(rng, **params)
-    if config.data.generator == "balloons":
-        return balloons(rng, **params)
-    if config.data.generator == "four_points":
-        return four_points(rng, **params)
-    if config.data.generator == "softmax":
-        return softmax_sample(rng, **params)
-    return glm_sample(rng, **params, family=config.family)
+    return config.data.generator_spec().draw(np.random.default_rng(config.seed), config.family)
 
 
 # --- files ---
