@@ -54,6 +54,7 @@ LINKS = {
         Link("cloglog", "CLogLog", lambda ops, eta: -ops.expm1(-ops.exp(eta)), "inverse_cloglog"),
         Link("loglog", "LogLog", lambda ops, eta: ops.exp(-ops.exp(-eta)), "inverse_loglog"),
         Link("cauchy", "Cauchy", lambda ops, eta: 0.5 + ops.arctan(eta) / np.pi, "cauchy_cdf"),
+        Link("logc", "LogC", lambda ops, eta: -ops.expm1(eta), "one_minus_exp", False, {"unit": (-np.inf, 0.0)}),
         # η must stay positive: the mean is 1/η (the bias starts at link(mean y), inside the domain)
         Link(
             "inverse_power",
@@ -160,7 +161,7 @@ DISTRIBUTIONS = {
         Distribution(
             "binomial",
             "Binomial",
-            ("logit", "probit", "cloglog", "loglog", "cauchy", "log"),
+            ("logit", "probit", "cloglog", "loglog", "cauchy", "log", "logc"),
             "0 or 1",
             _zero_or_one,
             "unit",

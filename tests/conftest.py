@@ -33,7 +33,10 @@ def sample_config(row, *overrides, n_rows=500, dtype="float64", **data):
     """A config on a sample drawn from a known GLM of the family row, its means inside the link's domain."""
     eta_min, eta_max = row.eta_range
     bounded = bool(np.isfinite(eta_min) or np.isfinite(eta_max))
-    intercept = -1.5 if np.isfinite(eta_max) else (2.0 if np.isfinite(eta_min) else 0.5)
+    if np.isfinite(eta_min) and np.isfinite(eta_max):
+        intercept = (eta_min + eta_max) / 2
+    else:
+        intercept = -1.5 if np.isfinite(eta_max) else (2.0 if np.isfinite(eta_min) else 0.5)
     raw = {
         "name": f"sample_{row.family}_{row.link}",
         "seed": 1,
