@@ -447,6 +447,12 @@ class Family:
         return float(np.sum(w * (y - mu) ** 2 / self.sm_family().variance(mu)) / max(residual_df, 1))
 
 
+def softmax(eta: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits (rows, classes), in NumPy: the multinomial family's inverse link."""
+    p = np.exp(eta - eta.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def links_of(family: str) -> list[str]:
     return list(DISTRIBUTIONS[family].links)
 

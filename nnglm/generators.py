@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from nnglm.families import softmax
+
 if TYPE_CHECKING:
     from nnglm.families import Family
 
@@ -107,8 +109,7 @@ class Softmax(Generator):
         X, frame = _features(rng, self.n_rows, self.n_features, self.feature_mean, self.feature_sd)
         coefs = rng.normal(0.0, self.coef_sd, size=(self.n_features + 1, self.n_classes - 1))
         eta = np.column_stack([np.zeros(self.n_rows), coefs[0] + X @ coefs[1:]])
-        p = np.exp(eta - eta.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(eta)
         u = rng.uniform(size=(self.n_rows, 1))
         labels = np.minimum((u > p.cumsum(axis=1)).sum(axis=1), self.n_classes - 1)
         frame["y"] = labels.astype(float)

@@ -11,6 +11,7 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data import Dataset
+from nnglm.families import softmax
 from nnglm.glm import design
 from nnglm.inference import loss_function
 
@@ -22,9 +23,7 @@ def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> n
     if dataset.offset is not None:
         eta = eta + dataset.offset[:, None]
     if config.family.multiclass:
-        eta = np.column_stack([np.zeros(len(eta)), eta])  # the reference class
-        p = np.exp(eta - eta.max(axis=1, keepdims=True))
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(np.column_stack([np.zeros(len(eta)), eta]))  # class 0 the reference
     return config.family.sm_family().link.inverse(eta[:, 0])
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnglm import penalty
-from nnglm.families import Family
+from nnglm.families import Family, softmax
 from nnglm.penalty import Penalty
 from nnglm.precondition import Inputs
 
@@ -237,8 +237,7 @@ def softmax_derivatives(
         if use_bias:
             Z1 = np.column_stack([Z1, np.ones(len(Z1))])
         eta = Z1 @ W
-        P = np.exp(eta - eta.max(axis=1, keepdims=True))
-        P /= P.sum(axis=1, keepdims=True)
+        P = softmax(eta)
         residual = P.copy()
         residual[np.arange(len(Z1)), labels[start : start + rows]] -= 1.0
         g += Z1.T @ residual

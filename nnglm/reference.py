@@ -24,6 +24,7 @@ import numpy as np
 from nnglm import penalty
 from nnglm.config import Config
 from nnglm.data import Dataset
+from nnglm.families import softmax
 from nnglm.network import NetworkFit
 from nnglm.precondition import Inputs
 
@@ -58,8 +59,7 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     for t in range(1, fit.epochs_run + 1):
         eta = Z @ W + b + offset
         if family.multiclass:
-            e = np.exp(eta - eta.max(axis=1, keepdims=True))
-            d_eta = (e / e.sum(axis=1, keepdims=True) - onehot) / n
+            d_eta = (softmax(eta) - onehot) / n
         else:
             assert sm_family is not None  # a single-output family
             eta = eta[:, 0]
