@@ -326,6 +326,13 @@ class TrainConfig(Section):
         return "whiten" if self.auto else ("standardize" if self.standardize else "none")
 
     @property
+    def fixed_steps(self) -> int:
+        """The step count of a run that does not train until converged (epochs is a number)."""
+        if self.epochs == "auto":
+            raise ValueError("train.epochs is auto: there is no fixed step count")
+        return self.epochs
+
+    @property
     def step_cap(self) -> int:
         return self.max_steps if self.epochs == "auto" else self.epochs
 

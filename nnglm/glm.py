@@ -207,6 +207,7 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
 
 def _solve_penalized(sm_model, dataset: Dataset, config: Config) -> _Solved:
     pen = penalty.of_run(config, dataset)
+    assert pen is not None  # only called with model.penalty set
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # only the start: its shortfall is what the Newton steps remove
         start = sm_model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=pen.l1_wt).params
