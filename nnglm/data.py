@@ -256,7 +256,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         classes=classes,
         var_weights=var,
         freq_weights=freq,
-        offset=offset_of(extras),
+        offset=offset_of(extras, config),
         intercept="Intercept" if data.formula is not None else "const",
         rows_dropped=dropped,
     )
@@ -421,11 +421,20 @@ def proportions(successes: np.ndarray, trials: np.ndarray, target: str, column: 
     return successes / trials
 
 
-def offset_of(extras: dict[str, np.ndarray]) -> np.ndarray | None:
+def offset_of(extras: dict[str, np.ndarray], config: Config) -> np.ndarray | None:
     if "offset" not in extras and "exposure" not in extras:
         return None
-    offset = extras.get("offset", 0.0) + np.log(extras.get("exposure", 1.0))
-    return np.asarray(offset, dtype=float)
+    offset = np.asarray(extras.get("offset", 0.0) + np.log(extras.get("exposure", 1.0)), dtype=float)
+    with np.errstate(all="ignore"):
+        mean = config.family.sm_family().link.inverse(offset)
+    if "offset" in extras and not np.all(np.isfinite(mean)):
+        bad = ~np.isfinite(mean)
+        raise UserError(
+            f"data.offset: column {short(config.data.offset)} is on the scale of the linear predictor, where "
+            f"{np.max(np.abs(offset[bad])):.4g} gives the {config.family.link} link an infinite mean; "
+            "for a log link give the exposure itself as data.exposure (its log is the offset)"
+        )
+    return offset
 
 
 def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:

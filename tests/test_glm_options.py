@@ -283,3 +283,14 @@ def test_held_out_rows_use_the_offset_and_weights(tmp_path):
     mu = np.exp(mu)
     expected = np.mean(held.weights * (mu - held.y * np.log(mu)))
     assert v["glm"]["validation_loss"] == pytest.approx(expected, rel=1e-10)
+
+
+def test_an_offset_on_the_wrong_scale_is_named(tmp_path):
+    df = frame(20)
+    df["big"] = 800.0
+    with pytest.raises(UserError) as e:
+        data.load(csv_config(tmp_path, df, {"target": "count", "features": ["x1"], "offset": "big"}, {"family": "poisson"}))
+    assert str(e.value) == (
+        "data.offset: column 'big' is on the scale of the linear predictor, where 800 gives the log link an infinite mean; "
+        "for a log link give the exposure itself as data.exposure (its log is the offset)"
+    )
