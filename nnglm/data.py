@@ -300,6 +300,13 @@ def formula_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np
     from statsmodels.tools.sm_exceptions import MissingDataError
 
     formula = str(config.data.formula)
+    for column in formula_columns(formula, list(frame.columns)):
+        missing = frame[column].isna().to_numpy()
+        if missing.any():
+            raise UserError(
+                f"data: column {short(column)} of {origin}, which the formula uses, has missing values; "
+                f"{offending(missing, lambda r: '')}; set data.missing: drop to leave those rows out"
+            )
     try:
         model = smf.glm(formula, frame, missing="raise")
     except MissingDataError:

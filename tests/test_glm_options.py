@@ -294,3 +294,14 @@ def test_an_offset_on_the_wrong_scale_is_named(tmp_path):
         "data.offset: column 'big' is on the scale of the linear predictor, where 800 gives the log link an infinite mean; "
         "for a log link give the exposure itself as data.exposure (its log is the offset)"
     )
+
+
+def test_a_missing_value_in_a_formula_column_is_named(tmp_path):
+    df = frame(20)
+    df.loc[4, "g"] = None
+    with pytest.raises(UserError) as e:
+        data.load(csv_config(tmp_path, df, {"formula": "count ~ x1 + C(g)"}, {"family": "poisson"}))
+    assert str(e.value) == (
+        f"data: column 'g' of {tmp_path / 'd.csv'}, which the formula uses, has missing values; "
+        "first offending rows (0-based): 4; set data.missing: drop to leave those rows out"
+    )
