@@ -279,22 +279,18 @@ def bench(quick: bool) -> dict:
         ),
     }
     aliasing = measure("aliasing", n=4000, levels=400)
-    imports = command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"])
-    experiment = command_seconds(
-        [sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--quiet", "--out", "bench-results/runs"]
-    )
-    cost = sweep_cost()
-    validate = command_seconds([sys.executable, "-m", "nnglm", "validate", "configs/seed002_logistic_no_bias.yaml"])
-    runs = command_seconds([sys.executable, "-m", "nnglm", "runs", "bench-results/runs"])
+    return {"rows": rows, **commands(), "memory": memory, "aliasing": aliasing}
+
+
+def commands() -> dict:
+    """Whole `nnglm` commands, start-up included."""
+    nnglm = [sys.executable, "-m", "nnglm"]
     return {
-        "rows": rows,
-        "imports": imports,
-        "experiment": experiment,
-        "validate": validate,
-        "runs": runs,
-        "sweep_cost": cost,
-        "memory": memory,
-        "aliasing": aliasing,
+        "imports": command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"]),
+        "experiment": command_seconds([*nnglm, "run", SEED002, "--quiet", "--out", "bench-results/runs"]),
+        "sweep_cost": sweep_cost(),
+        "validate": command_seconds([*nnglm, "validate", SEED002]),
+        "runs": command_seconds([*nnglm, "runs", "bench-results/runs"]),
     }
 
 
