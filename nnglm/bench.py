@@ -25,6 +25,10 @@ LOGISTIC = dict(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 # what is left is Keras' model, the compiled loop and the plots; the 200-class multinomial's
 # largest arrays (the 796 x 796 Hessian, 1000 x 200 probabilities) are a few MB
 MEMORY_GOAL_MB = 200
+SEED002 = "configs/seed002_logistic_no_bias.yaml"
+# a sweep's points share the data, the GLM fit and the compiled loop (see sweep.py): 32 points
+# may cost at most this many times one run, imports included
+SWEEP_POINTS, SWEEP_GOAL = 32, 2.5
 
 
 def seed002_data(n: int, k: int, dtype: str):
@@ -206,6 +210,24 @@ def command_seconds(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def sweep_cost() -> dict:
+    """One `nnglm run` of seed 002 and a sweep of SWEEP_POINTS learning rates of it, one after the other."""
+    command = [sys.executable, "-m", "nnglm", "run", SEED002, "--quiet", "--out", "bench-results/runs"]
+    rates = ",".join(f"{0.0005 * (i + 1):g}" for i in range(SWEEP_POINTS))
+    one = command_seconds(command)
+    sweep = command_seconds([*command, "--set", f"train.learning_rate=sweep:{rates}"])
+    return {"points": SWEEP_POINTS, "one_run": one, "sweep": sweep, "ratio": sweep / one, "marginal": (sweep - one) / (SWEEP_POINTS - 1)}
+
+
+def sweep_line(cost: dict) -> str:
+    verdict = "met" if cost["ratio"] <= SWEEP_GOAL else "MISSED"
+    return (
+        f"sweep of {cost['points']} learning rates of seed002 (one process, --jobs 1): {cost['sweep']:.1f} s against "
+        f"{cost['one_run']:.1f} s for one run: {cost['ratio']:.2f}x (goal: at most {SWEEP_GOAL}x: {verdict}); "
+        f"a point beyond the first {cost['marginal']:.2f} s"
+    )
+
+
 # --- the table ---
 
 
@@ -257,20 +279,18 @@ def bench(quick: bool) -> dict:
         ),
     }
     aliasing = measure("aliasing", n=4000, levels=400)
-    imports = command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"])
-    experiment = command_seconds(
-        [sys.executable, "-m", "nnglm", "run", "configs/seed002_logistic_no_bias.yaml", "--quiet", "--out", "bench-results/runs"]
-    )
-    validate = command_seconds([sys.executable, "-m", "nnglm", "validate", "configs/seed002_logistic_no_bias.yaml"])
-    runs = command_seconds([sys.executable, "-m", "nnglm", "runs", "bench-results/runs"])
+    return {"rows": rows, **commands(), "memory": memory, "aliasing": aliasing}
+
+
+def commands() -> dict:
+    """Whole `nnglm` commands, start-up included."""
+    nnglm = [sys.executable, "-m", "nnglm"]
     return {
-        "rows": rows,
-        "imports": imports,
-        "experiment": experiment,
-        "validate": validate,
-        "runs": runs,
-        "memory": memory,
-        "aliasing": aliasing,
+        "imports": command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"]),
+        "experiment": command_seconds([*nnglm, "run", SEED002, "--quiet", "--out", "bench-results/runs"]),
+        "sweep_cost": sweep_cost(),
+        "validate": command_seconds([*nnglm, "validate", SEED002]),
+        "runs": command_seconds([*nnglm, "runs", "bench-results/runs"]),
     }
 
 
@@ -340,6 +360,7 @@ def report(results: dict, out: Path) -> None:
         f"end to end: `nnglm run` seed002 {results['experiment']:.1f} s against {results['imports']:.1f} s to import tensorflow, keras, statsmodels "
         f"({results['experiment'] / results['imports']:.2f}x)",
         f"start-up: `nnglm validate` {results['validate']:.2f} s, `nnglm runs` {results['runs']:.2f} s",
+        sweep_line(results["sweep_cost"]),
     ]
     # goals: a run may add at most MEMORY_GOAL_MB to what importing TensorFlow, Keras and statsmodels takes
     for case, r in results["memory"].items():
@@ -361,7 +382,7 @@ def report(results: dict, out: Path) -> None:
             {
                 "records": records,
                 "summary": lines,
-                **{k: results[k] for k in ("imports", "experiment", "validate", "runs", "memory", "aliasing")},
+                **{k: results[k] for k in ("imports", "experiment", "validate", "runs", "sweep_cost", "memory", "aliasing")},
             },
             indent=2,
         )
@@ -442,9 +463,18 @@ def main() -> None:
     parser.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="small sizes only (a minute)")
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument("--sweep", action="store_true", help="only the sweep against one run (a minute)")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.spec))))
+        return
+    if args.sweep:
+        from rich.console import Console
+
+        cost = sweep_cost()
+        Console(width=220).print(sweep_line(cost))
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "bench_sweep.json").write_text(json.dumps(cost, indent=2))
         return
     report(bench(args.quick), Path(args.out))
     report_auto(Path(args.out))

@@ -76,6 +76,9 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)"
     )
+
+    report = commands.add_parser("report", help="draw the plots of run folders a sweep left without them, and add them to report.md")
+    report.add_argument("runs", nargs="+", metavar="RUN", help="a run folder")
     return parser
 
 
@@ -90,6 +93,8 @@ def _main(argv: list[str] | None) -> int:
             return _logbook(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "report":
+            return _report(args)
         return _run(args)
     except UserError as e:
         print(f"error: {bounded(str(e))}", file=sys.stderr)
@@ -97,6 +102,15 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
+
+
+def _report(args) -> int:
+    from nnglm import plots  # matplotlib; no TensorFlow
+
+    for run in args.runs:
+        pictures = plots.redraw(Path(run))
+        print(f"{run}: drew {', '.join(pictures)}; report.md shows them")
+    return 0
 
 
 def _validate(args) -> int:

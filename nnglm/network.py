@@ -19,6 +19,7 @@ tenth since the last look. Every update is still Keras' Adam step on the one Den
 the Hessian only measures.
 """
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,26 +188,29 @@ def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | No
     return elastic_net
 
 
+def compiled(engine, model, config: Config, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
+    """The model's compiled step loop (n steps per call), its evaluator (loss, mean, gradient) and the batches a step takes."""
+    keras, train = engine.keras, config.train
+    tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
+    x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
+    Y = tensor(dataset.y[:, None])
+    # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see README)
+    sw = None if dataset.weights is None else tensor(dataset.weights)
+    data = (x, Y) if sw is None else (x, Y, sw)
+    if full_batch(config, dataset.n_rows):
+        run = engine.step_runner(model, data)
+    else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
+        run = lambda n: model.fit(x, Y, sample_weight=sw, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
+    batches = 1 if train.batch_size == "full" else -(-dataset.n_rows // train.batch_size)
+    return run, engine.evaluator(model, data, loss_function(config.family), penalty), batches
+
+
 class Steps:
     """The model, its compiled step loop and what is read after each call: loss, mean, gradient."""
 
-    def __init__(
-        self, engine, model, config: Config, Z: np.ndarray, dataset: Dataset, weights: Callable, target: np.ndarray, on_log, penalty=None
-    ):
-        keras, train = engine.keras, config.train
+    def __init__(self, model, run: Callable, current: Callable, batches: int, weights: Callable, target: np.ndarray, on_log):
         self.model, self.weights, self.target, self.on_log = model, weights, target, on_log
-        tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
-        x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
-        Y = tensor(dataset.y[:, None])
-        # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see README)
-        sw = None if dataset.weights is None else tensor(dataset.weights)
-        data = (x, Y) if sw is None else (x, Y, sw)
-        if full_batch(config, dataset.n_rows):
-            self._run = engine.step_runner(model, data)
-        else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
-            self._run = lambda n: model.fit(x, Y, sample_weight=sw, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)
-        self._batches = 1 if train.batch_size == "full" else -(-dataset.n_rows // train.batch_size)
-        self._current = engine.evaluator(model, data, loss_function(config.family), penalty)
+        self._run, self._current, self._batches = run, current, batches
         self.history: list[HistoryRow] = []
         self.trajectory: list[np.ndarray] = []
         self.step = 0
@@ -251,9 +255,12 @@ def train(
     device: str,
     target: np.ndarray,
     on_log: Callable[[HistoryRow], None] = lambda row: None,
+    reuse: bool = False,
 ) -> NetworkFit:
     """Train the one-layer network, logging loss and distance to `target` every log_every steps;
-    each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made."""
+    each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
+    With `reuse`, a model built and compiled for an earlier run of the same shapes (see reuse_key)
+    is reset and trained again instead of built anew: a sweep point then costs its steps only."""
     engine = backends.load(config.train.backend, config.train.dtype)
     engine.determinism(config.seed, device)
     family, use_bias = config.family, config.model.use_bias
@@ -261,11 +268,10 @@ def train(
     bias = start_bias(config, dataset)
     start = time.perf_counter()
     with engine.placement(device):
-        regularizer = penalized(config, dataset, inputs)
-        model = build(config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
-        curvature = Curvature(engine, family, dataset, use_bias, penalty.of_run(config, dataset))
+        trainer = _trainer(engine, config, dataset, device, inputs, bias, reuse)
+        model, curvature = trainer.model, trainer.curvature
         weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
-        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset, weights, target, on_log, regularizer)
+        steps = Steps(model, trainer.run, trainer.current, trainer.batches, weights, target, on_log)
         schedule = Schedule(config)
         try:
             stopped = schedule.run(steps, lambda: curvature.distance(weights()))
@@ -300,6 +306,71 @@ def train(
     if stopped == "interrupted":
         raise Interrupted(fit)
     return fit
+
+
+# train.* keys that only steer training (how long, how fast): points that differ in nothing
+# else share one built model and its compiled loop
+STEERING = ("learning_rate", "epochs", "log_every", "max_steps", "max_seconds", "rtol", "grad_tol")
+KEEP = 4  # trainers kept per process: a sweep over a second key alternates between a few
+
+
+@dataclass
+class Trainer:
+    """A built model with its compiled step loop, evaluator and curvature, for the runs that share them."""
+
+    model: object
+    run: Callable[[int], None]
+    current: Callable[[], tuple]
+    batches: int
+    curvature: Curvature
+    initial: list[np.ndarray]  # the weights as build made them
+    dataset: Dataset  # the very data the loop was compiled on
+
+
+_TRAINERS: dict[str, Trainer] = {}
+
+
+def reuse_key(config: Config, device: str) -> str:
+    """What determines the model, its compiled loop and its start: the config without its name and
+    the steering keys, with the settings derived from them."""
+    d = config.to_dict()
+    for section in ("name", "description", "sweep"):
+        d.pop(section, None)
+    d["train"] = {k: v for k, v in d["train"].items() if k not in STEERING}
+    d["derived"] = {"auto": config.train.auto, "precondition": config.precondition, "device": device}
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def _trainer(engine, config: Config, dataset: Dataset, device: str, inputs: Inputs, bias: np.ndarray, reuse: bool) -> Trainer:
+    key = reuse_key(config, device) if reuse else ""
+    trainer = _TRAINERS.get(key)
+    if trainer is not None and trainer.dataset is dataset:
+        reset(trainer, config)
+        return trainer
+    regularizer = penalized(config, dataset, inputs)
+    model = build(config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+    initial = [np.array(w) for w in model.get_weights()]
+    curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
+    run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X), dataset, regularizer)
+    trainer = Trainer(model, run, current, batches, curvature, initial, dataset)
+    if reuse:
+        _TRAINERS.pop(key, None)
+        _TRAINERS[key] = trainer
+        while len(_TRAINERS) > KEEP:
+            _TRAINERS.pop(next(iter(_TRAINERS)))
+    return trainer
+
+
+def reset(trainer: Trainer, config: Config) -> None:
+    """The model as build leaves it: its first weights, Adam's moments and step count at zero, the run's learning rate."""
+    engine = backends.load(config.train.backend, config.train.dtype)
+    engine.keras.utils.set_random_seed(config.seed)
+    model = trainer.model
+    model.set_weights(trainer.initial)
+    for variable in model.optimizer.variables:
+        variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    model.optimizer.learning_rate.assign(config.train.learning_rate or 0.001)
+    model.reset_metrics()
 
 
 class Schedule:
@@ -418,7 +489,8 @@ def train_hidden(dataset: Dataset, config: Config, device: str, on_log: Callable
         model = build(
             config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden, dataset.offset is not None
         )
-        steps = Steps(engine, model, config, inputs.apply(dataset.X), dataset, lambda: np.array([]), np.array([]), on_log)
+        run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X), dataset)
+        steps = Steps(model, run, current, batches, lambda: np.array([]), np.array([]), on_log)
         while steps.step < n_steps and steps.finite:
             steps.run(min(train.log_every, n_steps - steps.step))
     diverged = not steps.finite

@@ -88,3 +88,61 @@ def separating_lines(
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     _save(plt, fig, path)
+
+
+PICTURES = {
+    "loss.png": "Training loss over full-batch steps",
+    "distance.png": "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)",
+    "lines.png": "The points by class, with the GLM's and the network's separating lines",
+}
+
+
+def draw(run_dir: Path, config, rows: list[dict], history: list, trajectory: list[np.ndarray], dataset=None) -> dict[str, str]:
+    """The plots of a run, from its coefficient rows, history and trajectory: {file name: caption}.
+    `dataset`: the training data, or a function that loads it, for seed 000's separating lines."""
+    from nnglm.compare import Tolerance
+
+    terms = [r["term"] for r in rows]
+    network, glm, bse = (np.array([r[k] for r in rows], dtype=float) for k in ("network", "glm", "glm_bse"))
+    loss_curve(history, config.family.loss_name, run_dir / "loss.png")
+    tolerance = Tolerance(config.compare_rtol, config.compare.max_abs)
+    distances([h[0] for h in history], trajectory, glm, bse, terms, tolerance, run_dir / "distance.png")
+    drawn = ["loss.png", "distance.png"]
+    if config.family.takes_trials and len(terms) - int(config.model.use_bias) == 2:
+        dataset = dataset() if callable(dataset) else dataset
+        if dataset is not None and dataset.n_features == 2 and dataset.weights is None:
+            separating_lines(dataset.X, dataset.y, dataset.feature_names, network, glm, config.model.use_bias, run_dir / "lines.png")
+            drawn.append("lines.png")
+    return {name: PICTURES[name] for name in drawn}
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    import csv
+
+    with open(path, newline="") as f:
+        header, *rows = list(csv.reader(f))
+    return header, rows
+
+
+def redraw(run_dir: Path) -> dict[str, str]:
+    """`nnglm report RUN`: draw a run folder's plots from its files (as a sweep point leaves it, or any
+    completed run) and write report.md again with them."""
+    import json
+
+    from nnglm import config as config_module
+    from nnglm import data, report, runlog
+    from nnglm.errors import UserError
+
+    files = [run_dir / name for name in ("result.json", "config.yaml", "coefficients.csv", "history.csv", "trajectory.csv")]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise UserError(f"{run_dir}: not a completed sweep point's run folder (no {', '.join(missing)}); `nnglm report` draws from those")
+    result = json.loads(files[0].read_text())
+    config = config_module.load(files[1])
+    header, cells = _read_csv(files[2])
+    rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]
+    history = [(int(r[0]), float(r[1]), float(r[2])) for r in _read_csv(files[3])[1]]
+    trajectory = [np.array(r[1:], dtype=float) for r in _read_csv(files[4])[1]]
+    pictures = draw(run_dir, config, rows, history, trajectory, lambda: data.split(data.load(config), config)[0])
+    runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
+    return pictures

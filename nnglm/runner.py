@@ -1,5 +1,7 @@
 """One run, top to bottom: config → data → GLM fit → network fit → comparison → run log."""
 
+import copy
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,16 +19,18 @@ class Outcome:
     result: dict
 
 
-def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None) -> Outcome:
+def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None, shared: bool = False) -> Outcome:
+    """One run into a new folder under `out`. `shared` (a sweep's points): the data, the GLM fit and the
+    compiled network are kept in this process for the next point that shares them, and no plots are drawn."""
     runlog.check_out(out)
-    dataset, held_out = data.split(data.load(config), config)  # bad data stops here, before any folder exists
+    dataset, held_out = _data(config) if shared else data.split(data.load(config), config)  # bad data stops here, before any folder
     device = network.resolve_device(config)
     condition = precondition.condition_number(dataset.X, config.model.use_bias)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
     result = header(config, run_id, point, device, dataset, held_out, condition)
     history, heartbeat = runlog.start(run_dir, result)
     try:
-        rows = fit_and_log(config, dataset, held_out, device, condition, result, run_dir, history, quiet)
+        rows = fit_and_log(config, dataset, held_out, device, condition, result, run_dir, history, quiet, shared)
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
         result["status"] = "interrupted" if interrupted else "failed"
@@ -70,11 +74,21 @@ def header(config: Config, run_id: str, point: dict | None, device: str, dataset
 
 
 def fit_and_log(
-    config: Config, dataset: data.Dataset, held_out, device: str, condition: float, result: dict, run_dir: Path, history, quiet: bool
+    config: Config,
+    dataset: data.Dataset,
+    held_out,
+    device: str,
+    condition: float,
+    result: dict,
+    run_dir: Path,
+    history,
+    quiet: bool,
+    shared: bool = False,
 ) -> list[dict]:
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
-    glm_fit = glm.fit(dataset, config)
-    fit, hidden = train_networks(config, dataset, device, np.array(list(glm_fit.coefficients.values())), history, quiet)
+    glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
+    target = np.array(list(glm_fit.coefficients.values()))
+    fit, hidden = train_networks(config, dataset, device, target, history, quiet, shared)
     weights = np.array(list(fit.coefficients.values()))
     stats = fit.curvature.inference(weights)
     sm_model = glm.model(dataset, config)
@@ -110,14 +124,13 @@ def fit_and_log(
     history.close()
     runlog.write_history(run_dir, fit.history)
     runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
-    pictures = draw(run_dir, dataset, config, fit, comparison, list(glm_fit.bse.values()))
     result["status"] = "completed"
-    runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
+    runlog.write_atomic(run_dir / "report.md", _report(run_dir, config, dataset, fit, result, rows, shared))
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
 
 
-def train_networks(config: Config, dataset: data.Dataset, device: str, target: np.ndarray, history, quiet: bool):
+def train_networks(config: Config, dataset: data.Dataset, device: str, target: np.ndarray, history, quiet: bool, shared: bool = False):
     """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar."""
     with _progress(quiet) as bar:
         task = bar.add_task("training", total=config.train.step_cap)
@@ -126,7 +139,7 @@ def train_networks(config: Config, dataset: data.Dataset, device: str, target: n
             history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
             bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
 
-        fit = network.train(dataset, config, device, target, on_log=on_log)
+        fit = network.train(dataset, config, device, target, on_log=on_log, reuse=shared)
         if not config.model.hidden:
             return fit, None
         total = network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.epochs
@@ -216,24 +229,59 @@ def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference,
     return rows
 
 
-def draw(
-    run_dir: Path, dataset: data.Dataset, config: Config, fit: network.NetworkFit, comparison: compare.Comparison, glm_bse: list[float]
-) -> dict[str, str]:
-    """The plots of the run: {file name: caption}."""
-    pictures = {}
-    plots.loss_curve(fit.history, config.family.loss_name, run_dir / "loss.png")
-    pictures["loss.png"] = "Training loss over full-batch steps"
-    steps = [h[0] for h in fit.history]
-    tolerance = compare.Tolerance(config.compare_rtol, config.compare.max_abs)
-    bse = np.array(glm_bse)
-    plots.distances(steps, fit.trajectory, comparison.glm, bse, comparison.terms, tolerance, run_dir / "distance.png")
-    pictures["distance.png"] = "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)"
-    if config.family.takes_trials and dataset.n_features == 2 and dataset.weights is None:
-        plots.separating_lines(
-            dataset.X, dataset.y, dataset.feature_names, comparison.network, comparison.glm, config.model.use_bias, run_dir / "lines.png"
-        )
-        pictures["lines.png"] = "The points by class, with the GLM's and the network's separating lines"
-    return pictures
+# a sweep's points that share data and model share the work (see run's `shared`); a few entries per process
+_SHARED: dict[str, object] = {}
+KEEP = 8
+PLOTS_LATER = """## Plots
+
+This run was a sweep point: its plots were not drawn, as they would cost more than its training.
+Draw them into this folder (loss.png, distance.png; lines.png for two features and a binary target)
+and add them to this report with `nnglm report <this folder>`; the loss is in history.csv, each
+logged step's weights in trajectory.csv.
+"""
+
+
+def _shared(key: str, make):
+    if key not in _SHARED:
+        if len(_SHARED) >= KEEP:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = make()
+    return _SHARED[key]
+
+
+def data_key(config: Config) -> str:
+    """The config sections that determine the data (its checks included), and the file's size and time."""
+    d = config.to_dict()
+    for section in ("name", "description", "sweep", "compare", "glm"):
+        d.pop(section, None)
+    d["train"] = {k: v for k, v in d["train"].items() if k not in (*network.STEERING, "beta_1", "beta_2", "epsilon")}
+    path = d.get("data", {}).get("path")
+    if path and Path(path).is_file():
+        stat = Path(path).stat()
+        d["file"] = [stat.st_size, stat.st_mtime_ns]
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def _data(config: Config) -> tuple[data.Dataset, data.Dataset | None]:
+    return _shared("data " + data_key(config), lambda: data.split(data.load(config), config))
+
+
+def _glm_fit(dataset: data.Dataset, config: Config) -> glm.GlmFit:
+    """The GLM of these data and model, fitted once (a copy each time: a run's result may be edited)."""
+    key = f"glm {id(dataset)} {json.dumps(config.to_dict().get('glm'), sort_keys=True)} {data_key(config)}"
+    return copy.deepcopy(_shared(key, lambda: glm.fit(dataset, config)))
+
+
+def _report(
+    run_dir: Path, config: Config, dataset: data.Dataset, fit: network.NetworkFit, result: dict, rows: list[dict], shared: bool
+) -> str:
+    """report.md, with the plots drawn; in a sweep, the trajectory in their place, and how to draw them."""
+    if not shared:
+        pictures = plots.draw(run_dir, config, rows, fit.history, fit.trajectory, dataset)
+        return report.markdown(result, rows, pictures)
+    terms = [r["term"] for r in rows]
+    runlog.write_csv(run_dir, "trajectory.csv", ["step", *terms], [[h[0], *map(float, w)] for h, w in zip(fit.history, fit.trajectory)])
+    return report.markdown(result, rows, {}) + "\n" + PLOTS_LATER
 
 
 def by_class(flat: dict[str, float]) -> dict[str, dict[str, float]]:

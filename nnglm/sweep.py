@@ -39,7 +39,7 @@ def run_point(point: dict, config: Config, out: Path) -> PointOutcome:
     from nnglm import runner
 
     try:
-        result = runner.run(config, out, quiet=True, point=point).result
+        result = runner.run(config, out, quiet=True, point=point, shared=True).result
     except UserError as e:
         return PointOutcome(point, "rejected", error=bounded(str(e), 500))
     except Exception as e:  # the run folder says failed; the sweep goes on

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, load
 
-from nnglm import cli, config, data, glm, logbook, runlog
+from nnglm import cli, config, data, glm, logbook, network, runlog
 from nnglm.errors import MAX_MESSAGE, UserError
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
@@ -155,14 +155,14 @@ def test_the_command_line_wins_over_the_files_sweep_and_sweeps_are_bounded(write
 
 
 def test_a_sweep_with_a_failed_point_exits_3(write_config, tmp_path, monkeypatch, capsys):
-    real_fit = glm.fit
+    real_train = network.train  # not glm.fit: a sweep's points fit their shared GLM once
 
-    def fit(dataset, cfg):
+    def train(dataset, cfg, *args, **kwargs):
         if cfg.train.learning_rate == 0.2:
             raise RuntimeError("a fault in this point")
-        return real_fit(dataset, cfg)
+        return real_train(dataset, cfg, *args, **kwargs)
 
-    monkeypatch.setattr(glm, "fit", fit)
+    monkeypatch.setattr(network, "train", train)
     path = write_config(FOUR)
     code, out, _ = nnglm(capsys, "run", path, "--out", tmp_path, "--set", "train.learning_rate=sweep:0.1,0.2")
     assert code == 3

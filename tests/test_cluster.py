@@ -66,38 +66,38 @@ def test_a_sweep_over_backends_runs_a_point_keras_cannot_take_in_a_fresh_process
     assert len({r["process"]["pid"] for r in results}) == 2
 
 
-def crash_in_plots():
+def crash_in_report():
     from nnglm import runner
 
-    def draw(*args, **kwargs):
-        raise RuntimeError("the plots crashed")
+    def report(*args, **kwargs):
+        raise RuntimeError("the report crashed")
 
-    runner.draw, runner.saved_draw = draw, runner.draw
+    runner._report, runner.saved_report = report, runner._report  # report.md (and a single run's plots)
 
 
-def restore_plots():
+def restore_report():
     from nnglm import runner
 
-    runner.draw = runner.saved_draw
+    runner._report = runner.saved_report
 
 
 def test_a_failed_point_comes_back_failed_and_exits_3(address, write_config, tmp_path, capsys):
     path = write_config(SWEEP)
     with distributed.Client(address) as client:
-        client.run(crash_in_plots)
+        client.run(crash_in_report)
         try:
             code = cli.main(["run", str(path), "--out", str(tmp_path), "--cluster", address])
         finally:
-            client.run(restore_plots)
+            client.run(restore_report)
     assert code == 3
     folders = list((tmp_path / "s").iterdir())
     assert len(folders) == 2
     for folder in folders:
         result = json.loads((folder / "result.json").read_text())
-        assert result["status"] == "failed" and result["error"] == "RuntimeError: the plots crashed"
+        assert result["status"] == "failed" and result["error"] == "RuntimeError: the report crashed"
         assert not (folder / "heartbeat").exists()
     out = capsys.readouterr().out
-    assert "failed" in out and "on worker tcp://127.0.0.1:" in out and "RuntimeError: the plots crashed" in out
+    assert "failed" in out and "on worker tcp://127.0.0.1:" in out and "RuntimeError: the report crashed" in out
 
 
 def test_a_point_rejected_on_the_worker_names_the_worker(address, write_config, tmp_path, capsys):

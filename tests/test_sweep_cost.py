@@ -1,0 +1,88 @@
+"""Sweep points that share data and model share the work, and give what a fresh run gives."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnglm import cli, config, network, runner
+
+pytestmark = pytest.mark.runs
+
+SEED002 = "configs/seed002_logistic_no_bias.yaml"
+
+
+def point(lr: float, dtype: str = "float64", epochs: int = 200) -> config.Config:
+    return config.load(SEED002, [f"train.learning_rate={lr}", f"train.dtype={dtype}", f"train.epochs={epochs}"])
+
+
+def weights(outcome: runner.Outcome) -> np.ndarray:
+    return np.array(list(outcome.result["network"]["coefficients"].values()))
+
+
+def test_a_point_after_another_gives_the_weights_of_a_point_run_alone(tmp_path):
+    network._TRAINERS.clear()
+    runner._SHARED.clear()
+    alone = runner.run(point(0.01), tmp_path, quiet=True, shared=True)  # builds and compiles
+    runner.run(point(0.05), tmp_path, quiet=True, shared=True)  # resets and reuses
+    again = runner.run(point(0.01), tmp_path, quiet=True, shared=True)
+    fresh = runner.run(point(0.01), tmp_path, quiet=True)  # builds anew, nothing shared
+    assert len(network._TRAINERS) == 1
+    np.testing.assert_array_equal(weights(again), weights(alone))
+    np.testing.assert_array_equal(weights(fresh), weights(alone))
+    assert again.result["network"]["final_loss"] == alone.result["network"]["final_loss"]
+    assert again.result["glm"]["coefficients"] == fresh.result["glm"]["coefficients"]
+    history = (again.run_dir / "history.csv").read_text()
+    assert history == (alone.run_dir / "history.csv").read_text()
+
+
+def test_points_that_differ_in_shape_do_not_share(tmp_path):
+    network._TRAINERS.clear()
+    a = runner.run(point(0.01), tmp_path, quiet=True, shared=True)
+    b = runner.run(
+        config.load(SEED002, ["train.dtype=float64", "train.epochs=200", "data.n_features=3"]), tmp_path, quiet=True, shared=True
+    )
+    assert len(network._TRAINERS) == 2
+    assert len(weights(a)) == 10 and len(weights(b)) == 3
+
+
+def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
+    outcome = runner.run(point(0.01, "float32"), tmp_path, quiet=True, shared=True)
+    folder = outcome.run_dir
+    assert not (folder / "loss.png").exists() and (folder / "trajectory.csv").exists()
+    assert "nnglm report" in (folder / "report.md").read_text()
+    assert cli.main(["report", str(folder)]) == 0
+    report = (folder / "report.md").read_text()
+    for picture in ("loss.png", "distance.png"):
+        assert (folder / picture).read_bytes().startswith(b"\x89PNG")
+        assert f"]({picture})" in report
+    assert "nnglm report" not in report
+    assert json.loads((folder / "result.json").read_text())["status"] == "completed"
+
+
+def test_report_on_a_folder_without_a_run_exits_2(tmp_path):
+    assert cli.main(["report", str(Path(tmp_path) / "nothing")]) == 2
+
+
+JAX_POINTS = """
+import sys, tempfile
+from pathlib import Path
+import numpy as np
+from nnglm import config, runner
+out = Path(tempfile.mkdtemp())
+def run(lr, shared=True):
+    cfg = config.load(sys.argv[1], [f"train.learning_rate={lr}", "train.dtype=float64", "train.epochs=200", "train.backend=jax"])
+    return np.array(list(runner.run(cfg, out, quiet=True, shared=shared).result["network"]["coefficients"].values()))
+alone, _, again, fresh = run(0.01), run(0.05), run(0.01), run(0.01, shared=False)
+print(np.array_equal(alone, again) and np.array_equal(alone, fresh))
+"""
+
+
+def test_on_jax_too_a_reused_loop_gives_the_weights_of_a_fresh_one():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", JAX_POINTS, SEED002], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"
