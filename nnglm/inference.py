@@ -144,7 +144,7 @@ class Curvature:
     def covariance(self, hessian: np.ndarray, dispersion: float) -> np.ndarray:
         # the SVD pseudo-inverse: its eigh variant (hermitian=True) missets a softmax layer's
         # null directions, whose eigenvalues round to tiny numbers of either sign (0.5 % off in a test)
-        return self.T @ np.linalg.pinv(hessian) @ self.T.T * dispersion
+        return self.T @ pseudo_inverse(hessian) @ self.T.T * dispersion
 
     def derivatives(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian at theta; the last pair is kept, as a run's final weights are asked
@@ -199,6 +199,16 @@ class Curvature:
             ci_high=coefficients + Z_95 * bse,
             dispersion=dispersion,
         )
+
+
+def pseudo_inverse(h: np.ndarray) -> np.ndarray:
+    """np.linalg.pinv's answer (singular values below 1e-15 of the largest dropped), by LAPACK's gesvd,
+    whose workspace is a fraction of gesdd's: a 200-class softmax's Hessian is 796 x 796."""
+    from scipy import linalg
+
+    u, s, vt = linalg.svd(h, full_matrices=False, lapack_driver="gesvd", check_finite=False)
+    kept = s > 1e-15 * s.max(initial=0.0)
+    return (vt[kept].T / s[kept]) @ u[:, kept].T
 
 
 def standard_errors(dataset, config, coefficients: np.ndarray) -> Inference:
