@@ -43,14 +43,15 @@ test: ## run the test suite (small shapes; skips tests marked slow)
 test-fast: ## the edit loop's tier: config, data, families, messages (no training; under a minute)
 	$(BIN)/pytest -q -m 'not slow and not runs'
 
-lint: ## ruff: lint and formatting
+lint: ## ruff (lint and formatting) and mypy (types)
 	$(BIN)/ruff check nnglm tests
 	$(BIN)/ruff format --check nnglm tests
+	$(BIN)/mypy nnglm
 
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''
 
-bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 5 minutes)
+bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 6 minutes)
 	$(BIN)/python -m nnglm.bench --out bench-results
 
 clean: ## remove caches (keeps .venv/ and experiments/)

@@ -196,7 +196,7 @@ class JaxEngine:
             "seed": seed,
             "xla_flags": os.environ.get("XLA_FLAGS", ""),
             "matmul_precision": "highest",
-            "x64": bool(self.jax.config.jax_enable_x64),
+            "x64": bool(self.jax.config.read("jax_enable_x64")),
         }
         if device.startswith("GPU"):
             settings["gpu"] = self.jax.devices("gpu")[0].device_kind

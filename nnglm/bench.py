@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +186,7 @@ def worker_aliasing(n, levels):
     return {"times": {}, "total": time.perf_counter() - start, "baseline_mb": base, "peak_mb": peak_mb(), "aliased": len(aliased)}
 
 
-WORKERS = {
+WORKERS: dict[str, Callable[..., dict]] = {
     "run": worker_run,
     "aliasing": worker_aliasing,
     "numpy": worker_numpy,

@@ -21,8 +21,9 @@ the Hessian only measures.
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class HiddenFit:
     train_seconds: float
     diverged: bool
     note: str | None
-    model: object
+    model: Any  # a Keras model
     inputs: Inputs
     dtype: str
 
@@ -130,7 +131,7 @@ def build(
     n_features: int,
     n_outputs: int,
     bias: np.ndarray,
-    hidden: list[int] = (),
+    hidden: Sequence[int] = (),
     offset: bool = False,
     penalty: Callable | None = None,
 ):
@@ -318,7 +319,7 @@ KEEP = 4  # trainers kept per process: a sweep over a second key alternates betw
 class Trainer:
     """A built model with its compiled step loop, evaluator and curvature, for the runs that share them."""
 
-    model: object
+    model: Any  # a Keras model
     run: Callable[[int], None]
     current: Callable[[], tuple]
     batches: int
@@ -385,10 +386,10 @@ class Schedule:
         train = self.train
         if not train.auto:
             self.learning_rates.append((0, train.learning_rate or 0.001))
-            while steps.step < train.epochs:
+            while steps.step < train.fixed_steps:
                 if train.grad_tol and steps.grad < train.grad_tol:
                     return "grad_tol"
-                steps.run(min(train.log_every, train.epochs - steps.step))
+                steps.run(min(train.log_every, train.fixed_steps - steps.step))
                 if not steps.finite:
                     return "diverged"
             return "epochs"
@@ -436,7 +437,7 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     train, family = config.train, config.family
     start_loss = steps.history[0][1]
     pinned = 0
-    if np.isfinite(family.eta_min) and distance is not None:
+    if np.isfinite(family.eta_min) and distance is not None and fit.curvature is not None:
         theta = fit.curvature.theta_at(np.array(list(fit.coefficients.values())))
         pinned = int(np.sum(fit.curvature.eta(theta) <= family.eta_min))
     if fit.stopped == "diverged" or distance is None:
@@ -483,7 +484,7 @@ def train_hidden(dataset: Dataset, config: Config, device: str, on_log: Callable
     engine.determinism(config.seed, device)
     train = config.train
     inputs = Inputs.of(dataset.X, "standardize" if train.inputs != "none" else "none", config.model.use_bias)
-    n_steps = HIDDEN_AUTO_STEPS if train.auto else train.epochs
+    n_steps = HIDDEN_AUTO_STEPS if train.auto else train.fixed_steps
     start = time.perf_counter()
     with engine.placement(device):
         model = build(

@@ -142,7 +142,7 @@ def train_networks(config: Config, dataset: data.Dataset, device: str, target: n
         fit = network.train(dataset, config, device, target, on_log=on_log, reuse=shared)
         if not config.model.hidden:
             return fit, None
-        total = network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.epochs
+        total = network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.fixed_steps
         task = bar.add_task("hidden layers", total=total)
         hidden = network.train_hidden(
             dataset, config, device, on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}")

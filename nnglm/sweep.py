@@ -61,7 +61,8 @@ def run(
     console = console or wide_console()
     where = f" in {jobs} processes" if jobs > 1 else ""
     if client is not None:
-        where = f" on the Dask cluster at {client.scheduler.address} ({len(client.scheduler_info()['workers'])} workers)"
+        address = client.scheduler.address if client.scheduler is not None else "?"
+        where = f" on the Dask cluster at {address} ({len(client.scheduler_info()['workers'])} workers)"
     console.print(f"sweep of {len(points)} points{where}")
     outcomes: dict[int, PointOutcome] = {}
 
@@ -81,8 +82,8 @@ def run(
             report(i, run_point(point, config, out))
     else:
         # spawn, not fork: TensorFlow does not survive a fork
-        fresh = {"max_tasks_per_child": 1} if several_backends else {}
-        with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), **fresh) as pool:
+        fresh = 1 if several_backends else None
+        with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), max_tasks_per_child=fresh) as pool:
             futures = {pool.submit(run_point, point, config, out): i for i, (point, config) in enumerate(points)}
             for future in as_completed(futures):
                 i = futures[future]
