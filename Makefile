@@ -17,7 +17,7 @@ DIR    ?= experiments
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,torch adds PyTorch, the third backend)
+install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,dev,torch adds PyTorch, the third backend)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[$(EXTRAS)]'

@@ -34,7 +34,7 @@ def load(backend: str, dtype: str = "float32"):
         if "xla_gpu_deterministic_ops" not in flags:
             os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
     if backend == "torch" and not _installed("torch"):
-        raise UserError("train.backend: torch, but PyTorch is not installed here; install it with pip install -e '.[torch]'")
+        raise UserError("train.backend: torch, but PyTorch is not installed here; install it with make install EXTRAS=test,dev,torch")
     if "tensorflow" not in sys.modules and _installed("tensorflow"):
         with _quiet_stderr():
             import tensorflow  # Keras imports it on every backend where it is installed
