@@ -217,7 +217,25 @@ def sweep_cost() -> dict:
     rates = ",".join(f"{0.0005 * (i + 1):g}" for i in range(SWEEP_POINTS))
     one = command_seconds(command)
     sweep = command_seconds([*command, "--set", f"train.learning_rate=sweep:{rates}"])
-    return {"points": SWEEP_POINTS, "one_run": one, "sweep": sweep, "ratio": sweep / one, "marginal": (sweep - one) / (SWEEP_POINTS - 1)}
+    cost = {"points": SWEEP_POINTS, "one_run": one, "sweep": sweep, "ratio": sweep / one, "marginal": (sweep - one) / (SWEEP_POINTS - 1)}
+    return cost | {"cluster": cluster_sweep(rates)}
+
+
+def cluster_sweep(rates: str) -> dict:
+    """The same sweep on a Dask cluster on loopback (two worker processes); every run folder must come back here."""
+    import tempfile
+
+    from distributed import LocalCluster
+
+    with (
+        tempfile.TemporaryDirectory() as out,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster,
+    ):
+        command = [sys.executable, "-m", "nnglm", "run", SEED002, "--quiet", "--out", out, "--cluster", cluster.scheduler_address]
+        seconds = command_seconds([*command, "--set", f"train.learning_rate=sweep:{rates}"])
+        results = [json.loads(p.read_text()) for p in Path(out).glob("*/*/result.json")]
+        written = sum(r.get("status") == "completed" for r in results)
+    return {"seconds": seconds, "completed_folders": written}
 
 
 def sweep_line(cost: dict) -> str:
@@ -225,7 +243,8 @@ def sweep_line(cost: dict) -> str:
     return (
         f"sweep of {cost['points']} learning rates of seed002 (one process, --jobs 1): {cost['sweep']:.1f} s against "
         f"{cost['one_run']:.1f} s for one run: {cost['ratio']:.2f}x (goal: at most {SWEEP_GOAL}x: {verdict}); "
-        f"a point beyond the first {cost['marginal']:.2f} s"
+        f"a point beyond the first {cost['marginal']:.2f} s; on a loopback Dask cluster (2 workers) "
+        f"{cost['cluster']['seconds']:.1f} s, {cost['cluster']['completed_folders']} of {cost['points']} run folders written here, completed"
     )
 
 
