@@ -314,11 +314,10 @@ def commands() -> dict:
     }
 
 
-def report(results: dict, out: Path) -> None:
-    from rich.console import Console
+def steps_table(rows: list) -> tuple:
+    """The per-method timings as a rich table, and the same as records for bench.csv / bench.json."""
     from rich.table import Table
 
-    console = Console(width=220)
     records = []
     table = Table(title="nnglm bench (wall seconds; per step = slope between the two step counts)", title_justify="left")
     for col in (
@@ -334,7 +333,7 @@ def report(results: dict, out: Path) -> None:
         "design f64 MB",
     ):
         table.add_column(col, justify="left" if col in ("case", "method") else "right")
-    for case, n, k, short, long, methods in results["rows"]:
+    for case, n, k, short, long, methods in rows:
         design_mb = n * k * 8 / 2**20
         for method, r in methods.items():
             t = r["times"]
@@ -367,8 +366,11 @@ def report(results: dict, out: Path) -> None:
                 f"{r['peak_mb'] - r['baseline_mb']:.0f}",
                 f"{design_mb:.1f}",
             )
-    console.print(table)
+    return table, records
 
+
+def summary_lines(results: dict) -> list[str]:
+    """The sentences under the table: ratios measured side by side, and the goals."""
     _, _, _, short, long, seed = results["rows"][0]
     speedup = seed["plain fit (TF)"]["total"] / seed["nnglm TF"]["total"]
     same = float(np.max(np.abs(np.array(seed["plain fit (TF)"]["weights"]) - np.array(seed["nnglm TF"]["weights"]))))
@@ -394,6 +396,16 @@ def report(results: dict, out: Path) -> None:
     lines.append(
         f"aliasing check, 4000 rows x 402 columns (a 400-level categorical): {a['total']:.2f} s, {a['aliased']} aliased column found"
     )
+    return lines
+
+
+def report(results: dict, out: Path) -> None:
+    from rich.console import Console
+
+    console = Console(width=220)
+    table, records = steps_table(results["rows"])
+    console.print(table)
+    lines = summary_lines(results)
     for line in lines:
         console.print(line)
     out.mkdir(parents=True, exist_ok=True)
