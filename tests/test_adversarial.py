@@ -4,6 +4,7 @@ Each test is one kind from the README's table "Bad input, and what it gets": the
 exact message and exit code, and what is (and is not) left on disk.
 """
 
+import contextlib
 import errno
 import json
 import os
@@ -188,14 +189,17 @@ def test_a_sweep_whose_worker_is_killed_exits_3_and_lists_the_run_dead(tmp_path)
         "train.learning_rate=sweep:0.001,0.002",
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # a process group: killed whole below, workers included
     )
     try:
         wait_for(lambda: list(tmp_path.glob("*/*/history.csv")) and [r for r in logbook.scan(tmp_path) if r.result and r.result.process])
         victim = [r for r in logbook.scan(tmp_path) if r.result and r.result.process][0]
         os.kill(victim.result.process.pid, signal.SIGKILL)  # the liveness record names the worker
-        stdout, _ = sweep.communicate(timeout=120)
+        stdout, _ = sweep.communicate(timeout=300)
     finally:
-        sweep.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(sweep.pid, signal.SIGKILL)  # its worker processes too, should the sweep hang
+        sweep.wait()
     assert sweep.returncode == 3
     assert "failed, its worker process died" in stdout
     assert logbook.read(victim.folder).status == "dead"
