@@ -91,10 +91,20 @@ def run(
                     outcome = future.result()
                 except BrokenProcessPool:  # a worker was killed (a signal, the out-of-memory killer)
                     outcome = PointOutcome(points[i][0], "failed", error="its worker process died")
+                    stop_workers()
                 report(i, outcome)
     ordered = [outcomes[i] for i in range(len(points))]
     console.print(table(ordered))
     return ordered
+
+
+def stop_workers() -> None:
+    """A broken pool fails every point it holds, but the workers still running them would train on, and
+    leaving the pool waits for them: stop them."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()
 
 
 def exit_code(outcomes: list[PointOutcome], strict: bool) -> int:
