@@ -299,6 +299,19 @@ def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
     console.print(table)
 
 
+def per_run_table(title: str, first: str, runs: list[str], rows: dict[str, list], digits: int):
+    """One row per key, one column per run, '–' where a run has no value."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column(first)
+    for run in runs:
+        table.add_column(run, justify="right")
+    for key, values in rows.items():
+        table.add_row(key, *["–" if v is None else f"{v:.{digits}g}" for v in values])
+    return table
+
+
 def print_comparison(c: RunComparison, console=None) -> None:
     from rich.table import Table
 
@@ -333,21 +346,11 @@ def print_comparison(c: RunComparison, console=None) -> None:
         table.add_row(plain(term), *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}")
     console.print(table)
     if c.statistics:
-        table = Table(title="Fit statistics (statsmodels' formulas at each fit's coefficients)", title_justify="left")
-        table.add_column("fit.statistic")
-        for s in short:
-            table.add_column(s, justify="right")
-        for key, values in c.statistics.items():
-            table.add_row(key, *["–" if v is None else f"{v:.10g}" for v in values])
-        console.print(table)
+        console.print(
+            per_run_table("Fit statistics (statsmodels' formulas at each fit's coefficients)", "fit.statistic", short, c.statistics, 10)
+        )
     if c.validation:
-        table = Table(title="Losses (held-out rows kept out of every fit)", title_justify="left")
-        table.add_column("fit.loss")
-        for s in short:
-            table.add_column(s, justify="right")
-        for key, values in c.validation.items():
-            table.add_row(key, *["–" if v is None else f"{v:.6g}" for v in values])
-        console.print(table)
+        console.print(per_run_table("Losses (held-out rows kept out of every fit)", "fit.loss", short, c.validation, 6))
     verdict = "the same" if c.same else "different"
     colour = "green" if c.same else "red"
     console.print(
