@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -91,11 +91,11 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-class DataConfig(Section):
-    source: Literal["synthetic", "csv", "statsmodels"]
-    generator: Literal["gaussian_bernoulli", "balloons", "four_points", "glm", "softmax"] | None = None  # GENERATORS
-    path: str | None = None
-    dataset: str | None = None
+class DataSource(Section):
+    """The keys every data source shares: the columns, the GLM's options, the held-out rows. Each source
+    below adds its own keys, and only those; `data.source` picks it (DataConfig)."""
+
+    source: str  # each source narrows it to its own name
     target: str | None = None
     features: list[str] | None = None
     categorical: list[str] = []
@@ -109,85 +109,26 @@ class DataConfig(Section):
     exposure: str | None = None  # log link only: offset log(exposure)
     missing: Literal["error", "drop"] = "error"  # rows with a missing value in a used column
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0  # rows held out from both fits
-    # generator parameters; which ones apply depends on the generator
-    n_rows: Annotated[int, Field(ge=1)] | None = None
-    n_features: Annotated[int, Field(ge=1)] | None = None
-    feature_mean: float | None = None
-    feature_sd: PositiveFloat | None = None
-    p: Annotated[float, Field(gt=0, lt=1)] | None = None
-    coefficients: list[float] | None = None
-    intercept: float | None = None
-    scale: PositiveFloat | None = None
-    n_classes: Annotated[int, Field(ge=2)] | None = None
-    coef_sd: PositiveFloat | None = None
+
+    # the keys data.formula replaces
+    formula_replaces: ClassVar[tuple[str, ...]] = ("target", "features")
 
     @model_validator(mode="before")
     @classmethod
-    def _fill_generator(cls, raw: Any) -> Any:
+    def _null_is_left_out(cls, raw: Any) -> Any:
+        # a null counts as left out for a key this source requires or does not take (another source's):
+        # `--set data.source=csv data.path=d.csv data.dataset=null` switches a statsmodels config to a file
         if not isinstance(raw, dict):
             return raw
-        raw = dict(raw)
-        given = [p for p in GENERATOR_PARAMS if p in raw]
-        source = raw.get("source")
-        if source in ("csv", "statsmodels"):
-            where = {"csv": "path", "statsmodels": "dataset"}[source]
-            other = {"csv": "dataset", "statsmodels": "path"}[source]
-            if given:
-                raise ValueError(f"data.{given[0]}: a generator parameter, but data.source is {source}")
-            if raw.get("generator") is not None:
-                raise ValueError("data.generator: only for data.source: synthetic")
-            if raw.get(other) is not None:
-                raise ValueError(f"data.{other}: not used when data.source is {source} (it reads data.{where})")
-            if raw.get(where) is None:
-                raise ValueError(f"data.{where}: required when data.source is {source}")
-            if raw.get("formula") is not None:
-                return raw
-            if raw.get("target") is None:
-                raise ValueError(f"data.target: required when data.source is {source} (the target column)")
-            return raw
-        if raw.get("source") != "synthetic":
-            return raw  # the field check reports a wrong source
-        name = raw.get("generator")
-        if not isinstance(name, (str, type(None))):
-            return raw  # the field check reports the wrong type
-        if name is None:
-            raise ValueError(f"data.generator: required when data.source is synthetic; one of {', '.join(GENERATORS)}")
-        if name not in GENERATORS:
-            return raw  # the field check reports it
-        for key in ("path", "dataset", "categorical"):
-            if raw.get(key):
-                raise ValueError(f"data.{key}: not used when data.source is synthetic")
-        params = GENERATORS[name]
-        for p in given:
-            if p not in params:
-                allowed = ", ".join(params) or "none"
-                raise ValueError(f"data.{p}: not a parameter of generator '{name}' (its parameters: {allowed})")
-        for p, default in params.items():
-            if p not in raw:
-                if default is REQUIRED:
-                    raise ValueError(f"data.{p}: required by generator '{name}'")
-                raw[p] = default
-        targets = GENERATOR_TARGETS[name]
-        if raw.get("formula") is not None:
-            pass
-        elif raw.get("target") is None:
-            if len(targets) > 1:
-                raise ValueError(f"data.target: required for generator '{name}'; one of {', '.join(targets)}")
-            raw["target"] = targets[0]
-        elif isinstance(raw["target"], str) and raw["target"] not in targets:
-            raise ValueError(f"data.target: generator '{name}' makes the target {' or '.join(targets)}, not {raw['target']!r}")
-        coefficients, n_features = raw.get("coefficients"), raw.get("n_features")
-        if name == "glm" and isinstance(coefficients, list) and type(n_features) is int and len(coefficients) != n_features:
-            raise ValueError(
-                f"data.coefficients: {len(coefficients)} values given, but data.n_features is {n_features} (one coefficient per feature)"
-            )
-        return raw
+        fields = cls.model_fields
+        return {k: v for k, v in raw.items() if v is not None or k not in DATA_KEYS or (k in fields and not fields[k].is_required())}
 
     @model_validator(mode="after")
-    def _check_columns(self) -> "DataConfig":
+    def _check_columns(self) -> "DataSource":
+        self._check_source()
         if self.formula is not None:
-            for key in ("target", "features"):
-                if getattr(self, key) is not None and not (key == "target" and self.source == "synthetic"):
+            for key in self.formula_replaces:
+                if getattr(self, key) is not None:
                     raise ValueError(f"data.{key}: not used with data.formula, which names the target and the terms")
             if self.categorical:
                 raise ValueError("data.categorical: not used with data.formula; write C(name) in the formula")
@@ -202,12 +143,124 @@ class DataConfig(Section):
             )
         return self
 
+    def _check_source(self) -> None:
+        """The source's own rules, before the ones every source shares."""
+        if self.formula is None and self.target is None:
+            raise ValueError(f"data.target: required when data.source is {self.source} (the target column)")
+
+    def target_columns(self) -> list[str]:
+        """The columns left out of the default features as targets: the target."""
+        return [str(self.target)]
+
+    def check_family(self, family: families.Family) -> None:
+        """Raises where the family cannot fit what the source gives; a file's columns are checked once read."""
+
+    def describe(self) -> str:
+        """Where the data come from, as messages name it."""
+        raise NotImplementedError
+
+
+class CsvData(DataSource):
+    """A CSV file, its path relative to the working directory."""
+
+    source: Literal["csv"] = "csv"
+    path: str
+
+    def describe(self) -> str:
+        return self.path
+
+
+class StatsmodelsData(DataSource):
+    """One of the datasets statsmodels ships, by its module name (spector, star98, ...)."""
+
+    source: Literal["statsmodels"] = "statsmodels"
+    dataset: str
+
+    def describe(self) -> str:
+        return f"statsmodels dataset '{self.dataset}'"
+
+
+class SyntheticData(DataSource):
+    """A table drawn by a generator (generators.py), its parameters beside it (data.n_rows, ...)."""
+
+    source: Literal["synthetic"] = "synthetic"
+    generator: Literal["gaussian_bernoulli", "balloons", "four_points", "glm", "softmax"]  # GENERATORS
+    # generator parameters; which ones apply depends on the generator
+    n_rows: Annotated[int, Field(ge=1)] | None = None
+    n_features: Annotated[int, Field(ge=1)] | None = None
+    feature_mean: float | None = None
+    feature_sd: PositiveFloat | None = None
+    p: Annotated[float, Field(gt=0, lt=1)] | None = None
+    coefficients: list[float] | None = None
+    intercept: float | None = None
+    scale: PositiveFloat | None = None
+    n_classes: Annotated[int, Field(ge=2)] | None = None
+    coef_sd: PositiveFloat | None = None
+
+    # a generator's own target may be named beside a formula
+    formula_replaces: ClassVar[tuple[str, ...]] = ("features",)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_generator(cls, raw: Any) -> Any:
+        """The generator's parameters checked and its defaults filled in; its target, where it makes one."""
+        name = raw.get("generator") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or name not in GENERATORS:
+            return raw  # the field check reports a missing or unknown generator
+        if raw.get("categorical"):
+            raise ValueError("data.categorical: not used when data.source is synthetic")
+        params = GENERATORS[name]
+        for p in GENERATOR_PARAMS:
+            if raw.get(p) is not None and p not in params:
+                raise ValueError(f"data.{p}: not a parameter of generator '{name}' (its parameters: {', '.join(params) or 'none'})")
+        raw = dict(raw)
+        for p, default in params.items():
+            if raw.get(p) is None:
+                if default is REQUIRED:
+                    raise ValueError(f"data.{p}: required by generator '{name}'")
+                raw[p] = default
+        targets = GENERATOR_TARGETS[name]
+        if raw.get("formula") is None and raw.get("target") is None and len(targets) == 1:
+            raw["target"] = targets[0]
+        return raw
+
+    def _check_source(self) -> None:
+        targets = self.target_columns()
+        if self.formula is None and self.target is None:
+            raise ValueError(f"data.target: required for generator '{self.generator}'; one of {', '.join(targets)}")
+        if self.formula is None and self.target not in targets:
+            raise ValueError(f"data.target: generator '{self.generator}' makes the target {' or '.join(targets)}, not {self.target!r}")
+        if self.coefficients is not None and len(self.coefficients) != self.n_features:
+            raise ValueError(
+                f"data.coefficients: {len(self.coefficients)} values given, but data.n_features is {self.n_features} "
+                "(one coefficient per feature)"
+            )
+
+    def target_columns(self) -> list[str]:
+        """The columns the generator makes as targets; the others are its features."""
+        return GENERATOR_TARGETS[self.generator]
+
+    def check_family(self, family: families.Family) -> None:
+        if self.generator == "glm" and family.multiclass:
+            raise ValueError("data.generator: glm draws one mean per row; for model.family multinomial use generator softmax")
+        if self.generator == "softmax" and not family.multiclass and not family.takes_trials:
+            raise ValueError(f"data.generator: softmax draws class labels, which model.family {family.family} cannot fit")
+
+    def describe(self) -> str:
+        return f"generator '{self.generator}'"
+
     def generator_params(self) -> dict[str, Any]:
-        return {p: getattr(self, p) for p in GENERATORS[self.generator or ""]}
+        return {p: getattr(self, p) for p in GENERATORS[self.generator]}
 
     def generator_spec(self) -> generators.Generator:
         """The synthetic source, as the generator that draws it."""
-        return generators.of(self.generator or "", self.generator_params())
+        return generators.of(self.generator, self.generator_params())
+
+
+# the data section: one model per source, picked by data.source
+DataConfig = Annotated[SyntheticData | CsvData | StatsmodelsData, Field(discriminator="source")]
+SOURCES: dict[str, type[DataSource]] = {cls.model_fields["source"].default: cls for cls in (SyntheticData, CsvData, StatsmodelsData)}
+DATA_KEYS = {key for cls in SOURCES.values() for key in cls.model_fields}  # every key some source takes
 
 
 class Penalty(Section):
@@ -362,17 +415,13 @@ class Config(Section):
     compare: CompareConfig = CompareConfig()
 
     @model_validator(mode="after")
-    def _check_generator_fits_family(self) -> "Config":
-        multiclass = self.family.multiclass
-        if self.data.generator == "glm" and multiclass:
-            raise ValueError("data.generator: glm draws one mean per row; for model.family multinomial use generator softmax")
+    def _check_data_fits_model(self) -> "Config":
+        self.data.check_family(self.family)
         if self.model.hidden and self.data.validation_fraction == 0:
             raise ValueError(
                 "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
             )
         self._check_glm_options()
-        if self.data.generator == "softmax" and not multiclass and not self.family.takes_trials:
-            raise ValueError(f"data.generator: softmax draws class labels, which model.family {self.model.family} cannot fit")
         return self
 
     def _check_glm_options(self) -> None:
@@ -585,16 +634,25 @@ def validate(raw: dict[str, Any], where: str, commas: Sequence[str] = ()) -> Con
 
 def _describe(err: Any) -> str:
     loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
-    # pydantic names a union's branch in the location ("int", "literal['full']"): drop it
+    # pydantic names a union's branch in the location ("int", "literal['full']"): drop it; for the data
+    # section the branch is the source (data.csv.path is data.path, under data.source: csv)
     loc = [part for part in loc if "[" not in part and part not in ("int", "float", "str", "bool", "list")]
+    source = loc.pop(1) if loc[:1] == ["data"] and len(loc) > 1 else None
     key = ".".join(clip(part) for part in loc)
     if err["type"] == "value_error":
         return str(err["ctx"]["error"])
+    if loc == ["data"] and err["type"] in ("union_tag_not_found", "union_tag_invalid", "model_attributes_type"):
+        return _bad_source(err)
     if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        misplaced = _misplaced(loc[-1], source) if source else None
+        if misplaced:
+            return misplaced
+        allowed = _allowed_keys(loc[:-1], source)
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
         hint = f" did you mean '{close[0]}'?" if close else ""
         return f"{key}: unknown key.{hint} Allowed here: {', '.join(allowed)}"
+    if err["type"] == "missing" and source:
+        return _required(loc[-1], source)
     if err["type"] == "missing":
         return f"{key}: required key is missing"
     if err["type"] == "string_type" and isinstance(err["input"], bool):
@@ -602,8 +660,44 @@ def _describe(err: Any) -> str:
     return f"{key}: {err['msg']} (got {short(err['input'], MAX_VALUE)})"
 
 
-def _allowed_keys(section: list[str]) -> list[str]:
+def _bad_source(err: Any) -> str:
+    """pydantic's errors for the data section as a whole (it picks its model by data.source), in the config's words."""
+    if err["type"] == "model_attributes_type":
+        return f"data: Input should be a mapping of keys, with source: {', '.join(SOURCES)} (got {short(err['input'], MAX_VALUE)})"
+    if err["type"] == "union_tag_not_found":
+        return f"data.source: required key is missing; one of {', '.join(SOURCES)}"
+    quoted = [repr(name) for name in SOURCES]
+    return f"data.source: Input should be {', '.join(quoted[:-1])} or {quoted[-1]} (got {short(err['input']['source'], MAX_VALUE)})"
+
+
+def _misplaced(key: str, source: str) -> str | None:
+    """The message for a key of another data source than `source`; None for a key that no source takes."""
+    if key == "generator":
+        return "data.generator: only for data.source: synthetic"
+    if key in GENERATOR_PARAMS:
+        return f"data.{key}: a generator parameter, but data.source is {source}"
+    if key not in DATA_KEYS:
+        return None
+    if source == "synthetic":
+        return f"data.{key}: not used when data.source is synthetic"
+    reads = next(k for k in SOURCES[source].model_fields if k not in DataSource.model_fields)
+    return f"data.{key}: not used when data.source is {source} (it reads data.{reads})"
+
+
+def _required(key: str, source: str) -> str:
+    annotation = SOURCES[source].model_fields[key].annotation
+    choices = get_args(annotation) if get_origin(annotation) is Literal else ()
+    return f"data.{key}: required when data.source is {source}" + (f"; one of {', '.join(choices)}" if choices else "")
+
+
+def _allowed_keys(section: list[str], source: str | None = None) -> list[str]:
+    """The keys of the config section at `section` (data: the given source's)."""
     model: Any = Config
     for part in section:
-        model = model.model_fields[part].annotation
+        if part == "data" and source:
+            model = SOURCES[source]
+            continue
+        annotation = model.model_fields[part].annotation
+        # a section that may be left out (model.penalty) is a union with None
+        model = next(a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel))
     return list(model.model_fields)

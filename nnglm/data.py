@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnglm.config import GENERATOR_TARGETS, Config
+from nnglm.config import Config, CsvData, StatsmodelsData, SyntheticData
 from nnglm.errors import UserError, listing, short
 
 
@@ -83,18 +83,8 @@ class Dataset:
 
 
 def load(config: Config) -> Dataset:
-    data = config.data
     try:
-        if data.source == "csv":
-            frame, origin = read_csv(str(data.path)), str(data.path)
-        elif data.source == "statsmodels":
-            frame, origin = read_statsmodels(str(data.dataset)), f"statsmodels dataset '{data.dataset}'"
-        else:
-            params = config.data.generator_params()
-            outputs = params.get("n_classes", 1)
-            check_memory("data.n_rows", params.get("n_rows", 4), params.get("n_features", 2) + 1 + outputs)
-            frame, origin = generate(config), f"generator '{data.generator}'"
-        return select(frame, config, origin)
+        return select(read(config), config, config.data.describe())
     except MemoryError:
         raise UserError(f"data: the data does not fit in this machine's memory ({available_memory() / 2**30:.1f} GiB available)") from None
 
@@ -144,8 +134,22 @@ def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
     return dataset.subset(np.sort(order[held:])), dataset.subset(np.sort(order[:held]))
 
 
-def generate(config: Config) -> pd.DataFrame:
-    return config.data.generator_spec().draw(np.random.default_rng(config.seed), config.family)
+def read(config: Config) -> pd.DataFrame:
+    """The source's table: a CSV file, a statsmodels dataset, or a generator's draw."""
+    match config.data:
+        case CsvData(path=path):
+            return read_csv(path)
+        case StatsmodelsData(dataset=dataset):
+            return read_statsmodels(dataset)
+        case SyntheticData() as synthetic:
+            return generate(synthetic, config)
+
+
+def generate(data: SyntheticData, config: Config) -> pd.DataFrame:
+    params = data.generator_params()
+    outputs = params.get("n_classes", 1)
+    check_memory("data.n_rows", params.get("n_rows", 4), params.get("n_features", 2) + 1 + outputs)
+    return data.generator_spec().draw(np.random.default_rng(config.seed), config.family)
 
 
 # --- files ---
@@ -349,7 +353,7 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str) -> tuple[np
     target = str(data.target)
     if target not in columns:
         raise missing_column("data.target", target, columns, origin)
-    targets = GENERATOR_TARGETS.get(data.generator or "", [target])
+    targets = data.target_columns()
     extras = list(extra_keys(config).values())
     features = data.features if data.features is not None else [c for c in columns if c not in targets and c not in extras]
     check_features(features, frame, config, origin)

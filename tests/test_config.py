@@ -175,6 +175,58 @@ def test_activation_that_contradicts_the_family(write_config):
 def test_the_generator_key_allows_every_generator():
     import typing
 
-    annotation = config.DataConfig.model_fields["generator"].annotation
-    literal = next(a for a in typing.get_args(annotation) if typing.get_args(a))
-    assert set(typing.get_args(literal)) == set(config.GENERATORS)
+    annotation = config.SyntheticData.model_fields["generator"].annotation
+    assert set(typing.get_args(annotation)) == set(config.GENERATORS)
+
+
+def test_a_wrong_or_missing_source_lists_the_sources(write_config):
+    assert error_of(write_config, "name: t\ndata: {source: sql, path: d.csv}\n") == (
+        "data.source: Input should be 'synthetic', 'csv' or 'statsmodels' (got 'sql')"
+    )
+    assert error_of(write_config, "name: t\ndata: {path: d.csv, target: y}\n") == (
+        "data.source: required key is missing; one of synthetic, csv, statsmodels"
+    )
+
+
+def test_a_key_of_another_source_names_the_source(write_config):
+    cases = {
+        "{source: csv, path: d.csv, target: y, n_rows: 10}": "data.n_rows: a generator parameter, but data.source is csv",
+        "{source: statsmodels, dataset: spector, target: GRADE, generator: glm}": "data.generator: only for data.source: synthetic",
+        "{source: csv, path: d.csv, target: y, dataset: spector}": "data.dataset: not used when data.source is csv (it reads data.path)",
+        "{source: synthetic, generator: four_points, path: d.csv}": "data.path: not used when data.source is synthetic",
+        "{source: statsmodels, target: GRADE}": "data.dataset: required when data.source is statsmodels",
+        "{source: synthetic}": "data.generator: required when data.source is synthetic; one of gaussian_bernoulli, balloons, four_points, glm, softmax",
+    }
+    for data, message in cases.items():
+        assert error_of(write_config, f"name: t\ndata: {data}\n") == message
+
+
+def test_an_unknown_key_lists_the_keys_of_its_source(write_config):
+    assert error_of(write_config, "name: t\ndata: {source: csv, path: d.csv, target: y, pth: e.csv}\n") == (
+        "data.pth: unknown key. did you mean 'path'? Allowed here: source, target, features, categorical, formula, "
+        "trials, weights, weights_kind, offset, exposure, missing, validation_fraction, path"
+    )
+    assert error_of(write_config, MINIMAL + "model: {penalty: {alpha: 1.0, l1wt: 0.5}}\n") == (
+        "model.penalty.l1wt: unknown key. did you mean 'l1_wt'? Allowed here: alpha, l1_wt"
+    )
+
+
+def test_set_switches_the_source_with_null_for_the_old_keys(write_config):
+    path = write_config("name: t\ndata: {source: statsmodels, dataset: spector, target: GRADE}\n")
+    cfg = config.load(path, ["data.source=csv", "data.path=d.csv", "data.dataset=null"])
+    assert isinstance(cfg.data, config.CsvData) and (cfg.data.path, cfg.data.target) == ("d.csv", "GRADE")
+    assert cfg.to_dict()["data"] == {
+        "source": "csv",
+        "path": "d.csv",
+        "target": "GRADE",
+        "categorical": [],
+        "missing": "error",
+        "validation_fraction": 0.0,
+    }
+    with pytest.raises(UserError) as e:
+        config.load(path, ["data.source=csv"])
+    where = f"{path} (with --set data.source=csv)"
+    assert str(e.value).splitlines() == [
+        f"{where}: data.path: required when data.source is csv",
+        f"{where}: data.dataset: not used when data.source is csv (it reads data.path)",
+    ]
