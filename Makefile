@@ -11,8 +11,10 @@ EXTRAS ?= test,dev
 
 RUNS   ?=
 DIR    ?= experiments
+MLFLOW ?=
+EXPERIMENT ?= nnglm
 
-.PHONY: help install experiment validate runs compare test test-fast test-full lint bench clean
+.PHONY: help install experiment validate runs compare export test test-fast test-full lint bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +38,10 @@ runs: ## list the logged runs, newest first: make runs [DIR=experiments]
 compare: ## compare runs side by side: make compare RUNS="RUN1 RUN2" (run folders or ids, looked up in DIR)
 	@test -n "$(RUNS)" || { echo "usage: make compare RUNS=\"RUN RUN ...\" (run folders or run ids) [DIR=experiments]" >&2; exit 2; }
 	$(BIN)/nnglm compare $(RUNS) --dir $(DIR)
+
+export: ## log runs to MLflow: make export RUNS="RUN1 RUN2" MLFLOW=sqlite:///mlflow.db [EXPERIMENT=nnglm] (run folders or ids, looked up in DIR)
+	@{ test -n "$(RUNS)" && test -n "$(MLFLOW)"; } || { echo "usage: make export RUNS=\"RUN RUN ...\" MLFLOW=sqlite:///mlflow.db [EXPERIMENT=nnglm] [DIR=experiments]" >&2; exit 2; }
+	$(BIN)/nnglm export $(RUNS) --mlflow $(MLFLOW) --experiment "$(EXPERIMENT)" --dir $(DIR)
 
 test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q

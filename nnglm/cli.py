@@ -79,6 +79,14 @@ def parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="draw the plots of run folders a sweep left without them, and add them to report.md")
     report.add_argument("runs", nargs="+", metavar="RUN", help="a run folder")
+
+    export = commands.add_parser(
+        "export", help="log runs to MLflow: the config as params, figures and the loss by step as metrics, report and plots as artifacts"
+    )
+    export.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    export.add_argument("--mlflow", required=True, metavar="URI", help="MLflow's tracking URI, e.g. sqlite:///mlflow.db")
+    export.add_argument("--experiment", default="nnglm", help="the MLflow experiment, made if new (default: nnglm)")
+    export.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
     return parser
 
 
@@ -95,6 +103,8 @@ def _main(argv: list[str] | None) -> int:
             return _validate(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "export":
+            return _export(args)
         return _run(args)
     except UserError as e:
         print(f"error: {bounded(str(e))}", file=sys.stderr)
@@ -110,6 +120,14 @@ def _report(args) -> int:
     for run in args.runs:
         pictures = plots.redraw(Path(run))
         print(f"{run}: drew {', '.join(pictures)}; report.md shows them")
+    return 0
+
+
+def _export(args) -> int:
+    from nnglm import export, logbook  # MLflow, an optional extra, only inside export
+
+    for line in export.export([logbook.locate(r, Path(args.dir)) for r in args.runs], args.mlflow, args.experiment):
+        print(line)
     return 0
 
 

@@ -1,0 +1,262 @@
+"""`nnglm export --mlflow URI RUN ...`: each run folder as one MLflow run.
+
+What goes where:
+- params: the resolved config, flattened to dotted keys (`train.learning_rate`); strings as
+  they are, other values as JSON (`0.001`, `true`, `[]`);
+- tags: `nnglm.*` (run id, name, status, family, link, backend, dtype, device, outcome, verdict,
+  error, `set`: the keys --set or the sweep point set, folder) and `environment.*` (versions,
+  device, determinism);
+- metrics: the comparison's figures by their own names (`max_abs_diff`, `equivalent` as 0/1, ...),
+  every other section's numbers as `<section>.<key>` (`network.final_loss`,
+  `glm.statistics.deviance`, `validation.glm.validation_loss`), and each column of history.csv
+  by step (`loss`, `max_abs_diff_to_glm`);
+- artifacts: the folder's files (report.md and its plots, result.json, config.yaml, the CSVs).
+
+A run already exported into the experiment (its `nnglm.run_id` tag) is not exported twice.
+MLflow is an optional extra (`mlflow`), imported here only.
+"""
+
+import csv
+import json
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from nnglm import logbook
+from nnglm import result as schema
+from nnglm.errors import UserError, clip, short
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+INSTALL_HINT = "make install EXTRAS=test,dev,mlflow, or .venv/bin/pip install -e '.[mlflow]'"
+
+# MLflow's limits (mlflow.utils.validation): per log_batch call, and per value
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAM_VALUE = 6000
+MAX_TAG_VALUE = 8000
+MAX_KEY = 250
+
+NOT_FIGURES = {"config", "environment", "process", "sweep_point", "overrides"}  # sections whose numbers are no result
+PER_TERM = {"coefficients", "bse"}  # one number per term: coefficients.csv holds them
+MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
+NOT_ARTIFACTS = {"heartbeat"}  # and dotfiles: a file being written
+
+
+@dataclass
+class Run:
+    folder: Path
+    result: schema.RunResult
+
+    @property
+    def run_id(self) -> str:
+        return self.result.run_id or self.folder.name
+
+
+def load_mlflow() -> ModuleType:
+    try:
+        import mlflow
+    except ImportError:
+        raise UserError(f"export: MLflow is not installed; it is the optional extra `mlflow`: {INSTALL_HINT}") from None
+    for name in ("mlflow", "alembic"):  # the SQL store announces its table migrations at INFO
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return mlflow
+
+
+def readable(folder: Path) -> Run:
+    """A run folder's result, or a UserError naming the folder: unreadable, still running, or dead."""
+    logged = logbook.read(folder)
+    if logged.result is None:
+        raise UserError(f"{folder}: cannot export it: {logged.problem}")
+    if logged.status == "dead":
+        raise UserError(f"{folder}: recorded as running, but {logged.problem}; it has no end to export (`nnglm runs` lists it as dead)")
+    if logged.status == "running":
+        raise UserError(f"{folder}: still running; export it once it has ended")
+    return Run(folder, logged.result)
+
+
+def text(value: object) -> str:
+    """A config value as a param or tag: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def params(result: schema.RunResult) -> dict[str, str]:
+    """The resolved config, flattened to dotted keys."""
+    return {clip(key, MAX_KEY): clip(text(value), MAX_PARAM_VALUE) for key, value in logbook.flatten(result.config).items()}
+
+
+def tags(run: Run) -> dict[str, str]:
+    r = run.result
+    model = r.config.get("model")
+    model = model if isinstance(model, dict) else {}
+    dumped = r.model_dump(mode="json", by_alias=True)
+    # the keys `--set` and the sweep point set, as `nnglm runs` shows them
+    set_keys = {k: v for part in ("overrides", "sweep_point") if isinstance(dumped.get(part), dict) for k, v in dumped[part].items()}
+    comparison = dumped.get("comparison") or {}
+    found = {
+        "nnglm.run_id": run.run_id,
+        "nnglm.name": r.name or run.folder.parent.name,
+        "nnglm.status": r.status,
+        "nnglm.family": model.get("family"),
+        "nnglm.link": model.get("link"),
+        "nnglm.backend": r.environment.backend,
+        "nnglm.dtype": r.environment.dtype,
+        "nnglm.device": r.environment.device,
+        "nnglm.outcome": comparison.get("outcome"),
+        "nnglm.verdict": comparison.get("verdict"),
+        "nnglm.error": r.error,
+        "nnglm.set": " ".join(f"{k}={text(v)}" for k, v in set_keys.items()),
+        "nnglm.folder": str(run.folder.resolve()),
+        "mlflow.note.content": comparison.get("verdict") or r.error,  # the run's description in MLflow's UI
+    }
+    found |= {f"environment.{key}": value for key, value in logbook.flatten(dumped.get("environment") or {}).items()}
+    return {clip(key, MAX_KEY): clip(text(value), MAX_TAG_VALUE) for key, value in found.items() if value not in (None, "", {})}
+
+
+def numbers(section: dict, prefix: str) -> dict[str, float]:
+    """The numbers in a section (true/false as 1/0), by dotted key; per-term maps and lists left out."""
+    out: dict[str, float] = {}
+    for key, value in section.items():
+        if key in PER_TERM:
+            continue
+        if isinstance(value, dict):
+            out |= numbers(value, f"{prefix}{key}.")
+        elif isinstance(value, (bool, int, float)) and math.isfinite(value):
+            out[clip(f"{prefix}{key}", MAX_KEY)] = float(value)
+    return out
+
+
+def figures(result: schema.RunResult) -> dict[str, float]:
+    """The final figures: the comparison's by their own names, every other section's as <section>.<key>."""
+    dumped = result.model_dump(mode="json", by_alias=True)
+    out = numbers(dumped.get("comparison") or {}, "")
+    for section, content in dumped.items():
+        if section not in NOT_FIGURES and section != "comparison" and isinstance(content, dict):
+            out |= numbers(content, f"{section}.")
+    return out
+
+
+def history(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    """history.csv by column, as (step, value) pairs; {} without the file or its `step` column."""
+    try:
+        with open(folder / "history.csv", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if not rows or not rows[0] or rows[0][0] != "step":
+        return {}
+    columns: dict[str, list[tuple[int, float]]] = {name: [] for name in rows[0][1:]}
+    for row in rows[1:]:
+        try:
+            step = int(row[0])
+        except (ValueError, IndexError):
+            continue  # a line cut short
+        for name, cell in zip(rows[0][1:], row[1:]):
+            try:
+                columns[name].append((step, float(cell)))
+            except ValueError:
+                continue
+    return {clip(name, MAX_KEY): points for name, points in columns.items() if points}
+
+
+def artifacts(folder: Path) -> list[Path]:
+    """Every file of the run folder but the heartbeat and files being written (dotfiles)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in NOT_ARTIFACTS)
+
+
+def millis(result: schema.RunResult) -> int | None:
+    """When the run started, in ms since the epoch (MLflow's clock), from result.json's process section."""
+    try:
+        return int(datetime.fromisoformat(result.process.started).timestamp() * 1000) if result.process else None
+    except ValueError:
+        return None
+
+
+def batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def artifact_root(uri: str) -> str | None:
+    """For a SQLite file, a new experiment keeps its artifacts in `mlartifacts/` beside the database
+    (MLflow's own default is ./mlruns in whatever folder the command runs in); elsewhere MLflow decides."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri.removeprefix("sqlite:///").partition("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return (Path(path).resolve().parent / "mlartifacts").as_uri()
+
+
+def experiment_id(client: "MlflowClient", name: str, uri: str) -> str:
+    found = client.get_experiment_by_name(name)
+    if found is None:
+        return client.create_experiment(name, artifact_location=artifact_root(uri))
+    if found.lifecycle_stage == "deleted":
+        raise UserError(f"--experiment {short(name)}: deleted in {clip(uri, 200)}; restore it in MLflow, or give another name")
+    return found.experiment_id
+
+
+def exported(client: "MlflowClient", experiment: str, run: Run) -> str | None:
+    """The MLflow run this run was exported to before, if any (a finished export: its status is not RUNNING)."""
+    if "'" in run.run_id:
+        return None  # not expressible in MLflow's filter syntax; such a folder is exported again
+    found = client.search_runs([experiment], filter_string=f"tags.`nnglm.run_id` = '{run.run_id}'")
+    done = [r.info.run_id for r in found if r.info.status != "RUNNING"]
+    return done[0] if done else None
+
+
+def log(client: "MlflowClient", experiment: str, run: Run) -> str:
+    """One MLflow run from one run folder; its MLflow run id. A failed export leaves no half run behind."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    start = millis(run.result)
+    end = int((run.folder / "result.json").stat().st_mtime * 1000)  # written last, when the run ended
+    created = client.create_run(experiment, start_time=start, run_name=f"{run.folder.parent.name}/{run.folder.name}")
+    mlflow_id = created.info.run_id
+    try:
+        for chunk in batches([Param(k, v) for k, v in params(run.result).items()], MAX_PARAMS_TAGS_PER_BATCH):
+            client.log_batch(mlflow_id, params=chunk)
+        for chunk in batches([RunTag(k, v) for k, v in tags(run).items()], MAX_PARAMS_TAGS_PER_BATCH):
+            client.log_batch(mlflow_id, tags=chunk)
+        metrics = [Metric(k, v, end, 0) for k, v in figures(run.result).items()]
+        metrics += [Metric(k, v, end, step) for k, points in history(run.folder).items() for step, v in points]
+        for chunk in batches(metrics, MAX_METRICS_PER_BATCH):
+            client.log_batch(mlflow_id, metrics=chunk)
+        for path in artifacts(run.folder):
+            client.log_artifact(mlflow_id, str(path))
+        client.set_terminated(mlflow_id, MLFLOW_STATUS.get(run.result.status, "FINISHED"), end_time=max(end, start or 0))
+    except BaseException:
+        client.delete_run(mlflow_id)
+        raise
+    return mlflow_id
+
+
+def export(folders: list[Path], uri: str, experiment: str = "nnglm") -> Iterator[str]:
+    """Exports each run folder, yielding one line per run as it goes. Every folder is read first,
+    so that a bad one stops the export before anything is written."""
+    mlflow = load_mlflow()
+    from mlflow.exceptions import MlflowException
+
+    runs = [readable(folder) for folder in folders]
+    where = f"--mlflow {clip(uri, 200)}"
+    try:
+        client = mlflow.tracking.MlflowClient(tracking_uri=uri)
+        exp = experiment_id(client, experiment, uri)
+        for run in runs:
+            before = exported(client, exp, run)
+            if before:
+                yield f"{run.folder}: already in experiment {short(experiment)} as MLflow run {before}; not exported again"
+                continue
+            mlflow_id = log(client, exp, run)
+            yield f"{run.folder}: MLflow run {mlflow_id} in experiment {short(experiment)}"
+    except MlflowException as e:
+        raise UserError(f"{where}: {clip(e.message.strip(), 500)}") from None
+    except OSError as e:  # reading a folder's file, or writing the artifacts: a full disk, a permission
+        raise UserError(f"{where}: {e.strerror or type(e).__name__}: {clip(str(e.filename), 200)}") from None
