@@ -10,6 +10,8 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,8 +20,47 @@ from nnglm.errors import UserError
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def load(backend: str, dtype: str = "float32"):
-    """The engine for a backend, with Keras imported on it."""
+class Engine(Protocol):
+    """What a run needs from a Keras backend; TensorFlowEngine, JaxEngine and TorchEngine below."""
+
+    name: str
+    keras: Any  # the keras module, imported on this backend
+
+    def device(self, wanted: str) -> str:
+        """'CPU:0' or 'GPU:0' for train.device (auto, cpu, gpu); a UserError if it cannot be had."""
+        ...
+
+    def determinism(self, seed: int, device: str) -> dict:
+        """Make runs repeatable (deterministic ops, no TensorFloat-32) and say how."""
+        ...
+
+    def caveat(self, dtype: str) -> str | None:
+        """What the backend cannot do for a run in this dtype, or None."""
+        ...
+
+    def placement(self, device: str) -> AbstractContextManager: ...
+
+    def used_device(self, model, device: str) -> str:
+        """Where the model's weights actually are."""
+        ...
+
+    def step_runner(self, model, data: tuple) -> Callable[[int], None]:
+        """n full-batch steps of Keras' own train_step, compiled once."""
+        ...
+
+    def evaluator(self, model, data: tuple, loss_fn, penalty=None) -> Callable[[], tuple]:
+        """() -> (loss, fitted mean, largest absolute gradient) at the current weights."""
+        ...
+
+    def enable_float64(self) -> None: ...
+
+    def derivatives(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """theta -> (gradient, Hessian) of f in float64."""
+        ...
+
+
+def load(backend: str, dtype: str = "float32") -> Engine:
+    """The engine for a backend, with Keras imported on it: once a run (see runner.run)."""
     loaded = sys.modules.get("keras")
     if loaded is not None and loaded.config.backend() != backend:
         raise UserError(

@@ -166,8 +166,8 @@ def worker_run(config, overrides):
     base = peak_mb()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        result = runner.run(cfg, Path(out), quiet=True).result
-    return {"times": {}, "total": time.perf_counter() - start, "baseline_mb": base, "peak_mb": peak_mb(), "status": result["status"]}
+        result = runner.run(cfg, Path(out), quiet=True).record
+    return {"times": {}, "total": time.perf_counter() - start, "baseline_mb": base, "peak_mb": peak_mb(), "status": result.status}
 
 
 def worker_aliasing(n, levels):

@@ -168,36 +168,37 @@ def _run(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")
     points = config_module.expand(args.config, args.set)
+    overrides = config_module.plain_overrides(args.set)
     out = Path(args.out)
     runlog.check_out(out)
     if args.cluster is not None:
-        return _on_cluster(args, points, out)
+        return _on_cluster(args, points, out, overrides)
     if len(points) > 1:
         from nnglm import sweep
 
-        return sweep.exit_code(sweep.run(points, out, args.jobs or 1), args.strict)
+        return sweep.exit_code(sweep.run(points, out, args.jobs or 1, overrides=overrides), args.strict)
     from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
 
     try:
-        outcome = runner.run(points[0][1], out, quiet=args.quiet)
+        outcome = runner.run(points[0][1], out, quiet=args.quiet, overrides=overrides)
     except (UserError, KeyboardInterrupt):
         raise
     except Exception as e:  # a bug, or a fault outside the config: the run folder says failed
         traceback.print_exc()
         print(f"error: the run failed: {bounded(f'{type(e).__name__}: {e}', 500)}", file=sys.stderr)
         return FAILED
-    if args.strict and not outcome.result["comparison"]["equivalent"]:
+    if args.strict and not (outcome.record.comparison and outcome.record.comparison.equivalent):
         return 1
     return 0
 
 
-def _on_cluster(args, points: list, out: Path) -> int:
+def _on_cluster(args, points: list, out: Path, overrides: dict) -> int:
     """A sweep, or a single run as a sweep of one point, on a Dask cluster."""
     from nnglm import cluster, sweep
 
     client = cluster.connect(args.cluster)
     try:
-        return sweep.exit_code(sweep.run(points, out, client=client), args.strict)
+        return sweep.exit_code(sweep.run(points, out, client=client, overrides=overrides), args.strict)
     finally:
         client.close()
 

@@ -68,11 +68,17 @@ def connect(address: str) -> "Client":
     return client
 
 
-def run(client: "Client", points: list[tuple[dict, Config]], out: Path, report: Callable[[int, PointOutcome], None]) -> None:
+def run(
+    client: "Client",
+    points: list[tuple[dict, Config]],
+    out: Path,
+    report: Callable[[int, PointOutcome], None],
+    overrides: dict | None = None,
+) -> None:
     """Every point on the cluster; each outcome is reported once its run folder is written under out."""
     from distributed import KilledWorker, as_completed
 
-    futures = {client.submit(run_remote, point, config, pure=False): i for i, (point, config) in enumerate(points)}
+    futures = {client.submit(run_remote, point, config, overrides, pure=False): i for i, (point, config) in enumerate(points)}
     try:
         for future in as_completed(futures, loop=client.loop):
             i = futures[future]
@@ -124,14 +130,14 @@ def write_folder(out: Path, files: RunFiles) -> Path:
 _one_at_a_time = threading.Lock()  # a worker with several threads: Keras' seeds and settings are per process
 
 
-def run_remote(point: dict, config: Config) -> tuple[PointOutcome, RunFiles]:
+def run_remote(point: dict, config: Config, overrides: dict | None = None) -> tuple[PointOutcome, RunFiles]:
     """Run one point into a temporary folder here; the outcome and the run folder's files."""
     with _one_at_a_time, tempfile.TemporaryDirectory(prefix="nnglm-point-") as tmp:
         runs = Path(tmp) / "runs"
         if keras_fits(config.train.backend):
-            outcome = run_point(point, config, runs)
+            outcome = run_point(point, config, runs, overrides)
         else:
-            outcome = in_fresh_process(point, config, runs, Path(tmp) / "outcome.pickle")
+            outcome = in_fresh_process(point, config, runs, overrides, Path(tmp) / "outcome.pickle")
         files = {f.relative_to(runs).as_posix(): f.read_bytes() for f in sorted(runs.glob("*/*/*")) if f.is_file()}
     if outcome.status != "completed":
         outcome.error = f"on {where()}: {outcome.error}"  # a CSV path, say, may hold on one machine and not on another
@@ -143,12 +149,12 @@ def keras_fits(backend: str) -> bool:
     return keras is None or keras.config.backend() == backend
 
 
-def in_fresh_process(point: dict, config: Config, runs: Path, answer: Path) -> PointOutcome:
+def in_fresh_process(point: dict, config: Config, runs: Path, overrides: dict | None, answer: Path) -> PointOutcome:
     source = str(Path(__file__).resolve().parent.parent)  # so that the child imports this very nnglm
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
         [sys.executable, "-m", "nnglm.cluster", str(answer)],
-        input=pickle.dumps((point, config, runs)),
+        input=pickle.dumps((point, config, runs, overrides)),
         env=env,
         capture_output=True,
     )
@@ -170,8 +176,8 @@ def where() -> str:
 
 
 def _child(answer: Path) -> None:
-    point, config, runs = pickle.loads(sys.stdin.buffer.read())
-    runlog.write_atomic(answer, pickle.dumps(run_point(point, config, runs)))
+    point, config, runs, overrides = pickle.loads(sys.stdin.buffer.read())
+    runlog.write_atomic(answer, pickle.dumps(run_point(point, config, runs, overrides)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnglm import result
 from nnglm.config import Config
 from nnglm.glm import GlmFit
 from nnglm.network import NetworkFit
@@ -32,28 +33,10 @@ class Comparison:
     glm_llf: float
     equivalent: bool
     outcome: str  # equivalent | not converged | no finite MLE | rank deficient | diverged | GLM short | different point
-    tolerance: dict
+    tolerance: result.Tolerance
     verdict: str
     epochs_to_match: int | None  # the first logged step with every weight within the tolerance
     bse_max_rel_diff: float  # network standard errors against statsmodels'
-
-    def to_dict(self) -> dict:
-        keys = (
-            "max_abs_diff",
-            "max_rel_diff",
-            "mape_pct",
-            "rel_l2",
-            "direction_cosine",
-            "network_llf",
-            "glm_llf",
-            "equivalent",
-            "outcome",
-            "tolerance",
-            "verdict",
-            "epochs_to_match",
-            "bse_max_rel_diff",
-        )
-        return {k: getattr(self, k) for k in keys}
 
 
 @dataclass(frozen=True)
@@ -73,8 +56,8 @@ class Tolerance:
             return f"within {self.max_abs:g} of its GLM coefficient"
         return f"within {self.rtol:g} of its GLM coefficient, relative to the larger of the coefficient's size and its standard error"
 
-    def to_dict(self) -> dict:
-        return {"rtol": self.rtol, "max_abs": self.max_abs, "relative_to": RELATIVE_TO if self.max_abs is None else None}
+    def section(self) -> result.Tolerance:
+        return result.Tolerance(rtol=self.rtol, max_abs=self.max_abs, relative_to=RELATIVE_TO if self.max_abs is None else None)
 
 
 def scale(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
@@ -115,7 +98,7 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
         glm_llf=glm.llf,
         equivalent=outcome == "equivalent",
         outcome=outcome,
-        tolerance=tolerance.to_dict(),
+        tolerance=tolerance.section(),
         verdict=sentence,
         epochs_to_match=matched[0] if matched and identified else None,
         bse_max_rel_diff=bse_rel,

@@ -603,6 +603,13 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
+def plain_overrides(overrides: Sequence[str]) -> dict[str, Any]:
+    """The keys plain `--set KEY=VALUE`s set (not sweeps), with their values: what a run's result.json
+    records as set over the config file. The last of two on one key wins, as in apply_overrides."""
+    plain = [item for item in overrides if not item.partition("=")[2].startswith(SWEEP_PREFIX)]
+    return {item.partition("=")[0]: _parse_value(item.partition("=")[2], f"--set {short(item)}") for item in plain}
+
+
 def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     node = raw
     parts = key.split(".")

@@ -8,26 +8,14 @@ the result instead of being printed.
 import time
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from nnglm import penalty
 from nnglm.config import Config
 from nnglm.data import Dataset
-
-
-@dataclass
-class Statistics:
-    """A fit's figures as statsmodels reports them, at that fit's coefficients."""
-
-    llf: float
-    deviance: float
-    null_deviance: float
-    aic: float  # -2 llf + 2 k, k the design's rank
-    bic: float  # -2 llf + log(observations) k (statsmodels' bic_llf)
-    df_resid: float
-    dispersion: float  # Pearson chi^2 / df_resid where the family has a scale, else 1
+from nnglm.result import Statistics
 
 
 @dataclass
@@ -45,12 +33,6 @@ class GlmFit:
     rank_deficient: bool = False
     aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
     method: str = "IRLS"  # how statsmodels' answer was reached
-
-    def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d.pop("scale")
-        d["statistics"] = asdict(self.statistics)
-        return d
 
 
 def design(dataset: Dataset, use_bias: bool) -> np.ndarray:

@@ -14,6 +14,7 @@ from nnglm.data import Dataset
 from nnglm.families import softmax
 from nnglm.glm import design
 from nnglm.inference import loss_function
+from nnglm.result import Losses, ValidationSection
 
 
 def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> np.ndarray:
@@ -36,20 +37,20 @@ def row_losses(config: Config, rows: Dataset, mu: np.ndarray) -> np.ndarray:
     return losses if rows.weights is None else losses * rows.weights
 
 
-def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, Any]) -> dict:
+def section(config: Config, train: Dataset, held: Dataset, fits: dict[str, Any]) -> ValidationSection:
     """{fit: {train_loss, validation_loss}} for 'glm', 'network' and (when set) 'hidden',
-    each fit given as coefficients (linear) or a network.HiddenFit (hidden layers)."""
+    each fit given as coefficients (linear) or a hidden.HiddenFit (hidden layers)."""
     per_row = {}
-    out: dict[str, Any] = {}
+    out = ValidationSection()
     for name, fit in fits.items():
         losses = {}
         for part, rows in (("train", train), ("validation", held)):
             mu = linear_mean(fit, rows, config) if isinstance(fit, np.ndarray) else fit.predict(rows.X, rows.offset)
             losses[part] = row_losses(config, rows, mu)
         per_row[name] = losses["validation"]
-        out[name] = {"train_loss": float(losses["train"].mean()), "validation_loss": float(losses["validation"].mean())}
+        setattr(out, name, Losses(train_loss=float(losses["train"].mean()), validation_loss=float(losses["validation"].mean())))
     if "hidden" in fits:
-        out["verdict"] = verdict(per_row["glm"], per_row["hidden"], config.model.hidden)
+        out.verdict = verdict(per_row["glm"], per_row["hidden"], config.model.hidden)
     return out
 
 

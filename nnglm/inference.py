@@ -211,11 +211,8 @@ def pseudo_inverse(h: np.ndarray) -> np.ndarray:
     return (vt[kept].T / s[kept]) @ u[:, kept].T
 
 
-def standard_errors(dataset, config, coefficients: np.ndarray) -> Inference:
+def standard_errors(engine, dataset, config, coefficients: np.ndarray) -> Inference:
     """Standard errors of any coefficients (Dataset.terms' order) by the network's own loss."""
-    from nnglm import backends
-
-    engine = backends.load(config.train.backend, config.train.dtype)
     curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
     return curvature.inference(np.asarray(coefficients, dtype=float))
 

@@ -41,11 +41,9 @@ class LoggedRun:
         return "dead" if self.result.status == "running" and self.problem else self.result.status
 
     @property
-    def point(self) -> dict:
-        """The config keys a sweep point set, as recorded in result.json (`sweep_point`); {} for a plain run."""
-        extra = (self.result.model_extra or {}) if self.result else {}
-        point = extra.get("sweep_point")
-        return point if isinstance(point, dict) else {}
+    def set_keys(self) -> dict:
+        """The config keys the run set over its config file (`--set` and its sweep point); {} for a plain run."""
+        return self.result.set_keys if self.result else {}
 
     @property
     def when(self) -> str:
@@ -62,7 +60,7 @@ def read(folder: Path) -> LoggedRun:
     except schema.Unreadable as e:
         return LoggedRun(folder, None, str(e))
     if result.status == "running":
-        alive, why = runlog.liveness(result.process.model_dump() if result.process else None, folder)
+        alive, why = runlog.liveness(result.process, folder)
         if alive is False:
             return LoggedRun(folder, result, why)
     return LoggedRun(folder, result)
@@ -109,7 +107,7 @@ def row(run: LoggedRun) -> list[str]:
     return [
         run.name,
         run.run_id,
-        clip(" ".join(f"{key}={value}" for key, value in run.point.items()), 120),
+        clip(" ".join(f"{key}={value}" for key, value in run.set_keys.items()), 120),
         run.status,
         f"{clip(str(model.get('family', '?')), 20)}/{clip(str(model.get('link', '?')), 20)}",
         clip(r.environment.dtype or ""),
@@ -308,7 +306,7 @@ def per_run_table(title: str, first: str, runs: list[str], rows: dict[str, list]
     for run in runs:
         table.add_column(run, justify="right")
     for key, values in rows.items():
-        table.add_row(key, *["–" if v is None else f"{v:.{digits}g}" for v in values])
+        table.add_row(key, *["–" if v is None or v != v else f"{v:.{digits}g}" for v in values])  # None or NaN: undefined
     return table
 
 

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from nnglm import backends, penalty
+from nnglm import penalty
+from nnglm.backends import Engine
 from nnglm.config import Config
 from nnglm.data import Dataset
 from nnglm.inference import Curvature, Distance, loss_function
@@ -35,9 +36,9 @@ from nnglm.precondition import Inputs
 
 CHECK_EVERY = 100  # steps between two looks at the curvature (a fixed count, so that runs repeat exactly)
 PATIENCE = 20  # looks without a new best estimate before `auto` gives up (the dtype's round-off floor)
-HIDDEN_AUTO_STEPS = 5000  # a hidden-layer network has no optimum to measure: with `auto` it trains this long
 
 HistoryRow = tuple[int, float, float]  # step, loss, max |w - target|
+Observer = Callable[[HistoryRow], None]  # told of each history row as training makes it (the run log, a progress bar)
 
 
 @dataclass
@@ -56,62 +57,15 @@ class NetworkFit:
     learning_rates: list[tuple[int, float]]  # (from step, Adam's learning rate)
     device: str
     mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
+    curvature: Curvature  # the network's loss, for its standard errors
     history: list[HistoryRow] = field(default_factory=list)
     trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
     start_bias: list[float] = field(default_factory=list)
-    curvature: Curvature | None = None  # the network's loss, for its standard errors
-
-    def to_dict(self) -> dict:
-        keys = (
-            "coefficients",
-            "final_loss",
-            "epochs_run",
-            "train_seconds",
-            "diverged",
-            "max_abs_grad",
-            "converged",
-            "stopped",
-            "distance",
-            "note",
-            "precondition",
-            "learning_rates",
-            "start_bias",
-        )
-        return {k: getattr(self, k) for k in keys}
 
 
-@dataclass
-class HiddenFit:
-    """The network with hidden layers: no coefficients, judged by its fit on held-out rows."""
-
-    final_loss: float
-    epochs_run: int
-    train_seconds: float
-    diverged: bool
-    note: str | None
-    model: Any  # a Keras model
-    inputs: Inputs
-    dtype: str
-
-    def predict(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
-        """The fitted mean (class probabilities for multinomial) on new rows."""
-        import keras
-
-        x = self.inputs.apply(X).astype(self.dtype)
-        mu = self.model(x if offset is None else [x, offset[:, None].astype(self.dtype)])
-        mu = keras.ops.convert_to_numpy(mu).astype(float)
-        return mu[:, 0] if mu.shape[1] == 1 else mu
-
-
-def resolve_device(config: Config) -> str:
-    """The device to train on, 'CPU:0' or 'GPU:0'."""
-    return backends.load(config.train.backend, config.train.dtype).device(config.train.device)
-
-
-def determinism(config: Config, device: str) -> dict[str, object]:
-    """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32) and say how,
+def determinism(engine: Engine, config: Config, device: str) -> dict[str, object]:
+    """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32), once a run, and say how,
     with anything the backend cannot do for this run."""
-    engine = backends.load(config.train.backend, config.train.dtype)
     settings = engine.determinism(config.seed, device)
     caveat = engine.caveat(config.train.dtype)
     return settings | ({"caveat": caveat} if caveat else {})
@@ -126,41 +80,47 @@ def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
     return np.zeros(dataset.n_outputs)
 
 
-def build(
-    config: Config,
-    n_features: int,
-    n_outputs: int,
-    bias: np.ndarray,
-    hidden: Sequence[int] = (),
-    offset: bool = False,
-    penalty: Callable | None = None,
-):
-    """The degenerate network; with `hidden` widths, hidden layers (Keras' default initializer)
-    before the same output layer, which then starts from Keras' default too. With `offset`, a second
-    input (rows, 1) is added to the output layer's linear predictor before its activation: a fixed
-    input, never trained. `penalty`: a kernel regularizer (see penalized)."""
-    keras = backends.load(config.train.backend, config.train.dtype).keras
-    keras.utils.set_random_seed(config.seed)
-    keras.config.set_floatx(config.train.dtype)
-    family, train = config.family, config.train
-    x = keras.Input((n_features,), dtype=train.dtype)
-    layers = [keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=train.dtype) for width in hidden]
-    dense = keras.layers.Dense(
+def build(engine: Engine, config: Config, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False, penalty=None):
+    """The degenerate network: one Dense layer whose activation is the inverse link. With `offset`, a
+    second input (rows, 1) is added to its linear predictor before the activation: a fixed input, never
+    trained. `penalty`: a kernel regularizer (see penalized)."""
+    seeded(engine, config)
+    head = output_layer(engine, config, n_outputs, bias, offset, config.model.kernel_initializer, penalty)
+    return assemble(engine, config, n_features, [head], offset)
+
+
+def seeded(engine: Engine, config: Config) -> None:
+    """Keras' seeds and float type, before any layer is made: its initializers draw their seeds then."""
+    engine.keras.utils.set_random_seed(config.seed)
+    engine.keras.config.set_floatx(config.train.dtype)
+
+
+def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer: str, penalty=None):
+    """The Dense layer that makes the linear predictor: the inverse link is its activation, unless an
+    offset is added first (assemble applies it then)."""
+    keras = engine.keras
+    return keras.layers.Dense(
         n_outputs,
-        activation=None if offset else family.activation,
+        activation=None if offset else config.family.activation,
         use_bias=config.model.use_bias,
-        # zeros would leave every hidden unit the same forever
-        kernel_initializer="glorot_uniform" if hidden else config.model.kernel_initializer,
+        kernel_initializer=kernel_initializer,
         bias_initializer=keras.initializers.Constant(bias),
         kernel_regularizer=penalty,
-        dtype=train.dtype,
+        dtype=config.train.dtype,
     )
+
+
+def assemble(engine: Engine, config: Config, n_features: int, layers: Sequence, offset: bool):
+    """The layers (the last one output_layer's) as a Keras model, with the offset input where there is
+    one, compiled with Adam and the family's loss."""
+    keras, family, train = engine.keras, config.family, config.train
+    x = keras.Input((n_features,), dtype=train.dtype)
     if offset:
         o = keras.Input((1,), dtype=train.dtype)
-        eta = keras.layers.Add(dtype=train.dtype)([keras.Sequential([x, *layers, dense])(x), o])
+        eta = keras.layers.Add(dtype=train.dtype)([keras.Sequential([x, *layers])(x), o])
         model = keras.Model([x, o], keras.layers.Activation(family.activation, dtype=train.dtype)(eta))
     else:
-        model = keras.Sequential([x, *layers, dense])
+        model = keras.Sequential([x, *layers])
     optimizer = keras.optimizers.Adam(
         learning_rate=train.learning_rate or 0.001, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
     )
@@ -189,7 +149,7 @@ def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | No
     return elastic_net
 
 
-def compiled(engine, model, config: Config, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
+def compiled(engine: Engine, model, config: Config, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
     """The model's compiled step loop (n steps per call), its evaluator (loss, mean, gradient) and the batches a step takes."""
     keras, train = engine.keras, config.train
     tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
@@ -209,7 +169,7 @@ def compiled(engine, model, config: Config, Z: np.ndarray, dataset: Dataset, pen
 class Steps:
     """The model, its compiled step loop and what is read after each call: loss, mean, gradient."""
 
-    def __init__(self, model, run: Callable, current: Callable, batches: int, weights: Callable, target: np.ndarray, on_log):
+    def __init__(self, model, run: Callable, current: Callable, batches: int, weights: Callable, target: np.ndarray, on_log: Observer):
         self.model, self.weights, self.target, self.on_log = model, weights, target, on_log
         self._run, self._current, self._batches = run, current, batches
         self.history: list[HistoryRow] = []
@@ -251,19 +211,18 @@ def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool) -> 
 
 
 def train(
+    engine: Engine,
     dataset: Dataset,
     config: Config,
     device: str,
     target: np.ndarray,
-    on_log: Callable[[HistoryRow], None] = lambda row: None,
+    on_log: Observer = lambda row: None,
     reuse: bool = False,
 ) -> NetworkFit:
     """Train the one-layer network, logging loss and distance to `target` every log_every steps;
     each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
     With `reuse`, a model built and compiled for an earlier run of the same shapes (see reuse_key)
     is reset and trained again instead of built anew: a sweep point then costs its steps only."""
-    engine = backends.load(config.train.backend, config.train.dtype)
-    engine.determinism(config.seed, device)
     family, use_bias = config.family, config.model.use_bias
     inputs = Inputs.of(dataset.X, config.precondition, use_bias)
     bias = start_bias(config, dataset)
@@ -342,14 +301,14 @@ def reuse_key(config: Config, device: str) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
-def _trainer(engine, config: Config, dataset: Dataset, device: str, inputs: Inputs, bias: np.ndarray, reuse: bool) -> Trainer:
+def _trainer(engine: Engine, config: Config, dataset: Dataset, device: str, inputs: Inputs, bias: np.ndarray, reuse: bool) -> Trainer:
     key = reuse_key(config, device) if reuse else ""
     trainer = _TRAINERS.get(key)
     if trainer is not None and trainer.dataset is dataset:
-        reset(trainer, config)
+        reset(trainer, engine, config)
         return trainer
     regularizer = penalized(config, dataset, inputs)
-    model = build(config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+    model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
     initial = [np.array(w) for w in model.get_weights()]
     curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
     run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X), dataset, regularizer)
@@ -362,9 +321,8 @@ def _trainer(engine, config: Config, dataset: Dataset, device: str, inputs: Inpu
     return trainer
 
 
-def reset(trainer: Trainer, config: Config) -> None:
+def reset(trainer: Trainer, engine: Engine, config: Config) -> None:
     """The model as build leaves it: its first weights, Adam's moments and step count at zero, the run's learning rate."""
-    engine = backends.load(config.train.backend, config.train.dtype)
     engine.keras.utils.set_random_seed(config.seed)
     model = trainer.model
     model.set_weights(trainer.initial)
@@ -437,7 +395,7 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     train, family = config.train, config.family
     start_loss = steps.history[0][1]
     pinned = 0
-    if np.isfinite(family.eta_min) and distance is not None and fit.curvature is not None:
+    if np.isfinite(family.eta_min) and distance is not None:
         theta = fit.curvature.theta_at(np.array(list(fit.coefficients.values())))
         pinned = int(np.sum(fit.curvature.eta(theta) <= family.eta_min))
     if fit.stopped == "diverged" or distance is None:
@@ -476,35 +434,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, fit: NetworkFit):
         super().__init__()
         self.fit = fit
-
-
-def train_hidden(dataset: Dataset, config: Config, device: str, on_log: Callable[[HistoryRow], None] = lambda row: None) -> HiddenFit:
-    """The network with hidden layers (model.hidden) on standardized inputs, for a fixed step count."""
-    engine = backends.load(config.train.backend, config.train.dtype)
-    engine.determinism(config.seed, device)
-    train = config.train
-    inputs = Inputs.of(dataset.X, "standardize" if train.inputs != "none" else "none", config.model.use_bias)
-    n_steps = HIDDEN_AUTO_STEPS if train.auto else train.fixed_steps
-    start = time.perf_counter()
-    with engine.placement(device):
-        model = build(
-            config, dataset.n_features, dataset.n_outputs, start_bias(config, dataset), config.model.hidden, dataset.offset is not None
-        )
-        run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X), dataset)
-        steps = Steps(model, run, current, batches, lambda: np.array([]), np.array([]), on_log)
-        while steps.step < n_steps and steps.finite:
-            steps.run(min(train.log_every, n_steps - steps.step))
-    diverged = not steps.finite
-    return HiddenFit(
-        final_loss=steps.history[-1][1],
-        epochs_run=steps.step,
-        train_seconds=time.perf_counter() - start,
-        diverged=diverged,
-        note=f"diverged: the loss or a weight stopped being finite by step {steps.step}" if diverged else None,
-        model=model,
-        inputs=inputs,
-        dtype=train.dtype,
-    )
 
 
 def full_batch(config: Config, n_rows: int) -> bool:

@@ -127,17 +127,21 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 def redraw(run_dir: Path) -> dict[str, str]:
     """`nnglm report RUN`: draw a run folder's plots from its files (as a sweep point leaves it, or any
     completed run) and write report.md again with them."""
-    import json
-
     from nnglm import config as config_module
     from nnglm import data, report, runlog
+    from nnglm import result as schema
     from nnglm.errors import UserError
 
     files = [run_dir / name for name in ("result.json", "config.yaml", "coefficients.csv", "history.csv", "trajectory.csv")]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
         raise UserError(f"{run_dir}: not a completed sweep point's run folder (no {', '.join(missing)}); `nnglm report` draws from those")
-    result = json.loads(files[0].read_text())
+    try:
+        result = schema.read(files[0])
+    except schema.Unreadable as e:
+        raise UserError(f"{run_dir}: {e}") from None
+    if result.status != "completed":
+        raise UserError(f"{run_dir}: status {result.status}; `nnglm report` draws the plots of completed runs")
     config = config_module.load(files[1])
     header, cells = _read_csv(files[2])
     rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]

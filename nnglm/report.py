@@ -1,6 +1,7 @@
 """report.md: the run's summary tables, sentences and plots on one page, for a screen or a handout."""
 
 from nnglm import summary
+from nnglm.result import RunResult
 
 
 def _table(block: summary.Block) -> str:
@@ -11,13 +12,13 @@ def _table(block: summary.Block) -> str:
     return "\n".join([line(headers), line(["---"] * len(headers))] + [line(r) for r in block.rows])
 
 
-def markdown(result: dict, rows: list[dict], pictures: dict[str, str]) -> str:
-    config = result["config"]
-    parts = [f"# {result['name']}", ""]
+def markdown(result: RunResult, rows: list[dict], pictures: dict[str, str]) -> str:
+    config = result.config
+    parts = [f"# {result.name}", ""]
     if config.get("description"):
         parts += [config["description"], ""]
     parts += [
-        f"Run `{result['run_id']}`, status {result['status']}. {summary.headline(result)}.",
+        f"Run `{result.run_id}`, status {result.status}. {summary.headline(result)}.",
         "",
         f"**{summary.notes(result)[-1]}**",
         "",
@@ -27,8 +28,8 @@ def markdown(result: dict, rows: list[dict], pictures: dict[str, str]) -> str:
     parts += ["## Notes", ""] + [f"- {s}" for s in summary.notes(result)[:-1]] + [""]
     for file, caption in pictures.items():
         parts += [f"## {caption}", "", f"![{caption}]({file})", ""]
-    env = result["environment"]
-    versions = ", ".join(f"{k} {env[k]}" for k in ("python", "numpy", "keras", "tensorflow", "statsmodels") if env.get(k))
+    env = result.environment
+    versions = ", ".join(f"{k} {getattr(env, k)}" for k in ("python", "numpy", "keras", "tensorflow", "statsmodels") if getattr(env, k))
     parts += [
         "## Environment",
         "",

@@ -1,35 +1,82 @@
-"""The typed schema of result.json, as `nnglm runs` and `nnglm compare` read it.
+"""result.json's schema: one set of typed models, written by the runner (runlog.write_result)
+and read back by `nnglm runs`, `nnglm compare`, the summary and the report.
 
-Permissive on purpose: every section and key may be missing (older runs, runs
-that failed before a section was written) and keys it does not know are kept,
-so that a newer runner's additions do not make older readers fail. What it
-does check is the type of what is there: a file whose `comparison.max_abs_diff`
-is text is one bad row, reported with the key, never a crash further on.
+Reading is permissive on purpose: every section and key may be missing (older
+runs, runs that failed before a section was written) and keys it does not know
+are kept, so that a newer runner's additions do not make older readers fail.
+What it does check is the type of what is there: a file whose
+`comparison.max_abs_diff` is text is one bad row, reported with the key, never
+a crash further on.
 """
 
 import json
+import math
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from nnglm.errors import clip, short
 
+SCHEMA = 1
 MAX_RESULT_BYTES = 64 * 2**20  # a result.json is kilobytes; a multinomial with thousands of terms, a few MB
 
-Number = float | None  # JSON has no NaN or infinity: the runner writes an undefined number as null
-# by term; a multinomial fit nests them by class: {"<class>": {"const": ...}}
+Number = float | None  # JSON has no NaN or infinity: an undefined number is written as null
+# a figure every fit has, NaN where undefined (written as null, read back as NaN)
+Figure = Annotated[float, BeforeValidator(lambda v: math.nan if v is None else v)]
+# by term; a multinomial fit nests them by class: {"<class>": {"const": ...}} (see nest and flat)
 Coefficients = dict[str, Number | dict[str, Number]]
 
 
+def nest(by_term: dict[str, float], multiclass: bool) -> Coefficients:
+    """Coefficients as result.json keeps them: {'1:const': a, '1:x1': b} -> {'1': {'const': a, 'x1': b}}
+    for a multinomial fit, as they are otherwise."""
+    if not multiclass:
+        return dict(by_term)
+    nested: dict[str, dict[str, Number]] = {}
+    for label, value in by_term.items():
+        cls, _, term = label.partition(":")
+        nested.setdefault(cls, {})[term] = value
+    return dict(nested)
+
+
+def flat(coefficients: Coefficients) -> dict[str, Number]:
+    """The inverse of nest: '<class>:<term>' for a multinomial fit, as in coefficients.csv."""
+    out: dict[str, Number] = {}
+    for key, value in coefficients.items():
+        if isinstance(value, dict):
+            out.update({f"{key}:{term}": v for term, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def _absent(value: Any) -> bool:
+    return value is None
+
+
 class Part(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", ser_json_inf_nan="null")
 
 
 class Environment(Part):
     backend: str | None = None
     device: str | None = None
     dtype: str | None = None
+    python: str | None = None
+    numpy: str | None = None
+    keras: str | None = None
+    tensorflow: str | None = None
+    jax: str | None = None
+    torch: str | None = None
+    statsmodels: str | None = None
+    platform: str | None = None
+    cpu: str | None = None
+    cpu_count: int | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    # how the run was made repeatable (seed, deterministic ops, ...: the keys differ by backend), and a caveat
+    determinism: dict[str, Any] = {}
 
 
 class DataSection(Part):
@@ -37,47 +84,90 @@ class DataSection(Part):
     n_features: int | None = None
     feature_names: list[str] = []
     target: str | None = None
+    condition_number: Number = None
+    n_observations: Number = None  # rows, or the sum of the frequency weights
+    rows_dropped: int | None = None  # data.missing: drop
+    n_validation_rows: int | None = Field(default=None, exclude_if=_absent)  # data.validation_fraction, written only when set
 
 
 class Statistics(Part):
-    llf: Number = None
-    deviance: Number = None
-    null_deviance: Number = None
-    aic: Number = None
-    bic: Number = None
-    df_resid: Number = None
-    dispersion: Number = None
+    """A fit's figures as statsmodels reports them, at that fit's coefficients."""
+
+    llf: Figure = math.nan
+    deviance: Figure = math.nan
+    null_deviance: Figure = math.nan
+    aic: Figure = math.nan  # -2 llf + 2 k, k the design's rank
+    bic: Figure = math.nan  # -2 llf + log(observations) k (statsmodels' bic_llf)
+    df_resid: Figure = math.nan
+    dispersion: Figure = math.nan  # Pearson chi^2 / df_resid where the family has a scale, else 1
 
 
 class NetworkSection(Part):
     coefficients: Coefficients = {}
-    statistics: Statistics | None = None
     bse: Coefficients | None = None
+    statistics: Statistics | None = None
     final_loss: Number = None
     epochs_run: int | None = None
     train_seconds: Number = None
     diverged: bool | None = None
+    max_abs_grad: Number = None
+    converged: bool | None = None
+    stopped: str | None = None  # converged, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
+    distance: Number = None  # its own estimate of the distance to the optimum, relative
     note: str | None = None
+    precondition: str | None = None
+    learning_rates: list[tuple[int, Number]] = []  # (from step, Adam's learning rate)
+    start_bias: list[Number] = []
 
 
 class GlmSection(Part):
     coefficients: Coefficients = {}
-    statistics: Statistics | None = None
     bse: Coefficients | None = None
     llf: Number = None
     converged: bool | None = None
+    iterations: int | None = None
+    fit_seconds: Number = None
+    statistics: Statistics | None = None
     warnings: list[str] = []
+    perfect_separation: bool | None = None
+    rank_deficient: bool | None = None
+    aliased: list[str] = []
+    method: str | None = None
+
+
+class ReferenceSection(Part):
+    """Adam written from scratch in NumPy, or why it did not run (skipped)."""
+
+    coefficients: Coefficients | None = None
+    max_abs_diff_to_network: Number = None
+    max_rel_diff_to_network: Number = None
+    steps: int | None = None
+    seconds: Number = None
+    dtype: str | None = None
+    agreement: str | None = None
+    skipped: str | None = None
 
 
 class Tolerance(Part):
+    rtol: Number = None
     max_abs: Number = None
+    relative_to: str | None = None
 
 
 class ComparisonSection(Part):
     max_abs_diff: Number = None
+    max_rel_diff: Number = None
+    mape_pct: Number = None
+    rel_l2: Number = None
+    direction_cosine: Number = None
+    network_llf: Number = None
+    glm_llf: Number = None
     equivalent: bool | None = None
-    verdict: str | None = None
+    outcome: str | None = None
     tolerance: Tolerance | None = None
+    verdict: str | None = None
+    epochs_to_match: int | None = None
+    bse_max_rel_diff: Number = None
 
 
 class Losses(Part):
@@ -89,6 +179,19 @@ class ValidationSection(Part):
     glm: Losses | None = None
     network: Losses | None = None
     hidden: Losses | None = None
+    verdict: str | None = None  # with a hidden-layer network: does the hidden layer pay?
+
+
+class HiddenSection(Part):
+    """The network with hidden layers (model.hidden): no coefficients, judged on held-out rows."""
+
+    widths: list[int] = []
+    activation: str | None = None
+    epochs_run: int | None = None
+    final_loss: Number = None
+    train_seconds: Number = None
+    diverged: bool | None = None
+    note: str | None = None
 
 
 class Process(Part):
@@ -108,14 +211,40 @@ class RunResult(Part):
     name: str | None = None
     status: Literal["running", "completed", "failed", "interrupted"]
     error: str | None = None
-    config: dict = {}
     process: Process | None = None
+    config: dict = {}  # the resolved config, as config.yaml holds it
+    sweep_point: dict[str, Any] | None = Field(default=None, exclude_if=_absent)  # the keys this sweep point set
+    overrides: dict[str, Any] | None = Field(default=None, exclude_if=_absent)  # the keys `--set KEY=VALUE` set over the config file
     environment: Environment = Environment()
-    data: DataSection | None = None
-    network: NetworkSection | None = None
-    glm: GlmSection | None = None
-    comparison: ComparisonSection | None = None
-    validation: ValidationSection | None = None
+    # the sections a run reaches (or asks for); left out of the file until then
+    data: DataSection | None = Field(default=None, exclude_if=_absent)
+    network: NetworkSection | None = Field(default=None, exclude_if=_absent)
+    glm: GlmSection | None = Field(default=None, exclude_if=_absent)
+    reference: ReferenceSection | None = Field(default=None, exclude_if=_absent)
+    comparison: ComparisonSection | None = Field(default=None, exclude_if=_absent)
+    validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
+    hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="null")
+
+    @property
+    def set_keys(self) -> dict[str, Any]:
+        """The config keys this run set over its config file: `--set` overrides and its sweep point."""
+        return (self.overrides or {}) | (self.sweep_point or {})
+
+    def to_json(self) -> dict[str, Any]:
+        """result.json's content: undefined numbers are null."""
+        return _finite(self.model_dump(mode="json", by_alias=True))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 class Unreadable(Exception):
@@ -145,14 +274,3 @@ def read(path: Path) -> RunResult:
         key = ".".join(clip(str(part)) for part in first["loc"]) or "result.json"
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
         raise Unreadable(f"result.json: {key}: {first['msg']} (got {short(first.get('input'), 40)}){more}") from None
-
-
-def flat(coefficients: Coefficients) -> dict[str, Number]:
-    """Multinomial fits nest coefficients by class; here they are '<class>:<term>', as in coefficients.csv."""
-    out: dict[str, Number] = {}
-    for key, value in coefficients.items():
-        if isinstance(value, dict):
-            out.update({f"{key}:{term}": v for term, v in value.items()})
-        else:
-            out[key] = value
-    return out

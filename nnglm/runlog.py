@@ -15,7 +15,6 @@ import csv
 import datetime
 import io
 import json
-import math
 import os
 import platform
 import secrets
@@ -31,8 +30,8 @@ from typing import Any
 import yaml
 
 from nnglm.errors import UserError, clip
+from nnglm.result import Environment, Process, RunResult
 
-SCHEMA = 1
 HEARTBEAT_SECONDS = 5.0
 
 
@@ -100,8 +99,8 @@ def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     write_atomic(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
 
 
-def write_result(run_dir: Path, result: dict[str, Any]) -> None:
-    write_atomic(run_dir / "result.json", json.dumps(_finite(result), indent=2, allow_nan=False) + "\n")
+def write_result(run_dir: Path, result: RunResult) -> None:
+    write_atomic(run_dir / "result.json", json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
 
 
 def write_csv(run_dir: Path, name: str, header: list[str], rows: list) -> None:
@@ -148,12 +147,12 @@ class HistoryLog:
             pass  # the end of the run rewrites the file whole, or the error is already on its way
 
 
-def start(run_dir: Path, result: dict[str, Any]) -> "tuple[HistoryLog, Heartbeat]":
+def start(run_dir: Path, result: RunResult) -> "tuple[HistoryLog, Heartbeat]":
     """A new run's first files: config.yaml, result.json (status running), the heartbeat, history.csv's header.
     If they cannot be written the folder, which holds nothing yet, is removed again."""
     heartbeat = None
     try:
-        write_config(run_dir, result["config"])
+        write_config(run_dir, result.config)
         heartbeat = Heartbeat(run_dir)  # before result.json says running: readers look for it then
         write_result(run_dir, result)
         return HistoryLog(run_dir), heartbeat
@@ -164,7 +163,7 @@ def start(run_dir: Path, result: dict[str, Any]) -> "tuple[HistoryLog, Heartbeat
         raise folder_error(run_dir, e) if isinstance(e, OSError) else e from None
 
 
-def record_end(run_dir: Path, result: dict[str, Any], history: list | None = None) -> None:
+def record_end(run_dir: Path, result: RunResult, history: list | None = None) -> None:
     """result.json of a run that failed or was interrupted, and the history it reached. On a full disk
     there may be no room even for that: result.json then still says running, and the heartbeat,
     which stops with the process, tells readers that it is not."""
@@ -179,16 +178,16 @@ def record_end(run_dir: Path, result: dict[str, Any], history: list | None = Non
 # --- liveness ---
 
 
-def process_record() -> dict[str, Any]:
+def process_record() -> Process:
     """Who runs this run: host, pid, start; result.json keeps it under `process`."""
-    return {
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "process_start": process_start(os.getpid()),
-        "boot_id": boot_id(),
-        "heartbeat_seconds": HEARTBEAT_SECONDS,
-    }
+    return Process(
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        process_start=process_start(os.getpid()),
+        boot_id=boot_id(),
+        heartbeat_seconds=HEARTBEAT_SECONDS,
+    )
 
 
 def process_start(pid: int) -> int | None:
@@ -230,29 +229,29 @@ class Heartbeat:
         self.path.unlink(missing_ok=True)
 
 
-def liveness(process: dict[str, Any] | None, run_dir: Path) -> tuple[bool | None, str]:
+def liveness(process: Process | None, run_dir: Path) -> tuple[bool | None, str]:
     """Whether the process of a `running` run is alive: (True, ''), (False, why) or (None, why unknown)."""
     if not process:
         return None, "written before runs recorded their process"
-    host, pid = process.get("host"), process.get("pid")
+    host, pid = process.host, process.pid
     gone = f"its process (pid {pid} on {host}) is gone"
     beat = run_dir / "heartbeat"
     if not beat.exists():  # removed when a run ends: this one ended without recording how (a full disk)
         return False, "it ended without recording its status"
     if host == socket.gethostname() and isinstance(pid, int):
-        if process.get("boot_id") and boot_id() and process["boot_id"] != boot_id():
+        if process.boot_id and boot_id() and process.boot_id != boot_id():
             return False, f"{host} has restarted since the run began"
         start = process_start(pid)
         if start is None and not Path("/proc").is_dir():  # not Linux: the pid alone
             return (True, "") if _pid_exists(pid) else (False, gone)
-        if start is None or process.get("process_start") not in (None, start):  # gone, or the pid reused
+        if start is None or process.process_start not in (None, start):  # gone, or the pid reused
             return False, gone
         return True, ""
     try:
         age = time.time() - beat.stat().st_mtime
     except OSError:
         return False, "it ended without recording its status"
-    limit = 6 * float(process.get("heartbeat_seconds") or HEARTBEAT_SECONDS)
+    limit = 6 * float(process.heartbeat_seconds or HEARTBEAT_SECONDS)
     if age > limit:
         return False, f"no heartbeat from {host} for {age / 60:.0f} min"
     return True, ""
@@ -268,29 +267,32 @@ def _pid_exists(pid: int) -> bool:
     return True
 
 
-def environment(backend: str, device: str, dtype: str) -> dict[str, object]:
+def environment(backend: str, device: str, dtype: str, determinism: dict[str, Any]) -> Environment:
     def version(package: str) -> str:
         try:
             return metadata.version(package)
         except metadata.PackageNotFoundError:
             return ""
 
-    return {
-        "backend": backend,
-        "device": device,
-        "dtype": dtype,
-        "python": platform.python_version(),
-        "numpy": version("numpy"),
-        "keras": version("keras"),
-        "tensorflow": version("tensorflow"),
-        "jax": version("jax"),
-        "torch": version("torch"),
-        "statsmodels": version("statsmodels"),
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        **source_version(),
-    }
+    commit, dirty = source_version()
+    return Environment(
+        backend=backend,
+        device=device,
+        dtype=dtype,
+        python=platform.python_version(),
+        numpy=version("numpy"),
+        keras=version("keras"),
+        tensorflow=version("tensorflow"),
+        jax=version("jax"),
+        torch=version("torch"),
+        statsmodels=version("statsmodels"),
+        platform=platform.platform(),
+        cpu=cpu_model(),
+        cpu_count=os.cpu_count(),
+        git_commit=commit,
+        git_dirty=dirty,
+        determinism=determinism,
+    )
 
 
 def cpu_model() -> str:
@@ -303,27 +305,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def source_version() -> dict[str, object]:
+def source_version() -> tuple[str | None, bool | None]:
     """The git commit of nnglm's own source, and whether its tree had uncommitted changes."""
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         status = subprocess.run(["git", "-C", str(here), "status", "--porcelain"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return {"git_commit": None, "git_dirty": None}
+        return None, None
     if commit.returncode != 0:
-        return {"git_commit": None, "git_dirty": None}
-    return {"git_commit": commit.stdout.strip(), "git_dirty": bool(status.stdout.strip())}
-
-
-def _finite(value: Any) -> Any:
-    # JSON has no NaN or infinity: an undefined number is null
-    if hasattr(value, "item") and not isinstance(value, (dict, list, tuple)):
-        value = value.item()  # NumPy scalars
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+        return None, None
+    return commit.stdout.strip(), bool(status.stdout.strip())

@@ -2,41 +2,71 @@
 
 import copy
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from nnglm import compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, summary
+from nnglm import backends, compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, summary
+from nnglm import hidden as hidden_network
+from nnglm.backends import Engine
 from nnglm.config import Config
+from nnglm.result import (
+    SCHEMA,
+    ComparisonSection,
+    DataSection,
+    Environment,
+    GlmSection,
+    HiddenSection,
+    NetworkSection,
+    ReferenceSection,
+    RunResult,
+    nest,
+)
 
 
 @dataclass
 class Outcome:
     run_dir: Path
-    result: dict
+    record: RunResult
+
+    @property
+    def result(self) -> dict:
+        """result.json's content, as scripts read it."""
+        return self.record.to_json()
 
 
-def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, point: dict | None = None, shared: bool = False) -> Outcome:
-    """One run into a new folder under `out`. `shared` (a sweep's points): the data, the GLM fit and the
+def run(
+    config: Config,
+    out: Path = Path("experiments"),
+    quiet: bool = False,
+    point: dict | None = None,
+    shared: bool = False,
+    overrides: dict | None = None,
+) -> Outcome:
+    """One run into a new folder under `out`. `point`: the keys a sweep point set; `overrides`: the keys
+    `--set` set over the config file. `shared` (a sweep's points): the data, the GLM fit and the
     compiled network are kept in this process for the next point that shares them, and no plots are drawn."""
     runlog.check_out(out)
     dataset, held_out = _data(config) if shared else data.split(data.load(config), config)  # bad data stops here, before any folder
-    device = network.resolve_device(config)
+    engine = backends.load(config.train.backend, config.train.dtype)
+    device = engine.device(config.train.device)
     condition = precondition.condition_number(dataset.X, config.model.use_bias)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
-    result = header(config, run_id, point, device, dataset, held_out, condition)
+    determinism = network.determinism(engine, config, device)
+    result = header(config, run_id, point, overrides, runlog.environment(config.train.backend, device, config.train.dtype, determinism))
+    result.data = data_section(dataset, held_out, condition)
     history, heartbeat = runlog.start(run_dir, result)
     try:
-        rows = fit_and_log(config, dataset, held_out, device, condition, result, run_dir, history, quiet, shared)
+        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, quiet, shared)
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
-        result["status"] = "interrupted" if interrupted else "failed"
-        result["error"] = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
+        result.status = "interrupted" if interrupted else "failed"
+        result.error = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
         if isinstance(e, network.Interrupted):  # keep what training had reached
-            result["network"] = e.fit.to_dict()
+            result.network = network_section(e.fit, dataset)
         history.close()
         runlog.record_end(run_dir, result, e.fit.history if isinstance(e, network.Interrupted) else None)
         raise
@@ -47,39 +77,42 @@ def run(config: Config, out: Path = Path("experiments"), quiet: bool = False, po
     return Outcome(run_dir, result)
 
 
-def header(config: Config, run_id: str, point: dict | None, device: str, dataset: data.Dataset, held_out, condition: float) -> dict:
+def header(config: Config, run_id: str, point: dict | None, overrides: dict | None, environment: Environment) -> RunResult:
     """The part of result.json known before any fit: written first, so that a killed run says what it was."""
-    return {
-        "schema": runlog.SCHEMA,
-        "run_id": run_id,
-        "name": config.name,
-        "status": "running",
-        "error": None,
-        "process": runlog.process_record(),  # so that `nnglm runs` can tell a live run from a dead one
-        "config": config.to_dict(),
-        **({"sweep_point": point} if point else {}),
-        "environment": runlog.environment(config.train.backend, device, config.train.dtype)
-        | {"determinism": network.determinism(config, device)},
-        "data": {
-            "n_rows": dataset.n_rows,
-            "n_features": dataset.n_features,
-            "feature_names": dataset.feature_names,
-            "target": dataset.target,
-            "condition_number": condition,
-            "n_observations": dataset.n_obs,
-            "rows_dropped": dataset.rows_dropped,
-            **({"n_validation_rows": held_out.n_rows} if held_out else {}),
-        },
-    }
+    return RunResult(
+        schema=SCHEMA,
+        run_id=run_id,
+        name=config.name,
+        status="running",
+        process=runlog.process_record(),  # so that `nnglm runs` can tell a live run from a dead one
+        config=config.to_dict(),
+        sweep_point=point or None,
+        overrides=overrides or None,
+        environment=environment,
+    )
+
+
+def data_section(dataset: data.Dataset, held_out: data.Dataset | None, condition: float) -> DataSection:
+    return DataSection(
+        n_rows=dataset.n_rows,
+        n_features=dataset.n_features,
+        feature_names=dataset.feature_names,
+        target=dataset.target,
+        condition_number=condition,
+        n_observations=dataset.n_obs,
+        rows_dropped=dataset.rows_dropped,
+        n_validation_rows=held_out.n_rows if held_out else None,
+    )
 
 
 def fit_and_log(
+    engine: Engine,
     config: Config,
     dataset: data.Dataset,
     held_out,
     device: str,
     condition: float,
-    result: dict,
+    result: RunResult,
     run_dir: Path,
     history,
     quiet: bool,
@@ -88,7 +121,7 @@ def fit_and_log(
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
     glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
     target = np.array(list(glm_fit.coefficients.values()))
-    fit, hidden = train_networks(config, dataset, device, target, history, quiet, shared)
+    fit, hidden = train_networks(engine, config, dataset, device, target, history, quiet, shared)
     weights = np.array(list(fit.coefficients.values()))
     stats = fit.curvature.inference(weights)
     sm_model = glm.model(dataset, config)
@@ -97,40 +130,44 @@ def fit_and_log(
     ref = _reference(dataset, config, fit)
     rows = coefficient_rows(comparison, stats, glm_fit, ref)
 
-    result["environment"]["device"] = fit.device
-    result["network"] = fit.to_dict() | {
-        "bse": dict(zip(comparison.terms, map(float, stats.bse))),
-        "statistics": asdict(glm.statistics(sm_model, weights)),
-    }
-    result["glm"] = glm_fit.to_dict()
-    result["reference"] = _reference_section(ref, comparison, glm_fit, config)
-    result["comparison"] = comparison.to_dict()
+    multiclass = bool(dataset.classes)
+    result.environment.device = fit.device
+    result.network = network_section(fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), glm.statistics(sm_model, weights))
+    result.glm = GlmSection.model_validate(glm_fit, from_attributes=True).model_copy(
+        update={"coefficients": nest(glm_fit.coefficients, multiclass), "bse": nest(glm_fit.bse, multiclass)}
+    )
+    result.reference = _reference_section(ref, comparison, glm_fit, config, multiclass)
+    result.comparison = ComparisonSection.model_validate(comparison, from_attributes=True)
     if held_out:
         fits = {"glm": comparison.glm, "network": comparison.network} | ({"hidden": hidden} if hidden else {})
-        result["validation"] = holdout.section(config, dataset, held_out, fits)
+        result.validation = holdout.section(config, dataset, held_out, fits)
         if hidden:
-            result["hidden"] = hidden_section(config, hidden)
-    if dataset.classes:
-        for section, key in [
-            ("network", "coefficients"),
-            ("network", "bse"),
-            ("glm", "coefficients"),
-            ("glm", "bse"),
-            ("reference", "coefficients"),
-        ]:
-            if result[section].get(key):
-                result[section][key] = by_class(result[section][key])
+            result.hidden = hidden_section(config, hidden)
 
     history.close()
     runlog.write_history(run_dir, fit.history)
     runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
-    result["status"] = "completed"
+    result.status = "completed"
     runlog.write_atomic(run_dir / "report.md", _report(run_dir, config, dataset, fit, result, rows, shared))
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
 
 
-def train_networks(config: Config, dataset: data.Dataset, device: str, target: np.ndarray, history, quiet: bool, shared: bool = False):
+def network_section(fit: network.NetworkFit, dataset: data.Dataset, bse: dict | None = None, statistics=None) -> NetworkSection:
+    multiclass = bool(dataset.classes)
+    section = NetworkSection.model_validate(fit, from_attributes=True)
+    return section.model_copy(
+        update={
+            "coefficients": nest(fit.coefficients, multiclass),
+            "bse": nest(bse, multiclass) if bse is not None else None,
+            "statistics": statistics,
+        }
+    )
+
+
+def train_networks(
+    engine: Engine, config: Config, dataset: data.Dataset, device: str, target: np.ndarray, history, quiet: bool, shared: bool = False
+) -> tuple[network.NetworkFit, hidden_network.HiddenFit | None]:
     """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar."""
     with _progress(quiet) as bar:
         task = bar.add_task("training", total=config.train.step_cap)
@@ -139,27 +176,19 @@ def train_networks(config: Config, dataset: data.Dataset, device: str, target: n
             history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
             bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
 
-        fit = network.train(dataset, config, device, target, on_log=on_log, reuse=shared)
+        fit = network.train(engine, dataset, config, device, target, on_log=on_log, reuse=shared)
         if not config.model.hidden:
             return fit, None
-        total = network.HIDDEN_AUTO_STEPS if config.train.auto else config.train.fixed_steps
-        task = bar.add_task("hidden layers", total=total)
-        hidden = network.train_hidden(
-            dataset, config, device, on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}")
+        task = bar.add_task("hidden layers", total=hidden_network.steps(config))
+        hidden = hidden_network.train(
+            engine, dataset, config, device, on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}")
         )
         return fit, hidden
 
 
-def hidden_section(config: Config, hidden: network.HiddenFit) -> dict:
-    return {
-        "widths": list(config.model.hidden),
-        "activation": config.model.hidden_activation,
-        "epochs_run": hidden.epochs_run,
-        "final_loss": hidden.final_loss,
-        "train_seconds": hidden.train_seconds,
-        "diverged": hidden.diverged,
-        "note": hidden.note,
-    }
+def hidden_section(config: Config, hidden: hidden_network.HiddenFit) -> HiddenSection:
+    section = HiddenSection.model_validate(hidden, from_attributes=True)
+    return section.model_copy(update={"widths": list(config.model.hidden), "activation": config.model.hidden_activation})
 
 
 def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -> reference.ReferenceFit | str:
@@ -175,21 +204,21 @@ def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -
     return reference.adam(dataset, config, fit)
 
 
-def _reference_section(ref, comparison: compare.Comparison, glm_fit: glm.GlmFit, config: Config) -> dict:
+def _reference_section(ref, comparison: compare.Comparison, glm_fit: glm.GlmFit, config: Config, multiclass: bool) -> ReferenceSection:
     if isinstance(ref, str):
-        return {"coefficients": None, "max_abs_diff_to_network": None, "skipped": ref}
+        return ReferenceSection(skipped=ref)
     bse = np.array([glm_fit.bse[t] for t in comparison.terms])
     gap = np.abs(ref.coefficients - comparison.network)
     relative = float(np.max(gap / compare.scale(comparison.network, bse), initial=0.0))
-    return {
-        "coefficients": dict(zip(comparison.terms, map(float, ref.coefficients))),
-        "max_abs_diff_to_network": float(np.max(gap, initial=0.0)),
-        "max_rel_diff_to_network": relative,
-        "steps": ref.steps,
-        "seconds": ref.seconds,
-        "dtype": "float64",
-        "agreement": agreement(relative, config.train.dtype),
-    }
+    return ReferenceSection(
+        coefficients=nest(dict(zip(comparison.terms, map(float, ref.coefficients))), multiclass),
+        max_abs_diff_to_network=float(np.max(gap, initial=0.0)),
+        max_rel_diff_to_network=relative,
+        steps=ref.steps,
+        seconds=ref.seconds,
+        dtype="float64",
+        agreement=agreement(relative, config.train.dtype),
+    )
 
 
 def agreement(relative: float, dtype: str) -> str:
@@ -273,7 +302,7 @@ def _glm_fit(dataset: data.Dataset, config: Config) -> glm.GlmFit:
 
 
 def _report(
-    run_dir: Path, config: Config, dataset: data.Dataset, fit: network.NetworkFit, result: dict, rows: list[dict], shared: bool
+    run_dir: Path, config: Config, dataset: data.Dataset, fit: network.NetworkFit, result: RunResult, rows: list[dict], shared: bool
 ) -> str:
     """report.md, with the plots drawn; in a sweep, the trajectory in their place, and how to draw them."""
     if not shared:
@@ -282,15 +311,6 @@ def _report(
     terms = [r["term"] for r in rows]
     runlog.write_csv(run_dir, "trajectory.csv", ["step", *terms], [[h[0], *map(float, w)] for h, w in zip(fit.history, fit.trajectory)])
     return report.markdown(result, rows, {}) + "\n" + PLOTS_LATER
-
-
-def by_class(flat: dict[str, float]) -> dict[str, dict[str, float]]:
-    """{'1:const': a, '1:x1': b} -> {'1': {'const': a, 'x1': b}}, as result.json keeps multinomial fits."""
-    nested: dict[str, dict[str, float]] = {}
-    for label, value in flat.items():
-        cls, _, term = label.partition(":")
-        nested.setdefault(cls, {})[term] = value
-    return nested
 
 
 def _progress(quiet: bool) -> Progress:

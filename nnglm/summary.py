@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnglm import families
+from nnglm.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
 
 MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
 
@@ -25,26 +26,33 @@ def wide_console() -> Console:
 
 
 def _num(value, digits: int = 10) -> str:
-    return "–" if value is None else f"{value:.{digits}g}"
+    return "–" if value is None or value != value else f"{value:.{digits}g}"  # None or NaN: undefined
 
 
 def _p(value) -> str:
     return "–" if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
 
-def headline(result: dict) -> str:
-    env, data = result["environment"], result["data"]
+def headline(result: RunResult) -> str:
+    env, data, model = result.environment, result.data, result.config["model"]
+    assert data is not None  # written before any fit
     return (
-        f"{result['name']}: {data['n_rows']} rows × {data['n_features']} features, target {data['target']!r}; "
-        f"{result['config']['model']['family']}/{result['config']['model']['link']}; "
-        f"{env['backend']} on {env['device']}, {env['dtype']}"
+        f"{result.name}: {data.n_rows} rows × {data.n_features} features, target {data.target!r}; "
+        f"{model['family']}/{model['link']}; {env.backend} on {env.device}, {env.dtype}"
     )
 
 
-def blocks(result: dict, rows: list[dict]) -> list[Block]:
+def fits(result: RunResult) -> tuple[NetworkSection, GlmSection, ComparisonSection]:
+    """The sections a completed run has, for the tables and sentences."""
+    n, g, c = result.network, result.glm, result.comparison
+    assert n is not None and g is not None and c is not None, "only a completed run is summarized"
+    return n, g, c
+
+
+def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
     cut = f" (the first {MAX_ROWS} of {len(rows)}; all in coefficients.csv)" if len(rows) > MAX_ROWS else ""
     shown = rows[:MAX_ROWS]
-    with_reference = result["reference"]["coefficients"] is not None
+    with_reference = result.reference is not None and result.reference.coefficients is not None
     beside = Block(
         "Network weights beside GLM coefficients" + cut,
         ["term", "network", "GLM", "network − GLM"] + (["NumPy Adam"] if with_reference else []),
@@ -53,12 +61,12 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
             for r in shown
         ],
     )
-    n = result["network"]
+    n, g, _ = fits(result)
     caution = (
         ""
-        if n["converged"]
+        if n.converged
         else (
-            f" — CAUTION: the network has not converged (its own estimate: {_num(n['distance'], 2)} from the optimum, "
+            f" — CAUTION: the network has not converged (its own estimate: {_num(n.distance, 2)} from the optimum, "
             "relative), so these are not yet a GLM's estimates"
         )
     )
@@ -80,49 +88,52 @@ def blocks(result: dict, rows: list[dict]) -> list[Block]:
         ],
     )
     out = [beside, as_glm, fit_block(result)]
-    if n.get("statistics") and result["glm"].get("statistics"):
-        out.append(statistics_block(n["statistics"], result["glm"]["statistics"]))
-    if result.get("validation"):
+    if n.statistics and g.statistics:
+        out.append(statistics_block(n.statistics, g.statistics))
+    if result.validation:
         out.append(holdout_block(result))
     return out
 
 
-def fit_block(result: dict) -> Block:
-    c, g, n = result["comparison"], result["glm"], result["network"]
-    tol = c["tolerance"]
-    judged = f"max abs {tol['max_abs']:g}" if tol.get("max_abs") else f"rtol {tol['rtol']:g}"
-    rates = n.get("learning_rates") or []
+def fit_block(result: RunResult) -> Block:
+    n, g, c = fits(result)
+    tol = c.tolerance
+    judged = "–" if tol is None else f"max abs {tol.max_abs:g}" if tol.max_abs else f"rtol {_num(tol.rtol, 3)}"
+    rates = n.learning_rates
     lr = f"{rates[0][1]:.3g}" + (f" → {rates[-1][1]:.3g} ({len(rates) - 1} changes)" if len(rates) > 1 else "") if rates else "–"
     return Block(
         "Fit",
         ["", ""],
         [
-            ["max relative diff (to the larger of |coef| and std err)", _num(c["max_rel_diff"], 3) + f"  (tolerance: {judged})"],
-            ["max abs diff", _num(c["max_abs_diff"], 3)],
-            ["MAPE %", _num(c["mape_pct"], 3)],
-            ["relative L2", _num(c["rel_l2"], 3)],
-            ["cosine of coefficient vectors", _num(c["direction_cosine"], 8)],
-            ["first step within tolerance", _num(c["epochs_to_match"])],
-            ["std err: largest relative difference", _num(c["bse_max_rel_diff"], 3)],
-            ["log-likelihood: network / GLM", f"{_num(c['network_llf'], 10)} / {_num(c['glm_llf'], 10)}"],
-            ["network: steps, seconds, final loss", f"{n['epochs_run']}, {n['train_seconds']:.2f}, {_num(n['final_loss'], 6)}"],
-            ["network: stopped because", f"{n['stopped']}; own distance estimate {_num(n['distance'], 2)} (relative)"],
-            ["network: inputs, Adam's learning rate", f"{n['precondition']}; {lr}"],
-            ["network: max |gradient| at the end", _num(n["max_abs_grad"], 3)],
-            ["GLM: iterations, converged", f"{g['iterations']}, {'yes' if g['converged'] else 'no'}"],
+            ["max relative diff (to the larger of |coef| and std err)", _num(c.max_rel_diff, 3) + f"  (tolerance: {judged})"],
+            ["max abs diff", _num(c.max_abs_diff, 3)],
+            ["MAPE %", _num(c.mape_pct, 3)],
+            ["relative L2", _num(c.rel_l2, 3)],
+            ["cosine of coefficient vectors", _num(c.direction_cosine, 8)],
+            ["first step within tolerance", _num(c.epochs_to_match)],
+            ["std err: largest relative difference", _num(c.bse_max_rel_diff, 3)],
+            ["log-likelihood: network / GLM", f"{_num(c.network_llf, 10)} / {_num(c.glm_llf, 10)}"],
+            ["network: steps, seconds, final loss", f"{n.epochs_run}, {_num(n.train_seconds, 3)}, {_num(n.final_loss, 6)}"],
+            ["network: stopped because", f"{n.stopped}; own distance estimate {_num(n.distance, 2)} (relative)"],
+            ["network: inputs, Adam's learning rate", f"{n.precondition}; {lr}"],
+            ["network: max |gradient| at the end", _num(n.max_abs_grad, 3)],
+            ["GLM: iterations, converged", f"{g.iterations}, {'yes' if g.converged else 'no'}"],
         ],
     )
 
 
-def holdout_block(result: dict) -> Block:
-    validation = result["validation"]
-    labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {result.get('hidden', {}).get('widths', '')}"}
-    model = result["config"]["model"]
+def holdout_block(result: RunResult) -> Block:
+    validation, data = result.validation, result.data
+    assert validation is not None and data is not None
+    widths = result.hidden.widths if result.hidden else ""
+    labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {widths}"}
+    model = result.config["model"]
     loss = families.lookup(model["family"], model["link"]).loss_name
+    losses = {k: getattr(validation, k) for k in labels if getattr(validation, k) is not None}
     return Block(
-        f"Held-out fit ({result['data']['n_validation_rows']} rows held out of both fits; the family's own loss, {loss})",
+        f"Held-out fit ({data.n_validation_rows} rows held out of both fits; the family's own loss, {loss})",
         ["fit", "training loss", "held-out loss"],
-        [[labels[k], _num(v["train_loss"], 6), _num(v["validation_loss"], 6)] for k, v in validation.items() if k in labels],
+        [[labels[k], _num(v.train_loss, 6), _num(v.validation_loss, 6)] for k, v in losses.items()],
     )
 
 
@@ -137,49 +148,51 @@ STATISTICS = [
 ]
 
 
-def statistics_block(network: dict, glm: dict) -> Block:
+def statistics_block(network: Statistics, glm: Statistics) -> Block:
     """Each fit's figures as statsmodels computes them, at that fit's own coefficients."""
     return Block(
         "Fit statistics (statsmodels' formulas, each at its own fit's coefficients)",
         ["", "network", "GLM"],
-        [[label, _num(network.get(key), 10), _num(glm.get(key), 10)] for label, key in STATISTICS],
+        [[label, _num(getattr(network, key), 10), _num(getattr(glm, key), 10)] for label, key in STATISTICS],
     )
 
 
-def notes(result: dict) -> list[str]:
+def notes(result: RunResult) -> list[str]:
     """The sentences under the tables: trouble first, the verdict last."""
+    n, g, c = fits(result)
     out = []
-    caveat = result["environment"].get("determinism", {}).get("caveat")
+    caveat = result.environment.determinism.get("caveat")
     if caveat:
         out.append(f"backend: {caveat}")
-    if result["network"]["note"]:
-        out.append(f"network: {result['network']['note']}")
-    out += [f"GLM warning: {w}" for w in result["glm"]["warnings"]]
-    dropped = result["data"].get("rows_dropped")
+    if n.note:
+        out.append(f"network: {n.note}")
+    out += [f"GLM warning: {w}" for w in g.warnings]
+    dropped = result.data.rows_dropped if result.data else None
     if dropped:
         out.append(f"data.missing: drop left out {dropped} rows with a missing value in a column the model uses")
-    if result.get("hidden"):
+    if result.hidden:
         out.append(
             "the hidden-layer network has no coefficients to set beside the GLM's: no equivalence to check, "
             "so it is compared by its fit on held-out rows"
         )
-        if result["hidden"]["note"]:
-            out.append(f"hidden-layer network: {result['hidden']['note']}")
-    if result.get("validation", {}).get("verdict"):
-        out.append(result["validation"]["verdict"])
-    ref = result["reference"]
-    out.append(ref["agreement"] if ref["coefficients"] is not None else f"NumPy reference not run: {ref['skipped']}")
-    model = result["config"]["model"]
+        if result.hidden.note:
+            out.append(f"hidden-layer network: {result.hidden.note}")
+    if result.validation and result.validation.verdict:
+        out.append(result.validation.verdict)
+    ref = result.reference
+    if ref is not None:
+        out.append(ref.agreement or "" if ref.coefficients is not None else f"NumPy reference not run: {ref.skipped}")
+    model = result.config["model"]
     if not families.lookup(model["family"], model["link"]).canonical:
         out.append(
             "std err: the network's come from the observed information (its Hessian), statsmodels' IRLS "
             f"reports the expected information; the two differ for a non-canonical link such as {model['link']}"
         )
-    out.append(result["comparison"]["verdict"])
+    out.append(c.verdict or "")
     return out
 
 
-def print_run(result: dict, rows: list[dict], run_dir, console: Console | None = None) -> None:
+def print_run(result: RunResult, rows: list[dict], run_dir, console: Console | None = None) -> None:
     console = console or Console()
     console.print(f"[bold]{headline(result)}[/bold]")
     for block in blocks(result, rows):
@@ -192,6 +205,6 @@ def print_run(result: dict, rows: list[dict], run_dir, console: Console | None =
     sentences = notes(result)
     for sentence in sentences[:-1]:
         console.print(sentence)
-    colour = "green" if result["comparison"]["equivalent"] else "red"
+    colour = "green" if result.comparison and result.comparison.equivalent else "red"
     console.print(f"[{colour}]{sentences[-1]}[/{colour}]")
     console.print(f"run logged in {run_dir} (report.md has the tables and plots)")

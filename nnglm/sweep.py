@@ -35,29 +35,36 @@ class PointOutcome:
     error: str | None = None
 
 
-def run_point(point: dict, config: Config, out: Path) -> PointOutcome:
+def run_point(point: dict, config: Config, out: Path, overrides: dict | None = None) -> PointOutcome:
     from nnglm import runner
 
     try:
-        result = runner.run(config, out, quiet=True, point=point, shared=True).result
+        result = runner.run(config, out, quiet=True, point=point, shared=True, overrides=overrides).record
     except UserError as e:
         return PointOutcome(point, "rejected", error=bounded(str(e), 500))
     except Exception as e:  # the run folder says failed; the sweep goes on
         return PointOutcome(point, "failed", error=bounded(f"{type(e).__name__}: {e}", 500))
+    network, comparison = result.network, result.comparison
     return PointOutcome(
         point,
-        result["status"],
-        run_dir=str(Path(out) / result["name"] / result["run_id"]),
-        steps=result["network"]["epochs_run"],
-        max_abs_diff=result["comparison"]["max_abs_diff"],
-        equivalent=result["comparison"]["equivalent"],
+        result.status,
+        run_dir=str(Path(out) / config.name / (result.run_id or "")),
+        steps=network.epochs_run if network else None,
+        max_abs_diff=comparison.max_abs_diff if comparison else None,
+        equivalent=comparison.equivalent if comparison else None,
     )
 
 
 def run(
-    points: list[tuple[dict, Config]], out: Path, jobs: int = 1, console: Console | None = None, client: "Client | None" = None
+    points: list[tuple[dict, Config]],
+    out: Path,
+    jobs: int = 1,
+    console: Console | None = None,
+    client: "Client | None" = None,
+    overrides: dict | None = None,
 ) -> list[PointOutcome]:
-    """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py)."""
+    """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py).
+    `overrides`: the plain `--set` keys, recorded in each point's result.json."""
     console = console or wide_console()
     where = f" in {jobs} processes" if jobs > 1 else ""
     if client is not None:
@@ -76,15 +83,15 @@ def run(
     if client is not None:
         from nnglm import cluster
 
-        cluster.run(client, points, out, report)
+        cluster.run(client, points, out, report, overrides)
     elif jobs <= 1 and not several_backends:
         for i, (point, config) in enumerate(points):
-            report(i, run_point(point, config, out))
+            report(i, run_point(point, config, out, overrides))
     else:
         # spawn, not fork: TensorFlow does not survive a fork
         fresh = 1 if several_backends else None
         with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), max_tasks_per_child=fresh) as pool:
-            futures = {pool.submit(run_point, point, config, out): i for i, (point, config) in enumerate(points)}
+            futures = {pool.submit(run_point, point, config, out, overrides): i for i, (point, config) in enumerate(points)}
             for future in as_completed(futures):
                 i = futures[future]
                 try:

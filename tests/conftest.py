@@ -19,6 +19,13 @@ def load(name_or_path, *overrides):
     return config.load(path, list(overrides))
 
 
+def engine_of(cfg):
+    """The Keras backend engine a run of cfg trains on, as runner.run loads it."""
+    from nnglm import backends
+
+    return backends.load(cfg.train.backend, cfg.train.dtype)
+
+
 @pytest.fixture
 def write_config(tmp_path):
     def write(text: str, name: str = "c.yaml") -> Path:

@@ -158,10 +158,10 @@ def test_the_command_line_wins_over_the_files_sweep_and_sweeps_are_bounded(write
 def test_a_sweep_with_a_failed_point_exits_3(write_config, tmp_path, monkeypatch, capsys):
     real_train = network.train  # not glm.fit: a sweep's points fit their shared GLM once
 
-    def train(dataset, cfg, *args, **kwargs):
+    def train(engine, dataset, cfg, *args, **kwargs):
         if cfg.train.learning_rate == 0.2:
             raise RuntimeError("a fault in this point")
-        return real_train(dataset, cfg, *args, **kwargs)
+        return real_train(engine, dataset, cfg, *args, **kwargs)
 
     monkeypatch.setattr(network, "train", train)
     path = write_config(FOUR)
@@ -459,13 +459,13 @@ def test_liveness_of_a_running_run(tmp_path):
     me = runlog.process_record()
     cases = {
         "alive": (me, True),
-        "pid reused": (me | {"process_start": me["process_start"] + 1}, False),
-        "other host, fresh heartbeat": (me | {"host": "elsewhere"}, True),
+        "pid reused": (me.model_copy(update={"process_start": me.process_start + 1}), False),
+        "other host, fresh heartbeat": (me.model_copy(update={"host": "elsewhere"}), True),
     }
     for name, (process, alive) in cases.items():
         assert runlog.liveness(process, folder)[0] is alive, name
     os.utime(folder / "heartbeat", (time.time() - 600, time.time() - 600))
-    assert runlog.liveness(me | {"host": "elsewhere"}, folder) == (False, "no heartbeat from elsewhere for 10 min")
+    assert runlog.liveness(me.model_copy(update={"host": "elsewhere"}), folder) == (False, "no heartbeat from elsewhere for 10 min")
     assert runlog.liveness(None, folder) == (None, "written before runs recorded their process")
 
 

@@ -45,11 +45,12 @@ FAST_EQUALS_FIT = """
 import sys, json, numpy as np
 sys.path.insert(0, "tests")
 from conftest import load
-from nnglm import data, network
+from nnglm import backends, data, network
 cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=" + sys.argv[1])
 ds = data.load(cfg)
-fast = network.train(ds, cfg, "CPU:0", target=np.zeros(4))
-model = network.build(cfg, ds.n_features, ds.n_outputs, network.start_bias(cfg, ds))
+engine = backends.load(cfg.train.backend, cfg.train.dtype)
+fast = network.train(engine, ds, cfg, "CPU:0", target=np.zeros(4))
+model = network.build(engine, cfg, ds.n_features, ds.n_outputs, network.start_bias(cfg, ds))
 model.fit(ds.X.astype("float32"), ds.y.astype("float32")[:, None], epochs=30, batch_size=64, shuffle=False, verbose=0)
 kernel, bias = model.get_weights()
 gap = np.max(np.abs(np.array(list(fast.coefficients.values())) - np.r_[bias, kernel[:, 0]]))

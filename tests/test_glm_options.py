@@ -6,7 +6,7 @@ error) and within 1e-4 on the standard errors."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import sample_config
+from conftest import engine_of, sample_config
 
 from nnglm import config, data, families, glm, network, penalty, runner
 from nnglm.errors import UserError
@@ -184,7 +184,7 @@ def test_every_family_and_link_trains_to_statsmodels(row):
     ds = data.load(cfg)
     glm_fit = glm.fit(ds, cfg)
     b = np.array(list(glm_fit.coefficients.values()))
-    fit = network.train(ds, cfg, "CPU:0", b)
+    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", b)
     w = np.array(list(fit.coefficients.values()))
     bse = np.array(list(glm_fit.bse.values()))
     assert np.max(np.abs(w - b) / np.maximum(np.abs(b), bse)) <= 1e-6, fit.note

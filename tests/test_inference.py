@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import load, sample_config
+from conftest import engine_of, load, sample_config
 
 from nnglm import data, families, glm, inference, runner
 
@@ -19,7 +19,7 @@ def test_standard_errors_per_family_row(row):
     ds = data.load(cfg)
     X = glm.design(ds, True)
     result = sm.GLM(ds.y, X, family=cfg.family.sm_family()).fit(tol=1e-12)
-    got = inference.standard_errors(ds, cfg, result.params)
+    got = inference.standard_errors(engine_of(cfg), ds, cfg, result.params)
     if row.canonical:
         expected = result.bse  # observed and expected information agree
     else:
@@ -40,7 +40,7 @@ def test_multinomial_standard_errors_are_mnlogit_s():
     ds = data.load(cfg)
     result = sm.MNLogit(ds.y, glm.design(ds, True)).fit(method="newton", disp=0)
     params = np.ravel(result.params, order="F")
-    got = inference.standard_errors(ds, cfg, params)
+    got = inference.standard_errors(engine_of(cfg), ds, cfg, params)
     np.testing.assert_allclose(got.bse, np.ravel(result.bse, order="F"), rtol=1e-6)
 
 
