@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
 CONNECT_SECONDS = 10.0  # for the scheduler to answer, and for it to have one worker
+POLL_SECONDS = 2.0  # how often a waiting sweep asks the scheduler whether it still has workers
+WORKERLESS_SECONDS = 60.0  # without a worker this long, the points still waiting fail
 
 RunFiles = dict[str, bytes]  # '<name>/<run_id>/<file>' -> its content
 
@@ -75,22 +78,41 @@ def run(
     report: Callable[[int, PointOutcome], None],
     overrides: dict | None = None,
 ) -> None:
-    """Every point on the cluster; each outcome is reported once its run folder is written under out."""
-    from distributed import KilledWorker, as_completed
-
+    """Every point on the cluster; each outcome is reported once its run folder is written under out.
+    A cluster left with no workers for WORKERLESS_SECONDS fails the points still waiting, instead of
+    waiting for ever."""
     futures = {client.submit(run_remote, point, config, overrides, pure=False): i for i, (point, config) in enumerate(points)}
+    pending, seen_workers = set(futures), time.monotonic()
     try:
-        for future in as_completed(futures, loop=client.loop):
-            i = futures[future]
-            try:
-                outcome, files = future.result()
-            except KilledWorker:  # the scheduler retried it on other workers, and they died too
-                outcome, files = PointOutcome(points[i][0], "failed", error="its worker process died"), {}
-            except Exception as e:  # the task could not run there (nnglm missing on the worker, say)
-                outcome, files = PointOutcome(points[i][0], "failed", error=clip(f"on the cluster: {type(e).__name__}: {e}", 500)), {}
-            report(i, store(outcome, files, out))
+        while pending:
+            done = {future for future in pending if future.done()}
+            for future in done:
+                i = futures[future]
+                report(i, store(*_outcome(future, points[i][0]), out))
+            pending -= done
+            if done:
+                continue
+            time.sleep(0.05)
+            if time.monotonic() - seen_workers > POLL_SECONDS and client.scheduler_info()["workers"]:
+                seen_workers = time.monotonic()
+            elif time.monotonic() - seen_workers > WORKERLESS_SECONDS:
+                why = f"the cluster has had no workers for {WORKERLESS_SECONDS:g} s (they died or were stopped)"
+                for future in pending:
+                    report(futures[future], PointOutcome(points[futures[future]][0], "failed", error=why))
+                return
     finally:
         client.cancel(list(futures))
+
+
+def _outcome(future, point: dict) -> tuple[PointOutcome, RunFiles]:
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker:  # the scheduler retried it on other workers, and they died too
+        return PointOutcome(point, "failed", error="its worker process died"), {}
+    except Exception as e:  # the task could not run there (nnglm missing on the worker, say)
+        return PointOutcome(point, "failed", error=clip(f"on the cluster: {type(e).__name__}: {e}", 500)), {}
 
 
 def store(outcome: PointOutcome, files: RunFiles, out: Path) -> PointOutcome:

@@ -110,6 +110,22 @@ def test_a_point_rejected_on_the_worker_names_the_worker(address, write_config, 
     assert outcome.error == f"on {socket.gethostname()}: data.path: file not found: nowhere.csv" and files == {}
 
 
+def test_a_cluster_left_without_workers_fails_the_waiting_points_instead_of_hanging(write_config, tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster, "WORKERLESS_SECONDS", 1.0)
+    monkeypatch.setattr(cluster, "POLL_SECONDS", 0.2)
+    points = config.expand(write_config(SWEEP))
+    with (
+        distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty,
+        distributed.Client(empty, set_as_default=False) as client,
+    ):
+        started = time.monotonic()
+        outcomes = sweep.run(points, tmp_path / "runs", client=client)
+    assert time.monotonic() - started < 30
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert outcomes[0].error == "the cluster has had no workers for 1 s (they died or were stopped)"
+    assert sweep.exit_code(outcomes, strict=False) == 3 and not (tmp_path / "runs").exists()
+
+
 def test_cluster_and_jobs_together_is_a_usage_error(write_config, capsys):
     path = write_config(SWEEP)
     assert error_of(capsys, "run", path, "--cluster", "tcp://127.0.0.1:8786", "--jobs", "2") == (

@@ -100,13 +100,31 @@ def test_sweep_of_3_learning_rates_by_2_epoch_counts(tmp_path, capsys):
     assert out.count("Sweep: 6 points") == 1  # one table at the end
 
 
-def test_sweep_block_in_the_file_and_parallel_jobs(write_config, tmp_path):
+def test_sweep_block_in_the_file_and_parallel_jobs(write_config, tmp_path, capsys):
     path = write_config(
         "name: s\nseed: 1\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\n"
         "sweep:\n  train.learning_rate: [0.01, 0.1]\n"
     )
-    assert cli.main(["run", str(path), "--out", str(tmp_path), "--jobs", "2"]) == 0
-    assert len(list(tmp_path.glob("s/*/result.json"))) == 2
+    assert cli.main(["run", str(path), "--out", str(tmp_path), "--jobs", "2", "--set", "train.log_every=5"]) == 0
+    results = [json.loads(p.read_text()) for p in tmp_path.glob("s/*/result.json")]
+    assert len(results) == 2
+    # a plain --set is recorded beside the sweep point, and both are the run's `set` in nnglm runs
+    assert all(r["overrides"] == {"train.log_every": 5} for r in results)
+    assert sorted(r["sweep_point"]["train.learning_rate"] for r in results) == [0.01, 0.1]
+    capsys.readouterr()
+    assert cli.main(["runs", str(tmp_path)]) == 0
+    assert "train.log_every=5 train.learning_rate=0.1" in capsys.readouterr().out
+
+
+def test_a_single_run_records_its_plain_overrides(write_config, tmp_path):
+    path = write_config("name: s\nseed: 1\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\n")
+    assert cli.main(["run", str(path), "--out", str(tmp_path), "--quiet", "--set", "train.epochs=20", "--set", "train.dtype=float64"]) == 0
+    (result,) = [json.loads(p.read_text()) for p in tmp_path.glob("s/*/result.json")]
+    assert result["overrides"] == {"train.epochs": 20, "train.dtype": "float64"}
+    assert "sweep_point" not in result and result["config"]["train"]["epochs"] == 20
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
+    (plain,) = [json.loads(p.read_text()) for p in (tmp_path / "plain").glob("s/*/result.json")]
+    assert "overrides" not in plain  # the file as written
 
 
 def test_bad_sweep_point_names_the_point(write_config):

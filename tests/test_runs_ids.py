@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nnglm import cli, logbook
+from nnglm import cli, config, logbook
 
 RESULT = {
     "schema": 1,
@@ -51,6 +51,17 @@ def test_runs_shows_the_id_and_the_keys_a_sweep_point_set(log, capsys):
     out = capsys.readouterr().out
     assert all(run_id in out for run_id in rows)  # whole, never wrapped
     assert "train.learning_rate=0.01 train.epochs=20" in out
+
+
+def test_the_set_column_joins_plain_overrides_and_the_sweep_point(tmp_path):
+    write_run(tmp_path, "a", "20260101-000000-aaaaaa", overrides={"train.dtype": "float64"}, sweep_point={"train.epochs": 20})
+    (run,) = logbook.scan(tmp_path)
+    assert logbook.row(run)[2] == "train.dtype=float64 train.epochs=20"
+
+
+def test_plain_overrides_are_the_set_keys_that_are_not_sweeps():
+    given = ["train.epochs=5", "train.learning_rate=sweep:0.1,0.2", "model.hidden=[4, 2]", "train.epochs=7", "name=x=y"]
+    assert config.plain_overrides(given) == {"train.epochs": 7, "model.hidden": [4, 2], "name": "x=y"}
 
 
 def test_compare_takes_ids_prefixes_and_folders(log, capsys):
