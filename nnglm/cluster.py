@@ -83,6 +83,7 @@ def run(
     waiting for ever."""
     futures = {client.submit(run_remote, point, config, overrides, pure=False): i for i, (point, config) in enumerate(points)}
     pending, seen_workers = set(futures), time.monotonic()
+    asked = seen_workers
     try:
         while pending:
             done = {future for future in pending if future.done()}
@@ -93,9 +94,11 @@ def run(
             if done:
                 continue
             time.sleep(0.05)
-            if time.monotonic() - seen_workers > POLL_SECONDS and client.scheduler_info()["workers"]:
-                seen_workers = time.monotonic()
-            elif time.monotonic() - seen_workers > WORKERLESS_SECONDS:
+            if time.monotonic() - asked > POLL_SECONDS:
+                asked = time.monotonic()
+                if client.scheduler_info(n_workers=1)["workers"]:
+                    seen_workers = asked
+            if time.monotonic() - seen_workers > WORKERLESS_SECONDS:
                 why = f"the cluster has had no workers for {WORKERLESS_SECONDS:g} s (they died or were stopped)"
                 for future in pending:
                     report(futures[future], PointOutcome(points[futures[future]][0], "failed", error=why))

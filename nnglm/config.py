@@ -605,9 +605,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 def plain_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     """The keys plain `--set KEY=VALUE`s set (not sweeps), with their values: what a run's result.json
-    records as set over the config file. The last of two on one key wins, as in apply_overrides."""
-    plain = [item for item in overrides if not item.partition("=")[2].startswith(SWEEP_PREFIX)]
-    return {item.partition("=")[0]: _parse_value(item.partition("=")[2], f"--set {short(item)}") for item in plain}
+    records as set over the config file. As in expand, the last `--set` of a key wins, a sweep included."""
+    out: dict[str, Any] = {}
+    for item in overrides:
+        key, _, text = item.partition("=")
+        out.pop(key, None)
+        if not text.startswith(SWEEP_PREFIX):
+            out[key] = _parse_value(text, f"--set {short(item)}")
+    return out
 
 
 def set_key(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:

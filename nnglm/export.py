@@ -96,8 +96,7 @@ def tags(run: Run) -> dict[str, str]:
     model = r.config.get("model")
     model = model if isinstance(model, dict) else {}
     dumped = r.model_dump(mode="json", by_alias=True)
-    # the keys `--set` and the sweep point set, as `nnglm runs` shows them
-    set_keys = {k: v for part in ("overrides", "sweep_point") if isinstance(dumped.get(part), dict) for k, v in dumped[part].items()}
+    set_keys = r.set_keys  # as `nnglm runs` shows them
     comparison = dumped.get("comparison") or {}
     found = {
         "nnglm.run_id": run.run_id,

@@ -211,12 +211,6 @@ def pseudo_inverse(h: np.ndarray) -> np.ndarray:
     return (vt[kept].T / s[kept]) @ u[:, kept].T
 
 
-def standard_errors(engine, dataset, config, coefficients: np.ndarray) -> Inference:
-    """Standard errors of any coefficients (Dataset.terms' order) by the network's own loss."""
-    curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
-    return curvature.inference(np.asarray(coefficients, dtype=float))
-
-
 # rows of the closed-form softmax derivatives are summed in chunks of about this many bytes
 CHUNK_BYTES = 2 * 2**20
 

@@ -145,7 +145,7 @@ class ReferenceSection(Part):
     seconds: Number = None
     dtype: str | None = None
     agreement: str | None = None
-    skipped: str | None = None
+    skipped: str | None = Field(default=None, exclude_if=_absent)  # why it did not run
 
 
 class Tolerance(Part):
@@ -233,6 +233,7 @@ class RunResult(Part):
         return (self.overrides or {}) | (self.sweep_point or {})
 
     def to_json(self) -> dict[str, Any]:
+        # a new dict at each call: NaN is None there, and an edit to it is not kept
         """result.json's content: undefined numbers are null."""
         return _finite(self.model_dump(mode="json", by_alias=True))
 

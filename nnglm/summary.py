@@ -29,6 +29,18 @@ def _num(value, digits: int = 10) -> str:
     return "–" if value is None or value != value else f"{value:.{digits}g}"  # None or NaN: undefined
 
 
+def _text(value) -> str:
+    return "–" if value is None else str(value)
+
+
+def _yes(value: bool | None) -> str:
+    return "–" if value is None else "yes" if value else "no"
+
+
+def _seconds(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _p(value) -> str:
     return "–" if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
@@ -45,7 +57,8 @@ def headline(result: RunResult) -> str:
 def fits(result: RunResult) -> tuple[NetworkSection, GlmSection, ComparisonSection]:
     """The sections a completed run has, for the tables and sentences."""
     n, g, c = result.network, result.glm, result.comparison
-    assert n is not None and g is not None and c is not None, "only a completed run is summarized"
+    if n is None or g is None or c is None:
+        raise ValueError(f"run {result.run_id} has no network, glm or comparison section: only a completed run is summarized")
     return n, g, c
 
 
@@ -64,7 +77,7 @@ def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
     n, g, _ = fits(result)
     caution = (
         ""
-        if n.converged
+        if n.converged is not False
         else (
             f" — CAUTION: the network has not converged (its own estimate: {_num(n.distance, 2)} from the optimum, "
             "relative), so these are not yet a GLM's estimates"
@@ -113,11 +126,11 @@ def fit_block(result: RunResult) -> Block:
             ["first step within tolerance", _num(c.epochs_to_match)],
             ["std err: largest relative difference", _num(c.bse_max_rel_diff, 3)],
             ["log-likelihood: network / GLM", f"{_num(c.network_llf, 10)} / {_num(c.glm_llf, 10)}"],
-            ["network: steps, seconds, final loss", f"{n.epochs_run}, {_num(n.train_seconds, 3)}, {_num(n.final_loss, 6)}"],
-            ["network: stopped because", f"{n.stopped}; own distance estimate {_num(n.distance, 2)} (relative)"],
-            ["network: inputs, Adam's learning rate", f"{n.precondition}; {lr}"],
+            ["network: steps, seconds, final loss", f"{_text(n.epochs_run)}, {_seconds(n.train_seconds)}, {_num(n.final_loss, 6)}"],
+            ["network: stopped because", f"{_text(n.stopped)}; own distance estimate {_num(n.distance, 2)} (relative)"],
+            ["network: inputs, Adam's learning rate", f"{_text(n.precondition)}; {lr}"],
             ["network: max |gradient| at the end", _num(n.max_abs_grad, 3)],
-            ["GLM: iterations, converged", f"{g.iterations}, {'yes' if g.converged else 'no'}"],
+            ["GLM: iterations, converged", f"{_text(g.iterations)}, {_yes(g.converged)}"],
         ],
     )
 
@@ -131,7 +144,7 @@ def holdout_block(result: RunResult) -> Block:
     loss = families.lookup(model["family"], model["link"]).loss_name
     losses = {k: getattr(validation, k) for k in labels if getattr(validation, k) is not None}
     return Block(
-        f"Held-out fit ({data.n_validation_rows} rows held out of both fits; the family's own loss, {loss})",
+        f"Held-out fit ({_text(data.n_validation_rows)} rows held out of both fits; the family's own loss, {loss})",
         ["fit", "training loss", "held-out loss"],
         [[labels[k], _num(v.train_loss, 6), _num(v.validation_loss, 6)] for k, v in losses.items()],
     )
@@ -180,8 +193,10 @@ def notes(result: RunResult) -> list[str]:
     if result.validation and result.validation.verdict:
         out.append(result.validation.verdict)
     ref = result.reference
-    if ref is not None:
-        out.append(ref.agreement or "" if ref.coefficients is not None else f"NumPy reference not run: {ref.skipped}")
+    if ref is not None and ref.coefficients is not None and ref.agreement:
+        out.append(ref.agreement)
+    elif ref is not None and ref.skipped:
+        out.append(f"NumPy reference not run: {ref.skipped}")
     model = result.config["model"]
     if not families.lookup(model["family"], model["link"]).canonical:
         out.append(

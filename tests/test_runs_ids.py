@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from nnglm import cli, config, logbook
 
@@ -62,6 +63,10 @@ def test_the_set_column_joins_plain_overrides_and_the_sweep_point(tmp_path):
 def test_plain_overrides_are_the_set_keys_that_are_not_sweeps():
     given = ["train.epochs=5", "train.learning_rate=sweep:0.1,0.2", "model.hidden=[4, 2]", "train.epochs=7", "name=x=y"]
     assert config.plain_overrides(given) == {"train.epochs": 7, "model.hidden": [4, 2], "name": "x=y"}
+    # the last --set of a key wins, as the points run: a later sweep of it takes it out
+    given = ["train.epochs=300", "train.epochs=sweep:100,200", "train.dtype=sweep:float32,float64", "train.dtype=float64"]
+    assert config.plain_overrides(given) == {"train.dtype": "float64"}
+    assert [p for p, _ in config.expand(ROOT / "configs/seed000_four_points.yaml", given)] == [{"train.epochs": 100}, {"train.epochs": 200}]
 
 
 def test_compare_takes_ids_prefixes_and_folders(log, capsys):
