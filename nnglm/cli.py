@@ -74,11 +74,15 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
     compare.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
     compare.add_argument(
-        "--tol", type=float, help="largest allowed difference of network weights (default: 1e-10 when all runs are float64, else 1e-6)"
+        "--tol",
+        type=float,
+        help="largest allowed absolute difference of network weights (default: 1e-10 when all runs are float64, 1e-6 when all "
+        "are float32; runs in different dtypes are judged relative to the GLM's scale, at the verdict's rtol)",
     )
 
     report = commands.add_parser("report", help="draw the plots of run folders a sweep left without them, and add them to report.md")
-    report.add_argument("runs", nargs="+", metavar="RUN", help="a run folder")
+    report.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    report.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
 
     export = commands.add_parser(
         "export", help="log runs to MLflow: the config as params, figures and the loss by step as metrics, report and plots as artifacts"
@@ -115,11 +119,15 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _report(args) -> int:
-    from nnglm import plots  # matplotlib; no TensorFlow
+    from nnglm import logbook, plots  # matplotlib; no TensorFlow
 
     for run in args.runs:
-        pictures = plots.redraw(Path(run))
-        print(f"{run}: drew {', '.join(pictures)}; report.md shows them")
+        folder = logbook.locate(run, Path(args.dir))
+        if plots.drawn(folder):
+            print(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
+            continue
+        pictures = plots.redraw(folder)
+        print(f"{folder}: drew {', '.join(pictures)}; report.md shows them")
     return 0
 
 

@@ -155,7 +155,7 @@ def not_converged(network: NetworkFit, config: Config, condition: float, gaps: s
     eps = float(np.finfo(train.dtype).eps)
     head = (
         f"not converged yet ({gaps}): after {network.epochs_run} steps the network's own estimate puts its "
-        f"coefficients {network.distance:.2g} (relative) from the optimum, above the tolerance "
+        f"coefficients {network.distance:.2g} (relative) from the optimum, above the relative tolerance "
         f"{config.compare_rtol:g}; largest gradient {network.max_abs_grad:.3g}. "
     )
     if train.dtype == "float32" and network.stopped == "no progress":

@@ -101,7 +101,7 @@ def row(run: LoggedRun) -> list[str]:
     if run.status == "dead":
         verdict = run.problem or ""
     elif comparison and comparison.equivalent is not None:
-        verdict = "equivalent" if comparison.equivalent else "not equivalent"
+        verdict = "equivalent" if comparison.equivalent else not_equivalent(comparison.outcome)
     diff = comparison.max_abs_diff if comparison else None
     steps = r.network.epochs_run if r.network else last_step(run.folder)
     return [
@@ -117,6 +117,11 @@ def row(run: LoggedRun) -> list[str]:
         "" if diff is None else f"{diff:.3g}",
         verdict,
     ]
+
+
+def not_equivalent(outcome: str | None) -> str:
+    """The verdict column of a run that is not equivalent, with why (not converged, no finite MLE, ...)."""
+    return f"not equivalent ({outcome})" if outcome and outcome != "equivalent" else "not equivalent"
 
 
 def last_step(folder: Path) -> int | None:
@@ -154,6 +159,16 @@ def differing(dicts: list[dict]) -> dict[str, list]:
     return {k: [f.get(k, "–") for f in flat] for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1}
 
 
+def relative_gaps(network: np.ndarray, glm: np.ndarray, first: schema.GlmSection) -> float:
+    """The largest |w_run - w_first| over max(|GLM coefficient|, GLM std err) of the first run."""
+    bse = schema.flat(first.bse or {})
+    se = np.array([np.nan if bse.get(t) is None else bse[t] for t in schema.flat(first.coefficients)], dtype=float)
+    scale = np.maximum(np.abs(glm), np.where(np.isfinite(se), se, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps = np.abs(network - network[0]) / scale
+    return float(np.nanmax(gaps, initial=0.0))
+
+
 def default_tolerance(dtypes: list[str]) -> float:
     # float32 round-off differs between backends and devices at about 1e-7 relative; float64 at about 1e-15
     return 1e-10 if all(d == "float64" for d in dtypes) else 1e-6
@@ -168,7 +183,9 @@ class RunComparison:
     network: np.ndarray  # (runs, terms)
     glm: np.ndarray
     max_weight_diff: float  # the largest |w_run - w_first| over runs and terms
+    max_rel_weight_diff: float  # the same, each gap over max(|GLM coefficient|, GLM std err) of the first run (the verdict's scale)
     tolerance: float
+    relative: bool  # judged relative (runs in different dtypes, by default), else absolute
     same: bool
     validation: dict[str, list]  # '<fit>.<loss>' -> each run's value, for runs with held-out rows
     statistics: dict[str, list]  # '<fit>.<statistic>' -> each run's value (deviance, AIC, ...)
@@ -244,8 +261,15 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
     network = np.asarray([values(c) for c in coefs], dtype=np.float64)
     glm = np.asarray([values(schema.flat(g.coefficients)) for g in glms], dtype=np.float64)
     gap = float(np.max(np.abs(network - network[0]))) if len(runs) > 1 else 0.0
+    relative_gap = relative_gaps(network, glm[0], glms[0])
+    dtypes = {r.environment.dtype or "float32" for r in results}
+    # runs in different dtypes agree only as far as the coarser one reaches the GLM: judge them as the verdict does
+    relative = tolerance is None and len(dtypes) > 1
+    if relative:
+        tolerance = max(r.comparison.tolerance.rtol or 0.0 for r in results if r.comparison and r.comparison.tolerance) or None
+        relative = tolerance is not None
     if tolerance is None:
-        tolerance = default_tolerance([r.environment.dtype or "float32" for r in results])
+        tolerance = default_tolerance(sorted(dtypes))
     env = differing([{k: v for k, v in r.environment.model_dump().items() if k not in ENVIRONMENT_IGNORED} for r in results])
     validation = {}
     for fit in ("glm", "network", "hidden"):
@@ -267,8 +291,10 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         network=network,
         glm=glm,
         max_weight_diff=gap,
+        max_rel_weight_diff=relative_gap,
         tolerance=tolerance,
-        same=bool(gap <= tolerance),
+        relative=relative,
+        same=bool((relative_gap if relative else gap) <= tolerance),
         validation=validation,
         statistics=statistics,
     )
@@ -351,7 +377,12 @@ def print_comparison(c: RunComparison, console=None) -> None:
         console.print(per_run_table("Losses (held-out rows kept out of every fit)", "fit.loss", short, c.validation, 6))
     verdict = "the same" if c.same else "different"
     colour = "green" if c.same else "red"
+    judged = (
+        f"relative {c.max_rel_weight_diff:.3g} to max(|GLM coefficient|, std err); runs in different dtypes are judged "
+        f"as the verdict judges them, tolerance {c.tolerance:g}"
+        if c.relative
+        else f"tolerance {c.tolerance:g}"
+    )
     console.print(
-        f"[{colour}]largest difference between the runs' network weights: {c.max_weight_diff:.3g} "
-        f"(tolerance {c.tolerance:g}): {verdict}[/{colour}]"
+        f"[{colour}]largest difference between the runs' network weights: {c.max_weight_diff:.3g} ({judged}): {verdict}[/{colour}]"
     )

@@ -124,6 +124,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def drawn(run_dir: Path) -> bool:
+    """A run that drew its plots as it ran: it has them, and no trajectory.csv (which only sweep points write)."""
+    return (run_dir / "loss.png").is_file() and not (run_dir / "trajectory.csv").is_file()
+
+
 def redraw(run_dir: Path) -> dict[str, str]:
     """`nnglm report RUN`: draw a run folder's plots from its files (as a sweep point leaves it, or any
     completed run) and write report.md again with them."""

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from nnglm.config import Config, describe_point
 from nnglm.errors import UserError, bounded
+from nnglm.logbook import not_equivalent
 from nnglm.summary import wide_console
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class PointOutcome:
     steps: int | None = None
     max_abs_diff: float | None = None
     equivalent: bool | None = None
+    outcome: str | None = None  # the comparison's: equivalent, not converged, no finite MLE, ...
     error: str | None = None
 
 
@@ -52,6 +54,7 @@ def run_point(point: dict, config: Config, out: Path, overrides: dict | None = N
         steps=network.epochs_run if network else None,
         max_abs_diff=comparison.max_abs_diff if comparison else None,
         equivalent=comparison.equivalent if comparison else None,
+        outcome=comparison.outcome if comparison else None,
     )
 
 
@@ -70,13 +73,17 @@ def run(
     if client is not None:
         address = client.scheduler.address if client.scheduler is not None else "?"
         where = f" on the Dask cluster at {address} ({len(client.scheduler_info()['workers'])} workers)"
-    console.print(f"sweep of {len(points)} points{where}")
+    console.print(f"sweep of {len(points)} point{'s' if len(points) != 1 else ''}{where}")
     outcomes: dict[int, PointOutcome] = {}
 
     def report(i: int, outcome: PointOutcome) -> None:
         outcomes[i] = outcome
-        verdict = {True: "equivalent", False: "not equivalent", None: outcome.error or ""}[outcome.equivalent]
-        console.print(Text(f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point)}: {outcome.status}, {verdict}"))
+        verdict = _verdict(outcome)
+        console.print(
+            Text(
+                f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point) or 'the config as written'}: {outcome.status}, {verdict}"
+            )
+        )
 
     # Keras takes one backend per process: a sweep over backends runs each point in a fresh one
     several_backends = len({config.train.backend for _, config in points}) > 1
@@ -114,6 +121,12 @@ def stop_workers() -> None:
         child.kill()
 
 
+def _verdict(o: PointOutcome) -> str:
+    if o.equivalent is None:
+        return o.error or ""
+    return "equivalent" if o.equivalent else not_equivalent(o.outcome)
+
+
 def exit_code(outcomes: list[PointOutcome], strict: bool) -> int:
     """3 if a point failed, else 2 if one was rejected, else 1 under --strict if one is not equivalent, else 0."""
     statuses = {o.status for o in outcomes}
@@ -132,7 +145,7 @@ def table(outcomes: list[PointOutcome]) -> Table:
     for column in ("status", "steps", "max abs diff", "verdict", "run"):
         t.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
     for o in outcomes:
-        verdict = {True: "equivalent", False: "not equivalent", None: o.error or ""}[o.equivalent]
+        verdict = _verdict(o)
         cells = [
             *[str(o.point[k]) for k in keys],
             o.status,

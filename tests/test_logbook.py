@@ -35,10 +35,17 @@ def test_compare_shows_only_what_differs(log):
     c = logbook.compare_runs([runs["a"].run_dir, runs["c"].run_dir])
     assert c.config_diff == {"train.dtype": ["float32", "float64"]}
     assert c.environment_diff == {"dtype": ["float32", "float64"]}
-    assert c.tolerance == 1e-6  # a float32 run is involved
     w_a = np.array(list(runs["a"].result["network"]["coefficients"].values()))
     w_c = np.array(list(runs["c"].result["network"]["coefficients"].values()))
     assert c.max_weight_diff == pytest.approx(np.max(np.abs(w_a - w_c)))
+    # float32 beside float64: judged as the verdict judges, relative to max(|GLM coefficient|, std err), at the coarser run's rtol
+    b = np.array(list(runs["a"].result["glm"]["coefficients"].values()))
+    bse = np.array(list(runs["a"].result["glm"]["bse"].values()))
+    assert c.relative and c.tolerance == runs["a"].result["comparison"]["tolerance"]["rtol"] == 1e-4
+    assert c.max_rel_weight_diff == pytest.approx(np.max(np.abs(w_a - w_c) / np.maximum(np.abs(b), bse)))
+    assert c.same == (c.max_rel_weight_diff <= 1e-4)
+    forced = logbook.compare_runs([runs["a"].run_dir, runs["c"].run_dir], tolerance=1e-6)  # --tol: absolute, as given
+    assert not forced.relative and forced.tolerance == 1e-6 and forced.same == (forced.max_weight_diff <= 1e-6)
 
 
 def test_compare_command_prints_the_difference(log, capsys):

@@ -52,7 +52,15 @@ def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
     folder = outcome.run_dir
     assert not (folder / "loss.png").exists() and (folder / "trajectory.csv").exists()
     assert "nnglm report" in (folder / "report.md").read_text()
-    assert cli.main(["report", str(folder)]) == 0
+    single = runner.run(point(0.01, "float32"), tmp_path, quiet=True).run_dir  # a plain run of the same config: plots drawn
+    before = (single / "report.md").read_bytes()
+    capsys.readouterr()
+    # a glob over the config's folders catches both; the sweep point is named by its id, looked up in --dir
+    assert cli.main(["report", str(single), folder.name, "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{single}: a single run, whose plots were drawn when it ran; nothing to do" in out
+    assert f"{folder}: drew loss.png, distance.png; report.md shows them" in out
+    assert (single / "report.md").read_bytes() == before
     report = (folder / "report.md").read_text()
     for picture in ("loss.png", "distance.png"):
         assert (folder / picture).read_bytes().startswith(b"\x89PNG")
