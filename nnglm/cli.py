@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     run.add_argument("--out", default="experiments", help="root folder of the run log (default: experiments)")
     run.add_argument("--strict", action="store_true", help="exit 1 when the network is not equivalent to the GLM")
-    run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no summary: only the run folder is printed")
     run.add_argument("--jobs", type=int, metavar="N", help="run a sweep's points in N processes on this machine (default 1)")
     run.add_argument(
         "--cluster",
@@ -195,6 +195,8 @@ def _run(args) -> int:
         traceback.print_exc()
         print(f"error: the run failed: {bounded(f'{type(e).__name__}: {e}', 500)}", file=sys.stderr)
         return FAILED
+    if args.quiet:
+        print(outcome.run_dir)  # for scripts: where the run landed
     if args.strict and not (outcome.record.comparison and outcome.record.comparison.equivalent):
         return 1
     return 0

@@ -59,9 +59,11 @@ def test_run_prints_summary_and_logs(tmp_path):
     assert json.loads(result_file.read_text())["status"] == "completed"
 
 
-def test_strict_exits_1_when_not_equivalent(tmp_path):
+def test_strict_exits_1_when_not_equivalent(tmp_path, capsys):
     args = ["run", "configs/seed002_logistic_no_bias.yaml", "--set", "train.epochs=5", "--out", str(tmp_path), "--quiet"]
     assert cli.main(args) == 0
+    (folder,) = tmp_path.glob("seed002_logistic_no_bias/*")
+    assert capsys.readouterr().out == f"{folder}\n"  # --quiet: only where the run landed
     assert cli.main(args + ["--strict"]) == 1
 
 
