@@ -7,6 +7,7 @@ failed, with the error); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -123,8 +124,12 @@ def _report(args) -> int:
 
     for run in args.runs:
         folder = logbook.locate(run, Path(args.dir))
+        logged = logbook.read(folder)
         if plots.drawn(folder):
             print(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
+            continue
+        if logged.result is not None and logged.status != "completed":  # a failed or dead sweep point: no plots to draw
+            print(f"{folder}: status {logged.status}; nothing to draw")
             continue
         pictures = plots.redraw(folder)
         print(f"{folder}: drew {', '.join(pictures)}; report.md shows them")
@@ -222,6 +227,8 @@ def _logbook(args) -> int:
         return 0
     if len(args.runs) < 2:
         raise UserError("compare: give two or more runs (run folders or run ids)")
+    if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
+        raise UserError(f"--tol: {args.tol}; give a finite number, 0 or more (the largest allowed difference of network weights)")
     comparison = logbook.compare_runs([logbook.locate(r, Path(args.dir)) for r in args.runs], args.tol)
     logbook.print_comparison(comparison)
     return 0

@@ -243,6 +243,7 @@ def export(folders: list[Path], uri: str, experiment: str = "nnglm") -> Iterator
     mlflow = load_mlflow()
     from mlflow.exceptions import MlflowException
 
+    check_uri(uri)
     runs = [readable(folder) for folder in folders]
     where = f"--mlflow {clip(uri, 200)}"
     try:
@@ -259,3 +260,19 @@ def export(folders: list[Path], uri: str, experiment: str = "nnglm") -> Iterator
         raise UserError(f"{where}: {clip(e.message.strip(), 500)}") from None
     except OSError as e:  # reading a folder's file, or writing the artifacts: a full disk, a permission
         raise UserError(f"{where}: {e.strerror or type(e).__name__}: {clip(str(e.filename), 200)}") from None
+    except ImportError as e:  # a database URI whose driver is not installed (psycopg, MySQLdb, ...)
+        raise UserError(f"{where}: its database driver is not installed here ({e.name or e})") from None
+    except Exception as e:  # the store itself: SQLAlchemy's errors for a folder or a file that is not a database
+        if type(e).__module__.split(".")[0] != "sqlalchemy":
+            raise
+        raise UserError(f"{where}: the tracking store cannot be used ({clip(str(e).splitlines()[0], 300)})") from None
+
+
+def check_uri(uri: str) -> None:
+    """A store that keeps what is exported: no empty URI, no SQLite database in memory or without a path."""
+    if not uri.strip():
+        raise UserError("--mlflow: empty; give a tracking URI, e.g. sqlite:///mlflow.db")
+    if uri.startswith("sqlite:") and uri.removeprefix("sqlite:").lstrip("/") in ("", ":memory:"):
+        raise UserError(
+            f"--mlflow {clip(uri, 200)}: an SQLite store in memory or without a file keeps nothing; give a file, e.g. sqlite:///mlflow.db"
+        )

@@ -266,7 +266,8 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
     # runs in different dtypes agree only as far as the coarser one reaches the GLM: judge them as the verdict does
     relative = tolerance is None and len(dtypes) > 1
     if relative:
-        tolerance = max(r.comparison.tolerance.rtol or 0.0 for r in results if r.comparison and r.comparison.tolerance) or None
+        rtols = [r.comparison.tolerance.rtol or 0.0 for r in results if r.comparison and r.comparison.tolerance]
+        tolerance = max(rtols, default=0.0) or None
         relative = tolerance is not None
     if tolerance is None:
         tolerance = default_tolerance(sorted(dtypes))

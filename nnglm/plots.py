@@ -148,10 +148,16 @@ def redraw(run_dir: Path) -> dict[str, str]:
     if result.status != "completed":
         raise UserError(f"{run_dir}: status {result.status}; `nnglm report` draws the plots of completed runs")
     config = config_module.load(files[1])
-    header, cells = _read_csv(files[2])
-    rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]
-    history = [(int(r[0]), float(r[1]), float(r[2])) for r in _read_csv(files[3])[1]]
-    trajectory = [np.array(r[1:], dtype=float) for r in _read_csv(files[4])[1]]
+    try:  # all read, and checked, before anything is drawn
+        header, cells = _read_csv(files[2])
+        rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]
+        history = [(int(r[0]), float(r[1]), float(r[2])) for r in _read_csv(files[3])[1]]
+        trajectory = [np.array(r[1:], dtype=float) for r in _read_csv(files[4])[1]]
+        if not rows or not history or len(trajectory) != len(history) or any(len(t) != len(rows) for t in trajectory):
+            raise ValueError("coefficients.csv, history.csv and trajectory.csv do not agree in their rows")
+        report.markdown(result, rows, {})
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as e:
+        raise UserError(f"{run_dir}: its files are damaged ({type(e).__name__}: {e}); `nnglm report` cannot draw from them") from None
     pictures = draw(run_dir, config, rows, history, trajectory, lambda: data.split(data.load(config), config)[0])
     runlog.write_atomic(run_dir / "report.md", report.markdown(result, rows, pictures))
     return pictures

@@ -172,6 +172,19 @@ def test_the_plain_file_store_is_refused_in_one_line(tmp_path, capsys):
     assert err.startswith(f"error: --mlflow {uri}: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_a_store_that_keeps_nothing_or_is_not_a_database_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may land in the folder the command runs in
+    folder = minimal_run(tmp_path, status="completed")
+    keeps_nothing = "an SQLite store in memory or without a file keeps nothing; give a file, e.g. sqlite:///mlflow.db"
+    for uri in ("sqlite:///:memory:", "sqlite:///"):
+        assert export(capsys, folder, "--mlflow", uri) == (2, "", f"error: --mlflow {uri}: {keeps_nothing}\n")
+    assert export(capsys, folder, "--mlflow", " ") == (2, "", "error: --mlflow: empty; give a tracking URI, e.g. sqlite:///mlflow.db\n")
+    (tmp_path / "junk.db").write_text("not a database")
+    code, out, err = export(capsys, folder, "--mlflow", f"sqlite:///{tmp_path}/junk.db")
+    assert (code, out) == (2, "") and err.startswith(f"error: --mlflow sqlite:///{tmp_path}/junk.db: ") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hand", "junk.db"]
+
+
 def test_without_mlflow_it_says_how_to_install_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "mlflow", None)  # as if not installed: importing it raises ImportError
     folder = minimal_run(tmp_path, status="completed")

@@ -78,6 +78,12 @@ def test_compare_takes_ids_prefixes_and_folders(log, capsys):
     assert cli.main(["compare", "aaaaaa", "cccccc", "--dir", str(log)]) == 2  # an id is matched from its start only
 
 
+def test_a_tolerance_that_is_no_number_is_refused(log, capsys):
+    for tol in ("nan", "-1", "inf"):
+        message = error_of(capsys, "compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", "--dir", log, "--tol", tol)
+        assert message == f"--tol: {float(tol)}; give a finite number, 0 or more (the largest allowed difference of network weights)"
+
+
 def test_compare_looks_ids_up_in_experiments_by_default(log, capsys, monkeypatch):
     monkeypatch.chdir(log.parent)
     assert cli.main(["compare", "20260101-000000-aaaaaa", "20260101-000001-bbbbbb"]) == 0

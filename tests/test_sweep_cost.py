@@ -1,6 +1,7 @@
 """Sweep points that share data and model share the work, and give what a fresh run gives."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,21 @@ def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
         assert f"]({picture})" in report
     assert "nnglm report" not in report
     assert json.loads((folder / "result.json").read_text())["status"] == "completed"
+    # a failed point is passed over; damaged files are one message, before anything is drawn
+    failed, damaged = tmp_path / "failed", tmp_path / "damaged"
+    for copy in (failed, damaged):
+        shutil.copytree(folder, copy)
+        (copy / "loss.png").unlink()
+    result = json.loads((failed / "result.json").read_text()) | {"status": "failed"}
+    (failed / "result.json").write_text(json.dumps(result))
+    (damaged / "trajectory.csv").write_text((damaged / "trajectory.csv").read_text().rsplit("\n", 2)[0] + "\n")  # a row short
+    capsys.readouterr()
+    assert cli.main(["report", str(failed)]) == 0
+    assert capsys.readouterr().out == f"{failed}: status failed; nothing to draw\n"
+    assert cli.main(["report", str(damaged)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {damaged}: its files are damaged (ValueError: ") and err.count("\n") == 1
+    assert not (damaged / "loss.png").exists()
 
 
 def test_report_on_a_folder_without_a_run_exits_2(tmp_path):
