@@ -124,10 +124,10 @@ def _report(args) -> int:
 
     for run in args.runs:
         folder = logbook.locate(run, Path(args.dir))
-        logged = logbook.read(folder)
         if plots.drawn(folder):
             print(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
             continue
+        logged = logbook.read(folder)
         if logged.result is not None and logged.status != "completed":  # a failed or dead sweep point: no plots to draw
             print(f"{folder}: status {logged.status}; nothing to draw")
             continue

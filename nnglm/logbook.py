@@ -160,12 +160,13 @@ def differing(dicts: list[dict]) -> dict[str, list]:
 
 
 def relative_gaps(network: np.ndarray, glm: np.ndarray, first: schema.GlmSection) -> float:
-    """The largest |w_run - w_first| over max(|GLM coefficient|, GLM std err) of the first run."""
+    """The largest |w_run - w_first| over max(|GLM coefficient|, GLM std err) of the first run: the verdict's scale."""
+    from nnglm.compare import scale  # here, not at the top: `nnglm runs` reads JSON only and starts fast
+
     bse = schema.flat(first.bse or {})
     se = np.array([np.nan if bse.get(t) is None else bse[t] for t in schema.flat(first.coefficients)], dtype=float)
-    scale = np.maximum(np.abs(glm), np.where(np.isfinite(se), se, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        gaps = np.abs(network - network[0]) / scale
+        gaps = np.abs(network - network[0]) / scale(glm, se)
     return float(np.nanmax(gaps, initial=0.0))
 
 
