@@ -18,8 +18,9 @@ from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nnglm import families, generators
+from nnglm import families, files, generators
 from nnglm.errors import MAX_VALUE, UserError, clip, short
+from nnglm.formula import Formula, FormulaError, parse_formula
 
 REQUIRED = generators.REQUIRED
 # each synthetic generator with its parameters and their defaults (generators.py owns them)
@@ -83,6 +84,8 @@ def count_values(raw: Any, limit: int = MAX_CONFIG_VALUES) -> int:
 
 
 PositiveFloat = Annotated[float, Field(gt=0)]
+# a level of a text or numeric column: data.success, data.reference_class
+Label = Annotated[str, Field(min_length=1, max_length=1000)] | int | float
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 
@@ -108,6 +111,9 @@ class DataSource(Section):
     offset: str | None = None  # a column added to the linear predictor, never trained
     exposure: str | None = None  # log link only: offset log(exposure)
     missing: Literal["error", "drop"] = "error"  # rows with a missing value in a used column
+    # binomial: the target level that counts as success (default: the second level, as R's factor)
+    success: Label | None = None
+    reference_class: Label | None = None  # multinomial: the class the others are contrasted with (default: the first)
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0  # rows held out from both fits
 
     # the keys data.formula replaces
@@ -123,10 +129,21 @@ class DataSource(Section):
         fields = cls.model_fields
         return {k: v for k, v in raw.items() if v is not None or k not in DATA_KEYS or (k in fields and not fields[k].is_required())}
 
+    @field_validator("success", "reference_class", mode="before")
+    @classmethod
+    def _label_not_bool(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(
+                f"data.{info.field_name}: got {str(value).lower()}: YAML reads yes/no/on/off/true/false as booleans; "
+                f'quote the level: data.{info.field_name}: "{"yes" if value else "no"}"'
+            )
+        return value
+
     @model_validator(mode="after")
     def _check_columns(self) -> "DataSource":
         self._check_source()
         if self.formula is not None:
+            self.parsed_formula()
             for key in self.formula_replaces:
                 if getattr(self, key) is not None:
                     raise ValueError(f"data.{key}: not used with data.formula, which names the target and the terms")
@@ -148,6 +165,15 @@ class DataSource(Section):
         if self.formula is None and self.target is None:
             raise ValueError(f"data.target: required when data.source is {self.source} (the target column)")
 
+    def parsed_formula(self) -> Formula | None:
+        """data.formula checked and mapped (formula.py): nothing in it is ever run unchecked."""
+        if self.formula is None:
+            return None
+        try:
+            return parse_formula(self.formula)
+        except FormulaError as e:
+            raise ValueError(str(e)) from None
+
     def target_columns(self) -> list[str]:
         """The columns left out of the default features as targets: the target."""
         return [str(self.target)]
@@ -160,14 +186,36 @@ class DataSource(Section):
         raise NotImplementedError
 
 
-class CsvData(DataSource):
-    """A CSV file, its path relative to the working directory."""
+class FileData(DataSource):
+    """A data file, its path relative to the working directory, read as data.format says (files.py);
+    `source: csv` is the older name of the same source."""
 
-    source: Literal["csv"] = "csv"
-    path: str
+    source: Literal["file", "csv"] = "file"
+    path: Annotated[str, Field(min_length=1, max_length=4096)]
+    format: Literal["csv", "tsv", "parquet", "feather", "excel", "stata", "spss"] | None = None  # default: from the extension
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None  # delimited text; default: sniffed
+    sheet: Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=0)] | None = None  # excel: a name or a number from 0
+
+    def _check_source(self) -> None:
+        super()._check_source()
+        if "\x00" in self.path:
+            raise ValueError("data.path: holds a NUL byte, which no file name can")
+        if self.delimiter is not None and self.delimiter in "\"'\r\n":
+            raise ValueError(f"data.delimiter: {self.delimiter!r} cannot delimit columns; one character such as ',', ';', '|' or a tab")
+        try:
+            fmt, _ = files.format_of(self.path, self.format)
+        except UserError as e:
+            raise ValueError(str(e)) from None
+        if self.sheet is not None and fmt != "excel":
+            raise ValueError(f"data.sheet: for Excel files only; {self.path} is read as {fmt}")
+        if self.delimiter is not None and fmt not in files.DELIMITED:
+            raise ValueError(f"data.delimiter: for delimited text (csv, tsv) only; {self.path} is read as {fmt}")
 
     def describe(self) -> str:
         return self.path
+
+
+CsvData = FileData  # the source's older name
 
 
 class StatsmodelsData(DataSource):
@@ -258,8 +306,10 @@ class SyntheticData(DataSource):
 
 
 # the data section: one model per source, picked by data.source
-DataConfig = Annotated[SyntheticData | CsvData | StatsmodelsData, Field(discriminator="source")]
-SOURCES: dict[str, type[DataSource]] = {cls.model_fields["source"].default: cls for cls in (SyntheticData, CsvData, StatsmodelsData)}
+DataConfig = Annotated[SyntheticData | FileData | StatsmodelsData, Field(discriminator="source")]
+SOURCES: dict[str, type[DataSource]] = {
+    name: cls for cls in (SyntheticData, FileData, StatsmodelsData) for name in get_args(cls.model_fields["source"].annotation)
+}
 DATA_KEYS = {key for cls in SOURCES.values() for key in cls.model_fields}  # every key some source takes
 
 
@@ -432,6 +482,21 @@ class Config(Section):
                     raise ValueError(f"data.{key}: not for model.family {family.family} (statsmodels' MNLogit takes none)")
         if data.trials is not None and not family.takes_trials:
             raise ValueError(f"data.trials: for model.family binomial only (successes out of trials), not {family.family}")
+        if data.success is not None and not family.takes_trials:
+            raise ValueError(f"data.success: for model.family binomial only (the level that counts as success), not {family.family}")
+        if data.success is not None and data.trials is not None:
+            raise ValueError("data.success: not with data.trials, where the target counts the successes")
+        if data.reference_class is not None and not family.multiclass:
+            raise ValueError(f"data.reference_class: for model.family multinomial only, not {family.family}")
+        parsed = data.parsed_formula()
+        if parsed is not None and parsed.failures is not None:
+            if not family.takes_trials:
+                raise ValueError(f"data.formula: cbind(successes, failures) is for model.family binomial, not {family.family}")
+            if data.trials is not None or data.success is not None:
+                key = "trials" if data.trials is not None else "success"
+                raise ValueError(f"data.{key}: not with cbind(successes, failures) in data.formula, which gives the trials")
+        if parsed is not None and parsed.offsets and family.multiclass:
+            raise ValueError(f"data.formula: offset() is not for model.family {family.family} (statsmodels' MNLogit takes none)")
         if data.exposure is not None and family.link != "log":
             raise ValueError(
                 f"data.exposure: needs model.link log (the offset is log exposure), not {family.link}; give data.offset instead"

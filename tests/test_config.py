@@ -181,10 +181,10 @@ def test_the_generator_key_allows_every_generator():
 
 def test_a_wrong_or_missing_source_lists_the_sources(write_config):
     assert error_of(write_config, "name: t\ndata: {source: sql, path: d.csv}\n") == (
-        "data.source: Input should be 'synthetic', 'csv' or 'statsmodels' (got 'sql')"
+        "data.source: Input should be 'synthetic', 'file', 'csv' or 'statsmodels' (got 'sql')"
     )
     assert error_of(write_config, "name: t\ndata: {path: d.csv, target: y}\n") == (
-        "data.source: required key is missing; one of synthetic, csv, statsmodels"
+        "data.source: required key is missing; one of synthetic, file, csv, statsmodels"
     )
 
 
@@ -204,7 +204,7 @@ def test_a_key_of_another_source_names_the_source(write_config):
 def test_an_unknown_key_lists_the_keys_of_its_source(write_config):
     assert error_of(write_config, "name: t\ndata: {source: csv, path: d.csv, target: y, pth: e.csv}\n") == (
         "data.pth: unknown key. did you mean 'path'? Allowed here: source, target, features, categorical, formula, "
-        "trials, weights, weights_kind, offset, exposure, missing, validation_fraction, path"
+        "trials, weights, weights_kind, offset, exposure, missing, success, reference_class, validation_fraction, path, format, delimiter, sheet"
     )
     assert error_of(write_config, MINIMAL + "model: {penalty: {alpha: 1.0, l1wt: 0.5}}\n") == (
         "model.penalty.l1wt: unknown key. did you mean 'l1_wt'? Allowed here: alpha, l1_wt"
