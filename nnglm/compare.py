@@ -32,7 +32,7 @@ class Comparison:
     network_llf: float
     glm_llf: float
     equivalent: bool
-    outcome: str  # equivalent | not converged | no finite MLE | rank deficient | diverged | GLM short | different point
+    outcome: str  # equivalent | not converged | no finite MLE | GLM failed | rank deficient | diverged | GLM short | different point
     tolerance: result.Tolerance
     verdict: str
     epochs_to_match: int | None  # the first logged step with every weight within the tolerance
@@ -128,10 +128,21 @@ def verdict(
             f"{network_llf:.10g} (network) against {glm.llf:.10g} (GLM)"
         )
     if glm.perfect_separation:
+        if not glm.finite:
+            return "no finite MLE", (
+                "the classes are separated, so no finite maximum-likelihood estimate exists: statsmodels' fits ran off "
+                f"to non-finite coefficients, and the network's weights grow along the separating direction ({own_estimate(network)})"
+            )
         return "no finite MLE", (
-            "the classes are perfectly separated, so no finite maximum-likelihood estimate exists; "
+            "the classes are separated, so no finite maximum-likelihood estimate exists; "
             f"both fits grow without bound along a separating direction, and the cosine between "
             f"the network's and the GLM's coefficient vectors is {cosine:.8g}"
+        )
+    if glm.failed is not None:
+        return "GLM failed", (
+            f"the GLM failed, not the network: statsmodels gave no usable fit ({glm.failed}); nothing to compare the "
+            f"network with. The network on its own: {own_estimate(network)}"
+            + ("; raise glm.maxiter to let the GLM go further" if "no convergence" in glm.failed else "")
         )
     if within:
         return "equivalent", f"equivalent: every weight is {tolerance.describe()} ({gaps})"
@@ -146,6 +157,14 @@ def verdict(
         f"not equivalent ({gaps}), yet the network's own estimate puts it within {network.distance:.2g} of its "
         "optimum: the two fits converged to different points, which they should not; this is a bug in nnglm, "
         "please report it with this run folder"
+    )
+
+
+def own_estimate(network: NetworkFit) -> str:
+    """The network judged by itself: its own estimate of its distance to its optimum."""
+    return (
+        f"after {network.epochs_run} steps its own estimate puts its coefficients {network.distance:.2g} (relative) from "
+        f"its optimum; largest gradient {network.max_abs_grad:.3g}"
     )
 
 

@@ -34,6 +34,7 @@ class Dataset:
     intercept: str = "const"  # the intercept's name ('Intercept' with a formula, as statsmodels names it)
     rows_dropped: int = 0  # data.missing: drop
     success: str | None = None  # binomial with a labelled target: the level that counts as 1
+    read_as: str | None = None  # a data file: how it was read (files.Table.read_as)
     notes: list[str] = dataclasses.field(default_factory=list)  # what reading the data decided (row labels, factors, ...)
 
     @property
@@ -52,6 +53,10 @@ class Dataset:
     def n_obs(self) -> float:
         """The number of observations: the rows, or the sum of the frequency weights."""
         return float(self.freq_weights.sum()) if self.freq_weights is not None else float(self.n_rows)
+
+    def feature_list(self) -> str:
+        """The features by name, the first 20 and how many more: 'age', 'wc[T.yes]', … (3 more)"""
+        return listing(self.feature_names) if self.feature_names else "none (the intercept only)"
 
     @property
     def n_features(self) -> int:
@@ -234,6 +239,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         rows_dropped=dropped,
         success=success,
         notes=notes,
+        read_as=read_as,
     )
 
 

@@ -3,19 +3,27 @@
 The design matrix gets a constant column exactly when the network has a bias.
 statsmodels' warnings (perfect separation, non-convergence) are captured into
 the result instead of being printed.
+
+statsmodels' own fit comes first. Where it raises, returns non-finite numbers or
+stops unconverged, it is fitted again as the network is trained: on the
+preconditioned design (precondition.py), from the network's start, by each of
+statsmodels' methods in turn, and the answer is mapped back exactly. Only when
+every try fails is the GLM called failed, in statsmodels' own words.
 """
 
 import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 
 import numpy as np
 
-from nnglm import penalty
+from nnglm import penalty, precondition
 from nnglm.config import Config
 from nnglm.data import Dataset
 from nnglm.result import Statistics
+from nnglm.separation import separated
 
 
 @dataclass
@@ -33,6 +41,15 @@ class GlmFit:
     rank_deficient: bool = False
     aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
     method: str = "IRLS"  # how statsmodels' answer was reached
+    failed: str | None = None  # why no try gave finite, converged coefficients (the GLM failed)
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(list(self.coefficients.values()))) and np.isfinite(self.llf))
+
+
+def dataclasses_replace_X(dataset: Dataset, X: np.ndarray) -> Dataset:
+    return dataclass_replace(dataset, X=X)
 
 
 def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
@@ -41,11 +58,19 @@ def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
     return dataset.X
 
 
-def model(dataset: Dataset, config: Config):
-    """The statsmodels model of the run: GLM with the family, offset and weights, or MNLogit."""
+def model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
+    """The statsmodels model of the run: GLM with the family, offset and weights, or MNLogit
+    (on X, where given, in place of the design). Its warnings (DomainWarning) are fit's to record."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _model(dataset, config, X)
+
+
+def _model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
     import statsmodels.api as sm
 
-    X = design(dataset, config.model.use_bias)
+    if X is None:
+        X = design(dataset, config.model.use_bias)
     if config.family.multiclass:
         return sm.MNLogit(dataset.y, X)
     return sm.GLM(
@@ -112,25 +137,35 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
             f"{'is a linear combination' if len(aliased) == 1 else 'are linear combinations'} of the columns "
             "before it (aliased; R reports NA): the coefficients are not identified"
         )
-    sm_model = model(dataset, config)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        solved = _solve(sm_model, dataset, config)
+        sm_model = _model(dataset, config)
+        solved, tries = _solve_robustly(sm_model, dataset, config, bool(aliased))
     seconds = time.perf_counter() - start
+    notes += tries
 
     kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
     for (kind, message), count in kinds.items():
         notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
     separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
-    if family.takes_trials and not separation and solved.mu is not None:
-        if np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)):
+    extreme = solved.mu is not None and bool(np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)))
+    if (family.takes_trials or family.multiclass) and not separation and (extreme or tries) and not aliased:
+        classes = len(dataset.classes) if dataset.classes else 2
+        if separated(design(dataset, config.model.use_bias), dataset.y, classes, dataset.weights):
+            separation = True
             notes.append(
-                "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
-                "may be very large and poorly determined"
+                "separation: a direction of the coefficients raises every row's fitted probability of its own class "
+                "or leaves it (a linear programme finds it, as R's detectseparation does): the likelihood has no "
+                "finite maximum, and the fits' coefficients grow without bound along it"
             )
-    converged = bool(solved.converged) and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if not converged:
+    if family.takes_trials and not separation and extreme:
+        notes.append(
+            "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
+            "may be very large and poorly determined"
+        )
+    converged = bool(solved.converged) and (solved.method != "IRLS" or not any(issubclass(w.category, ConvergenceWarning) for w in caught))
+    if not converged and (solved.failed is None or "no convergence" in solved.failed):
         notes.append(f"not converged within glm.maxiter = {config.glm.maxiter} iterations (tol {config.glm.tol:g})")
     names = dataset.terms(config.model.use_bias)
     return GlmFit(
@@ -147,6 +182,7 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
         rank_deficient=bool(aliased),
         aliased=aliased,
         method=solved.method,
+        failed=solved.failed,
     )
 
 
@@ -159,6 +195,130 @@ class _Solved:
     statistics: Statistics
     mu: np.ndarray | None
     method: str
+    failed: str | None = None
+
+    def trouble(self) -> str | None:
+        """What makes this answer unusable, or None."""
+        if not np.all(np.isfinite(self.params)):
+            return "non-finite coefficients"
+        if not np.isfinite(self.statistics.llf):
+            return "a non-finite log-likelihood"
+        if not np.all(np.isfinite(self.bse)):
+            return "non-finite standard errors"
+        if not self.converged:
+            return "no convergence"
+        return None
+
+
+METHODS = ("newton", "bfgs", "lbfgs")  # statsmodels' optimizers tried after its default, in this order
+# each optimizer's own stopping options, tight: the answer must be the optimum to the verdict's precision
+OPTIONS: dict[str, dict] = {"newton": {"tol": 1e-12}, "bfgs": {"gtol": 1e-10}, "lbfgs": {"pgtol": 1e-12, "factr": 10.0}}
+
+
+def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -> tuple[_Solved, list[str]]:
+    """statsmodels' default fit; where it fails, the fallbacks; (the answer, a note on each failed try)."""
+    tries = []
+    try:
+        solved = _solve(sm_model, dataset, config)
+        trouble = solved.trouble()
+    except Exception as e:  # statsmodels' own errors: singular matrices, overflow, ...
+        solved, trouble = None, f"{type(e).__name__}: {e}"
+    if trouble is None or config.model.penalty is not None or aliased:
+        return solved if solved is not None else _failed(dataset, config, trouble or ""), tries
+    first = "MNLogit's Newton" if config.family.multiclass else "IRLS"
+    tries.append(
+        f"statsmodels' {first} on the design as given gave {trouble}"
+        + (f" within glm.maxiter = {config.glm.maxiter}" if trouble == "no convergence" else "")
+    )
+    inputs = precondition.Inputs.of(dataset.X, "whiten" if dataset.n_features else "none", config.model.use_bias)
+    transform = _transform(inputs, config.model.use_bias)
+    Z = design(dataclasses_replace_X(dataset, inputs.apply(dataset.X)), config.model.use_bias)
+    z_model = _model(dataset, config, Z)
+    for method in METHODS:
+        try:
+            answer = _solve_with(z_model, dataset, config, method, transform)
+        except Exception as e:
+            tries.append(f"{method} on the whitened design raised {type(e).__name__}: {e}")
+            continue
+        trouble_now = answer.trouble()
+        if trouble_now is None:
+            return answer, tries
+        tries.append(f"{method} on the whitened design gave {trouble_now}")
+    reason = "; ".join(tries)
+    if solved is None or not np.all(np.isfinite(solved.params)):
+        return _failed(dataset, config, reason), tries
+    return dataclass_replace(solved, failed=reason), tries
+
+
+def iterations(method: str, maxiter: int) -> int:
+    """glm.maxiter bounds Newton's iterations; a quasi-Newton method takes many cheaper ones: ten times as many."""
+    return maxiter if method == "newton" else 10 * maxiter
+
+
+def _transform(inputs: precondition.Inputs, use_bias: bool) -> np.ndarray:
+    """T with coefficients(X) = T @ coefficients(Z), for the design [1, Z] (or Z) of Z = (X - shift) M."""
+    k = inputs.matrix.shape[0]
+    if not use_bias:
+        return inputs.matrix
+    T = np.zeros((k + 1, k + 1))
+    T[0, 0] = 1.0
+    T[0, 1:] = -inputs.shift @ inputs.matrix
+    T[1:, 1:] = inputs.matrix
+    return T
+
+
+def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.ndarray) -> _Solved:
+    """statsmodels' `method` on the preconditioned design from the network's start, mapped back by T."""
+    glm_config = config.glm
+    k = T.shape[0]
+    if config.family.multiclass:
+        C = len(dataset.classes or [])
+        start = np.zeros((k, C - 1))
+        result = z_model.fit(
+            start_params=start.ravel(), method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method]
+        )
+        B = T @ np.asarray(result.params).reshape(k, C - 1)
+        cov = np.asarray(result.cov_params())
+        # cov_params is ordered class by class; the map acts on each class's block
+        big = np.kron(np.eye(C - 1), T)
+        bse = np.sqrt(np.diag(big @ cov @ big.T))
+        params = np.ravel(B, order="F")
+        x_model = _model(dataset, config)
+        converged = bool(result.mle_retvals.get("converged", False))
+        return _Solved(
+            params,
+            bse,
+            converged,
+            int(result.mle_retvals.get("iterations", 0)),
+            statistics(x_model, params),
+            None,
+            f"{method} (MNLogit) on the whitened design",
+        )
+    start = np.zeros(k)
+    if config.model.use_bias:
+        with np.errstate(all="ignore"):
+            start[0] = float(config.family.sm_family().link(np.clip(np.average(dataset.y), 1e-6, None)))
+    result = z_model.fit(start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method])
+    params = T @ np.asarray(result.params, dtype=float)
+    bse = np.sqrt(np.diag(T @ np.asarray(result.cov_params()) @ T.T))
+    x_model = _model(dataset, config)
+    converged = bool(getattr(result, "converged", result.mle_retvals.get("converged", False) if hasattr(result, "mle_retvals") else False))
+    stats = statistics(x_model, params, float(result.scale))
+    return _Solved(
+        params,
+        bse,
+        converged,
+        int(getattr(result, "fit_history", {}).get("iteration", 0) or 0),
+        stats,
+        np.asarray(x_model.predict(params)),
+        f"{method} on the whitened design",
+    )
+
+
+def _failed(dataset: Dataset, config: Config, reason: str) -> _Solved:
+    k = len(dataset.terms(config.model.use_bias))
+    nan = np.full(k, np.nan)
+    return _Solved(nan, nan, False, 0, Statistics(), None, "none", failed=reason)
 
 
 def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:

@@ -88,6 +88,10 @@ class DataSection(Part):
     n_observations: Number = None  # rows, or the sum of the frequency weights
     rows_dropped: int | None = None  # data.missing: drop
     n_validation_rows: int | None = Field(default=None, exclude_if=_absent)  # data.validation_fraction, written only when set
+    read_as: str | None = Field(default=None, exclude_if=_absent)  # a data file: how it was read ("tab-delimited text (sniffed)")
+    success: str | None = Field(default=None, exclude_if=_absent)  # a labelled binomial target: the level counted as 1
+    classes: list[str] | None = Field(default=None, exclude_if=_absent)  # multinomial: the class labels, the reference first
+    notes: list[str] = Field(default=[], exclude_if=lambda v: not v)  # what reading the data decided: row labels, factors
 
 
 class Statistics(Part):
@@ -133,6 +137,7 @@ class GlmSection(Part):
     rank_deficient: bool | None = None
     aliased: list[str] = []
     method: str | None = None
+    failed: str | None = Field(default=None, exclude_if=_absent)  # why no fit of statsmodels' was usable
 
 
 class ReferenceSection(Part):

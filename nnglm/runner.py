@@ -102,6 +102,10 @@ def data_section(dataset: data.Dataset, held_out: data.Dataset | None, condition
         n_observations=dataset.n_obs,
         rows_dropped=dataset.rows_dropped,
         n_validation_rows=held_out.n_rows if held_out else None,
+        read_as=dataset.read_as,
+        success=dataset.success,
+        classes=dataset.classes,
+        notes=dataset.notes,
     )
 
 

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnglm import families
+from nnglm.errors import listing
 from nnglm.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
 
 MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
@@ -130,7 +131,8 @@ def fit_block(result: RunResult) -> Block:
             ["network: stopped because", f"{_text(n.stopped)}; own distance estimate {_num(n.distance, 2)} (relative)"],
             ["network: inputs, Adam's learning rate", f"{_text(n.precondition)}; {lr}"],
             ["network: max |gradient| at the end", _num(n.max_abs_grad, 3)],
-            ["GLM: iterations, converged", f"{_text(g.iterations)}, {_yes(g.converged)}"],
+            ["GLM: iterations, converged", f"{_text(g.iterations)}, {_yes(g.converged)}" + ("; FAILED" if g.failed else "")],
+            ["GLM: fitted by", _text(g.method)],
         ],
     )
 
@@ -180,6 +182,10 @@ def notes(result: RunResult) -> list[str]:
     if n.note:
         out.append(f"network: {n.note}")
     out += [f"GLM warning: {w}" for w in g.warnings]
+    if result.data is not None:
+        names = result.data.feature_names
+        out.append(f"data: {len(names)} features used: {listing(names) if names else 'none (the intercept only)'}")
+        out += [f"data: {note}" for note in result.data.notes]
     dropped = result.data.rows_dropped if result.data else None
     if dropped:
         out.append(f"data.missing: drop left out {dropped} rows with a missing value in a column the model uses")

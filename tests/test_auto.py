@@ -88,7 +88,7 @@ def test_activation_pinned_at_its_domain_guard_is_diverged(tmp_path):
 
 def test_a_glm_stopped_short_is_named_not_the_network(tmp_path):
     result = runner.run(load("auto_spector_logit", "glm.maxiter=2"), tmp_path, quiet=True).result
-    assert result["comparison"]["outcome"] == "GLM short"
+    assert result["comparison"]["outcome"] == "GLM failed"
     assert result["comparison"]["network_llf"] > result["comparison"]["glm_llf"]
 
 
