@@ -177,8 +177,9 @@ def _delimited(path: str, fmt: str, compression: str | None, delimiter: str | No
     try:
         with _open_text(path, compression) as f:
             sample = f.read(SNIFF_BYTES)
-            sep, how = (delimiter, "given") if delimiter else sniff(sample, fmt)
-            header = next(csv.reader(io.StringIO(sample), delimiter=sep), [])
+        sep, how = (delimiter, "given") if delimiter else sniff(sample, fmt)
+        with _open_text(path, compression) as f:
+            header = next(csv.reader(f, delimiter=sep), [])  # whole, however long
         _check_header(header, path)
         frame = pd.read_csv(path, sep=sep, compression=compression, encoding="utf-8-sig", engine="c")
     except UnicodeDecodeError as e:

@@ -214,9 +214,13 @@ def _term(node: ast.expr, where: str, names: set[str], inside: str | None, depth
         case ast.Call():
             return _call(node, where, names, inside, depth)
         case ast.Attribute():
-            raise FormulaError(
-                f"{where}: attribute access ({_shown(node)}) is not allowed in a formula; only np.{'/'.join(NUMPY[:4])}/... calls"
-            )
+            dotted = _dotted(node)
+            if dotted is None:
+                raise FormulaError(f"{where}: attribute access ({_shown(node)}) is not allowed in a formula; only np.{'/'.join(NUMPY[:4])}/... calls")
+            for part in dotted.split("."):
+                _check_name(part, where)
+            names.add(dotted)  # R's dotted column names (Sepal.Length): read by name, never as an attribute
+            return ast.Call(ast.Name("Q", ast.Load()), [ast.Constant(dotted)], [])
     raise FormulaError(f"{where}: {_construct(node)} ({_shown(node)}) is not allowed in a formula")
 
 
@@ -270,6 +274,18 @@ def _function(func: ast.expr, where: str) -> str:
     raise FormulaError(f"{where}: {_construct(func)} ({_shown(func)}) cannot be called in a formula")
 
 
+def _dotted(node: ast.Attribute) -> str | None:
+    """'Sepal.Length' for a chain of plain names that is not numpy's; None for anything else."""
+    parts = [node.attr]
+    value = node.value
+    while isinstance(value, ast.Attribute):
+        parts.append(value.attr)
+        value = value.value
+    if not isinstance(value, ast.Name) or value.id in ("np", "numpy"):
+        return None
+    return ".".join([value.id, *reversed(parts)])
+
+
 def _check_name(name: str, where: str) -> None:
     if name.startswith("__") or name.endswith("__"):
         raise FormulaError(f"{where}: the name {name!r} is not allowed in a formula (dunder names)")
@@ -296,6 +312,7 @@ def _construct(node: ast.AST) -> str:
         ast.Await: "await",
         ast.Yield: "yield",
         ast.Slice: "a slice",
+        ast.Call: "a call's result",
     }
     return names.get(type(node), f"the construct {type(node).__name__}")
 
