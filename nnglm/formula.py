@@ -216,7 +216,9 @@ def _term(node: ast.expr, where: str, names: set[str], inside: str | None, depth
         case ast.Attribute():
             dotted = _dotted(node)
             if dotted is None:
-                raise FormulaError(f"{where}: attribute access ({_shown(node)}) is not allowed in a formula; only np.{'/'.join(NUMPY[:4])}/... calls")
+                raise FormulaError(
+                    f"{where}: attribute access ({_shown(node)}) is not allowed in a formula; only np.{'/'.join(NUMPY[:4])}/... calls"
+                )
             for part in dotted.split("."):
                 _check_name(part, where)
             names.add(dotted)  # R's dotted column names (Sepal.Length): read by name, never as an attribute

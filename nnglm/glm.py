@@ -298,7 +298,10 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
     if config.model.use_bias:
         with np.errstate(all="ignore"):
             start[0] = float(config.family.sm_family().link(np.clip(np.average(dataset.y), 1e-6, None)))
-    result = z_model.fit(start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method])
+    # cov_type eim: the expected information's standard errors, as IRLS gives them
+    result = z_model.fit(
+        start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, cov_type="eim", **OPTIONS[method]
+    )
     params = T @ np.asarray(result.params, dtype=float)
     bse = np.sqrt(np.diag(T @ np.asarray(result.cov_params()) @ T.T))
     x_model = _model(dataset, config)

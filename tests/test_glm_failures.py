@@ -1,0 +1,97 @@
+"""The GLM's failures are the GLM's: statsmodels' fallbacks, an exact map back from the whitened design,
+separation found before anyone is blamed, and the shipped R configs reaching their figures."""
+
+import numpy as np
+import pytest
+
+from nnglm import data, glm, precondition, runner
+from nnglm.glm import _model, _solve, _solve_with, _transform, design
+from nnglm.separation import separated
+
+from conftest import load
+
+
+@pytest.mark.parametrize("name", ["auto_spector_logit", "auto_cpunish_poisson", "auto_anes96_mnlogit", "auto_engel_gamma_log"])
+def test_a_fallback_on_the_whitened_design_maps_back_to_statsmodels_own_answer(name):
+    cfg = load(name, "train.dtype=float64")
+    ds = data.load(cfg)
+    default = _solve(_model(ds, cfg), ds, cfg)
+    inputs = precondition.Inputs.of(ds.X, "whiten", cfg.model.use_bias)
+    Z = design(data.dataclasses.replace(ds, X=inputs.apply(ds.X)), cfg.model.use_bias)
+    mapped = _solve_with(_model(ds, cfg, Z), ds, cfg, "newton", _transform(inputs, cfg.model.use_bias))
+    scale = np.maximum(np.abs(default.params), default.bse)
+    assert np.max(np.abs(mapped.params - default.params) / scale) < 1e-8
+    np.testing.assert_allclose(mapped.bse, default.bse, rtol=1e-6)
+    assert mapped.converged
+
+
+def test_separation_is_found_in_binomial_and_multinomial_data():
+    four = data.load(load("seed000_four_points"))
+    assert separated(design(four, True), four.y, 2)
+    anes = data.load(load("auto_anes96_mnlogit"))
+    assert not separated(design(anes, True), anes.y, len(anes.classes))
+    iris = data.load(load("r_fgl_multinomial", "data.path=data/r/iris.csv", "data.target=Species"))
+    assert separated(design(iris, True), iris.y, 3)  # setosa lies apart from the others
+    womenlf = data.load(load("r_womenlf_multinomial"))
+    assert not separated(design(womenlf, True), womenlf.y, 3)
+
+
+def test_a_multinomial_whose_glm_runs_off_to_nan_is_no_finite_mle_not_the_networks_fault(tmp_path):
+    result = runner.run(load("r_fgl_multinomial", "train.max_steps=300"), tmp_path, quiet=True).result
+    comparison, fit = result["comparison"], result["glm"]
+    assert comparison["outcome"] == "no finite MLE"
+    assert fit["perfect_separation"] is True
+    assert fit["warnings"][0] == "statsmodels' MNLogit's Newton on the design as given gave non-finite coefficients"
+    assert any(w.startswith("separation: a direction of the coefficients") for w in fit["warnings"])
+    assert "float32 cannot resolve" not in comparison["verdict"] and "set train.dtype" not in comparison["verdict"]
+    assert comparison["verdict"].startswith("the classes are separated, so no finite maximum-likelihood estimate exists")
+
+
+def test_a_glm_that_stops_short_is_glm_failed_with_its_words(tmp_path):
+    result = runner.run(load("auto_spector_logit", "glm.maxiter=1"), tmp_path, quiet=True).result
+    comparison, fit = result["comparison"], result["glm"]
+    assert comparison["outcome"] == "GLM failed"
+    assert fit["failed"].startswith("statsmodels' IRLS on the design as given gave no convergence within glm.maxiter = 1")
+    assert comparison["verdict"].startswith("the GLM failed, not the network: statsmodels gave no usable fit (")
+    assert "The network on its own: after " in comparison["verdict"]
+    assert comparison["verdict"].endswith("raise glm.maxiter to let the GLM go further")
+    assert result["network"]["coefficients"]  # the network's figures are still there
+
+
+R_CONFIGS = {
+    # config: (outcome, a figure R prints: (statistic, value, decimals))
+    "r_warpbreaks_parquet": ("equivalent", ("deviance", 210.392, 3)),
+    "r_mroz_tsv_gz": ("equivalent", ("deviance", 905.266, 3)),
+    "r_ships_formula": ("equivalent", ("deviance", 38.695, 3)),
+    "r_ucb_admissions_excel": ("equivalent", ("deviance", 20.204, 3)),
+    "r_quine_stata": ("equivalent", None),
+    "r_insectsprays_spss": ("equivalent", ("deviance", 98.329, 3)),
+    "r_womenlf_multinomial": ("equivalent", None),
+}
+
+
+@pytest.mark.runs
+@pytest.mark.parametrize("name", R_CONFIGS)
+def test_each_r_config_as_shipped_reaches_its_figure(name, tmp_path):
+    outcome, figure = R_CONFIGS[name]
+    result = runner.run(load(name), tmp_path, quiet=True).result
+    assert result["comparison"]["outcome"] == outcome, result["comparison"]["verdict"]
+    if figure:
+        statistic, value, decimals = figure
+        assert round(result["glm"]["statistics"][statistic], decimals) == value
+
+
+def test_womenlf_reaches_fox_and_weisbergs_multinom_coefficients():
+    cfg = load("r_womenlf_multinomial")
+    fit = glm.fit(data.load(cfg), cfg)
+    # nnet::multinom(partic ~ hincome + children), not.work the reference (An R Companion to Applied Regression)
+    expected = {
+        "parttime:const": -1.43231,
+        "parttime:hincome": 0.006892,
+        "parttime:children[T.present]": 0.02149,
+        "fulltime:const": 1.98282,
+        "fulltime:hincome": -0.09723,
+        "fulltime:children[T.present]": -2.55860,
+    }
+    for term, value in expected.items():
+        assert fit.coefficients[term] == pytest.approx(value, abs=5e-5), term
