@@ -451,8 +451,9 @@ def formula_design(
         extras["trials"] = successes + failures
         target = pd.Series(successes)
     if parsed.offsets:
-        extras["offset"] = sum(numeric_values(formula_values(o, frame, where), f"offset({o})", origin) for o in parsed.offsets)
-    return X, [n for n in keep], target, parsed.target
+        values = [numeric_values(formula_values(o, frame, where), f"offset({o})", origin) for o in parsed.offsets]
+        extras["offset"] = np.sum(values, axis=0)
+    return X, keep, target, parsed.target
 
 
 def formula_env():

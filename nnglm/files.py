@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -161,8 +162,8 @@ def _matches(expected: str, found: str, head: bytes) -> bool:
 
 
 def _open_text(path: str, compression: str | None):
-    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
-    if compression in opener:
+    opener: dict[str, Any] = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+    if compression is not None and compression in opener:
         return io.TextIOWrapper(opener[compression](path, "rb"), encoding="utf-8-sig", newline="")
     if compression == "zip":
         archive = zipfile.ZipFile(path)

@@ -217,7 +217,7 @@ OPTIONS: dict[str, dict] = {"newton": {"tol": 1e-12}, "bfgs": {"gtol": 1e-10}, "
 
 def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -> tuple[_Solved, list[str]]:
     """statsmodels' default fit; where it fails, the fallbacks; (the answer, a note on each failed try)."""
-    tries = []
+    tries: list[str] = []
     try:
         solved = _solve(sm_model, dataset, config)
         trouble = solved.trouble()
@@ -273,9 +273,8 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
     k = T.shape[0]
     if config.family.multiclass:
         C = len(dataset.classes or [])
-        start = np.zeros((k, C - 1))
         result = z_model.fit(
-            start_params=start.ravel(), method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method]
+            start_params=np.zeros(k * (C - 1)), method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method]
         )
         B = T @ np.asarray(result.params).reshape(k, C - 1)
         cov = np.asarray(result.cov_params())

@@ -8,11 +8,10 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from nnglm import config, data
 from nnglm.errors import UserError
-
-from conftest import ROOT
 
 FRAME = pd.DataFrame(
     {
@@ -157,7 +156,10 @@ def test_a_fifo_is_refused_before_it_is_opened(tmp_path):
 def test_compressed_binary_formats_are_refused(tmp_path):
     with pytest.raises(UserError) as e:
         config.validate(cfg(tmp_path / "d.parquet.gz"), "c.yaml")
-    assert str(e.value) == f"c.yaml: data.path: {tmp_path / 'd.parquet.gz'}: a parquet file is not read compressed (.parquet.gz); decompress it first"
+    assert (
+        str(e.value)
+        == f"c.yaml: data.path: {tmp_path / 'd.parquet.gz'}: a parquet file is not read compressed (.parquet.gz); decompress it first"
+    )
 
 
 def test_source_csv_is_an_alias_of_file(tmp_path):

@@ -5,12 +5,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from nnglm import cli, config, data, glm
 from nnglm.errors import UserError
 from nnglm.formula import FormulaError, parse_formula
-
-from conftest import ROOT
 
 # each: a formula that would run code (or reach what it must not) if evaluated, and the message's tail
 INJECTIONS = {

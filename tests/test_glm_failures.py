@@ -3,12 +3,11 @@ separation found before anyone is blamed, and the shipped R configs reaching the
 
 import numpy as np
 import pytest
+from conftest import load
 
 from nnglm import data, glm, precondition, runner
 from nnglm.glm import _model, _solve, _solve_with, _transform, design
 from nnglm.separation import separated
-
-from conftest import load
 
 
 @pytest.mark.parametrize("name", ["auto_spector_logit", "auto_cpunish_poisson", "auto_anes96_mnlogit", "auto_engel_gamma_log"])
