@@ -339,7 +339,7 @@ def target_of(values: pd.Series, target: str, config: Config, origin: str) -> tu
         return np.array([label(v) == success for v in values], dtype=float), None, success
     if text:
         raise UserError(
-            f"data.target: column {short(target)} of {origin} holds labels ({listing([label(v) for v in levels(values)][:5])}, ...); "
+            f"data.target: column {short(target)} of {origin} holds labels ({listing([label(v) for v in levels(values)], 5)}); "
             f"model.family {family.family} needs numbers"
         )
     return numeric_values(values, target, origin), None, None
