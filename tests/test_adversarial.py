@@ -220,16 +220,16 @@ def test_validate_reads_the_data(write_config, capsys):
         f"{sweep}: sweep point model.family=binomial: data.target: column 'y' must be 0 or 1"
     )
     good = write_config(FOUR, "good.yaml")
-    assert nnglm(capsys, "validate", good)[1] == f"{good}: valid (binomial/logit, 5 steps, float32; 4 rows, 2 features)\n"
+    assert nnglm(capsys, "validate", good)[1] == f"{good}: valid (binomial/logit, 5 steps, float32; 4 rows, 2 features)\n  features: 'x1', 'x2'\n"
 
 
 def test_data_path_that_is_a_folder_a_device_or_not_utf8(write_config, tmp_path, capsys):
     path = write_config(FOUR)
     assert error_of(capsys, "validate", path, "--set", f"data={{source: csv, path: {tmp_path}, target: y}}") == (
-        f"{path}: data.path: {tmp_path} is a folder; give a CSV file"
+        f"{path}: data.path: {tmp_path} is a folder; give a data file"
     )
     assert error_of(capsys, "validate", path, "--set", "data={source: csv, path: /dev/zero, target: y}") == (
-        f"{path}: data.path: /dev/zero is a device, not a CSV file"
+        f"{path}: data.path: /dev/zero is a device, not a regular file; nnglm reads data files only"
     )
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"caf\xe9,y\n1,0\n")

@@ -19,9 +19,10 @@ def nnglm(*args, cwd=ROOT):
 def test_validate_a_good_config():
     done = nnglm("validate", "configs/seed002_logistic_no_bias.yaml")
     assert done.returncode == 0
-    assert (
-        done.stdout.strip() == "configs/seed002_logistic_no_bias.yaml: valid (binomial/logit, 1000 steps, float32; 1000 rows, 10 features)"
-    )
+    assert done.stdout.splitlines() == [
+        "configs/seed002_logistic_no_bias.yaml: valid (binomial/logit, 1000 steps, float32; 1000 rows, 10 features)",
+        "  features: 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', 'x9', 'x10'",
+    ]
 
 
 def test_bad_config_exits_2_with_one_line(write_config):

@@ -116,10 +116,11 @@ def test_divergence_is_recorded_with_its_step(tmp_path):
     assert result["comparison"]["equivalent"] is False and result["comparison"]["verdict"].startswith("the network diverged")
 
 
-def test_quasi_separation_is_noted(write_config, tmp_path):
+def test_quasi_separation_is_no_finite_mle(write_config, tmp_path):
     # x = 0 always gives 0 and x = 2 always 1; only x = 1 mixes: the MLE runs off to infinity
     csv_path = write_config("x,y\n0,0\n0,0\n0,0\n1,0\n1,1\n1,0\n1,1\n2,1\n2,1\n2,1\n", "d.csv")
     cfg = load(write_config(f"name: q\ndata: {{source: csv, path: {csv_path}, target: y}}\ntrain: {{epochs: 50}}\n"))
     result = runner.run(cfg, tmp_path, quiet=True).result
     assert result["status"] == "completed"
-    assert any(w.startswith("quasi-separation: some fitted probabilities are numerically 0 or 1") for w in result["glm"]["warnings"])
+    assert any(w.startswith("separation: a direction of the coefficients raises") for w in result["glm"]["warnings"])
+    assert result["comparison"]["outcome"] == "no finite MLE"
