@@ -479,7 +479,8 @@ class Config(Section):
         if family.multiclass:
             for key in ("trials", "weights", "offset", "exposure"):
                 if getattr(data, key) is not None:
-                    raise ValueError(f"data.{key}: not for model.family {family.family} (statsmodels' MNLogit takes none)")
+                    hint = "; for frequency weights, repeat each row that many times" if key == "weights" else ""
+                    raise ValueError(f"data.{key}: not for model.family {family.family} (statsmodels' MNLogit takes none){hint}")
         if data.trials is not None and not family.takes_trials:
             raise ValueError(f"data.trials: for model.family binomial only (successes out of trials), not {family.family}")
         if data.success is not None and not family.takes_trials:

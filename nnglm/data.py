@@ -249,13 +249,19 @@ ROW_LABELS = ("", "Unnamed: 0", "rownames")  # the leading column R's write.csv,
 
 
 def drop_row_labels(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """A leading unnamed column numbering the rows 1..n (or 0..n-1) is the row labels, not a feature."""
+    """A leading unnamed column numbering the rows 1..n (or 0..n-1), or naming each row differently
+    (R's row names, as write.csv writes them), is the row labels, not a feature."""
     if frame.shape[1] < 2 or frame.columns[0] not in ROW_LABELS:
         return frame
-    values = pd.to_numeric(frame.iloc[:, 0], errors="coerce").to_numpy(dtype=float)
+    column = frame.iloc[:, 0]
+    name = "the first column (no name in the file)" if frame.columns[0] in ("", "Unnamed: 0") else f"column {short(frame.columns[0])}"
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     n = len(frame)
     if n and (np.array_equal(values, np.arange(1, n + 1)) or np.array_equal(values, np.arange(n))):
-        notes.append(f"column {short(frame.columns[0])} numbers the rows ({values[0]:g}..{values[-1]:g}): row labels, left out")
+        notes.append(f"{name} numbers the rows ({values[0]:g}..{values[-1]:g}): row labels, left out")
+        return frame.iloc[:, 1:]
+    if n and is_text(column) and column.notna().all() and column.nunique() == n:
+        notes.append(f"{name} names every row differently ({listing([str(v) for v in column.iloc[:3]])}, ...): row names, left out")
         return frame.iloc[:, 1:]
     return frame
 
@@ -469,7 +475,8 @@ def formula_values(expression: str, frame: pd.DataFrame, where: str) -> pd.Serie
     import patsy
 
     try:
-        values = patsy.dmatrix(f"0 + {expression}", frame, eval_env=formula_env(), NA_action="raise", return_type="dataframe")
+        # inside I(): a '-' is subtraction, not the formula's removal of a term (cbind(s, n - s))
+        values = patsy.dmatrix(f"0 + I({expression})", frame, eval_env=formula_env(), NA_action="raise", return_type="dataframe")
     except Exception as e:
         raise UserError(f"{where}: cannot evaluate {short(expression)}: {short(str(e).strip().splitlines()[0], 300)[1:-1]}") from None
     if values.shape[1] == 1:
@@ -543,7 +550,7 @@ def check_factor(values: pd.Series, name: str, given: bool, rows: int) -> None:
     """A text column taken as a feature by default that labels (nearly) every row differently is an
     identifier, not a factor: as dummies it would add a column a row."""
     count = values.nunique()
-    if not given and count > max(rows // 2, 50):
+    if not given and (count > max(rows // 2, 50) or (count == rows and rows >= 10)):
         raise UserError(
             f"data.features: column {short(name)} holds text with {count} different values in {rows} rows (an identifier?); "
             "as a factor it would add a column for nearly every row; list the features to use in data.features"
@@ -642,7 +649,10 @@ def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
     import patsy
 
     if values.isna().any():
-        raise UserError(f"data.categorical: column {name!r} has missing values; {offending(values.isna().to_numpy(), lambda r: '')}")
+        raise UserError(
+            f"data: column {short(name)}, a factor, has missing values; {offending(values.isna().to_numpy(), lambda r: '')}; "
+            "set data.missing: drop to leave rows with missing values out"
+        )
     coded = pd.Categorical(values, categories=levels(values))
     design = patsy.dmatrix("C(v)", pd.DataFrame({"v": coded}), return_type="dataframe")
     design = design.drop(columns="Intercept")

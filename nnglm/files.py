@@ -10,6 +10,7 @@ import gzip
 import io
 import lzma
 import os
+import re
 import stat
 import zipfile
 import zlib
@@ -182,7 +183,9 @@ def _delimited(path: str, fmt: str, compression: str | None, delimiter: str | No
         with _open_text(path, compression) as f:
             header = next(csv.reader(f, delimiter=sep), [])  # whole, however long
         _check_header(header, path)
-        frame = pd.read_csv(path, sep=sep, compression=compression, encoding="utf-8-sig", engine="c")
+        frame = _read_csv(path, sep, compression, ".")
+        if sep == ";" and _decimal_commas(frame):  # R's write.csv2 and European spreadsheets: 4,2 is 4.2
+            frame, how = _read_csv(path, sep, compression, ","), how + ", decimal commas"
     except UnicodeDecodeError as e:
         raise UserError(
             f"data.path: {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} in its first lines); save it as UTF-8"
@@ -195,6 +198,36 @@ def _delimited(path: str, fmt: str, compression: str | None, delimiter: str | No
         raise UserError(f"data.path: cannot read {path} as {fmt.upper()}: {short(str(e).strip(), 300)[1:-1]}") from None
     name = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}.get(sep, repr(sep))
     return Table(frame, f"{name}-delimited text ({how})" + (f", {compression}-compressed" if compression else ""))
+
+
+# R's NA and its common spellings; unlike pandas' defaults, a level named None (or n/a) stays a level
+NA_VALUES = ["", "NA", "NaN", "nan", "N/A", "#N/A", "NULL", "null"]
+DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+([eE][-+]?\d+)?$")
+
+
+def _read_csv(path: str, sep: str, compression: str | None, decimal: str) -> pd.DataFrame:
+    return pd.read_csv(
+        path,
+        sep=sep,
+        compression=compression,
+        encoding="utf-8-sig",
+        engine="c",
+        keep_default_na=False,
+        na_values=NA_VALUES,
+        decimal=decimal,
+    )
+
+
+def _decimal_commas(frame: pd.DataFrame) -> bool:
+    """A text column whose every value is a number written with a decimal comma."""
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if values.empty or pd.api.types.is_numeric_dtype(values.dtype):
+            continue
+        text = values.astype(str)
+        if text.str.match(DECIMAL_COMMA).any() and (text.str.match(DECIMAL_COMMA) | text.str.fullmatch(r"[-+]?\d+")).all():
+            return True
+    return False
 
 
 def sniff(sample: str, fmt: str) -> tuple[str, str]:

@@ -220,7 +220,10 @@ def test_validate_reads_the_data(write_config, capsys):
         f"{sweep}: sweep point model.family=binomial: data.target: column 'y' must be 0 or 1"
     )
     good = write_config(FOUR, "good.yaml")
-    assert nnglm(capsys, "validate", good)[1] == f"{good}: valid (binomial/logit, 5 steps, float32; 4 rows, 2 features)\n  features: 'x1', 'x2'\n"
+    assert (
+        nnglm(capsys, "validate", good)[1]
+        == f"{good}: valid (binomial/logit, 5 steps, float32; 4 rows, 2 features)\n  features: 'x1', 'x2'\n"
+    )
 
 
 def test_data_path_that_is_a_folder_a_device_or_not_utf8(write_config, tmp_path, capsys):

@@ -178,7 +178,7 @@ def test_a_leading_row_label_column_is_left_out(tmp_path, start):
     FRAME.set_axis(range(start, start + 10)).to_csv(path, index_label="")
     ds = load(path)
     assert ds.feature_names == ["x", "g[T.b]", "g[T.c]"]
-    assert ds.notes[0] == f"column 'Unnamed: 0' numbers the rows ({start}..{start + 9}): row labels, left out"
+    assert ds.notes[0] == f"the first column (no name in the file) numbers the rows ({start}..{start + 9}): row labels, left out"
 
 
 def test_an_unnamed_first_column_that_is_not_row_numbers_stays(tmp_path):
@@ -288,3 +288,33 @@ def test_a_numeric_column_with_a_stray_entry_still_names_the_row(tmp_path):
     frame = FRAME.assign(x=FRAME.x.astype(str).where(FRAME.index != 3, "oops"))
     path = written(tmp_path, "d.csv", frame)
     assert error(path) == f"data: column 'x' of {path} must hold finite numbers; first offending rows (0-based): 3 ('oops')"
+
+
+def test_r_row_names_as_write_csv_writes_them_are_left_out(tmp_path):
+    path = tmp_path / "d.csv"
+    FRAME.set_axis([f"car {i}" for i in range(10)]).to_csv(path, index_label="")
+    ds = load(path)
+    assert ds.feature_names == ["x", "g[T.b]", "g[T.c]"]
+    assert (
+        ds.notes[0]
+        == "the first column (no name in the file) names every row differently ('car 0', 'car 1', 'car 2', ...): row names, left out"
+    )
+
+
+def test_a_level_named_none_stays_a_level_and_na_is_missing(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("y,x,bags\n" + "".join(f"{i % 2},{i},{['None', 'Driver only', 'NA'][i % 3]}\n" for i in range(12)))
+    assert error(path) == (  # NA is missing ...
+        "data: column 'bags', a factor, has missing values; first offending rows (0-based): 2, 5, 8, 11; "
+        "set data.missing: drop to leave rows with missing values out"
+    )
+    ds = load(path, missing="drop")
+    assert ds.rows_dropped == 4 and ds.feature_names == ["x", "bags[T.None]"]  # ... None is a level
+
+
+def test_decimal_commas_are_read_as_r_write_csv2_writes_them(tmp_path):
+    path = tmp_path / "d.csv"
+    FRAME.to_csv(path, sep=";", decimal=",", index=False)
+    ds = load(path)
+    np.testing.assert_allclose(ds.X[:, 0], FRAME.x)
+    assert ds.read_as == "semicolon-delimited text (sniffed, decimal commas)"

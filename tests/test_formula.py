@@ -179,3 +179,10 @@ def test_the_shipped_r_formula_configs_reach_r_deviances(tmp_path):
         cfg = config.load(ROOT / "configs" / f"{name}.yaml")
         fit = glm.fit(data.load(cfg), cfg)
         assert round(fit.statistics.deviance, 3) == deviance
+
+
+def test_cbind_of_an_expression_subtracts(frame_path):
+    """R's idiom cbind(s, n - s): the '-' is arithmetic, not the formula's removal of a term."""
+    r, _ = glm_of(frame_path, "binomial", formula="cbind(s, trials - s) ~ x")
+    own, _ = glm_of(frame_path, "binomial", formula="s ~ x", trials="trials")
+    np.testing.assert_allclose(r, own, rtol=0, atol=1e-12)
