@@ -48,14 +48,13 @@ class GlmFit:
         return bool(np.all(np.isfinite(list(self.coefficients.values()))) and np.isfinite(self.llf))
 
 
-def dataclasses_replace_X(dataset: Dataset, X: np.ndarray) -> Dataset:
-    return dataclass_replace(dataset, X=X)
-
-
 def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
-    if use_bias:
-        return np.column_stack([np.ones(dataset.n_rows), dataset.X])
-    return dataset.X
+    return stack(dataset.X, use_bias)
+
+
+def stack(X: np.ndarray, use_bias: bool) -> np.ndarray:
+    """X with a constant column first exactly when the network has a bias."""
+    return np.column_stack([np.ones(len(X)), X]) if use_bias else X
 
 
 def model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
@@ -232,7 +231,7 @@ def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -
     )
     inputs = precondition.Inputs.of(dataset.X, "whiten" if dataset.n_features else "none", config.model.use_bias)
     transform = _transform(inputs, config.model.use_bias)
-    Z = design(dataclasses_replace_X(dataset, inputs.apply(dataset.X)), config.model.use_bias)
+    Z = stack(inputs.apply(dataset.X), config.model.use_bias)
     z_model = _model(dataset, config, Z)
     for method in METHODS:
         try:

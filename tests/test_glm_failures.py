@@ -6,7 +6,7 @@ import pytest
 from conftest import load
 
 from nnglm import data, glm, precondition, runner
-from nnglm.glm import _model, _solve, _solve_with, _transform, design
+from nnglm.glm import _model, _solve, _solve_with, _transform, design, stack
 from nnglm.separation import separated
 
 
@@ -16,7 +16,7 @@ def test_a_fallback_on_the_whitened_design_maps_back_to_statsmodels_own_answer(n
     ds = data.load(cfg)
     default = _solve(_model(ds, cfg), ds, cfg)
     inputs = precondition.Inputs.of(ds.X, "whiten", cfg.model.use_bias)
-    Z = design(data.dataclasses.replace(ds, X=inputs.apply(ds.X)), cfg.model.use_bias)
+    Z = stack(inputs.apply(ds.X), cfg.model.use_bias)
     mapped = _solve_with(_model(ds, cfg, Z), ds, cfg, "newton", _transform(inputs, cfg.model.use_bias))
     scale = np.maximum(np.abs(default.params), default.bse)
     assert np.max(np.abs(mapped.params - default.params) / scale) < 1e-8
