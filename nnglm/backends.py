@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from nnglm import safe
 from nnglm.errors import UserError
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -68,6 +69,7 @@ def load(backend: str, dtype: str = "float32") -> Engine:
             "process; run each backend in its own process (separate `nnglm run`s, or a sweep)"
         )
     os.environ["KERAS_BACKEND"] = backend
+    safe.private_config_dirs()  # keras.json not written into the user's home
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if backend == "jax":
         # deterministic reductions on GPUs; must be set before JAX starts

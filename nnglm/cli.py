@@ -12,12 +12,15 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from nnglm import config as config_module
+from nnglm import safe
 from nnglm.errors import UserError, bounded
 
 FAILED = 3
+MAX_JOBS_PER_CPU = 4
 INTERRUPTED = 130
 
 
@@ -25,6 +28,9 @@ CLOSED_PIPE = 128 + signal.SIGPIPE  # as a program killed by SIGPIPE (`git log |
 
 
 def main(argv: list[str] | None = None) -> int:
+    safe.private_config_dirs()  # before Keras or matplotlib is imported: the user's home stays untouched
+    warnings.formatwarning = one_line_warning
+    sys.excepthook = escaped_traceback
     # the reader went away (`nnglm runs | head -1`): say nothing more
     try:
         return _main(argv)
@@ -35,6 +41,21 @@ def main(argv: list[str] | None = None) -> int:
         if e.code == 1 and _stdout_is_devnull():  # rich's own answer to a closed pipe: stdout sent to devnull, exit 1
             return CLOSED_PIPE
         raise
+
+
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as one line, without the source line Python quotes (which reads like a crash)."""
+    return safe.terminal(f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})") + "\n"
+
+
+def escaped_traceback(kind, value, tb) -> None:
+    """A bug's traceback, as Python prints it, with the control characters of what it quotes escaped."""
+    sys.stderr.write(safe.terminal("".join(traceback.format_exception(kind, value, tb)), lines=True))
+
+
+def say(text: object, file=None) -> None:
+    """One line for the terminal, its control characters escaped (paths and names may come from elsewhere)."""
+    print(safe.terminal(str(text), lines=True), file=file)
 
 
 def _stdout_is_devnull() -> bool:
@@ -96,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _main(argv: list[str] | None) -> int:
+    if argv is not None and any("\x00" in str(a) for a in argv):  # the Python API; a shell cannot pass a NUL
+        print("error: an argument holds a NUL byte, which no path or value can", file=sys.stderr)
+        return 2
     args = parser().parse_args(argv)
     if args.command == "run":
         for name in ("SIGTERM", "SIGHUP"):  # a polite kill, or the terminal closing, is an interruption, recorded as one
@@ -112,7 +136,7 @@ def _main(argv: list[str] | None) -> int:
             return _export(args)
         return _run(args)
     except UserError as e:
-        print(f"error: {bounded(str(e))}", file=sys.stderr)
+        say(f"error: {bounded(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -125,14 +149,14 @@ def _report(args) -> int:
     for run in args.runs:
         folder = logbook.locate(run, Path(args.dir))
         if plots.drawn(folder):
-            print(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
+            say(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
             continue
         logged = logbook.read(folder)
         if logged.result is not None and logged.status != "completed":  # a failed or dead sweep point: no plots to draw
-            print(f"{folder}: status {logged.status}; nothing to draw")
+            say(f"{folder}: status {logged.status}; nothing to draw")
             continue
         pictures = plots.redraw(folder)
-        print(f"{folder}: drew {', '.join(pictures)}; report.md shows them")
+        say(f"{folder}: drew {', '.join(pictures)}; report.md shows them")
     return 0
 
 
@@ -140,7 +164,7 @@ def _export(args) -> int:
     from nnglm import export, logbook  # MLflow, an optional extra, only inside export
 
     for line in export.export([logbook.locate(r, Path(args.dir)) for r in args.runs], args.mlflow, args.experiment):
-        print(line)
+        say(line)
     return 0
 
 
@@ -157,12 +181,12 @@ def _validate(args) -> int:
                 seen[key] = data.split(data.load(cfg), cfg)[0]
             except UserError as e:
                 at = f"sweep point {config_module.describe_point(point)}: " if point else ""
-                raise UserError(f"{args.config}: {at}{e}") from None
+                raise UserError(f"{config_module.shown(args.config)}: {at}{e}") from None
     cfg = points[0][1]
     dataset = next(iter(seen.values()))
     sweep = f"; a sweep of {len(points)} points" if len(points) > 1 else ""
-    print(
-        f"{args.config}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype}; "
+    say(
+        f"{config_module.shown(args.config)}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype}; "
         f"{dataset.n_rows} rows, {dataset.n_features} features{sweep})"
     )
     print(f"  features: {dataset.feature_list()}")
@@ -183,6 +207,12 @@ def _run(args) -> int:
         )
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs: must be 1 or more (got {args.jobs})")
+    most = MAX_JOBS_PER_CPU * (os.cpu_count() or 1)
+    if args.jobs is not None and args.jobs > most:
+        raise UserError(
+            f"--jobs: {args.jobs} processes on a machine of {os.cpu_count()} CPUs; at most {most} "
+            "(each point's process loads TensorFlow, about 1 GB; more processes than cores only wait for them)"
+        )
     points = config_module.expand(args.config, args.set)
     overrides = config_module.plain_overrides(args.set)
     out = Path(args.out)
@@ -200,11 +230,11 @@ def _run(args) -> int:
     except (UserError, KeyboardInterrupt):
         raise
     except Exception as e:  # a bug, or a fault outside the config: the run folder says failed
-        traceback.print_exc()
-        print(f"error: the run failed: {bounded(f'{type(e).__name__}: {e}', 500)}", file=sys.stderr)
+        sys.stderr.write(safe.terminal(traceback.format_exc(), lines=True))
+        say(f"error: the run failed: {bounded(f'{type(e).__name__}: {e}', 500)}", file=sys.stderr)
         return FAILED
     if args.quiet:
-        print(outcome.run_dir)  # for scripts: where the run landed
+        say(outcome.run_dir)  # for scripts: where the run landed
     if args.strict and not (outcome.record.comparison and outcome.record.comparison.equivalent):
         return 1
     return 0

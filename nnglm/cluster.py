@@ -13,6 +13,8 @@ which multiprocessing does not let have children, hence a plain subprocess).
 
 import os
 import pickle
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
 
 CONNECT_SECONDS = 10.0  # for the scheduler to answer, and for it to have one worker
 POLL_SECONDS = 2.0  # how often a waiting sweep asks the scheduler whether it still has workers
-WORKERLESS_SECONDS = 60.0  # without a worker this long, the points still waiting fail
+WORKERLESS_SECONDS = 60.0
+MAX_HANDSHAKE_FRAMES = 1000  # a scheduler's greeting is a few frames; b"HTTP/1.1" read as a count is 3.5e18  # without a worker this long, the points still waiting fail
 
 RunFiles = dict[str, bytes]  # '<name>/<run_id>/<file>' -> its content
 
@@ -49,17 +52,31 @@ def connect(address: str) -> "Client":
         raise UserError("--cluster: Dask distributed is not installed here; install it with pip install 'dask[distributed]'") from None
 
     try:
-        get_address_host_port(address)
+        host, port = get_address_host_port(address)
     except ValueError as e:
         raise UserError(
             f"--cluster: {short(address)} is not a Dask scheduler address ({e}); give one as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
         ) from None
+    scheme = address.partition("://")[0] if "://" in address else "tcp"
+    if scheme != "tcp":
+        raise UserError(
+            f"--cluster: {short(address)}: nnglm speaks to a scheduler over tcp:// only ({scheme}:// needs certificates "
+            "or transports it does not set up); give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+    if not 0 < port < 65536:
+        raise UserError(f"--cluster: {short(address)}: port {port} is not a TCP port (1 to 65535); Dask's default is 8786")
+    no_answer = (
+        f"--cluster: no Dask scheduler answered at {clip(address)} within {CONNECT_SECONDS:g} s"
+        " ({why}); start one with `dask scheduler`, or check the address"
+    )
+    probe(host, port, address, no_answer)
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError) as e:
+        raise UserError(no_answer.format(why=e)) from None
+    except (MemoryError, Exception) as e:  # something answered, but not as a scheduler does
         raise UserError(
-            f"--cluster: no Dask scheduler answered at {clip(address)} within {CONNECT_SECONDS:g} s ({e}); "
-            "start one with `dask scheduler`, or check the address"
+            f"--cluster: {clip(address)} answered, but not as a Dask scheduler ({clip(f'{type(e).__name__}: {e}', 200)})"
         ) from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_SECONDS)
@@ -69,6 +86,36 @@ def connect(address: str) -> "Client":
             f"--cluster: the scheduler at {clip(address)} has no workers; start some with `dask worker {clip(address)} --nthreads 1`"
         ) from None
     return client
+
+
+def probe(host: str, port: int, address: str, no_answer: str) -> None:
+    """A scheduler greets a new connection first, with its handshake (a count of frames, then the frames):
+    read its first 8 bytes within CONNECT_SECONDS. Dask's client waits for that greeting without a time
+    limit, so a listener that never answers would hold it for ever."""
+    try:
+        conn = socket.create_connection((host, port), timeout=CONNECT_SECONDS)
+    except TimeoutError:
+        raise UserError(no_answer.format(why="no connection")) from None
+    except OSError as e:
+        raise UserError(
+            f"--cluster: no Dask scheduler at {clip(address)} ({e.strerror or type(e).__name__}); "
+            "start one with `dask scheduler`, or check the address"
+        ) from None
+    greeting = b""
+    try:
+        with conn:
+            while len(greeting) < 8:
+                part = conn.recv(8 - len(greeting))
+                if not part:
+                    raise UserError(f"--cluster: {clip(address)} closed the connection without a word: not a Dask scheduler")
+                greeting += part
+    except TimeoutError:
+        raise UserError(no_answer.format(why="the connection opened, but nothing was said on it")) from None
+    except OSError as e:
+        raise UserError(no_answer.format(why=e.strerror or type(e).__name__)) from None
+    frames = struct.unpack("<Q", greeting)[0]
+    if not 0 < frames <= MAX_HANDSHAKE_FRAMES:
+        raise UserError(f"--cluster: {clip(address)} answered, but not as a Dask scheduler (it began with {greeting!r})")
 
 
 def run(

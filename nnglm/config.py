@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nnglm import families, files, generators
+from nnglm import families, files, generators, safe
 from nnglm.errors import MAX_VALUE, UserError, clip, short
 from nnglm.formula import Formula, FormulaError, parse_formula
 
@@ -35,6 +35,7 @@ MAX_CONFIG_BYTES = 1_000_000  # a config is a few kilobytes
 MAX_CONFIG_VALUES = 100_000  # values after YAML aliases are expanded
 MAX_SWEEP_POINTS = 1000
 SWEEP_PREFIX = "sweep:"  # --set KEY=sweep:V1,V2,... ; a plain --set value is never split
+TOO_LONG_NUMBER = "a number of more than 4300 digits, past what Python reads; no key takes one"
 
 
 class _Loader(yaml.SafeLoader):
@@ -86,6 +87,8 @@ def count_values(raw: Any, limit: int = MAX_CONFIG_VALUES) -> int:
 PositiveFloat = Annotated[float, Field(gt=0)]
 # a level of a text or numeric column: data.success, data.reference_class
 Label = Annotated[str, Field(min_length=1, max_length=1000)] | int | float
+INT32_MAX = 2**31 - 1  # the backends count steps and size layers in 32-bit integers
+Count = Annotated[int, Field(ge=1, le=INT32_MAX)]  # steps, iterations, widths
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 
@@ -327,7 +330,7 @@ class ModelConfig(Section):
     use_bias: bool = True
     kernel_initializer: Literal["zeros", "ones", "glorot_uniform", "glorot_normal", "random_normal"] = "zeros"
     activation: str | None = None  # optional: the family's link decides it; if given, it must agree
-    hidden: list[Annotated[int, Field(ge=1)]] = []  # widths of a second, hidden-layer network to compare fits with
+    hidden: list[Count] = []  # widths of a second, hidden-layer network to compare fits with
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
     alpha: Annotated[float, Field(gt=0)] | None = None  # negative_binomial: Var = mu + alpha mu^2 (fixed, default 1)
     var_power: float | None = None  # tweedie: Var = scale mu^p, 1 < p < 2 (default 1.5)
@@ -380,10 +383,10 @@ class TrainConfig(Section):
     beta_1: Fraction = 0.9
     beta_2: Fraction = 0.999
     epsilon: PositiveFloat = 1e-7
-    epochs: Literal["auto"] | Annotated[int, Field(ge=1)] = "auto"  # full-batch steps, or until converged
-    batch_size: Literal["full"] | Annotated[int, Field(ge=1)] = "full"
+    epochs: Literal["auto"] | Count = "auto"  # full-batch steps, or until converged
+    batch_size: Literal["full"] | Count = "full"
     dtype: Literal["float32", "float64"] = "float32"
-    log_every: Annotated[int, Field(ge=1)] = 10
+    log_every: Count = 10
     device: Literal["auto", "cpu", "gpu"] = "auto"
     backend: Literal["tensorflow", "jax", "torch"] = "tensorflow"
     standardize: bool = False  # train on standardized features, report weights on the original scale
@@ -393,15 +396,17 @@ class TrainConfig(Section):
     # epochs: auto stops once the network's own estimate of its distance to its optimum is below
     # rtol, relative to each coefficient's size or standard error (default: compare's rtol / 100)
     rtol: PositiveFloat | None = None
-    max_steps: Annotated[int, Field(ge=1)] = 200_000  # epochs: auto gives up here ...
+    max_steps: Count = 200_000  # epochs: auto gives up here ...
     max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
 
     @field_validator("epochs", mode="before")
     @classmethod
     def _check_epochs(cls, value: Any) -> Any:
-        if value == "auto" or (type(value) is int and value >= 1):
+        if value == "auto" or (type(value) is int and 1 <= value <= INT32_MAX):
             return value
-        raise ValueError(f"train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got {value!r})")
+        raise ValueError(
+            f"train.epochs: 'auto' (train until converged) or a whole number of steps, 1 to {INT32_MAX:,} (got {short(value)})"
+        )
 
     @model_validator(mode="after")
     def _check_modes(self) -> "TrainConfig":
@@ -441,7 +446,7 @@ class TrainConfig(Section):
 
 
 class GlmConfig(Section):
-    maxiter: Annotated[int, Field(ge=1)] = 100
+    maxiter: Count = 100
     tol: PositiveFloat = 1e-10
 
 
@@ -553,11 +558,14 @@ def expand(path: str | Path, overrides: Sequence[str] = ()) -> list[tuple[dict[s
     A sweep is the grid over the file's `sweep:` block (dotted key -> list of values)
     and over `--set KEY=sweep:V1,V2,...`; without one there is a single point, {}.
     A plain `--set` on a key the file sweeps takes that key out of the sweep."""
-    path = Path(path)
-    raw = read_yaml(path)
+    raw = read_yaml(Path(path))
     sweep = raw.pop("sweep", None) or {}
-    if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
-        raise UserError(f"{path}: sweep: must map dotted keys to non-empty lists of values, e.g. train.learning_rate: [0.001, 0.01]")
+    if not isinstance(sweep, dict) or not all(isinstance(k, str) and isinstance(v, list) and v for k, v in sweep.items()):
+        bad = next((k for k in sweep if not isinstance(k, str)), None) if isinstance(sweep, dict) else None
+        got = f" (got the key {short(bad)}, not text)" if bad is not None else ""
+        raise UserError(
+            f"{shown(path)}: sweep: must map dotted keys to non-empty lists of values, e.g. train.learning_rate: [0.001, 0.01]{got}"
+        )
     plain = []
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -567,7 +575,7 @@ def expand(path: str | Path, overrides: Sequence[str] = ()) -> list[tuple[dict[s
             sweep.pop(key, None)
             plain.append(item)
     raw = apply_overrides(raw, plain)
-    where = str(path) + (f" (with --set {' '.join(clip(o) for o in overrides)})" if overrides else "")
+    where = shown(path) + (f" (with --set {' '.join(clip(o) for o in overrides)})" if overrides else "")
     if not sweep:
         return [({}, validate(raw, where, commas=[o.partition("=")[0] for o in plain if "," in o.partition("=")[2]]))]
     count = 1
@@ -598,19 +606,29 @@ def sweep_values(item: str, text: str) -> list[Any]:
 
 
 def describe_point(point: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in point.items())
+    return " ".join(f"{k}={_label(v)}" for k, v in point.items())
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def _label(value: Any) -> str:
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_CONFIG_BYTES + 1)
+        return clip(str(value))
+    except ValueError:  # str() of an integer past 4300 digits
+        return short(value)
+
+
+def read_yaml(file: Path) -> dict[str, Any]:
+    path = shown(file)
+    try:
+        data = safe.read_bytes(file, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise UserError(f"config file not found: {path}") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder; give a YAML config file") from None
+    except safe.Refused as e:
+        what = "is a folder" if e.what == "a folder" else f"{e.what}, not a plain file"
+        raise UserError(f"{path}: {what}; give a YAML config file") from None
     except OSError as e:
         raise UserError(f"cannot read config file {path}: {e.strerror}") from None
+    except ValueError:  # a NUL byte in the path (from the Python API; a shell cannot pass one)
+        raise UserError(f"config path {short(str(file))}: holds a NUL byte; no file name can") from None
     if len(data) > MAX_CONFIG_BYTES:
         raise UserError(f"{path}: more than {MAX_CONFIG_BYTES:,} bytes; a config is a few kilobytes of YAML")
     raw = parse_text(decode(data, path), path)
@@ -624,7 +642,14 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
-def decode(data: bytes, path: Path) -> str:
+def shown(path: str | Path) -> str:
+    """A config's path as messages show it: cut short (a path may be thousands of characters)."""
+    return clip(str(path), 200)
+
+
+def decode(data: bytes, path: str) -> str:
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise UserError(f"{path}: is UTF-32 text; save it as UTF-8")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserError(f"{path}: is UTF-16 text; save it as UTF-8")
     try:
@@ -634,11 +659,13 @@ def decode(data: bytes, path: Path) -> str:
         raise UserError(f"{path}: not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}; save the file as UTF-8") from None
 
 
-def parse_text(text: str, path: Path) -> Any:
+def parse_text(text: str, path: str) -> Any:
     try:
         return parse_yaml(text)
     except RecursionError:
         raise UserError(f"{path}: YAML nested too deeply; a config is a few levels deep") from None
+    except ValueError:  # int() of a number past Python's 4300-digit limit, inside the YAML constructor
+        raise UserError(f"{path}: {TOO_LONG_NUMBER}") from None
     except yaml.YAMLError as e:
         mark, context = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
         line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -653,6 +680,8 @@ def _parse_value(text: str, origin: str) -> Any:
         value = parse_yaml(text)
     except (yaml.YAMLError, RecursionError):
         return text  # not YAML: the text itself, as a string
+    except ValueError:
+        raise UserError(f"{origin}: {TOO_LONG_NUMBER}") from None
     if count_values(value) > MAX_CONFIG_VALUES:
         raise UserError(f"{origin}: the value expands to more than {MAX_CONFIG_VALUES:,} values")
     return value
@@ -699,6 +728,12 @@ MAX_ERRORS = 10  # validation errors shown from one config
 def validate(raw: dict[str, Any], where: str, commas: Sequence[str] = ()) -> Config:
     """The config, or a UserError naming each wrong key; `commas`: keys --set with a comma in the value."""
     try:
+        problem = unfit_value(raw)
+    except RecursionError:
+        problem = "YAML nested too deeply; a config is a few levels deep"
+    if problem:
+        raise UserError(f"{where}: {problem}")
+    try:
         return Config.model_validate(raw)
     except ValidationError as e:
         errors = e.errors()
@@ -708,6 +743,30 @@ def validate(raw: dict[str, Any], where: str, commas: Sequence[str] = ()) -> Con
         if any(line.startswith(f"{where}: {key}:") for key in commas for line in lines):
             lines.append(f"{where}: note: a --set value is never split at commas; a sweep is written KEY={SWEEP_PREFIX}V1,V2")
         raise UserError("\n".join(lines)) from None
+
+
+def unfit_value(value: Any, key: str = "") -> str | None:
+    """What no key takes, whatever its type: a key that is not text, text with a NUL byte or a lone
+    surrogate (no file can hold either), an integer past 64 bits. The first found, named by its key."""
+    at = key or "the top level"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{at}: the key {short(k)} is not a name; keys are text, such as train.epochs (quote it)"
+            found = unfit_value(k, f"{key}.{k}".lstrip(".")) or unfit_value(v, f"{key}.{clip(k)}".lstrip("."))
+            if found:
+                return found
+    elif isinstance(value, list):
+        return next(filter(None, (unfit_value(v, key) for v in value)), None)
+    elif isinstance(value, str):
+        if "\x00" in value:
+            return f"{at}: holds a NUL byte (\\x00) at character {value.index(chr(0))}; no text in a config may"
+        if not safe.encodable(value):
+            bad = next(c for c in value if not safe.encodable(c))
+            return f"{at}: holds {ascii(bad)}, half of a UTF-16 surrogate pair, which UTF-8 cannot write; write the character itself"
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
+        return f"{at}: {short(value)}; no key takes an integer past 2**63"
+    return None
 
 
 def _describe(err: Any) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnglm import files, formula
+from nnglm import checks, files, formula
 from nnglm.config import Config, FileData, StatsmodelsData, SyntheticData
 from nnglm.errors import UserError, listing, short
 
@@ -90,9 +90,11 @@ class Dataset:
 
 def load(config: Config) -> Dataset:
     try:
-        return select(read(config), config, config.data.describe())
+        dataset = select(read(config), config, config.data.describe())
     except MemoryError:
         raise UserError(f"data: the data does not fit in this machine's memory ({available_memory() / 2**30:.1f} GiB available)") from None
+    checks.against_data(dataset, config)  # what the schema cannot judge without the data
+    return dataset
 
 
 # --- memory ---

@@ -6,6 +6,8 @@ names quoted in one is cut short, so that a huge input never makes a huge
 message.
 """
 
+import math
+
 import numpy as np
 
 MAX_MESSAGE = 2000  # characters of one error message, all lines together
@@ -21,8 +23,18 @@ def short(value: object, limit: int = MAX_VALUE) -> str:
     """repr(value), cut to `limit` characters."""
     if isinstance(value, (float, np.floating)):
         value = float(value)  # 'nan', not 'np.float64(nan)'
-    text = repr(value) if not isinstance(value, str) else repr(value[: limit + 1])
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of about {digits(value):,} digits"  # str() of one past 4300 digits raises
+    try:
+        text = repr(value) if not isinstance(value, str) else repr(value[: limit + 1])
+    except ValueError:  # a list holding such an integer
+        return "a value too large to show"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def digits(value: int) -> int:
+    """The decimal digits of an integer, without converting it to text."""
+    return max(1, math.floor(abs(value).bit_length() * math.log10(2)) + 1) if value else 1
 
 
 def clip(text: str, limit: int = MAX_VALUE) -> str:

@@ -17,9 +17,12 @@ MLflow is an optional extra (`mlflow`), imported here only.
 """
 
 import csv
+import io
 import json
 import logging
 import math
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from nnglm import logbook
+from nnglm import logbook, safe
 from nnglm import result as schema
 from nnglm.errors import UserError, clip, short
 
@@ -42,6 +45,8 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_PARAM_VALUE = 6000
 MAX_TAG_VALUE = 8000
 MAX_KEY = 250
+NETWORK_SECONDS = 10  # the longest one request to a tracking server may take
+MAX_HISTORY_BYTES = 256 * 2**20  # history.csv is a few MB at 200 000 steps
 
 NOT_FIGURES = {"config", "environment", "process", "sweep_point", "overrides"}  # sections whose numbers are no result
 PER_TERM = {"coefficients", "bse"}  # one number per term: coefficients.csv holds them
@@ -60,12 +65,18 @@ class Run:
 
 
 def load_mlflow() -> ModuleType:
+    # a tracking server that does not answer fails within NETWORK_SECONDS, not after minutes of retries
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(NETWORK_SECONDS))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     try:
         import mlflow
+        import mlflow.store.db.utils as sql_store
     except ImportError:
         raise UserError(f"export: MLflow is not installed; it is the optional extra `mlflow`: {INSTALL_HINT}") from None
     for name in ("mlflow", "alembic"):  # the SQL store announces its table migrations at INFO
         logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow retries a database it cannot open ten times, for 100 s, warning each time: once is enough
+    sql_store.MAX_RETRY_COUNT = 1
     return mlflow
 
 
@@ -142,11 +153,14 @@ def figures(result: schema.RunResult) -> dict[str, float]:
 
 
 def history(folder: Path) -> dict[str, list[tuple[int, float]]]:
-    """history.csv by column, as (step, value) pairs; {} without the file or its `step` column."""
+    """history.csv by column, as (step, value) pairs; {} without the file or its `step` column, or
+    when it is no plain file of the folder, or larger than MAX_HISTORY_BYTES."""
     try:
-        with open(folder / "history.csv", newline="") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError):
+        content = safe.read_bytes(folder / "history.csv", MAX_HISTORY_BYTES, within=folder)
+        if len(content) > MAX_HISTORY_BYTES:
+            return {}
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    except (OSError, UnicodeDecodeError, safe.Refused, csv.Error):
         return {}
     if not rows or not rows[0] or rows[0][0] != "step":
         return {}
@@ -164,9 +178,19 @@ def history(folder: Path) -> dict[str, list[tuple[int, float]]]:
     return {clip(name, MAX_KEY): points for name, points in columns.items() if points}
 
 
-def artifacts(folder: Path) -> list[Path]:
-    """Every file of the run folder but the heartbeat and files being written (dotfiles)."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in NOT_ARTIFACTS)
+def artifacts(folder: Path) -> tuple[list[Path], list[str]]:
+    """Every plain file of the run folder but the heartbeat and files being written (dotfiles); and
+    what is left out for being a link (whose target may lie anywhere) or no plain file (a FIFO, a device)."""
+    kept, left_out = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name in NOT_ARTIFACTS:
+            continue
+        mode = os.lstat(path).st_mode
+        if stat.S_ISREG(mode):
+            kept.append(path)
+        elif not stat.S_ISDIR(mode):
+            left_out.append(f"{path.name} ({'a link' if stat.S_ISLNK(mode) else safe.kind(mode)})")
+    return kept, left_out
 
 
 def millis(result: schema.RunResult) -> int | None:
@@ -228,7 +252,7 @@ def log(client: "MlflowClient", experiment: str, run: Run) -> str:
         metrics += [Metric(k, v, end, step) for k, points in history(run.folder).items() for step, v in points]
         for chunk in batches(metrics, MAX_METRICS_PER_BATCH):
             client.log_batch(mlflow_id, metrics=chunk)
-        for path in artifacts(run.folder):
+        for path in artifacts(run.folder)[0]:
             client.log_artifact(mlflow_id, str(path))
         client.set_terminated(mlflow_id, MLFLOW_STATUS.get(run.result.status, "FINISHED"), end_time=max(end, start or 0))
     except BaseException:
@@ -255,7 +279,9 @@ def export(folders: list[Path], uri: str, experiment: str = "nnglm") -> Iterator
                 yield f"{run.folder}: already in experiment {short(experiment)} as MLflow run {before}; not exported again"
                 continue
             mlflow_id = log(client, exp, run)
-            yield f"{run.folder}: MLflow run {mlflow_id} in experiment {short(experiment)}"
+            left_out = artifacts(run.folder)[1]
+            note = f" (left out: {', '.join(left_out)})" if left_out else ""
+            yield f"{run.folder}: MLflow run {mlflow_id} in experiment {short(experiment)}{note}"
     except MlflowException as e:
         raise UserError(f"{where}: {clip(e.message.strip(), 500)}") from None
     except OSError as e:  # reading a folder's file, or writing the artifacts: a full disk, a permission
@@ -276,3 +302,14 @@ def check_uri(uri: str) -> None:
         raise UserError(
             f"--mlflow {clip(uri, 200)}: an SQLite store in memory or without a file keeps nothing; give a file, e.g. sqlite:///mlflow.db"
         )
+    if uri.startswith("sqlite:///"):
+        check_sqlite(uri, Path(uri.removeprefix("sqlite:///").partition("?")[0]))
+
+
+def check_sqlite(uri: str, path: Path) -> None:
+    """An SQLite store's file is a file (or none yet): a folder or a FIFO said at once (MLflow would retry for minutes)."""
+    where = f"--mlflow {clip(uri, 200)}"
+    if path.is_dir():
+        raise UserError(f"{where}: {clip(str(path), 200)} is a folder; give a database file, e.g. sqlite:///mlflow.db")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{where}: {clip(str(path), 200)} is not a plain file; give a database file")

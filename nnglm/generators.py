@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from nnglm.errors import UserError
 from nnglm.families import softmax
 
 if TYPE_CHECKING:
@@ -89,9 +90,34 @@ class GlmSample(Generator):
 
     def draw(self, rng, family):
         X, frame = _features(rng, self.n_rows, self.n_features, self.feature_mean, self.feature_sd)
-        mu = family.sm_family().link.inverse(self.intercept + X @ np.asarray(self.coefficients, dtype=float))
-        frame["y"] = family.sample(rng, mu, self.scale)
+        with np.errstate(all="ignore"):
+            mu = family.sm_family().link.inverse(self.intercept + X @ np.asarray(self.coefficients, dtype=float))
+        check_means(mu, family)
+        try:
+            frame["y"] = family.sample(rng, mu, self.scale)
+        except ValueError as e:  # NumPy's own limits, e.g. a Poisson mean past 1e18
+            raise UserError(f"data: generator 'glm' cannot draw family {family.family} at its means ({e}); {SMALLER}") from None
         return frame
+
+
+SMALLER = "use smaller data.coefficients, data.intercept or data.feature_sd"
+MEAN_DOMAINS = {"real": "a finite number", "positive": "greater than 0", "unit": "a probability, 0 to 1"}
+
+
+def check_means(mu: np.ndarray, family: "Family") -> None:
+    """The generator's means must lie where the family's mean does, or no target can be drawn."""
+    domain = family.distribution.mean_domain
+    bad = ~np.isfinite(mu)
+    if domain == "positive":
+        bad |= ~(mu > 0)
+    elif domain == "unit":
+        bad |= ~((mu >= 0) & (mu <= 1))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise UserError(
+            f"data: generator 'glm' gives the mean {mu[row]:.4g} at row {row} under {family.family}/{family.link}, whose mean must be "
+            f"{MEAN_DOMAINS.get(domain, domain)}; {SMALLER}"
+        )
 
 
 class Softmax(Generator):

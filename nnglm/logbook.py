@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nnglm import result as schema
-from nnglm import runlog
+from nnglm import runlog, safe
 from nnglm.errors import UserError, clip, listing, short
 from nnglm.summary import wide_console
 
@@ -72,12 +72,18 @@ def run_folders(root: Path) -> list[Path]:
     if not root.exists():
         raise UserError(f"no run log at {clip(str(root), 200)}: the folder does not exist")
     if not root.is_dir():
-        raise UserError(f"{clip(str(root), 200)} is a file; give the run log's folder (default: experiments)")
+        what = "a file" if root.is_file() else "not a folder"
+        raise UserError(f"{clip(str(root), 200)} is {what}; give the run log's folder (default: experiments)")
     if (root / "result.json").is_file():
         return [root]
     if any(child.joinpath("result.json").is_file() for child in root.iterdir()):
-        return [child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")]
-    return [f for f in root.glob("*/*") if f.is_dir() and not f.name.startswith(".")]
+        return [child for child in root.iterdir() if _folder(child)]
+    # a link inside the log (to a folder elsewhere) is not followed: the log is what lies under root
+    return [f for name in root.iterdir() if _folder(name) for f in name.iterdir() if _folder(f)]
+
+
+def _folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not path.name.startswith(".")
 
 
 def scan(root: Path, name: str | None = None, status: str | None = None) -> list[LoggedRun]:
@@ -127,11 +133,11 @@ def not_equivalent(outcome: str | None) -> str:
 def last_step(folder: Path) -> int | None:
     """The last step in history.csv, which grows as training goes: how far a running or dead run got."""
     try:
-        with open(folder / "history.csv", "rb") as f:
+        with safe.open_file(folder / "history.csv", within=folder) as f:
             f.seek(max(0, f.seek(0, 2) - 4096))
-            lines = f.read().decode("utf-8", "replace").splitlines()
-        return int(lines[-1].split(",")[0]) if len(lines) > 1 else None
-    except (OSError, ValueError, IndexError):
+            lines = f.read(4096).decode("utf-8", "replace").splitlines()
+        return int(lines[-1].split(",")[0][:20]) if len(lines) > 1 else None
+    except (OSError, ValueError, IndexError, safe.Refused):
         return None
 
 
@@ -306,10 +312,9 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
 
 
 def plain(value: object, limit: int = 200):
-    """A table cell shown as written: text from a result.json is never read as rich markup."""
-    from rich.text import Text
-
-    return Text(clip(str(value), limit))
+    """A table cell shown as written: text from a result.json is never read as rich markup, and its
+    control characters are escaped."""
+    return safe.cell(value, limit)
 
 
 def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:

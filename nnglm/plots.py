@@ -116,11 +116,21 @@ def draw(run_dir: Path, config, rows: list[dict], history: list, trajectory: lis
     return {name: PICTURES[name] for name in drawn}
 
 
+MAX_CSV_BYTES = 256 * 2**20  # a run folder's CSVs are a few MB
+
+
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     import csv
 
-    with open(path, newline="") as f:
-        header, *rows = list(csv.reader(f))
+    from nnglm import safe
+
+    try:
+        content = safe.read_bytes(path, MAX_CSV_BYTES, within=path.parent)  # no FIFO, no link out of the folder
+    except (OSError, safe.Refused) as e:
+        raise ValueError(str(e)) from None
+    if len(content) > MAX_CSV_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_CSV_BYTES // 2**20} MB")
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
     return header, rows
 
 

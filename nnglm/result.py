@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from nnglm import safe
 from nnglm.errors import clip, short
 
 SCHEMA = 1
@@ -258,21 +259,28 @@ class Unreadable(Exception):
 
 
 def read(path: Path) -> RunResult:
+    """A run folder's result.json (never through a link out of the folder, never a FIFO or device)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_RESULT_BYTES + 1)
+        data = safe.read_bytes(path, MAX_RESULT_BYTES, within=path.parent)
     except FileNotFoundError:
         raise Unreadable("no result.json") from None
+    except safe.Refused as e:
+        raise Unreadable(str(e)) from None
     except OSError as e:
         raise Unreadable(f"unreadable result.json ({e.strerror})") from None
     if len(data) > MAX_RESULT_BYTES:
         raise Unreadable(f"result.json is larger than {MAX_RESULT_BYTES // 2**20} MB")
     try:
         raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (UnicodeDecodeError, RecursionError) as e:
         raise Unreadable(f"unreadable result.json ({type(e).__name__})") from None
+    except ValueError as e:  # JSONDecodeError, or an integer past Python's 4300-digit limit
+        why = "JSONDecodeError" if isinstance(e, json.JSONDecodeError) else "a number of more than 4300 digits"
+        raise Unreadable(f"unreadable result.json ({why})") from None
     if not isinstance(raw, dict):
         raise Unreadable("result.json is not an object")
+    if not safe.encodable(json.dumps(raw, ensure_ascii=False)):
+        raise Unreadable("result.json holds a lone surrogate (\\ud800 to \\udfff), which is no character")
     try:
         return RunResult.model_validate(raw)
     except ValidationError as e:

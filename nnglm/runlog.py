@@ -15,6 +15,7 @@ import csv
 import datetime
 import io
 import json
+import math
 import os
 import platform
 import secrets
@@ -33,6 +34,7 @@ from nnglm.errors import UserError, clip
 from nnglm.result import Environment, Process, RunResult
 
 HEARTBEAT_SECONDS = 5.0
+MAX_HEARTBEAT_SECONDS = 100.0  # a recorded period past this is not believed (6 periods: 10 minutes)
 
 
 class RunFolderError(UserError):
@@ -251,10 +253,18 @@ def liveness(process: Process | None, run_dir: Path) -> tuple[bool | None, str]:
         age = time.time() - beat.stat().st_mtime
     except OSError:
         return False, "it ended without recording its status"
-    limit = 6 * float(process.heartbeat_seconds or HEARTBEAT_SECONDS)
+    limit = 6 * heartbeat_period(process.heartbeat_seconds)
     if age > limit:
         return False, f"no heartbeat from {host} for {age / 60:.0f} min"
     return True, ""
+
+
+def heartbeat_period(recorded: float | None) -> float:
+    """The heartbeat's period as a run recorded it; ours where that is no sensible period (NaN, 0, negative,
+    or longer than the 10 minutes after which a silent run counts as dead)."""
+    if recorded is None or not math.isfinite(recorded) or not 0 < recorded <= MAX_HEARTBEAT_SECONDS:
+        return HEARTBEAT_SECONDS
+    return float(recorded)
 
 
 def _pid_exists(pid: int) -> bool:

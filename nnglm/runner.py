@@ -9,7 +9,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from nnglm import backends, compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, summary
+from nnglm import backends, compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, safe, summary
 from nnglm import hidden as hidden_network
 from nnglm.backends import Engine
 from nnglm.config import Config
@@ -49,6 +49,7 @@ def run(
     """One run into a new folder under `out`. `point`: the keys a sweep point set; `overrides`: the keys
     `--set` set over the config file. `shared` (a sweep's points): the data, the GLM fit and the
     compiled network are kept in this process for the next point that shares them, and no plots are drawn."""
+    safe.private_config_dirs()  # Keras and matplotlib keep their files out of the user's home
     runlog.check_out(out)
     dataset, held_out = _data(config) if shared else data.split(data.load(config), config)  # bad data stops here, before any folder
     engine = backends.load(config.train.backend, config.train.dtype)

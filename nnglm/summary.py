@@ -9,6 +9,7 @@ from rich.table import Table
 from nnglm import families
 from nnglm.errors import listing
 from nnglm.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
+from nnglm.safe import cell
 
 MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
 
@@ -214,18 +215,20 @@ def notes(result: RunResult) -> list[str]:
 
 
 def print_run(result: RunResult, rows: list[dict], run_dir, console: Console | None = None) -> None:
+    """The run's tables and sentences; every text from the data (column names, terms, warnings) escaped
+    of control characters and never read as markup (see safe.cell)."""
     console = console or Console()
-    console.print(f"[bold]{headline(result)}[/bold]")
+    console.print(cell(headline(result)), style="bold")
     for block in blocks(result, rows):
-        table = Table(title=block.title, title_justify="left", show_header=any(block.headers))
+        table = Table(title=cell(block.title), title_justify="left", show_header=any(block.headers))
         for i, header in enumerate(block.headers):
-            table.add_column(header, justify="left" if i == 0 else "right")
+            table.add_column(cell(header), justify="left" if i == 0 else "right")
         for row in block.rows:
-            table.add_row(*row)
+            table.add_row(*map(cell, row))
         console.print(table)
     sentences = notes(result)
     for sentence in sentences[:-1]:
-        console.print(sentence)
+        console.print(cell(sentence))
     colour = "green" if result.comparison and result.comparison.equivalent else "red"
-    console.print(f"[{colour}]{sentences[-1]}[/{colour}]")
-    console.print(f"run logged in {run_dir} (report.md has the tables and plots)")
+    console.print(cell(sentences[-1]), style=colour)
+    console.print(cell(f"run logged in {run_dir} (report.md has the tables and plots)"))

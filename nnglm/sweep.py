@@ -5,6 +5,9 @@ cluster's workers (`--cluster ADDRESS`, cluster.py); each run gets its own
 folder, so parallel points never share a file.
 """
 
+import os
+import signal
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -14,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from nnglm.config import Config, describe_point
 from nnglm.errors import UserError, bounded
 from nnglm.logbook import not_equivalent
+from nnglm.safe import cell
 from nnglm.summary import wide_console
 
 if TYPE_CHECKING:
@@ -28,7 +31,8 @@ if TYPE_CHECKING:
 @dataclass
 class PointOutcome:
     point: dict
-    status: str  # completed | failed (a crash) | rejected (bad data for this point, or a run folder that cannot be written)
+    # completed | failed (a crash) | rejected (bad data for this point, or a run folder that cannot be written) | interrupted
+    status: str
     run_dir: str | None = None
     steps: int | None = None
     max_abs_diff: float | None = None
@@ -73,14 +77,14 @@ def run(
     if client is not None:
         address = client.scheduler.address if client.scheduler is not None else "?"
         where = f" on the Dask cluster at {address} ({len(client.scheduler_info()['workers'])} workers)"
-    console.print(f"sweep of {len(points)} point{'s' if len(points) != 1 else ''}{where}")
+    console.print(cell(f"sweep of {len(points)} point{'s' if len(points) != 1 else ''}{where}"))
     outcomes: dict[int, PointOutcome] = {}
 
     def report(i: int, outcome: PointOutcome) -> None:
         outcomes[i] = outcome
         verdict = _verdict(outcome)
         console.print(
-            Text(
+            cell(
                 f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point) or 'the config as written'}: {outcome.status}, {verdict}"
             )
         )
@@ -97,19 +101,87 @@ def run(
     else:
         # spawn, not fork: TensorFlow does not survive a fork
         fresh = 1 if several_backends else None
-        with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), max_tasks_per_child=fresh) as pool:
-            futures = {pool.submit(run_point, point, config, out, overrides): i for i, (point, config) in enumerate(points)}
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:  # a worker was killed (a signal, the out-of-memory killer)
-                    outcome = PointOutcome(points[i][0], "failed", error="its worker process died")
-                    stop_workers()
-                report(i, outcome)
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), max_tasks_per_child=fresh, initializer=_worker_start
+        ) as pool:
+            futures = {pool.submit(_in_worker, point, config, out, overrides): i for i, (point, config) in enumerate(points)}
+            try:
+                for future in as_completed(futures):
+                    i = futures[future]
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:  # a worker was killed (a signal, the out-of-memory killer)
+                        outcome = PointOutcome(points[i][0], "failed", error="its worker process died")
+                        stop_workers()
+                    report(i, outcome)
+            except BaseException:
+                # Ctrl-C reaches the workers too (one process group): the points they run record it; the
+                # points not yet started are cancelled, not run one after another before the sweep may stop
+                pool.shutdown(wait=False, cancel_futures=True)
+                interrupt_workers()
+                raise
     ordered = [outcomes[i] for i in range(len(points))]
     console.print(table(ordered))
     return ordered
+
+
+# a worker process's state: whether it runs a point now, and whether it was interrupted (then the points
+# already queued for it end at once, unstarted: the pool hands each worker one ahead, which no cancel reaches)
+_worker = {"running": False, "interrupted": False}
+
+
+def _worker_start() -> None:
+    import warnings
+
+    from nnglm.cli import one_line_warning
+
+    signal.signal(signal.SIGINT, _worker_interrupt)
+    warnings.formatwarning = one_line_warning  # as in the launching process
+
+
+def _worker_interrupt(signum, frame) -> None:
+    _worker["interrupted"] = True
+    if _worker["running"]:  # the point records `interrupted`; between points there is nothing to stop
+        raise KeyboardInterrupt
+
+
+def _in_worker(point: dict, config: Config, out: Path, overrides: dict | None) -> PointOutcome:
+    if _worker["interrupted"]:
+        return PointOutcome(point, "interrupted", error="not started: the sweep was interrupted")
+    _worker["running"] = True
+    try:
+        return run_point(point, config, out, overrides)
+    except KeyboardInterrupt:  # the run folder says interrupted; the exception itself (with its fit) is not sent back
+        return PointOutcome(point, "interrupted", error="interrupted")
+    finally:
+        _worker["running"] = False
+
+
+def interrupt_workers(grace: float = 10.0) -> None:
+    """The points still running in worker processes end as interrupted: a Ctrl-C at the terminal has
+    reached them already; a SIGTERM to this process alone has not, so after `grace` seconds they are
+    sent SIGINT (three times, 3 s apart: Python drops a KeyboardInterrupt raised inside a garbage
+    collector's callback), and killed if they are still there after that."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+
+    def join(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        for child in children:
+            child.join(max(0.0, deadline - time.monotonic()))
+
+    def send(signal_number: int) -> None:
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal_number)
+
+    join(grace)
+    for _ in range(3):
+        send(signal.SIGINT)
+        join(3.0)
+    send(signal.SIGKILL)
+    join(grace)
 
 
 def stop_workers() -> None:
@@ -147,12 +219,12 @@ def table(outcomes: list[PointOutcome]) -> Table:
     for o in outcomes:
         verdict = _verdict(o)
         cells = [
-            *[str(o.point[k]) for k in keys],
+            *[describe_point({k: o.point[k]}).partition("=")[2] for k in keys],
             o.status,
             "" if o.steps is None else str(o.steps),
             "" if o.max_abs_diff is None else f"{o.max_abs_diff:.3g}",
             verdict,
             Path(o.run_dir).name if o.run_dir else "",
         ]
-        t.add_row(*map(Text, cells))  # values and errors shown as written, never read as markup
+        t.add_row(*map(cell, cells))  # values and errors shown as written, never read as markup
     return t

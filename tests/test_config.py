@@ -46,7 +46,7 @@ def test_overrides_go_through_validation(write_config):
     with pytest.raises(UserError) as e:
         config.load(path, ["train.epochs=0"])
     assert str(e.value) == (
-        f"{path} (with --set train.epochs=0): train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got 0)"
+        f"{path} (with --set train.epochs=0): train.epochs: 'auto' (train until converged) or a whole number of steps, 1 to 2,147,483,647 (got 0)"
     )
 
 
@@ -69,7 +69,7 @@ def test_unknown_top_level_key(write_config):
 
 def test_wrong_type(write_config):
     assert error_of(write_config, MINIMAL + "train: {epochs: many}\n") == (
-        "train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got 'many')"
+        "train.epochs: 'auto' (train until converged) or a whole number of steps, 1 to 2,147,483,647 (got 'many')"
     )
 
 

@@ -139,7 +139,7 @@ def test_bad_sweep_point_names_the_point(write_config):
     with pytest.raises(Exception) as e:
         config.expand(path)
     assert str(e.value) == (
-        f"{path}, sweep point train.epochs=0: train.epochs: 'auto' (train until converged) or a whole number of steps, 1 or more (got 0)"
+        f"{path}, sweep point train.epochs=0: train.epochs: 'auto' (train until converged) or a whole number of steps, 1 to 2,147,483,647 (got 0)"
     )
 
 
