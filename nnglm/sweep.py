@@ -7,6 +7,7 @@ folder, so parallel points never share a file.
 
 import os
 import signal
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -137,6 +138,14 @@ def _worker_start() -> None:
 
     signal.signal(signal.SIGINT, _worker_interrupt)
     warnings.formatwarning = one_line_warning  # as in the launching process
+    sys.unraisablehook = _quiet_lost_interrupt
+
+
+def _quiet_lost_interrupt(unraisable) -> None:
+    """A KeyboardInterrupt raised inside a garbage collector's callback is dropped by Python, which says
+    so on stderr; the launching process sends SIGINT again (interrupt_workers), so say nothing."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
 
 
 def _worker_interrupt(signum, frame) -> None:
@@ -174,7 +183,10 @@ def interrupt_workers(grace: float = 10.0) -> None:
     def send(signal_number: int) -> None:
         for child in children:
             if child.is_alive() and child.pid is not None:
-                os.kill(child.pid, signal_number)
+                try:
+                    os.kill(child.pid, signal_number)
+                except ProcessLookupError:  # it ended in the meantime
+                    pass
 
     join(grace)
     for _ in range(3):
