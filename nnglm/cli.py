@@ -189,9 +189,9 @@ def _validate(args) -> int:
         f"{config_module.shown(args.config)}: valid ({cfg.model.family}/{cfg.model.link}, {cfg.train.epochs} steps, {cfg.train.dtype}; "
         f"{dataset.n_rows} rows, {dataset.n_features} features{sweep})"
     )
-    print(f"  features: {dataset.feature_list()}")
+    say(f"  features: {dataset.feature_list()}")
     for note in dataset.notes:
-        print(f"  note: {note}")
+        say(f"  note: {note}")
     return 0
 
 

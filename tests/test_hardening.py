@@ -178,6 +178,16 @@ def test_names_and_values_reach_the_terminal_escaped(tmp_path, capsys):
     assert message == f"{log}/t/nothing\\x1b[2J: no such run folder"
 
 
+def test_validate_lists_a_header_escaped(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text(f"a{CLEAR},b\u202e,y\n1,2,0\n2,1,1\n3,3,0\n4,1,1\n5,2,1\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"name: t\ndata: {{source: csv, path: {data}, target: y}}\ntrain: {{epochs: 5}}\n")
+    code, out, err = nnglm(capsys, "validate", cfg)
+    assert code == 0, err
+    assert ESC not in out and "\u202e" not in out and "a\\x1b[2J" in out and "b\\u202e" in out
+
+
 def test_escaping_keeps_text_and_newlines_where_asked():
     assert safe.terminal(f"a{CLEAR}b\tc\nd\x9be\ud800") == "a\\x1b[2Jb\\tc\\nd\\x9be\\ud800"
     assert safe.terminal("line 1\nline\t2", lines=True) == "line 1\nline\t2"
