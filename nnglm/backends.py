@@ -59,6 +59,10 @@ class Engine(Protocol):
         """theta -> (gradient, Hessian) of f in float64."""
         ...
 
+    def gradient(self, f: Callable) -> Callable[[np.ndarray], np.ndarray]:
+        """x -> the gradient of f at x in float64 (x of any shape: a linear predictor's rows, for one)."""
+        ...
+
 
 def load(backend: str, dtype: str = "float32") -> Engine:
     """The engine for a backend, with Keras imported on it: once a run (see runner.run)."""
@@ -218,6 +222,18 @@ class TensorFlowEngine:
 
         return at
 
+    def gradient(self, f: Callable) -> Callable[[np.ndarray], np.ndarray]:
+        tf = self.tf
+
+        @tf.function
+        def grad(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                value = f(x)
+            return tape.gradient(value, x)
+
+        return lambda x: grad(tf.constant(x, dtype="float64")).numpy()
+
 
 class JaxEngine:
     name = "jax"
@@ -328,6 +344,11 @@ class JaxEngine:
 
         return at
 
+    def gradient(self, f: Callable) -> Callable[[np.ndarray], np.ndarray]:
+        jax = self.jax
+        grad = jax.jit(jax.grad(f))
+        return lambda x: np.asarray(grad(jax.numpy.asarray(x, dtype="float64")))
+
 
 class TorchEngine:
     """PyTorch has no cheap compiled loop for this: a Python loop over Keras' train_step,
@@ -420,5 +441,15 @@ class TorchEngine:
             (g,) = torch.autograd.grad(f(t), t)
             h = torch.autograd.functional.hessian(f, t.detach())
             return g.detach().cpu().numpy(), h.detach().cpu().numpy()
+
+        return at
+
+    def gradient(self, f: Callable) -> Callable[[np.ndarray], np.ndarray]:
+        torch = self.torch
+
+        def at(x: np.ndarray) -> np.ndarray:
+            t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            (g,) = torch.autograd.grad(f(t), t)
+            return g.detach().cpu().numpy()
 
         return at

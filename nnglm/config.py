@@ -458,6 +458,59 @@ class CompareConfig(Section):
     reference: bool = True  # also run Adam from scratch in NumPy (full batch, zero start only)
 
 
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+SCALES = ("family", "X2", "dev")
+
+
+class InferenceConfig(Section):
+    """Which standard errors both fits report, in statsmodels' words (GLM.fit's cov_type, cov_kwds and scale):
+    each fit computes them from its own estimates (inference.py for the network)."""
+
+    cov_type: Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"] = "nonrobust"
+    groups: Annotated[str, Field(min_length=1, max_length=1000)] | None = None  # cluster: the column naming each row's cluster
+    # the network's information matrix: its Hessian (observed) or its family's Fisher information (expected, as IRLS)
+    information: Literal["observed", "expected"] = "observed"
+    # the dispersion of nonrobust errors: the family's rule, Pearson chi^2 / df, deviance / df, or a fixed number
+    scale: Literal["family", "X2", "dev"] | Annotated[float, Field(gt=0)] = "family"
+
+    @field_validator("cov_type", mode="before")
+    @classmethod
+    def _check_cov_type(cls, value: Any) -> Any:
+        if value not in COV_TYPES or isinstance(value, bool):
+            raise ValueError(f"inference.cov_type: {short(value)} is not one of {', '.join(COV_TYPES)} (statsmodels' cov_type)")
+        return value
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _check_scale(cls, value: Any) -> Any:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value in SCALES or (number and 0 < value < float("inf")):
+            return float(value) if number else value
+        raise ValueError(
+            f"inference.scale: {short(value)} is not family (the family's rule), X2 (Pearson chi^2 / df), "
+            "dev (deviance / df) or a number greater than 0 (a fixed dispersion)"
+        )
+
+    @model_validator(mode="after")
+    def _check_groups(self) -> "InferenceConfig":
+        if self.cov_type == "cluster" and self.groups is None:
+            raise ValueError("inference.groups: required with inference.cov_type: cluster (the column that names each row's cluster)")
+        if self.cov_type != "cluster" and self.groups is not None:
+            raise ValueError(f"inference.groups: only with inference.cov_type: cluster, not {self.cov_type}")
+        return self
+
+    @property
+    def default(self) -> bool:
+        """Today's errors: the network's Hessian, the GLM's IRLS, the family's scale."""
+        return self == InferenceConfig()
+
+    def describe(self) -> str:
+        """The errors in a few words, as the summary and `nnglm compare` name them."""
+        kind = {"nonrobust": "model-based", "cluster": f"cluster-robust by {self.groups}"}.get(self.cov_type, f"robust {self.cov_type}")
+        scale = "" if self.cov_type != "nonrobust" or self.scale == "family" else f", scale {self.scale}"
+        return f"{kind}, {self.information} information{scale}"
+
+
 class Config(Section):
     # the run folder's name: at most 100 characters, well inside a file system's 255 bytes
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
@@ -468,6 +521,7 @@ class Config(Section):
     train: TrainConfig = TrainConfig()
     glm: GlmConfig = GlmConfig()
     compare: CompareConfig = CompareConfig()
+    inference: InferenceConfig = InferenceConfig()
 
     @model_validator(mode="after")
     def _check_data_fits_model(self) -> "Config":
@@ -477,7 +531,18 @@ class Config(Section):
                 "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
             )
         self._check_glm_options()
+        self._check_inference()
         return self
+
+    def _check_inference(self) -> None:
+        if self.inference.default:
+            return
+        if self.family.multiclass:
+            raise ValueError(f"inference: only the default errors for model.family {self.family.family} (MNLogit's)")
+        if self.model.penalty is not None:
+            raise ValueError("inference: only the default errors with model.penalty (the penalized fit's own)")
+        if isinstance(self.data, SyntheticData) and self.inference.groups is not None:
+            raise ValueError("inference.groups: names a column of a data file or statsmodels dataset; a generator makes none")
 
     def _check_glm_options(self) -> None:
         family, data = self.family, self.data

@@ -36,6 +36,7 @@ class Dataset:
     success: str | None = None  # binomial with a labelled target: the level that counts as 1
     read_as: str | None = None  # a data file: how it was read (files.Table.read_as)
     notes: list[str] = dataclasses.field(default_factory=list)  # what reading the data decided (row labels, factors, ...)
+    groups: np.ndarray | None = None  # inference.groups: each row's cluster, coded 0, 1, ...
 
     @property
     def n_rows(self) -> int:
@@ -77,6 +78,7 @@ class Dataset:
             var_weights=part(self.var_weights),
             freq_weights=part(self.freq_weights),
             offset=part(self.offset),
+            groups=part(self.groups),
         )
 
     def terms(self, use_bias: bool) -> list[str]:
@@ -242,6 +244,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         success=success,
         notes=notes,
         read_as=read_as,
+        groups=groups_of(frame, config, origin),
     )
 
 
@@ -380,13 +383,35 @@ def extra_keys(config: Config) -> dict[str, str]:
     return {key: column for key, column in keys.items() if column is not None}
 
 
+def group_columns(config: Config) -> list[str]:
+    """inference.groups, where set: the column that names each row's cluster."""
+    return [config.inference.groups] if config.inference.groups is not None else []
+
+
+def groups_of(frame: pd.DataFrame, config: Config, origin: str) -> np.ndarray | None:
+    """Each row's cluster (inference.groups) coded 0, 1, ... in order of first appearance; labels or numbers alike."""
+    column = config.inference.groups
+    if column is None:
+        return None
+    if column not in frame.columns:
+        raise missing_column("inference.groups", column, list(frame.columns), origin)
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise UserError(f"inference.groups: column {short(column)} has a missing value; {offending(missing, lambda r: '')}")
+    codes, clusters = pd.factorize(values)
+    if len(clusters) < 2:
+        raise UserError(f"inference.groups: column {short(column)} names {len(clusters)} cluster; cluster-robust errors need at least 2")
+    return codes.astype(np.int64)
+
+
 def drop_missing(frame: pd.DataFrame, config: Config, origin: str) -> tuple[pd.DataFrame, int]:
     """data.missing: drop leaves out the rows with a missing value in a used column; with error (the
     default) they stay, and the column checks name them."""
     data = config.data
     if data.missing != "drop":
         return frame, 0
-    used = list(extra_keys(config).values())
+    used = list(extra_keys(config).values()) + group_columns(config)
     if data.formula is None:
         used += [str(data.target)] + (data.features if data.features is not None else list(frame.columns))
     else:
@@ -520,7 +545,7 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str, notes: list
     if target not in columns:
         raise missing_column("data.target", target, columns, origin, read_as)
     targets = data.target_columns()
-    extras = list(extra_keys(config).values())
+    extras = list(extra_keys(config).values()) + group_columns(config)
     given = data.features is not None
     features = data.features if data.features is not None else [c for c in columns if c not in targets and c not in extras]
     check_features(features, frame, config, origin, read_as)

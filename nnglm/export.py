@@ -4,7 +4,7 @@ What goes where:
 - params: the resolved config, flattened to dotted keys (`train.learning_rate`); strings as
   they are, other values as JSON (`0.001`, `true`, `[]`);
 - tags: `nnglm.*` (run id, name, status, family, link, backend, dtype, device, outcome, verdict,
-  error, `set`: the keys --set or the sweep point set, folder) and `environment.*` (versions,
+  errors (the standard errors used, in words), error, `set`: the keys --set or the sweep point set, folder) and `environment.*` (versions,
   device, determinism);
 - metrics: the comparison's figures by their own names (`max_abs_diff`, `equivalent` as 0/1, ...),
   every other section's numbers as `<section>.<key>` (`network.final_loss`,
@@ -120,6 +120,7 @@ def tags(run: Run) -> dict[str, str]:
         "nnglm.device": r.environment.device,
         "nnglm.outcome": comparison.get("outcome"),
         "nnglm.verdict": comparison.get("verdict"),
+        "nnglm.errors": logbook.errors_used(r),  # which standard errors both fits report
         "nnglm.error": r.error,
         "nnglm.set": " ".join(f"{k}={text(v)}" for k, v in set_keys.items()),
         "nnglm.folder": str(run.folder.resolve()),

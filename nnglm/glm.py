@@ -296,9 +296,10 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
     if config.model.use_bias:
         with np.errstate(all="ignore"):
             start[0] = float(config.family.sm_family().link(np.clip(np.average(dataset.y), 1e-6, None)))
-    # cov_type eim: the expected information's standard errors, as IRLS gives them
+    # cov_type eim: the expected information's standard errors, as IRLS gives them (or inference.cov_type's)
+    options = {"cov_type": "eim"} | fit_options(config, dataset)
     result = z_model.fit(
-        start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, cov_type="eim", **OPTIONS[method]
+        start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **options, **OPTIONS[method]
     )
     params = T @ np.asarray(result.params, dtype=float)
     bse = np.sqrt(np.diag(T @ np.asarray(result.cov_params()) @ T.T))
@@ -314,6 +315,20 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
         np.asarray(x_model.predict(params)),
         f"{method} on the whitened design",
     )
+
+
+def fit_options(config: Config, dataset: Dataset) -> dict:
+    """inference.* as statsmodels' GLM.fit takes it (cov_type, cov_kwds, scale); nothing for the defaults,
+    so that a run without an inference section calls statsmodels exactly as before."""
+    options: dict = {}
+    inference = config.inference
+    if inference.cov_type != "nonrobust":
+        options["cov_type"] = inference.cov_type
+    if inference.cov_type == "cluster":
+        options["cov_kwds"] = {"groups": dataset.groups}
+    if inference.scale != "family":
+        options["scale"] = inference.scale
+    return options
 
 
 def _failed(dataset: Dataset, config: Config, reason: str) -> _Solved:
@@ -335,7 +350,7 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
         return _solve_penalized(sm_model, dataset, config)
     # glm.tol bounds the change in the coefficients, not in the deviance: IRLS stopped on the deviance
     # leaves a non-canonical fit (probit) about 1e-6 of a standard error short of its optimum
-    result = sm_model.fit(maxiter=glm_config.maxiter, tol=glm_config.tol, tol_criterion="params")
+    result = sm_model.fit(maxiter=glm_config.maxiter, tol=glm_config.tol, tol_criterion="params", **fit_options(config, dataset))
     params = np.asarray(result.params, dtype=float)
     return _Solved(
         params,

@@ -261,3 +261,120 @@ def activation_function(family: Family):
     import keras
 
     return keras.activations.get(family.activation) if isinstance(family.activation, str) else family.activation
+
+
+# --- the errors the config's inference section chooses (robust, clustered, expected information, a scale) ---
+
+
+def chosen(engine, curvature: Curvature, coefficients: np.ndarray, options, dataset) -> Inference:
+    """The standard errors that inference.* names (config.InferenceConfig), from the network's own weights:
+    never from the GLM's. With T the map from the weights theta to the coefficients:
+
+    - the information A: the Hessian of the loss (observed), or its family's Fisher information
+      Z1' diag(w mu'(eta)^2 / V(mu)) Z1 (expected, as IRLS), mu' by autodiff of the activation and V the
+      family's variance function;
+    - nonrobust: T A^+ T' times the dispersion (inference.scale: the family's rule, Pearson chi^2 / df,
+      deviance / df, or the number given);
+    - HC0..HC3 and cluster: the sandwich T A^+ B A^+ T', B summed from the loss's per-row gradients
+      (autodiff in the backend): statsmodels' GLM's meanings, which are HC0's sandwich for all four HC
+      types (their leverage and degrees-of-freedom corrections are OLS's), and for cluster the group
+      sums' with the factor G/(G-1) (n-1)/(n-p). The dispersion cancels in a sandwich."""
+    coefficients = np.asarray(coefficients, dtype=float)
+    theta = curvature.theta_at(coefficients)
+    Z1 = _theta_design(curvature)
+    eta = curvature.eta(theta)[:, 0]
+    w = np.ones(len(eta)) if curvature.weights is None else curvature.weights
+    if options.information == "expected":
+        information = expected_information(engine, curvature.family, Z1, eta, w)
+    else:
+        information = curvature.derivatives(theta)[1]
+    dispersion = chosen_dispersion(curvature, theta, options.scale, dataset)
+    if not np.all(np.isfinite(information)):
+        return _with_errors(coefficients, np.full(len(coefficients), np.nan), dispersion)
+    if options.cov_type == "nonrobust":
+        cov = curvature.covariance(information, dispersion)
+    else:
+        scores = row_gradients(engine, curvature.family, curvature.y, Z1, eta, w)
+        meat = _meat(scores, options.cov_type, dataset.freq_weights, dataset.groups)
+        bread = pseudo_inverse(information)
+        cov = curvature.T @ bread @ meat @ bread.T @ curvature.T.T
+    variance = np.diag(cov)
+    bse = np.sqrt(np.where(variance >= 0, variance, np.nan))
+    if np.linalg.matrix_rank(information, hermitian=True) < len(coefficients):
+        bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
+    return _with_errors(coefficients, bse, dispersion)
+
+
+def _with_errors(coefficients: np.ndarray, bse: np.ndarray, dispersion: float) -> Inference:
+    from scipy import stats
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = coefficients / bse
+    return Inference(bse, z, 2 * stats.norm.sf(np.abs(z)), coefficients - Z_95 * bse, coefficients + Z_95 * bse, dispersion)
+
+
+def _theta_design(curvature: Curvature) -> np.ndarray:
+    """d eta_i / d theta for each row: the whitened inputs, then 1 for the bias (theta's order, one output)."""
+    Z = curvature.Z
+    return np.column_stack([Z, np.ones(len(Z))]) if curvature.use_bias else Z
+
+
+def _per_row(engine, f, eta: np.ndarray) -> np.ndarray:
+    """d f / d eta_i for every row, by the backend's autodiff of f summed over the rows (each row's term
+    depends on its own eta_i only)."""
+    ops = engine.keras.ops
+    engine.enable_float64()
+    return np.asarray(engine.gradient(lambda e: ops.sum(f(ops.reshape(e, (-1, 1)))))(eta), dtype=float).ravel()
+
+
+def row_gradients(engine, family: Family, y: np.ndarray, Z1: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(rows, weights): each row's gradient of the summed NLL at unit dispersion, as the network's loss
+    gives it: its derivative in eta_i (autodiff) times d eta_i / d theta."""
+    ops = engine.keras.ops
+    activation, loss = activation_function(family), loss_function(family)
+    Y = ops.convert_to_tensor(np.asarray(y, dtype=float)[:, None], dtype="float64")
+    W = ops.convert_to_tensor(np.asarray(w, dtype=float), dtype="float64")
+    d = _per_row(engine, lambda e: loss(Y, activation(e)) * W / family.nll_factor, eta)
+    return d[:, None] * Z1
+
+
+def expected_information(engine, family: Family, Z1: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The Fisher information in theta at unit dispersion: Z1' diag(w mu'^2 / V(mu)) Z1, with mu' the
+    activation's derivative (autodiff) and V the family's variance function."""
+    activation = activation_function(family)
+    slope = _per_row(engine, activation, eta)
+    mu = family.sm_family().link.inverse(eta)
+    weight = w * slope**2 / family.sm_family().variance(mu)
+    return (Z1 * weight[:, None]).T @ Z1
+
+
+def _meat(scores: np.ndarray, cov_type: str, freq_weights: np.ndarray | None, groups: np.ndarray | None) -> np.ndarray:
+    """The sandwich's filling, as statsmodels' sandwich_covariance computes it for a GLM."""
+    n, p = scores.shape
+    if cov_type == "cluster":
+        assert groups is not None  # the config requires inference.groups
+        sums = np.zeros((int(groups.max()) + 1, p))
+        np.add.at(sums, groups, scores)
+        G = len(sums)
+        return sums.T @ sums * (G / (G - 1.0) * (n - 1.0) / (n - p))
+    if freq_weights is not None:  # a row standing for f rows counts f times, not f^2
+        scores = scores / np.sqrt(freq_weights)[:, None]
+    return scores.T @ scores
+
+
+def chosen_dispersion(curvature: Curvature, theta: np.ndarray, scale, dataset) -> float:
+    """inference.scale at theta: the family's rule (Curvature.dispersion), Pearson chi^2 / df (X2),
+    deviance / df (dev) or the number given; df = observations - coefficients, as statsmodels."""
+    if scale == "family":
+        return curvature.dispersion(theta)
+    if not isinstance(scale, str):
+        return float(scale)
+    mu = curvature.mean(theta)
+    sm_family = curvature.family.sm_family()
+    df = max(curvature.n_obs - curvature.T.shape[0], 1)
+    ones = np.ones(len(mu))
+    var_w = ones if dataset.var_weights is None else dataset.var_weights
+    freq_w = ones if dataset.freq_weights is None else dataset.freq_weights
+    if scale == "X2":
+        return float(np.sum(var_w * freq_w * (curvature.y - mu) ** 2 / sm_family.variance(mu)) / df)
+    return float(sm_family.deviance(curvature.y, mu, var_w, freq_w) / df)

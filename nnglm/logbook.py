@@ -8,7 +8,7 @@ run recorded as `running` whose process is gone is listed as `dead`.
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +196,8 @@ class RunComparison:
     same: bool
     validation: dict[str, list]  # '<fit>.<loss>' -> each run's value, for runs with held-out rows
     statistics: dict[str, list]  # '<fit>.<statistic>' -> each run's value (deviance, AIC, ...)
+    errors: list[str] = field(default_factory=list)  # each run's standard errors, in words (inference.described)
+    bse: dict[str, list] = field(default_factory=dict)  # '<fit>.<term>' -> each run's standard error
 
 
 ENVIRONMENT_IGNORED = {"platform"}  # recorded, but not news when comparing
@@ -305,7 +307,29 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         same=bool((relative_gap if relative else gap) <= tolerance),
         validation=validation,
         statistics=statistics,
+        errors=[errors_used(r) for r in results],
+        bse=standard_errors(results, terms),
     )
+
+
+DEFAULT_ERRORS = "model-based, observed information"  # a run from before the inference section had these
+
+
+def errors_used(result: schema.RunResult) -> str:
+    """Which standard errors a run reported, in words."""
+    described = result.inference.described if result.inference else None
+    return described or DEFAULT_ERRORS
+
+
+def standard_errors(results: list[schema.RunResult], terms: list[str], limit: int = 40) -> dict[str, list]:
+    """'<fit>.<term>' -> each run's standard error, the first `limit` terms."""
+    out: dict[str, list] = {}
+    for fit in ("network", "glm"):
+        for term in terms[:limit]:
+            values = [schema.flat(getattr(getattr(r, fit), "bse", None) or {}).get(term) for r in results]
+            if any(v is not None for v in values):
+                out[f"{fit}.{term}"] = values
+    return out
 
 
 # --- on the console ---
@@ -380,6 +404,13 @@ def print_comparison(c: RunComparison, console=None) -> None:
         console.print(
             per_run_table("Fit statistics (statsmodels' formulas at each fit's coefficients)", "fit.statistic", short, c.statistics, 10)
         )
+    errors = {"standard errors": c.errors}
+    if len(set(c.errors)) > 1:
+        diff_table("Standard errors used", errors)
+    else:
+        console.print(plain(f"standard errors: {c.errors[0]}, in every run"))
+    if c.bse:
+        console.print(per_run_table("Standard errors (each run's own)", "fit.term", short, c.bse, 8))
     if c.validation:
         console.print(per_run_table("Losses (held-out rows kept out of every fit)", "fit.loss", short, c.validation, 6))
     verdict = "the same" if c.same else "different"

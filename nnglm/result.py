@@ -176,6 +176,19 @@ class ComparisonSection(Part):
     bse_max_rel_diff: Number = None
 
 
+class InferenceSection(Part):
+    """Which standard errors both fits report (the config's inference section) and the dispersion each used."""
+
+    cov_type: str | None = None  # nonrobust | HC0 | HC1 | HC2 | HC3 | cluster (statsmodels' cov_type)
+    information: str | None = None  # observed | expected: the network's information matrix
+    scale: str | float | None = None  # family | X2 | dev | a number
+    groups: str | None = Field(default=None, exclude_if=_absent)  # cluster: the column
+    n_groups: int | None = Field(default=None, exclude_if=_absent)  # cluster: how many clusters
+    described: str | None = None  # in a few words, as the summary and `nnglm compare` show it
+    network_dispersion: Number = None
+    glm_scale: Number = None
+
+
 class Losses(Part):
     train_loss: Number = None
     validation_loss: Number = None
@@ -230,6 +243,7 @@ class RunResult(Part):
     comparison: ComparisonSection | None = Field(default=None, exclude_if=_absent)
     validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
     hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
+    inference: InferenceSection | None = Field(default=None, exclude_if=_absent)
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="null")
 

@@ -20,6 +20,7 @@ from nnglm.result import (
     Environment,
     GlmSection,
     HiddenSection,
+    InferenceSection,
     NetworkSection,
     ReferenceSection,
     RunResult,
@@ -128,7 +129,7 @@ def fit_and_log(
     target = np.array(list(glm_fit.coefficients.values()))
     fit, hidden = train_networks(engine, config, dataset, device, target, history, quiet, shared)
     weights = np.array(list(fit.coefficients.values()))
-    stats = fit.curvature.inference(weights)
+    stats = network_errors(engine, config, dataset, fit, weights)
     sm_model = glm.model(dataset, config)
     network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
     comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
@@ -137,7 +138,12 @@ def fit_and_log(
 
     multiclass = bool(dataset.classes)
     result.environment.device = fit.device
-    result.network = network_section(fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), glm.statistics(sm_model, weights))
+    # the network's figures at its own dispersion: the family's rule, or inference.scale's
+    own_scale = None if config.inference.scale == "family" else stats.dispersion
+    result.network = network_section(
+        fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), glm.statistics(sm_model, weights, own_scale)
+    )
+    result.inference = inference_section(config, dataset, stats, glm_fit)
     result.glm = GlmSection.model_validate(glm_fit, from_attributes=True).model_copy(
         update={"coefficients": nest(glm_fit.coefficients, multiclass), "bse": nest(glm_fit.bse, multiclass)}
     )
@@ -156,6 +162,29 @@ def fit_and_log(
     runlog.write_atomic(run_dir / "report.md", _report(run_dir, config, dataset, fit, result, rows, shared))
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
+
+
+def network_errors(
+    engine: Engine, config: Config, dataset: data.Dataset, fit: network.NetworkFit, weights: np.ndarray
+) -> inference.Inference:
+    """The network's standard errors: its Hessian's (the default), or those the inference section names."""
+    if config.inference.default:
+        return fit.curvature.inference(weights)
+    return inference.chosen(engine, fit.curvature, weights, config.inference, dataset)
+
+
+def inference_section(config: Config, dataset: data.Dataset, stats: inference.Inference, glm_fit: glm.GlmFit) -> InferenceSection:
+    options = config.inference
+    return InferenceSection(
+        cov_type=options.cov_type,
+        information=options.information,
+        scale=options.scale,
+        groups=options.groups,
+        n_groups=int(dataset.groups.max()) + 1 if dataset.groups is not None else None,
+        described=options.describe(),
+        network_dispersion=stats.dispersion,
+        glm_scale=glm_fit.scale,
+    )
 
 
 def network_section(fit: network.NetworkFit, dataset: data.Dataset, bse: dict | None = None, statistics=None) -> NetworkSection:

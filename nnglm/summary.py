@@ -86,7 +86,7 @@ def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
         )
     )
     as_glm = Block(
-        "The network read as a GLM (standard errors from its own Hessian)" + cut + caution,
+        f"The network read as a GLM (standard errors: {errors_used(result)}, from its own weights)" + cut + caution,
         ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"],
         [
             [
@@ -204,13 +204,41 @@ def notes(result: RunResult) -> list[str]:
         out.append(ref.agreement)
     elif ref is not None and ref.skipped:
         out.append(f"NumPy reference not run: {ref.skipped}")
+    out += errors_notes(result)
+    out.append(c.verdict or "")
+    return out
+
+
+def errors_used(result: RunResult) -> str:
+    """The standard errors both fits report, in words (older runs: the model-based ones, observed information)."""
+    described = result.inference.described if result.inference else None
+    return described or "model-based, observed information"
+
+
+def errors_notes(result: RunResult) -> list[str]:
+    """Where the two fits' standard errors are not the same estimator, and why."""
     model = result.config["model"]
-    if not families.lookup(model["family"], model["link"]).canonical:
+    options = result.config.get("inference") or {}
+    cov_type, information = options.get("cov_type", "nonrobust"), options.get("information", "observed")
+    out = []
+    if cov_type in ("HC1", "HC2", "HC3"):
+        out.append(
+            f"std err: statsmodels' GLM computes {cov_type} as HC0's sandwich (its leverage and degrees-of-freedom "
+            "corrections are for OLS), and the network's errors follow it"
+        )
+    if families.lookup(model["family"], model["link"]).canonical:
+        return out
+    if cov_type == "nonrobust" and information == "observed":
         out.append(
             "std err: the network's come from the observed information (its Hessian), statsmodels' IRLS "
-            f"reports the expected information; the two differ for a non-canonical link such as {model['link']}"
+            f"reports the expected information; the two differ for a non-canonical link such as {model['link']} "
+            "(inference.information: expected gives the network IRLS's)"
         )
-    out.append(c.verdict or "")
+    elif cov_type != "nonrobust" and information == "expected":
+        out.append(
+            "std err: the network's sandwich has the expected information as its bread, statsmodels' the observed "
+            f"information (its Hessian); the two differ for a non-canonical link such as {model['link']}"
+        )
     return out
 
 
