@@ -333,7 +333,7 @@ class ModelConfig(Section):
     hidden: list[Count] = []  # widths of a second, hidden-layer network to compare fits with
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
     alpha: Annotated[float, Field(gt=0)] | None = None  # negative_binomial: Var = mu + alpha mu^2 (fixed, default 1)
-    var_power: float | None = None  # tweedie: Var = scale mu^p, 1 < p < 2 (default 1.5)
+    var_power: float | None = None  # tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)
     penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
 
     @model_validator(mode="before")
@@ -532,7 +532,18 @@ class Config(Section):
             )
         self._check_glm_options()
         self._check_inference()
+        self._check_tweedie_sample()
         return self
+
+    def _check_tweedie_sample(self) -> None:
+        family = self.family
+        if family.family != "tweedie" or not isinstance(self.data, SyntheticData) or self.data.generator != "glm":
+            return
+        if not families.tweedie_drawn(family.param("var_power")):
+            raise ValueError(
+                f"model.var_power: generator glm draws Tweedie samples at p = {families.DRAWN_POWERS}, not {family.param('var_power'):g}; "
+                "fit that power on a data file"
+            )
 
     def _check_inference(self) -> None:
         if self.inference.default:

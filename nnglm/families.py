@@ -128,13 +128,31 @@ def _negative_binomial_nll(ops, y, mu, params):
 
 
 def _tweedie_nll(ops, y, mu, params):
+    # the Tweedie quasi-likelihood: its derivative in mu is (mu - y) / mu^p, statsmodels' IRLS estimating
+    # equations at every power; at p = 1 and 2 the limits (Poisson's and gamma's)
     p = params["var_power"]
+    if p == 0:
+        return 0.5 * ops.square(mu) - y * mu
+    if p == 1:
+        return _poisson_nll(ops, y, mu, params)
+    if p == 2:
+        return _gamma_nll(ops, y, mu, params)
     return ops.power(mu, 2.0 - p) / (2.0 - p) - y * ops.power(mu, 1.0 - p) / (1.0 - p)
 
 
 def _sample_tweedie(rng, mu, scale, params):
-    # compound Poisson-gamma: N ~ Poisson(λ) gamma-distributed amounts, mean mu, variance scale * mu^p
     p = params["var_power"]
+    if p == 0:
+        return mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape)
+    if p == 1:  # scale times a Poisson count: variance scale * mu
+        return scale * rng.poisson(mu / scale).astype(float)
+    if p == 2:
+        return rng.gamma(1.0 / scale, mu * scale)
+    if p == 3:
+        return rng.wald(mu, 1.0 / scale)
+    if not 1 < p < 2:
+        raise ValueError(f"Tweedie samples are drawn at p = 0, 1, 2, 3 and 1 < p < 2 only, not {p:g}")
+    # compound Poisson-gamma: N ~ Poisson(λ) gamma-distributed amounts, mean mu, variance scale * mu^p
     lam = mu ** (2 - p) / (scale * (2 - p))
     shape, theta = (2 - p) / (p - 1), scale * (p - 1) * mu ** (p - 1)
     counts = rng.poisson(lam)
@@ -244,13 +262,22 @@ DISTRIBUTIONS = {
 }
 
 DEFAULT_PARAMS = {"alpha": 1.0, "var_power": 1.5}  # statsmodels' NegativeBinomial and Tweedie defaults, near enough
-PARAM_RULES = {"alpha": "greater than 0", "var_power": "strictly between 1 and 2 (compound Poisson-gamma)"}
+PARAM_RULES = {
+    "alpha": "greater than 0",
+    "var_power": "0 (normal) or 1 or more (1 Poisson, 1 to 2 compound Poisson-gamma, 2 gamma, 3 inverse Gaussian); "
+    "no Tweedie distribution has 0 < p < 1",
+}
+DRAWN_POWERS = "0, 1, 2, 3 or strictly between 1 and 2"  # the Tweedie powers a synthetic sample is drawn at
 
 
 def param_ok(name: str, value: float) -> bool:
     if name == "alpha":
         return value > 0
-    return 1 < value < 2
+    return value == 0 or 1 <= value < float("inf")
+
+
+def tweedie_drawn(p: float) -> bool:
+    return p in (0, 1, 2, 3) or 1 < p < 2
 
 
 # --- a family with its link: what every other module asks ---
@@ -296,13 +323,33 @@ class Family:
 
     @property
     def target_rule(self) -> str:
+        if self.family == "tweedie" and self.param("var_power") == 0:
+            return "any finite number"
+        if self.family == "tweedie" and self.param("var_power") >= 2:
+            return "greater than 0"
         return self.distribution.target_rule
 
     def target_ok(self, y: np.ndarray, weighted: bool = False) -> np.ndarray:
         """Elementwise: may y be this family's target? With weights, a binomial target may be a proportion."""
         if weighted and self.distribution.proportion_ok:
             return self.distribution.proportion_ok(y)
+        if self.family == "tweedie" and self.param("var_power") == 0:
+            return np.isfinite(y)
+        if self.family == "tweedie" and self.param("var_power") >= 2:
+            return np.isfinite(y) & (y > 0)
         return self.distribution.target_ok(y)
+
+    @property
+    def mean_domain(self) -> str:
+        """Where the mean lies: the distribution's, but a Tweedie at p = 0 (normal) has any real mean."""
+        if self.family == "tweedie" and self.param("var_power") == 0:
+            return "real"
+        return self.distribution.mean_domain
+
+    @property
+    def has_likelihood(self) -> bool:
+        """statsmodels has a log-likelihood for it: not a Tweedie outside 1 <= p <= 2 (its llf is NaN there)."""
+        return self.family != "tweedie" or 1 <= self.param("var_power") <= 2
 
     @property
     def takes_trials(self) -> bool:
@@ -315,7 +362,7 @@ class Family:
     @property
     def eta_range(self) -> tuple[float, float]:
         """Where the activation is the inverse link; outside it is held at the edge (its gradient 0)."""
-        return self.link_spec.eta_range(self.distribution.mean_domain) if self.link_spec else (-np.inf, np.inf)
+        return self.link_spec.eta_range(self.mean_domain) if self.link_spec else (-np.inf, np.inf)
 
     @property
     def eta_min(self) -> float:
@@ -471,7 +518,8 @@ def lookup(family: str, link: str | None = None, **params: float | None) -> Fami
     link = link or default_link(family)
     if link not in distribution.links:
         raise KeyError((family, link))
-    values = tuple((p, float(params.get(p) or DEFAULT_PARAMS[p])) for p in distribution.params)
+    given = {name: value for name, value in params.items() if value is not None}  # 0 is a value (Tweedie p = 0)
+    values = tuple((p, float(given.get(p, DEFAULT_PARAMS[p]))) for p in distribution.params)
     return Family(distribution, None if distribution.multiclass else LINKS[link], values)
 
 

@@ -196,11 +196,11 @@ class _Solved:
     method: str
     failed: str | None = None
 
-    def trouble(self) -> str | None:
-        """What makes this answer unusable, or None."""
+    def trouble(self, likelihood: bool = True) -> str | None:
+        """What makes this answer unusable, or None; `likelihood`: statsmodels defines one for the family."""
         if not np.all(np.isfinite(self.params)):
             return "non-finite coefficients"
-        if not np.isfinite(self.statistics.llf):
+        if likelihood and not np.isfinite(self.statistics.llf):
             return "a non-finite log-likelihood"
         if not np.all(np.isfinite(self.bse)):
             return "non-finite standard errors"
@@ -219,7 +219,7 @@ def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -
     tries: list[str] = []
     try:
         solved = _solve(sm_model, dataset, config)
-        trouble = solved.trouble()
+        trouble = solved.trouble(config.family.has_likelihood)
     except Exception as e:  # statsmodels' own errors: singular matrices, overflow, ...
         solved, trouble = None, f"{type(e).__name__}: {e}"
     if trouble is None or config.model.penalty is not None or aliased:
@@ -239,7 +239,7 @@ def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -
         except Exception as e:
             tries.append(f"{method} on the whitened design raised {type(e).__name__}: {e}")
             continue
-        trouble_now = answer.trouble()
+        trouble_now = answer.trouble(config.family.has_likelihood)
         if trouble_now is None:
             return answer, tries
         tries.append(f"{method} on the whitened design gave {trouble_now}")

@@ -245,7 +245,11 @@ def test_successes_above_trials(tmp_path):
     [
         ({"family": "poisson", "penalty": {"alpha": -1}}, "model.penalty.alpha: Input should be greater than or equal to 0 (got -1)"),
         ({"family": "gamma", "link": "logit"}, "model.link: 'logit' is not a link of family gamma; allowed: inverse_power, log, identity"),
-        ({"family": "tweedie", "var_power": 2.5}, "model.var_power: 2.5 is not strictly between 1 and 2 (compound Poisson-gamma)"),
+        (
+            {"family": "tweedie", "var_power": 0.5},
+            "model.var_power: 0.5 is not 0 (normal) or 1 or more (1 Poisson, 1 to 2 compound Poisson-gamma, 2 gamma, "
+            "3 inverse Gaussian); no Tweedie distribution has 0 < p < 1",
+        ),
         ({"family": "poisson", "alpha": 1.0}, "model.alpha: only for model.family negative_binomial, not poisson"),
     ],
 )
