@@ -198,3 +198,25 @@ def test_groups_missing_or_single_are_named(write_config):
     dropped = config.validate(base | {"data": base["data"] | {"missing": "drop"}, "inference": {"cov_type": "cluster", "groups": "g"}}, "c")
     with pytest.raises(UserError, match="inference.groups: column 'g' names 1 cluster; cluster-robust errors need at least 2"):
         data.load(dropped)
+
+
+@runs
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_every_backend_gives_statsmodels_clustered_errors(backend, tmp_path):
+    """The sandwich's per-row gradients come from each backend's own autodiff (one backend per process)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    from nnglm import backends
+
+    if not backends._installed(backend):
+        pytest.skip(f"{backend} is not installed here")
+    command = ["run", "configs/robust_grunfeld_cluster.yaml", "--set", f"train.backend={backend}", "--out", str(tmp_path)]
+    done = subprocess.run([sys.executable, "-m", "nnglm", *command], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (result_file,) = tmp_path.glob("*/*/result.json")
+    result = json.loads(result_file.read_text())
+    assert result["environment"]["backend"] == backend
+    assert result["comparison"]["bse_max_rel_diff"] <= 1e-8
