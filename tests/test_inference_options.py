@@ -105,6 +105,21 @@ def test_robust_errors_with_trials_are_statsmodels():
 
 
 @runs
+@pytest.mark.parametrize("cov_type", ["HC0", "cluster"])
+@pytest.mark.parametrize("kind", ["freq", "var"])
+def test_robust_errors_with_weights_are_statsmodels(kind, cov_type):
+    """A frequency weight counts once in a row's score for HC (statsmodels divides by its square root), fully in a cluster's sum."""
+    source = {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS", "features": ["INCOME", "PERPOVERTY", "PERBLACK"]}
+    groups = {"groups": "SOUTH"} if cov_type == "cluster" else {}
+    raw = {"name": "t", "data": source | {"weights": "DEGREE", "weights_kind": kind}, "model": {"family": "poisson"}}
+    cfg = config.validate(raw | {"inference": {"cov_type": cov_type} | groups}, "t")
+    ds = data.load(cfg)
+    kwds = {"cov_kwds": {"groups": ds.groups}} if cov_type == "cluster" else {}
+    expected = statsmodels_fit(ds, cfg, cov_type=cov_type, **kwds)
+    np.testing.assert_allclose(network_errors(cfg, ds, expected.params).bse, expected.bse, rtol=1e-8)
+
+
+@runs
 def test_a_clustered_run_records_and_shows_its_errors(tmp_path, capsys):
     first = runner.run(load("robust_grunfeld_cluster"), tmp_path, quiet=True)
     result = first.result
