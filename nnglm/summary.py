@@ -218,7 +218,8 @@ def errors_used(result: RunResult) -> str:
 def errors_notes(result: RunResult) -> list[str]:
     """Where the two fits' standard errors are not the same estimator, and why."""
     model = result.config["model"]
-    options = result.config.get("inference") or {}
+    options = result.config.get("inference")
+    options = options if isinstance(options, dict) else {}
     cov_type, information = options.get("cov_type", "nonrobust"), options.get("information", "observed")
     out = []
     if cov_type in ("HC1", "HC2", "HC3"):
