@@ -363,7 +363,8 @@ def per_run_table(title: str, first: str, runs: list[str], rows: dict[str, list]
     for run in runs:
         table.add_column(run, justify="right")
     for key, values in rows.items():
-        table.add_row(key, *["–" if v is None or v != v else f"{v:.{digits}g}" for v in values])  # None or NaN: undefined
+        # a key may hold a term, named by the data: never read as markup
+        table.add_row(plain(key), *["–" if v is None or v != v else f"{v:.{digits}g}" for v in values])  # None or NaN: undefined
     return table
 
 

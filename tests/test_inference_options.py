@@ -109,9 +109,9 @@ def test_robust_errors_with_trials_are_statsmodels():
 @pytest.mark.parametrize("kind", ["freq", "var"])
 def test_robust_errors_with_weights_are_statsmodels(kind, cov_type):
     """A frequency weight counts once in a row's score for HC (statsmodels divides by its square root), fully in a cluster's sum."""
-    source = {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS", "features": ["INCOME", "PERPOVERTY", "PERBLACK"]}
+    source = {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS", "features": ["INCOME", "PERBLACK", "DEGREE"]}
     groups = {"groups": "SOUTH"} if cov_type == "cluster" else {}
-    raw = {"name": "t", "data": source | {"weights": "DEGREE", "weights_kind": kind}, "model": {"family": "poisson"}}
+    raw = {"name": "t", "data": source | {"weights": "PERPOVERTY", "weights_kind": kind}, "model": {"family": "poisson"}}
     cfg = config.validate(raw | {"inference": {"cov_type": cov_type} | groups}, "t")
     ds = data.load(cfg)
     kwds = {"cov_kwds": {"groups": ds.groups}} if cov_type == "cluster" else {}
