@@ -50,7 +50,8 @@ class Engine(Protocol):
         ...
 
     def evaluator(self, model, data: tuple, loss_fn, penalty=None) -> Callable[[], tuple]:
-        """() -> (loss, fitted mean, largest absolute gradient) at the current weights."""
+        """() -> (loss, fitted mean, gradient) at the current weights; the gradient in the trainable
+        weights' order, each raveled (kernel, then bias), in the training dtype."""
         ...
 
     def enable_float64(self) -> None: ...
@@ -61,6 +62,11 @@ class Engine(Protocol):
 
     def gradient(self, f: Callable) -> Callable[[np.ndarray], np.ndarray]:
         """x -> the gradient of f at x in float64 (x of any shape: a linear predictor's rows, for one)."""
+        ...
+
+    def elementwise(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """eta (rows,) -> first and second derivative of f at each row, in float64, where f maps
+        a (rows, 1) tensor to (rows,) values, each row's value depending on its own eta only."""
         ...
 
 
@@ -177,7 +183,7 @@ class TensorFlowEngine:
 
     def evaluator(self, model, data: tuple, loss_fn, penalty=None) -> Callable[[], tuple]:
         """The loss as Keras trains it (sum(w * loss) / rows, plus the penalty), the fitted mean and
-        the largest absolute gradient, at the current weights."""
+        the gradient, at the current weights."""
         tf = self.tf
 
         @tf.function
@@ -188,7 +194,7 @@ class TensorFlowEngine:
                 if penalty is not None:
                     loss = loss + penalty(model.trainable_variables[0])
             grads = tape.gradient(loss, model.trainable_variables)
-            return loss, mu, tf.reduce_max([tf.reduce_max(tf.abs(g)) for g in grads])
+            return loss, mu, tf.concat([tf.reshape(g, [-1]) for g in grads], 0)
 
         return lambda: tuple(np.asarray(v) for v in current())
 
@@ -233,6 +239,25 @@ class TensorFlowEngine:
             return tape.gradient(value, x)
 
         return lambda x: grad(tf.constant(x, dtype="float64")).numpy()
+
+    def elementwise(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        tf = self.tf
+
+        @tf.function
+        def both(eta):
+            with tf.GradientTape() as outer:
+                outer.watch(eta)
+                with tf.GradientTape() as inner:
+                    inner.watch(eta)
+                    value = tf.reduce_sum(f(eta))
+                d1 = inner.gradient(value, eta)
+            return d1, outer.gradient(d1, eta)  # the gradient of sum(d1): its diagonal, as f is elementwise
+
+        def at(eta: np.ndarray):
+            d1, d2 = both(tf.constant(eta[:, None], dtype=tf.float64))
+            return d1.numpy()[:, 0], d2.numpy()[:, 0]
+
+        return at
 
 
 class JaxEngine:
@@ -318,7 +343,7 @@ class JaxEngine:
         @jax.jit
         def current(trainable, non_trainable):
             (loss, mu), grads = jax.value_and_grad(mean_loss, has_aux=True)(trainable, non_trainable)
-            return loss, mu, jax.numpy.max(jax.numpy.stack([jax.numpy.max(jax.numpy.abs(g)) for g in grads]))
+            return loss, mu, jax.numpy.concatenate([jax.numpy.ravel(g) for g in grads])
 
         def evaluate():
             trainable = [v.value for v in model.trainable_variables]
@@ -348,6 +373,17 @@ class JaxEngine:
         jax = self.jax
         grad = jax.jit(jax.grad(f))
         return lambda x: np.asarray(grad(jax.numpy.asarray(x, dtype="float64")))
+
+    def elementwise(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        jax = self.jax
+        first = jax.grad(lambda eta: jax.numpy.sum(f(eta)))
+        both = jax.jit(lambda eta: (first(eta), jax.grad(lambda e: jax.numpy.sum(first(e)))(eta)))
+
+        def at(eta: np.ndarray):
+            d1, d2 = both(jax.numpy.asarray(eta[:, None], dtype="float64"))
+            return np.asarray(d1)[:, 0], np.asarray(d2)[:, 0]
+
+        return at
 
 
 class TorchEngine:
@@ -412,8 +448,8 @@ class TorchEngine:
             if penalty is not None:
                 loss = loss + penalty(weights[0])
             grads = torch.autograd.grad(loss, weights)
-            grad = max(float(g.abs().max()) for g in grads)
-            return loss.detach().cpu().numpy(), mu.detach().cpu().numpy(), np.asarray(grad)
+            grad = np.concatenate([g.detach().cpu().numpy().ravel() for g in grads])
+            return loss.detach().cpu().numpy(), mu.detach().cpu().numpy(), grad
 
         return current
 
@@ -451,5 +487,16 @@ class TorchEngine:
             t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
             (g,) = torch.autograd.grad(f(t), t)
             return g.detach().cpu().numpy()
+
+        return at
+
+    def elementwise(self, f: Callable) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        torch = self.torch
+
+        def at(eta: np.ndarray):
+            e = torch.tensor(eta[:, None], dtype=torch.float64, requires_grad=True)
+            (d1,) = torch.autograd.grad(f(e).sum(), e, create_graph=True)
+            (d2,) = torch.autograd.grad(d1.sum(), e)
+            return d1.detach().cpu().numpy()[:, 0], d2.detach().cpu().numpy()[:, 0]
 
         return at

@@ -177,7 +177,7 @@ def not_converged(network: NetworkFit, config: Config, condition: float, gaps: s
         f"coefficients {network.distance:.2g} (relative) from the optimum, above the relative tolerance "
         f"{config.compare_rtol:g}; largest gradient {network.max_abs_grad:.3g}. "
     )
-    if train.dtype == "float32" and network.stopped == "no progress":
+    if train.dtype == "float32" and network.stopped in ("floor", "no progress"):
         return head + (
             f"float32 cannot resolve this design: the estimate stalls at its round-off floor (float32's "
             f"eps {eps:.2g}; the design's condition number is {condition:.2g}); set train.dtype: float64"

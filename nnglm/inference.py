@@ -3,9 +3,13 @@ from the loss's optimum.
 
 Both come from the gradient and Hessian of the summed negative log-likelihood
 (unit dispersion) in the network's own weights: the Dense kernel and bias on
-its preconditioned inputs, by automatic differentiation in the network's
-backend, in float64 (a softmax layer's in closed form, softmax_derivatives:
-autodiff's took gigabytes at 200 classes). The weights map to the coefficients
+its preconditioned inputs, in float64. A one-output layer's loss is a sum over
+rows of a function of the row's linear predictor eta, so the network's backend
+differentiates only that function, row by row (first and second derivative in
+eta, by automatic differentiation), and NumPy assembles gradient Z1'd1 and
+Hessian Z1' diag(d2) Z1 in blocks of rows: no rows x weights array, and no
+second copy of the design in the backend. A softmax layer's are in closed form
+(softmax_derivatives: autodiff's took gigabytes at 200 classes). The weights map to the coefficients
 linearly (precondition.Inputs), so with T that map:
 
 - covariance of the coefficients = T H^+ T' times the dispersion where the
@@ -56,6 +60,10 @@ class Distance:
     step: np.ndarray  # the Newton step on the coefficients (Dataset.terms' order)
     relative: float  # max |step| / max(|coefficient at the estimated optimum|, standard error)
     weights: float  # max |Newton step| on the network's own weights
+    # the Newton step of the difference between the network's own gradient (in its dtype) and the
+    # float64 one at the same weights, measured as `relative` is: how close to the optimum the
+    # network's arithmetic can see; 0 when the network's gradient was not given
+    floor: float = 0.0
 
 
 class Curvature:
@@ -63,17 +71,62 @@ class Curvature:
     with the rows' weights and offset, plus the smooth (ridge) part of model.penalty; the L1 part
     enters the Newton step (penalty.newton_step)."""
 
-    def __init__(self, engine, family: Family, dataset, use_bias: bool, pen: Penalty | None = None):
-        ops = engine.keras.ops
-        inputs = Inputs.of(dataset.X, "whiten", use_bias)  # whatever the network trained on: see the module's notes
+    def __init__(self, engine, family: Family, dataset, use_bias: bool, pen: Penalty | None = None, inputs: Inputs | None = None):
+        """`inputs`: whitened inputs of these data already made (the network's, under `auto`), to share."""
+        if inputs is None or inputs.method != "whiten":
+            inputs = Inputs.of(dataset.X, "whiten", use_bias)  # whatever the network trained on: see the module's notes
         n_outputs = dataset.n_outputs
         self.family, self.inputs, self.use_bias, self.n_outputs, self.penalty = family, inputs, use_bias, n_outputs, pen
         self.y, self.weights, self.offset, self.n_obs = dataset.y, dataset.weights, dataset.offset, dataset.n_obs
         self.Z = inputs.apply(dataset.X)
         n, k = self.Z.shape
         self.k = k
-        activation, loss = activation_function(family), loss_function(family)
         engine.enable_float64()  # float64 whatever the training dtype
+        self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        # theta -> coefficients is linear: its matrix, one unit vector at a time
+        size = k * n_outputs + (n_outputs if use_bias else 0)
+        self.T = np.column_stack([self.coefficients(e) for e in np.eye(size)]) if size else np.zeros((0, 0))
+        if family.multiclass:  # autodiff holds rows x classes x coefficients numbers: 5 GB at 200 classes
+            self._at = lambda theta: softmax_derivatives(self.Z, self.y, theta, k, n_outputs, use_bias)
+        elif n_outputs == 1:
+            self._at = self._by_rows(engine, family)
+        else:
+            self._at = self._autodiff(engine, family)
+
+    def _by_rows(self, engine, family: Family):
+        """theta -> (gradient, Hessian) from the per-row derivatives in eta (see the module's notes)."""
+        ops = engine.keras.ops
+        activation, loss = activation_function(family), loss_function(family)
+        Y = ops.convert_to_tensor(self.y[:, None], dtype="float64")
+        w = None if self.weights is None else ops.convert_to_tensor(self.weights, dtype="float64")
+        factor = family.nll_factor
+
+        def row_nll(eta):
+            value = loss(Y, activation(eta))
+            return (value if w is None else value * w) / factor
+
+        per_row = engine.elementwise(row_nll)
+        k, pen, n = self.k, self.penalty, len(self.y)
+        ridge = pen.ridge[int(self.use_bias) :] if pen is not None else None
+
+        def at(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            d1, d2 = per_row(self.eta(theta)[:, 0])
+            g, h = _assemble(self.Z, d1, d2, self.use_bias)
+            if ridge is not None and ridge.any():
+                M = self.inputs.matrix
+                curvature = n * (M.T * ridge) @ M  # n * sum(ridge / 2 * (M kernel)^2), in the kernel
+                g[:k] += curvature @ theta[:k]
+                h[:k, :k] += curvature
+            return g, h
+
+        return at
+
+    def _autodiff(self, engine, family: Family):
+        """theta -> (gradient, Hessian) of the whole loss by automatic differentiation (several outputs)."""
+        ops = engine.keras.ops
+        inputs, use_bias, n_outputs, pen = self.inputs, self.use_bias, self.n_outputs, self.penalty
+        n, k = self.Z.shape
+        activation, loss = activation_function(family), loss_function(family)
         Z = ops.convert_to_tensor(self.Z, dtype="float64")
         Y = ops.convert_to_tensor(self.y[:, None], dtype="float64")
         w = ops.convert_to_tensor(np.ones(n) if self.weights is None else self.weights, dtype="float64")
@@ -92,14 +145,7 @@ class Curvature:
             slopes = ops.matmul(M, kernel)  # the coefficients on the original features
             return value + n * ops.sum(ridge[:, None] / 2 * ops.square(slopes))
 
-        if family.multiclass:  # autodiff holds rows x classes x coefficients numbers: 5 GB at 200 classes
-            self._at = lambda theta: softmax_derivatives(self.Z, self.y, theta, k, n_outputs, use_bias)
-        else:
-            self._at = engine.derivatives(nll)
-        self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
-        # theta -> coefficients is linear: its matrix, one unit vector at a time
-        size = k * n_outputs + (n_outputs if use_bias else 0)
-        self.T = np.column_stack([self.coefficients(e) for e in np.eye(size)]) if size else np.zeros((0, 0))
+        return engine.derivatives(nll)
 
     def theta(self, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         parts = [np.asarray(kernel, dtype=float).ravel()]
@@ -153,7 +199,9 @@ class Curvature:
             self._last = (theta.copy(), self._at(theta))
         return self._last[1]
 
-    def distance(self, coefficients: np.ndarray) -> Distance:
+    def distance(self, coefficients: np.ndarray, gradient: np.ndarray | None = None) -> Distance:
+        """`gradient`: the network's own gradient at these weights, in its dtype, in theta and in the
+        units of the summed NLL (as g here); with it, Distance.floor is measured too."""
         theta = self.theta_at(coefficients)
         g, h = self.derivatives(theta)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
@@ -162,9 +210,11 @@ class Curvature:
         step = self.T @ newton
         se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta - newton)))))  # at the optimum, too
         scale = np.maximum(np.abs(np.asarray(coefficients) - step), se)  # the size of the optimum it points to
-        with np.errstate(divide="ignore", invalid="ignore"):
-            relative = float(np.max(np.abs(step) / scale)) if step.size else 0.0
-        return Distance(step, relative if np.isfinite(relative) else float("inf"), float(np.max(np.abs(newton), initial=0.0)))
+        relative = _largest_ratio(step, scale)
+        floor = 0.0
+        if gradient is not None and np.all(np.isfinite(gradient)):
+            floor = _largest_ratio(self.T @ np.linalg.lstsq(h, gradient - g, rcond=None)[0], scale)
+        return Distance(step, relative, float(np.max(np.abs(newton), initial=0.0)), floor)
 
     def _newton(self, coefficients: np.ndarray, g: np.ndarray, h: np.ndarray) -> np.ndarray:
         """The Newton step on theta (theta - step estimates the optimum); with an L1 penalty, the
@@ -199,6 +249,40 @@ class Curvature:
             ci_high=coefficients + Z_95 * bse,
             dispersion=dispersion,
         )
+
+
+def _largest_ratio(step: np.ndarray, scale: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = float(np.max(np.abs(step) / scale)) if step.size else 0.0
+    return relative if np.isfinite(relative) else float("inf")
+
+
+# rows are taken in blocks of about this many bytes of the design: a block's products stay in
+# cache, and the temporaries are a few MB, never the design's size
+BLOCK_BYTES = 2**23
+
+
+def row_blocks(n: int, width: int, block_bytes: int | None = None) -> list[slice]:
+    rows = max(256, (block_bytes or BLOCK_BYTES) // (8 * max(width, 1)))
+    return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+def _assemble(Z: np.ndarray, d1: np.ndarray, d2: np.ndarray, use_bias: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient Z1'd1 and Hessian Z1' diag(d2) Z1 with Z1 = [Z, 1] (or Z), theta's order (kernel, then bias)."""
+    k = Z.shape[1]
+    size = k + use_bias
+    g, h = np.zeros(size), np.zeros((size, size))
+    for rows in row_blocks(len(Z), k):
+        block = Z[rows]
+        g[:k] += block.T @ d1[rows]
+        h[:k, :k] += (block * d2[rows, None]).T @ block
+        if use_bias:
+            h[:k, k] += block.T @ d2[rows]
+    if use_bias:
+        g[k] = d1.sum()
+        h[k, :k] = h[:k, k]
+        h[k, k] = d2.sum()
+    return g, (h + h.T) / 2  # exactly symmetric
 
 
 def pseudo_inverse(h: np.ndarray) -> np.ndarray:

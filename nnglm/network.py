@@ -11,12 +11,32 @@ With `train.epochs: auto` (the default) the network trains until it has
 converged by its own measure, never the GLM's: every CHECK_EVERY steps the
 Newton step of its own loss (inference.Curvature) estimates how far each
 coefficient still is from the optimum; training stops once that is below
-`train.rtol` relative to the coefficient's size or standard error. The inputs
+`train.rtol` relative to the coefficient's size or standard error, or once it
+is at the floor of the network's own arithmetic (see FLOOR). The inputs
 are whitened (precondition.py), the bias starts at the intercept-only fit, and
 Adam's learning rate follows the estimate: set to cover the estimated distance
 in about CHECK_EVERY steps, halved whenever the estimate did not fall by a
 tenth since the last look. Every update is still Keras' Adam step on the one Dense layer;
 the Hessian only measures.
+
+The floor. Adam follows the gradient the network computes in its own dtype,
+g32 = g + e, where g is the exact (float64) gradient at the same weights and e
+the round-off of the float32 design, weights and sums. Where g32 vanishes, g =
+-e, so the weights the network can settle at lie within the Newton step H^+ e
+of the optimum, and no step count takes them closer. At every look the
+network's gradient is read beside the float64 one, and that step, mapped to
+the coefficients and measured as the distance is (relative to each
+coefficient's size or standard error), is the floor: training stops once the
+distance is within FLOOR times it. e grows with float32's eps (1.2e-7, against
+2.2e-16 in float64) and with the design's conditioning; after whitening it is
+the round-off of eps-sized changes in the design and the weights, carried
+through the map back to the original features. The weights themselves have a
+resolution too: an Adam step below half a unit in the last place of a float32
+weight rounds away, and once a whole look's steps have changed no weight at
+all, the same weights give the same gradient at every later step and smaller
+learning rates move nothing either: training stops there too ("floor", with
+what was reached). In float64 both floors are far below any tolerance and
+neither rule fires first.
 """
 
 import json
@@ -35,7 +55,11 @@ from nnglm.inference import Curvature, Distance, loss_function
 from nnglm.precondition import Inputs
 
 CHECK_EVERY = 100  # steps between two looks at the curvature (a fixed count, so that runs repeat exactly)
-PATIENCE = 20  # looks without a new best estimate before `auto` gives up (the dtype's round-off floor)
+# the distance may be this many times the floor (see the module's notes) when training stops there:
+# Adam's own wobble at the last learning rate comes on top of the round-off, so a distance within
+# twice the floor is as close as the next looks would get
+FLOOR = 2.0
+PATIENCE = 20  # looks without a new best estimate before `auto` gives up (a safeguard where no floor is measured)
 
 HistoryRow = tuple[int, float, float]  # step, loss, max |w - target|
 Observer = Callable[[HistoryRow], None]  # told of each history row as training makes it (the run log, a progress bar)
@@ -50,14 +74,20 @@ class NetworkFit:
     diverged: bool
     max_abs_grad: float  # the largest absolute gradient of the loss at the end
     converged: bool  # its own distance estimate within train.rtol (and the gradient within train.grad_tol, if set)
-    stopped: str  # why training stopped: converged, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
+    stopped: str  # why training stopped: converged, floor, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
     distance: float  # its own estimate of the coefficients' distance to the optimum, relative (see inference.py)
+    floor: float | None  # under auto: the floor of the network's arithmetic at the last look, relative (see FLOOR)
     note: str | None  # why training stopped where it did, when that is news
     precondition: str  # what the inputs were: none, standardize or whiten
     learning_rates: list[tuple[int, float]]  # (from step, Adam's learning rate)
     device: str
     mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
     curvature: Curvature  # the network's loss, for its standard errors
+    inputs: Inputs  # what the network trained on (the reference takes the same)
+    # where train_seconds went: build (model, compile, data to tensors), steps (the compiled loop, its
+    # compilation in the first call), first_call (that first call alone), reads (loss and gradient for
+    # each history row), looks (the convergence looks of `auto`)
+    timings: dict[str, float] = field(default_factory=dict)
     history: list[HistoryRow] = field(default_factory=list)
     trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
     start_bias: list[float] = field(default_factory=list)
@@ -175,6 +205,7 @@ class Steps:
         self.history: list[HistoryRow] = []
         self.trajectory: list[np.ndarray] = []
         self.step = 0
+        self.timings = {"steps": 0.0, "reads": 0.0}
         self.read()
 
     def done(self) -> int:
@@ -183,17 +214,23 @@ class Steps:
 
     def read(self) -> None:
         """Loss, mean and gradient at the current weights, and one history row."""
+        start = time.perf_counter()
         self.step = self.done()
-        self.loss, self.mu, grad = self._current()
-        self.grad = float(grad)
+        self.loss, self.mu, self.gradient = self._current()
+        self.grad = float(np.max(np.abs(self.gradient), initial=0.0))
         w = self.weights()
         self.trajectory.append(w)
         gap = float(np.max(np.abs(w - self.target))) if w.size else float("nan")
         self.history.append((self.step, float(self.loss), gap))
+        self.timings["reads"] += time.perf_counter() - start
         self.on_log(self.history[-1])
 
     def run(self, n: int) -> None:
+        start = time.perf_counter()
         self._run(n)
+        seconds = time.perf_counter() - start
+        self.timings.setdefault("first_call", seconds)
+        self.timings["steps"] += seconds
         self.read()
 
     @property
@@ -218,40 +255,46 @@ def train(
     target: np.ndarray,
     on_log: Observer = lambda row: None,
     reuse: bool = False,
+    on_look: Callable[[Distance], None] = lambda distance: None,
 ) -> NetworkFit:
     """Train the one-layer network, logging loss and distance to `target` every log_every steps;
     each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
     With `reuse`, a model built and compiled for an earlier run of the same shapes (see reuse_key)
-    is reset and trained again instead of built anew: a sweep point then costs its steps only."""
+    is reset and trained again instead of built anew: a sweep point then costs its steps only.
+    `on_look` is told of each of `auto`'s distance estimates."""
     family, use_bias = config.family, config.model.use_bias
-    inputs = Inputs.of(dataset.X, config.precondition, use_bias)
-    bias = start_bias(config, dataset)
     start = time.perf_counter()
     with engine.placement(device):
-        trainer = _trainer(engine, config, dataset, device, inputs, bias, reuse)
-        model, curvature = trainer.model, trainer.curvature
+        trainer = _trainer(engine, config, dataset, device, start_bias(config, dataset), reuse)
+        model, inputs = trainer.model, trainer.inputs
         weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
+        # the convergence looks' machinery, made only where they are taken: a fixed step count builds none
+        curvature = trainer.curvature_of(engine, config) if config.train.auto else None
+        built = time.perf_counter() - start
         steps = Steps(model, trainer.run, trainer.current, trainer.batches, weights, target, on_log)
-        schedule = Schedule(config)
+        schedule = Schedule(config, on_look)
         try:
-            stopped = schedule.run(steps, lambda: curvature.distance(weights()))
+            stopped = schedule.run(steps, lambda: look(curvature, steps, inputs, dataset, family))
         except KeyboardInterrupt:
             stopped = "interrupted"
             if steps.done() != steps.step:
                 steps.read()
         used = engine.used_device(model, device)
+    train_seconds = time.perf_counter() - start
+    curvature = curvature or trainer.curvature_of(engine, config)
     coefficients = weights()
     distance = curvature.distance(coefficients) if steps.finite else None
     fit = NetworkFit(
         coefficients=dict(zip(dataset.terms(use_bias), map(float, coefficients))),
         final_loss=steps.history[-1][1],
         epochs_run=steps.step,
-        train_seconds=time.perf_counter() - start,
+        train_seconds=train_seconds,
         diverged=False,
         max_abs_grad=steps.grad,
         converged=False,
         stopped=stopped,
         distance=distance.relative if distance else float("inf"),
+        floor=schedule.floor,
         note=None,
         precondition=inputs.method,
         learning_rates=schedule.learning_rates,
@@ -259,13 +302,26 @@ def train(
         mu=np.asarray(steps.mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(steps.mu, dtype=float),
         history=steps.history,
         trajectory=steps.trajectory,
-        start_bias=[float(b) for b in bias] if use_bias else [],
+        start_bias=[float(b) for b in trainer.bias] if use_bias else [],
         curvature=curvature,
+        inputs=inputs,
+        timings={"build": built, **steps.timings, "looks": schedule.look_seconds},
     )
     judge(fit, config, steps, distance)
     if stopped == "interrupted":
         raise Interrupted(fit)
     return fit
+
+
+def look(curvature: Curvature | None, steps: Steps, inputs: Inputs, dataset: Dataset, family) -> Distance:
+    """The network's own distance estimate at its current weights, with the floor of its arithmetic
+    where its gradient is in the curvature's coordinates (whitened inputs, as under `auto`)."""
+    assert curvature is not None  # looks are taken under `auto` only
+    gradient = None
+    if curvature.inputs is inputs:
+        # Keras' loss is nll_factor times the mean NLL (sum(w * loss) / rows): back to the summed NLL
+        gradient = np.asarray(steps.gradient, dtype=float) * dataset.n_rows / family.nll_factor
+    return curvature.distance(steps.weights(), gradient)
 
 
 # train.* keys that only steer training (how long, how fast): points that differ in nothing
@@ -282,9 +338,20 @@ class Trainer:
     run: Callable[[int], None]
     current: Callable[[], tuple]
     batches: int
-    curvature: Curvature
+    inputs: Inputs
+    bias: np.ndarray  # the bias it starts from
     initial: list[np.ndarray]  # the weights as build made them
     dataset: Dataset  # the very data the loop was compiled on
+    curvature: Curvature | None = None  # made on first use (see curvature_of)
+
+    def curvature_of(self, engine: Engine, config: Config) -> Curvature:
+        """The network's loss in float64, for its looks and standard errors: made once, sharing the
+        network's whitened inputs where it has them."""
+        if self.curvature is None:
+            data = self.dataset
+            pen = penalty.of_run(config, data)
+            self.curvature = Curvature(engine, config.family, data, config.model.use_bias, pen, self.inputs)
+        return self.curvature
 
 
 _TRAINERS: dict[str, Trainer] = {}
@@ -301,18 +368,18 @@ def reuse_key(config: Config, device: str) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
-def _trainer(engine: Engine, config: Config, dataset: Dataset, device: str, inputs: Inputs, bias: np.ndarray, reuse: bool) -> Trainer:
+def _trainer(engine: Engine, config: Config, dataset: Dataset, device: str, bias: np.ndarray, reuse: bool) -> Trainer:
     key = reuse_key(config, device) if reuse else ""
     trainer = _TRAINERS.get(key)
     if trainer is not None and trainer.dataset is dataset:
         reset(trainer, engine, config)
         return trainer
+    inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
     regularizer = penalized(config, dataset, inputs)
     model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
     initial = [np.array(w) for w in model.get_weights()]
-    curvature = Curvature(engine, config.family, dataset, config.model.use_bias, penalty.of_run(config, dataset))
-    run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X), dataset, regularizer)
-    trainer = Trainer(model, run, current, batches, curvature, initial, dataset)
+    run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
+    trainer = Trainer(model, run, current, batches, inputs, bias, initial, dataset)
     if reuse:
         _TRAINERS.pop(key, None)
         _TRAINERS[key] = trainer
@@ -335,9 +402,20 @@ def reset(trainer: Trainer, engine: Engine, config: Config) -> None:
 class Schedule:
     """How long to train and, with `auto`, Adam's learning rate along the way."""
 
-    def __init__(self, config: Config):
-        self.train, self.stop_rtol = config.train, config.stop_rtol
+    def __init__(self, config: Config, on_look: Callable[[Distance], None] = lambda distance: None):
+        self.train, self.stop_rtol, self.on_look = config.train, config.stop_rtol, on_look
         self.learning_rates: list[tuple[int, float]] = []
+        self.floor: float | None = None  # at the last look, where measured
+        self.look_seconds = 0.0
+        self._last_weights: list[np.ndarray] | None = None
+
+    def _look(self, distance: Callable[[], Distance]) -> Distance:
+        start = time.perf_counter()
+        d = distance()
+        self.look_seconds += time.perf_counter() - start
+        self.floor = d.floor or None
+        self.on_look(d)
+        return d
 
     def run(self, steps: Steps, distance: Callable[[], Distance]) -> str:
         """Train; return why training stopped."""
@@ -356,12 +434,14 @@ class Schedule:
     def _auto(self, steps: Steps, distance: Callable[[], Distance]) -> str:
         train = self.train
         started = time.perf_counter()
-        d = distance()
+        d = self._look(distance)
         lr = train.learning_rate or (d.weights / CHECK_EVERY if d.weights > 0 else 0.001)
         best, last, since_best, every = d.relative, d.relative, 0, CHECK_EVERY
         while True:
             if d.relative <= self.stop_rtol:
                 return "converged"
+            if d.relative <= FLOOR * d.floor or self._frozen(steps):
+                return "floor"
             if train.grad_tol and steps.grad < train.grad_tol:
                 return "grad_tol"
             if steps.step >= train.max_steps:
@@ -376,13 +456,19 @@ class Schedule:
                 steps.run(min(train.log_every, goal - steps.step))
                 if not steps.finite:
                     return "diverged"
-            d = distance()
+            d = self._look(distance)
             if d.weights > 10 * lr * every:
                 lr *= 2  # far beyond what these steps can cover: longer steps
             elif d.relative > 0.9 * last:
                 lr *= 0.5  # the estimate stalled: Adam is circling the optimum, take shorter steps
             best, since_best = (d.relative, 0) if d.relative < 0.9 * best else (best, since_best + 1)
             last = d.relative
+
+    def _frozen(self, steps: Steps) -> bool:
+        """Whether the steps since the last look changed no weight at all (see the module's notes)."""
+        now, before = steps.model.get_weights(), self._last_weights
+        self._last_weights = now
+        return before is not None and all(np.array_equal(a, b) for a, b in zip(now, before))
 
     def _set(self, steps: Steps, lr: float) -> None:
         if not self.learning_rates or self.learning_rates[-1][1] != lr:
@@ -421,6 +507,18 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     elif fit.stopped in ("max_steps", "max_seconds"):
         cap = f"train.max_steps = {train.max_steps}" if fit.stopped == "max_steps" else f"train.max_seconds = {train.max_seconds:g}"
         fit.note = f"stopped at {cap} after {fit.epochs_run} steps, estimated distance to the optimum {fit.distance:.2g} (relative)"
+    elif fit.stopped == "floor":
+        resolves = f"{fit.floor:.2g}" if fit.floor else "what"
+        fit.note = (
+            f"stopped after {fit.epochs_run} steps at the floor of {train.dtype} arithmetic here: estimated distance to "
+            f"the optimum {fit.distance:.2g} (relative); the network's own {train.dtype} gradient resolves {resolves} "
+            f"(the Newton step of its difference from the float64 gradient), and "
+            + (
+                f"the distance is within {FLOOR:g} times that"
+                if fit.floor and fit.distance <= FLOOR * fit.floor
+                else f"the last {CHECK_EVERY} steps changed no weight (each step was below a {train.dtype} weight's resolution)"
+            )
+        )
     elif fit.stopped == "no progress":
         fit.note = (
             f"stopped after {fit.epochs_run} steps: no progress over the last {PATIENCE} looks; estimated distance "

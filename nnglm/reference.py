@@ -14,6 +14,11 @@ with w the row's weight and eta including the offset (for softmax,
 where the network's are) inputs, from the same start, with the same learning
 rate at every step, for the same steps, and maps its weights back to the
 original features by its own hand.
+
+Each step reads the design once: the rows are taken in blocks small enough to
+stay in the processor's cache between the two products that read them (eta =
+Z W, then Z' d), and the row-sized work of a step is done into buffers made
+once, so that a step costs what its two products cost.
 """
 
 import time
@@ -25,6 +30,7 @@ from nnglm import penalty
 from nnglm.config import Config
 from nnglm.data import Dataset
 from nnglm.families import softmax
+from nnglm.inference import row_blocks
 from nnglm.network import NetworkFit
 from nnglm.precondition import Inputs
 
@@ -38,36 +44,33 @@ class ReferenceFit:
 
 def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     family, train, use_bias = config.family, config.train, config.model.use_bias
-    inputs = Inputs.of(dataset.X, fit.precondition, use_bias)
-    Z = inputs.apply(dataset.X)
+    start = time.perf_counter()
+    inputs = fit.inputs
+    # the network's float64 whitened inputs where its curvature holds them, else made here
+    Z = fit.curvature.Z if fit.curvature.inputs is inputs else inputs.apply(dataset.X)
     n, k = Z.shape
     outputs = dataset.n_outputs
     W = np.zeros((k, outputs))  # the reference runs only where the network starts from zeros
     b = np.array(fit.start_bias, dtype=float) if use_bias else np.zeros(outputs)
-    y = dataset.y
-    w = np.ones(n) if dataset.weights is None else dataset.weights
-    offset = np.zeros((n, 1)) if dataset.offset is None else dataset.offset[:, None]
     pen = penalty.of_run(config, dataset)
-    onehot = np.eye(outputs)[y.astype(int)] if family.multiclass else None
-    sm_family = None if family.multiclass else family.sm_family()
     rates = learning_rate_by_step(fit.learning_rates, fit.epochs_run)
+    blocks = [Block(Z, rows, dataset, outputs) for rows in row_blocks(n, k + outputs, CACHE_BYTES)]
+    gradient_of = (lambda block: block.softmax_gradient(W, b, n)) if family.multiclass else gradient_by(family, W, b, n)
 
     params = [W, b] if use_bias else [W]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
-    start = time.perf_counter()
+    g_W, g_b = np.empty_like(W), np.empty_like(b)
     for t in range(1, fit.epochs_run + 1):
-        eta = Z @ W + b + offset
-        if family.multiclass:
-            d_eta = (softmax(eta) - onehot) / n
-        else:
-            assert sm_family is not None  # a single-output family
-            eta = eta[:, 0]
-            mu = sm_family.link.inverse(eta)
-            d_eta = (family.nll_factor / n * w * (mu - y) / sm_family.variance(mu) * sm_family.link.inverse_deriv(eta))[:, None]
-        grads = [Z.T @ d_eta, d_eta.sum(axis=0)] if use_bias else [Z.T @ d_eta]
+        g_W.fill(0.0)
+        g_b.fill(0.0)
+        for block in blocks:
+            d_eta = gradient_of(block)
+            g_W += block.Z.T @ d_eta
+            g_b += d_eta.sum(axis=0)
+        grads = [g_W, g_b] if use_bias else [g_W]
         if pen is not None:
-            grads[0] = grads[0] + penalty_gradient(W, inputs.matrix, pen, use_bias, family.nll_factor)
+            grads[0] = g_W + penalty_gradient(W, inputs.matrix, pen, use_bias, family.nll_factor)
         alpha = rates[t - 1] * np.sqrt(1 - train.beta_2**t) / (1 - train.beta_1**t)
         for p, g, m_i, v_i in zip(params, grads, m, v):
             m_i += (g - m_i) * (1 - train.beta_1)
@@ -75,6 +78,49 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
             p -= alpha * m_i / (np.sqrt(v_i) + train.epsilon)
     seconds = time.perf_counter() - start
     return ReferenceFit(to_original(W, b if use_bias else None, inputs, family.multiclass), fit.epochs_run, seconds)
+
+
+CACHE_BYTES = 2**20  # a block of rows this large stays in a core's cache between a step's two products
+
+
+class Block:
+    """A block of rows: views of the inputs and the row data, and a buffer for its eta."""
+
+    def __init__(self, Z: np.ndarray, rows: slice, dataset: Dataset, outputs: int):
+        self.Z, self.y = Z[rows], dataset.y[rows]
+        self.w = None if dataset.weights is None else dataset.weights[rows]
+        self.offset = None if dataset.offset is None else dataset.offset[rows, None]
+        self.eta = np.empty((len(self.y), outputs))
+        self.labels = self.y.astype(int) if dataset.classes else None
+
+    def linear_predictor(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        np.dot(self.Z, W, out=self.eta)
+        self.eta += b
+        if self.offset is not None:
+            self.eta += self.offset
+        return self.eta
+
+    def softmax_gradient(self, W: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+        d_eta = softmax(self.linear_predictor(W, b))
+        d_eta[np.arange(len(d_eta)), self.labels] -= 1.0
+        d_eta /= n
+        return d_eta
+
+
+def gradient_by(family, W: np.ndarray, b: np.ndarray, n: int):
+    """d loss / d eta of a block, from statsmodels' link and variance (see the module's notes)."""
+    sm_family = family.sm_family()
+    link, variance, factor = sm_family.link, sm_family.variance, family.nll_factor / n
+
+    def gradient(block: Block) -> np.ndarray:
+        eta = block.linear_predictor(W, b)[:, 0]
+        mu = link.inverse(eta)
+        d = (mu - block.y) / variance(mu) * link.inverse_deriv(eta) * factor
+        if block.w is not None:
+            d *= block.w
+        return d[:, None]
+
+    return gradient
 
 
 def penalty_gradient(W: np.ndarray, M: np.ndarray, pen: penalty.Penalty, use_bias: bool, factor: float) -> np.ndarray:

@@ -119,6 +119,7 @@ class NetworkSection(Part):
     converged: bool | None = None
     stopped: str | None = None  # converged, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
     distance: Number = None  # its own estimate of the distance to the optimum, relative
+    floor: Number = None  # epochs: auto: how close its own arithmetic can see, relative (network.FLOOR)
     note: str | None = None
     precondition: str | None = None
     learning_rates: list[tuple[int, Number]] = []  # (from step, Adam's learning rate)
@@ -244,6 +245,8 @@ class RunResult(Part):
     validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
     hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
     inference: InferenceSection | None = Field(default=None, exclude_if=_absent)
+    # seconds by phase (data, GLM, training, standard errors, reference, plots, ...; training's own parts as "training: ...")
+    timings: dict[str, float] | None = Field(default=None, exclude_if=_absent)
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="null")
 

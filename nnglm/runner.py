@@ -1,13 +1,17 @@
 """One run, top to bottom: config → data → GLM fit → network fit → comparison → run log."""
 
+import contextlib
 import copy
+import gc
 import json
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from nnglm import backends, compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, safe, summary
 from nnglm import hidden as hidden_network
@@ -52,17 +56,20 @@ def run(
     compiled network are kept in this process for the next point that shares them, and no plots are drawn."""
     safe.private_config_dirs()  # Keras and matplotlib keep their files out of the user's home
     runlog.check_out(out)
-    dataset, held_out = _data(config) if shared else data.split(data.load(config), config)  # bad data stops here, before any folder
+    phases = Phases(quiet)
+    with phases("data"):  # bad data stops here, before any folder
+        dataset, held_out = _data(config) if shared else data.split(data.load(config), config)
+    with phases("condition number"):
+        condition = precondition.condition_number(dataset.X, config.model.use_bias)
     engine = backends.load(config.train.backend, config.train.dtype)
     device = engine.device(config.train.device)
-    condition = precondition.condition_number(dataset.X, config.model.use_bias)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
     determinism = network.determinism(engine, config, device)
     result = header(config, run_id, point, overrides, runlog.environment(config.train.backend, device, config.train.dtype, determinism))
     result.data = data_section(dataset, held_out, condition)
     history, heartbeat = runlog.start(run_dir, result)
     try:
-        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, quiet, shared)
+        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared)
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
         result.status = "interrupted" if interrupted else "failed"
@@ -121,28 +128,35 @@ def fit_and_log(
     result: RunResult,
     run_dir: Path,
     history,
-    quiet: bool,
+    phases: "Phases",
     shared: bool = False,
 ) -> list[dict]:
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
-    glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
+    with phases("GLM (statsmodels)"):
+        glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
+        # statsmodels' model and results refer to each other: without a collection here their copies
+        # of the design (about 8 of its size at 1e6 rows) stay alive through training
+        gc.collect()
     target = np.array(list(glm_fit.coefficients.values()))
-    fit, hidden = train_networks(engine, config, dataset, device, target, history, quiet, shared)
+    with phases("training", announce=False):
+        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, shared)
     weights = np.array(list(fit.coefficients.values()))
-    stats = network_errors(engine, config, dataset, fit, weights)
-    sm_model = glm.model(dataset, config)
-    network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
+    with phases("standard errors"):
+        stats = network_errors(engine, config, dataset, fit, weights)
+        sm_model = glm.model(dataset, config)
+        network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
+        # the network's figures at its own dispersion: the family's rule, or inference.scale's
+        own_scale = None if config.inference.scale == "family" else stats.dispersion
+        network_statistics = glm.statistics(sm_model, weights, own_scale)
+        del sm_model
     comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
-    ref = _reference(dataset, config, fit)
+    with phases("NumPy reference"):
+        ref = _reference(dataset, config, fit)
     rows = coefficient_rows(comparison, stats, glm_fit, ref)
 
     multiclass = bool(dataset.classes)
     result.environment.device = fit.device
-    # the network's figures at its own dispersion: the family's rule, or inference.scale's
-    own_scale = None if config.inference.scale == "family" else stats.dispersion
-    result.network = network_section(
-        fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), glm.statistics(sm_model, weights, own_scale)
-    )
+    result.network = network_section(fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), network_statistics)
     result.inference = inference_section(config, dataset, stats, glm_fit)
     result.glm = GlmSection.model_validate(glm_fit, from_attributes=True).model_copy(
         update={"coefficients": nest(glm_fit.coefficients, multiclass), "bse": nest(glm_fit.bse, multiclass)}
@@ -156,10 +170,14 @@ def fit_and_log(
             result.hidden = hidden_section(config, hidden)
 
     history.close()
-    runlog.write_history(run_dir, fit.history)
-    runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
+    with phases("writing"):
+        runlog.write_history(run_dir, fit.history)
+        runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
     result.status = "completed"
-    runlog.write_atomic(run_dir / "report.md", _report(run_dir, config, dataset, fit, result, rows, shared))
+    with phases("plots and report"):
+        report_text = _report(run_dir, config, dataset, fit, result, rows, shared)
+    result.timings = phases.seconds | {f"training: {k}": v for k, v in fit.timings.items()}
+    runlog.write_atomic(run_dir / "report.md", report_text)
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
 
@@ -202,18 +220,24 @@ def network_section(fit: network.NetworkFit, dataset: data.Dataset, bse: dict | 
 def train_networks(
     engine: Engine, config: Config, dataset: data.Dataset, device: str, target: np.ndarray, history, quiet: bool, shared: bool = False
 ) -> tuple[network.NetworkFit, hidden_network.HiddenFit | None]:
-    """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar."""
-    with _progress(quiet) as bar:
-        task = bar.add_task("training", total=config.train.step_cap)
+    """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar:
+    under `auto`, steps, the network's own distance estimate against the tolerance and the time so far
+    (there is no total to show); with a fixed step count, steps of the total and the time left."""
+    auto = config.train.auto
+    with (_auto_progress if auto else _progress)(quiet) as bar:
+        task = bar.add_task("training", total=None if auto else config.train.step_cap, distance="")
 
         def on_log(row):
             history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
             bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
 
-        fit = network.train(engine, dataset, config, device, target, on_log=on_log, reuse=shared)
+        def on_look(d):
+            bar.update(task, distance=f"distance {d.relative:.2g} (stops at {config.stop_rtol:g})", refresh=True)
+
+        fit = network.train(engine, dataset, config, device, target, on_log=on_log, reuse=shared, on_look=on_look)
         if not config.model.hidden:
             return fit, None
-        task = bar.add_task("hidden layers", total=hidden_network.steps(config))
+        task = bar.add_task("hidden layers", total=hidden_network.steps(config), distance="")
         hidden = hidden_network.train(
             engine, dataset, config, device, on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}")
         )
@@ -347,6 +371,48 @@ def _report(
     return report.markdown(result, rows, {}) + "\n" + PLOTS_LATER
 
 
+def _console() -> Console:
+    """Where progress goes: stderr, so that stdout carries the summary (or, with --quiet, the folder) only."""
+    return Console(stderr=True)
+
+
+@dataclass
+class Phases:
+    """Each phase of a run timed, and said on the console (stderr) as it starts and ends, unless quiet."""
+
+    quiet: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+    console: Console = field(default_factory=lambda: _console())
+
+    @contextlib.contextmanager
+    def __call__(self, name: str, announce: bool = True) -> Iterator[None]:
+        """`announce`: say that the phase started (training has its own bar instead)."""
+        start = time.perf_counter()
+        shown: contextlib.AbstractContextManager = contextlib.nullcontext()
+        if not self.quiet and announce:
+            if self.console.is_terminal:
+                shown = self.console.status(f"{name} …")
+            else:
+                self.console.print(f"{name} …", highlight=False)
+        with shown:
+            yield
+        self.seconds[name] = time.perf_counter() - start
+        if not self.quiet:
+            self.console.print(f"{name}: {self.seconds[name]:.1f} s", highlight=False)
+
+
+def _auto_progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description:>18}"),
+        TextColumn("{task.completed} steps"),
+        TextColumn("{task.fields[distance]}"),
+        TimeElapsedColumn(),
+        console=_console(),
+        transient=True,
+        disable=quiet,
+    )
+
+
 def _progress(quiet: bool) -> Progress:
     return Progress(
         TextColumn("{task.description:>18}"),
@@ -354,7 +420,7 @@ def _progress(quiet: bool) -> Progress:
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=_console(),
         transient=True,
         disable=quiet,
     )

@@ -1,5 +1,6 @@
 """epochs: auto on real data, nothing tuned, and verdicts that tell the truth."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,7 @@ def test_too_few_steps_is_not_converged_with_advice_and_a_caution_beside_the_p_v
 
 def test_float32_that_cannot_resolve_says_so_and_what_to_set(tmp_path):
     result = runner.run(load("auto_longley", "train.dtype=float32", "compare.rtol=1e-8"), tmp_path, quiet=True).result
-    assert result["network"]["stopped"] == "no progress"
+    assert result["network"]["stopped"] == "floor" and result["network"]["note"].startswith("stopped after ")
     assert result["comparison"]["outcome"] == "not converged"
     assert "float32 cannot resolve this design" in result["comparison"]["verdict"]
     assert result["comparison"]["verdict"].endswith("set train.dtype: float64")
@@ -120,3 +121,27 @@ def test_readme_csv_example_runs_as_written_and_matches(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert Path(next(tmp_path.glob("*/*/result.json"))).exists()
+
+
+def test_progress_under_auto_shows_no_step_total_and_names_each_phase(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    buffers = []
+
+    def console():
+        buffers.append(io.StringIO())
+        return Console(file=buffers[-1], force_terminal=True, color_system=None, width=160)
+
+    monkeypatch.setattr(runner, "_console", console)
+    config = load("auto_spector_logit", "train.dtype=float64")
+    runner.run(config, tmp_path, quiet=False)
+    text = "".join(b.getvalue() for b in buffers)
+    assert re.search(r"\d+ steps", text) and "distance " in text and f"(stops at {config.stop_rtol:g})" in text
+    assert str(config.train.max_steps) not in text and not re.search(r"\d+/\d+", text)  # no total to count towards
+    for phase in ("data", "GLM (statsmodels)", "training", "standard errors", "NumPy reference", "plots and report"):
+        assert re.search(rf"{re.escape(phase)}: \d+\.\d s", text), phase
+    buffers.clear()
+    runner.run(config, tmp_path, quiet=True)
+    assert "".join(b.getvalue() for b in buffers) == ""
