@@ -508,17 +508,14 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
         cap = f"train.max_steps = {train.max_steps}" if fit.stopped == "max_steps" else f"train.max_seconds = {train.max_seconds:g}"
         fit.note = f"stopped at {cap} after {fit.epochs_run} steps, estimated distance to the optimum {fit.distance:.2g} (relative)"
     elif fit.stopped == "floor":
-        resolves = f"{fit.floor:.2g}" if fit.floor else "what"
-        fit.note = (
-            f"stopped after {fit.epochs_run} steps at the floor of {train.dtype} arithmetic here: estimated distance to "
-            f"the optimum {fit.distance:.2g} (relative); the network's own {train.dtype} gradient resolves {resolves} "
-            f"(the Newton step of its difference from the float64 gradient), and "
-            + (
-                f"the distance is within {FLOOR:g} times that"
-                if fit.floor and fit.distance <= FLOOR * fit.floor
-                else f"the last {CHECK_EVERY} steps changed no weight (each step was below a {train.dtype} weight's resolution)"
+        head = f"stopped after {fit.epochs_run} steps at the floor of {train.dtype} arithmetic here, estimated distance to the optimum {fit.distance:.2g} (relative): "
+        if fit.floor and fit.distance <= FLOOR * fit.floor:
+            fit.note = head + (
+                f"within {FLOOR:g} times the {fit.floor:.2g} that the network's own {train.dtype} gradient resolves "
+                "(the Newton step of its difference from the float64 gradient)"
             )
-        )
+        else:
+            fit.note = head + f"the last {CHECK_EVERY} steps changed no weight (each update was below a {train.dtype} weight's resolution)"
     elif fit.stopped == "no progress":
         fit.note = (
             f"stopped after {fit.epochs_run} steps: no progress over the last {PATIENCE} looks; estimated distance "

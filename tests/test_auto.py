@@ -145,3 +145,17 @@ def test_progress_under_auto_shows_no_step_total_and_names_each_phase(tmp_path, 
     buffers.clear()
     runner.run(config, tmp_path, quiet=True)
     assert "".join(b.getvalue() for b in buffers) == ""
+
+
+def test_float32_stops_at_the_floor_its_gradient_resolves_and_float64_does_not_reach_it(tmp_path):
+    from nnglm import network
+
+    r32 = runner.run(load("auto_randhie_poisson", "train.dtype=float32"), tmp_path, quiet=True).result
+    n32 = r32["network"]
+    assert n32["stopped"] == "floor" and r32["comparison"]["outcome"] == "equivalent"
+    # float32's round-off, carried through the Newton step: far above float64's, far below the verdict's 1e-4
+    assert 1e-8 < n32["floor"] < 1e-4 and n32["distance"] <= network.FLOOR * n32["floor"]
+    assert f"within {network.FLOOR:g} times the {n32['floor']:.2g} that the network's own float32 gradient resolves" in n32["note"]
+    r64 = runner.run(load("auto_randhie_poisson"), tmp_path, quiet=True).result
+    assert r64["network"]["stopped"] == "converged" and r64["network"]["floor"] < 1e-12
+    assert n32["epochs_run"] <= 1.2 * r64["network"]["epochs_run"]
