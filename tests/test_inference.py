@@ -175,3 +175,15 @@ def test_200_class_derivatives_hold_no_rows_x_classes_x_classes_array(monkeypatc
         tracemalloc.stop()
     # the Hessian (4.9 MB), one product of its size and a chunk of rows; one n x C x C array is 305 MB
     assert peak < 4 * h.nbytes < n * C * C * 8 / 10
+
+
+def test_row_derivatives_assemble_to_the_direct_products_in_blocks(monkeypatch):
+    # the Hessian's kernel block by syrk over blocks of rows, negative curvature (observed information) included
+    monkeypatch.setattr(inference, "BLOCK_BYTES", 8 * 4 * 300)  # blocks of 300 rows
+    rng = np.random.default_rng(3)
+    Z, d1, d2 = rng.normal(size=(1000, 4)), rng.normal(size=1000), rng.normal(size=1000)
+    g, h = inference._assemble(Z, d1, d2, use_bias=True)
+    Z1 = np.column_stack([Z, np.ones(1000)])
+    np.testing.assert_allclose(g, Z1.T @ d1, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(h, (Z1 * d2[:, None]).T @ Z1, rtol=0, atol=1e-11)
+    assert np.array_equal(h, h.T)
