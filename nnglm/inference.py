@@ -60,9 +60,10 @@ class Distance:
     step: np.ndarray  # the Newton step on the coefficients (Dataset.terms' order)
     relative: float  # max |step| / max(|coefficient at the estimated optimum|, standard error)
     weights: float  # max |Newton step| on the network's own weights
-    # the Newton step of the difference between the network's own gradient (in its dtype) and the
-    # float64 one at the same weights, measured as `relative` is: how close to the optimum the
-    # network's arithmetic can see; 0 when the network's gradient was not given
+    # how close to the optimum the network's arithmetic can see, measured as `relative` is: the
+    # larger of the Newton step of the difference between its own gradient (in its dtype) and the
+    # float64 one at the same weights, and of the coefficients' change when each weight moves by
+    # one unit in its last place; 0 when the network's gradient was not given
     floor: float = 0.0
 
 
@@ -199,9 +200,10 @@ class Curvature:
             self._last = (theta.copy(), self._at(theta))
         return self._last[1]
 
-    def distance(self, coefficients: np.ndarray, gradient: np.ndarray | None = None) -> Distance:
+    def distance(self, coefficients: np.ndarray, gradient: np.ndarray | None = None, spacing: np.ndarray | None = None) -> Distance:
         """`gradient`: the network's own gradient at these weights, in its dtype, in theta and in the
-        units of the summed NLL (as g here); with it, Distance.floor is measured too."""
+        units of the summed NLL (as g here); `spacing`: its weights' units in the last place, in
+        theta; with them, Distance.floor is measured too."""
         theta = self.theta_at(coefficients)
         g, h = self.derivatives(theta)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
@@ -214,6 +216,8 @@ class Curvature:
         floor = 0.0
         if gradient is not None and np.all(np.isfinite(gradient)):
             floor = _largest_ratio(self.T @ np.linalg.lstsq(h, gradient - g, rcond=None)[0], scale)
+            if spacing is not None:  # independent roundings of the weights: their spread on each coefficient
+                floor = max(floor, _largest_ratio(np.sqrt(np.square(self.T) @ np.square(spacing)), scale))
         return Distance(step, relative, float(np.max(np.abs(newton), initial=0.0)), floor)
 
     def _newton(self, coefficients: np.ndarray, g: np.ndarray, h: np.ndarray) -> np.ndarray:

@@ -155,7 +155,7 @@ def test_float32_stops_at_the_floor_its_gradient_resolves_and_float64_does_not_r
     assert n32["stopped"] == "floor" and r32["comparison"]["outcome"] == "equivalent"
     # float32's round-off, carried through the Newton step: far above float64's, far below the verdict's 1e-4
     assert 1e-8 < n32["floor"] < 1e-4 and n32["distance"] <= network.FLOOR * n32["floor"]
-    assert f"within {network.FLOOR:g} times the {n32['floor']:.2g} that the network's own float32 gradient resolves" in n32["note"]
+    assert f"within {network.FLOOR:g} times the {n32['floor']:.2g} that the network's own float32 arithmetic resolves" in n32["note"]
     r64 = runner.run(load("auto_randhie_poisson"), tmp_path, quiet=True).result
     assert r64["network"]["stopped"] == "converged" and r64["network"]["floor"] < 1e-12
     assert n32["epochs_run"] <= 1.2 * r64["network"]["epochs_run"]
