@@ -57,7 +57,7 @@ lint: ## ruff (lint and formatting) and mypy (types)
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''
 
-bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 6 minutes)
+bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 16 minutes; the million-row runs alone: python -m nnglm.bench --large)
 	$(BIN)/python -m nnglm.bench --out bench-results
 
 clean: ## remove caches (keeps .venv/ and experiments/)
