@@ -23,23 +23,20 @@ The floor. Adam follows the gradient the network computes in its own dtype,
 g32 = g + e, where g is the exact (float64) gradient at the same weights and e
 the round-off of the float32 design, weights and sums. Where g32 vanishes, g =
 -e, so the weights the network can settle at lie within the Newton step H^+ e
-of the optimum, and no step count takes them closer. At every look the
-network's gradient is read beside the float64 one, and that step, mapped to
-the coefficients and measured as the distance is (relative to each
-coefficient's size or standard error), is the floor: training stops once the
-distance is within FLOOR times it, or within WOBBLE times it once a look has
-gained less than a tenth (Adam's wobble: see WOBBLE). The weights' own
-rounding is counted as well: a change of each weight by one unit in its last
-place, mapped to the coefficients. e grows with float32's eps (1.2e-7, against
-2.2e-16 in float64) and with the design's conditioning; after whitening it is
-the round-off of eps-sized changes in the design and the weights, carried
-through the map back to the original features. The weights themselves have a
-resolution too: an Adam step below half a unit in the last place of a float32
-weight rounds away, and once a whole look's steps have changed no weight at
-all, the same weights give the same gradient at every later step and smaller
-learning rates move nothing either: training stops there too ("floor", with
-what was reached). In float64 both floors are far below any tolerance and
-neither rule fires first.
+of the optimum, and no step count takes them closer. The weights have a
+resolution of their own: each is known to a unit in its last place. At every
+look the network's gradient and its weights' spacing are read beside the
+float64 gradient; the larger of the two effects, mapped to the coefficients
+and measured as the distance is (relative to each coefficient's size or
+standard error), is the floor. e grows with the dtype's eps (1.2e-7 in
+float32, 2.2e-16 in float64) and with the design's conditioning, which
+whitening takes out of the steps but not out of the map back to the original
+features. Training stops ("floor") once the distance is within FLOOR times the
+floor; or within WOBBLE times it once a look gained less than a tenth (see
+WOBBLE); or once a whole look's steps changed no weight at all (every update
+below half a unit in the last place: the same weights give the same gradient
+at every later step, and smaller learning rates move nothing either). In
+float64 the floor is far below any tolerance and none of these fires first.
 """
 
 import json

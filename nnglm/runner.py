@@ -134,9 +134,10 @@ def fit_and_log(
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
     with phases("GLM (statsmodels)"):
         glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
-        # statsmodels' model and results refer to each other: without a collection here their copies
-        # of the design (about 8 of its size at 1e6 rows) stay alive through training
-        gc.collect()
+        if not shared:  # a sweep's points share one fit, made once
+            # statsmodels' model and results refer to each other: without a collection here their
+            # copies of the design (about 8 of its size at 1e6 rows) stay alive through training
+            gc.collect()
     target = np.array(list(glm_fit.coefficients.values()))
     with phases("training", announce=False):
         fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, shared)
