@@ -181,13 +181,13 @@ def worker_run(config, overrides):
     named = runner.Phases.__call__
 
     @contextlib.contextmanager
-    def timed(self, name, announce=True):
-        phase[0] = name
-        with named(self, name, announce):
+    def timed(self, key: str, announce: bool = True):
+        phase[0] = key
+        with named(self, key, announce):
             yield
         phase[0] = "between phases"
 
-    runner.Phases.__call__ = timed  # type: ignore[method-assign]
+    runner.Phases.__call__ = timed  # type: ignore[method-assign,assignment]
     threading.Thread(target=sample, daemon=True).start()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
@@ -430,9 +430,9 @@ def summary_lines(results: dict) -> list[str]:
         f"(goal: at least {SEED002_GOAL}x: {_verdict(speedup >= SEED002_GOAL)}); weights differ by {same:.2g}; "
         f"XLA's compilation of the loop {tf['compile_seconds']:.2f} s, the {short} steps alone {tf['times'][short]:.3f} s "
         f"({plain / tf['times'][short]:.0f}x)",
-        f"seed002 `nnglm run`: train_seconds {run['train_seconds']:.2f} (build {t.get('training: build', 0):.2f} s, first call with "
-        f"XLA's compilation {t.get('training: first_call', 0):.2f} s, all steps {t.get('training: steps', 0):.2f} s, reads "
-        f"{t.get('training: reads', 0):.2f} s, convergence looks {t.get('training: looks', 0):.2f} s): the plain fit loop "
+        f"seed002 `nnglm run`: train_seconds {run['train_seconds']:.2f} (build {t.get('training_build', 0):.2f} s, first call with "
+        f"XLA's compilation {t.get('training_first_call', 0):.2f} s, all steps {t.get('training_steps', 0):.2f} s, reads "
+        f"{t.get('training_reads', 0):.2f} s, convergence looks {t.get('training_looks', 0):.2f} s): the plain fit loop "
         f"takes {plain / run['train_seconds']:.0f}x that (goal: at least {SEED002_GOAL}x: {_verdict(plain >= SEED002_GOAL * run['train_seconds'])})",
         f"per step: NumPy {slope['NumPy']:.1f} µs, nnglm JAX {slope['nnglm JAX']:.1f} µs ({slope['nnglm JAX'] / slope['NumPy']:.2f}x NumPy), "
         f"nnglm TF {slope['nnglm TF']:.1f} µs ({slope['nnglm TF'] / slope['NumPy']:.2f}x NumPy)",
@@ -526,18 +526,18 @@ def large(n_rows: int, cases: list[tuple[str, str]]) -> list[dict]:
 
 LARGE_PHASES = (
     "data",
-    "condition number",
-    "GLM (statsmodels)",
+    "condition_number",
+    "glm",
     "training",
-    "training: build",
-    "training: first_call",
-    "training: steps",
-    "training: reads",
-    "training: looks",
-    "standard errors",
-    "NumPy reference",
+    "training_build",
+    "training_first_call",
+    "training_steps",
+    "training_reads",
+    "training_looks",
+    "standard_errors",
+    "reference",
     "writing",
-    "plots and report",
+    "plots",
 )
 
 
@@ -568,9 +568,9 @@ def large_report(rows: list[dict]) -> tuple[list[str], list[dict]]:
             f"{over / design:.1f}",
         )
         records.append({"case": case, "design_mb": design, "over_baseline_mb": over, **r})
-        core = r["imports"] + t.get("GLM (statsmodels)", 0) + t.get("training", 0) + t.get("NumPy reference", 0)
+        core = r["imports"] + t.get("glm", 0) + t.get("training", 0) + t.get("reference", 0)
         end_to_end = r["imports"] + r["total"]
-        reference, training = t.get("NumPy reference", 0.0), t.get("training", 0.0)
+        reference, training = t.get("reference", 0.0), t.get("training", 0.0)
         lines.append(
             f"{case}: {r['steps']} steps ({r['stopped']}), {r['outcome']}; end to end {end_to_end:.1f} s (imports {r['imports']:.1f} s), "
             f"{end_to_end / core:.2f}x the sum of imports, GLM, training and reference (goal: at most {LARGE_GOALS['end_to_end']}x: "

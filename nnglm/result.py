@@ -245,7 +245,8 @@ class RunResult(Part):
     validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
     hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
     inference: InferenceSection | None = Field(default=None, exclude_if=_absent)
-    # seconds by phase (data, GLM, training, standard errors, reference, plots, ...; training's own parts as "training: ...")
+    # seconds by phase (runner.PHASES: data, glm, training, standard_errors, reference, plots, ...;
+    # training's own parts as training_build, training_steps, ...)
     timings: dict[str, float] | None = Field(default=None, exclude_if=_absent)
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="null")

@@ -59,7 +59,7 @@ def run(
     phases = Phases(quiet)
     with phases("data"):  # bad data stops here, before any folder
         dataset, held_out = _data(config) if shared else data.split(data.load(config), config)
-    with phases("condition number"):
+    with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     engine = backends.load(config.train.backend, config.train.dtype)
     device = engine.device(config.train.device)
@@ -68,6 +68,7 @@ def run(
     result = header(config, run_id, point, overrides, runlog.environment(config.train.backend, device, config.train.dtype, determinism))
     result.data = data_section(dataset, held_out, condition)
     history, heartbeat = runlog.start(run_dir, result)
+    phases.shown()
     try:
         rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared)
     except BaseException as e:
@@ -132,7 +133,7 @@ def fit_and_log(
     shared: bool = False,
 ) -> list[dict]:
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
-    with phases("GLM (statsmodels)"):
+    with phases("glm"):
         glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
         if not shared:  # a sweep's points share one fit, made once
             # statsmodels' model and results refer to each other: without a collection here their
@@ -142,7 +143,7 @@ def fit_and_log(
     with phases("training", announce=False):
         fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, shared)
     weights = np.array(list(fit.coefficients.values()))
-    with phases("standard errors"):
+    with phases("standard_errors"):
         stats = network_errors(engine, config, dataset, fit, weights)
         sm_model = glm.model(dataset, config)
         network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
@@ -151,7 +152,7 @@ def fit_and_log(
         network_statistics = glm.statistics(sm_model, weights, own_scale)
         del sm_model
     comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
-    with phases("NumPy reference"):
+    with phases("reference"):
         ref = _reference(dataset, config, fit)
     rows = coefficient_rows(comparison, stats, glm_fit, ref)
 
@@ -175,9 +176,9 @@ def fit_and_log(
         runlog.write_history(run_dir, fit.history)
         runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
     result.status = "completed"
-    with phases("plots and report"):
+    with phases("plots"):
         report_text = _report(run_dir, config, dataset, fit, result, rows, shared)
-    result.timings = phases.seconds | {f"training: {k}": v for k, v in fit.timings.items()}
+    result.timings = phases.seconds | {f"training_{k}": v for k, v in fit.timings.items()}
     runlog.write_atomic(run_dir / "report.md", report_text)
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
@@ -377,29 +378,59 @@ def _console() -> Console:
     return Console(stderr=True)
 
 
+# each phase by its key in result.json's timings, and as the console names it
+PHASES = {
+    "data": "data",
+    "condition_number": "condition number",
+    "glm": "GLM (statsmodels)",
+    "training": "training",
+    "standard_errors": "standard errors",
+    "reference": "NumPy reference",
+    "writing": "writing",
+    "plots": "plots and report",
+}
+
+
 @dataclass
 class Phases:
-    """Each phase of a run timed, and said on the console (stderr) as it starts and ends, unless quiet."""
+    """Each phase of a run timed, and said on the console (stderr) as it starts and ends, unless quiet.
+    Until the run has its folder (`shown`), the lines wait: a config or data error before it is then the
+    only thing on stderr, and the phases it passed are told once the run is under way."""
 
     quiet: bool
     seconds: dict[str, float] = field(default_factory=dict)
     console: Console = field(default_factory=lambda: _console())
+    waiting: list[str] | None = field(default_factory=list)  # lines held until the run folder exists
 
     @contextlib.contextmanager
-    def __call__(self, name: str, announce: bool = True) -> Iterator[None]:
+    def __call__(self, key: str, announce: bool = True) -> Iterator[None]:
         """`announce`: say that the phase started (training has its own bar instead)."""
+        name = PHASES[key]
         start = time.perf_counter()
         shown: contextlib.AbstractContextManager = contextlib.nullcontext()
         if not self.quiet and announce:
             if self.console.is_terminal:
-                shown = self.console.status(f"{name} …")
+                shown = self.console.status(f"{name} …")  # a spinner, gone when the phase ends
             else:
-                self.console.print(f"{name} …", highlight=False)
+                self._say(f"{name} …")
         with shown:
             yield
-        self.seconds[name] = time.perf_counter() - start
-        if not self.quiet:
-            self.console.print(f"{name}: {self.seconds[name]:.1f} s", highlight=False)
+        self.seconds[key] = time.perf_counter() - start
+        self._say(f"{name}: {self.seconds[key]:.1f} s")
+
+    def shown(self) -> None:
+        """The run has its folder: say the lines held so far, and the later ones as they come."""
+        lines, self.waiting = self.waiting or [], None
+        for line in lines:
+            self._say(line)
+
+    def _say(self, line: str) -> None:
+        if self.quiet:
+            return
+        if self.waiting is not None:
+            self.waiting.append(line)
+        else:
+            self.console.print(line, highlight=False)
 
 
 def _auto_progress(quiet: bool) -> Progress:
