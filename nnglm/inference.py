@@ -73,6 +73,7 @@ class Curvature:
         n, k = self.Z.shape
         self.k = k
         activation, loss = activation_function(family), loss_function(family)
+        self._activation, self._loss, self._ops = activation, loss, ops
         engine.enable_float64()  # float64 whatever the training dtype
         Z = ops.convert_to_tensor(self.Z, dtype="float64")
         Y = ops.convert_to_tensor(self.y[:, None], dtype="float64")
@@ -131,6 +132,17 @@ class Curvature:
         if self.offset is not None:
             eta = eta + self.offset[:, None]
         return eta + theta[kc:] if self.use_bias else eta
+
+    def loss(self, coefficients: np.ndarray) -> float:
+        """The network's training loss (history.csv's) at these coefficients, in float64: the rows' weighted
+        mean of the family's loss, plus model.penalty as the network adds it (times nll_factor)."""
+        ops = self._ops
+        eta = ops.convert_to_tensor(self.eta(self.theta_at(coefficients)), dtype="float64")
+        per_row = np.asarray(self._loss(ops.convert_to_tensor(self.y[:, None], dtype="float64"), self._activation(eta)))
+        value = float(np.mean(per_row * (1.0 if self.weights is None else self.weights)))
+        if self.penalty is not None:
+            value += self.family.nll_factor * self.penalty.value(np.asarray(coefficients, dtype=float))
+        return value
 
     def mean(self, theta: np.ndarray) -> np.ndarray:
         """The fitted mean at theta (single-output families)."""
