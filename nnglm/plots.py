@@ -390,15 +390,13 @@ def read_folder(run_dir: Path) -> Folder:
     files = [run_dir / name for name in RUN_FILES]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
-        raise UserError(
-            f"{run_dir}: not a completed run folder with its trajectory (no {', '.join(missing)}); its pictures are drawn from those"
-        )
+        raise UserError(f"{run_dir}: not a completed sweep point's run folder (no {', '.join(missing)}); `nnglm report` draws from those")
     try:
         result = schema.read(files[0])
     except schema.Unreadable as e:
         raise UserError(f"{run_dir}: {e}") from None
     if result.status != "completed":
-        raise UserError(f"{run_dir}: status {result.status}; pictures are drawn of completed runs")
+        raise UserError(f"{run_dir}: status {result.status}; `nnglm report` draws the plots of completed runs")
     config = config_module.load(files[1])
     try:
         header, cells = _read_csv(files[2])
@@ -408,7 +406,7 @@ def read_folder(run_dir: Path) -> Folder:
         if not rows or not history or len(trajectory) != len(history) or any(len(t) != len(rows) for t in trajectory):
             raise ValueError("coefficients.csv, history.csv and trajectory.csv do not agree in their rows")
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as e:
-        raise UserError(f"{run_dir}: its files are damaged ({type(e).__name__}: {e}); its pictures cannot be drawn from them") from None
+        raise UserError(f"{run_dir}: its files are damaged ({type(e).__name__}: {e}); `nnglm report` cannot draw from them") from None
     return Folder(result, config, rows, history, trajectory)
 
 
