@@ -14,7 +14,7 @@ DIR    ?= experiments
 MLFLOW ?=
 EXPERIMENT ?= nnglm
 
-.PHONY: help install experiment validate runs compare export test test-fast test-full lint bench clean
+.PHONY: help install browser experiment validate runs compare export test test-fast test-full lint bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,d
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[$(EXTRAS)]'
+
+browser: ## optional: headless Chromium from the system's packages (apt-get, as root), for the test that opens report.html in a browser (CI runs it)
+	@command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null || \
+	  { command -v apt-get >/dev/null && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1; }; }; } || \
+	  echo "no headless Chromium (apt-get install chromium-headless-shell): the report.html browser test will be skipped"
 
 experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n | CLUSTER=tcp://host:8786]
 	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }

@@ -102,7 +102,17 @@ def parser() -> argparse.ArgumentParser:
         "are float32; runs in different dtypes are judged relative to the GLM's scale, at the verdict's rtol)",
     )
 
-    report = commands.add_parser("report", help="draw the plots of run folders a sweep left without them, and add them to report.md")
+    compare.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also draw the runs' coefficients side by side, and each run's gap to its GLM, into FILE (.png, .svg, .pdf)",
+    )
+
+    report = commands.add_parser(
+        "report",
+        help="draw the plots of run folders a sweep left without them, add them to report.md and report.html, "
+        "and draw the picture of the sweep their points make",
+    )
     report.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
     report.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
 
@@ -144,19 +154,10 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _report(args) -> int:
-    from nnglm import logbook, plots  # matplotlib; no TensorFlow
+    from nnglm import logbook, report  # matplotlib; no TensorFlow
 
-    for run in args.runs:
-        folder = logbook.locate(run, Path(args.dir))
-        if plots.drawn(folder):
-            say(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
-            continue
-        logged = logbook.read(folder)
-        if logged.result is not None and logged.status != "completed":  # a failed or dead sweep point: no plots to draw
-            say(f"{folder}: status {logged.status}; nothing to draw")
-            continue
-        pictures = plots.redraw(folder)
-        say(f"{folder}: drew {', '.join(pictures)}; report.md shows them")
+    for line in report.command([logbook.locate(r, Path(args.dir)) for r in args.runs]):
+        say(line)
     return 0
 
 
@@ -262,9 +263,27 @@ def _logbook(args) -> int:
         raise UserError("compare: give two or more runs (run folders or run ids)")
     if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
         raise UserError(f"--tol: {args.tol}; give a finite number, 0 or more (the largest allowed difference of network weights)")
+    picture = _picture_file(args.plot)
     comparison = logbook.compare_runs([logbook.locate(r, Path(args.dir)) for r in args.runs], args.tol)
     logbook.print_comparison(comparison)
+    if picture is not None:
+        from nnglm import plots  # matplotlib, only when asked
+
+        plots.save(plots.compare_figure(comparison), picture)
+        say(f"coefficients drawn into {picture}")
     return 0
+
+
+def _picture_file(text: str | None) -> Path | None:
+    """--plot FILE: checked before anything is read or drawn."""
+    if text is None:
+        return None
+    path = Path(text)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise UserError(f"--plot: {bounded(text, 200)}: give a file ending in .png, .svg or .pdf")
+    if not path.parent.is_dir():
+        raise UserError(f"--plot: {bounded(text, 200)}: the folder {bounded(str(path.parent), 200)} does not exist")
+    return path
 
 
 def _terminate(signum, frame):

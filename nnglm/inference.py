@@ -82,6 +82,8 @@ class Curvature:
         self.Z = inputs.apply(dataset.X)
         n, k = self.Z.shape
         self.k = k
+        # the network's loss at any coefficients (loss()), as its training computes it
+        self._activation, self._loss, self._ops = activation_function(family), loss_function(family), engine.keras.ops
         engine.enable_float64()  # float64 whatever the training dtype
         self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         # theta -> coefficients is linear: its matrix, one unit vector at a time
@@ -178,6 +180,17 @@ class Curvature:
         if self.offset is not None:
             eta = eta + self.offset[:, None]
         return eta + theta[kc:] if self.use_bias else eta
+
+    def loss(self, coefficients: np.ndarray) -> float:
+        """The network's training loss (history.csv's) at these coefficients, in float64: the rows' weighted
+        mean of the family's loss, plus model.penalty as the network adds it (times nll_factor)."""
+        ops = self._ops
+        eta = ops.convert_to_tensor(self.eta(self.theta_at(coefficients)), dtype="float64")
+        per_row = np.asarray(self._loss(ops.convert_to_tensor(self.y[:, None], dtype="float64"), self._activation(eta)))
+        value = float(np.mean(per_row * (1.0 if self.weights is None else self.weights)))
+        if self.penalty is not None:
+            value += self.family.nll_factor * self.penalty.value(np.asarray(coefficients, dtype=float))
+        return value
 
     def mean(self, theta: np.ndarray) -> np.ndarray:
         """The fitted mean at theta (single-output families)."""

@@ -108,7 +108,7 @@ def row(run: LoggedRun) -> list[str]:
         verdict = run.problem or ""
     elif comparison and comparison.equivalent is not None:
         verdict = "equivalent" if comparison.equivalent else not_equivalent(comparison.outcome)
-    diff = comparison.max_abs_diff if comparison else None
+    relative = comparison.max_rel_diff if comparison else None
     steps = r.network.epochs_run if r.network else last_step(run.folder)
     return [
         run.name,
@@ -120,7 +120,7 @@ def row(run: LoggedRun) -> list[str]:
         clip(r.environment.backend or ""),
         clip(r.environment.device or ""),
         "" if steps is None else str(steps),
-        "" if diff is None else f"{diff:.3g}",
+        "" if relative is None else f"{relative:.3g}",
         verdict,
     ]
 
@@ -141,7 +141,9 @@ def last_step(folder: Path) -> int | None:
         return None
 
 
-RUNS_COLUMNS = ["name", "id", "set", "status", "family", "dtype", "backend", "device", "steps", "max abs diff", "verdict"]
+# "max rel diff": the verdict's own measure, each gap over max(|GLM coefficient|, std err) (`compare` shows the absolute one too)
+RUNS_COLUMNS = ["name", "id", "set", "status", "family", "dtype", "backend", "device", "steps", "max rel diff", "verdict"]
+NUMERIC_COLUMNS = ("steps", "max rel diff", "max abs diff")
 
 
 # --- comparing runs ---
@@ -348,7 +350,7 @@ def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
     table = Table(title=plain(f"{len(runs)} runs in {root}, newest first"), title_justify="left")
     for column in RUNS_COLUMNS:
         # the id is what `nnglm compare` takes: never wrapped, so that it can be copied whole
-        table.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left", no_wrap=column == "id")
+        table.add_column(column, justify="right" if column in NUMERIC_COLUMNS else "left", no_wrap=column == "id")
     for run in runs:
         table.add_row(*map(plain, row(run)), style="red" if run.status in ("broken", "failed", "dead") else None)
     console.print(table)
@@ -391,6 +393,7 @@ def print_comparison(c: RunComparison, console=None) -> None:
 
     diff_table("Config keys that differ", c.config_diff)
     diff_table("Environment that differs", c.environment_diff)
+    console.print(verdict_table(c, short))
     table = Table(
         title="Coefficients (network; GLM)" + (f", the first 40 of {len(c.terms)}" if len(c.terms) > 40 else ""), title_justify="left"
     )
@@ -417,11 +420,27 @@ def print_comparison(c: RunComparison, console=None) -> None:
     verdict = "the same" if c.same else "different"
     colour = "green" if c.same else "red"
     judged = (
-        f"relative {c.max_rel_weight_diff:.3g} to max(|GLM coefficient|, std err); runs in different dtypes are judged "
-        f"as the verdict judges them, tolerance {c.tolerance:g}"
+        f"judged relative: runs in different dtypes are judged as the verdict judges them, tolerance {c.tolerance:g}"
         if c.relative
-        else f"tolerance {c.tolerance:g}"
+        else f"judged absolute, tolerance {c.tolerance:g}"
     )
     console.print(
-        f"[{colour}]largest difference between the runs' network weights: {c.max_weight_diff:.3g} ({judged}): {verdict}[/{colour}]"
+        f"[{colour}]largest difference between the runs' network weights: relative {c.max_rel_weight_diff:.3g} "
+        f"(to max(|GLM coefficient|, std err)), absolute {c.max_weight_diff:.3g} ({judged}): {verdict}[/{colour}]"
     )
+
+
+def verdict_table(c: RunComparison, labels: list[str]):
+    """Each run against its own GLM, as its verdict measured it: the relative measure first."""
+    from rich.table import Table
+
+    table = Table(title="Each run against its GLM (the verdict's measure first)", title_justify="left")
+    for column in ("run", "max rel diff", "max abs diff", "steps", "verdict"):
+        table.add_column(column, justify="right" if column in NUMERIC_COLUMNS else "left")
+    for label, run in zip(labels, c.runs):
+        cells = row(run)
+        comparison = run.result.comparison if run.result else None
+        absolute = "" if comparison is None or comparison.max_abs_diff is None else f"{comparison.max_abs_diff:.3g}"
+        at = RUNS_COLUMNS.index
+        table.add_row(label, plain(cells[at("max rel diff")]), absolute, plain(cells[at("steps")]), plain(cells[at("verdict")]))
+    return table

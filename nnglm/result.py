@@ -140,6 +140,7 @@ class GlmSection(Part):
     aliased: list[str] = []
     method: str | None = None
     failed: str | None = Field(default=None, exclude_if=_absent)  # why no fit of statsmodels' was usable
+    loss: Number = None  # the network's loss (history.csv's) at the GLM's coefficients: where the network's loss goes
 
 
 class ReferenceSection(Part):

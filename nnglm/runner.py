@@ -161,7 +161,11 @@ def fit_and_log(
     result.network = network_section(fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), network_statistics)
     result.inference = inference_section(config, dataset, stats, glm_fit)
     result.glm = GlmSection.model_validate(glm_fit, from_attributes=True).model_copy(
-        update={"coefficients": nest(glm_fit.coefficients, multiclass), "bse": nest(glm_fit.bse, multiclass)}
+        update={
+            "coefficients": nest(glm_fit.coefficients, multiclass),
+            "bse": nest(glm_fit.bse, multiclass),
+            "loss": glm_loss(fit, comparison),
+        }
     )
     result.reference = _reference_section(ref, comparison, glm_fit, config, multiclass)
     result.comparison = ComparisonSection.model_validate(comparison, from_attributes=True)
@@ -177,9 +181,8 @@ def fit_and_log(
         runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
     result.status = "completed"
     with phases("plots"):
-        report_text = _report(run_dir, config, dataset, fit, result, rows, shared)
+        _report(run_dir, config, dataset, fit, result, rows, shared)
     result.timings = phases.seconds | {f"training_{k}": v for k, v in fit.timings.items()}
-    runlog.write_atomic(run_dir / "report.md", report_text)
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
 
@@ -205,6 +208,14 @@ def inference_section(config: Config, dataset: data.Dataset, stats: inference.In
         network_dispersion=stats.dispersion,
         glm_scale=glm_fit.scale,
     )
+
+
+def glm_loss(fit: network.NetworkFit, comparison: compare.Comparison) -> float | None:
+    """The network's loss at the GLM's coefficients (None where the GLM failed): loss.png's baseline."""
+    if comparison.outcome == "GLM failed" or not np.all(np.isfinite(comparison.glm)):
+        return None
+    value = fit.curvature.loss(comparison.glm)
+    return value if np.isfinite(value) else None
 
 
 def network_section(fit: network.NetworkFit, dataset: data.Dataset, bse: dict | None = None, statistics=None) -> NetworkSection:
@@ -321,13 +332,6 @@ def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference,
 # a sweep's points that share data and model share the work (see run's `shared`); a few entries per process
 _SHARED: dict[str, object] = {}
 KEEP = 8
-PLOTS_LATER = """## Plots
-
-This run was a sweep point: its plots were not drawn, as they would cost more than its training.
-Draw them into this folder (loss.png, distance.png; lines.png for two features and a binary target)
-and add them to this report with `nnglm report <this folder>`; the loss is in history.csv, each
-logged step's weights in trajectory.csv.
-"""
 
 
 def _shared(key: str, make):
@@ -363,14 +367,13 @@ def _glm_fit(dataset: data.Dataset, config: Config) -> glm.GlmFit:
 
 def _report(
     run_dir: Path, config: Config, dataset: data.Dataset, fit: network.NetworkFit, result: RunResult, rows: list[dict], shared: bool
-) -> str:
-    """report.md, with the plots drawn; in a sweep, the trajectory in their place, and how to draw them."""
-    if not shared:
-        pictures = plots.draw(run_dir, config, rows, fit.history, fit.trajectory, dataset)
-        return report.markdown(result, rows, pictures)
+) -> None:
+    """trajectory.csv (each logged step's weights, for the pictures drawn again later), the plots, and
+    report.md and report.html; a sweep's point leaves its plots to `nnglm report`."""
     terms = [r["term"] for r in rows]
     runlog.write_csv(run_dir, "trajectory.csv", ["step", *terms], [[h[0], *map(float, w)] for h, w in zip(fit.history, fit.trajectory)])
-    return report.markdown(result, rows, {}) + "\n" + PLOTS_LATER
+    pictures = {} if shared else plots.draw(run_dir, result, config, rows, fit.history, fit.trajectory, dataset)
+    report.write(run_dir, result, rows, pictures, later=shared)
 
 
 def _console() -> Console:

@@ -129,6 +129,7 @@ def fit_block(result: RunResult) -> Block:
             ["std err: largest relative difference", _num(c.bse_max_rel_diff, 3)],
             ["log-likelihood: network / GLM", f"{_num(c.network_llf, 10)} / {_num(c.glm_llf, 10)}"],
             ["network: steps, seconds, final loss", f"{_text(n.epochs_run)}, {_seconds(n.train_seconds)}, {_num(n.final_loss, 6)}"],
+            ["loss: network / at the GLM's coefficients", f"{_num(n.final_loss, 12)} / {_num(g.loss, 12)}"],
             ["network: stopped because", f"{_text(n.stopped)}; own distance estimate {_num(n.distance, 2)} (relative)"],
             ["network: inputs, Adam's learning rate", f"{_text(n.precondition)}; {lr}"],
             ["network: max |gradient| at the end", _num(n.max_abs_grad, 3)],

@@ -1,4 +1,4 @@
-"""A sweep: one run per point of a grid over config keys, then one table of all points.
+"""A sweep: one run per point of a grid over config keys, then one table and one picture of all points.
 
 Points run one after another, in N worker processes (`--jobs N`), or on a Dask
 cluster's workers (`--cluster ADDRESS`, cluster.py); each run gets its own
@@ -37,6 +37,7 @@ class PointOutcome:
     run_dir: str | None = None
     steps: int | None = None
     max_abs_diff: float | None = None
+    max_rel_diff: float | None = None  # the verdict's relative measure: to max(|GLM coefficient|, std err)
     equivalent: bool | None = None
     outcome: str | None = None  # the comparison's: equivalent, not converged, no finite MLE, ...
     error: str | None = None
@@ -58,6 +59,7 @@ def run_point(point: dict, config: Config, out: Path, overrides: dict | None = N
         run_dir=str(Path(out) / config.name / (result.run_id or "")),
         steps=network.epochs_run if network else None,
         max_abs_diff=comparison.max_abs_diff if comparison else None,
+        max_rel_diff=comparison.max_rel_diff if comparison else None,
         equivalent=comparison.equivalent if comparison else None,
         outcome=comparison.outcome if comparison else None,
     )
@@ -123,6 +125,7 @@ def run(
                 raise
     ordered = [outcomes[i] for i in range(len(points))]
     console.print(table(ordered))
+    picture(ordered, console)
     return ordered
 
 
@@ -196,6 +199,21 @@ def interrupt_workers(grace: float = 10.0) -> None:
     join(grace)
 
 
+def picture(outcomes: list[PointOutcome], console: Console) -> None:
+    """The sweep's picture, into its first point's folder; a picture that cannot be drawn costs no point."""
+    folders = [Path(o.run_dir) for o in outcomes if o.run_dir]
+    if len(outcomes) < 2 or not folders:
+        return
+    from nnglm import plots  # matplotlib, once the points are done
+
+    try:
+        path = plots.draw_sweep(folders, [o.point for o in outcomes if not o.run_dir])
+    except Exception as e:  # the points are logged; only their picture is lost
+        console.print(cell(f"sweep picture not drawn: {type(e).__name__}: {bounded(str(e), 300)}"))
+        return
+    console.print(cell(f"sweep picture: {path} (`nnglm report` with its points' folders draws it again)"))
+
+
 def stop_workers() -> None:
     """A broken pool fails every point it holds, but the workers still running them would train on, and
     leaving the pool waits for them: stop them."""
@@ -226,14 +244,15 @@ def table(outcomes: list[PointOutcome]) -> Table:
     t = Table(title=f"Sweep: {len(outcomes)} points (run: the folder under <out>/<name>/)", title_justify="left")
     for key in keys:
         t.add_column(key, justify="right")
-    for column in ("status", "steps", "max abs diff", "verdict", "run"):
-        t.add_column(column, justify="right" if column in ("steps", "max abs diff") else "left")
+    for column in ("status", "steps", "max rel diff", "max abs diff", "verdict", "run"):
+        t.add_column(column, justify="right" if column in ("steps", "max rel diff", "max abs diff") else "left")
     for o in outcomes:
         verdict = _verdict(o)
         cells = [
             *[describe_point({k: o.point[k]}).partition("=")[2] for k in keys],
             o.status,
             "" if o.steps is None else str(o.steps),
+            "" if o.max_rel_diff is None else f"{o.max_rel_diff:.3g}",
             "" if o.max_abs_diff is None else f"{o.max_abs_diff:.3g}",
             verdict,
             Path(o.run_dir).name if o.run_dir else "",

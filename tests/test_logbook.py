@@ -53,7 +53,10 @@ def test_compare_command_prints_the_difference(log, capsys):
     assert cli.main(["compare", str(runs["a"].run_dir), str(runs["b"].run_dir)]) == 0
     out = capsys.readouterr().out
     assert "Config keys that differ: the same in every run" in out
-    assert "largest difference between the runs' network weights: 0 (tolerance 1e-06): the same" in out
+    assert (
+        "largest difference between the runs' network weights: relative 0 (to max(|GLM coefficient|, std err)), "
+        "absolute 0 (judged absolute, tolerance 1e-06): the same"
+    ) in out
 
 
 def test_runs_lists_newest_first_and_a_broken_folder_as_broken(log, tmp_path):

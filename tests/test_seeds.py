@@ -74,8 +74,10 @@ def test_run_folder_holds_the_contract(runs):
         "distance.png",
         "history.csv",
         "loss.png",
+        "report.html",
         "report.md",
         "result.json",
+        "trajectory.csv",
     ]
     result = json.loads((folder / "result.json").read_text())
     assert RESULT_KEYS <= set(result)
