@@ -846,10 +846,11 @@ def unfit_value(value: Any, key: str = "") -> str | None:
 
 
 def _describe(err: Any) -> str:
-    loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
+    given = [str(part) for part in err["loc"] if not isinstance(part, int)]
     # pydantic names a union's branch in the location ("int", "literal['full']"): drop it; for the data
-    # section the branch is the source (data.csv.path is data.path, under data.source: csv)
-    loc = [part for part in loc if "[" not in part and part not in ("int", "float", "str", "bool", "list")]
+    # section the branch is the source (data.csv.path is data.path, under data.source: csv). A top-level
+    # key is the user's own, whatever it looks like ('0[')
+    loc = given[:1] + [part for part in given[1:] if "[" not in part and part not in ("int", "float", "str", "bool", "list")]
     source = loc.pop(1) if loc[:1] == ["data"] and len(loc) > 1 else None
     key = ".".join(clip(part) for part in loc)
     if err["type"] == "value_error":

@@ -230,3 +230,9 @@ def test_set_switches_the_source_with_null_for_the_old_keys(write_config):
         f"{where}: data.path: required when data.source is csv",
         f"{where}: data.dataset: not used when data.source is csv (it reads data.path)",
     ]
+
+
+def test_a_top_level_key_that_looks_like_a_branch_name_is_named(write_config):
+    # YAML reads '0[:' as the mapping {'0[': None}; pydantic's branch names carry '[' too
+    message = error_of(write_config, "0[:")
+    assert message.endswith("0[: unknown key. Allowed here: name, description, seed, data, model, train, glm, compare, inference")
