@@ -32,6 +32,9 @@ SEED002_GOAL = 40  # times faster than the plain model.fit loop, compilation inc
 # a sweep's points share the data, the GLM fit and the compiled loop (see sweep.py): 32 points
 # may cost at most this many times one run, imports included
 SWEEP_POINTS, SWEEP_GOAL = 32, 2.5
+# in one Python process (a notebook), a second run reuses the first's imports and compiled code: a
+# second seed 002 run may cost at most this fraction of one `nnglm run`
+API_GOAL = 0.3
 
 
 def seed002_data(n: int, k: int, dtype: str):
@@ -283,6 +286,41 @@ def cluster_sweep(rates: str) -> dict:
     return {"seconds": seconds, "completed_folders": written}
 
 
+def worker_api(config: str) -> dict:
+    """Two runs of one config through the Python API in this process, each timed."""
+    import tempfile
+
+    import nnglm
+
+    seconds = []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(2):
+            start = time.perf_counter()
+            run = nnglm.run(config, out=out)
+            seconds.append(time.perf_counter() - start)
+            assert isinstance(run, nnglm.Run)  # one config, no sweep: one run
+            status = run.status
+    return {"times": {}, "first": seconds[0], "second": seconds[1], "status": status}
+
+
+WORKERS["api"] = worker_api
+
+
+def api_cost() -> dict:
+    """A second seed 002 run in one Python process (nnglm.run) against one `nnglm run` of it, start-up included."""
+    one = command_seconds([sys.executable, "-m", "nnglm", "run", SEED002, "--quiet", "--out", "bench-results/runs"])
+    api = measure("api", config=SEED002)
+    return {"command": one, "first": api["first"], "second": api["second"], "ratio": api["second"] / one, "status": api["status"]}
+
+
+def api_line(cost: dict) -> str:
+    verdict = "met" if cost["ratio"] <= API_GOAL else "MISSED"
+    return (
+        f"Python API, seed002: a second nnglm.run in the same process {cost['second']:.2f} s (the first {cost['first']:.1f} s, "
+        f"imports included) against {cost['command']:.1f} s for one `nnglm run`: {cost['ratio']:.2f}x (goal: at most {API_GOAL}x: {verdict})"
+    )
+
+
 def sweep_line(cost: dict) -> str:
     verdict = "met" if cost["ratio"] <= SWEEP_GOAL else "MISSED"
     return (
@@ -355,6 +393,7 @@ def commands() -> dict:
         "imports": command_seconds([sys.executable, "-c", "import tensorflow, keras, statsmodels.api"]),
         "experiment": command_seconds([*nnglm, "run", SEED002, "--quiet", "--out", "bench-results/runs"]),
         "sweep_cost": sweep_cost(),
+        "api_cost": api_cost(),
         "validate": command_seconds([*nnglm, "validate", SEED002]),
         "runs": command_seconds([*nnglm, "runs", "bench-results/runs"]),
     }
@@ -440,6 +479,7 @@ def summary_lines(results: dict) -> list[str]:
         f"({results['experiment'] / results['imports']:.2f}x)",
         f"start-up: `nnglm validate` {results['validate']:.2f} s, `nnglm runs` {results['runs']:.2f} s",
         sweep_line(results["sweep_cost"]),
+        api_line(results["api_cost"]),
     ]
     # goals: a run may add at most MEMORY_GOAL_MB to what importing TensorFlow, Keras and statsmodels takes
     for case, r in results["memory"].items():
@@ -471,7 +511,10 @@ def report(results: dict, out: Path) -> None:
             {
                 "records": records,
                 "summary": lines,
-                **{k: results[k] for k in ("imports", "experiment", "validate", "runs", "sweep_cost", "memory", "aliasing", "seed002_run")},
+                **{
+                    k: results[k]
+                    for k in ("imports", "experiment", "validate", "runs", "sweep_cost", "memory", "aliasing", "seed002_run", "api_cost")
+                },
             },
             indent=2,
         )
@@ -685,9 +728,18 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="only the runs on a million rows, every phase timed (about 10 minutes)")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the --large runs")
     parser.add_argument("--case", action="append", help="with --large: FAMILY:DTYPE (default: binomial and poisson, float32 and float64)")
+    parser.add_argument("--api", action="store_true", help="only a second run in one Python process against one `nnglm run` (30 s)")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.spec))))
+        return
+    if args.api:
+        from rich.console import Console
+
+        cost = api_cost()
+        Console(width=220).print(api_line(cost))
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "bench_api.json").write_text(json.dumps(cost, indent=2))
         return
     if args.sweep:
         from rich.console import Console

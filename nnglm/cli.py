@@ -1,5 +1,8 @@
 """The `nnglm` command: run an experiment, validate its config, read the run log.
 
+A thin layer over the functions the Python API (api.py) calls: api.expand, runner.run, sweep.run and
+logbook's scan and compare_runs; what it adds is the printing, the exit codes and the signals.
+
 Exit codes: 0 done; 1 done, --strict, and not equivalent; 2 bad config, bad
 data, bad arguments or a run folder that cannot be written (one message, no
 traceback); 3 a run or a sweep point failed (a crash: its result.json says
@@ -171,9 +174,9 @@ def _export(args) -> int:
 
 def _validate(args) -> int:
     """The config, every sweep point, and the data each point reads: all that `run` checks before training."""
-    from nnglm import data  # numpy and pandas; no TensorFlow
+    from nnglm import api, data  # numpy and pandas; no TensorFlow
 
-    points = config_module.expand(args.config, args.set)
+    points = api.expand(args.config, args.set)
     seen = {}
     for point, cfg in points:
         key = cfg.model_dump_json(include={"seed", "data", "model", "train"})
@@ -197,7 +200,7 @@ def _validate(args) -> int:
 
 
 def _run(args) -> int:
-    from nnglm import runlog
+    from nnglm import api, runlog
 
     if not args.out.strip():
         raise UserError("--out: empty; give a folder, e.g. --out experiments")
@@ -214,7 +217,7 @@ def _run(args) -> int:
             f"--jobs: {args.jobs} processes on a machine of {os.cpu_count()} CPUs; at most {most} "
             "(each point's process loads TensorFlow, about 1 GB; more processes than cores only wait for them)"
         )
-    points = config_module.expand(args.config, args.set)
+    points = api.expand(args.config, args.set)  # as nnglm.run resolves a config
     overrides = config_module.plain_overrides(args.set)
     out = Path(args.out)
     runlog.check_out(out)

@@ -308,10 +308,25 @@ class SyntheticData(DataSource):
         return generators.of(self.generator, self.generator_params())
 
 
+class DataFrameData(DataSource):
+    """A pandas DataFrame given to the Python API: nnglm.run(config, data=df). The run records the
+    frame's content hash (sha256) and keeps a Parquet copy in its folder (path, relative to the working
+    directory as a CSV's path is), which a rerun of the folder's config.yaml reads instead."""
+
+    source: Literal["dataframe"] = "dataframe"
+    path: str | None = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+    def describe(self) -> str:
+        return "the DataFrame"
+
+
 # the data section: one model per source, picked by data.source
-DataConfig = Annotated[SyntheticData | FileData | StatsmodelsData, Field(discriminator="source")]
+DataConfig = Annotated[SyntheticData | FileData | StatsmodelsData | DataFrameData, Field(discriminator="source")]
 SOURCES: dict[str, type[DataSource]] = {
-    name: cls for cls in (SyntheticData, FileData, StatsmodelsData) for name in get_args(cls.model_fields["source"].annotation)
+    name: cls
+    for cls in (SyntheticData, FileData, StatsmodelsData, DataFrameData)
+    for name in get_args(cls.model_fields["source"].annotation)
 }
 DATA_KEYS = {key for cls in SOURCES.values() for key in cls.model_fields}  # every key some source takes
 
@@ -634,14 +649,18 @@ def expand(path: str | Path, overrides: Sequence[str] = ()) -> list[tuple[dict[s
     A sweep is the grid over the file's `sweep:` block (dotted key -> list of values)
     and over `--set KEY=sweep:V1,V2,...`; without one there is a single point, {}.
     A plain `--set` on a key the file sweeps takes that key out of the sweep."""
-    raw = read_yaml(Path(path))
+    return expand_raw(read_yaml(Path(path)), shown(path), overrides)
+
+
+def expand_raw(raw: dict[str, Any], name: str, overrides: Sequence[str] = ()) -> list[tuple[dict[str, Any], Config]]:
+    """expand for a config already read (a YAML file's mapping, or the Python API's dict); `name`
+    names it in messages (the file's path, cut short)."""
+    raw = copy.deepcopy(raw)
     sweep = raw.pop("sweep", None) or {}
     if not isinstance(sweep, dict) or not all(isinstance(k, str) and isinstance(v, list) and v for k, v in sweep.items()):
         bad = next((k for k in sweep if not isinstance(k, str)), None) if isinstance(sweep, dict) else None
         got = f" (got the key {short(bad)}, not text)" if bad is not None else ""
-        raise UserError(
-            f"{shown(path)}: sweep: must map dotted keys to non-empty lists of values, e.g. train.learning_rate: [0.001, 0.01]{got}"
-        )
+        raise UserError(f"{name}: sweep: must map dotted keys to non-empty lists of values, e.g. train.learning_rate: [0.001, 0.01]{got}")
     plain = []
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -651,7 +670,7 @@ def expand(path: str | Path, overrides: Sequence[str] = ()) -> list[tuple[dict[s
             sweep.pop(key, None)
             plain.append(item)
     raw = apply_overrides(raw, plain)
-    where = shown(path) + (f" (with --set {' '.join(clip(o) for o in overrides)})" if overrides else "")
+    where = name + (f" (with --set {' '.join(clip(o) for o in overrides)})" if overrides else "")
     if not sweep:
         return [({}, validate(raw, where, commas=[o.partition("=")[0] for o in plain if "," in o.partition("=")[2]]))]
     count = 1
@@ -892,8 +911,8 @@ def _misplaced(key: str, source: str) -> str | None:
         return f"data.{key}: a generator parameter, but data.source is {source}"
     if key not in DATA_KEYS:
         return None
-    if source == "synthetic":
-        return f"data.{key}: not used when data.source is synthetic"
+    if source in ("synthetic", "dataframe"):  # neither reads a file or a dataset by name
+        return f"data.{key}: not used when data.source is {source}"
     reads = next(k for k in SOURCES[source].model_fields if k not in DataSource.model_fields)
     return f"data.{key}: not used when data.source is {source} (it reads data.{reads})"
 

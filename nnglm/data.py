@@ -1,4 +1,4 @@
-"""Data sources: the synthetic generators (generators.py), data files (files.py), statsmodels' datasets.
+"""Data sources: the synthetic generators (generators.py), data files (files.py), statsmodels' datasets, a DataFrame (frames.py).
 
 Every source gives a table; the config's target and features pick the
 columns, which are then checked (present, numeric, finite, target allowed by
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnglm import checks, files, formula
-from nnglm.config import Config, FileData, StatsmodelsData, SyntheticData
+from nnglm import checks, files, formula, frames
+from nnglm.config import Config, DataFrameData, FileData, StatsmodelsData, SyntheticData
 from nnglm.errors import UserError, listing, short
 
 
@@ -147,7 +147,7 @@ def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
 
 
 def read(config: Config) -> pd.DataFrame:
-    """The source's table: a data file, a statsmodels dataset, or a generator's draw."""
+    """The source's table: a data file, a statsmodels dataset, a generator's draw, or a DataFrame."""
     match config.data:
         case FileData(path=path, format=fmt, delimiter=delimiter, sheet=sheet):
             table = files.read(path, fmt, delimiter, sheet)
@@ -157,6 +157,8 @@ def read(config: Config) -> pd.DataFrame:
             return read_statsmodels(dataset)
         case SyntheticData() as synthetic:
             return generate(synthetic, config)
+        case DataFrameData() as given:
+            return frames.read(given)
 
 
 def generate(data: SyntheticData, config: Config) -> pd.DataFrame:

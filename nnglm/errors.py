@@ -19,6 +19,11 @@ class UserError(Exception):
     pass
 
 
+class ConfigError(UserError):
+    """What the Python API raises for a bad config, bad data or bad arguments: the command line's message
+    (which answers the same with exit code 2)."""
+
+
 def short(value: object, limit: int = MAX_VALUE) -> str:
     """repr(value), cut to `limit` characters."""
     if isinstance(value, (float, np.floating)):

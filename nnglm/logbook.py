@@ -169,7 +169,7 @@ def differing(dicts: list[dict]) -> dict[str, list]:
 
 def relative_gaps(network: np.ndarray, glm: np.ndarray, first: schema.GlmSection) -> float:
     """The largest |w_run - w_first| over max(|GLM coefficient|, GLM std err) of the first run: the verdict's scale."""
-    from nnglm.compare import scale  # here, not at the top: `nnglm runs` reads JSON only and starts fast
+    from nnglm.verdict import scale  # here, not at the top: `nnglm runs` reads JSON only and starts fast
 
     bse = schema.flat(first.bse or {})
     se = np.array([np.nan if bse.get(t) is None else bse[t] for t in schema.flat(first.coefficients)], dtype=float)
@@ -417,16 +417,20 @@ def print_comparison(c: RunComparison, console=None) -> None:
         console.print(per_run_table("Standard errors (each run's own)", "fit.term", short, c.bse, 8))
     if c.validation:
         console.print(per_run_table("Losses (held-out rows kept out of every fit)", "fit.loss", short, c.validation, 6))
-    verdict = "the same" if c.same else "different"
     colour = "green" if c.same else "red"
+    console.print(f"[{colour}]{verdict(c)}[/{colour}]")
+
+
+def verdict(c: RunComparison) -> str:
+    """The comparison's last line: the largest difference of the runs' weights, and whether they are the same."""
     judged = (
         f"judged relative: runs in different dtypes are judged as the verdict judges them, tolerance {c.tolerance:g}"
         if c.relative
         else f"judged absolute, tolerance {c.tolerance:g}"
     )
-    console.print(
-        f"[{colour}]largest difference between the runs' network weights: relative {c.max_rel_weight_diff:.3g} "
-        f"(to max(|GLM coefficient|, std err)), absolute {c.max_weight_diff:.3g} ({judged}): {verdict}[/{colour}]"
+    return (
+        f"largest difference between the runs' network weights: relative {c.max_rel_weight_diff:.3g} "
+        f"(to max(|GLM coefficient|, std err)), absolute {c.max_weight_diff:.3g} ({judged}): {'the same' if c.same else 'different'}"
     )
 
 

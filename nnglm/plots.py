@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from nnglm.compare import Tolerance
     from nnglm.config import Config
     from nnglm.logbook import RunComparison
     from nnglm.result import RunResult
+    from nnglm.verdict import Tolerance
 
 # where the distances are not what the verdict judges, the title says so
 OUTCOME_NOTES = {
@@ -310,7 +310,7 @@ def _lines(config, terms: list[str], network: np.ndarray, glm: np.ndarray, datas
 
 
 def picture_of(result: "RunResult", config, rows: list[dict], history: list, trajectory: list[np.ndarray]) -> RunPicture:
-    from nnglm.compare import Tolerance
+    from nnglm.verdict import Tolerance
 
     terms = [r["term"] for r in rows]
     network, glm, bse = (np.array([np.nan if r[k] is None else r[k] for r in rows], dtype=float) for k in ("network", "glm", "glm_bse"))
@@ -668,7 +668,7 @@ def compare_figure(c: "RunComparison", limit: int = 40) -> "Figure":
     """Each term's coefficient in every run beside the GLM's, and each run's gap to the GLM in the verdict's
     measure (relative to max(|GLM coefficient|, std err)), the largest first."""
     from nnglm import result as schema
-    from nnglm.compare import scale
+    from nnglm.verdict import scale
 
     first = c.runs[0].result
     assert first is not None and first.glm is not None  # compare_runs checked every run

@@ -80,6 +80,19 @@ class Environment(Part):
     determinism: dict[str, Any] = {}
 
 
+class FrameSection(Part):
+    """data.source: dataframe: the DataFrame as it was given, every column (frames.py)."""
+
+    n_rows: int | None = None
+    n_columns: int | None = None
+    columns: list[str] = []
+    dtypes: dict[str, str] = {}  # column -> pandas dtype
+    sha256: str | None = None  # of the column names, dtypes and values (frames.content_hash)
+    memory_bytes: int | None = None  # in memory, as pandas counts it (deep)
+    kept: str | None = None  # the Parquet copy in the run folder (data.parquet), or null ...
+    note: str | None = None  # ... and why not
+
+
 class DataSection(Part):
     n_rows: int | None = None
     n_features: int | None = None
@@ -93,6 +106,7 @@ class DataSection(Part):
     success: str | None = Field(default=None, exclude_if=_absent)  # a labelled binomial target: the level counted as 1
     classes: list[str] | None = Field(default=None, exclude_if=_absent)  # multinomial: the class labels, the reference first
     notes: list[str] = Field(default=[], exclude_if=lambda v: not v)  # what reading the data decided: row labels, factors
+    dataframe: FrameSection | None = Field(default=None, exclude_if=_absent)  # data.source: dataframe only
 
 
 class Statistics(Part):

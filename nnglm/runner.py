@@ -13,10 +13,26 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from nnglm import backends, compare, data, glm, holdout, inference, network, plots, precondition, reference, report, runlog, safe, summary
+from nnglm import (
+    backends,
+    data,
+    frames,
+    glm,
+    holdout,
+    inference,
+    network,
+    plots,
+    precondition,
+    reference,
+    report,
+    runlog,
+    safe,
+    summary,
+    verdict,
+)
 from nnglm import hidden as hidden_network
 from nnglm.backends import Engine
-from nnglm.config import Config
+from nnglm.config import Config, DataFrameData
 from nnglm.result import (
     SCHEMA,
     ComparisonSection,
@@ -50,15 +66,18 @@ def run(
     point: dict | None = None,
     shared: bool = False,
     overrides: dict | None = None,
+    reuse: bool = False,
 ) -> Outcome:
     """One run into a new folder under `out`. `point`: the keys a sweep point set; `overrides`: the keys
     `--set` set over the config file. `shared` (a sweep's points): the data, the GLM fit and the
-    compiled network are kept in this process for the next point that shares them, and no plots are drawn."""
+    compiled network are kept in this process for the next point that shares them, and no plots are drawn.
+    `reuse` (the Python API's runs): kept and reused as with `shared`, the plots drawn as in a single run."""
     safe.private_config_dirs()  # Keras and matplotlib keep their files out of the user's home
     runlog.check_out(out)
+    keep = shared or reuse
     phases = Phases(quiet)
     with phases("data"):  # bad data stops here, before any folder
-        dataset, held_out = _data(config) if shared else data.split(data.load(config), config)
+        dataset, held_out = _data(config) if keep else data.split(data.load(config), config)
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     engine = backends.load(config.train.backend, config.train.dtype)
@@ -67,10 +86,12 @@ def run(
     determinism = network.determinism(engine, config, device)
     result = header(config, run_id, point, overrides, runlog.environment(config.train.backend, device, config.train.dtype, determinism))
     result.data = data_section(dataset, held_out, condition)
+    if isinstance(config.data, DataFrameData):  # the folder records the frame, and keeps a copy for a rerun
+        frames.keep(run_dir, config.data, result)
     history, heartbeat = runlog.start(run_dir, result)
     phases.shown()
     try:
-        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared)
+        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared, keep)
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
         result.status = "interrupted" if interrupted else "failed"
@@ -131,17 +152,19 @@ def fit_and_log(
     history,
     phases: "Phases",
     shared: bool = False,
+    keep: bool = False,
 ) -> list[dict]:
-    """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
+    """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows.
+    `keep`: the GLM fit and the compiled network kept for, and taken from, other runs in this process."""
     with phases("glm"):
-        glm_fit = _glm_fit(dataset, config) if shared else glm.fit(dataset, config)
-        if not shared:  # a sweep's points share one fit, made once
+        glm_fit = _glm_fit(dataset, config) if keep else glm.fit(dataset, config)
+        if not keep:  # a sweep's points share one fit, made once
             # statsmodels' model and results refer to each other: without a collection here their
             # copies of the design (about 8 of its size at 1e6 rows) stay alive through training
             gc.collect()
     target = np.array(list(glm_fit.coefficients.values()))
     with phases("training", announce=False):
-        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, shared)
+        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, keep)
     weights = np.array(list(fit.coefficients.values()))
     with phases("standard_errors"):
         stats = network_errors(engine, config, dataset, fit, weights)
@@ -151,7 +174,7 @@ def fit_and_log(
         own_scale = None if config.inference.scale == "family" else stats.dispersion
         network_statistics = glm.statistics(sm_model, weights, own_scale)
         del sm_model
-    comparison = compare.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
+    comparison = verdict.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
     with phases("reference"):
         ref = _reference(dataset, config, fit)
     rows = coefficient_rows(comparison, stats, glm_fit, ref)
@@ -210,7 +233,7 @@ def inference_section(config: Config, dataset: data.Dataset, stats: inference.In
     )
 
 
-def glm_loss(fit: network.NetworkFit, comparison: compare.Comparison) -> float | None:
+def glm_loss(fit: network.NetworkFit, comparison: verdict.Comparison) -> float | None:
     """The network's loss at the GLM's coefficients (None where the GLM failed): loss.png's baseline."""
     if comparison.outcome == "GLM failed" or not np.all(np.isfinite(comparison.glm)):
         return None
@@ -275,12 +298,12 @@ def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -
     return reference.adam(dataset, config, fit)
 
 
-def _reference_section(ref, comparison: compare.Comparison, glm_fit: glm.GlmFit, config: Config, multiclass: bool) -> ReferenceSection:
+def _reference_section(ref, comparison: verdict.Comparison, glm_fit: glm.GlmFit, config: Config, multiclass: bool) -> ReferenceSection:
     if isinstance(ref, str):
         return ReferenceSection(skipped=ref)
     bse = np.array([glm_fit.bse[t] for t in comparison.terms])
     gap = np.abs(ref.coefficients - comparison.network)
-    relative = float(np.max(gap / compare.scale(comparison.network, bse), initial=0.0))
+    relative = float(np.max(gap / verdict.scale(comparison.network, bse), initial=0.0))
     return ReferenceSection(
         coefficients=nest(dict(zip(comparison.terms, map(float, ref.coefficients))), multiclass),
         max_abs_diff_to_network=float(np.max(gap, initial=0.0)),
@@ -309,7 +332,7 @@ def agreement(relative: float, dtype: str) -> str:
     )
 
 
-def coefficient_rows(comparison: compare.Comparison, stats: inference.Inference, glm_fit: glm.GlmFit, ref) -> list[dict]:
+def coefficient_rows(comparison: verdict.Comparison, stats: inference.Inference, glm_fit: glm.GlmFit, ref) -> list[dict]:
     rows = []
     for j, term in enumerate(comparison.terms):
         row = {

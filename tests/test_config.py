@@ -181,10 +181,10 @@ def test_the_generator_key_allows_every_generator():
 
 def test_a_wrong_or_missing_source_lists_the_sources(write_config):
     assert error_of(write_config, "name: t\ndata: {source: sql, path: d.csv}\n") == (
-        "data.source: Input should be 'synthetic', 'file', 'csv' or 'statsmodels' (got 'sql')"
+        "data.source: Input should be 'synthetic', 'file', 'csv', 'statsmodels' or 'dataframe' (got 'sql')"
     )
     assert error_of(write_config, "name: t\ndata: {path: d.csv, target: y}\n") == (
-        "data.source: required key is missing; one of synthetic, file, csv, statsmodels"
+        "data.source: required key is missing; one of synthetic, file, csv, statsmodels, dataframe"
     )
 
 

@@ -1,0 +1,379 @@
+"""nnglm from Python: run experiments, read runs back, get pandas DataFrames (what a notebook wants).
+
+The command line is a thin layer over the same functions (config.expand, runner.run, logbook).
+Nothing here imports TensorFlow: a run imports it when it trains, so `nnglm.runs()` and
+`nnglm.load()` stay light, and a second run in the same process reuses what the first imported.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nnglm import config as config_module
+from nnglm import logbook
+from nnglm.errors import ConfigError, UserError, bounded, clip
+from nnglm.result import RunResult, flat
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+RUNS_COLUMNS = [
+    "id",
+    "name",
+    "status",
+    "outcome",
+    "family",
+    "link",
+    "dtype",
+    "backend",
+    "device",
+    "set_keys",
+    "max_rel_diff",
+    "seconds",
+    "folder",
+]
+
+
+@contextmanager
+def config_errors() -> Iterator[None]:
+    """Any error a user causes, as ConfigError with the command line's message."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except UserError as e:
+        raise ConfigError(bounded(str(e))) from None
+
+
+class Run:
+    """One run folder, read through its result.json (the typed RunResult)."""
+
+    def __init__(self, folder: Path, result: RunResult):
+        self.folder = Path(folder)
+        self.result = result
+
+    @property
+    def id(self) -> str:
+        return self.result.run_id or self.folder.name
+
+    @property
+    def name(self) -> str:
+        return self.result.name or self.folder.parent.name
+
+    @property
+    def status(self) -> str:
+        """running, completed, failed or interrupted, as result.json says."""
+        return self.result.status
+
+    @property
+    def outcome(self) -> str | None:
+        """equivalent, not converged, no finite MLE, rank deficient, diverged, GLM short, different point; None before a comparison."""
+        return self.result.comparison.outcome if self.result.comparison else None
+
+    @property
+    def equivalent(self) -> bool | None:
+        return self.result.comparison.equivalent if self.result.comparison else None
+
+    @property
+    def verdict(self) -> str | None:
+        """The sentence that says the outcome."""
+        return self.result.comparison.verdict if self.result.comparison else None
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """One row a term (a (class, term) index for a multinomial model): network, glm, difference
+        (network - glm), relative (|difference| over max(|glm|, glm_se), the verdict's measure),
+        network_se (from the network's own Hessian), glm_se (statsmodels')."""
+        import numpy as np
+        import pandas as pd
+
+        from nnglm.verdict import scale
+
+        r = self.result
+        network, glm = (r.network.coefficients if r.network else {}), (r.glm.coefficients if r.glm else {})
+        terms = list(flat(network) or flat(glm))
+
+        def column(coefficients: Mapping | None) -> np.ndarray:
+            values = flat(dict(coefficients or {}))
+            return np.array([np.nan if values.get(t) is None else values[t] for t in terms], dtype=float)
+
+        w, b = column(network), column(glm)
+        glm_se = column(r.glm.bse if r.glm else None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.abs(w - b) / scale(b, glm_se)
+        frame = pd.DataFrame(
+            {
+                "network": w,
+                "glm": b,
+                "difference": w - b,
+                "relative": relative,
+                "network_se": column(r.network.bse if r.network else None),
+                "glm_se": glm_se,
+            }
+        )
+        if any(isinstance(v, dict) for v in (network or glm).values()):
+            frame.index = pd.MultiIndex.from_tuples([tuple(t.split(":", 1)) for t in terms], names=["class", "term"])
+        else:
+            frame.index = pd.Index(terms, name="term")
+        return frame
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """history.csv: step, loss, max_abs_diff_to_glm, one row every train.log_every steps."""
+        return self.csv("history.csv")
+
+    def plot(self) -> Figures:
+        """The run's pictures as its folder's are drawn (plots.figures: the loss, each weight's distance to
+        its GLM coefficient, and for a binary target with two features the separating lines), as matplotlib
+        Figures that a notebook shows; no file is written."""
+        from nnglm import plots
+
+        with config_errors():
+            return Figures(plots.figures(self.folder).values())
+
+    def config(self) -> config_module.Config:
+        """The run's resolved config, as its config.yaml holds it."""
+        return config_module.validate(self.result.config, str(self.folder / "config.yaml"))
+
+    def rows(self) -> list[dict]:
+        """coefficients.csv, as the console summary reads it."""
+        frame = self.csv("coefficients.csv", dtype={"term": str})
+        return [{k: (None if v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+    def csv(self, name: str, **read_csv: Any) -> pd.DataFrame:
+        """A CSV file of the run folder, read as every run-folder file is (safe.py: a plain file inside the
+        folder, no link out of it, no FIFO, bounded); ConfigError where it cannot be."""
+        import io
+
+        import pandas as pd
+
+        from nnglm import plots, safe
+
+        path = self.folder / name
+        with config_errors():
+            try:
+                content = safe.read_bytes(path, plots.MAX_CSV_BYTES, within=self.folder)
+            except (OSError, safe.Refused) as e:
+                raise UserError(f"{clip(str(path), 200)}: cannot be read ({e})") from None
+            if len(content) > plots.MAX_CSV_BYTES:
+                raise UserError(f"{clip(str(path), 200)}: larger than {plots.MAX_CSV_BYTES // 2**20} MB")
+        return pd.read_csv(io.BytesIO(content), **read_csv)
+
+    def __repr__(self) -> str:
+        return f"<nnglm.Run {self.name}/{self.id}: {self.status}{f', {self.outcome}' if self.outcome else ''}>"
+
+    def _repr_html_(self) -> str:
+        """What the console summary shows: the verdict first, then the coefficient tables and the fit statistics."""
+        from nnglm import summary
+
+        r, e = self.result, html.escape
+        folder = f"<p>run folder: <code>{e(str(self.folder))}</code></p>"
+        if r.status != "completed" or not (r.network and r.glm and r.comparison):
+            error = f": {e(r.error)}" if r.error else ""
+            return f"<p><b>{e(self.name)}/{e(self.id)}: status {e(r.status)}</b>{error}</p>{folder}"
+        notes = summary.notes(r)
+        colour = "green" if r.comparison.equivalent else "firebrick"
+        parts = [f'<p style="color:{colour}"><b>{e(notes[-1])}</b></p>', f"<p>{e(summary.headline(r))}</p>"]
+        parts += [_html_table(block) for block in summary.blocks(r, self.rows())]
+        parts += [f"<p>{e(note)}</p>" for note in notes[:-1]]
+        return "\n".join(parts + [folder])
+
+
+class Figures(list["Figure"]):
+    """Run.plot()'s matplotlib Figures: a list, which a notebook shows as pictures. They are drawn
+    without pyplot, so no backend shows or keeps them by itself."""
+
+    def _ipython_display_(self) -> None:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+        from IPython.display import display
+
+        shell = get_ipython()
+        if shell is not None:
+            select_figure_formats(shell, {"png"})
+        for figure in self:
+            display(figure)
+
+
+def _html_table(block) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in block.headers) if any(block.headers) else ""
+    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in block.rows)
+    return f"<table><caption style='text-align:left'><b>{e(block.title)}</b></caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# --- running ---
+
+
+def sets(overrides: Mapping[str, Any] | None) -> list[str]:
+    """{"train.dtype": "float64", "train.epochs": 5000} as `--set` items: a string is read as --set reads
+    it (YAML; "sweep:V1,V2" sweeps), any other value is taken as it is."""
+    if overrides is None:
+        return []
+    if not isinstance(overrides, Mapping):
+        raise UserError(
+            f'overrides: a dict of dotted keys and values, e.g. {{"train.dtype": "float64"}} (got {clip(type(overrides).__name__)})'
+        )
+    return [f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in overrides.items()]
+
+
+def expand(config: str | os.PathLike | Mapping, overrides: Sequence[str] = (), data_hash: str | None = None) -> list:
+    """Every point of the config (a YAML file, or a dict of the same keys) with --set items, validated:
+    [(point, Config), ...]. `data_hash`: a DataFrame is the data (data.source may be left out)."""
+    if isinstance(config, (str, os.PathLike)):
+        path = Path(config)
+        raw, label = config_module.read_yaml(path), config_module.shown(path)
+    elif isinstance(config, Mapping):
+        raw, label = dict(config), "config"
+    else:
+        raise UserError(f"config: a path to a YAML file, or a dict of its keys (got {clip(type(config).__name__)})")
+    if data_hash is not None:
+        raw = with_frame(raw, data_hash)
+    return config_module.expand_raw(raw, label, overrides)
+
+
+def with_frame(raw: dict, data_hash: str) -> dict:
+    section = raw.get("data", {})
+    if not isinstance(section, Mapping):
+        return raw  # the validation names what is wrong with it
+    source = section.get("source", "dataframe")
+    if source != "dataframe":
+        raise UserError(
+            f"data: a DataFrame was given (data=), but data.source is {clip(str(source))}; leave data.source out or set it to dataframe"
+        )
+    return raw | {"data": dict(section) | {"source": "dataframe", "sha256": data_hash}}
+
+
+def run(
+    config: str | os.PathLike | Mapping,
+    data: pd.DataFrame | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    out: str | os.PathLike = "experiments",
+    quiet: bool = True,
+) -> Run | list[Run]:
+    """Train the network the config describes, fit its GLM, compare and log, as `nnglm run` does.
+
+    config: a path to a YAML file, or a dict with the same keys. data: a pandas DataFrame to use as the
+    data (data.source may then be left out: it is `dataframe`). overrides: {"train.dtype": "float64", ...},
+    as `--set` (a value "sweep:V1,V2" sweeps). out: the run log's root. quiet=False shows the progress
+    bar and the console summary. Returns the Run, or for a sweep one Run a point; raises ConfigError for
+    bad input (no folder is made for it; in a sweep, the points before it stay logged), and lets a crash
+    through (its run folder says failed)."""
+    from nnglm import frames, runlog
+
+    with config_errors():
+        items = sets(overrides)
+        if not str(out).strip():
+            raise UserError("out: empty; give a folder, e.g. out='experiments'")
+        given = frames.given(data) if data is not None else nullcontext(None)
+        with given as data_hash:
+            points = expand(config, items, data_hash)
+            plain = config_module.plain_overrides(items)
+            root = Path(out)
+            runlog.check_out(root)
+            if len({cfg.train.backend for _, cfg in points}) > 1:
+                raise UserError(
+                    "train.backend: a sweep over backends needs a fresh process a point (Keras takes one backend per process); run it with `nnglm run`"
+                )
+            from nnglm import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
+
+            if len(points) == 1:
+                # reuse: a later run of the same data and model in this process takes its compiled network
+                outcome = runner.run(points[0][1], root, quiet=quiet, overrides=plain, reuse=True)
+                return Run(outcome.run_dir, outcome.record)
+            runs = []
+            for point, cfg in points:
+                try:
+                    outcome = runner.run(cfg, root, quiet=quiet, point=point, shared=True, overrides=plain)
+                except UserError as e:
+                    raise UserError(f"sweep point {config_module.describe_point(point)}: {e}") from None
+                runs.append(Run(outcome.run_dir, outcome.record))
+            return runs
+
+
+# --- reading the run log ---
+
+
+def load(folder_or_id: str | os.PathLike, dir: str | os.PathLike = "experiments") -> Run:
+    """The run in a folder, or of a run id (or the start of one) under `dir`, as `nnglm compare` takes it."""
+    with config_errors():
+        folder = logbook.locate(str(folder_or_id), Path(dir))
+        logged = logbook.read(folder)
+        if logged.result is None:
+            raise UserError(f"{clip(str(folder), 200)}: a broken run ({logged.problem})")
+    return Run(folder, logged.result)
+
+
+def runs(dir: str | os.PathLike = "experiments") -> pd.DataFrame:
+    """One row a run under `dir`, newest first, as `nnglm runs` lists them: id, name, status (dead: a
+    running run whose process is gone; broken: no readable result.json), outcome, family, link, dtype,
+    backend, device, set_keys (the --set and sweep keys), max_rel_diff (the verdict's measure), seconds
+    (the network's training), folder."""
+    import pandas as pd
+
+    with config_errors():
+        logged = logbook.scan(Path(dir))
+    return pd.DataFrame([_runs_row(r) for r in logged], columns=RUNS_COLUMNS)
+
+
+def _runs_row(run: logbook.LoggedRun) -> dict:
+    r = run.result
+    model = r.config.get("model") if r else None
+    model = model if isinstance(model, dict) else {}
+    comparison, network, env = (r.comparison, r.network, r.environment) if r else (None, None, None)
+    return {
+        "id": run.run_id,
+        "name": run.name,
+        "status": run.status,
+        "outcome": comparison.outcome if comparison else None,
+        "family": model.get("family"),
+        "link": model.get("link"),
+        "dtype": env.dtype if env else None,
+        "backend": env.backend if env else None,
+        "device": env.device if env else None,
+        "set_keys": " ".join(f"{k}={v}" for k, v in run.set_keys.items()),
+        "max_rel_diff": comparison.max_rel_diff if comparison else None,
+        "seconds": network.train_seconds if network else None,
+        "folder": str(run.folder),
+    }
+
+
+def compare(*runs: Run | str | os.PathLike, dir: str | os.PathLike = "experiments", tol: float | None = None) -> pd.DataFrame:
+    """What `nnglm compare` prints, as one table: a column a run (its id), a row a (section, key): the
+    config keys and environment that differ, each term's network weight and GLM coefficient, the fit
+    statistics and held-out losses, each run's largest weight difference to the first. `.attrs` holds
+    `same`, `tolerance` and `verdict` (the command's last line)."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    with config_errors():
+        if len(runs) < 2:
+            raise UserError("compare: give two or more runs (run folders or run ids)")
+        if tol is not None and not (math.isfinite(tol) and tol >= 0):
+            raise UserError(f"--tol: {tol}; give a finite number, 0 or more (the largest allowed difference of network weights)")
+        folders = [r.folder if isinstance(r, Run) else logbook.locate(str(r), Path(dir)) for r in runs]
+        c = logbook.compare_runs(folders, tol)
+    rows: dict[tuple[str, str], list] = {}
+    for section, diff in (("config", c.config_diff), ("environment", c.environment_diff)):
+        rows.update({(section, key): values for key, values in diff.items()})
+    for j, term in enumerate(c.terms):
+        rows[("network", term)] = list(c.network[:, j])
+    for j, term in enumerate(c.terms):
+        rows[("glm", term)] = list(c.glm[:, j])
+    rows.update({("statistics", key): values for key, values in c.statistics.items()})
+    rows.update({("validation", key): values for key, values in c.validation.items()})
+    # as text: a difference of 3e-07 in a column of coefficients would be shown as 0.0
+    rows[("difference", "max |w - w(run 1)|")] = [f"{d:.3g}" for d in np.max(np.abs(c.network - c.network[0]), axis=1)]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=[r.run_id for r in c.runs])
+    frame.index = pd.MultiIndex.from_tuples(list(rows), names=["section", "key"])
+    frame.attrs = {"same": c.same, "tolerance": c.tolerance, "verdict": logbook.verdict(c)}
+    return frame
