@@ -137,17 +137,24 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
             "before it (aliased; R reports NA): the coefficients are not identified"
         )
     start = time.perf_counter()
+    separated_first = not aliased and separated_before(dataset, config)
+    if separated_first:
+        notes.append(
+            f"separation, found before the fit (a linear programme, as R's detectseparation runs it): the likelihood has no "
+            f"finite maximum, so statsmodels' fit of this wide design is capped at {SEPARATED_MAXITER} iterations"
+        )
+        config = config.model_copy(update={"glm": config.glm.model_copy(update={"maxiter": min(config.glm.maxiter, SEPARATED_MAXITER)})})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sm_model = _model(dataset, config)
-        solved, tries = _solve_robustly(sm_model, dataset, config, bool(aliased))
+        solved, tries = _solve_robustly(sm_model, dataset, config, bool(aliased) or separated_first)
     seconds = time.perf_counter() - start
     notes += tries
 
     kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
     for (kind, message), count in kinds.items():
         notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
-    separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    separation = separated_first or any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     extreme = solved.mu is not None and bool(np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)))
     if (family.takes_trials or family.multiclass) and not separation and (extreme or tries) and not aliased:
         classes = len(dataset.classes) if dataset.classes else 2
@@ -212,6 +219,25 @@ class _Solved:
 METHODS = ("newton", "bfgs", "lbfgs")  # statsmodels' optimizers tried after its default, in this order
 # each optimizer's own stopping options, tight: the answer must be the optimum to the verdict's precision
 OPTIONS: dict[str, dict] = {"newton": {"tol": 1e-12}, "bfgs": {"gtol": 1e-10}, "lbfgs": {"pgtol": 1e-12, "factr": 10.0}}
+
+
+# one IRLS solve costs about rows x columns^2: above this, a binomial or multinomial design is checked for
+# separation before the fit (3000 rows x 1500 levels: 52 iterations of 7 s each, for coefficients that run off to
+# infinity), as long as the linear programme itself stays small (rows x columns)
+COSTLY_SOLVE = 1e9
+LARGEST_PROGRAMME = 5e7
+SEPARATED_MAXITER = 10
+
+
+def separated_before(dataset: Dataset, config: Config) -> bool:
+    family = config.family
+    if not (family.takes_trials or family.multiclass) or config.model.penalty is not None:
+        return False
+    n, k = dataset.n_rows, dataset.n_features + int(config.model.use_bias)
+    if n * k * k <= COSTLY_SOLVE or n * k * dataset.n_outputs > LARGEST_PROGRAMME:
+        return False
+    classes = len(dataset.classes) if dataset.classes else 2
+    return separated(design(dataset, config.model.use_bias), dataset.y, classes, dataset.weights)
 
 
 def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -> tuple[_Solved, list[str]]:
