@@ -9,9 +9,7 @@ import csv
 import gzip
 import io
 import lzma
-import os
 import re
-import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from nnglm import safe
 from nnglm.errors import UserError, short
 
 FORMATS = ("csv", "tsv", "parquet", "feather", "excel", "stata", "spss")
@@ -118,16 +117,15 @@ def read(path: str, given: str | None = None, delimiter: str | None = None, shee
 
 
 def _head(path: str) -> bytes:
-    """The file's first bytes; a folder, a device or a FIFO is refused before it is opened."""
+    """The file's first bytes; a folder, a device or a FIFO is refused without waiting on it (safe.open_file)."""
     try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise UserError(f"data.path: {path} is a folder; give a data file")
-        if not stat.S_ISREG(mode):
-            what = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-            raise UserError(f"data.path: {path} is {what}, not a regular file; nnglm reads data files only")
-        with open(path, "rb") as f:
+        with safe.open_file(Path(path)) as f:
             return f.read(16)
+    except safe.Refused as e:
+        if e.what == "a folder":
+            raise UserError(f"data.path: {path} is a folder; give a data file") from None
+        what = "a FIFO (named pipe)" if e.what == "a FIFO" else e.what
+        raise UserError(f"data.path: {path} is {what}, not a regular file; nnglm reads data files only") from None
     except FileNotFoundError:
         raise UserError(f"data.path: file not found: {path}") from None
     except OSError as e:
