@@ -26,6 +26,23 @@ def engine_of(cfg):
     return backends.load(cfg.train.backend, cfg.train.dtype)
 
 
+def run_cli(capsys, *args):
+    """`nnglm ARGS` in this process: (exit code, stdout, stderr)."""
+    from nnglm import cli
+
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cli_error(capsys, *args, one_line: bool = False) -> str:
+    """The message of `nnglm ARGS`, which must exit 2 with 'error: ' and no traceback (one line, if asked)."""
+    code, _, err = run_cli(capsys, *args)
+    lines = err.count("\n")
+    assert code == 2 and err.startswith("error: ") and (lines == 1 if one_line else lines >= 1), err
+    return err[len("error: ") :].rstrip("\n")
+
+
 @pytest.fixture
 def write_config(tmp_path):
     def write(text: str, name: str = "c.yaml") -> Path:

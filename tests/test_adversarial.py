@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, load
+from conftest import ROOT, cli_error, load, run_cli
 
-from nnglm import cli, config, data, glm, logbook, network, runlog
+from nnglm import config, data, glm, logbook, network, runlog
 from nnglm.errors import MAX_MESSAGE, UserError
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
@@ -27,16 +27,8 @@ pytestmark = pytest.mark.runs  # trains networks or starts processes: not in mak
 FOUR = "name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 5}\n"
 
 
-def nnglm(capsys, *args):
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def error_of(capsys, *args):
-    code, _, err = nnglm(capsys, *args)
-    assert code == 2 and err.startswith("error: ") and err.count("\n") >= 1
-    return err[len("error: ") :].rstrip("\n")
+nnglm = run_cli
+error_of = cli_error
 
 
 def nnglm_process(*args, **kwargs):

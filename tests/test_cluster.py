@@ -11,6 +11,8 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from conftest import cli_error  # noqa: E402
+
 from nnglm import cli, cluster, config, logbook, plots, sweep  # noqa: E402
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
@@ -27,10 +29,7 @@ def address():
 
 
 def error_of(capsys, *args) -> str:
-    code = cli.main([str(a) for a in args])
-    err = capsys.readouterr().err
-    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1  # one line, no traceback
-    return err[len("error: ") :].rstrip("\n")
+    return cli_error(capsys, *args, one_line=True)
 
 
 def test_a_sweep_on_the_cluster_writes_every_run_folder_here(address, write_config, tmp_path, capsys):

@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, cli_error, run_cli
 
 from nnglm import cli, cluster, config, export, logbook, runlog, safe
 from nnglm.errors import UserError
@@ -30,16 +30,8 @@ TITLE = "\x1b]0;pwned\x07"  # sets the terminal window's title
 FOUR = "name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 5}\n"
 
 
-def nnglm(capsys, *args):
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def error_of(capsys, *args):
-    code, _, err = nnglm(capsys, *args)
-    assert code == 2 and err.startswith("error: "), err
-    return err[len("error: ") :].rstrip("\n")
+nnglm = run_cli
+error_of = cli_error
 
 
 def bounded_nnglm(*args, seconds=60, env=None, cwd=ROOT):

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, cli_error
 
 from nnglm import cli, config, logbook
 
@@ -37,10 +37,7 @@ def log(tmp_path):
 
 
 def error_of(capsys, *args) -> str:
-    code = cli.main([str(a) for a in args])
-    err = capsys.readouterr().err
-    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1  # one line, no traceback
-    return err[len("error: ") :].rstrip("\n")
+    return cli_error(capsys, *args, one_line=True)
 
 
 def test_runs_shows_the_id_and_the_keys_a_sweep_point_set(log, capsys):
