@@ -79,7 +79,7 @@ class Formula:
     @property
     def target_is_column(self) -> bool:
         """The left-hand side is a column as it stands (a text target's labels then stay labels)."""
-        return self.failures is None and self.target in self.names and _is_name(self.target)
+        return self.failures is None and self.target in self.names and self.target.isidentifier()
 
 
 def parse_formula(text: str) -> Formula:
@@ -291,10 +291,6 @@ def _dotted(node: ast.Attribute) -> str | None:
 def _check_name(name: str, where: str) -> None:
     if name.startswith("__") or name.endswith("__"):
         raise FormulaError(f"{where}: the name {name!r} is not allowed in a formula (dunder names)")
-
-
-def _is_name(code: str) -> bool:
-    return code.isidentifier()
 
 
 def _construct(node: ast.AST) -> str:

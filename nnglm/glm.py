@@ -330,13 +330,12 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
     params = T @ np.asarray(result.params, dtype=float)
     bse = np.sqrt(np.diag(T @ np.asarray(result.cov_params()) @ T.T))
     x_model = _model(dataset, config)
-    converged = bool(getattr(result, "converged", result.mle_retvals.get("converged", False) if hasattr(result, "mle_retvals") else False))
     stats = statistics(x_model, params, float(result.scale))
     return _Solved(
         params,
         bse,
-        converged,
-        int(getattr(result, "fit_history", {}).get("iteration", 0) or 0),
+        bool(result.mle_retvals["converged"]),  # a gradient fit's results keep its optimizer's word here
+        int(result.fit_history["iteration"]),
         stats,
         np.asarray(x_model.predict(params)),
         f"{method} on the whitened design",
