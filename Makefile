@@ -56,15 +56,15 @@ test-fast: ## the edit loop's tier: config, data, families, messages (no trainin
 	$(BIN)/pytest -q -m 'not slow and not runs'
 
 lint: ## ruff (lint and formatting) and mypy (types)
-	$(BIN)/ruff check nnglm tests
-	$(BIN)/ruff format --check nnglm tests
-	$(BIN)/mypy nnglm
+	$(BIN)/ruff check nnglm tests benchmarks
+	$(BIN)/ruff format --check nnglm tests benchmarks
+	$(BIN)/mypy nnglm benchmarks
 
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''
 
-bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 16 minutes; the million-row runs alone: python -m nnglm.bench --large)
-	$(BIN)/python -m nnglm.bench --out bench-results
+bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios from one run; about 16 minutes; the million-row runs alone: python -m benchmarks.bench --large)
+	$(BIN)/python -m benchmarks.bench --out bench-results
 
 clean: ## remove caches (keeps .venv/ and experiments/)
 	rm -rf .pytest_cache build *.egg-info nnglm/__pycache__ tests/__pycache__

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nnglm import config as config_module
-from nnglm import logbook
 from nnglm.errors import ConfigError, UserError, bounded, clip
-from nnglm.result import RunResult, flat
+from nnglm.log import logbook
+from nnglm.log.result import RunResult, flat, scale
+from nnglm.show import tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,8 +95,6 @@ class Run:
         import numpy as np
         import pandas as pd
 
-        from nnglm.verdict import scale
-
         r = self.result
         network, glm = (r.network.coefficients if r.network else {}), (r.glm.coefficients if r.glm else {})
         terms = list(flat(network) or flat(glm))
@@ -133,7 +132,7 @@ class Run:
         """The run's pictures as its folder's are drawn (plots.figures: the loss, each weight's distance to
         its GLM coefficient, and for a binary target with two features the separating lines), as matplotlib
         Figures that a notebook shows; no file is written."""
-        from nnglm import plots
+        from nnglm.show import plots
 
         with config_errors():
             return Figures(plots.figures(self.folder).values())
@@ -154,7 +153,8 @@ class Run:
 
         import pandas as pd
 
-        from nnglm import plots, safe
+        from nnglm import safe
+        from nnglm.show import plots
 
         path = self.folder / name
         with config_errors():
@@ -171,7 +171,7 @@ class Run:
 
     def _repr_html_(self) -> str:
         """What the console summary shows: the verdict first, then the coefficient tables and the fit statistics."""
-        from nnglm import summary
+        from nnglm.show import summary
 
         r, e = self.result, html.escape
         folder = f"<p>run folder: <code>{e(str(self.folder))}</code></p>"
@@ -266,7 +266,8 @@ def run(
     bar and the console summary. Returns the Run, or for a sweep one Run a point; raises ConfigError for
     bad input (no folder is made for it; in a sweep, the points before it stay logged), and lets a crash
     through (its run folder says failed)."""
-    from nnglm import frames, runlog
+    from nnglm.data import frames
+    from nnglm.log import runlog
 
     with config_errors():
         items = sets(overrides)
@@ -282,7 +283,7 @@ def run(
                 raise UserError(
                     "train.backend: a sweep over backends needs a fresh process a point (Keras takes one backend per process); run it with `nnglm run`"
                 )
-            from nnglm import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
+            from nnglm.run import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
 
             if len(points) == 1:
                 # reuse: a later run of the same data and model in this process takes its compiled network
@@ -375,5 +376,5 @@ def compare(*runs: Run | str | os.PathLike, dir: str | os.PathLike = "experiment
     rows[("difference", "max |w - w(run 1)|")] = [f"{d:.3g}" for d in np.max(np.abs(c.network - c.network[0]), axis=1)]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=[r.run_id for r in c.runs])
     frame.index = pd.MultiIndex.from_tuples(list(rows), names=["section", "key"])
-    frame.attrs = {"same": c.same, "tolerance": c.tolerance, "verdict": logbook.verdict(c)}
+    frame.attrs = {"same": c.same, "tolerance": c.tolerance, "verdict": tables.verdict(c)}
     return frame

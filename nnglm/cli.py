@@ -32,7 +32,7 @@ CLOSED_PIPE = 128 + signal.SIGPIPE  # as a program killed by SIGPIPE (`git log |
 
 def main(argv: list[str] | None = None) -> int:
     safe.private_config_dirs()  # before Keras or matplotlib is imported: the user's home stays untouched
-    warnings.formatwarning = one_line_warning
+    warnings.formatwarning = safe.one_line_warning
     sys.excepthook = escaped_traceback
     # the reader went away (`nnglm runs | head -1`): say nothing more
     try:
@@ -44,11 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         if e.code == 1 and _stdout_is_devnull():  # rich's own answer to a closed pipe: stdout sent to devnull, exit 1
             return CLOSED_PIPE
         raise
-
-
-def one_line_warning(message, category, filename, lineno, line=None) -> str:
-    """A warning as one line, without the source line Python quotes (which reads like a crash)."""
-    return safe.terminal(f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})") + "\n"
 
 
 def escaped_traceback(kind, value, tb) -> None:
@@ -157,7 +152,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _report(args) -> int:
-    from nnglm import logbook, report  # matplotlib; no TensorFlow
+    from nnglm.log import logbook  # matplotlib; no TensorFlow
+    from nnglm.show import report
 
     for line in report.command([logbook.locate(r, Path(args.dir)) for r in args.runs]):
         say(line)
@@ -165,7 +161,7 @@ def _report(args) -> int:
 
 
 def _export(args) -> int:
-    from nnglm import export, logbook  # MLflow, an optional extra, only inside export
+    from nnglm.log import export, logbook  # MLflow, an optional extra, only inside export
 
     for line in export.export([logbook.locate(r, Path(args.dir)) for r in args.runs], args.mlflow, args.experiment):
         say(line)
@@ -174,7 +170,8 @@ def _export(args) -> int:
 
 def _validate(args) -> int:
     """The config, every sweep point, and the data each point reads: all that `run` checks before training."""
-    from nnglm import api, data  # numpy and pandas; no TensorFlow
+    from nnglm import api  # numpy and pandas; no TensorFlow
+    from nnglm.data import table
 
     points = api.expand(args.config, args.set)
     seen = {}
@@ -182,7 +179,7 @@ def _validate(args) -> int:
         key = cfg.model_dump_json(include={"seed", "data", "model", "train"})
         if key not in seen:
             try:
-                seen[key] = data.split(data.load(cfg), cfg)[0]
+                seen[key] = table.split(table.load(cfg), cfg)[0]
             except UserError as e:
                 at = f"sweep point {config_module.describe_point(point)}: " if point else ""
                 raise UserError(f"{config_module.shown(args.config)}: {at}{e}") from None
@@ -200,7 +197,8 @@ def _validate(args) -> int:
 
 
 def _run(args) -> int:
-    from nnglm import api, runlog
+    from nnglm import api
+    from nnglm.log import runlog
 
     if not args.out.strip():
         raise UserError("--out: empty; give a folder, e.g. --out experiments")
@@ -224,10 +222,10 @@ def _run(args) -> int:
     if args.cluster is not None:
         return _on_cluster(args, points, out, overrides)
     if len(points) > 1:
-        from nnglm import sweep
+        from nnglm.run import sweep
 
         return sweep.exit_code(sweep.run(points, out, args.jobs or 1, overrides=overrides), args.strict)
-    from nnglm import runner  # imports numpy, rich; TensorFlow only once training starts
+    from nnglm.run import runner  # imports numpy, rich; TensorFlow only once training starts
 
     try:
         outcome = runner.run(points[0][1], out, quiet=args.quiet, overrides=overrides)
@@ -246,7 +244,7 @@ def _run(args) -> int:
 
 def _on_cluster(args, points: list, out: Path, overrides: dict) -> int:
     """A sweep, or a single run as a sweep of one point, on a Dask cluster."""
-    from nnglm import cluster, sweep
+    from nnglm.run import cluster, sweep
 
     client = cluster.connect(args.cluster)
     try:
@@ -256,11 +254,12 @@ def _on_cluster(args, points: list, out: Path, overrides: dict) -> int:
 
 
 def _logbook(args) -> int:
-    from nnglm import logbook  # JSON only: no TensorFlow
+    from nnglm.log import logbook  # JSON only: no TensorFlow
+    from nnglm.show import tables
 
     if args.command == "runs":
         root = Path(args.dir)
-        logbook.print_runs(logbook.scan(root, args.name, args.status), root)
+        tables.print_runs(logbook.scan(root, args.name, args.status), root)
         return 0
     if len(args.runs) < 2:
         raise UserError("compare: give two or more runs (run folders or run ids)")
@@ -268,9 +267,9 @@ def _logbook(args) -> int:
         raise UserError(f"--tol: {args.tol}; give a finite number, 0 or more (the largest allowed difference of network weights)")
     picture = _picture_file(args.plot)
     comparison = logbook.compare_runs([logbook.locate(r, Path(args.dir)) for r in args.runs], args.tol)
-    logbook.print_comparison(comparison)
+    tables.print_comparison(comparison)
     if picture is not None:
-        from nnglm import plots  # matplotlib, only when asked
+        from nnglm.show import plots  # matplotlib, only when asked
 
         plots.save(plots.compare_figure(comparison), picture)
         say(f"coefficients drawn into {picture}")

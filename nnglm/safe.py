@@ -119,3 +119,8 @@ def _own_temp_folder() -> Path:
     except OSError:
         pass
     return Path(tempfile.mkdtemp(prefix="nnglm-"))
+
+
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as one line, without the source line Python quotes (which reads like a crash)."""
+    return terminal(f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})") + "\n"

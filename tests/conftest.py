@@ -21,7 +21,7 @@ def load(name_or_path, *overrides):
 
 def engine_of(cfg):
     """The Keras backend engine a run of cfg trains on, as runner.run loads it."""
-    from nnglm import backends
+    from nnglm.train import backends
 
     return backends.load(cfg.train.backend, cfg.train.dtype)
 

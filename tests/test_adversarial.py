@@ -19,8 +19,12 @@ import numpy as np
 import pytest
 from conftest import ROOT, cli_error, load, run_cli
 
-from nnglm import config, data, glm, logbook, network, runlog
+from nnglm import config
+from nnglm.data import checks, table
 from nnglm.errors import MAX_MESSAGE, UserError
+from nnglm.log import logbook, runlog
+from nnglm.model import glm
+from nnglm.train import network
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -253,7 +257,7 @@ def test_data_that_cannot_fit_in_memory_is_refused_before_it_is_made(write_confi
     path = write_config(FOUR)
     message = error_of(capsys, "validate", path, "--set", "data={source: synthetic, generator: gaussian_bernoulli, n_rows: 10000000000}")
     assert message.startswith(f"{path}: data.n_rows: 10,000,000,000 rows x 12 columns need about 12,517.0 GiB for one run")
-    assert message.endswith(f"this machine has {data.available_memory() / 2**30:.1f} GiB available")
+    assert message.endswith(f"this machine has {checks.available_memory() / 2**30:.1f} GiB available")
     # a categorical column with more levels than rows is refused before it is dummy-coded
     path, csv_path = csv_config(write_config, "g,x,y\n" + "".join(f"L{i},{i},{i % 2}\n" for i in range(50)), ", categorical: [g]")
     assert error_of(capsys, "validate", path) == f"{path}: data: 50 rows from {csv_path}, fewer than the 51 coefficients to estimate"
@@ -266,7 +270,7 @@ def test_float32_overflow_is_a_data_error_not_rank_deficiency(write_config, caps
         f"{path}: data: column 'a' of {csv_path} holds 2e+39 in magnitude, beyond float32's largest number (3.4e+38), "
         "which the network trains in; set train.dtype: float64, train.standardize: true (features only) or rescale the column"
     )
-    ds = data.load(load(path, "train.dtype=float64"))
+    ds = table.load(load(path, "train.dtype=float64"))
     assert glm.aliased_columns(glm.design(ds, True), ["const", "a", "b"]) == []  # the scale of a column is no aliasing
 
 

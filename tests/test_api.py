@@ -13,8 +13,10 @@ import yaml
 from conftest import ROOT
 
 import nnglm
-from nnglm import cli, frames, plots
+from nnglm import cli
+from nnglm.data import frames
 from nnglm.errors import UserError
+from nnglm.show import plots
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, load
 
-from nnglm import result as run_result
-from nnglm import runner, verdict
+from nnglm.log import result as run_result
+from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -95,13 +95,13 @@ def test_a_glm_stopped_short_is_fitted_again_by_a_fallback(tmp_path):
 
 
 def test_tolerance_is_relative_to_size_or_standard_error():
-    tol = verdict.Tolerance(rtol=1e-4, max_abs=None)
+    tol = run_result.Tolerance.of(1e-4, None)
     b, bse = np.array([1e-6, 0.5]), np.array([1e-7, 0.6])
     # a coefficient of 1e-6 is not "equal" to 0 however small the absolute gap
     assert tol.gaps(np.array([0.0, 0.5]), b, bse)[0] > 1
     # 1e-5 on a coefficient whose standard error is 0.6 is within 1e-4
     assert tol.gaps(np.array([1e-6, 0.5 + 1e-5]), b, bse)[1] <= 1
-    assert verdict.Tolerance(rtol=1e-4, max_abs=1e-3).gaps(np.array([0.0, 0.5]), b, bse)[0] <= 1  # the absolute judge
+    assert run_result.Tolerance.of(1e-4, 1e-3).gaps(np.array([0.0, 0.5]), b, bse)[0] <= 1  # the absolute judge
 
 
 def test_readme_csv_example_runs_as_written_and_matches(tmp_path):
@@ -148,7 +148,7 @@ def test_progress_under_auto_shows_no_step_total_and_names_each_phase(tmp_path, 
 
 
 def test_float32_stops_at_the_floor_its_gradient_resolves_and_float64_does_not_reach_it(tmp_path):
-    from nnglm import network
+    from nnglm.train import network
 
     r32 = runner.run(load("auto_randhie_poisson", "train.dtype=float32"), tmp_path, quiet=True).result
     n32 = r32["network"]

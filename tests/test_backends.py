@@ -10,8 +10,9 @@ import sys
 import pytest
 from conftest import ROOT, load
 
-from nnglm import logbook, runner
 from nnglm.errors import UserError
+from nnglm.log import logbook
+from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -45,9 +46,10 @@ FAST_EQUALS_FIT = """
 import sys, json, numpy as np
 sys.path.insert(0, "tests")
 from conftest import load
-from nnglm import backends, data, network
+from nnglm.data import table
+from nnglm.train import backends, network
 cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=" + sys.argv[1])
-ds = data.load(cfg)
+ds = table.load(cfg)
 engine = backends.load(cfg.train.backend, cfg.train.dtype)
 fast = network.train(engine, ds, cfg, "CPU:0", target=np.zeros(4))
 model = network.build(engine, cfg, ds.n_features, ds.n_outputs, network.start_bias(cfg, ds))

@@ -7,7 +7,9 @@ import sys
 import pytest
 from conftest import ROOT, load
 
-from nnglm import cli, glm, runner
+from nnglm import cli
+from nnglm.model import glm
+from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

@@ -14,7 +14,8 @@ import pytest
 from conftest import load
 from mlflow.tracking import MlflowClient
 
-from nnglm import cli, runner
+from nnglm import cli
+from nnglm.run import runner
 
 
 def export(capsys, *args):
@@ -60,7 +61,7 @@ def test_the_config_is_the_params_and_the_run_is_tagged(exported):
     tags = run.data.tags
     assert tags["nnglm.run_id"] == folder.name and tags["nnglm.status"] == "completed"
     assert tags["nnglm.family"] == "binomial" and tags["nnglm.backend"] == result["environment"]["backend"]
-    assert tags["nnglm.verdict"] == result["comparison"]["verdict"]
+    assert tags["nnglm.run.verdict"] == result["comparison"]["verdict"]
     assert run.info.run_name == f"seed002_logistic_no_bias/{folder.name}" and run.info.status == "FINISHED"
 
 

@@ -5,7 +5,8 @@ log-likelihood up to a constant (value and gradient)."""
 import numpy as np
 import pytest
 
-from nnglm import backends, families
+from nnglm.model import families
+from nnglm.train import backends, inference
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 MULTI = [row for row in families.FAMILIES if row.multiclass]
@@ -22,12 +23,12 @@ def keras_and_tf():
 
 def activation_of(row):
     keras, _ = keras_and_tf()
-    return keras.activations.get(row.activation) if isinstance(row.activation, str) else row.activation
+    return inference.activation_function(row)
 
 
 def loss_of(row):
     keras, _ = keras_and_tf()
-    return keras.losses.get(row.loss) if isinstance(row.loss, str) else row.loss
+    return inference.loss_function(row)
 
 
 def eta_grid(row, n=101, low=-6.0, high=6.0, margin=0.05):

@@ -4,7 +4,8 @@ within 1e-6; seed 001's softmax over 16 classes reaches MNLogit's contrasts with
 import pytest
 from conftest import CONFIGS, load
 
-from nnglm import families, runner
+from nnglm.model import families
+from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from nnglm import config, data
+from nnglm import config
+from nnglm.data import table
 from nnglm.errors import UserError
 
 FRAME = pd.DataFrame(
@@ -28,7 +29,7 @@ def cfg(path, *sets, **keys):
 
 
 def load(path, **keys):
-    return data.load(config.validate(cfg(path, **keys), "c.yaml"))
+    return table.load(config.validate(cfg(path, **keys), "c.yaml"))
 
 
 def error(path, **keys):
@@ -166,7 +167,7 @@ def test_source_csv_is_an_alias_of_file(tmp_path):
     path = written(tmp_path, "d.csv")
     raw = cfg(path)
     raw["data"]["source"] = "csv"
-    assert data.load(config.validate(raw, "c.yaml")).feature_names == ["x", "g[T.b]", "g[T.c]"]
+    assert table.load(config.validate(raw, "c.yaml")).feature_names == ["x", "g[T.b]", "g[T.c]"]
 
 
 # --- row labels ---
@@ -234,16 +235,16 @@ def test_a_categorical_target_follows_its_own_level_order(tmp_path):
 def test_a_multinomial_keeps_its_labels_and_reference_class(tmp_path):
     path = written(tmp_path, "d.csv", FRAME.assign(y=FRAME.g.map({"a": "low", "b": "mid", "c": "high"})))
     raw = cfg(path, "model.family=multinomial", "data.features=[x]")
-    ds = data.load(config.validate(raw, "c.yaml"))
+    ds = table.load(config.validate(raw, "c.yaml"))
     assert ds.classes == ["high", "low", "mid"]
     assert ds.terms(True) == ["low:const", "low:x", "mid:const", "mid:x"]
     raw["data"]["reference_class"] = "mid"
-    ds = data.load(config.validate(raw, "c.yaml"))
+    ds = table.load(config.validate(raw, "c.yaml"))
     assert ds.classes == ["mid", "high", "low"]
     np.testing.assert_array_equal(ds.y, FRAME.g.map({"a": 2, "b": 0, "c": 1}).to_numpy(float))
     raw["data"]["reference_class"] = "top"
     with pytest.raises(UserError) as e:
-        data.load(config.validate(raw, "c.yaml"))
+        table.load(config.validate(raw, "c.yaml"))
     assert str(e.value) == "data.reference_class: 'top' is not a class of column 'y'; its classes: 'high', 'low', 'mid'"
 
 
@@ -263,15 +264,15 @@ def test_a_categorical_feature_keeps_its_level_order_in_columns_and_formulas(tmp
     raw = cfg(path)
     del raw["data"]["target"]
     raw["data"]["formula"] = "y ~ x + g"
-    assert data.load(config.validate(raw, "c.yaml")).feature_names == ["g[T.a]", "g[T.b]", "x"]
+    assert table.load(config.validate(raw, "c.yaml")).feature_names == ["g[T.a]", "g[T.b]", "x"]
     raw["data"]["formula"] = "y ~ x + factor(g)"
-    assert data.load(config.validate(raw, "c.yaml")).feature_names == ["C(g)[T.a]", "C(g)[T.b]", "x"]
+    assert table.load(config.validate(raw, "c.yaml")).feature_names == ["C(g)[T.a]", "C(g)[T.b]", "x"]
 
 
 def test_stata_value_labels_and_parquet_factors_give_r_reference_levels():
-    warpbreaks = data.load(config.load(ROOT / "configs" / "r_warpbreaks_parquet.yaml"))
+    warpbreaks = table.load(config.load(ROOT / "configs" / "r_warpbreaks_parquet.yaml"))
     assert warpbreaks.feature_names == ["wool[T.B]", "tension[T.M]", "tension[T.H]"]  # L is the reference, as in R
-    quine = data.load(config.load(ROOT / "configs" / "r_quine_stata.yaml"))
+    quine = table.load(config.load(ROOT / "configs" / "r_quine_stata.yaml"))
     assert quine.feature_names == ["Eth[T.N]", "Sex[T.M]", "Age[T.F1]", "Age[T.F2]", "Age[T.F3]", "Lrn[T.SL]"]
 
 

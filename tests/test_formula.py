@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from nnglm import cli, config, data, glm
+from nnglm import cli, config
+from nnglm.data import checks, table
+from nnglm.data.formula import FormulaError, parse_formula
 from nnglm.errors import UserError
-from nnglm.formula import FormulaError, parse_formula
+from nnglm.model import glm
 
 # each: a formula that would run code (or reach what it must not) if evaluated, and the message's tail
 INJECTIONS = {
@@ -121,7 +123,7 @@ def frame_path(tmp_path):
 def glm_of(path, family, **keys):
     raw = {"name": "t", "data": {"source": "file", "path": str(path), **keys}, "model": {"family": family}}
     cfg = config.validate(raw, "c.yaml")
-    fit = glm.fit(data.load(cfg), cfg)
+    fit = glm.fit(table.load(cfg), cfg)
     return np.array(list(fit.coefficients.values())), fit
 
 
@@ -153,12 +155,12 @@ def test_a_comparison_as_the_target_gives_success_true(frame_path):
 
 
 def test_a_formula_over_an_identifier_is_refused_by_its_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "available_memory", lambda: 2**29)
+    monkeypatch.setattr(checks, "available_memory", lambda: 2**29)
     frame = pd.DataFrame({"y": np.arange(3000) % 2, "id": np.arange(3000)})
     frame.to_csv(tmp_path / "d.csv", index=False)
     raw = {"name": "t", "data": {"source": "file", "path": str(tmp_path / "d.csv"), "formula": "y ~ C(id)"}}
     with pytest.raises(UserError) as e:
-        data.load(config.validate(raw, "c.yaml"))
+        table.load(config.validate(raw, "c.yaml"))
     assert str(e.value) == (
         "data.formula: 3,000 rows x 3,001 columns need about 0.9 GiB for one run (14 times the float64 design matrix, "
         "as statsmodels' IRLS takes); this machine has 0.5 GiB available"
@@ -177,7 +179,7 @@ def test_the_shipped_r_formula_configs_reach_r_deviances(tmp_path):
     for name, deviance in (("r_ships_formula", 38.695), ("r_ucb_admissions_excel", 20.204)):
         shutil.copy(ROOT / "configs" / f"{name}.yaml", tmp_path)
         cfg = config.load(ROOT / "configs" / f"{name}.yaml")
-        fit = glm.fit(data.load(cfg), cfg)
+        fit = glm.fit(table.load(cfg), cfg)
         assert round(fit.statistics.deviance, 3) == deviance
 
 

@@ -21,8 +21,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, cli_error, run_cli
 
-from nnglm import cli, cluster, config, export, logbook, runlog, safe
+from nnglm import cli, config, safe
 from nnglm.errors import UserError
+from nnglm.log import export, logbook, runlog
+from nnglm.run import cluster
 
 ESC = "\x1b"
 CLEAR = "\x1b[2J"  # clears the screen
@@ -442,7 +444,7 @@ def test_checks_that_need_the_data(write_config, capsys, tmp_path, monkeypatch):
         "data: column 'x' holds 1e+200 in magnitude; beyond 6e+153 the GLM's information matrix, which sums its squares over "
         "5 rows, is infinite in float64; rescale the column"
     )
-    monkeypatch.setattr("nnglm.data.available_memory", lambda: 2**30)
+    monkeypatch.setattr("nnglm.data.checks.available_memory", lambda: 2**30)
     assert message(rows, "target: y, validation_fraction: 0.4", "{family: binomial, hidden: [2000000000]}") == (
         "model.hidden: widths [2000000000] on 5 rows need about 581.1 GiB (12,000,000,001 weights); this machine has 1.0 GiB available"
     )
@@ -477,7 +479,7 @@ def test_a_heartbeat_period_that_is_no_period(tmp_path, period):
 
 def test_warnings_are_one_line():
     message = warnings.WarningMessage(RuntimeWarning(f"overflow in exp {CLEAR}"), RuntimeWarning, "/x/y/families.py", 12)
-    line = cli.one_line_warning(message.message, message.category, message.filename, message.lineno, "    return np.exp(eta)")
+    line = safe.one_line_warning(message.message, message.category, message.filename, message.lineno, "    return np.exp(eta)")
     assert line == "warning: RuntimeWarning: overflow in exp \\x1b[2J (families.py:12)\n"
 
 

@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 from conftest import engine_of, load, sample_config
 
-from nnglm import data, families, glm, inference, penalty, runner
+from nnglm.data import table
+from nnglm.model import families, glm, penalty
+from nnglm.run import runner
+from nnglm.train import inference
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -23,7 +26,7 @@ def test_standard_errors_per_family_row(row):
     import statsmodels.api as sm
 
     cfg = sample_config(row)
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     X = glm.design(ds, True)
     result = sm.GLM(ds.y, X, family=cfg.family.sm_family()).fit(tol=1e-12)
     got = standard_errors(ds, cfg, result.params)
@@ -44,7 +47,7 @@ def test_multinomial_standard_errors_are_mnlogit_s():
     import statsmodels.api as sm
 
     cfg = load("seed001_softmax", "data.n_rows=600", "data.n_features=3", "data.n_classes=4")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     result = sm.MNLogit(ds.y, glm.design(ds, True)).fit(method="newton", disp=0)
     params = np.ravel(result.params, order="F")
     got = standard_errors(ds, cfg, params)
@@ -131,7 +134,7 @@ class Autodiff(families.Family):
 
 
 def multinomial_curvature(n: int, k: int, C: int, use_bias: bool, autodiff: bool = False):
-    from nnglm import backends
+    from nnglm.train import backends
 
     rng = np.random.default_rng(7)
     X = rng.normal(size=(n, k))
@@ -139,7 +142,7 @@ def multinomial_curvature(n: int, k: int, C: int, use_bias: bool, autodiff: bool
     row = families.lookup("multinomial")
     if autodiff:
         row = Autodiff(row.distribution, row.link_spec, row.params)
-    ds = data.Dataset(X=X, y=y, feature_names=[f"x{i}" for i in range(k)], target="y", classes=[str(c) for c in range(C)])
+    ds = table.Dataset(X=X, y=y, feature_names=[f"x{i}" for i in range(k)], target="y", classes=[str(c) for c in range(C)])
     curvature = inference.Curvature(backends.load("tensorflow"), row, ds, use_bias)
     return curvature, rng.normal(scale=0.5, size=k * C + C * use_bias)
 
@@ -161,7 +164,7 @@ def test_closed_form_softmax_derivatives_are_autodiff_s(use_bias):
 def test_200_class_derivatives_hold_no_rows_x_classes_x_classes_array(monkeypatch):
     import tracemalloc
 
-    from nnglm import backends
+    from nnglm.train import backends
 
     # automatic differentiation peaks at about 5 GB here, in memory tracemalloc does not see
     monkeypatch.setattr(backends.TensorFlowEngine, "derivatives", lambda self, f: pytest.fail("softmax derivatives by autodiff"))

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 from conftest import engine_of, load
 
-from nnglm import config, data, glm, inference, logbook, runner, summary
+from nnglm import config
+from nnglm.data import table
 from nnglm.errors import UserError
+from nnglm.log import logbook
+from nnglm.model import glm
+from nnglm.run import runner
+from nnglm.show import summary, tables
+from nnglm.train import inference
 
 runs = pytest.mark.runs  # builds a Keras backend or trains: not in make test-fast
 
@@ -37,14 +43,14 @@ def config_of(dataset: str, target: str, features, family: str, link: str, **opt
     return config.validate(raw, "t")
 
 
-def network_errors(cfg: config.Config, ds: data.Dataset, coefficients: np.ndarray) -> inference.Inference:
+def network_errors(cfg: config.Config, ds: table.Dataset, coefficients: np.ndarray) -> inference.Inference:
     """The network's errors at these coefficients, from its own loss, as a run computes them."""
     engine = engine_of(cfg)
     curvature = inference.Curvature(engine, cfg.family, ds, cfg.model.use_bias)
     return inference.chosen(engine, curvature, np.asarray(coefficients, dtype=float), cfg.inference, ds)
 
 
-def statsmodels_fit(ds: data.Dataset, cfg: config.Config, **fit):
+def statsmodels_fit(ds: table.Dataset, cfg: config.Config, **fit):
     import statsmodels.api as sm
 
     model = sm.GLM(ds.y, glm.design(ds, True), family=cfg.family.sm_family(), var_weights=ds.var_weights, freq_weights=ds.freq_weights)
@@ -58,7 +64,7 @@ def test_robust_errors_are_statsmodels(case, cov_type):
     dataset, target, features, family, link, column = ROBUST[case]
     groups = {"groups": column} if cov_type == "cluster" else {}
     cfg = config_of(dataset, target, features, family, link, cov_type=cov_type, **groups)
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     kwds = {"cov_kwds": {"groups": ds.groups}} if cov_type == "cluster" else {}
     expected = statsmodels_fit(ds, cfg, cov_type=cov_type, **kwds)
     got = network_errors(cfg, ds, expected.params)
@@ -75,7 +81,7 @@ def test_robust_errors_are_statsmodels(case, cov_type):
 )
 def test_expected_information_is_irls_s(dataset, target, features, family, link):
     cfg = config_of(dataset, target, features, family, link, information="expected")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     irls = statsmodels_fit(ds, cfg)
     got = network_errors(cfg, ds, irls.params)
     np.testing.assert_allclose(got.bse, irls.bse, rtol=1e-5)
@@ -87,7 +93,7 @@ def test_expected_information_is_irls_s(dataset, target, features, family, link)
 @pytest.mark.parametrize("scale", ["X2", "dev", 2.5])
 def test_quasi_poisson_scale_is_statsmodels(scale):
     cfg = config_of("cpunish", "EXECUTIONS", None, "poisson", "log", scale=scale)
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     expected = statsmodels_fit(ds, cfg, scale=scale)
     got = network_errors(cfg, ds, expected.params)
     np.testing.assert_allclose(got.dispersion, expected.scale, rtol=1e-10)
@@ -98,7 +104,7 @@ def test_quasi_poisson_scale_is_statsmodels(scale):
 @runs
 def test_robust_errors_with_trials_are_statsmodels():
     cfg = load("star98_grouped_binomial", "inference.cov_type=HC0")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     expected = statsmodels_fit(ds, cfg, cov_type="HC0")
     got = network_errors(cfg, ds, expected.params)
     np.testing.assert_allclose(got.bse, expected.bse, rtol=1e-7)
@@ -113,7 +119,7 @@ def test_robust_errors_with_weights_are_statsmodels(kind, cov_type):
     groups = {"groups": "SOUTH"} if cov_type == "cluster" else {}
     raw = {"name": "t", "data": source | {"weights": "PERPOVERTY", "weights_kind": kind}, "model": {"family": "poisson"}}
     cfg = config.validate(raw | {"inference": {"cov_type": cov_type} | groups}, "t")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     kwds = {"cov_kwds": {"groups": ds.groups}} if cov_type == "cluster" else {}
     expected = statsmodels_fit(ds, cfg, cov_type=cov_type, **kwds)
     np.testing.assert_allclose(network_errors(cfg, ds, expected.params).bse, expected.bse, rtol=1e-8)
@@ -144,7 +150,7 @@ def test_a_clustered_run_records_and_shows_its_errors(tmp_path, capsys):
     compared = logbook.compare_runs([first.run_dir, second.run_dir])
     assert compared.errors == ["cluster-robust by firm, observed information", "robust HC1, observed information"]
     assert compared.bse["network.value"] == [result["network"]["bse"]["value"], second.result["network"]["bse"]["value"]]
-    logbook.print_comparison(compared)
+    tables.print_comparison(compared)
     assert "Standard errors used" in capsys.readouterr().out
 
 
@@ -201,7 +207,7 @@ def test_groups_need_a_column():
         config.validate(raw, "c.yaml")
     cfg = config_of("grunfeld", "invest", ["value"], "gaussian", "identity", cov_type="cluster", groups="frim")
     with pytest.raises(UserError, match="inference.groups: column 'frim' not in statsmodels dataset 'grunfeld'; did you mean 'firm'"):
-        data.load(cfg)
+        table.load(cfg)
 
 
 def test_groups_missing_or_single_are_named(write_config):
@@ -209,10 +215,10 @@ def test_groups_missing_or_single_are_named(write_config):
     base = {"name": "t", "data": {"source": "csv", "path": str(path), "target": "y", "features": ["x"]}, "model": {"family": "gaussian"}}
     cfg = config.validate(base | {"inference": {"cov_type": "cluster", "groups": "g"}}, "c.yaml")
     with pytest.raises(UserError, match=r"inference.groups: column 'g' has a missing value; first offending rows \(0-based\): 1$"):
-        data.load(cfg)
+        table.load(cfg)
     dropped = config.validate(base | {"data": base["data"] | {"missing": "drop"}, "inference": {"cov_type": "cluster", "groups": "g"}}, "c")
     with pytest.raises(UserError, match="inference.groups: column 'g' names 1 cluster; cluster-robust errors need at least 2"):
-        data.load(dropped)
+        table.load(dropped)
 
 
 @runs
@@ -224,7 +230,7 @@ def test_every_backend_gives_statsmodels_clustered_errors(backend, tmp_path):
 
     from conftest import ROOT
 
-    from nnglm import backends
+    from nnglm.train import backends
 
     if not backends._installed(backend):
         pytest.skip(f"{backend} is not installed here")

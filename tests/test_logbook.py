@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, load
 
-from nnglm import cli, config, logbook, runner, sweep
+from nnglm import cli, config
+from nnglm.log import logbook
+from nnglm.run import runner, sweep
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from conftest import engine_of, load
 
-from nnglm import data, network
-from nnglm.precondition import Inputs
+from nnglm.data import table
+from nnglm.model.precondition import Inputs
+from nnglm.train import network
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -34,7 +35,7 @@ def coefficients_of(model, cfg, ds):
 def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
     epochs = 30
     cfg = load(name, *overrides, f"train.epochs={epochs}", "train.log_every=7")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
 
     fast = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(len(ds.feature_names) + cfg.model.use_bias))
 
@@ -49,7 +50,7 @@ def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
 
 def test_history_logs_every_log_every_steps_and_the_last():
     cfg = load("seed002_logistic_no_bias", "data.n_rows=50", "train.epochs=25", "train.log_every=10")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(ds.n_features))
     steps = [row[0] for row in fit.history]
     assert steps == [0, 10, 20, 25]
@@ -61,7 +62,7 @@ def test_history_logs_every_log_every_steps_and_the_last():
 
 def test_mini_batches_use_keras_fit_and_count_passes():
     cfg = load("seed000_four_points", "train.batch_size=2", "train.epochs=3", "train.log_every=1")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(3))
     model = plain_model(cfg, ds)
     model.fit(ds.X.astype("float32"), ds.y.astype("float32"), epochs=3, batch_size=2, shuffle=False, verbose=0)
@@ -71,7 +72,7 @@ def test_mini_batches_use_keras_fit_and_count_passes():
 def test_divergence_is_detected_not_raised():
     # a learning rate this large on unscaled Gaussian regression sends the loss to infinity
     cfg = load("seed003_balloons_linear", "train.learning_rate=1e30", "train.epochs=200", "train.log_every=5")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(4))
     assert fit.diverged
     assert fit.epochs_run < 200
@@ -89,7 +90,7 @@ def test_preconditioned_weights_map_back_exactly(use_bias, precondition):
         f"train.precondition={precondition}",
         "train.standardize=false",
     )
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(len(ds.terms(use_bias))))
     assert fit.precondition == precondition
     w = np.array(list(fit.coefficients.values()))
@@ -113,7 +114,7 @@ def test_inputs_shift_only_with_a_bias_and_whiten_to_identity():
 
 def test_grad_tol_stops_early_and_records_it():
     cfg = load("glm_poisson_log", "train.grad_tol=1e-6")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(4))
     assert fit.stopped == "grad_tol" and fit.max_abs_grad < 1e-6
     assert fit.epochs_run < cfg.train.epochs and fit.epochs_run % cfg.train.log_every == 0
@@ -122,7 +123,7 @@ def test_grad_tol_stops_early_and_records_it():
 
 def test_step_cap_before_grad_tol_says_not_converged():
     cfg = load("glm_poisson_log", "train.epochs=30")
-    ds = data.load(cfg)
+    ds = table.load(cfg)
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(4))
     assert fit.converged is False and fit.stopped == "epochs" and fit.epochs_run == 30
     assert fit.note == f"not converged after 30 steps; max |grad| = {fit.max_abs_grad:.3g} (train.grad_tol 1e-10)"

@@ -12,7 +12,10 @@ import pytest
 from conftest import ROOT, load
 from scipy.special import gammaln
 
-from nnglm import cli, logbook, plots, runner
+from nnglm import cli
+from nnglm.log import logbook
+from nnglm.run import runner
+from nnglm.show import plots
 
 pytestmark = pytest.mark.runs
 
@@ -102,10 +105,11 @@ def test_the_glms_loss_is_statsmodels_log_likelihood_in_the_networks_units(tmp_p
 
 def pd_column(run_dir: Path, target: str):
     """The target column as the run read it."""
-    from nnglm import config, data
+    from nnglm import config
+    from nnglm.data import table
 
     cfg = config.load(run_dir / "config.yaml")
-    return data.split(data.load(cfg), cfg)[0].y
+    return table.split(table.load(cfg), cfg)[0].y
 
 
 def test_a_failed_glm_gets_a_picture_that_says_so(tmp_path):

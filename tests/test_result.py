@@ -3,8 +3,8 @@
 import json
 import math
 
-from nnglm import result
-from nnglm.result import ComparisonSection, DataSection, NetworkSection, RunResult, Statistics
+from nnglm.log import result
+from nnglm.log.result import ComparisonSection, DataSection, NetworkSection, RunResult, Statistics
 
 
 def test_nest_and_flat_are_inverses():

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, cli_error
 
-from nnglm import cli, config, logbook
+from nnglm import cli, config
+from nnglm.log import logbook
 
 RESULT = {
     "schema": 1,

@@ -6,7 +6,7 @@ import json
 import pytest
 from conftest import load
 
-from nnglm import runner
+from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

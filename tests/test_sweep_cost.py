@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnglm import cli, config, network, runner
+from nnglm import cli, config
+from nnglm.run import runner
+from nnglm.train import network
 
 pytestmark = pytest.mark.runs
 
@@ -93,7 +95,8 @@ JAX_POINTS = """
 import sys, tempfile
 from pathlib import Path
 import numpy as np
-from nnglm import config, runner
+from nnglm import config
+from nnglm.run import runner
 out = Path(tempfile.mkdtemp())
 def run(lr, shared=True):
     cfg = config.load(sys.argv[1], [f"train.learning_rate={lr}", "train.dtype=float64", "train.epochs=200", "train.backend=jax"])

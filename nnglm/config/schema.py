@@ -1,0 +1,574 @@
+"""The config's schema: one frozen, validated tree of pydantic models, each key with its type, range,
+default and description. Unknown keys, wrong types and out-of-range values are errors (messages.py
+words them)."""
+
+import difflib
+from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nnglm.data import files, generators
+from nnglm.data.formula import Formula, FormulaError, parse_formula
+from nnglm.errors import UserError, short
+from nnglm.model import families
+
+REQUIRED = generators.REQUIRED
+# each synthetic generator with its parameters and their defaults (generators.py owns them)
+GENERATORS: dict[str, dict[str, Any]] = {name: generators.parameters(name) for name in generators.GENERATORS}
+GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
+# the target columns each generator makes; the other columns are its features
+GENERATOR_TARGETS = {name: list(cls.targets) for name, cls in generators.GENERATORS.items()}
+
+
+L1_RTOL = 1e-3  # the verdict's default tolerance under an L1 penalty (see Config.compare_rtol)
+
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+# a level of a text or numeric column: data.success, data.reference_class
+Label = Annotated[str, Field(min_length=1, max_length=1000)] | int | float
+INT32_MAX = 2**31 - 1  # the backends count steps and size layers in 32-bit integers
+Count = Annotated[int, Field(ge=1, le=INT32_MAX)]  # steps, iterations, widths
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+
+
+class Section(BaseModel):
+    # no key takes an infinite or NaN number (compare.max_abs: .inf would make every run equivalent)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class DataSource(Section):
+    """The keys every data source shares: the columns, the GLM's options, the held-out rows. Each source
+    below adds its own keys, and only those; `data.source` picks it (DataConfig)."""
+
+    source: str  # each source narrows it to its own name
+    target: str | None = None
+    features: list[str] | None = None
+    categorical: list[str] = []
+    # a formula in statsmodels' own formula language (y ~ x1 * x2 + C(g) + np.log(x3)): replaces target,
+    # features and categorical
+    formula: Annotated[str, Field(min_length=1, max_length=10_000)] | None = None
+    trials: str | None = None  # binomial: the target counts successes out of this column's trials
+    weights: str | None = None  # a column of prior weights ...
+    weights_kind: Literal["freq", "var"] | None = None  # ... statsmodels' freq_weights or var_weights
+    offset: str | None = None  # a column added to the linear predictor, never trained
+    exposure: str | None = None  # log link only: offset log(exposure)
+    missing: Literal["error", "drop"] = "error"  # rows with a missing value in a used column
+    # binomial: the target level that counts as success (default: the second level, as R's factor)
+    success: Label | None = None
+    reference_class: Label | None = None  # multinomial: the class the others are contrasted with (default: the first)
+    validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0  # rows held out from both fits
+
+    # the keys data.formula replaces
+    formula_replaces: ClassVar[tuple[str, ...]] = ("target", "features")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_left_out(cls, raw: Any) -> Any:
+        # a null counts as left out for a key this source requires or does not take (another source's):
+        # `--set data.source=csv data.path=d.csv data.dataset=null` switches a statsmodels config to a file
+        if not isinstance(raw, dict):
+            return raw
+        fields = cls.model_fields
+        return {k: v for k, v in raw.items() if v is not None or k not in DATA_KEYS or (k in fields and not fields[k].is_required())}
+
+    @field_validator("success", "reference_class", mode="before")
+    @classmethod
+    def _label_not_bool(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(
+                f"data.{info.field_name}: got {str(value).lower()}: YAML reads yes/no/on/off/true/false as booleans; "
+                f'quote the level: data.{info.field_name}: "{"yes" if value else "no"}"'
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_columns(self) -> "DataSource":
+        self._check_source()
+        if self.formula is not None:
+            self.parsed_formula()
+            for key in self.formula_replaces:
+                if getattr(self, key) is not None:
+                    raise ValueError(f"data.{key}: not used with data.formula, which names the target and the terms")
+            if self.categorical:
+                raise ValueError("data.categorical: not used with data.formula; write C(name) in the formula")
+            if "~" not in self.formula:
+                raise ValueError(f"data.formula: {short(self.formula)} has no '~'; write it as target ~ terms, e.g. y ~ x1 + C(g)")
+        if self.weights_kind is not None and self.weights is None:
+            raise ValueError("data.weights_kind: set data.weights (the column) too")
+        if self.weights is not None and self.weights_kind is None:
+            raise ValueError(
+                "data.weights_kind: required with data.weights: freq (each row stands for that many identical rows) "
+                "or var (the row's variance is divided by the weight)"
+            )
+        return self
+
+    def _check_source(self) -> None:
+        """The source's own rules, before the ones every source shares."""
+        if self.formula is None and self.target is None:
+            raise ValueError(f"data.target: required when data.source is {self.source} (the target column)")
+
+    def parsed_formula(self) -> Formula | None:
+        """data.formula checked and mapped (formula.py): nothing in it is ever run unchecked."""
+        if self.formula is None:
+            return None
+        try:
+            return parse_formula(self.formula)
+        except FormulaError as e:
+            raise ValueError(str(e)) from None
+
+    def target_columns(self) -> list[str]:
+        """The columns left out of the default features as targets: the target."""
+        return [str(self.target)]
+
+    def check_family(self, family: families.Family) -> None:
+        """Raises where the family cannot fit what the source gives; a file's columns are checked once read."""
+
+    def describe(self) -> str:
+        """Where the data come from, as messages name it."""
+        raise NotImplementedError
+
+
+class FileData(DataSource):
+    """A data file, its path relative to the working directory, read as data.format says (files.py);
+    `source: csv` is the older name of the same source."""
+
+    source: Literal["file", "csv"] = "file"
+    path: Annotated[str, Field(min_length=1, max_length=4096)]
+    format: Literal["csv", "tsv", "parquet", "feather", "excel", "stata", "spss"] | None = None  # default: from the extension
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None  # delimited text; default: sniffed
+    sheet: Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=0)] | None = None  # excel: a name or a number from 0
+
+    def _check_source(self) -> None:
+        super()._check_source()
+        if "\x00" in self.path:
+            raise ValueError("data.path: holds a NUL byte, which no file name can")
+        if self.delimiter is not None and self.delimiter in "\"'\r\n":
+            raise ValueError(f"data.delimiter: {self.delimiter!r} cannot delimit columns; one character such as ',', ';', '|' or a tab")
+        try:
+            fmt, _ = files.format_of(self.path, self.format)
+        except UserError as e:
+            raise ValueError(str(e)) from None
+        if self.sheet is not None and fmt != "excel":
+            raise ValueError(f"data.sheet: for Excel files only; {self.path} is read as {fmt}")
+        if self.delimiter is not None and fmt not in files.DELIMITED:
+            raise ValueError(f"data.delimiter: for delimited text (csv, tsv) only; {self.path} is read as {fmt}")
+
+    def describe(self) -> str:
+        return self.path
+
+
+CsvData = FileData  # the source's older name
+
+
+class StatsmodelsData(DataSource):
+    """One of the datasets statsmodels ships, by its module name (spector, star98, ...)."""
+
+    source: Literal["statsmodels"] = "statsmodels"
+    dataset: str
+
+    def describe(self) -> str:
+        return f"statsmodels dataset '{self.dataset}'"
+
+
+class SyntheticData(DataSource):
+    """A table drawn by a generator (generators.py), its parameters beside it (data.n_rows, ...)."""
+
+    source: Literal["synthetic"] = "synthetic"
+    generator: Literal["gaussian_bernoulli", "balloons", "four_points", "glm", "softmax"]  # GENERATORS
+    # generator parameters; which ones apply depends on the generator
+    n_rows: Annotated[int, Field(ge=1)] | None = None
+    n_features: Annotated[int, Field(ge=1)] | None = None
+    feature_mean: float | None = None
+    feature_sd: PositiveFloat | None = None
+    p: Annotated[float, Field(gt=0, lt=1)] | None = None
+    coefficients: list[float] | None = None
+    intercept: float | None = None
+    scale: PositiveFloat | None = None
+    n_classes: Annotated[int, Field(ge=2)] | None = None
+    coef_sd: PositiveFloat | None = None
+
+    # a generator's own target may be named beside a formula
+    formula_replaces: ClassVar[tuple[str, ...]] = ("features",)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_generator(cls, raw: Any) -> Any:
+        """The generator's parameters checked and its defaults filled in; its target, where it makes one."""
+        name = raw.get("generator") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or name not in GENERATORS:
+            return raw  # the field check reports a missing or unknown generator
+        if raw.get("categorical"):
+            raise ValueError("data.categorical: not used when data.source is synthetic")
+        params = GENERATORS[name]
+        for p in GENERATOR_PARAMS:
+            if raw.get(p) is not None and p not in params:
+                raise ValueError(f"data.{p}: not a parameter of generator '{name}' (its parameters: {', '.join(params) or 'none'})")
+        raw = dict(raw)
+        for p, default in params.items():
+            if raw.get(p) is None:
+                if default is REQUIRED:
+                    raise ValueError(f"data.{p}: required by generator '{name}'")
+                raw[p] = default
+        targets = GENERATOR_TARGETS[name]
+        if raw.get("formula") is None and raw.get("target") is None and len(targets) == 1:
+            raw["target"] = targets[0]
+        return raw
+
+    def _check_source(self) -> None:
+        targets = self.target_columns()
+        if self.formula is None and self.target is None:
+            raise ValueError(f"data.target: required for generator '{self.generator}'; one of {', '.join(targets)}")
+        if self.formula is None and self.target not in targets:
+            raise ValueError(f"data.target: generator '{self.generator}' makes the target {' or '.join(targets)}, not {self.target!r}")
+        if self.coefficients is not None and len(self.coefficients) != self.n_features:
+            raise ValueError(
+                f"data.coefficients: {len(self.coefficients)} values given, but data.n_features is {self.n_features} "
+                "(one coefficient per feature)"
+            )
+
+    def target_columns(self) -> list[str]:
+        """The columns the generator makes as targets; the others are its features."""
+        return GENERATOR_TARGETS[self.generator]
+
+    def check_family(self, family: families.Family) -> None:
+        if self.generator == "glm" and family.multiclass:
+            raise ValueError("data.generator: glm draws one mean per row; for model.family multinomial use generator softmax")
+        if self.generator == "softmax" and not family.multiclass and not family.takes_trials:
+            raise ValueError(f"data.generator: softmax draws class labels, which model.family {family.family} cannot fit")
+
+    def describe(self) -> str:
+        return f"generator '{self.generator}'"
+
+    def generator_params(self) -> dict[str, Any]:
+        return {p: getattr(self, p) for p in GENERATORS[self.generator]}
+
+    def generator_spec(self) -> generators.Generator:
+        """The synthetic source, as the generator that draws it."""
+        return generators.of(self.generator, self.generator_params())
+
+
+class DataFrameData(DataSource):
+    """A pandas DataFrame given to the Python API: nnglm.run(config, data=df). The run records the
+    frame's content hash (sha256) and keeps a Parquet copy in its folder (path, relative to the working
+    directory as a CSV's path is), which a rerun of the folder's config.yaml reads instead."""
+
+    source: Literal["dataframe"] = "dataframe"
+    path: str | None = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+    def describe(self) -> str:
+        return "the DataFrame"
+
+
+# the data section: one model per source, picked by data.source
+DataConfig = Annotated[SyntheticData | FileData | StatsmodelsData | DataFrameData, Field(discriminator="source")]
+SOURCES: dict[str, type[DataSource]] = {
+    name: cls
+    for cls in (SyntheticData, FileData, StatsmodelsData, DataFrameData)
+    for name in get_args(cls.model_fields["source"].annotation)
+}
+DATA_KEYS = {key for cls in SOURCES.values() for key in cls.model_fields}  # every key some source takes
+
+
+class Penalty(Section):
+    """statsmodels' fit_regularized(method="elastic_net", alpha, L1_wt): the mean negative
+    log-likelihood at scale 1 plus alpha * ((1 - l1_wt) / 2 * |b|^2 + l1_wt * |b|_1), intercept free."""
+
+    alpha: Annotated[float, Field(ge=0)]
+    l1_wt: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class ModelConfig(Section):
+    family: str = "binomial"
+    link: str | None = None
+    use_bias: bool = True
+    kernel_initializer: Literal["zeros", "ones", "glorot_uniform", "glorot_normal", "random_normal"] = "zeros"
+    activation: str | None = None  # optional: the family's link decides it; if given, it must agree
+    hidden: list[Count] = []  # widths of a second, hidden-layer network to compare fits with
+    hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
+    alpha: Annotated[float, Field(gt=0)] | None = None  # negative_binomial: Var = mu + alpha mu^2 (fixed, default 1)
+    var_power: float | None = None  # tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)
+    penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_family(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        family = raw.get("family", "binomial")
+        if family not in families.family_names():
+            close = difflib.get_close_matches(str(family), families.family_names(), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"model.family: unknown family {family!r}{hint}; allowed: {', '.join(families.family_names())}")
+        links = families.links_of(family)
+        if raw.get("link") is None:
+            raw["link"] = links[0]
+        elif raw["link"] not in links:
+            raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
+        for param in ("alpha", "var_power"):
+            if raw.get(param) is not None and param not in families.DISTRIBUTIONS[family].params:
+                takes = [f for f, d in families.DISTRIBUTIONS.items() if param in d.params]
+                raise ValueError(f"model.{param}: only for model.family {' or '.join(takes)}, not {family}")
+        power = raw.get("var_power")
+        if isinstance(power, (int, float)) and not isinstance(power, bool) and not families.param_ok("var_power", power):
+            raise ValueError(f"model.var_power: {power!r} is not {families.PARAM_RULES['var_power']}")
+        if raw.get("penalty") is not None and families.DISTRIBUTIONS[family].multiclass:
+            raise ValueError(f"model.penalty: not for model.family {family} (statsmodels' MNLogit has no elastic net to compare with)")
+        row = families.lookup(family, raw["link"])
+        activation = raw.get("activation")
+        if activation is not None and activation != row.activation_name:
+            raise ValueError(
+                f"model.activation: {activation!r} contradicts model.family {family} with link {raw['link']}, "
+                f"whose inverse link is the activation {row.activation_name!r}; leave model.activation out or set it to that"
+            )
+        if row.start_bias_at_mean and raw.get("use_bias") is False:
+            raise ValueError(
+                f"model.use_bias: {family}/{raw['link']} needs a bias: its activation is undefined at η = 0, "
+                "so training starts from the bias at link(mean y)"
+            )
+        return raw
+
+
+class TrainConfig(Section):
+    # with a fixed step count, Keras' default 0.001; with epochs: auto, the starting rate
+    # (chosen from the data when not given)
+    learning_rate: PositiveFloat | None = None
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+    epsilon: PositiveFloat = 1e-7
+    epochs: Literal["auto"] | Count = "auto"  # full-batch steps, or until converged
+    batch_size: Literal["full"] | Count = "full"
+    dtype: Literal["float32", "float64"] = "float32"
+    log_every: Count = 10
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    backend: Literal["tensorflow", "jax", "torch"] = "tensorflow"
+    standardize: bool = False  # train on standardized features, report weights on the original scale
+    # none | standardize | whiten; default: whiten with epochs: auto, else as train.standardize says
+    precondition: Literal["none", "standardize", "whiten"] | None = None
+    grad_tol: PositiveFloat | None = None  # stop once the largest absolute gradient is below this
+    # epochs: auto stops once the network's own estimate of its distance to its optimum is below
+    # rtol, relative to each coefficient's size or standard error (default: compare's rtol / 100)
+    rtol: PositiveFloat | None = None
+    max_steps: Count = 200_000  # epochs: auto gives up here ...
+    max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
+
+    @field_validator("epochs", mode="before")
+    @classmethod
+    def _check_epochs(cls, value: Any) -> Any:
+        if value == "auto" or (type(value) is int and 1 <= value <= INT32_MAX):
+            return value
+        raise ValueError(
+            f"train.epochs: 'auto' (train until converged) or a whole number of steps, 1 to {INT32_MAX:,} (got {short(value)})"
+        )
+
+    @model_validator(mode="after")
+    def _check_modes(self) -> "TrainConfig":
+        if self.standardize and self.precondition not in (None, "standardize"):
+            raise ValueError(
+                f"train.standardize: true contradicts train.precondition: {self.precondition}; "
+                "set one of them (train.precondition: none | standardize | whiten)"
+            )
+        if self.auto and self.batch_size != "full":
+            raise ValueError(
+                "train.epochs: auto trains full-batch until converged; with an integer train.batch_size, "
+                "set an integer train.epochs (passes over the data)"
+            )
+        return self
+
+    @property
+    def auto(self) -> bool:
+        return self.epochs == "auto"
+
+    @property
+    def inputs(self) -> str:
+        """How the network's inputs are preconditioned (see precondition.py)."""
+        if self.precondition:
+            return self.precondition
+        return "whiten" if self.auto else ("standardize" if self.standardize else "none")
+
+    @property
+    def fixed_steps(self) -> int:
+        """The step count of a run that does not train until converged (epochs is a number)."""
+        if self.epochs == "auto":
+            raise ValueError("train.epochs is auto: there is no fixed step count")
+        return self.epochs
+
+    @property
+    def step_cap(self) -> int:
+        return self.max_steps if self.epochs == "auto" else self.epochs
+
+
+class GlmConfig(Section):
+    maxiter: Count = 100
+    tol: PositiveFloat = 1e-10
+
+
+class CompareConfig(Section):
+    # the verdict: every |weight - coefficient| within rtol of max(|coefficient|, its GLM standard
+    # error) (default 1e-6 in float64, 1e-4 in float32); or, when max_abs is set, within max_abs
+    rtol: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    max_abs: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    reference: bool = True  # also run Adam from scratch in NumPy (full batch, zero start only)
+
+
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+SCALES = ("family", "X2", "dev")
+
+
+class InferenceConfig(Section):
+    """Which standard errors both fits report, in statsmodels' words (GLM.fit's cov_type, cov_kwds and scale):
+    each fit computes them from its own estimates (inference.py for the network)."""
+
+    cov_type: Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"] = "nonrobust"
+    groups: Annotated[str, Field(min_length=1, max_length=1000)] | None = None  # cluster: the column naming each row's cluster
+    # the network's information matrix: its Hessian (observed) or its family's Fisher information (expected, as IRLS)
+    information: Literal["observed", "expected"] = "observed"
+    # the dispersion of nonrobust errors: the family's rule, Pearson chi^2 / df, deviance / df, or a fixed number
+    scale: Literal["family", "X2", "dev"] | Annotated[float, Field(gt=0)] = "family"
+
+    @field_validator("cov_type", mode="before")
+    @classmethod
+    def _check_cov_type(cls, value: Any) -> Any:
+        if value not in COV_TYPES or isinstance(value, bool):
+            raise ValueError(f"inference.cov_type: {short(value)} is not one of {', '.join(COV_TYPES)} (statsmodels' cov_type)")
+        return value
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _check_scale(cls, value: Any) -> Any:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value in SCALES or (number and 0 < value < float("inf")):
+            return float(value) if number else value
+        raise ValueError(
+            f"inference.scale: {short(value)} is not family (the family's rule), X2 (Pearson chi^2 / df), "
+            "dev (deviance / df) or a number greater than 0 (a fixed dispersion)"
+        )
+
+    @model_validator(mode="after")
+    def _check_groups(self) -> "InferenceConfig":
+        if self.cov_type == "cluster" and self.groups is None:
+            raise ValueError("inference.groups: required with inference.cov_type: cluster (the column that names each row's cluster)")
+        if self.cov_type != "cluster" and self.groups is not None:
+            raise ValueError(f"inference.groups: only with inference.cov_type: cluster, not {self.cov_type}")
+        return self
+
+    @property
+    def default(self) -> bool:
+        """Today's errors: the network's Hessian, the GLM's IRLS, the family's scale."""
+        return self == InferenceConfig()
+
+    def describe(self) -> str:
+        """The errors in a few words, as the summary and `nnglm compare` name them."""
+        kind = {"nonrobust": "model-based", "cluster": f"cluster-robust by {self.groups}"}.get(self.cov_type, f"robust {self.cov_type}")
+        scale = "" if self.cov_type != "nonrobust" or self.scale == "family" else f", scale {self.scale}"
+        return f"{kind}, {self.information} information{scale}"
+
+
+class Config(Section):
+    # the run folder's name: at most 100 characters, well inside a file system's 255 bytes
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # NumPy's and TensorFlow's seeds are 32-bit
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    glm: GlmConfig = GlmConfig()
+    compare: CompareConfig = CompareConfig()
+    inference: InferenceConfig = InferenceConfig()
+
+    @model_validator(mode="after")
+    def _check_data_fits_model(self) -> "Config":
+        self.data.check_family(self.family)
+        if self.model.hidden and self.data.validation_fraction == 0:
+            raise ValueError(
+                "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
+            )
+        self._check_glm_options()
+        self._check_inference()
+        self._check_tweedie_sample()
+        return self
+
+    def _check_tweedie_sample(self) -> None:
+        family = self.family
+        if family.family != "tweedie" or not isinstance(self.data, SyntheticData) or self.data.generator != "glm":
+            return
+        if not families.tweedie_drawn(family.param("var_power")):
+            raise ValueError(
+                f"model.var_power: generator glm draws Tweedie samples at p = {families.DRAWN_POWERS}, not {family.param('var_power'):g}; "
+                "fit that power on a data file"
+            )
+
+    def _check_inference(self) -> None:
+        if self.inference.default:
+            return
+        if self.family.multiclass:
+            raise ValueError(f"inference: only the default errors for model.family {self.family.family} (MNLogit's)")
+        if self.model.penalty is not None:
+            raise ValueError("inference: only the default errors with model.penalty (the penalized fit's own)")
+        if isinstance(self.data, SyntheticData) and self.inference.groups is not None:
+            raise ValueError("inference.groups: names a column of a data file or statsmodels dataset; a generator makes none")
+
+    def _check_glm_options(self) -> None:
+        family, data = self.family, self.data
+        if family.multiclass:
+            for key in ("trials", "weights", "offset", "exposure"):
+                if getattr(data, key) is not None:
+                    hint = "; for frequency weights, repeat each row that many times" if key == "weights" else ""
+                    raise ValueError(f"data.{key}: not for model.family {family.family} (statsmodels' MNLogit takes none){hint}")
+        if data.trials is not None and not family.takes_trials:
+            raise ValueError(f"data.trials: for model.family binomial only (successes out of trials), not {family.family}")
+        if data.success is not None and not family.takes_trials:
+            raise ValueError(f"data.success: for model.family binomial only (the level that counts as success), not {family.family}")
+        if data.success is not None and data.trials is not None:
+            raise ValueError("data.success: not with data.trials, where the target counts the successes")
+        if data.reference_class is not None and not family.multiclass:
+            raise ValueError(f"data.reference_class: for model.family multinomial only, not {family.family}")
+        parsed = data.parsed_formula()
+        if parsed is not None and parsed.failures is not None:
+            if not family.takes_trials:
+                raise ValueError(f"data.formula: cbind(successes, failures) is for model.family binomial, not {family.family}")
+            if data.trials is not None or data.success is not None:
+                key = "trials" if data.trials is not None else "success"
+                raise ValueError(f"data.{key}: not with cbind(successes, failures) in data.formula, which gives the trials")
+        if parsed is not None and parsed.offsets and family.multiclass:
+            raise ValueError(f"data.formula: offset() is not for model.family {family.family} (statsmodels' MNLogit takes none)")
+        if data.exposure is not None and family.link != "log":
+            raise ValueError(
+                f"data.exposure: needs model.link log (the offset is log exposure), not {family.link}; give data.offset instead"
+            )
+
+    @property
+    def lasso(self) -> bool:
+        """model.penalty has an L1 part: the loss has kinks at zero."""
+        penalty = self.model.penalty
+        return penalty is not None and penalty.alpha * penalty.l1_wt > 0
+
+    @property
+    def compare_rtol(self) -> float:
+        """The verdict's relative tolerance (compare.rtol, or its default for the dtype). Under an L1
+        penalty Adam circles the kinks at zero at the scale of its learning rate and gets within about
+        1e-4 of the optimum, not closer: there the default is 1e-3 in either dtype."""
+        if self.compare.rtol:
+            return self.compare.rtol
+        return L1_RTOL if self.lasso else {"float64": 1e-6, "float32": 1e-4}[self.train.dtype]
+
+    @property
+    def stop_rtol(self) -> float:
+        """Where `epochs: auto` stops: train.rtol, or a hundredth of the verdict's tolerance."""
+        return self.train.rtol or self.compare_rtol / 100
+
+    @property
+    def precondition(self) -> str:
+        """The network's inputs (precondition.py): train.inputs, except that under an L1 penalty `auto`
+        standardizes instead of whitening, so that each weight's kink at zero stays on its own axis."""
+        if self.train.precondition is None and self.train.auto and self.lasso:
+            return "standardize"
+        return self.train.inputs
+
+    @property
+    def family(self) -> families.Family:
+        return families.lookup(self.model.family, self.model.link, alpha=self.model.alpha, var_power=self.model.var_power)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)

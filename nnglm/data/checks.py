@@ -1,0 +1,141 @@
+"""The checks of a config that need its data: values the schema accepts alone, but that these data
+would turn into a crash or a meaningless run. data.load makes them, so that `validate` refuses
+what `run` would fail on."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nnglm.config import Config
+from nnglm.errors import UserError, short
+
+
+def against_data(dataset, config: Config) -> None:
+    """Every check below."""
+    something_to_fit(dataset, config)
+    target_magnitude(dataset, config)
+    feature_magnitude(dataset)
+    offset_range(dataset, config)
+    frequency_weights(dataset, config)
+    hidden_memory(dataset, config)
+
+
+def something_to_fit(dataset, config: Config) -> None:
+    if dataset.n_features == 0 and not config.model.use_bias:
+        what = f"data.formula: {short(config.data.formula)} leaves" if config.data.formula else "data.features: there are"
+        raise UserError(f"{what} no terms, and the model has no intercept: there is nothing to fit")
+
+
+def target_magnitude(dataset, config: Config) -> None:
+    """The losses and the dispersion sum the target's squares over the rows: past sqrt(largest / rows)
+    in the training dtype, that sum is infinite."""
+    if config.family.multiclass or not dataset.y.size:
+        return
+    dtype = config.train.dtype
+    largest = float(np.finfo(dtype).max)
+    limit = np.sqrt(largest / dataset.n_rows)
+    biggest = float(np.max(np.abs(dataset.y)))
+    if biggest > limit:
+        raise UserError(
+            f"data.target: column {short(dataset.target)} holds {biggest:.3g} in magnitude; beyond {limit:.3g} the loss, "
+            f"which sums its square over {dataset.n_rows} rows, is infinite in {dtype} (largest number {largest:.3g}); rescale the column"
+        )
+
+
+def feature_magnitude(dataset) -> None:
+    """The GLM's information matrix (X'WX, in float64 whatever the network's dtype) sums each feature's
+    squares over the rows: past sqrt(largest / rows) it is infinite, and the standard errors fail."""
+    if not dataset.X.size:
+        return
+    largest = float(np.finfo("float64").max)
+    limit = np.sqrt(largest / dataset.n_rows)
+    biggest = np.max(np.abs(dataset.X), axis=0)
+    column = int(np.argmax(biggest))
+    if biggest[column] > limit:
+        raise UserError(
+            f"data: column {short(dataset.feature_names[column])} holds {biggest[column]:.3g} in magnitude; beyond {limit:.3g} the "
+            f"GLM's information matrix, which sums its squares over {dataset.n_rows} rows, is infinite in float64; rescale the column"
+        )
+
+
+def offset_range(dataset, config: Config) -> None:
+    """With a log link the mean is exp(offset + η): an offset beyond ±log(largest) of the training
+    dtype makes it infinite or 0 (88.7 in float32, 709.8 in float64), and its log infinite."""
+    if dataset.offset is None or config.family.link != "log":
+        return
+    dtype = config.train.dtype
+    limit = float(np.log(np.finfo(dtype).max))
+    row = int(np.argmax(np.abs(dataset.offset)))
+    value = float(dataset.offset[row])
+    if abs(value) <= limit:
+        return
+    data = config.data
+    if data.exposure is not None and data.offset is None:
+        source = f"data.exposure: column {short(data.exposure)} holds {np.exp(value):.3g} at row {row}, whose log ({value:.4g})"
+    else:
+        keys = "data.offset and data.exposure" if data.exposure is not None else f"data.offset: column {short(data.offset)}"
+        source = f"{keys}: the offset at row {row} ({value:.4g})"
+    hint = "; rescale the column, or set train.dtype: float64" if dtype == "float32" else "; rescale the column"
+    raise UserError(
+        f"{source} is beyond ±{limit:.4g}, where the log link's mean exp(offset) is {'infinite' if value > 0 else '0'} in {dtype}{hint}"
+    )
+
+
+def frequency_weights(dataset, config: Config) -> None:
+    """Frequency weights count observations: fewer than the coefficients leave no residual degrees of freedom."""
+    if dataset.freq_weights is None:
+        return
+    total = float(dataset.freq_weights.sum())
+    n_terms = len(dataset.terms(config.model.use_bias))
+    if total <= n_terms:
+        raise UserError(
+            f"data.weights: frequency weights (column {short(config.data.weights)}) sum to {total:.4g} observations, "
+            f"no more than the {n_terms} coefficients to estimate: no degrees of freedom are left for the standard errors; "
+            "for weights that are not counts, set data.weights_kind: var"
+        )
+
+
+def hidden_memory(dataset, config: Config) -> None:
+    """model.hidden's network: its weights (with their gradient and Adam's two moments) and its activations."""
+    widths = list(config.model.hidden)
+    if not widths:
+        return
+    sizes = [dataset.n_features, *widths, dataset.n_outputs]
+    weights = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    need = 8 * (4 * weights + 3 * dataset.n_rows * sum(widths))
+    if need > available_memory():
+        raise UserError(
+            f"model.hidden: widths {short(widths)} on {dataset.n_rows:,} rows need about {need / 2**30:,.1f} GiB "
+            f"({weights:,} weights); this machine has {available_memory() / 2**30:.1f} GiB available"
+        )
+
+
+# --- memory ---
+
+# a run peaks at about 13 times the float64 design matrix over its imports, at statsmodels' IRLS
+# (its weighted copy of the design, LAPACK's working copy, the SVD of the last pseudo-inverse, beside
+# the data's own copies): 2.0 to 2.2 GB at 1e6 rows x 22 columns (`python -m benchmarks.bench --large`)
+MEMORY_FACTOR = 14
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable), or all of it where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(key: str, rows: int, columns: int) -> None:
+    """Refuse data that could not be fitted in this machine's memory, before it is made."""
+    need = rows * columns * 8 * MEMORY_FACTOR
+    if need > available_memory():
+        raise UserError(
+            f"{key}: {rows:,} rows x {columns:,} columns need about {need / 2**30:,.1f} GiB for one run "
+            f"({MEMORY_FACTOR} times the float64 design matrix, as statsmodels' IRLS takes); "
+            f"this machine has {available_memory() / 2**30:.1f} GiB available"
+        )

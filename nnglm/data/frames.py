@@ -1,0 +1,127 @@
+"""A pandas DataFrame as a run's data: `data.source: dataframe`, the Python API's `data=`.
+
+The frame never enters the config: the config holds its content hash (`data.sha256`) and the
+frame is handed to the runs of this process (`given`). Each run folder records the frame's shape,
+columns, dtypes and hash in result.json (`data.dataframe`) and keeps a Parquet copy of it,
+`data.parquet`, when the frame takes at most MAX_KEPT_BYTES in memory; its config.yaml then names
+the copy as `data.path`, so that a rerun of that config, `nnglm report` and `nnglm validate` need
+nothing but the folder.
+"""
+
+import hashlib
+import io
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from nnglm.config import DataFrameData
+from nnglm.errors import UserError, clip, short
+from nnglm.log.result import FrameSection, RunResult
+
+MAX_KEPT_BYTES = 100 * 2**20  # a larger frame is recorded (shape, columns, dtypes, hash) but not copied
+KEPT = "data.parquet"
+
+_GIVEN: dict[str, pd.DataFrame] = {}  # content hash -> the frame, while nnglm.run runs on it
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """sha256 of the column names, their dtypes and every value (the row index left out): the same for
+    the same table, whichever process or Parquet round trip it came through."""
+    digest = hashlib.sha256()
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def check(frame: object) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise UserError(f"data: a pandas DataFrame, or None to read the data the config names (got {clip(type(frame).__name__)})")
+    if not frame.columns.is_unique:
+        twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise UserError(f"data: the DataFrame has columns of the same name: {', '.join(map(short, twice))}; rename them")
+    return frame
+
+
+@contextmanager
+def given(frame: pd.DataFrame) -> Iterator[str]:
+    """The frame, found by its content hash by the runs inside the block; yields the hash."""
+    key = content_hash(check(frame))
+    _GIVEN[key] = frame
+    try:
+        yield key
+    finally:
+        _GIVEN.pop(key, None)
+
+
+def read(data: DataFrameData) -> pd.DataFrame:
+    """The frame of a `dataframe` source: the one given to nnglm.run, or the Parquet copy at data.path."""
+    if data.sha256 in _GIVEN:
+        return _GIVEN[data.sha256].copy(deep=False)  # the reader renames columns; the caller's frame stays as it is
+    if data.path is None:
+        raise UserError(
+            "data.source: dataframe reads the DataFrame given to nnglm.run(config, data=df), and none was given; "
+            "from the command line, give data.path (a Parquet copy of it, as a run folder keeps in data.parquet)"
+        )
+    frame = read_parquet(data.path)
+    if data.sha256 is not None and content_hash(frame) != data.sha256:
+        raise UserError(
+            f"data.path: {clip(data.path, 200)} is not the DataFrame this config was run with "
+            f"(its content hash is {content_hash(frame)[:12]}…, data.sha256 {data.sha256[:12]}…)"
+        )
+    return frame
+
+
+def read_parquet(path: str) -> pd.DataFrame:
+    """The copy, read as a data file of format parquet is (files.py: a folder, a device or other content refused)."""
+    from nnglm.data import files
+
+    if not path.endswith(".parquet"):
+        raise UserError(f"data.path: {clip(path, 200)}: a dataframe source reads a Parquet copy (data.parquet, as a run folder keeps it)")
+    return files.read(path).frame
+
+
+def record(frame: pd.DataFrame) -> FrameSection:
+    return FrameSection(
+        n_rows=len(frame),
+        n_columns=frame.shape[1],
+        columns=[str(c) for c in frame.columns],
+        dtypes={str(c): str(t) for c, t in frame.dtypes.items()},
+        sha256=content_hash(frame),
+        memory_bytes=int(frame.memory_usage(deep=True, index=True).sum()),
+    )
+
+
+def keep(run_dir: Path, data: DataFrameData, result: RunResult) -> None:
+    """The frame's record in result.data, and its Parquet copy in the run folder when it is small
+    enough, which the folder's config names (data.path, data.sha256) for a rerun."""
+    try:
+        _keep(run_dir, data, result)
+    except BaseException:  # the folder holds nothing else yet: leave none behind
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _keep(run_dir: Path, data: DataFrameData, result: RunResult) -> None:
+    from nnglm.log import runlog
+
+    frame = read(data)
+    section = record(frame)
+    size = section.memory_bytes or 0
+    if size > MAX_KEPT_BYTES:
+        section.note = f"not kept: {size / 2**20:.0f} MB in memory, above the {MAX_KEPT_BYTES // 2**20} MB kept in a run folder"
+    else:
+        buffer = io.BytesIO()
+        try:
+            frame.rename(columns=str).to_parquet(buffer, index=False)
+        except Exception as e:  # a column Parquet cannot hold (mixed Python objects)
+            section.note = f"not kept: Parquet cannot hold it ({clip(f'{type(e).__name__}: {e}', 200)})"
+        else:
+            runlog.write_atomic(run_dir / KEPT, buffer.getvalue())
+            section.kept = KEPT
+            result.config["data"]["path"] = str(run_dir / KEPT)
+    result.config["data"]["sha256"] = section.sha256
+    if result.data is not None:
+        result.data.dataframe = section

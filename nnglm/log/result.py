@@ -1,0 +1,359 @@
+"""result.json's schema: one set of typed models, written by the runner (runlog.write_result)
+and read back by `nnglm runs`, `nnglm compare`, the summary and the report.
+
+Reading is permissive on purpose: every section and key may be missing (older
+runs, runs that failed before a section was written) and keys it does not know
+are kept, so that a newer runner's additions do not make older readers fail.
+What it does check is the type of what is there: a file whose
+`comparison.max_abs_diff` is text is one bad row, reported with the key, never
+a crash further on.
+"""
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from nnglm import safe
+from nnglm.errors import clip, short
+
+SCHEMA = 1
+MAX_RESULT_BYTES = 64 * 2**20  # a result.json is kilobytes; a multinomial with thousands of terms, a few MB
+
+Number = float | None  # JSON has no NaN or infinity: an undefined number is written as null
+# a figure every fit has, NaN where undefined (written as null, read back as NaN)
+Figure = Annotated[float, BeforeValidator(lambda v: math.nan if v is None else v)]
+# by term; a multinomial fit nests them by class: {"<class>": {"const": ...}} (see nest and flat)
+Coefficients = dict[str, Number | dict[str, Number]]
+
+
+def nest(by_term: dict[str, float], multiclass: bool) -> Coefficients:
+    """Coefficients as result.json keeps them: {'1:const': a, '1:x1': b} -> {'1': {'const': a, 'x1': b}}
+    for a multinomial fit, as they are otherwise."""
+    if not multiclass:
+        return dict(by_term)
+    nested: dict[str, dict[str, Number]] = {}
+    for label, value in by_term.items():
+        cls, _, term = label.partition(":")
+        nested.setdefault(cls, {})[term] = value
+    return dict(nested)
+
+
+def flat(coefficients: Coefficients) -> dict[str, Number]:
+    """The inverse of nest: '<class>:<term>' for a multinomial fit, as in coefficients.csv."""
+    out: dict[str, Number] = {}
+    for key, value in coefficients.items():
+        if isinstance(value, dict):
+            out.update({f"{key}:{term}": v for term, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def _absent(value: Any) -> bool:
+    return value is None
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="allow", ser_json_inf_nan="null")
+
+
+class Environment(Part):
+    backend: str | None = None
+    device: str | None = None
+    dtype: str | None = None
+    python: str | None = None
+    numpy: str | None = None
+    keras: str | None = None
+    tensorflow: str | None = None
+    jax: str | None = None
+    torch: str | None = None
+    statsmodels: str | None = None
+    platform: str | None = None
+    cpu: str | None = None
+    cpu_count: int | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    # how the run was made repeatable (seed, deterministic ops, ...: the keys differ by backend), and a caveat
+    determinism: dict[str, Any] = {}
+
+
+class FrameSection(Part):
+    """data.source: dataframe: the DataFrame as it was given, every column (frames.py)."""
+
+    n_rows: int | None = None
+    n_columns: int | None = None
+    columns: list[str] = []
+    dtypes: dict[str, str] = {}  # column -> pandas dtype
+    sha256: str | None = None  # of the column names, dtypes and values (frames.content_hash)
+    memory_bytes: int | None = None  # in memory, as pandas counts it (deep)
+    kept: str | None = None  # the Parquet copy in the run folder (data.parquet), or null ...
+    note: str | None = None  # ... and why not
+
+
+class DataSection(Part):
+    n_rows: int | None = None
+    n_features: int | None = None
+    feature_names: list[str] = []
+    target: str | None = None
+    condition_number: Number = None
+    n_observations: Number = None  # rows, or the sum of the frequency weights
+    rows_dropped: int | None = None  # data.missing: drop
+    n_validation_rows: int | None = Field(default=None, exclude_if=_absent)  # data.validation_fraction, written only when set
+    read_as: str | None = Field(default=None, exclude_if=_absent)  # a data file: how it was read ("tab-delimited text (sniffed)")
+    success: str | None = Field(default=None, exclude_if=_absent)  # a labelled binomial target: the level counted as 1
+    classes: list[str] | None = Field(default=None, exclude_if=_absent)  # multinomial: the class labels, the reference first
+    notes: list[str] = Field(default=[], exclude_if=lambda v: not v)  # what reading the data decided: row labels, factors
+    dataframe: FrameSection | None = Field(default=None, exclude_if=_absent)  # data.source: dataframe only
+
+
+class Statistics(Part):
+    """A fit's figures as statsmodels reports them, at that fit's coefficients."""
+
+    llf: Figure = math.nan
+    deviance: Figure = math.nan
+    null_deviance: Figure = math.nan
+    aic: Figure = math.nan  # -2 llf + 2 k, k the design's rank
+    bic: Figure = math.nan  # -2 llf + log(observations) k (statsmodels' bic_llf)
+    df_resid: Figure = math.nan
+    dispersion: Figure = math.nan  # Pearson chi^2 / df_resid where the family has a scale, else 1
+
+
+class NetworkSection(Part):
+    coefficients: Coefficients = {}
+    bse: Coefficients | None = None
+    statistics: Statistics | None = None
+    final_loss: Number = None
+    epochs_run: int | None = None
+    train_seconds: Number = None
+    diverged: bool | None = None
+    max_abs_grad: Number = None
+    converged: bool | None = None
+    stopped: str | None = None  # converged, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
+    distance: Number = None  # its own estimate of the distance to the optimum, relative
+    floor: Number = None  # epochs: auto: how close its own arithmetic can see, relative (network.FLOOR)
+    note: str | None = None
+    precondition: str | None = None
+    learning_rates: list[tuple[int, Number]] = []  # (from step, Adam's learning rate)
+    start_bias: list[Number] = []
+
+
+class GlmSection(Part):
+    coefficients: Coefficients = {}
+    bse: Coefficients | None = None
+    llf: Number = None
+    converged: bool | None = None
+    iterations: int | None = None
+    fit_seconds: Number = None
+    statistics: Statistics | None = None
+    warnings: list[str] = []
+    perfect_separation: bool | None = None
+    rank_deficient: bool | None = None
+    aliased: list[str] = []
+    method: str | None = None
+    failed: str | None = Field(default=None, exclude_if=_absent)  # why no fit of statsmodels' was usable
+    loss: Number = None  # the network's loss (history.csv's) at the GLM's coefficients: where the network's loss goes
+
+
+class ReferenceSection(Part):
+    """Adam written from scratch in NumPy, or why it did not run (skipped)."""
+
+    coefficients: Coefficients | None = None
+    max_abs_diff_to_network: Number = None
+    max_rel_diff_to_network: Number = None
+    steps: int | None = None
+    seconds: Number = None
+    dtype: str | None = None
+    agreement: str | None = None
+    skipped: str | None = Field(default=None, exclude_if=_absent)  # why it did not run
+
+
+RELATIVE_TO = "max(|GLM coefficient|, GLM standard error)"
+
+
+def scale(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
+    """What each difference to a GLM coefficient is measured against: the larger of the coefficient's
+    size and its standard error (an undefined error counts as 0)."""
+    bse = np.where(np.isfinite(bse), bse, 0.0)
+    return np.maximum(np.abs(b), bse)
+
+
+class Tolerance(Part):
+    """How close a weight must come to its GLM coefficient: rtol relative to scale(b, bse), or, when
+    compare.max_abs is set, max_abs absolute."""
+
+    rtol: Number = None
+    max_abs: Number = None
+    relative_to: str | None = None
+
+    @classmethod
+    def of(cls, rtol: float, max_abs: float | None) -> "Tolerance":
+        return cls(rtol=rtol, max_abs=max_abs, relative_to=RELATIVE_TO if max_abs is None else None)
+
+    @property
+    def limit(self) -> float:
+        """The tolerance in the verdict's own measure (absolute with compare.max_abs, else relative)."""
+        limit = self.max_abs if self.max_abs is not None else self.rtol
+        return math.nan if limit is None else limit
+
+    def gaps(self, w: np.ndarray, b: np.ndarray, bse: np.ndarray) -> np.ndarray:
+        """Each difference as a fraction of what the verdict allows it (within: <= 1)."""
+        diff = np.abs(w - b)
+        if self.max_abs is not None:
+            return diff / self.max_abs
+        return diff / scale(b, bse) / self.rtol
+
+    def describe(self) -> str:
+        if self.max_abs is not None:
+            return f"within {self.max_abs:g} of its GLM coefficient"
+        return f"within {self.rtol:g} of its GLM coefficient, relative to the larger of the coefficient's size and its standard error"
+
+
+class ComparisonSection(Part):
+    max_abs_diff: Number = None
+    max_rel_diff: Number = None
+    mape_pct: Number = None
+    rel_l2: Number = None
+    direction_cosine: Number = None
+    network_llf: Number = None
+    glm_llf: Number = None
+    equivalent: bool | None = None
+    outcome: str | None = None
+    tolerance: Tolerance | None = None
+    verdict: str | None = None
+    epochs_to_match: int | None = None
+    bse_max_rel_diff: Number = None
+
+
+class InferenceSection(Part):
+    """Which standard errors both fits report (the config's inference section) and the dispersion each used."""
+
+    cov_type: str | None = None  # nonrobust | HC0 | HC1 | HC2 | HC3 | cluster (statsmodels' cov_type)
+    information: str | None = None  # observed | expected: the network's information matrix
+    scale: str | float | None = None  # family | X2 | dev | a number
+    groups: str | None = Field(default=None, exclude_if=_absent)  # cluster: the column
+    n_groups: int | None = Field(default=None, exclude_if=_absent)  # cluster: how many clusters
+    described: str | None = None  # in a few words, as the summary and `nnglm compare` show it
+    network_dispersion: Number = None
+    glm_scale: Number = None
+
+
+class Losses(Part):
+    train_loss: Number = None
+    validation_loss: Number = None
+
+
+class ValidationSection(Part):
+    glm: Losses | None = None
+    network: Losses | None = None
+    hidden: Losses | None = None
+    verdict: str | None = None  # with a hidden-layer network: does the hidden layer pay?
+
+
+class HiddenSection(Part):
+    """The network with hidden layers (model.hidden): no coefficients, judged on held-out rows."""
+
+    widths: list[int] = []
+    activation: str | None = None
+    epochs_run: int | None = None
+    final_loss: Number = None
+    train_seconds: Number = None
+    diverged: bool | None = None
+    note: str | None = None
+
+
+class Process(Part):
+    """Where the run runs: enough for a reader to tell a live run from a dead one."""
+
+    host: str
+    pid: int
+    started: str  # ISO 8601, UTC
+    process_start: int | None = None  # the process's start time in clock ticks since boot (Linux), against pid reuse
+    boot_id: str | None = None  # the machine's boot, against a pid from before a reboot
+    heartbeat_seconds: float | None = None  # how often the heartbeat file is touched
+
+
+class RunResult(Part):
+    schema_version: int | None = Field(None, alias="schema")
+    run_id: str | None = None
+    name: str | None = None
+    status: Literal["running", "completed", "failed", "interrupted"]
+    error: str | None = None
+    process: Process | None = None
+    config: dict = {}  # the resolved config, as config.yaml holds it
+    sweep_point: dict[str, Any] | None = Field(default=None, exclude_if=_absent)  # the keys this sweep point set
+    overrides: dict[str, Any] | None = Field(default=None, exclude_if=_absent)  # the keys `--set KEY=VALUE` set over the config file
+    environment: Environment = Environment()
+    # the sections a run reaches (or asks for); left out of the file until then
+    data: DataSection | None = Field(default=None, exclude_if=_absent)
+    network: NetworkSection | None = Field(default=None, exclude_if=_absent)
+    glm: GlmSection | None = Field(default=None, exclude_if=_absent)
+    reference: ReferenceSection | None = Field(default=None, exclude_if=_absent)
+    comparison: ComparisonSection | None = Field(default=None, exclude_if=_absent)
+    validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
+    hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
+    inference: InferenceSection | None = Field(default=None, exclude_if=_absent)
+    # seconds by phase (runner.PHASES: data, glm, training, standard_errors, reference, plots, ...;
+    # training's own parts as training_build, training_steps, ...)
+    timings: dict[str, float] | None = Field(default=None, exclude_if=_absent)
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="null")
+
+    @property
+    def set_keys(self) -> dict[str, Any]:
+        """The config keys this run set over its config file: `--set` overrides and its sweep point."""
+        return (self.overrides or {}) | (self.sweep_point or {})
+
+    def to_json(self) -> dict[str, Any]:
+        # a new dict at each call: NaN is None there, and an edit to it is not kept
+        """result.json's content: undefined numbers are null."""
+        return _finite(self.model_dump(mode="json", by_alias=True))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+class Unreadable(Exception):
+    """result.json is missing, too large, not JSON, or not of this schema: why, in a few words."""
+
+
+def read(path: Path) -> RunResult:
+    """A run folder's result.json (never through a link out of the folder, never a FIFO or device)."""
+    try:
+        data = safe.read_bytes(path, MAX_RESULT_BYTES, within=path.parent)
+    except FileNotFoundError:
+        raise Unreadable("no result.json") from None
+    except safe.Refused as e:
+        raise Unreadable(str(e)) from None
+    except OSError as e:
+        raise Unreadable(f"unreadable result.json ({e.strerror})") from None
+    if len(data) > MAX_RESULT_BYTES:
+        raise Unreadable(f"result.json is larger than {MAX_RESULT_BYTES // 2**20} MB")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError) as e:
+        raise Unreadable(f"unreadable result.json ({type(e).__name__})") from None
+    except ValueError as e:  # JSONDecodeError, or an integer past Python's 4300-digit limit
+        why = "JSONDecodeError" if isinstance(e, json.JSONDecodeError) else "a number of more than 4300 digits"
+        raise Unreadable(f"unreadable result.json ({why})") from None
+    if not isinstance(raw, dict):
+        raise Unreadable("result.json is not an object")
+    if not safe.encodable(json.dumps(raw, ensure_ascii=False)):
+        raise Unreadable("result.json holds a lone surrogate (\\ud800 to \\udfff), which is no character")
+    try:
+        return RunResult.model_validate(raw)
+    except ValidationError as e:
+        first = e.errors()[0]
+        key = ".".join(clip(str(part)) for part in first["loc"]) or "result.json"
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise Unreadable(f"result.json: {key}: {first['msg']} (got {short(first.get('input'), 40)}){more}") from None

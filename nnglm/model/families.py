@@ -1,0 +1,521 @@
+"""The family table: which GLM family and link map to which activation and loss.
+
+This is the one place that knows the correspondence. A family (the
+distribution) owns its loss, its statsmodels family, the rule its target must
+obey, its dispersion and how to draw a sample; a link owns its inverse, which is
+the network's activation, and the range of η on which that inverse is defined
+for the family's means (its domain guard). `Family` joins the two with the
+family's parameters (negative binomial's alpha, Tweedie's variance power), and
+every other module asks it, never a family's name. Adding a family or a link is
+an entry in DISTRIBUTIONS or LINKS here; the property tests over every pair
+(tests/test_families.py) check it.
+
+Keras and statsmodels are imported inside the functions, so that reading the
+table (config validation) stays fast.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+GUARD = 1e-12  # how close to the edge of its domain a guarded activation lets η come
+
+
+# --- links: the inverse of each is an activation, in Keras ops ---
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    sm_name: str  # the statsmodels link class
+    inverse: Callable[[Any, Any], Any]  # (keras.ops, η) -> μ, unguarded
+    activation_name: str  # Keras' own activation where it ships one (used as such when unguarded)
+    keras: bool = False
+    # the range of η on which μ lies in the mean's domain: {mean domain: (η_min, η_max)}
+    domain: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def eta_range(self, mean_domain: str) -> tuple[float, float]:
+        return self.domain.get(mean_domain, (-np.inf, np.inf))
+
+
+def _normal_cdf(ops, eta):
+    return 0.5 * ops.erfc(-eta / np.sqrt(2.0))
+
+
+LINKS = {
+    link.name: link
+    for link in [
+        Link("identity", "Identity", lambda ops, eta: eta, "linear", True, {"positive": (0.0, np.inf)}),
+        Link("log", "Log", lambda ops, eta: ops.exp(eta), "exponential", True, {"unit": (-np.inf, 0.0)}),
+        Link("logit", "Logit", lambda ops, eta: ops.sigmoid(eta), "sigmoid", True),
+        Link("probit", "Probit", _normal_cdf, "normal_cdf"),
+        Link("cloglog", "CLogLog", lambda ops, eta: -ops.expm1(-ops.exp(eta)), "inverse_cloglog"),
+        Link("loglog", "LogLog", lambda ops, eta: ops.exp(-ops.exp(-eta)), "inverse_loglog"),
+        Link("cauchy", "Cauchy", lambda ops, eta: 0.5 + ops.arctan(eta) / np.pi, "cauchy_cdf"),
+        Link("logc", "LogC", lambda ops, eta: -ops.expm1(eta), "one_minus_exp", False, {"unit": (-np.inf, 0.0)}),
+        # η must stay positive: the mean is 1/η (the bias starts at link(mean y), inside the domain)
+        Link(
+            "inverse_power",
+            "InversePower",
+            lambda ops, eta: 1.0 / eta,
+            "inverse_power",
+            False,
+            {"positive": (0.0, np.inf), "real": (0.0, np.inf)},
+        ),
+        Link(
+            "inverse_squared", "InverseSquared", lambda ops, eta: 1.0 / ops.sqrt(eta), "inverse_squared", False, {"positive": (0.0, np.inf)}
+        ),
+        Link("sqrt", "Sqrt", lambda ops, eta: ops.square(eta), "square", False, {"positive": (0.0, np.inf)}),
+    ]
+}
+
+
+# --- distributions: loss (the negative log-likelihood at scale 1, up to a constant), target, sample ---
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    sm_name: str  # the statsmodels family class
+    links: tuple[str, ...]  # the first is the default (canonical where allowed)
+    target_rule: str  # what the target must be, in words
+    target_ok: Callable[[np.ndarray], np.ndarray]  # elementwise check
+    mean_domain: str  # real, positive or unit: where the mean lies
+    nll: Callable | str | None  # (ops, y, μ, params) -> per-row NLL; or a Keras loss name
+    # (rng, mu, scale, params) -> a target with mean mu and the family's scale
+    sample: Callable | None = None
+    # n * mean loss = nll_factor * (negative log-likelihood at scale 1) + a constant
+    nll_factor: float = 1.0
+    mle_scale: bool = False  # llf at the ML scale (Gaussian), else the GLM's scale
+    free_scale: bool = False  # a dispersion to estimate (Pearson chi^2 / df), else 1
+    multiclass: bool = False  # softmax over C classes, compared with MNLogit
+    params: tuple[str, ...] = ()  # the model.* keys it takes (alpha, var_power)
+    canonical: str = ""  # its canonical link
+    # binomial: with data.trials or data.weights the target may be a proportion
+    proportion_ok: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def _zero_or_one(y):
+    return (y == 0) | (y == 1)
+
+
+def _zero_to_one(y):
+    return np.isfinite(y) & (y >= 0) & (y <= 1)
+
+
+def _whole(y):
+    return np.isfinite(y) & (y == np.round(y))
+
+
+def _poisson_nll(ops, y, mu, params):
+    # Keras' own "poisson" adds 1e-7 inside the log, which moves the optimum; this does not
+    return mu - y * ops.log(mu)
+
+
+def _gamma_nll(ops, y, mu, params):
+    return y / mu + ops.log(mu)
+
+
+def _inverse_gaussian_nll(ops, y, mu, params):
+    return y / (2.0 * ops.square(mu)) - 1.0 / mu
+
+
+def _negative_binomial_nll(ops, y, mu, params):
+    alpha = params["alpha"]
+    return (y + 1.0 / alpha) * ops.log1p(alpha * mu) - y * ops.log(mu)
+
+
+def _tweedie_nll(ops, y, mu, params):
+    # the Tweedie quasi-likelihood: its derivative in mu is (mu - y) / mu^p, statsmodels' IRLS estimating
+    # equations at every power; at p = 1 and 2 the limits (Poisson's and gamma's)
+    p = params["var_power"]
+    if p == 0:
+        return 0.5 * ops.square(mu) - y * mu
+    if p == 1:
+        return _poisson_nll(ops, y, mu, params)
+    if p == 2:
+        return _gamma_nll(ops, y, mu, params)
+    return ops.power(mu, 2.0 - p) / (2.0 - p) - y * ops.power(mu, 1.0 - p) / (1.0 - p)
+
+
+def _sample_tweedie(rng, mu, scale, params):
+    p = params["var_power"]
+    if p == 0:
+        return mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape)
+    if p == 1:  # scale times a Poisson count: variance scale * mu
+        return scale * rng.poisson(mu / scale).astype(float)
+    if p == 2:
+        return rng.gamma(1.0 / scale, mu * scale)
+    if p == 3:
+        return rng.wald(mu, 1.0 / scale)
+    if not 1 < p < 2:
+        raise ValueError(f"Tweedie samples are drawn at p = 0, 1, 2, 3 and 1 < p < 2 only, not {p:g}")
+    # compound Poisson-gamma: N ~ Poisson(λ) gamma-distributed amounts, mean mu, variance scale * mu^p
+    lam = mu ** (2 - p) / (scale * (2 - p))
+    shape, theta = (2 - p) / (p - 1), scale * (p - 1) * mu ** (p - 1)
+    counts = rng.poisson(lam)
+    return np.array([rng.gamma(shape * c, t) if c else 0.0 for c, t in zip(counts, theta)])
+
+
+DISTRIBUTIONS = {
+    d.name: d
+    for d in [
+        Distribution(
+            "gaussian",
+            "Gaussian",
+            ("identity", "log", "inverse_power"),
+            "any finite number",
+            np.isfinite,
+            "real",
+            "mean_squared_error",
+            sample=lambda rng, mu, scale, params: mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape),
+            nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
+            mle_scale=True,
+            free_scale=True,
+            canonical="identity",
+        ),
+        Distribution(
+            "binomial",
+            "Binomial",
+            ("logit", "probit", "cloglog", "loglog", "cauchy", "log", "logc"),
+            "0 or 1",
+            _zero_or_one,
+            "unit",
+            "binary_crossentropy",
+            sample=lambda rng, mu, scale, params: rng.binomial(1, mu).astype(float),
+            canonical="logit",
+            proportion_ok=_zero_to_one,
+        ),
+        Distribution(
+            "poisson",
+            "Poisson",
+            ("log", "identity", "sqrt"),
+            "a count, 0 or more",
+            lambda y: _whole(y) & (y >= 0),
+            "positive",
+            _poisson_nll,
+            sample=lambda rng, mu, scale, params: rng.poisson(mu).astype(float),
+            canonical="log",
+        ),
+        Distribution(
+            "gamma",
+            "Gamma",
+            ("inverse_power", "log", "identity"),
+            "greater than 0",
+            lambda y: y > 0,
+            "positive",
+            _gamma_nll,
+            # shape 1/scale, mean mu: variance scale * mu^2, as statsmodels' Gamma
+            sample=lambda rng, mu, scale, params: rng.gamma(1.0 / scale, mu * scale),
+            free_scale=True,
+            canonical="inverse_power",
+        ),
+        Distribution(
+            "inverse_gaussian",
+            "InverseGaussian",
+            ("inverse_squared", "inverse_power", "log", "identity"),
+            "greater than 0",
+            lambda y: y > 0,
+            "positive",
+            _inverse_gaussian_nll,
+            sample=lambda rng, mu, scale, params: rng.wald(mu, 1.0 / scale),  # variance scale * mu^3
+            free_scale=True,
+            canonical="inverse_squared",
+        ),
+        Distribution(
+            "negative_binomial",
+            "NegativeBinomial",
+            ("log", "identity", "sqrt"),
+            "a count, 0 or more",
+            lambda y: _whole(y) & (y >= 0),
+            "positive",
+            _negative_binomial_nll,
+            sample=lambda rng, mu, scale, params: rng.negative_binomial(1 / params["alpha"], 1 / (1 + params["alpha"] * mu)).astype(float),
+            params=("alpha",),
+        ),
+        Distribution(
+            "tweedie",
+            "Tweedie",
+            ("log", "identity", "sqrt"),
+            "0 or more",
+            lambda y: np.isfinite(y) & (y >= 0),
+            "positive",
+            _tweedie_nll,
+            sample=_sample_tweedie,
+            free_scale=True,
+            params=("var_power",),
+        ),
+        Distribution(
+            "multinomial",
+            "",
+            ("softmax",),
+            "a class label: a whole number 0 or more",
+            lambda y: _whole(y) & (y >= 0),
+            "unit",
+            "sparse_categorical_crossentropy",
+            multiclass=True,
+            canonical="softmax",
+        ),
+    ]
+}
+
+DEFAULT_PARAMS = {"alpha": 1.0, "var_power": 1.5}  # statsmodels' NegativeBinomial and Tweedie defaults, near enough
+PARAM_RULES = {
+    "alpha": "greater than 0",
+    "var_power": "0 (normal) or 1 or more (1 Poisson, 1 to 2 compound Poisson-gamma, 2 gamma, 3 inverse Gaussian); "
+    "no Tweedie distribution has 0 < p < 1",
+}
+DRAWN_POWERS = "0, 1, 2, 3 or strictly between 1 and 2"  # the Tweedie powers a synthetic sample is drawn at
+
+
+def param_ok(name: str, value: float) -> bool:
+    if name == "alpha":
+        return value > 0
+    return value == 0 or 1 <= value < float("inf")
+
+
+def tweedie_drawn(p: float) -> bool:
+    return p in (0, 1, 2, 3) or 1 < p < 2
+
+
+# --- a family with its link: what every other module asks ---
+
+
+@dataclass(frozen=True)
+class Family:
+    distribution: Distribution
+    link_spec: Link | None  # None: softmax
+    params: tuple[tuple[str, float], ...] = ()  # (name, value) of the distribution's parameters
+
+    @property
+    def family(self) -> str:
+        return self.distribution.name
+
+    @property
+    def link(self) -> str:
+        return self.link_spec.name if self.link_spec else "softmax"
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}/{self.link}"
+
+    @property
+    def multiclass(self) -> bool:
+        return self.distribution.multiclass
+
+    @property
+    def canonical(self) -> bool:
+        return self.link == self.distribution.canonical
+
+    @property
+    def free_scale(self) -> bool:
+        return self.distribution.free_scale
+
+    @property
+    def mle_scale(self) -> bool:
+        return self.distribution.mle_scale
+
+    @property
+    def nll_factor(self) -> float:
+        return self.distribution.nll_factor
+
+    @property
+    def target_rule(self) -> str:
+        if self.family == "tweedie" and self.param("var_power") == 0:
+            return "any finite number"
+        if self.family == "tweedie" and self.param("var_power") >= 2:
+            return "greater than 0"
+        return self.distribution.target_rule
+
+    def target_ok(self, y: np.ndarray, weighted: bool = False) -> np.ndarray:
+        """Elementwise: may y be this family's target? With weights, a binomial target may be a proportion."""
+        if weighted and self.distribution.proportion_ok:
+            return self.distribution.proportion_ok(y)
+        if self.family == "tweedie" and self.param("var_power") == 0:
+            return np.isfinite(y)
+        if self.family == "tweedie" and self.param("var_power") >= 2:
+            return np.isfinite(y) & (y > 0)
+        return self.distribution.target_ok(y)
+
+    @property
+    def mean_domain(self) -> str:
+        """Where the mean lies: the distribution's, but a Tweedie at p = 0 (normal) has any real mean."""
+        if self.family == "tweedie" and self.param("var_power") == 0:
+            return "real"
+        return self.distribution.mean_domain
+
+    @property
+    def has_likelihood(self) -> bool:
+        """statsmodels has a log-likelihood for it: not a Tweedie outside 1 <= p <= 2 (its llf is NaN there)."""
+        return self.family != "tweedie" or 1 <= self.param("var_power") <= 2
+
+    @property
+    def takes_trials(self) -> bool:
+        """Binomial: the target may count successes out of trials (data.trials)."""
+        return self.distribution.proportion_ok is not None
+
+    def target_rule_for(self, weighted: bool) -> str:
+        return "a proportion, 0 to 1" if weighted and self.distribution.proportion_ok else self.target_rule
+
+    @property
+    def eta_range(self) -> tuple[float, float]:
+        """Where the activation is the inverse link; outside it is held at the edge (its gradient 0)."""
+        return self.link_spec.eta_range(self.mean_domain) if self.link_spec else (-np.inf, np.inf)
+
+    @property
+    def eta_min(self) -> float:
+        return self.eta_range[0]
+
+    @property
+    def guarded(self) -> bool:
+        return bool(np.isfinite(self.eta_range).any())
+
+    @property
+    def start_bias_at_mean(self) -> bool:
+        # η = 0 is outside the activation's domain: the bias starts at link(mean y) instead
+        low, high = self.eta_range
+        return not (low < 0 < high)
+
+    def sm_family(self):
+        """The statsmodels family with this link (None for softmax: MNLogit)."""
+        import statsmodels.api as sm
+
+        if self.multiclass:
+            return None
+        link = getattr(sm.families.links, self.inverse_link.sm_name)()
+        family = getattr(sm.families, self.distribution.sm_name)
+        if self.family == "negative_binomial":
+            return family(link, alpha=self.param("alpha"))
+        if self.family == "tweedie":
+            return family(link, var_power=self.param("var_power"))
+        return family(link)
+
+    @property
+    def inverse_link(self) -> Link:
+        """The link (a softmax family has none: ask multiclass first)."""
+        if self.link_spec is None:
+            raise ValueError(f"{self.key} has no link of its own")
+        return self.link_spec
+
+    def param(self, name: str) -> float:
+        return dict(self.params)[name]
+
+    # --- the network's side, in the ops of whichever backend trains it (keras.ops; numpy for the reference) ---
+
+    @property
+    def keras_activation(self) -> str | None:
+        """The name of Keras' own activation when the network may use it as it is (an unguarded inverse link Keras has)."""
+        if self.multiclass:
+            return "softmax"
+        link = self.inverse_link
+        return link.activation_name if link.keras and not self.guarded else None
+
+    @property
+    def activation_name(self) -> str:
+        if self.multiclass:
+            return "softmax"
+        link = self.inverse_link
+        return link.activation_name + ("_guarded" if self.guarded and link.keras else "")
+
+    def mean(self, ops, eta):
+        """μ from η: the inverse link, with η kept GUARD inside the edges of the link's domain."""
+        low, high = self.eta_range
+        if np.isfinite(low):
+            eta = ops.maximum(eta, low + GUARD)
+        if np.isfinite(high):
+            eta = ops.minimum(eta, high - GUARD)
+        return self.inverse_link.inverse(ops, eta)
+
+    @property
+    def keras_loss(self) -> str | None:
+        """The name of Keras' own loss when the family's is one of them (binary cross-entropy, ...)."""
+        nll = self.distribution.nll
+        return nll if isinstance(nll, str) else None
+
+    def row_loss(self, ops, y, mu):
+        """The per-row negative log-likelihood (up to terms free of μ), averaged over the last axis."""
+        nll = self.distribution.nll
+        assert callable(nll), f"{self.key}: its loss is Keras' {nll!r}"
+        return ops.mean(nll(ops, y, mu, dict(self.params)), axis=-1)
+
+    @property
+    def loss_name(self) -> str:
+        nll = self.distribution.nll
+        return (nll or "") if isinstance(nll, str) or nll is None else f"{self.family}_nll"
+
+    # --- data side ---
+
+    def sample(self, rng: np.random.Generator, mu: np.ndarray, scale: float) -> np.ndarray:
+        if self.distribution.sample is None:
+            raise ValueError(f"{self.key} is drawn by its own generator")
+        return self.distribution.sample(rng, mu, scale, dict(self.params))
+
+    def intercept_only(
+        self, y: np.ndarray, n_outputs: int, weights: np.ndarray | None = None, offset: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The bias of the intercept-only fit: link(weighted mean y), or the log class shares for softmax;
+        with an offset, statsmodels' own intercept-only fit."""
+        w = np.ones(len(y)) if weights is None else weights
+        if self.multiclass:
+            shares = np.bincount(y.astype(int), weights=w, minlength=n_outputs) / w.sum()
+            return np.log(np.maximum(shares, 1e-12))
+        if offset is not None:
+            return np.array([self._intercept_with_offset(y, w, offset)])
+        with np.errstate(all="ignore"):
+            bias = float(self.sm_family().link(np.average(y, weights=w)))
+        return np.array([bias if np.isfinite(bias) else 0.0])
+
+    def _intercept_with_offset(self, y: np.ndarray, w: np.ndarray, offset: np.ndarray) -> float:
+        import warnings
+
+        import statsmodels.api as sm
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = sm.GLM(y, np.ones((len(y), 1)), family=self.sm_family(), offset=offset, var_weights=w).fit()
+                bias = float(fit.params[0])
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                bias = float("nan")
+        return bias if np.isfinite(bias) else 0.0
+
+    def dispersion(self, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None, residual_df: float) -> float:
+        """Pearson chi^2 / residual df where the family has a scale to estimate (as statsmodels), else 1."""
+        if not self.free_scale:
+            return 1.0
+        w = 1.0 if weights is None else weights
+        return float(np.sum(w * (y - mu) ** 2 / self.sm_family().variance(mu)) / max(residual_df, 1))
+
+
+def softmax(eta: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits (rows, classes), in NumPy: the multinomial family's inverse link."""
+    p = np.exp(eta - eta.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def links_of(family: str) -> list[str]:
+    return list(DISTRIBUTIONS[family].links)
+
+
+def family_names() -> list[str]:
+    return list(DISTRIBUTIONS)
+
+
+def default_link(family: str) -> str:
+    return links_of(family)[0]
+
+
+def lookup(family: str, link: str | None = None, **params: float | None) -> Family:
+    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS)."""
+    distribution = DISTRIBUTIONS[family]
+    link = link or default_link(family)
+    if link not in distribution.links:
+        raise KeyError((family, link))
+    given = {name: value for name, value in params.items() if value is not None}  # 0 is a value (Tweedie p = 0)
+    values = tuple((p, float(given.get(p, DEFAULT_PARAMS[p]))) for p in distribution.params)
+    return Family(distribution, None if distribution.multiclass else LINKS[link], values)
+
+
+FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() for link in d.links]

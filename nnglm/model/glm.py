@@ -1,0 +1,434 @@
+"""The statsmodels GLM that the network must equal.
+
+The design matrix gets a constant column exactly when the network has a bias.
+statsmodels' warnings (perfect separation, non-convergence) are captured into
+the result instead of being printed.
+
+statsmodels' own fit comes first. Where it raises, returns non-finite numbers or
+stops unconverged, it is fitted again as the network is trained: on the
+preconditioned design (precondition.py), from the network's start, by each of
+statsmodels' methods in turn, and the answer is mapped back exactly. Only when
+every try fails is the GLM called failed, in statsmodels' own words.
+"""
+
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
+
+import numpy as np
+
+from nnglm.config import Config
+from nnglm.data.table import Dataset
+from nnglm.log.result import Statistics
+from nnglm.model import penalty, precondition
+from nnglm.model.separation import separated
+
+
+@dataclass
+class GlmFit:
+    coefficients: dict[str, float]
+    bse: dict[str, float]
+    llf: float
+    scale: float
+    converged: bool
+    iterations: int
+    fit_seconds: float
+    statistics: Statistics
+    warnings: list[str] = field(default_factory=list)
+    perfect_separation: bool = False
+    rank_deficient: bool = False
+    aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
+    method: str = "IRLS"  # how statsmodels' answer was reached
+    failed: str | None = None  # why no try gave finite, converged coefficients (the GLM failed)
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(list(self.coefficients.values()))) and np.isfinite(self.llf))
+
+
+def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
+    return stack(dataset.X, use_bias)
+
+
+def stack(X: np.ndarray, use_bias: bool) -> np.ndarray:
+    """X with a constant column first exactly when the network has a bias."""
+    return np.column_stack([np.ones(len(X)), X]) if use_bias else X
+
+
+def model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
+    """The statsmodels model of the run: GLM with the family, offset and weights, or MNLogit
+    (on X, where given, in place of the design). Its warnings (DomainWarning) are fit's to record."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _model(dataset, config, X)
+
+
+def _model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
+    import statsmodels.api as sm
+
+    if X is None:
+        X = design(dataset, config.model.use_bias)
+    if config.family.multiclass:
+        return sm.MNLogit(dataset.y, X)
+    return sm.GLM(
+        dataset.y,
+        X,
+        family=config.family.sm_family(),
+        offset=dataset.offset,
+        var_weights=dataset.var_weights,
+        freq_weights=dataset.freq_weights,
+    )
+
+
+def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Statistics:
+    """deviance, AIC, BIC ... of any coefficients (Dataset.terms' order), by statsmodels' own formulas;
+    scale None: the fit's own dispersion (Pearson chi^2 / df_resid, as statsmodels estimates it)."""
+    import statsmodels.api as sm
+    from statsmodels.genmod.generalized_linear_model import GLMResults
+
+    params = np.asarray(params, dtype=float)
+    if isinstance(sm_model, sm.MNLogit):
+        return _multinomial_statistics(sm_model, params)
+    if scale is None:
+        scale = float(sm_model.estimate_scale(sm_model.predict(params)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = GLMResults(sm_model, params, None, scale)
+        return Statistics(
+            llf=float(r.llf),
+            deviance=float(r.deviance),
+            null_deviance=float(r.null_deviance),
+            aic=float(r.aic),
+            bic=float(r.bic_llf),
+            df_resid=float(r.df_resid),
+            dispersion=float(scale),
+        )
+
+
+def _multinomial_statistics(sm_model, params: np.ndarray) -> Statistics:
+    n, k = sm_model.exog.shape
+    llf = float(sm_model.loglike(params.reshape(-1, k).T))
+    shares = np.bincount(sm_model.endog.astype(int)) / n
+    llnull = float(np.sum(np.log(shares[sm_model.endog.astype(int)])))
+    return Statistics(
+        llf=llf,
+        deviance=-2 * llf,
+        null_deviance=-2 * llnull,
+        aic=-2 * llf + 2 * params.size,
+        bic=-2 * llf + np.log(n) * params.size,
+        df_resid=float(n - params.size),
+        dispersion=1.0,
+    )
+
+
+def fit(dataset: Dataset, config: Config) -> GlmFit:
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    family = config.family
+    notes = []
+    columns = ([dataset.intercept] if config.model.use_bias else []) + dataset.feature_names
+    aliased = aliased_columns(design(dataset, config.model.use_bias), columns)
+    if aliased:
+        notes.append(
+            f"design matrix is rank deficient: {', '.join(aliased)} "
+            f"{'is a linear combination' if len(aliased) == 1 else 'are linear combinations'} of the columns "
+            "before it (aliased; R reports NA): the coefficients are not identified"
+        )
+    start = time.perf_counter()
+    separated_first = not aliased and separated_before(dataset, config)
+    if separated_first:
+        notes.append(
+            f"separation, found before the fit (a linear programme, as R's detectseparation runs it): the likelihood has no "
+            f"finite maximum, so statsmodels' fit of this wide design is capped at {SEPARATED_MAXITER} iterations"
+        )
+        config = config.model_copy(update={"glm": config.glm.model_copy(update={"maxiter": min(config.glm.maxiter, SEPARATED_MAXITER)})})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sm_model = _model(dataset, config)
+        solved, tries = _solve_robustly(sm_model, dataset, config, bool(aliased) or separated_first)
+    seconds = time.perf_counter() - start
+    notes += tries
+
+    kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
+    for (kind, message), count in kinds.items():
+        notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
+    separation = separated_first or any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    extreme = solved.mu is not None and bool(np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)))
+    if (family.takes_trials or family.multiclass) and not separation and (extreme or tries) and not aliased:
+        classes = len(dataset.classes) if dataset.classes else 2
+        if separated(design(dataset, config.model.use_bias), dataset.y, classes, dataset.weights):
+            separation = True
+            notes.append(
+                "separation: a direction of the coefficients raises every row's fitted probability of its own class "
+                "or leaves it (a linear programme finds it, as R's detectseparation does): the likelihood has no "
+                "finite maximum, and the fits' coefficients grow without bound along it"
+            )
+    if family.takes_trials and not separation and extreme:
+        notes.append(
+            "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
+            "may be very large and poorly determined"
+        )
+    converged = bool(solved.converged) and (solved.method != "IRLS" or not any(issubclass(w.category, ConvergenceWarning) for w in caught))
+    if not converged and (solved.failed is None or "no convergence" in solved.failed):
+        notes.append(f"not converged within glm.maxiter = {config.glm.maxiter} iterations (tol {config.glm.tol:g})")
+    names = dataset.terms(config.model.use_bias)
+    return GlmFit(
+        coefficients=dict(zip(names, map(float, solved.params))),
+        bse=dict(zip(names, map(float, solved.bse))),
+        llf=solved.statistics.llf,
+        scale=solved.statistics.dispersion,
+        converged=converged,
+        iterations=int(solved.iterations),
+        fit_seconds=seconds,
+        statistics=solved.statistics,
+        warnings=notes,
+        perfect_separation=separation,
+        rank_deficient=bool(aliased),
+        aliased=aliased,
+        method=solved.method,
+        failed=solved.failed,
+    )
+
+
+@dataclass
+class _Solved:
+    params: np.ndarray  # Dataset.terms' order
+    bse: np.ndarray
+    converged: bool
+    iterations: int
+    statistics: Statistics
+    mu: np.ndarray | None
+    method: str
+    failed: str | None = None
+
+    def trouble(self, likelihood: bool = True) -> str | None:
+        """What makes this answer unusable, or None; `likelihood`: statsmodels defines one for the family."""
+        if not np.all(np.isfinite(self.params)):
+            return "non-finite coefficients"
+        if likelihood and not np.isfinite(self.statistics.llf):
+            return "a non-finite log-likelihood"
+        if not np.all(np.isfinite(self.bse)):
+            return "non-finite standard errors"
+        if not self.converged:
+            return "no convergence"
+        return None
+
+
+METHODS = ("newton", "bfgs", "lbfgs")  # statsmodels' optimizers tried after its default, in this order
+# each optimizer's own stopping options, tight: the answer must be the optimum to the verdict's precision
+OPTIONS: dict[str, dict] = {"newton": {"tol": 1e-12}, "bfgs": {"gtol": 1e-10}, "lbfgs": {"pgtol": 1e-12, "factr": 10.0}}
+
+
+# one IRLS solve costs about rows x columns^2: above this, a binomial or multinomial design is checked for
+# separation before the fit (3000 rows x 1500 levels: 52 iterations of 7 s each, for coefficients that run off to
+# infinity), as long as the linear programme itself stays small (rows x columns)
+COSTLY_SOLVE = 1e9
+LARGEST_PROGRAMME = 5e7
+SEPARATED_MAXITER = 10
+
+
+def separated_before(dataset: Dataset, config: Config) -> bool:
+    family = config.family
+    if not (family.takes_trials or family.multiclass) or config.model.penalty is not None:
+        return False
+    n, k = dataset.n_rows, dataset.n_features + int(config.model.use_bias)
+    if n * k * k <= COSTLY_SOLVE or n * k * dataset.n_outputs > LARGEST_PROGRAMME:
+        return False
+    classes = len(dataset.classes) if dataset.classes else 2
+    return separated(design(dataset, config.model.use_bias), dataset.y, classes, dataset.weights)
+
+
+def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -> tuple[_Solved, list[str]]:
+    """statsmodels' default fit; where it fails, the fallbacks; (the answer, a note on each failed try)."""
+    tries: list[str] = []
+    try:
+        solved = _solve(sm_model, dataset, config)
+        trouble = solved.trouble(config.family.has_likelihood)
+    except Exception as e:  # statsmodels' own errors: singular matrices, overflow, ...
+        solved, trouble = None, f"{type(e).__name__}: {e}"
+    if trouble is None or config.model.penalty is not None or aliased:
+        return solved if solved is not None else _failed(dataset, config, trouble or ""), tries
+    first = "MNLogit's Newton" if config.family.multiclass else "IRLS"
+    tries.append(
+        f"statsmodels' {first} on the design as given gave {trouble}"
+        + (f" within glm.maxiter = {config.glm.maxiter}" if trouble == "no convergence" else "")
+    )
+    inputs = precondition.Inputs.of(dataset.X, "whiten" if dataset.n_features else "none", config.model.use_bias)
+    transform = _transform(inputs, config.model.use_bias)
+    Z = stack(inputs.apply(dataset.X), config.model.use_bias)
+    z_model = _model(dataset, config, Z)
+    for method in METHODS:
+        try:
+            answer = _solve_with(z_model, dataset, config, method, transform)
+        except Exception as e:
+            tries.append(f"{method} on the whitened design raised {type(e).__name__}: {e}")
+            continue
+        trouble_now = answer.trouble(config.family.has_likelihood)
+        if trouble_now is None:
+            return answer, tries
+        tries.append(f"{method} on the whitened design gave {trouble_now}")
+    reason = "; ".join(tries)
+    if solved is None or not np.all(np.isfinite(solved.params)):
+        return _failed(dataset, config, reason), tries
+    return dataclass_replace(solved, failed=reason), tries
+
+
+def iterations(method: str, maxiter: int) -> int:
+    """glm.maxiter bounds Newton's iterations; a quasi-Newton method takes many cheaper ones: ten times as many."""
+    return maxiter if method == "newton" else 10 * maxiter
+
+
+def _transform(inputs: precondition.Inputs, use_bias: bool) -> np.ndarray:
+    """T with coefficients(X) = T @ coefficients(Z), for the design [1, Z] (or Z) of Z = (X - shift) M."""
+    k = inputs.matrix.shape[0]
+    if not use_bias:
+        return inputs.matrix
+    T = np.zeros((k + 1, k + 1))
+    T[0, 0] = 1.0
+    T[0, 1:] = -inputs.shift @ inputs.matrix
+    T[1:, 1:] = inputs.matrix
+    return T
+
+
+def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.ndarray) -> _Solved:
+    """statsmodels' `method` on the preconditioned design from the network's start, mapped back by T."""
+    glm_config = config.glm
+    k = T.shape[0]
+    if config.family.multiclass:
+        C = len(dataset.classes or [])
+        result = z_model.fit(
+            start_params=np.zeros(k * (C - 1)), method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method]
+        )
+        B = T @ np.asarray(result.params).reshape(k, C - 1)
+        cov = np.asarray(result.cov_params())
+        # cov_params is ordered class by class; the map acts on each class's block
+        big = np.kron(np.eye(C - 1), T)
+        bse = np.sqrt(np.diag(big @ cov @ big.T))
+        params = np.ravel(B, order="F")
+        x_model = _model(dataset, config)
+        converged = bool(result.mle_retvals.get("converged", False))
+        return _Solved(
+            params,
+            bse,
+            converged,
+            int(result.mle_retvals.get("iterations", 0)),
+            statistics(x_model, params),
+            None,
+            f"{method} (MNLogit) on the whitened design",
+        )
+    start = np.zeros(k)
+    if config.model.use_bias:
+        with np.errstate(all="ignore"):
+            start[0] = float(config.family.sm_family().link(np.clip(np.average(dataset.y), 1e-6, None)))
+    # cov_type eim: the expected information's standard errors, as IRLS gives them (or inference.cov_type's)
+    options = {"cov_type": "eim"} | fit_options(config, dataset)
+    result = z_model.fit(
+        start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **options, **OPTIONS[method]
+    )
+    params = T @ np.asarray(result.params, dtype=float)
+    bse = np.sqrt(np.diag(T @ np.asarray(result.cov_params()) @ T.T))
+    x_model = _model(dataset, config)
+    stats = statistics(x_model, params, float(result.scale))
+    return _Solved(
+        params,
+        bse,
+        bool(result.mle_retvals["converged"]),  # a gradient fit's results keep its optimizer's word here
+        int(result.fit_history["iteration"]),
+        stats,
+        np.asarray(x_model.predict(params)),
+        f"{method} on the whitened design",
+    )
+
+
+def fit_options(config: Config, dataset: Dataset) -> dict:
+    """inference.* as statsmodels' GLM.fit takes it (cov_type, cov_kwds, scale); nothing for the defaults,
+    so that a run without an inference section calls statsmodels exactly as before."""
+    options: dict = {}
+    inference = config.inference
+    if inference.cov_type != "nonrobust":
+        options["cov_type"] = inference.cov_type
+    if inference.cov_type == "cluster":
+        options["cov_kwds"] = {"groups": dataset.groups}
+    if inference.scale != "family":
+        options["scale"] = inference.scale
+    return options
+
+
+def _failed(dataset: Dataset, config: Config, reason: str) -> _Solved:
+    k = len(dataset.terms(config.model.use_bias))
+    nan = np.full(k, np.nan)
+    return _Solved(nan, nan, False, 0, Statistics(), None, "none", failed=reason)
+
+
+def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
+    """statsmodels' fit (read while its warnings are caught: it computes lazily)."""
+    glm_config = config.glm
+    if config.family.multiclass:
+        result = sm_model.fit(method="newton", maxiter=glm_config.maxiter, tol=glm_config.tol, disp=0)
+        # MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them
+        params, bse = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F")
+        retvals = result.mle_retvals
+        return _Solved(params, bse, retvals["converged"], retvals["iterations"], statistics(sm_model, params), None, "Newton (MNLogit)")
+    if config.model.penalty is not None:
+        return _solve_penalized(sm_model, dataset, config)
+    # glm.tol bounds the change in the coefficients, not in the deviance: IRLS stopped on the deviance
+    # leaves a non-canonical fit (probit) about 1e-6 of a standard error short of its optimum
+    result = sm_model.fit(maxiter=glm_config.maxiter, tol=glm_config.tol, tol_criterion="params", **fit_options(config, dataset))
+    params = np.asarray(result.params, dtype=float)
+    return _Solved(
+        params,
+        np.asarray(result.bse, dtype=float),
+        result.converged,
+        result.fit_history["iteration"],
+        statistics(sm_model, params, float(result.scale)),
+        np.asarray(result.mu),
+        "IRLS",
+    )
+
+
+def _solve_penalized(sm_model, dataset: Dataset, config: Config) -> _Solved:
+    pen = penalty.of_run(config, dataset)
+    assert pen is not None  # only called with model.penalty set
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # only the start: its shortfall is what the Newton steps remove
+        start = sm_model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=pen.l1_wt).params
+    solution = penalty.solve(sm_model, pen, np.asarray(start, dtype=float), config.glm.tol, config.glm.maxiter)
+    stats = statistics(sm_model, solution.params)
+    mu = np.asarray(sm_model.predict(solution.params))
+    method = "elastic net: statsmodels' coordinate descent, then active-set Newton to the optimum"
+    return _Solved(solution.params, solution.bse, solution.converged, solution.iterations, stats, mu, method)
+
+
+ALIAS_TOL = 1e-7  # R's lm.fit: a column within 1e-7 (relative) of the span of the earlier ones is aliased
+
+
+def aliased_columns(X: np.ndarray, names: list[str], tol: float = ALIAS_TOL) -> list[str]:
+    """The columns that are linear combinations of the columns before them, in order (R's NA).
+
+    One QR of the design, columns scaled to unit length so that the test does not depend on
+    their units: |R[j, j]| is then column j's distance from the span of the columns before it.
+    An aliased column is deleted from the factorization (a Givens update, O(k^2)) and the
+    columns after it are read again, so the cost is one QR, not a rank per column."""
+    from scipy import linalg
+
+    k = X.shape[1]
+    if k == 0:
+        return []
+    norms = np.linalg.norm(X, axis=0)
+    R = linalg.qr(X / np.where(norms > 0, norms, 1.0), mode="r")[0][: min(X.shape)]  # rows past k are zeros
+    Q = np.eye(R.shape[0])
+    kept = list(range(k))
+    aliased = []
+    j = 0
+    while j < len(kept):
+        if j >= R.shape[0]:  # more columns than rows: the rest lie in the span already
+            aliased += [names[i] for i in kept[j:]]
+            break
+        if abs(R[j, j]) > tol:
+            j += 1
+            continue
+        aliased.append(names[kept.pop(j)])
+        Q, R = linalg.qr_delete(Q, R, j, 1, which="col", check_finite=False)
+    return aliased

@@ -1,0 +1,44 @@
+"""One point of a sweep, run where it is sent (this process, a worker process, a Dask worker), and
+what comes back of it."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from nnglm.config import Config
+from nnglm.errors import UserError, bounded
+
+
+@dataclass
+class PointOutcome:
+    point: dict
+    # completed | failed (a crash) | rejected (bad data for this point, or a run folder that cannot be written) | interrupted
+    status: str
+    run_dir: str | None = None
+    steps: int | None = None
+    max_abs_diff: float | None = None
+    max_rel_diff: float | None = None  # the verdict's relative measure: to max(|GLM coefficient|, std err)
+    equivalent: bool | None = None
+    outcome: str | None = None  # the comparison's: equivalent, not converged, no finite MLE, ...
+    error: str | None = None
+
+
+def run_point(point: dict, config: Config, out: Path, overrides: dict | None = None) -> PointOutcome:
+    from nnglm.run import runner
+
+    try:
+        result = runner.run(config, out, quiet=True, point=point, shared=True, overrides=overrides).record
+    except UserError as e:
+        return PointOutcome(point, "rejected", error=bounded(str(e), 500))
+    except Exception as e:  # the run folder says failed; the sweep goes on
+        return PointOutcome(point, "failed", error=bounded(f"{type(e).__name__}: {e}", 500))
+    network, comparison = result.network, result.comparison
+    return PointOutcome(
+        point,
+        result.status,
+        run_dir=str(Path(out) / config.name / (result.run_id or "")),
+        steps=network.epochs_run if network else None,
+        max_abs_diff=comparison.max_abs_diff if comparison else None,
+        max_rel_diff=comparison.max_rel_diff if comparison else None,
+        equivalent=comparison.equivalent if comparison else None,
+        outcome=comparison.outcome if comparison else None,
+    )

@@ -1,0 +1,222 @@
+"""A sweep: one run per point of a grid over config keys, then one table and one picture of all points.
+
+Points run one after another, in N worker processes (`--jobs N`), or on a Dask
+cluster's workers (`--cluster ADDRESS`, cluster.py); each run gets its own
+folder, so parallel points never share a file.
+"""
+
+import os
+import signal
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from nnglm.config import Config, describe_point
+from nnglm.errors import bounded
+from nnglm.log.logbook import not_equivalent
+from nnglm.run import cluster
+from nnglm.run.point import PointOutcome, run_point
+from nnglm.safe import cell, one_line_warning
+from nnglm.show.summary import wide_console
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+
+def run(
+    points: list[tuple[dict, Config]],
+    out: Path,
+    jobs: int = 1,
+    console: Console | None = None,
+    client: "Client | None" = None,
+    overrides: dict | None = None,
+) -> list[PointOutcome]:
+    """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py).
+    `overrides`: the plain `--set` keys, recorded in each point's result.json."""
+    console = console or wide_console()
+    where = f" in {jobs} processes" if jobs > 1 else ""
+    if client is not None:
+        address = client.scheduler.address if client.scheduler is not None else "?"
+        where = f" on the Dask cluster at {address} ({len(client.scheduler_info()['workers'])} workers)"
+    console.print(cell(f"sweep of {len(points)} point{'s' if len(points) != 1 else ''}{where}"))
+    outcomes: dict[int, PointOutcome] = {}
+
+    def report(i: int, outcome: PointOutcome) -> None:
+        outcomes[i] = outcome
+        verdict = _verdict(outcome)
+        console.print(
+            cell(
+                f"  point {len(outcomes)}/{len(points)} done: {describe_point(outcome.point) or 'the config as written'}: {outcome.status}, {verdict}"
+            )
+        )
+
+    # Keras takes one backend per process: a sweep over backends runs each point in a fresh one
+    several_backends = len({config.train.backend for _, config in points}) > 1
+    if client is not None:
+        cluster.run(client, points, out, report, overrides)
+    elif jobs <= 1 and not several_backends:
+        for i, (point, config) in enumerate(points):
+            report(i, run_point(point, config, out, overrides))
+    else:
+        # spawn, not fork: TensorFlow does not survive a fork
+        fresh = 1 if several_backends else None
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), max_tasks_per_child=fresh, initializer=_worker_start
+        ) as pool:
+            futures = {pool.submit(_in_worker, point, config, out, overrides): i for i, (point, config) in enumerate(points)}
+            try:
+                for future in as_completed(futures):
+                    i = futures[future]
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:  # a worker was killed (a signal, the out-of-memory killer)
+                        outcome = PointOutcome(points[i][0], "failed", error="its worker process died")
+                        stop_workers()
+                    report(i, outcome)
+            except BaseException:
+                # Ctrl-C reaches the workers too (one process group): the points they run record it; the
+                # points not yet started are cancelled, not run one after another before the sweep may stop
+                pool.shutdown(wait=False, cancel_futures=True)
+                interrupt_workers()
+                raise
+    ordered = [outcomes[i] for i in range(len(points))]
+    console.print(table(ordered))
+    picture(ordered, console)
+    return ordered
+
+
+# a worker process's state: whether it runs a point now, and whether it was interrupted (then the points
+# already queued for it end at once, unstarted: the pool hands each worker one ahead, which no cancel reaches)
+_worker = {"running": False, "interrupted": False}
+
+
+def _worker_start() -> None:
+    import warnings
+
+    signal.signal(signal.SIGINT, _worker_interrupt)
+    warnings.formatwarning = one_line_warning  # as in the launching process
+    sys.unraisablehook = _quiet_lost_interrupt
+
+
+def _quiet_lost_interrupt(unraisable) -> None:
+    """A KeyboardInterrupt raised inside a garbage collector's callback is dropped by Python, which says
+    so on stderr; the launching process sends SIGINT again (interrupt_workers), so say nothing."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
+def _worker_interrupt(signum, frame) -> None:
+    _worker["interrupted"] = True
+    if _worker["running"]:  # the point records `interrupted`; between points there is nothing to stop
+        raise KeyboardInterrupt
+
+
+def _in_worker(point: dict, config: Config, out: Path, overrides: dict | None) -> PointOutcome:
+    if _worker["interrupted"]:
+        return PointOutcome(point, "interrupted", error="not started: the sweep was interrupted")
+    _worker["running"] = True
+    try:
+        return run_point(point, config, out, overrides)
+    except KeyboardInterrupt:  # the run folder says interrupted; the exception itself (with its fit) is not sent back
+        return PointOutcome(point, "interrupted", error="interrupted")
+    finally:
+        _worker["running"] = False
+
+
+def interrupt_workers(grace: float = 10.0) -> None:
+    """The points still running in worker processes end as interrupted: a Ctrl-C at the terminal has
+    reached them already; a SIGTERM to this process alone has not, so after `grace` seconds they are
+    sent SIGINT (three times, 3 s apart: Python drops a KeyboardInterrupt raised inside a garbage
+    collector's callback), and killed if they are still there after that."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+
+    def join(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        for child in children:
+            child.join(max(0.0, deadline - time.monotonic()))
+
+    def send(signal_number: int) -> None:
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                try:
+                    os.kill(child.pid, signal_number)
+                except ProcessLookupError:  # it ended in the meantime
+                    pass
+
+    join(grace)
+    for _ in range(3):
+        send(signal.SIGINT)
+        join(3.0)
+    send(signal.SIGKILL)
+    join(grace)
+
+
+def picture(outcomes: list[PointOutcome], console: Console) -> None:
+    """The sweep's picture, into its first point's folder; a picture that cannot be drawn costs no point."""
+    folders = [Path(o.run_dir) for o in outcomes if o.run_dir]
+    if len(outcomes) < 2 or not folders:
+        return
+    from nnglm.show import plots  # matplotlib, once the points are done
+
+    try:
+        path = plots.draw_sweep(folders, [o.point for o in outcomes if not o.run_dir])
+    except Exception as e:  # the points are logged; only their picture is lost
+        console.print(cell(f"sweep picture not drawn: {type(e).__name__}: {bounded(str(e), 300)}"))
+        return
+    console.print(cell(f"sweep picture: {path} (`nnglm report` with its points' folders draws it again)"))
+
+
+def stop_workers() -> None:
+    """A broken pool fails every point it holds, but the workers still running them would train on, and
+    leaving the pool waits for them: stop them."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()
+
+
+def _verdict(o: PointOutcome) -> str:
+    if o.equivalent is None:
+        return o.error or ""
+    return "equivalent" if o.equivalent else not_equivalent(o.outcome)
+
+
+def exit_code(outcomes: list[PointOutcome], strict: bool) -> int:
+    """3 if a point failed, else 2 if one was rejected, else 1 under --strict if one is not equivalent, else 0."""
+    statuses = {o.status for o in outcomes}
+    if "failed" in statuses:
+        return 3
+    if "rejected" in statuses:
+        return 2
+    return 1 if strict and not all(o.equivalent for o in outcomes) else 0
+
+
+def table(outcomes: list[PointOutcome]) -> Table:
+    keys = list(outcomes[0].point) if outcomes else []
+    t = Table(title=f"Sweep: {len(outcomes)} points (run: the folder under <out>/<name>/)", title_justify="left")
+    for key in keys:
+        t.add_column(key, justify="right")
+    for column in ("status", "steps", "max rel diff", "max abs diff", "verdict", "run"):
+        t.add_column(column, justify="right" if column in ("steps", "max rel diff", "max abs diff") else "left")
+    for o in outcomes:
+        verdict = _verdict(o)
+        cells = [
+            *[describe_point({k: o.point[k]}).partition("=")[2] for k in keys],
+            o.status,
+            "" if o.steps is None else str(o.steps),
+            "" if o.max_rel_diff is None else f"{o.max_rel_diff:.3g}",
+            "" if o.max_abs_diff is None else f"{o.max_abs_diff:.3g}",
+            verdict,
+            Path(o.run_dir).name if o.run_dir else "",
+        ]
+        t.add_row(*map(cell, cells))  # values and errors shown as written, never read as markup
+    return t

@@ -1,0 +1,710 @@
+"""Pictures: a run's road to the GLM (its loss, each weight's distance), seed 000's separating lines,
+a sweep's answer, and runs' coefficients side by side.
+
+Each picture is a matplotlib Figure made without pyplot (no display, no global state): a file gets it
+through save(), a notebook shows the same Figure as it is (figures(run_dir)).
+"""
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nnglm.log.runlog import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from nnglm.config import Config
+    from nnglm.log.logbook import RunComparison
+    from nnglm.log.result import RunResult, Tolerance
+
+# where the distances are not what the verdict judges, the title says so
+OUTCOME_NOTES = {
+    "no finite MLE": "no finite MLE: the verdict compares the fits' directions (their cosine), not these distances",
+    "rank deficient": "rank deficient: the coefficients are not identified; the verdict compares the fits' log-likelihoods",
+}
+NAMED = 5  # distance.png names the worst few terms; the others are drawn faint
+OTHERS = "0.72"  # the grey of the terms not named
+TOLERANCE: dict = dict(color="tab:red", ls="--", lw=1.2)
+LABEL_BOX = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8)  # a cell's text, readable on any colour
+
+PICTURES = {
+    "loss.png": "The loss's gap to the GLM's own loss (log scale), and the loss itself",
+    "distance.png": "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)",
+    "lines.png": "The points by class, with the GLM's and the network's separating lines",
+}
+
+
+def plain(text: object) -> str:
+    """A name from the data as a label, shown as written: never read as mathtext ($...$), never hidden
+    from a legend (matplotlib leaves out labels that start with an underscore)."""
+    out = str(text).replace("$", r"\$")
+    return " " + out if out.startswith("_") else out
+
+
+def figure(width: float = 7.0, height: float = 4.2, ncols: int = 1) -> tuple["Figure", list["Axes"]]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def save(fig: "Figure", path: Path) -> None:
+    """The figure into a file, whole or not at all; the format from the name's ending (png, svg, pdf)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip(".").lower() or "png", dpi=110)
+    write_atomic(path, buf.getvalue())
+
+
+# --- one run ---
+
+
+@dataclass
+class RunPicture:
+    """What a run's pictures are drawn from: its coefficient rows, history and trajectory, its verdict."""
+
+    terms: list[str]
+    network: np.ndarray
+    glm: np.ndarray
+    bse: np.ndarray  # the GLM's standard errors
+    tolerance: "Tolerance"
+    history: list[tuple[int, float, float]]  # step, loss, max |w - GLM|
+    trajectory: list[np.ndarray]  # the weights at each history step
+    loss_name: str
+    loss_unit: str
+    dtype: str
+    glm_loss: float | None = None  # the network's loss at the GLM's coefficients
+    outcome: str | None = None  # the verdict's: equivalent, not converged, no finite MLE, GLM failed, ...
+    glm_trouble: list[str] = field(default_factory=list)  # why the GLM failed, and its warnings
+    network_distance: float | None = None  # the network's own estimate of its distance to the optimum, relative
+    step_label: str = "full-batch step"  # what one step is (an epoch of mini-batches under train.batch_size)
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.array([h[0] for h in self.history], dtype=float)
+
+    @property
+    def glm_failed(self) -> bool:
+        return self.outcome == "GLM failed" or not np.all(np.isfinite(self.glm))
+
+    @property
+    def limit(self) -> float:
+        return self.tolerance.limit
+
+    @property
+    def measure(self) -> str:
+        if self.tolerance.max_abs is not None:
+            return "|network weight − GLM coefficient|"
+        return "|weight − coefficient| / max(|coefficient|, std err)"
+
+    def gaps(self) -> np.ndarray:
+        """(logged steps, terms): each weight's distance to its GLM coefficient, in the verdict's measure."""
+        return np.array([self.tolerance.gaps(w, self.glm, self.bse) * self.limit for w in self.trajectory]).reshape(
+            len(self.trajectory), len(self.terms)
+        )
+
+
+def loss_unit(family, weighted: bool, penalized: bool) -> str:
+    """What the loss is, in words: its unit, and the constant it leaves out."""
+    if family.nll_factor == 2.0:
+        text = "mean squared error: 2 × the mean negative log-likelihood at unit variance, up to a constant"
+    else:
+        text = "mean negative log-likelihood per row, up to a term in y alone (the constant statsmodels' deviance drops)"
+    if weighted:
+        text = "weighted " + text
+    return text + ("; plus the penalty" if penalized else "")
+
+
+def loss_figure(run: RunPicture) -> "Figure":
+    """The gap to the GLM's loss on a log scale (the road to the optimum), and the loss itself beside it."""
+    steps = run.steps
+    losses = np.array([h[1] for h in run.history], dtype=float)
+    unit = run.loss_unit + ("; below zero because that term is left out" if np.nanmin(losses, initial=0.0) < 0 else "")
+    if run.glm_loss is None:
+        fig, (ax,) = figure()
+        _plain_loss(ax, steps, losses, run, None)
+        ax.set_title("Loss of the network (no GLM loss to measure it against)\n" + _wrap(unit, 80), fontsize=9)
+        return fig
+    fig, (gap_ax, ax) = figure(11.0, 4.4, 2)
+    gap = losses - run.glm_loss
+    # float round-off of the loss itself: below it the gap is noise
+    last = abs(float(losses[-1])) if len(losses) and np.isfinite(losses[-1]) else 0.0
+    round_off = float(np.finfo(run.dtype).eps) * max(abs(run.glm_loss), last, 1e-300)
+    floor = round_off / 10
+    shown = np.where(np.isfinite(gap), np.maximum(gap, floor), np.nan)
+    gap_ax.plot(steps, shown, color="tab:blue", lw=1.6, label="loss − the GLM's loss")
+    gap_ax.axhline(round_off, color="0.5", ls=":", lw=1.2, label=f"{run.dtype} round-off of the loss ({round_off:.1g})")
+    gap_ax.axhspan(floor * 0.5, round_off, color="0.9", zorder=0)
+    gap_ax.set_yscale("log")
+    gap_ax.set_ylim(bottom=floor * 0.5)
+    gap_ax.set_xlabel(run.step_label)
+    gap_ax.set_ylabel("loss − loss at the GLM's coefficients")
+    final = gap[-1] if len(gap) else math.nan
+    end = "at round-off" if final <= round_off else f"{final:.2g}"
+    gap_ax.set_title(f"Gap to the GLM's loss (log scale): {end} at the last step", fontsize=10)
+    gap_ax.grid(alpha=0.3)
+    gap_ax.legend(fontsize=8)
+    _plain_loss(ax, steps, losses, run, run.glm_loss)
+    ax.set_title("The loss itself\n" + _wrap(unit, 80), fontsize=8)
+    return fig
+
+
+def _plain_loss(ax: "Axes", steps: np.ndarray, losses: np.ndarray, run: RunPicture, glm_loss: float | None) -> None:
+    ax.plot(steps, losses, color="tab:blue", lw=1.6, label="network")
+    if glm_loss is not None:
+        ax.axhline(glm_loss, color="black", ls="--", lw=1, label=f"at the GLM's coefficients: {glm_loss:.6g}")
+        _legend(ax)
+    ax.set_xlabel(run.step_label)
+    ax.set_ylabel(f"loss ({run.loss_name})")
+    ax.grid(alpha=0.3)
+
+
+def distance_figure(run: RunPicture) -> "Figure":
+    """The largest distance over all terms against the tolerance; the worst few terms named, the rest faint."""
+    if run.glm_failed:
+        return _glm_failed_figure(run)
+    fig, (ax,) = figure(7.5, 4.6)
+    steps, gaps = run.steps, run.gaps()
+    with np.errstate(invalid="ignore"):
+        gaps = np.where(gaps > 0, gaps, np.nan)  # a log scale cannot show an exact 0
+    n = len(run.terms)
+    named = _worst(gaps[-1] if len(gaps) else np.zeros(n), NAMED if n > NAMED + 1 else n)
+    others = [j for j in range(n) if j not in named]
+    largest = np.nanmax(np.where(np.isnan(gaps), -np.inf, gaps), axis=1, initial=-np.inf) if n else np.zeros(len(steps))
+    largest = np.where(np.isfinite(largest), largest, np.nan)
+    ax.plot(steps, largest, color="black", lw=3.2, label=f"largest of all {n}")
+    for k, j in enumerate(others):
+        ax.plot(steps, gaps[:, j], color=OTHERS, lw=0.7, alpha=0.8, label=f"the other {len(others)} terms" if k == 0 else None)
+    for k, j in enumerate(named):
+        ax.plot(steps, gaps[:, j], color=f"C{k}", lw=1.3, label=plain(run.terms[j]))
+    ax.axhline(run.limit, label=f"tolerance {run.limit:g}", **TOLERANCE)
+    within = np.flatnonzero(np.nan_to_num(largest, nan=0.0) <= run.limit)
+    if len(within) and run.outcome not in ("no finite MLE", "rank deficient"):
+        ax.axvline(steps[within[0]], color="tab:green", ls=":", lw=1.2, label=f"within tolerance from step {int(steps[within[0]])}")
+    ax.set_yscale("log")
+    ax.set_xlabel(run.step_label)
+    ax.set_ylabel(run.measure)
+    title = "Distance of each weight to its GLM coefficient"
+    if run.outcome and run.outcome != "equivalent":
+        title += "\n" + OUTCOME_NOTES.get(run.outcome, f"verdict: not equivalent ({run.outcome})")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    shown = f"all {n} terms" if not others else f"{len(named)} of {n} terms named (the worst at the end), {len(others)} in grey"
+    ax.legend(fontsize=7, title=shown, title_fontsize=7, loc="best")
+    return fig
+
+
+def _worst(final: np.ndarray, k: int) -> list[int]:
+    """The k terms farthest from the GLM at the end, worst first."""
+    order = np.argsort(-np.nan_to_num(final, nan=np.inf), kind="stable")
+    return [int(j) for j in order[:k]]
+
+
+def _glm_failed_figure(run: RunPicture) -> "Figure":
+    """No GLM coefficients to measure against: the network's weights over the steps, and why."""
+    fig, (ax,) = figure(7.5, 4.6)
+    steps = run.steps
+    weights = np.array(run.trajectory, dtype=float).reshape(len(run.trajectory), len(run.terms))
+    n = len(run.terms)
+    named = _worst(np.abs(weights[-1]) if len(weights) else np.zeros(n), NAMED if n > NAMED + 1 else n)
+    others = [j for j in range(n) if j not in named]
+    for k, j in enumerate(others):
+        ax.plot(steps, weights[:, j], color=OTHERS, lw=0.7, label=f"the other {len(others)} terms" if k == 0 else None)
+    for k, j in enumerate(named):
+        ax.plot(steps, weights[:, j], color=f"C{k}", lw=1.3, label=plain(run.terms[j]))
+    why = run.glm_trouble[0] if run.glm_trouble else "its coefficients are not finite"
+    own = (
+        "\n" + _wrap(f"The network on its own: {run.network_distance:.2g} (relative) from its optimum, by its own estimate.", 60, 2)
+        if run.network_distance is not None
+        else ""
+    )
+    ax.text(
+        0.5,
+        0.5,
+        "The GLM failed: there is no coefficient\nto measure the network's weights against.\n" + plain(_wrap(why, 60, 3)) + own,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        bbox=dict(boxstyle="round", facecolor="white", edgecolor="tab:red", alpha=0.9),
+    )
+    ax.set_xlabel(run.step_label)
+    ax.set_ylabel("network weight")
+    ax.set_title("The GLM failed: the network's weights on their own", fontsize=10)
+    ax.grid(alpha=0.3)
+    shown = f"all {n} terms" if not others else f"{len(named)} of {n} terms named (the largest), {len(others)} in grey"
+    ax.legend(fontsize=7, title=shown, title_fontsize=7, loc="upper left")
+    return fig
+
+
+def _wrap(text: str, width: int, lines: int = 3) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width, max_lines=lines, placeholder=" …")
+
+
+def lines_figure(X: np.ndarray, y: np.ndarray, names: list[str], network: np.ndarray, glm: np.ndarray, use_bias: bool) -> "Figure":
+    """Two features, binary target: the points by class, and the line eta = 0 of each fit, framed on the data."""
+    fig, (ax,) = figure()
+    for cls, colour in [(0, "tab:red"), (1, "tab:green")]:
+        rows = y == cls
+        ax.scatter(X[rows, 0], X[rows, 1], color=colour, s=40 if len(y) < 50 else 8, label=f"y = {cls}", zorder=3)
+    (x0, x1), (y0, y1) = (_frame(X[:, 0]), _frame(X[:, 1]))
+    xs = np.linspace(x0, x1, 400)
+    for coefs, label, style, colour, width in [(glm, "GLM", "-", "black", 3), (network, "network", "--", "tab:orange", 2)]:
+        b0, (b1, b2) = (coefs[0], coefs[1:]) if use_bias else (0.0, coefs)
+        if abs(b2) > 1e-12 * max(abs(b1), 1e-300):
+            line = -(b0 + b1 * xs) / b2
+            inside = bool(min(line[0], line[-1]) <= y1 and max(line[0], line[-1]) >= y0)  # a straight line meets the frame
+            ax.plot(xs, line, ls=style, color=colour, lw=width, label=f"{label}: η = 0" + ("" if inside else " (outside the frame)"))
+        else:  # a vertical line
+            at = -b0 / b1 if b1 else math.nan
+            inside = x0 <= at <= x1
+            ax.axvline(at, ls=style, color=colour, lw=width, label=f"{label}: η = 0" + ("" if inside else " (outside the frame)"))
+    ax.set_xlim(x0, x1)  # the data's frame: a line that leaves it is cut at its edge
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(plain(names[0]))
+    ax.set_ylabel(plain(names[1]))
+    ax.set_title("Separating lines of the two fits", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _frame(values: np.ndarray) -> tuple[float, float]:
+    """The data's range with a margin of a tenth of it on each side (half a unit for a constant)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = 0.1 * (high - low) if high > low else 0.5
+    return low - pad, high + pad
+
+
+def run_figures(run: RunPicture, lines: Callable[[], "Figure | None"] | None = None) -> dict[str, "Figure"]:
+    out = {"loss.png": loss_figure(run), "distance.png": distance_figure(run)}
+    drawn = lines() if lines else None
+    if drawn is not None:
+        out["lines.png"] = drawn
+    return out
+
+
+def _lines(config, terms: list[str], network: np.ndarray, glm: np.ndarray, dataset) -> Callable[[], "Figure | None"]:
+    """Seed 000's picture, where it applies: two features, a binary target, no weights."""
+
+    def draw():
+        if not config.family.takes_trials or len(terms) - int(config.model.use_bias) != 2 or not np.all(np.isfinite(glm)):
+            return None
+        ds = dataset() if callable(dataset) else dataset
+        if ds is None or ds.n_features != 2 or ds.weights is not None:
+            return None
+        return lines_figure(ds.X, ds.y, ds.feature_names, network, glm, config.model.use_bias)
+
+    return draw
+
+
+def picture_of(result: "RunResult", config, rows: list[dict], history: list, trajectory: list[np.ndarray]) -> RunPicture:
+    from nnglm.log.result import Tolerance
+
+    terms = [r["term"] for r in rows]
+    network, glm, bse = (np.array([np.nan if r[k] is None else r[k] for r in rows], dtype=float) for k in ("network", "glm", "glm_bse"))
+    penalized = config.model.penalty is not None
+    weighted = any(getattr(config.data, key, None) is not None for key in ("weights", "trials"))
+    return RunPicture(
+        terms=terms,
+        network=network,
+        glm=glm,
+        bse=bse,
+        tolerance=Tolerance.of(config.compare_rtol, config.compare.max_abs),
+        history=history,
+        trajectory=trajectory,
+        loss_name=config.family.loss_name,
+        loss_unit=loss_unit(config.family, weighted, penalized),
+        dtype=config.train.dtype,
+        glm_loss=result.glm.loss if result.glm and result.glm.loss is not None and math.isfinite(result.glm.loss) else None,
+        outcome=result.comparison.outcome if result.comparison else None,
+        glm_trouble=([result.glm.failed] if result.glm.failed else []) + list(result.glm.warnings) if result.glm else [],
+        network_distance=result.network.distance if result.network and result.network.distance is not None else None,
+        step_label="full-batch step" if config.train.batch_size == "full" else f"epoch (mini-batches of {config.train.batch_size} rows)",
+    )
+
+
+def draw(
+    run_dir: Path, result: "RunResult", config, rows: list[dict], history: list, trajectory: list[np.ndarray], dataset=None
+) -> dict[str, str]:
+    """The plots of a run into its folder: {file name: caption}. `dataset`: the training data, or a
+    function that loads it, for seed 000's separating lines."""
+    run = picture_of(result, config, rows, history, trajectory)
+    drawn = run_figures(run, _lines(config, run.terms, run.network, run.glm, dataset))
+    for name, fig in drawn.items():
+        save(fig, run_dir / name)
+    return {name: PICTURES[name] for name in drawn}
+
+
+# --- reading a run folder back ---
+
+MAX_CSV_BYTES = 256 * 2**20  # a run folder's CSVs are a few MB
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    import csv
+
+    from nnglm import safe
+
+    try:
+        content = safe.read_bytes(path, MAX_CSV_BYTES, within=path.parent)  # no FIFO, no link out of the folder
+    except (OSError, safe.Refused) as e:
+        raise ValueError(str(e)) from None
+    if len(content) > MAX_CSV_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_CSV_BYTES // 2**20} MB")
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    return header, rows
+
+
+@dataclass
+class Folder:
+    """A completed run folder's files, read and checked."""
+
+    result: "RunResult"
+    config: "Config"
+    rows: list[dict]
+    history: list[tuple[int, float, float]]
+    trajectory: list[np.ndarray]
+
+
+RUN_FILES = ("result.json", "config.yaml", "coefficients.csv", "history.csv", "trajectory.csv")
+
+
+def read_folder(run_dir: Path) -> Folder:
+    """Everything a run's pictures are drawn from, read and checked before anything is drawn."""
+    from nnglm import config as config_module
+    from nnglm.errors import UserError
+    from nnglm.log import result as schema
+
+    files = [run_dir / name for name in RUN_FILES]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise UserError(f"{run_dir}: not a completed sweep point's run folder (no {', '.join(missing)}); `nnglm report` draws from those")
+    try:
+        result = schema.read(files[0])
+    except schema.Unreadable as e:
+        raise UserError(f"{run_dir}: {e}") from None
+    if result.status != "completed":
+        raise UserError(f"{run_dir}: status {result.status}; `nnglm report` draws the plots of completed runs")
+    config = config_module.load(files[1])
+    try:
+        header, cells = _read_csv(files[2])
+        rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]
+        history = [(int(r[0]), float(r[1]), float(r[2])) for r in _read_csv(files[3])[1]]
+        trajectory = [np.array(r[1:], dtype=float) for r in _read_csv(files[4])[1]]
+        if not rows or not history or len(trajectory) != len(history) or any(len(t) != len(rows) for t in trajectory):
+            raise ValueError("coefficients.csv, history.csv and trajectory.csv do not agree in their rows")
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as e:
+        raise UserError(f"{run_dir}: its files are damaged ({type(e).__name__}: {e}); `nnglm report` cannot draw from them") from None
+    return Folder(result, config, rows, history, trajectory)
+
+
+def figures(run_dir: Path) -> dict[str, "Figure"]:
+    """A run folder's pictures as Figures, drawn from its files ({file name: Figure}), for a notebook."""
+    from nnglm.data import table
+
+    f = read_folder(run_dir)
+    run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
+    config = f.config
+    return run_figures(run, _lines(config, run.terms, run.network, run.glm, lambda: table.split(table.load(config), config)[0]))
+
+
+def drawn(run_dir: Path) -> bool:
+    """The run has its pictures and its self-contained report (or, run before report.html was written, no
+    trajectory.csv to draw them again from)."""
+    has = lambda name: (run_dir / name).is_file()  # noqa: E731
+    return has("loss.png") and (has("report.html") or not has("trajectory.csv"))
+
+
+# --- a sweep ---
+
+
+@dataclass
+class SweepPoint:
+    point: dict
+    status: str
+    steps_to_match: int | None = None  # the first logged step within the tolerance
+    steps_run: int | None = None
+    final_gap: float | None = None  # in the verdict's measure
+    limit: float | None = None
+    measure: str = ""
+    road: tuple[np.ndarray, np.ndarray] | None = None  # steps, the largest distance at each
+
+
+def sweep_point(run_dir: Path) -> SweepPoint:
+    """A sweep point's figures from its folder; a point that failed (or cannot be read) keeps only its status."""
+    from nnglm.errors import UserError
+    from nnglm.log import logbook
+
+    logged = logbook.read(run_dir)
+    r = logged.result
+    point = r.sweep_point or {} if r else {}
+    if r is None or r.status != "completed" or r.comparison is None:
+        return SweepPoint(point, logged.status)
+    try:
+        f = read_folder(run_dir)
+    except UserError:
+        return SweepPoint(point, "broken")
+    run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
+    c = r.comparison
+    gap = c.max_abs_diff if run.tolerance.max_abs is not None else c.max_rel_diff
+    largest = np.nanmax(run.gaps(), axis=1) if not run.glm_failed else None
+    return SweepPoint(
+        point=point,
+        status=r.status,
+        steps_to_match=c.epochs_to_match,
+        steps_run=r.network.epochs_run if r.network else None,
+        final_gap=gap,
+        limit=run.limit,
+        measure=run.measure,
+        road=(run.steps, largest) if largest is not None else None,
+    )
+
+
+def _numeric(values: list) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _sorted(values: list) -> list:
+    """A swept key's values in order: numbers by size, anything else by its text."""
+    return sorted(values) if _numeric(values) else sorted(values, key=str)
+
+
+def _positions(values: list) -> tuple[np.ndarray, list[str] | None, bool]:
+    """x positions of a swept key's values: the numbers themselves (log-spaced where they span a
+    factor of 20 or more), or 0, 1, 2, ... with the values as labels."""
+    distinct = list(dict.fromkeys(values))
+    if _numeric(distinct):
+        x = np.array(values, dtype=float)
+        log = bool(np.all(x > 0) and x.max() / x.min() >= 20)
+        return x, None, log
+    labels = [str(v) for v in _sorted(distinct)]
+    return np.array([labels.index(str(v)) for v in values], dtype=float), labels, False
+
+
+def sweep_figure(points: list[SweepPoint]) -> "Figure":
+    """Each swept value against the steps to equivalence and the final gap, each run's road to the GLM
+    one line; two swept keys: a grid."""
+    keys = list(dict.fromkeys(k for p in points for k in p.point))
+    done = [p for p in points if p.status == "completed" and p.final_gap is not None]
+    missing = len(points) - len(done)
+    note = f" ({missing} of {len(points)} points failed or unreadable, not shown)" if missing else ""
+    if len(keys) == 2:
+        fig = _sweep_grid(done, keys)
+    else:
+        fig = _sweep_lines(done, keys)
+    fig.suptitle(f"Sweep of {len(points)} points over {', '.join(keys) or 'nothing'}{note}", fontsize=11)
+    return fig
+
+
+def _legend(ax: "Axes") -> None:
+    """A legend where there is something to name (a sweep whose every point failed has nothing)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+
+
+def _label(p: SweepPoint, keys: list[str]) -> str:
+    return ", ".join(f"{p.point.get(k)}" for k in keys)
+
+
+def _sweep_lines(done: list[SweepPoint], keys: list[str]) -> "Figure":
+    from matplotlib import cm, colors
+
+    fig, (road_ax, steps_ax, gap_ax) = figure(15.0, 4.6, 3)
+    key = keys[0] if len(keys) == 1 else "point"
+    values = [p.point.get(keys[0]) if len(keys) == 1 else _label(p, keys) for p in done]
+    x, labels, log = _positions(values) if done else (np.zeros(0), None, False)
+    limit = next((p.limit for p in done if p.limit is not None), None)
+    measure = next((p.measure for p in done if p.measure), "distance to the GLM")
+    # each run's road, coloured by its value
+    norm = colors.LogNorm(x.min(), x.max()) if log else colors.Normalize(x.min() if len(x) else 0, x.max() if len(x) else 1)
+    cmap = cm.viridis
+    for p, xi in zip(done, x):
+        if p.road is not None:
+            road_ax.plot(p.road[0], np.where(p.road[1] > 0, p.road[1], np.nan), color=cmap(norm(xi)), lw=1.0, alpha=0.9)
+    if limit is not None:
+        for ax in (road_ax, gap_ax):
+            ax.axhline(limit, label=f"tolerance {limit:g}", **TOLERANCE)
+    road_ax.set_yscale("log")
+    road_ax.set_xlabel("full-batch step")
+    road_ax.set_ylabel("largest " + measure, fontsize=8)
+    road_ax.set_title(f"Each run's road to the GLM ({len([p for p in done if p.road is not None])} lines)", fontsize=10)
+    road_ax.grid(alpha=0.3, which="both")
+    if len(x):
+        bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=road_ax)
+        bar.set_label(key)
+        if labels:
+            bar.set_ticks(range(len(labels)), labels=[plain(t) for t in labels])
+    _legend(road_ax)
+    order = np.argsort(x, kind="stable")
+    matched = np.array([p.steps_to_match is not None for p in done], dtype=bool)
+    steps = np.array([p.steps_to_match if p.steps_to_match is not None else np.nan for p in done], dtype=float)
+    ran = np.array([p.steps_run if p.steps_run is not None else np.nan for p in done], dtype=float)
+    steps_ax.plot(x[order], steps[order], "o-", color="tab:blue", ms=4, label="first step within the tolerance")
+    if np.any(~matched):
+        steps_ax.plot(x[~matched], ran[~matched], "x", color="tab:red", ms=7, mew=2, label="never within it (its last step)")
+    steps_ax.set_ylabel("full-batch steps")
+    steps_ax.set_title("Steps to equivalence", fontsize=10)
+    gaps = np.array([p.final_gap for p in done], dtype=float)
+    gap_ax.plot(x[order], np.where(gaps[order] > 0, gaps[order], np.nan), "o-", color="black", ms=4, label="at the last step")
+    gap_ax.set_yscale("log")
+    gap_ax.set_ylabel(measure, fontsize=8)
+    gap_ax.set_title("Final gap to the GLM (the verdict's measure)", fontsize=10)
+    for ax in (steps_ax, gap_ax):
+        ax.set_xlabel(key)
+        if log:
+            ax.set_xscale("log")
+        if labels:
+            ax.set_xticks(
+                range(len(labels)),
+                labels=[plain(t) for t in labels],
+                rotation=30 if len(keys) > 1 else 0,
+                fontsize=7 if len(keys) > 1 else 9,
+            )
+        ax.grid(alpha=0.3, which="both")
+        _legend(ax)
+    return fig
+
+
+def _sweep_grid(done: list[SweepPoint], keys: list[str]) -> "Figure":
+    """Two swept keys: the steps to equivalence and the final gap, one cell a run."""
+    from matplotlib import colors
+
+    fig, (steps_ax, gap_ax) = figure(12.0, 5.0, 2)
+    columns = list(dict.fromkeys(p.point.get(keys[0]) for p in done))
+    rows = list(dict.fromkeys(p.point.get(keys[1]) for p in done))
+    columns, rows = _sorted(columns), _sorted(rows)
+    steps = np.full((len(rows), len(columns)), np.nan)
+    gaps = np.full((len(rows), len(columns)), np.nan)
+    never = np.zeros((len(rows), len(columns)), dtype=bool)
+    for p in done:
+        i, j = rows.index(p.point.get(keys[1])), columns.index(p.point.get(keys[0]))
+        gaps[i, j] = p.final_gap if p.final_gap is not None else np.nan
+        if p.steps_to_match is not None:
+            steps[i, j] = p.steps_to_match
+        else:
+            never[i, j] = True
+    limit = next((p.limit for p in done if p.limit is not None), None)
+    from matplotlib import colormaps
+
+    grey_when_never = colormaps["viridis"].with_extremes(bad="0.85")
+    image = steps_ax.imshow(steps, cmap=grey_when_never, aspect="auto", origin="lower")
+    fig.colorbar(image, ax=steps_ax, label="first step within the tolerance")
+    positive = gaps[np.isfinite(gaps) & (gaps > 0)]
+    norm = colors.LogNorm(positive.min(), positive.max()) if positive.size and positive.max() > positive.min() else None
+    gap_image = gap_ax.imshow(np.where(gaps > 0, gaps, np.nan), cmap="magma_r", norm=norm, aspect="auto", origin="lower")
+    bar = fig.colorbar(gap_image, ax=gap_ax, label="final gap (the verdict's measure)")
+    if limit is not None and norm is not None and norm.vmin is not None and norm.vmax is not None and norm.vmin <= limit <= norm.vmax:
+        bar.ax.axhline(limit, color="tab:red", lw=2)
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            text = "never" if never[i, j] else "" if np.isnan(steps[i, j]) else f"{int(steps[i, j])}"
+            steps_ax.text(j, i, text, ha="center", va="center", fontsize=7, bbox=LABEL_BOX)
+            if np.isfinite(gaps[i, j]):
+                over = limit is not None and gaps[i, j] > limit
+                gap_ax.text(j, i, f"{gaps[i, j]:.1g}" + (" ✗" if over else ""), ha="center", va="center", fontsize=7, bbox=LABEL_BOX)
+    for ax, title in (
+        (steps_ax, "Steps to equivalence ('never': not within the tolerance)"),
+        (gap_ax, f"Final gap; ✗ above the tolerance {limit:g}" if limit is not None else "Final gap"),
+    ):
+        ax.set_xticks(range(len(columns)), labels=[plain(c) for c in columns], fontsize=8)
+        ax.set_yticks(range(len(rows)), labels=[plain(r) for r in rows], fontsize=8)
+        ax.set_xlabel(keys[0])
+        ax.set_ylabel(keys[1])
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+SWEEP_PICTURE = "sweep.png"
+
+
+def sweep_picture_path(run_dirs: list[Path]) -> Path:
+    """Where a sweep's picture goes: into its first point's folder (the smallest run id), so that the run
+    log's folder of names holds run folders only."""
+    return min(run_dirs, key=lambda d: d.name) / SWEEP_PICTURE
+
+
+def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
+    """The picture of a sweep, from its points' folders (and the points that left none); returns its path."""
+    fig = sweep_figure([sweep_point(d) for d in run_dirs] + [SweepPoint(p, "failed") for p in failed or []])
+    path = sweep_picture_path(run_dirs)
+    save(fig, path)
+    return path
+
+
+# --- runs compared ---
+
+
+def compare_figure(c: "RunComparison", limit: int = 40) -> "Figure":
+    """Each term's coefficient in every run beside the GLM's, and each run's gap to the GLM in the verdict's
+    measure (relative to max(|GLM coefficient|, std err)), the largest first."""
+    from nnglm.log import result as schema
+
+    first = c.runs[0].result
+    assert first is not None and first.glm is not None  # compare_runs checked every run
+    bse_map = schema.flat(first.glm.bse or {})
+    se = np.array([np.nan if bse_map.get(t) is None else bse_map[t] for t in c.terms], dtype=float)
+    glm = c.glm[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.abs(c.network - c.glm) / schema.scale(glm, se)  # (runs, terms), each run against its own GLM
+    worst = np.nanmax(np.where(np.isnan(relative), -np.inf, relative), axis=0)
+    order = [int(j) for j in np.argsort(-worst, kind="stable")[:limit]]
+    n_runs, shown = len(c.runs), len(order)
+    fig, (value_ax, gap_ax) = figure(12.0, max(3.0, 0.28 * shown + 1.6), 2)
+    ys = np.arange(shown)[::-1]
+    offsets = (np.arange(n_runs) - (n_runs - 1) / 2) * min(0.7 / max(n_runs, 1), 0.2)
+    markers = "osD^v<>p*h"
+    labels = []
+    for i, run in enumerate(c.runs):
+        outcome = run.result.comparison.outcome if run.result and run.result.comparison else None
+        labels.append(f"run {i + 1}" + (f" ({outcome})" if outcome and outcome != "equivalent" else ""))
+    for i in range(n_runs):
+        value_ax.plot(c.network[i, order], ys + offsets[i], markers[i % len(markers)], color=f"C{i}", ms=5, ls="none", label=labels[i])
+        gap_ax.plot(
+            np.where(relative[i, order] > 0, relative[i, order], np.nan),
+            ys + offsets[i],
+            markers[i % len(markers)],
+            color=f"C{i}",
+            ms=5,
+            ls="none",
+            label=labels[i],
+        )
+    value_ax.errorbar(
+        glm[order],
+        ys,
+        xerr=1.96 * np.nan_to_num(se[order]),
+        fmt="|",
+        color="black",
+        ms=12,
+        lw=1,
+        capsize=3,
+        label="GLM (run 1) ± 1.96 std err",
+    )
+    spread = np.abs(glm[np.isfinite(glm)])
+    if spread.size and spread.max() > 0 and spread.max() / max(np.min(spread[spread > 0], initial=spread.max()), 1e-300) > 1e3:
+        value_ax.set_xscale("symlog", linthresh=float(np.min(spread[spread > 0])))
+    tolerances = [r.result.comparison.tolerance.rtol for r in c.runs if r.result and r.result.comparison and r.result.comparison.tolerance]
+    rtol = next((t for t in tolerances if t), None)
+    if rtol:
+        gap_ax.axvline(rtol, label=f"relative tolerance (rtol) {rtol:g}", **TOLERANCE)
+    gap_ax.set_xscale("log")
+    for ax in (value_ax, gap_ax):
+        ax.set_yticks(ys, labels=[plain(c.terms[j]) for j in order], fontsize=7)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    gap_ax.set_yticklabels([])
+    value_ax.set_xlabel("coefficient")
+    gap_ax.set_xlabel("|network weight − GLM coefficient| / max(|coefficient|, std err)")
+    cut = f", the {shown} farthest of {len(c.terms)} terms" if shown < len(c.terms) else ""
+    value_ax.set_title(f"Coefficients of {n_runs} runs{cut}", fontsize=10)
+    gap_ax.set_title("Each run's gap to its GLM, relative (the verdict's measure)", fontsize=10)
+    return fig

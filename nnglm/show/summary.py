@@ -1,0 +1,264 @@
+"""What a run says: its tables and sentences, built once and shown on the console
+(rich) or written into the run's report (markdown, see report.py)."""
+
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from nnglm.errors import listing
+from nnglm.log.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
+from nnglm.model import families
+from nnglm.safe import cell
+
+MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
+
+
+@dataclass
+class Block:
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def wide_console() -> Console:
+    console = Console()
+    # piped into a file or another program: do not squeeze wide tables into 80 characters
+    return console if console.is_terminal else Console(width=200)
+
+
+def _num(value, digits: int = 10) -> str:
+    return "–" if value is None or value != value else f"{value:.{digits}g}"  # None or NaN: undefined
+
+
+def _text(value) -> str:
+    return "–" if value is None else str(value)
+
+
+def _yes(value: bool | None) -> str:
+    return "–" if value is None else "yes" if value else "no"
+
+
+def _seconds(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _p(value) -> str:
+    return "–" if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def headline(result: RunResult) -> str:
+    env, data, model = result.environment, result.data, result.config["model"]
+    assert data is not None  # written before any fit
+    return (
+        f"{result.name}: {data.n_rows} rows × {data.n_features} features, target {data.target!r}; "
+        f"{model['family']}/{model['link']}; {env.backend} on {env.device}, {env.dtype}"
+    )
+
+
+def fits(result: RunResult) -> tuple[NetworkSection, GlmSection, ComparisonSection]:
+    """The sections a completed run has, for the tables and sentences."""
+    n, g, c = result.network, result.glm, result.comparison
+    if n is None or g is None or c is None:
+        raise ValueError(f"run {result.run_id} has no network, glm or comparison section: only a completed run is summarized")
+    return n, g, c
+
+
+def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
+    cut = f" (the first {MAX_ROWS} of {len(rows)}; all in coefficients.csv)" if len(rows) > MAX_ROWS else ""
+    shown = rows[:MAX_ROWS]
+    with_reference = result.reference is not None and result.reference.coefficients is not None
+    beside = Block(
+        "Network weights beside GLM coefficients" + cut,
+        ["term", "network", "GLM", "network − GLM"] + (["NumPy Adam"] if with_reference else []),
+        [
+            [r["term"], _num(r["network"]), _num(r["glm"]), _num(r["diff"], 3)] + ([_num(r["reference"])] if with_reference else [])
+            for r in shown
+        ],
+    )
+    n, g, _ = fits(result)
+    caution = (
+        ""
+        if n.converged is not False
+        else (
+            f" — CAUTION: the network has not converged (its own estimate: {_num(n.distance, 2)} from the optimum, "
+            "relative), so these are not yet a GLM's estimates"
+        )
+    )
+    as_glm = Block(
+        f"The network read as a GLM (standard errors: {errors_used(result)}, from its own weights)" + cut + caution,
+        ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"],
+        [
+            [
+                r["term"],
+                _num(r["network"], 6),
+                _num(r["network_bse"], 4),
+                _num(r["z"], 4),
+                _p(r["p"]),
+                _num(r["ci_low"], 4),
+                _num(r["ci_high"], 4),
+                _num(r["glm_bse"], 4),
+            ]
+            for r in shown
+        ],
+    )
+    out = [beside, as_glm, fit_block(result)]
+    if n.statistics and g.statistics:
+        out.append(statistics_block(n.statistics, g.statistics))
+    if result.validation:
+        out.append(holdout_block(result))
+    return out
+
+
+def fit_block(result: RunResult) -> Block:
+    n, g, c = fits(result)
+    tol = c.tolerance
+    judged = "–" if tol is None else f"max abs {tol.max_abs:g}" if tol.max_abs else f"rtol {_num(tol.rtol, 3)}"
+    rates = n.learning_rates
+    lr = f"{rates[0][1]:.3g}" + (f" → {rates[-1][1]:.3g} ({len(rates) - 1} changes)" if len(rates) > 1 else "") if rates else "–"
+    return Block(
+        "Fit",
+        ["", ""],
+        [
+            ["max relative diff (to the larger of |coef| and std err)", _num(c.max_rel_diff, 3) + f"  (tolerance: {judged})"],
+            ["max abs diff", _num(c.max_abs_diff, 3)],
+            ["MAPE %", _num(c.mape_pct, 3)],
+            ["relative L2", _num(c.rel_l2, 3)],
+            ["cosine of coefficient vectors", _num(c.direction_cosine, 8)],
+            ["first step within tolerance", _num(c.epochs_to_match)],
+            ["std err: largest relative difference", _num(c.bse_max_rel_diff, 3)],
+            ["log-likelihood: network / GLM", f"{_num(c.network_llf, 10)} / {_num(c.glm_llf, 10)}"],
+            ["network: steps, seconds, final loss", f"{_text(n.epochs_run)}, {_seconds(n.train_seconds)}, {_num(n.final_loss, 6)}"],
+            ["loss: network / at the GLM's coefficients", f"{_num(n.final_loss, 12)} / {_num(g.loss, 12)}"],
+            ["network: stopped because", f"{_text(n.stopped)}; own distance estimate {_num(n.distance, 2)} (relative)"],
+            ["network: inputs, Adam's learning rate", f"{_text(n.precondition)}; {lr}"],
+            ["network: max |gradient| at the end", _num(n.max_abs_grad, 3)],
+            ["GLM: iterations, converged", f"{_text(g.iterations)}, {_yes(g.converged)}" + ("; FAILED" if g.failed else "")],
+            ["GLM: fitted by", _text(g.method)],
+        ],
+    )
+
+
+def holdout_block(result: RunResult) -> Block:
+    validation, data = result.validation, result.data
+    assert validation is not None and data is not None
+    widths = result.hidden.widths if result.hidden else ""
+    labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {widths}"}
+    model = result.config["model"]
+    loss = families.lookup(model["family"], model["link"]).loss_name
+    losses = {k: getattr(validation, k) for k in labels if getattr(validation, k) is not None}
+    return Block(
+        f"Held-out fit ({_text(data.n_validation_rows)} rows held out of both fits; the family's own loss, {loss})",
+        ["fit", "training loss", "held-out loss"],
+        [[labels[k], _num(v.train_loss, 6), _num(v.validation_loss, 6)] for k, v in losses.items()],
+    )
+
+
+STATISTICS = [
+    ("log-likelihood", "llf"),
+    ("deviance", "deviance"),
+    ("null deviance", "null_deviance"),
+    ("AIC", "aic"),
+    ("BIC (from the log-likelihood)", "bic"),
+    ("residual degrees of freedom", "df_resid"),
+    ("dispersion", "dispersion"),
+]
+
+
+def statistics_block(network: Statistics, glm: Statistics) -> Block:
+    """Each fit's figures as statsmodels computes them, at that fit's own coefficients."""
+    return Block(
+        "Fit statistics (statsmodels' formulas, each at its own fit's coefficients)",
+        ["", "network", "GLM"],
+        [[label, _num(getattr(network, key), 10), _num(getattr(glm, key), 10)] for label, key in STATISTICS],
+    )
+
+
+def notes(result: RunResult) -> list[str]:
+    """The sentences under the tables: trouble first, the verdict last."""
+    n, g, c = fits(result)
+    out = []
+    caveat = result.environment.determinism.get("caveat")
+    if caveat:
+        out.append(f"backend: {caveat}")
+    if n.note:
+        out.append(f"network: {n.note}")
+    out += [f"GLM warning: {w}" for w in g.warnings]
+    if result.data is not None:
+        names = result.data.feature_names
+        out.append(f"data: {len(names)} features used: {listing(names) if names else 'none (the intercept only)'}")
+        out += [f"data: {note}" for note in result.data.notes]
+    dropped = result.data.rows_dropped if result.data else None
+    if dropped:
+        out.append(f"data.missing: drop left out {dropped} rows with a missing value in a column the model uses")
+    if result.hidden:
+        out.append(
+            "the hidden-layer network has no coefficients to set beside the GLM's: no equivalence to check, "
+            "so it is compared by its fit on held-out rows"
+        )
+        if result.hidden.note:
+            out.append(f"hidden-layer network: {result.hidden.note}")
+    if result.validation and result.validation.verdict:
+        out.append(result.validation.verdict)
+    ref = result.reference
+    if ref is not None and ref.coefficients is not None and ref.agreement:
+        out.append(ref.agreement)
+    elif ref is not None and ref.skipped:
+        out.append(f"NumPy reference not run: {ref.skipped}")
+    out += errors_notes(result)
+    out.append(c.verdict or "")
+    return out
+
+
+def errors_used(result: RunResult) -> str:
+    """The standard errors both fits report, in words (older runs: the model-based ones, observed information)."""
+    described = result.inference.described if result.inference else None
+    return described or "model-based, observed information"
+
+
+def errors_notes(result: RunResult) -> list[str]:
+    """Where the two fits' standard errors are not the same estimator, and why."""
+    model = result.config["model"]
+    options = result.config.get("inference")
+    options = options if isinstance(options, dict) else {}
+    cov_type, information = options.get("cov_type", "nonrobust"), options.get("information", "observed")
+    out = []
+    if cov_type in ("HC1", "HC2", "HC3"):
+        out.append(
+            f"std err: statsmodels' GLM computes {cov_type} as HC0's sandwich (its leverage and degrees-of-freedom "
+            "corrections are for OLS), and the network's errors follow it"
+        )
+    if families.lookup(model["family"], model["link"]).canonical:
+        return out
+    if cov_type == "nonrobust" and information == "observed":
+        out.append(
+            "std err: the network's come from the observed information (its Hessian), statsmodels' IRLS "
+            f"reports the expected information; the two differ for a non-canonical link such as {model['link']} "
+            "(inference.information: expected gives the network IRLS's)"
+        )
+    elif cov_type != "nonrobust" and information == "expected":
+        out.append(
+            "std err: the network's sandwich has the expected information as its bread, statsmodels' the observed "
+            f"information (its Hessian); the two differ for a non-canonical link such as {model['link']}"
+        )
+    return out
+
+
+def print_run(result: RunResult, rows: list[dict], run_dir, console: Console | None = None) -> None:
+    """The run's tables and sentences; every text from the data (column names, terms, warnings) escaped
+    of control characters and never read as markup (see safe.cell)."""
+    console = console or Console()
+    console.print(cell(headline(result)), style="bold")
+    for block in blocks(result, rows):
+        table = Table(title=cell(block.title), title_justify="left", show_header=any(block.headers))
+        for i, header in enumerate(block.headers):
+            table.add_column(cell(header), justify="left" if i == 0 else "right")
+        for row in block.rows:
+            table.add_row(*map(cell, row))
+        console.print(table)
+    sentences = notes(result)
+    for sentence in sentences[:-1]:
+        console.print(cell(sentence))
+    colour = "green" if result.comparison and result.comparison.equivalent else "red"
+    console.print(cell(sentences[-1]), style=colour)
+    console.print(cell(f"run logged in {run_dir} (report.md has the tables and plots)"))

@@ -1,0 +1,85 @@
+"""The network with hidden layers (model.hidden): the linear model's rival, not its equal.
+
+It has no coefficients to set beside the GLM's, so it is judged by its loss on
+held-out rows (holdout.py). It trains a fixed number of steps on standardized
+inputs, with the same loss, optimizer and compiled step loop as the one-layer
+network (network.py).
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nnglm.config import Config
+from nnglm.data.table import Dataset
+from nnglm.model.precondition import Inputs
+from nnglm.train import network
+from nnglm.train.backends import Engine
+
+AUTO_STEPS = 5000  # a hidden-layer network has no optimum to measure: with `auto` it trains this long
+
+
+@dataclass
+class HiddenFit:
+    """What training reached: no coefficients, a model that predicts."""
+
+    final_loss: float
+    epochs_run: int
+    train_seconds: float
+    diverged: bool
+    note: str | None
+    model: Any  # a Keras model
+    inputs: Inputs
+    dtype: str
+
+    def predict(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """The fitted mean (class probabilities for multinomial) on new rows."""
+        import keras
+
+        x = self.inputs.apply(X).astype(self.dtype)
+        mu = self.model(x if offset is None else [x, offset[:, None].astype(self.dtype)])
+        mu = keras.ops.convert_to_numpy(mu).astype(float)
+        return mu[:, 0] if mu.shape[1] == 1 else mu
+
+
+def steps(config: Config) -> int:
+    return AUTO_STEPS if config.train.auto else config.train.fixed_steps
+
+
+def build(engine: Engine, config: Config, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False):
+    """model.hidden's Dense layers (Keras' default initializer) before the one-layer network's output
+    layer, which then starts from Keras' default too: zeros would leave every hidden unit the same forever."""
+    network.seeded(engine, config)
+    dtype = config.train.dtype
+    layers = [engine.keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=dtype) for width in config.model.hidden]
+    head = network.output_layer(engine, config, n_outputs, bias, offset, kernel_initializer="glorot_uniform")
+    return network.assemble(engine, config, n_features, [*layers, head], offset)
+
+
+def train(engine: Engine, dataset: Dataset, config: Config, device: str, on_log: network.Observer = lambda row: None) -> HiddenFit:
+    """Train for steps(config) steps, or until the loss or a weight stops being finite."""
+    train = config.train
+    inputs = Inputs.of(dataset.X, "standardize" if train.inputs != "none" else "none", config.model.use_bias)
+    n_steps = steps(config)
+    start = time.perf_counter()
+    with engine.placement(device):
+        model = build(
+            engine, config, dataset.n_features, dataset.n_outputs, network.start_bias(config, dataset), dataset.offset is not None
+        )
+        run, current, batches = network.compiled(engine, model, config, inputs.apply(dataset.X), dataset)
+        loop = network.Steps(model, run, current, batches, lambda: np.array([]), np.array([]), on_log)
+        while loop.step < n_steps and loop.finite:
+            loop.run(min(train.log_every, n_steps - loop.step))
+    diverged = not loop.finite
+    return HiddenFit(
+        final_loss=loop.history[-1][1],
+        epochs_run=loop.step,
+        train_seconds=time.perf_counter() - start,
+        diverged=diverged,
+        note=f"diverged: the loss or a weight stopped being finite by step {loop.step}" if diverged else None,
+        model=model,
+        inputs=inputs,
+        dtype=train.dtype,
+    )

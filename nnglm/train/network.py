@@ -1,0 +1,550 @@
+"""The degenerate network: one Dense layer whose activation is the inverse link.
+
+Training takes Keras' own `train_step` (the step `model.fit` runs) and runs
+many of them inside one compiled loop (a `tf.function` on TensorFlow, a jitted
+`fori_loop` on JAX: see backends.py), so that full-batch training does not pay
+`fit`'s per-epoch overhead (callbacks, data adapters) once per step. It gives
+the same weights as `model.fit(X, y, epochs=E, batch_size=N, shuffle=False)`;
+a test holds it to that.
+
+With `train.epochs: auto` (the default) the network trains until it has
+converged by its own measure, never the GLM's: every CHECK_EVERY steps the
+Newton step of its own loss (inference.Curvature) estimates how far each
+coefficient still is from the optimum; training stops once that is below
+`train.rtol` relative to the coefficient's size or standard error, or once it
+is at the floor of the network's own arithmetic (see FLOOR). The inputs
+are whitened (precondition.py), the bias starts at the intercept-only fit, and
+Adam's learning rate follows the estimate: set to cover the estimated distance
+in about CHECK_EVERY steps, halved whenever the estimate did not fall by a
+tenth since the last look. Every update is still Keras' Adam step on the one Dense layer;
+the Hessian only measures.
+
+The floor. Adam follows the gradient the network computes in its own dtype,
+g32 = g + e, where g is the exact (float64) gradient at the same weights and e
+the round-off of the float32 design, weights and sums. Where g32 vanishes, g =
+-e, so the weights the network can settle at lie within the Newton step H^+ e
+of the optimum, and no step count takes them closer. The weights have a
+resolution of their own: each is known to a unit in its last place. At every
+look the network's gradient and its weights' spacing are read beside the
+float64 gradient; the larger of the two effects, mapped to the coefficients
+and measured as the distance is (relative to each coefficient's size or
+standard error), is the floor. e grows with the dtype's eps (1.2e-7 in
+float32, 2.2e-16 in float64) and with the design's conditioning, which
+whitening takes out of the steps but not out of the map back to the original
+features. Training stops ("floor") once the distance is within FLOOR times the
+floor; or within WOBBLE times it once a look gained less than a tenth (see
+WOBBLE); or once a whole look's steps changed no weight at all (every update
+below half a unit in the last place: the same weights give the same gradient
+at every later step, and smaller learning rates move nothing either). In
+float64 the floor is far below any tolerance and none of these fires first.
+"""
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnglm.config import Config
+from nnglm.data.table import Dataset
+from nnglm.model import penalty
+from nnglm.model.precondition import Inputs
+from nnglm.train import inference
+from nnglm.train.backends import Engine
+from nnglm.train.inference import Curvature, Distance, loss_function
+
+CHECK_EVERY = 100  # steps between two looks at the curvature (a fixed count, so that runs repeat exactly)
+# the distance may be this many times the floor (see the module's notes) when training stops there:
+# Adam's own wobble at the last learning rate comes on top of the round-off, so a distance within
+# twice the floor is as close as the next looks would get
+FLOOR = 2.0
+# Adam divides its steps by the root of its gradients' mean square, so at the floor its steps do not
+# shrink with the gradient, only with the learning rate: it wobbles about the optimum until its steps
+# are below the weights' resolution. Measured on the auto_* configs and a million rows in float32, it
+# stalls 2 to 15 times above the floor; within WOBBLE times it, a look without a tenth's progress
+# is the end
+WOBBLE = 20.0
+PATIENCE = 20  # looks without a new best estimate before `auto` gives up (a safeguard where no floor is measured)
+
+HistoryRow = tuple[int, float, float]  # step, loss, max |w - target|
+Observer = Callable[[HistoryRow], None]  # told of each history row as training makes it (the run log, a progress bar)
+
+
+@dataclass
+class NetworkFit:
+    coefficients: dict[str, float]  # by term, on the original scale of the features
+    final_loss: float
+    epochs_run: int
+    train_seconds: float
+    diverged: bool
+    max_abs_grad: float  # the largest absolute gradient of the loss at the end
+    converged: bool  # its own distance estimate within train.rtol (and the gradient within train.grad_tol, if set)
+    stopped: str  # why training stopped: converged, floor, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
+    distance: float  # its own estimate of the coefficients' distance to the optimum, relative (see inference.py)
+    floor: float | None  # under auto: the floor of the network's arithmetic at the last look, relative (see FLOOR)
+    note: str | None  # why training stopped where it did, when that is news
+    precondition: str  # what the inputs were: none, standardize or whiten
+    learning_rates: list[tuple[int, float]]  # (from step, Adam's learning rate)
+    device: str
+    mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
+    curvature: Curvature  # the network's loss, for its standard errors
+    inputs: Inputs  # what the network trained on (the reference takes the same)
+    # where train_seconds went: build (model, compile, data to tensors), steps (the compiled loop, its
+    # compilation in the first call), first_call (that first call alone), reads (loss and gradient for
+    # each history row), looks (the convergence looks of `auto`)
+    timings: dict[str, float] = field(default_factory=dict)
+    history: list[HistoryRow] = field(default_factory=list)
+    trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
+    start_bias: list[float] = field(default_factory=list)
+
+
+def determinism(engine: Engine, config: Config, device: str) -> dict[str, object]:
+    """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32), once a run, and say how,
+    with anything the backend cannot do for this run."""
+    settings = engine.determinism(config.seed, device)
+    caveat = engine.caveat(config.train.dtype)
+    return settings | ({"caveat": caveat} if caveat else {})
+
+
+def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
+    """With `auto`, every family starts at the intercept-only fit; with a fixed step count only
+    the families whose activation is undefined at eta = 0 do (as the seeds ran)."""
+    family = config.family
+    if config.train.auto or family.start_bias_at_mean:
+        return family.intercept_only(dataset.y, dataset.n_outputs, dataset.weights, dataset.offset)
+    return np.zeros(dataset.n_outputs)
+
+
+def build(engine: Engine, config: Config, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False, penalty=None):
+    """The degenerate network: one Dense layer whose activation is the inverse link. With `offset`, a
+    second input (rows, 1) is added to its linear predictor before the activation: a fixed input, never
+    trained. `penalty`: a kernel regularizer (see penalized)."""
+    seeded(engine, config)
+    head = output_layer(engine, config, n_outputs, bias, offset, config.model.kernel_initializer, penalty)
+    return assemble(engine, config, n_features, [head], offset)
+
+
+def seeded(engine: Engine, config: Config) -> None:
+    """Keras' seeds and float type, before any layer is made: its initializers draw their seeds then."""
+    engine.keras.utils.set_random_seed(config.seed)
+    engine.keras.config.set_floatx(config.train.dtype)
+
+
+def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer: str, penalty=None):
+    """The Dense layer that makes the linear predictor: the inverse link is its activation, unless an
+    offset is added first (assemble applies it then)."""
+    keras = engine.keras
+    return keras.layers.Dense(
+        n_outputs,
+        activation=None if offset else inference.activation_function(config.family),
+        use_bias=config.model.use_bias,
+        kernel_initializer=kernel_initializer,
+        bias_initializer=keras.initializers.Constant(bias),
+        kernel_regularizer=penalty,
+        dtype=config.train.dtype,
+    )
+
+
+def assemble(engine: Engine, config: Config, n_features: int, layers: Sequence, offset: bool):
+    """The layers (the last one output_layer's) as a Keras model, with the offset input where there is
+    one, compiled with Adam and the family's loss."""
+    keras, family, train = engine.keras, config.family, config.train
+    x = keras.Input((n_features,), dtype=train.dtype)
+    if offset:
+        o = keras.Input((1,), dtype=train.dtype)
+        eta = keras.layers.Add(dtype=train.dtype)([keras.Sequential([x, *layers])(x), o])
+        model = keras.Model([x, o], keras.layers.Activation(inference.activation_function(family), dtype=train.dtype)(eta))
+    else:
+        model = keras.Sequential([x, *layers])
+    optimizer = keras.optimizers.Adam(
+        learning_rate=train.learning_rate or 0.001, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
+    )
+    model.compile(optimizer=optimizer, loss=inference.loss_function(family))
+    return model
+
+
+def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | None:
+    """model.penalty as a Keras kernel regularizer on the weights' original scale (inputs.matrix @ kernel),
+    times the loss's nll_factor: Keras' loss is nll_factor times the mean NLL (see families.py)."""
+    pen = penalty.of_run(config, dataset)
+    if pen is None:
+        return None
+    from keras import ops
+
+    on_features = slice(int(config.model.use_bias), None)
+    factor = config.family.nll_factor
+    M = ops.convert_to_tensor(inputs.matrix, dtype=config.train.dtype)
+    ridge = ops.convert_to_tensor(pen.ridge[on_features][:, None], dtype=config.train.dtype)
+    lasso = ops.convert_to_tensor(pen.lasso[on_features][:, None], dtype=config.train.dtype)
+
+    def elastic_net(kernel):
+        slopes = ops.matmul(M, kernel)
+        return factor * ops.sum(ridge / 2 * ops.square(slopes) + lasso * ops.abs(slopes))
+
+    return elastic_net
+
+
+def compiled(engine: Engine, model, config: Config, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
+    """The model's compiled step loop (n steps per call), its evaluator (loss, mean, gradient) and the batches a step takes."""
+    keras, train = engine.keras, config.train
+    tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
+    x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
+    Y = tensor(dataset.y[:, None])
+    # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see README)
+    sw = None if dataset.weights is None else tensor(dataset.weights)
+    data = (x, Y) if sw is None else (x, Y, sw)
+    if full_batch(config, dataset.n_rows):
+        run = engine.step_runner(model, data)
+    else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
+        run = lambda n: model.fit(x, Y, sample_weight=sw, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
+    batches = 1 if train.batch_size == "full" else -(-dataset.n_rows // train.batch_size)
+    return run, engine.evaluator(model, data, loss_function(config.family), penalty), batches
+
+
+class Steps:
+    """The model, its compiled step loop and what is read after each call: loss, mean, gradient."""
+
+    def __init__(self, model, run: Callable, current: Callable, batches: int, weights: Callable, target: np.ndarray, on_log: Observer):
+        self.model, self.weights, self.target, self.on_log = model, weights, target, on_log
+        self._run, self._current, self._batches = run, current, batches
+        self.history: list[HistoryRow] = []
+        self.trajectory: list[np.ndarray] = []
+        self.step = 0
+        self.timings = {"steps": 0.0, "reads": 0.0}
+        self.read()
+
+    def done(self) -> int:
+        # from the optimizer itself, so an interruption mid-call still counts right
+        return int(self.model.optimizer.iterations.numpy()) // self._batches
+
+    def read(self) -> None:
+        """Loss, mean and gradient at the current weights, and one history row."""
+        start = time.perf_counter()
+        self.step = self.done()
+        self.loss, self.mu, self.gradient = self._current()
+        self.grad = float(np.max(np.abs(self.gradient), initial=0.0))
+        w = self.weights()
+        self.trajectory.append(w)
+        gap = float(np.max(np.abs(w - self.target))) if w.size else float("nan")
+        self.history.append((self.step, float(self.loss), gap))
+        self.timings["reads"] += time.perf_counter() - start
+        self.on_log(self.history[-1])
+
+    def run(self, n: int) -> None:
+        start = time.perf_counter()
+        self._run(n)
+        seconds = time.perf_counter() - start
+        self.timings.setdefault("first_call", seconds)
+        self.timings["steps"] += seconds
+        self.read()
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.isfinite(float(self.loss)) and np.all(np.isfinite(self.trajectory[-1])))
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.model.optimizer.learning_rate.assign(lr)
+
+
+def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool) -> np.ndarray:
+    """The Dense layer's weights as coefficients on the original features (Dataset.terms' order)."""
+    weights = [np.asarray(w, dtype=float) for w in model.get_weights()]
+    return inputs.to_original(weights[0], weights[1] if use_bias else None, multiclass)
+
+
+def train(
+    engine: Engine,
+    dataset: Dataset,
+    config: Config,
+    device: str,
+    target: np.ndarray,
+    on_log: Observer = lambda row: None,
+    reuse: bool = False,
+    on_look: Callable[[Distance], None] = lambda distance: None,
+) -> NetworkFit:
+    """Train the one-layer network, logging loss and distance to `target` every log_every steps;
+    each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
+    With `reuse`, a model built and compiled for an earlier run of the same shapes (see reuse_key)
+    is reset and trained again instead of built anew: a sweep point then costs its steps only.
+    `on_look` is told of each of `auto`'s distance estimates."""
+    family, use_bias = config.family, config.model.use_bias
+    start = time.perf_counter()
+    with engine.placement(device):
+        trainer = _trainer(engine, config, dataset, device, start_bias(config, dataset), reuse)
+        model, inputs = trainer.model, trainer.inputs
+        weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
+        # the convergence looks' machinery, made only where they are taken: a fixed step count builds none
+        curvature = trainer.curvature_of(engine, config) if config.train.auto else None
+        built = time.perf_counter() - start
+        steps = Steps(model, trainer.run, trainer.current, trainer.batches, weights, target, on_log)
+        schedule = Schedule(config, on_look)
+        try:
+            stopped = schedule.run(steps, lambda: look(curvature, steps, inputs, dataset, family))
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+            if steps.done() != steps.step:
+                steps.read()
+        used = engine.used_device(model, device)
+    train_seconds = time.perf_counter() - start
+    curvature = curvature or trainer.curvature_of(engine, config)
+    coefficients = weights()
+    distance = curvature.distance(coefficients) if steps.finite else None
+    fit = NetworkFit(
+        coefficients=dict(zip(dataset.terms(use_bias), map(float, coefficients))),
+        final_loss=steps.history[-1][1],
+        epochs_run=steps.step,
+        train_seconds=train_seconds,
+        diverged=False,
+        max_abs_grad=steps.grad,
+        converged=False,
+        stopped=stopped,
+        distance=distance.relative if distance else float("inf"),
+        floor=schedule.floor,
+        note=None,
+        precondition=inputs.method,
+        learning_rates=schedule.learning_rates,
+        device=used,
+        mu=np.asarray(steps.mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(steps.mu, dtype=float),
+        history=steps.history,
+        trajectory=steps.trajectory,
+        start_bias=[float(b) for b in trainer.bias] if use_bias else [],
+        curvature=curvature,
+        inputs=inputs,
+        timings={"build": built, **steps.timings, "looks": schedule.look_seconds},
+    )
+    judge(fit, config, steps, distance)
+    if stopped == "interrupted":
+        raise Interrupted(fit)
+    return fit
+
+
+def look(curvature: Curvature | None, steps: Steps, inputs: Inputs, dataset: Dataset, family) -> Distance:
+    """The network's own distance estimate at its current weights, with the floor of its arithmetic
+    where its gradient is in the curvature's coordinates (whitened inputs, as under `auto`)."""
+    assert curvature is not None  # looks are taken under `auto` only
+    gradient = None
+    if curvature.inputs is inputs:
+        # Keras' loss is nll_factor times the mean NLL (sum(w * loss) / rows): back to the summed NLL
+        gradient = np.asarray(steps.gradient, dtype=float) * dataset.n_rows / family.nll_factor
+        spacing = np.abs(np.spacing(np.concatenate([np.ravel(w) for w in steps.model.get_weights()]))).astype(float)
+        return curvature.distance(steps.weights(), gradient, spacing)
+    return curvature.distance(steps.weights())
+
+
+# train.* keys that only steer training (how long, how fast): points that differ in nothing
+# else share one built model and its compiled loop
+STEERING = ("learning_rate", "epochs", "log_every", "max_steps", "max_seconds", "rtol", "grad_tol")
+KEEP = 4  # trainers kept per process: a sweep over a second key alternates between a few
+
+
+@dataclass
+class Trainer:
+    """A built model with its compiled step loop, evaluator and curvature, for the runs that share them."""
+
+    model: Any  # a Keras model
+    run: Callable[[int], None]
+    current: Callable[[], tuple]
+    batches: int
+    inputs: Inputs
+    bias: np.ndarray  # the bias it starts from
+    initial: list[np.ndarray]  # the weights as build made them
+    dataset: Dataset  # the very data the loop was compiled on
+    curvature: Curvature | None = None  # made on first use (see curvature_of)
+
+    def curvature_of(self, engine: Engine, config: Config) -> Curvature:
+        """The network's loss in float64, for its looks and standard errors: made once, sharing the
+        network's whitened inputs where it has them."""
+        if self.curvature is None:
+            data = self.dataset
+            pen = penalty.of_run(config, data)
+            self.curvature = Curvature(engine, config.family, data, config.model.use_bias, pen, self.inputs)
+        return self.curvature
+
+
+_TRAINERS: dict[str, Trainer] = {}
+
+
+def reuse_key(config: Config, device: str) -> str:
+    """What determines the model, its compiled loop and its start: the config without its name and
+    the steering keys, with the settings derived from them."""
+    d = config.to_dict()
+    for section in ("name", "description", "sweep"):
+        d.pop(section, None)
+    d["train"] = {k: v for k, v in d["train"].items() if k not in STEERING}
+    d["derived"] = {"auto": config.train.auto, "precondition": config.precondition, "device": device}
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def _trainer(engine: Engine, config: Config, dataset: Dataset, device: str, bias: np.ndarray, reuse: bool) -> Trainer:
+    key = reuse_key(config, device) if reuse else ""
+    trainer = _TRAINERS.get(key)
+    if trainer is not None and trainer.dataset is dataset:
+        reset(trainer, engine, config)
+        return trainer
+    inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
+    regularizer = penalized(config, dataset, inputs)
+    model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+    initial = [np.array(w) for w in model.get_weights()]
+    run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
+    trainer = Trainer(model, run, current, batches, inputs, bias, initial, dataset)
+    if reuse:
+        _TRAINERS.pop(key, None)
+        _TRAINERS[key] = trainer
+        while len(_TRAINERS) > KEEP:
+            _TRAINERS.pop(next(iter(_TRAINERS)))
+    return trainer
+
+
+def reset(trainer: Trainer, engine: Engine, config: Config) -> None:
+    """The model as build leaves it: its first weights, Adam's moments and step count at zero, the run's learning rate."""
+    engine.keras.utils.set_random_seed(config.seed)
+    model = trainer.model
+    model.set_weights(trainer.initial)
+    for variable in model.optimizer.variables:
+        variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    model.optimizer.learning_rate.assign(config.train.learning_rate or 0.001)
+    model.reset_metrics()
+
+
+class Schedule:
+    """How long to train and, with `auto`, Adam's learning rate along the way."""
+
+    def __init__(self, config: Config, on_look: Callable[[Distance], None] = lambda distance: None):
+        self.train, self.stop_rtol, self.on_look = config.train, config.stop_rtol, on_look
+        self.learning_rates: list[tuple[int, float]] = []
+        self.floor: float | None = None  # at the last look, where measured
+        self.look_seconds = 0.0
+        self._last_weights: list[np.ndarray] | None = None
+
+    def _look(self, distance: Callable[[], Distance]) -> Distance:
+        start = time.perf_counter()
+        d = distance()
+        self.look_seconds += time.perf_counter() - start
+        self.floor = d.floor or None
+        self.on_look(d)
+        return d
+
+    def run(self, steps: Steps, distance: Callable[[], Distance]) -> str:
+        """Train; return why training stopped."""
+        train = self.train
+        if not train.auto:
+            self.learning_rates.append((0, train.learning_rate or 0.001))
+            while steps.step < train.fixed_steps:
+                if train.grad_tol and steps.grad < train.grad_tol:
+                    return "grad_tol"
+                steps.run(min(train.log_every, train.fixed_steps - steps.step))
+                if not steps.finite:
+                    return "diverged"
+            return "epochs"
+        return self._auto(steps, distance)
+
+    def _auto(self, steps: Steps, distance: Callable[[], Distance]) -> str:
+        train = self.train
+        started = time.perf_counter()
+        d = self._look(distance)
+        lr = train.learning_rate or (d.weights / CHECK_EVERY if d.weights > 0 else 0.001)
+        best, last, since_best, every = d.relative, d.relative, 0, CHECK_EVERY
+        while True:
+            if d.relative <= self.stop_rtol:
+                return "converged"
+            at_floor = d.relative <= FLOOR * d.floor
+            stalled = d.relative <= WOBBLE * d.floor and d.relative > 0.9 * last
+            if at_floor or stalled or self._frozen(steps):
+                return "floor"
+            if train.grad_tol and steps.grad < train.grad_tol:
+                return "grad_tol"
+            if steps.step >= train.max_steps:
+                return "max_steps"
+            if time.perf_counter() - started > train.max_seconds:
+                return "max_seconds"
+            if since_best >= PATIENCE:
+                return "no progress"
+            self._set(steps, lr)
+            goal = min(steps.step + every, train.max_steps)
+            while steps.step < goal:
+                steps.run(min(train.log_every, goal - steps.step))
+                if not steps.finite:
+                    return "diverged"
+            d = self._look(distance)
+            if d.weights > 10 * lr * every:
+                lr *= 2  # far beyond what these steps can cover: longer steps
+            elif d.relative > 0.9 * last:
+                lr *= 0.5  # the estimate stalled: Adam is circling the optimum, take shorter steps
+            best, since_best = (d.relative, 0) if d.relative < 0.9 * best else (best, since_best + 1)
+            last = d.relative
+
+    def _frozen(self, steps: Steps) -> bool:
+        """Whether the steps since the last look changed no weight at all (see the module's notes)."""
+        now, before = steps.model.get_weights(), self._last_weights
+        self._last_weights = now
+        return before is not None and all(np.array_equal(a, b) for a, b in zip(now, before))
+
+    def _set(self, steps: Steps, lr: float) -> None:
+        if not self.learning_rates or self.learning_rates[-1][1] != lr:
+            steps.set_learning_rate(lr)
+            self.learning_rates.append((steps.step, lr))
+
+
+def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | None) -> None:
+    """Fill in diverged, converged and note from how training ended."""
+    train, family = config.train, config.family
+    start_loss = steps.history[0][1]
+    pinned = 0
+    if np.isfinite(family.eta_min) and distance is not None:
+        theta = fit.curvature.theta_at(np.array(list(fit.coefficients.values())))
+        pinned = int(np.sum(fit.curvature.eta(theta) <= family.eta_min))
+    if fit.stopped == "diverged" or distance is None:
+        fit.diverged, fit.note = True, f"diverged: the loss or a weight stopped being finite by step {fit.epochs_run}"
+    elif pinned:
+        fit.diverged = True
+        fit.note = (
+            f"diverged: the activation is pinned at its domain guard (η ≤ {family.eta_min:g}) on {pinned} of "
+            f"{len(steps.mu)} rows, where its gradient is 0"
+        )
+    elif fit.final_loss > start_loss + 1e-6 * abs(start_loss):
+        fit.diverged = True
+        fit.note = f"diverged: the loss rose from {start_loss:.6g} at the start to {fit.final_loss:.6g} at step {fit.epochs_run}"
+    fit.converged = bool(
+        not fit.diverged and fit.distance <= config.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol)
+    )
+    if fit.stopped == "interrupted":
+        fit.note = f"interrupted after {fit.epochs_run} steps; the weights are those reached by then"
+    elif fit.diverged:
+        pass
+    elif fit.stopped == "epochs" and train.grad_tol:
+        fit.note = f"not converged after {fit.epochs_run} steps; max |grad| = {fit.max_abs_grad:.3g} (train.grad_tol {train.grad_tol:g})"
+    elif fit.stopped in ("max_steps", "max_seconds"):
+        cap = f"train.max_steps = {train.max_steps}" if fit.stopped == "max_steps" else f"train.max_seconds = {train.max_seconds:g}"
+        fit.note = f"stopped at {cap} after {fit.epochs_run} steps, estimated distance to the optimum {fit.distance:.2g} (relative)"
+    elif fit.stopped == "floor":
+        head = f"stopped after {fit.epochs_run} steps at the floor of {train.dtype} arithmetic here, estimated distance to the optimum {fit.distance:.2g} (relative): "
+        resolves = (
+            f"the {fit.floor:.2g} that the network's own {train.dtype} arithmetic resolves (the Newton step of its "
+            "gradient's difference from the float64 one, or a last-place change of its weights, the larger)"
+        )
+        if fit.floor and fit.distance <= FLOOR * fit.floor:
+            fit.note = head + f"within {FLOOR:g} times {resolves}"
+        elif fit.floor and fit.distance <= WOBBLE * fit.floor:
+            fit.note = head + f"within {WOBBLE:g} times {resolves}, and the last look gained less than a tenth"
+        else:
+            fit.note = head + f"the last {CHECK_EVERY} steps changed no weight (each update was below a {train.dtype} weight's resolution)"
+    elif fit.stopped == "no progress":
+        fit.note = (
+            f"stopped after {fit.epochs_run} steps: no progress over the last {PATIENCE} looks; estimated distance "
+            f"to the optimum {fit.distance:.2g} (relative), the floor this dtype reaches here"
+        )
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during training, carrying what the network had learned by then."""
+
+    def __init__(self, fit: NetworkFit):
+        super().__init__()
+        self.fit = fit
+
+
+def full_batch(config: Config, n_rows: int) -> bool:
+    batch = config.train.batch_size
+    return batch == "full" or batch >= n_rows
