@@ -5,6 +5,7 @@ import pytest
 from conftest import CONFIGS, load
 
 from nnglm import config
+from nnglm.config import schema
 from nnglm.errors import UserError
 
 MINIMAL = "name: t\ndata: {source: synthetic, generator: gaussian_bernoulli}\n"
@@ -214,7 +215,7 @@ def test_an_unknown_key_lists_the_keys_of_its_source(write_config):
 def test_set_switches_the_source_with_null_for_the_old_keys(write_config):
     path = write_config("name: t\ndata: {source: statsmodels, dataset: spector, target: GRADE}\n")
     cfg = config.load(path, ["data.source=csv", "data.path=d.csv", "data.dataset=null"])
-    assert isinstance(cfg.data, config.CsvData) and (cfg.data.path, cfg.data.target) == ("d.csv", "GRADE")
+    assert isinstance(cfg.data, schema.CsvData) and (cfg.data.path, cfg.data.target) == ("d.csv", "GRADE")
     assert cfg.to_dict()["data"] == {
         "source": "csv",
         "path": "d.csv",
