@@ -52,8 +52,8 @@ export: ## log runs to MLflow: make export RUNS="RUN1 RUN2" MLFLOW=sqlite:///mlf
 test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q
 
-test-fast: ## the edit loop's tier: config, data, families, messages (no training; under a minute)
-	$(BIN)/pytest -q -m 'not slow and not runs'
+test-fast: ## the edit loop's tier: config, data, families, messages, the run log (no training backend is imported; under a minute)
+	NNGLM_TEST_TIER=fast $(BIN)/pytest -q -m 'not slow and (not runs or logic)'
 
 lint: ## ruff (lint and formatting) and mypy (types)
 	$(BIN)/ruff check nnglm tests benchmarks

@@ -169,7 +169,7 @@ def worker_run(config, overrides):
     import tensorflow  # noqa: F401
 
     from nnglm import config as config_module
-    from nnglm.run import runner
+    from nnglm.experiment import runner
 
     imports = time.perf_counter() - start
     cfg = config_module.load(config, overrides)
@@ -665,7 +665,7 @@ def worker_auto(configs: list[str]) -> dict:
     import tempfile
 
     from nnglm import config
-    from nnglm.run import runner
+    from nnglm.experiment import runner
 
     out = []
     with tempfile.TemporaryDirectory() as runs:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnglm import config as config_module
 from nnglm.errors import ConfigError, UserError, bounded, clip
-from nnglm.log import logbook
+from nnglm.log import logbook, runlog
 from nnglm.log.result import RunResult, flat, scale
 from nnglm.show import tables
 
@@ -126,7 +126,7 @@ class Run:
     @property
     def history(self) -> pd.DataFrame:
         """history.csv: step, loss, max_abs_diff_to_glm, one row every train.log_every steps."""
-        return self.csv("history.csv")
+        return self.csv(runlog.HISTORY_FILE)
 
     def plot(self) -> Figures:
         """The run's pictures as its folder's are drawn (plots.figures: the loss, each weight's distance to
@@ -139,11 +139,11 @@ class Run:
 
     def config(self) -> config_module.Config:
         """The run's resolved config, as its config.yaml holds it."""
-        return config_module.validate(self.result.config, str(self.folder / "config.yaml"))
+        return config_module.validate(self.result.config, str(self.folder / runlog.CONFIG_FILE))
 
     def rows(self) -> list[dict]:
         """coefficients.csv, as the console summary reads it."""
-        frame = self.csv("coefficients.csv", dtype={"term": str})
+        frame = self.csv(runlog.COEFFICIENTS_FILE, dtype={"term": str})
         return [{k: (None if v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
 
     def csv(self, name: str, **read_csv: Any) -> pd.DataFrame:
@@ -267,7 +267,6 @@ def run(
     bad input (no folder is made for it; in a sweep, the points before it stay logged), and lets a crash
     through (its run folder says failed)."""
     from nnglm.data import frames
-    from nnglm.log import runlog
 
     with config_errors():
         items = sets(overrides)
@@ -283,16 +282,17 @@ def run(
                 raise UserError(
                     "train.backend: a sweep over backends needs a fresh process a point (Keras takes one backend per process); run it with `nnglm run`"
                 )
-            from nnglm.run import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
+            from nnglm.experiment import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
+            from nnglm.experiment.point import PROCESS_CACHE
 
             if len(points) == 1:
-                # reuse: a later run of the same data and model in this process takes its compiled network
-                outcome = runner.run(points[0][1], root, quiet=quiet, overrides=plain, reuse=True)
+                # a later run of the same data and model in this process takes its data, GLM fit and compiled network
+                outcome = runner.run(points[0][1], root, quiet=quiet, overrides=plain, cache=PROCESS_CACHE)
                 return Run(outcome.run_dir, outcome.record)
             runs = []
             for point, cfg in points:
                 try:
-                    outcome = runner.run(cfg, root, quiet=quiet, point=point, shared=True, overrides=plain)
+                    outcome = runner.run(cfg, root, quiet=quiet, point=point, overrides=plain, cache=PROCESS_CACHE, draw_plots=False)
                 except UserError as e:
                     raise UserError(f"sweep point {config_module.describe_point(point)}: {e}") from None
                 runs.append(Run(outcome.run_dir, outcome.record))

@@ -172,11 +172,12 @@ def _validate(args) -> int:
     """The config, every sweep point, and the data each point reads: all that `run` checks before training."""
     from nnglm import api  # numpy and pandas; no TensorFlow
     from nnglm.data import table
+    from nnglm.experiment.cache import identity
 
     points = api.expand(args.config, args.set)
     seen = {}
     for point, cfg in points:
-        key = cfg.model_dump_json(include={"seed", "data", "model", "train"})
+        key = identity(cfg)
         if key not in seen:
             try:
                 seen[key] = table.split(table.load(cfg), cfg)[0]
@@ -222,10 +223,10 @@ def _run(args) -> int:
     if args.cluster is not None:
         return _on_cluster(args, points, out, overrides)
     if len(points) > 1:
-        from nnglm.run import sweep
+        from nnglm.experiment import sweep
 
-        return sweep.exit_code(sweep.run(points, out, args.jobs or 1, overrides=overrides), args.strict)
-    from nnglm.run import runner  # imports numpy, rich; TensorFlow only once training starts
+        return _swept(args, sweep.run(points, out, args.jobs or 1, overrides=overrides, quiet=args.quiet))
+    from nnglm.experiment import runner  # imports numpy, rich; TensorFlow only once training starts
 
     try:
         outcome = runner.run(points[0][1], out, quiet=args.quiet, overrides=overrides)
@@ -242,13 +243,24 @@ def _run(args) -> int:
     return 0
 
 
+def _swept(args, outcomes: list) -> int:
+    """A sweep's exit code; with --quiet, its run folders (one a line, for scripts) and nothing else."""
+    from nnglm.experiment import sweep
+
+    if args.quiet:
+        for outcome in outcomes:
+            if outcome.run_dir:
+                say(outcome.run_dir)
+    return sweep.exit_code(outcomes, args.strict)
+
+
 def _on_cluster(args, points: list, out: Path, overrides: dict) -> int:
     """A sweep, or a single run as a sweep of one point, on a Dask cluster."""
-    from nnglm.run import cluster, sweep
+    from nnglm.experiment import cluster, sweep
 
     client = cluster.connect(args.cluster)
     try:
-        return sweep.exit_code(sweep.run(points, out, client=client, overrides=overrides), args.strict)
+        return _swept(args, sweep.run(points, out, client=client, overrides=overrides, quiet=args.quiet))
     finally:
         client.close()
 

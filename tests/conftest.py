@@ -1,10 +1,27 @@
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+TRAINING = ("tensorflow", "keras", "jax", "torch")
+
+
+class _NoTraining:
+    """make test-fast's promise kept: under NNGLM_TEST_TIER=fast a test that imports a training backend
+    fails, and belongs under @pytest.mark.runs."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in TRAINING:
+            raise ImportError(f"make test-fast trains nothing, but this test imports {name}: mark it runs")
+        return None
+
+
+if os.environ.get("NNGLM_TEST_TIER") == "fast":
+    sys.meta_path.insert(0, _NoTraining())
 
 from nnglm import config
 

@@ -54,6 +54,7 @@ def csv_config(write_config, text, extra=""):
 # --- the config file ---
 
 
+@pytest.mark.logic
 def test_config_that_is_not_utf8_or_is_utf16(write_config, tmp_path, capsys):
     latin = tmp_path / "latin.yaml"
     latin.write_bytes(b"name: t\ndescription: caf\xe9\n")
@@ -66,6 +67,7 @@ def test_config_that_is_not_utf8_or_is_utf16(write_config, tmp_path, capsys):
     assert nnglm(capsys, "validate", bom)[0] == 0
 
 
+@pytest.mark.logic
 def test_config_size_nesting_and_alias_bombs_are_bounded(write_config, capsys):
     lines = ["name: t", "data: {source: synthetic, generator: four_points}", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]  # 9^10 values when expanded
@@ -85,6 +87,7 @@ def test_config_size_nesting_and_alias_bombs_are_bounded(write_config, capsys):
     assert error_of(capsys, "validate", folder) == f"{folder}: is a folder; give a YAML config file"
 
 
+@pytest.mark.logic
 def test_a_key_given_twice_is_an_error_not_the_last_one(write_config, capsys):
     path = write_config(FOUR + "train: {epochs: 50}\n")
     assert error_of(capsys, "validate", path) == (
@@ -92,6 +95,7 @@ def test_a_key_given_twice_is_an_error_not_the_last_one(write_config, capsys):
     )
 
 
+@pytest.mark.logic
 def test_values_out_of_range_for_the_run_are_config_errors(write_config, capsys):
     path = write_config(FOUR)
     assert error_of(capsys, "validate", path, "--set", "seed=4294967296") == (
@@ -121,6 +125,7 @@ def test_messages_are_bounded_in_size(write_config, capsys):
 # --- --set and sweeps ---
 
 
+@pytest.mark.logic
 def test_a_comma_in_set_is_literal_and_a_sweep_says_so(write_config, capsys, tmp_path):
     csv_path = tmp_path / "a,b.csv"
     csv_path.write_text("x,y\n1,0\n2,1\n3,0\n4,1\n")
@@ -138,6 +143,7 @@ def test_a_comma_in_set_is_literal_and_a_sweep_says_so(write_config, capsys, tmp
     )
 
 
+@pytest.mark.logic
 def test_the_command_line_wins_over_the_files_sweep_and_sweeps_are_bounded(write_config):
     path = write_config(FOUR + "sweep: {train.learning_rate: [0.1, 0.2]}\n")
     ((point, cfg),) = config.expand(path, ["train.learning_rate=0.5"])
@@ -204,6 +210,7 @@ def test_a_sweep_whose_worker_is_killed_exits_3_and_lists_the_run_dead(tmp_path)
 # --- the data ---
 
 
+@pytest.mark.logic
 def test_validate_reads_the_data(write_config, capsys):
     path, csv_path = csv_config(write_config, "a,y\n1,0\n2,5\n3,1\n")
     assert error_of(capsys, "validate", path) == (
@@ -222,6 +229,7 @@ def test_validate_reads_the_data(write_config, capsys):
     )
 
 
+@pytest.mark.logic
 def test_data_path_that_is_a_folder_a_device_or_not_utf8(write_config, tmp_path, capsys):
     path = write_config(FOUR)
     assert error_of(capsys, "validate", path, "--set", f"data={{source: csv, path: {tmp_path}, target: y}}") == (
@@ -237,6 +245,7 @@ def test_data_path_that_is_a_folder_a_device_or_not_utf8(write_config, tmp_path,
     )
 
 
+@pytest.mark.logic
 def test_columns_twice_and_headers_with_spaces(write_config, capsys):
     path, csv_path = csv_config(write_config, "a,b,a,y\n1,2,3,0\n2,3,1,1\n3,1,2,0\n4,4,4,1\n5,1,1,0\n")
     assert error_of(capsys, "validate", path) == (
@@ -253,6 +262,7 @@ def test_columns_twice_and_headers_with_spaces(write_config, capsys):
     )
 
 
+@pytest.mark.logic
 def test_data_that_cannot_fit_in_memory_is_refused_before_it_is_made(write_config, capsys):
     path = write_config(FOUR)
     message = error_of(capsys, "validate", path, "--set", "data={source: synthetic, generator: gaussian_bernoulli, n_rows: 10000000000}")
@@ -263,6 +273,7 @@ def test_data_that_cannot_fit_in_memory_is_refused_before_it_is_made(write_confi
     assert error_of(capsys, "validate", path) == f"{path}: data: 50 rows from {csv_path}, fewer than the 51 coefficients to estimate"
 
 
+@pytest.mark.logic
 def test_float32_overflow_is_a_data_error_not_rank_deficiency(write_config, capsys, tmp_path):
     rows = "".join(f"{i}e38,{(i * 7) % 5},{i % 2}\n" for i in range(1, 21))
     path, csv_path = csv_config(write_config, "a,b,y\n" + rows)
@@ -277,6 +288,7 @@ def test_float32_overflow_is_a_data_error_not_rank_deficiency(write_config, caps
 # --- the aliasing check ---
 
 
+@pytest.mark.logic
 def test_aliasing_check_reports_what_r_reports_with_one_qr():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 50))
@@ -293,6 +305,7 @@ def test_aliasing_check_reports_what_r_reports_with_one_qr():
 # --- the run folder: --out, disks, signals ---
 
 
+@pytest.mark.logic
 def test_out_that_is_a_file_or_cannot_be_written(write_config, tmp_path, capsys):
     path = write_config(FOUR)
     a_file = tmp_path / "afile"
@@ -358,6 +371,7 @@ def test_a_full_disk_mid_run_is_listed_dead_not_running(write_config, tmp_path, 
     assert not list(tmp_path.rglob(".*.tmp"))
 
 
+@pytest.mark.logic
 def test_an_interrupted_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     def interrupted(path, data):
         path.write_bytes(data[:10])
@@ -439,6 +453,7 @@ def test_sighup_is_an_interruption(tmp_path):
     assert json.loads(result.read_text())["status"] == "interrupted"
 
 
+@pytest.mark.logic
 def test_a_closed_stdout_ends_quietly(tmp_path):
     for i in range(300):
         (tmp_path / "t" / f"20260101-000000-{i:06x}").mkdir(parents=True)
@@ -451,6 +466,7 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
 # --- reading the run log ---
 
 
+@pytest.mark.logic
 def test_liveness_of_a_running_run(tmp_path):
     folder = tmp_path / "t" / "20260101-000000-000001"
     folder.mkdir(parents=True)
@@ -473,6 +489,7 @@ def write_result(folder: Path, content) -> None:
     (folder / "result.json").write_text(content if isinstance(content, str) else json.dumps(content))
 
 
+@pytest.mark.logic
 def test_one_bad_result_is_one_bad_row(tmp_path, capsys):
     good = {
         "schema": 1,
@@ -504,6 +521,7 @@ def test_one_bad_result_is_one_bad_row(tmp_path, capsys):
     assert code == 0 and "[/x] [bold]" in out and out.count("broken") == 4
 
 
+@pytest.mark.logic
 def test_runs_and_compare_on_wrong_paths(tmp_path, capsys):
     a_file = tmp_path / "afile"
     a_file.write_text("")
@@ -513,6 +531,7 @@ def test_runs_and_compare_on_wrong_paths(tmp_path, capsys):
     assert error_of(capsys, "compare", tmp_path, a_file) == f"{a_file}: a file, not a run folder (<out>/<name>/<run_id>/)"
 
 
+@pytest.mark.logic
 def test_compare_a_run_without_a_glm_section(tmp_path, capsys):
     complete = {"status": "completed", "network": {"coefficients": {"x1": 1.0}}, "glm": {"coefficients": {"x1": 1.0}}}
     write_result(tmp_path / "t" / "r1", complete)

@@ -83,6 +83,7 @@ def test_import_nnglm_is_light_and_runs_needs_no_tensorflow(log):
     assert at_import == [] and after_runs == [] and rows >= 1
 
 
+@pytest.mark.logic
 def test_the_public_names_say_what_they_return():
     for name in nnglm.__all__:
         assert getattr(nnglm, name).__doc__, name
@@ -100,6 +101,7 @@ def test_the_api_and_nnglm_run_give_bit_identical_coefficients(log, api_run):
     assert api_run.result.overrides == cli_result["overrides"] == {"train.epochs": 200}
 
 
+@pytest.mark.logic
 def test_load_reads_a_run_the_command_line_made(log):
     folder = cli_folder(log)
     result = json.loads((folder / "result.json").read_text())
@@ -193,6 +195,7 @@ def test_config_errors_carry_the_command_line_message(write_config, tmp_path):
     assert not out.exists()  # bad input leaves no run folder
 
 
+@pytest.mark.logic
 def test_a_dict_config_is_named_config_in_messages(tmp_path):
     with pytest.raises(nnglm.ConfigError) as caught:
         nnglm.run({"name": "t", "data": {"source": "sql"}}, out=tmp_path)
@@ -205,6 +208,7 @@ def test_a_dict_config_is_named_config_in_messages(tmp_path):
         nnglm.load("nosuch", dir=tmp_path)
 
 
+@pytest.mark.logic
 def test_dataframe_mistakes_get_one_message_each(tmp_path):
     frame = frame_with_factors(50)
     missing = frame.copy()
@@ -413,6 +417,7 @@ def test_multinomial_coefficients_are_indexed_by_class_and_term(tmp_path):
 # --- the example notebook ---
 
 
+@pytest.mark.logic
 def test_the_example_notebook_is_stored_without_outputs():
     notebook = json.loads((ROOT / "examples/quickstart.ipynb").read_text())
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]

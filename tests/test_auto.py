@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, load
 
+from nnglm.experiment import runner
 from nnglm.log import result as run_result
-from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -39,6 +39,7 @@ def test_real_data_nothing_tuned_matches_in_float32(path, tmp_path):
     assert result["comparison"]["max_rel_diff"] <= 1e-4
 
 
+@pytest.mark.logic
 def test_the_shipped_set_covers_what_it_must():
     runs = [load(p) for p in AUTO]
     assert len(runs) >= 10
@@ -94,6 +95,7 @@ def test_a_glm_stopped_short_is_fitted_again_by_a_fallback(tmp_path):
     assert result["comparison"]["outcome"] == "equivalent"
 
 
+@pytest.mark.logic
 def test_tolerance_is_relative_to_size_or_standard_error():
     tol = run_result.Tolerance.of(1e-4, None)
     b, bse = np.array([1e-6, 0.5]), np.array([1e-7, 0.6])

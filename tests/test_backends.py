@@ -11,8 +11,8 @@ import pytest
 from conftest import ROOT, load
 
 from nnglm.errors import UserError
+from nnglm.experiment import runner
 from nnglm.log import logbook
-from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT, load
 
 from nnglm import cli
+from nnglm.experiment import runner
 from nnglm.model import glm
-from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -35,6 +35,7 @@ def test_bad_config_exits_2_with_one_line(write_config):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.logic
 def test_bad_data_exits_2_and_leaves_no_run_folder(write_config, tmp_path):
     csv_path = write_config("a,y\n1,0\n2,5\n3,1\n", "d.csv")
     path = write_config(f"name: t\ndata: {{source: csv, path: {csv_path}, target: y}}\n")
@@ -68,6 +69,15 @@ def test_strict_exits_1_when_not_equivalent(tmp_path, capsys):
     (folder,) = tmp_path.glob("seed002_logistic_no_bias/*")
     assert capsys.readouterr().out == f"{folder}\n"  # --quiet: only where the run landed
     assert cli.main(args + ["--strict"]) == 1
+
+
+def test_quiet_reaches_a_sweep_its_folders_only(tmp_path, capsys):
+    args = ["run", "configs/seed002_logistic_no_bias.yaml", "--set", "train.epochs=5", "--set", "train.learning_rate=sweep:0.01,0.1"]
+    assert cli.main(args + ["--out", str(tmp_path), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    folders = sorted(str(f) for f in tmp_path.glob("seed002_logistic_no_bias/*") if f.is_dir())
+    assert len(folders) == 2 and sorted(captured.out.splitlines()) == folders
+    assert captured.err == ""
 
 
 def test_a_crash_marks_the_run_failed(tmp_path, monkeypatch):

@@ -14,8 +14,8 @@ distributed = pytest.importorskip("distributed")
 from conftest import cli_error  # noqa: E402
 
 from nnglm import cli, config  # noqa: E402
+from nnglm.experiment import cluster, sweep  # noqa: E402
 from nnglm.log import logbook  # noqa: E402
-from nnglm.run import cluster, sweep  # noqa: E402
 from nnglm.show import plots  # noqa: E402
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
@@ -71,7 +71,7 @@ def test_a_sweep_over_backends_runs_a_point_keras_cannot_take_in_a_fresh_process
 
 
 def crash_in_report():
-    from nnglm.run import runner
+    from nnglm.experiment import runner
 
     def report(*args, **kwargs):
         raise RuntimeError("the report crashed")
@@ -80,7 +80,7 @@ def crash_in_report():
 
 
 def restore_report():
-    from nnglm.run import runner
+    from nnglm.experiment import runner
 
     runner._report = runner.saved_report
 

@@ -159,6 +159,9 @@ def test_any_override_applies_or_fails_cleanly(items, tmp_path_factory):
     path = tmp_path_factory.mktemp("fuzz") / "c.yaml"
     path.write_text("name: t\ndata: {source: synthetic, generator: four_points}\n")
     try:
-        config.load(path, items)
-    except UserError:
-        pass
+        cfg = config.load(path, items)
+    except UserError as e:
+        # named by the override, or by the config file it was set over
+        assert str(e).startswith(("--set ", str(path))), str(e)
+    else:
+        assert isinstance(cfg, config.Config) and cfg.data.source == "synthetic"

@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import load
-from mlflow.tracking import MlflowClient
 
-from nnglm import cli
-from nnglm.run import runner
+pytest.importorskip("mlflow", reason="the mlflow extra is not installed (pip install -e '.[mlflow]')")
+
+from conftest import load  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from nnglm import cli  # noqa: E402
+from nnglm.experiment import runner  # noqa: E402
 
 
 def export(capsys, *args):
@@ -61,7 +64,7 @@ def test_the_config_is_the_params_and_the_run_is_tagged(exported):
     tags = run.data.tags
     assert tags["nnglm.run_id"] == folder.name and tags["nnglm.status"] == "completed"
     assert tags["nnglm.family"] == "binomial" and tags["nnglm.backend"] == result["environment"]["backend"]
-    assert tags["nnglm.run.verdict"] == result["comparison"]["verdict"]
+    assert tags["nnglm.experiment.verdict"] == result["comparison"]["verdict"]
     assert run.info.run_name == f"seed002_logistic_no_bias/{folder.name}" and run.info.status == "FINISHED"
 
 

@@ -40,6 +40,7 @@ def eta_grid(row, n=101, low=-6.0, high=6.0, margin=0.05):
 
 
 @pytest.mark.parametrize("row", SINGLE, ids=ids)
+@pytest.mark.runs
 def test_activation_is_the_inverse_link(row):
     eta = eta_grid(row)
     _, tf = keras_and_tf()
@@ -48,6 +49,7 @@ def test_activation_is_the_inverse_link(row):
 
 
 @pytest.mark.parametrize("row", SINGLE, ids=ids)
+@pytest.mark.runs
 def test_loss_is_the_negative_log_likelihood_up_to_a_constant(row):
     _, tf = keras_and_tf()
     rng = np.random.default_rng(1)
@@ -76,6 +78,7 @@ def test_loss_is_the_negative_log_likelihood_up_to_a_constant(row):
 
 
 @pytest.mark.parametrize("row", MULTI, ids=ids)
+@pytest.mark.runs
 def test_softmax_with_a_zero_reference_logit_is_mnlogit(row):
     import statsmodels.api as sm
 

@@ -4,14 +4,15 @@ within 1e-6; seed 001's softmax over 16 classes reaches MNLogit's contrasts with
 import pytest
 from conftest import CONFIGS, load
 
+from nnglm.experiment import runner
 from nnglm.model import families
-from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 FAMILY_CONFIGS = sorted(p.stem for p in CONFIGS if p.stem.startswith("glm_"))
 
 
+@pytest.mark.logic
 def test_every_family_has_a_config():
     """Each family's config on generated data (every link is trained in test_glm_options)."""
     shipped = {name.removeprefix("glm_") for name in FAMILY_CONFIGS}

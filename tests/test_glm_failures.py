@@ -6,10 +6,10 @@ import pytest
 from conftest import load
 
 from nnglm.data import table
+from nnglm.experiment import runner
 from nnglm.model import glm, precondition
 from nnglm.model.glm import _model, _solve, _solve_with, _transform, design, stack
 from nnglm.model.separation import separated
-from nnglm.run import runner
 
 
 @pytest.mark.parametrize("name", ["auto_spector_logit", "auto_cpunish_poisson", "auto_anes96_mnlogit", "auto_engel_gamma_log"])
@@ -37,6 +37,7 @@ def test_separation_is_found_in_binomial_and_multinomial_data():
     assert not separated(design(womenlf, True), womenlf.y, 3)
 
 
+@pytest.mark.runs
 def test_a_multinomial_whose_glm_runs_off_to_nan_is_no_finite_mle_not_the_networks_fault(tmp_path):
     result = runner.run(load("r_fgl_multinomial", "train.max_steps=300"), tmp_path, quiet=True).result
     comparison, fit = result["comparison"], result["glm"]
@@ -48,6 +49,7 @@ def test_a_multinomial_whose_glm_runs_off_to_nan_is_no_finite_mle_not_the_networ
     assert comparison["verdict"].startswith("the classes are separated, so no finite maximum-likelihood estimate exists")
 
 
+@pytest.mark.runs
 def test_a_glm_that_stops_short_is_glm_failed_with_its_words(tmp_path):
     result = runner.run(load("auto_spector_logit", "glm.maxiter=1"), tmp_path, quiet=True).result
     comparison, fit = result["comparison"], result["glm"]

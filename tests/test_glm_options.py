@@ -12,8 +12,8 @@ from nnglm import config
 from nnglm.config import schema
 from nnglm.data import table
 from nnglm.errors import UserError
+from nnglm.experiment import runner
 from nnglm.model import families, glm, penalty
-from nnglm.run import runner
 from nnglm.train import network
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
@@ -106,6 +106,7 @@ def test_option_reaches_statsmodels(case, tmp_path):
     assert n["null_deviance"] == g["null_deviance"] and n["df_resid"] == g["df_resid"]
 
 
+@pytest.mark.logic
 def test_trials_is_the_expanded_bernoulli_fit(tmp_path):
     """Successes out of trials fits what one row per trial fits."""
     import statsmodels.api as sm
@@ -120,6 +121,7 @@ def test_trials_is_the_expanded_bernoulli_fit(tmp_path):
     np.testing.assert_allclose(list(fit.bse.values()), expanded.bse, rtol=1e-6)
 
 
+@pytest.mark.logic
 def test_formula_terms_carry_statsmodels_names(tmp_path):
     cfg = csv_config(tmp_path, frame(), *CASES["formula"])
     ds = table.load(cfg)
@@ -161,6 +163,7 @@ def test_elastic_net_with_zeros_is_equivalent_at_its_tolerance(tmp_path):
     assert abs(result["network"]["coefficients"]["noise"]) < 1e-3 * result["glm"]["bse"]["noise"]
 
 
+@pytest.mark.logic
 def test_penalized_glm_is_the_exact_optimum(tmp_path):
     """The elastic net's solution satisfies its optimality conditions to round-off, where statsmodels'
     coordinate descent stops short."""
@@ -225,6 +228,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("keys, model, message", BAD, ids=["x1 trials", "0 trials", "negative weights", "zero exposure", "formula"])
+@pytest.mark.logic
 def test_bad_column_gets_one_message(tmp_path, keys, model, message):
     df = frame(20)
     df["zero"] = np.r_[0.0, np.ones(19)]
@@ -234,6 +238,7 @@ def test_bad_column_gets_one_message(tmp_path, keys, model, message):
     assert str(e.value).split("; first offending")[0] == message.format(path=tmp_path / "d.csv").split("; first offending")[0]
 
 
+@pytest.mark.logic
 def test_successes_above_trials(tmp_path):
     df = frame(20)
     df.loc[2, "successes"] = df.loc[2, "trials"] + 1
@@ -258,6 +263,7 @@ def test_successes_above_trials(tmp_path):
         ({"family": "poisson", "alpha": 1.0}, "model.alpha: only for model.family negative_binomial, not poisson"),
     ],
 )
+@pytest.mark.logic
 def test_bad_model_key_gets_one_message(model, message):
     raw = {"name": "bad", "data": {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS"}, "model": model}
     with pytest.raises(UserError) as e:
@@ -265,6 +271,7 @@ def test_bad_model_key_gets_one_message(model, message):
     assert str(e.value) == f"c.yaml: {message}"
 
 
+@pytest.mark.logic
 def test_exposure_needs_the_log_link():
     raw = {
         "name": "bad",
@@ -305,6 +312,7 @@ def test_an_offset_on_the_wrong_scale_is_named(tmp_path):
     )
 
 
+@pytest.mark.logic
 def test_a_missing_value_in_a_formula_column_is_named(tmp_path):
     df = frame(20)
     df.loc[4, "g"] = None

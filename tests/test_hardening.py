@@ -23,8 +23,8 @@ from conftest import ROOT, cli_error, run_cli
 
 from nnglm import cli, config, safe
 from nnglm.errors import UserError
+from nnglm.experiment import cluster
 from nnglm.log import export, logbook, runlog
-from nnglm.run import cluster
 
 ESC = "\x1b"
 CLEAR = "\x1b[2J"  # clears the screen

@@ -9,8 +9,8 @@ from conftest import load
 
 from nnglm.data import table
 from nnglm.errors import UserError
+from nnglm.experiment import runner
 from nnglm.log import logbook
-from nnglm.run import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -20,6 +20,7 @@ def out(tmp_path_factory):
     return tmp_path_factory.mktemp("experiments")
 
 
+@pytest.mark.logic
 def test_split_is_seeded_disjoint_and_sized():
     cfg = load("seed003_balloons_count_vs_hidden")
     full = table.load(cfg)
@@ -34,6 +35,7 @@ def test_split_is_seeded_disjoint_and_sized():
     assert not np.array_equal(held_again.X, held.X)  # another seed holds out other rows
 
 
+@pytest.mark.logic
 def test_hidden_layers_need_held_out_rows(write_config):
     from nnglm import config
 
@@ -45,6 +47,7 @@ def test_hidden_layers_need_held_out_rows(write_config):
     )
 
 
+@pytest.mark.logic
 def test_too_few_training_rows_after_the_split():
     cfg = load("seed000_four_points", "data.validation_fraction=0.5")
     with pytest.raises(UserError, match="data.validation_fraction: 0.5 of 4 rows leaves 2 held out and 2 to train on"):

@@ -5,8 +5,8 @@ import pytest
 from conftest import engine_of, load, sample_config
 
 from nnglm.data import table
+from nnglm.experiment import runner
 from nnglm.model import families, glm, penalty
-from nnglm.run import runner
 from nnglm.train import inference
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
@@ -82,6 +82,7 @@ def test_seed002_float32_reference_agrees_to_round_off_and_the_report_says_so(se
     ) in report
 
 
+@pytest.mark.logic
 def test_reference_agreement_sentence_tells_round_off_from_another_rule():
     assert "round-off, the same update rule" in runner.agreement(1e-9, "float64")
     assert "not the same update rule" in runner.agreement(2.0, "float64")  # opposite signs, past the std err
@@ -180,6 +181,7 @@ def test_200_class_derivatives_hold_no_rows_x_classes_x_classes_array(monkeypatc
     assert peak < 4 * h.nbytes < n * C * C * 8 / 10
 
 
+@pytest.mark.logic
 def test_row_derivatives_assemble_to_the_direct_products_in_blocks(monkeypatch):
     # the Hessian's kernel block by syrk over blocks of rows, negative curvature (observed information) included
     monkeypatch.setattr(inference, "BLOCK_BYTES", 8 * 4 * 300)  # blocks of 300 rows

@@ -10,9 +10,9 @@ from conftest import engine_of, load
 from nnglm import config
 from nnglm.data import table
 from nnglm.errors import UserError
+from nnglm.experiment import runner
 from nnglm.log import logbook
 from nnglm.model import glm
-from nnglm.run import runner
 from nnglm.show import summary, tables
 from nnglm.train import inference
 

@@ -22,7 +22,7 @@ LAYERS = [
     ("model", ["nnglm.model"]),
     ("train", ["nnglm.train"]),
     ("show", ["nnglm.show"]),
-    ("run", ["nnglm.run"]),
+    ("run", ["nnglm.experiment"]),
     ("top", ["nnglm.api", "nnglm.cli", "nnglm.__main__", "nnglm"]),
 ]
 HEAVY = ("tensorflow", "keras", "torch", "jax")
@@ -118,3 +118,10 @@ def test_reading_runs_loads_no_training_code():
     code = "import sys, nnglm.log.logbook, nnglm.show.summary; print(sorted(m for m in sys.modules if m.split('.')[0] in %r or m.startswith('nnglm.train')))"
     out = subprocess.run([sys.executable, "-c", code % (HEAVY,)], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_no_subpackage_hides_a_name_of_the_python_api():
+    """`import nnglm.x.y` sets nnglm.x: a subpackage named as an API function (nnglm.run) would replace it."""
+    import nnglm
+
+    assert [name for name in nnglm.__all__ if (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file()] == []

@@ -9,8 +9,8 @@ import pytest
 from conftest import ROOT, load
 
 from nnglm import cli, config
+from nnglm.experiment import runner, sweep
 from nnglm.log import logbook
-from nnglm.run import runner, sweep
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def log(tmp_path_factory):
     return out, runs
 
 
+@pytest.mark.runs
 def test_same_config_twice_gives_bitwise_identical_weights(log):
     _, runs = log
     assert runs["a"].result["network"]["coefficients"] == runs["b"].result["network"]["coefficients"]
@@ -32,6 +33,7 @@ def test_same_config_twice_gives_bitwise_identical_weights(log):
     assert runs["a"].result["environment"]["determinism"]["tensor_float_32"] is False
 
 
+@pytest.mark.runs
 def test_compare_shows_only_what_differs(log):
     _, runs = log
     c = logbook.compare_runs([runs["a"].run_dir, runs["c"].run_dir])
@@ -50,6 +52,7 @@ def test_compare_shows_only_what_differs(log):
     assert not forced.relative and forced.tolerance == 1e-6 and forced.same == (forced.max_weight_diff <= 1e-6)
 
 
+@pytest.mark.runs
 def test_compare_command_prints_the_difference(log, capsys):
     _, runs = log
     assert cli.main(["compare", str(runs["a"].run_dir), str(runs["b"].run_dir)]) == 0
@@ -61,6 +64,7 @@ def test_compare_command_prints_the_difference(log, capsys):
     ) in out
 
 
+@pytest.mark.runs
 def test_runs_lists_newest_first_and_a_broken_folder_as_broken(log, tmp_path):
     out, runs = log
     broken = out / "seed002_logistic_no_bias" / "29990101-000000-ffffff"
@@ -93,6 +97,7 @@ def test_compare_refuses_a_broken_run(tmp_path, capsys):
     assert "cannot compare a broken run (no result.json)" in capsys.readouterr().err
 
 
+@pytest.mark.runs
 def test_sweep_of_3_learning_rates_by_2_epoch_counts(tmp_path, capsys):
     points = config.expand(
         ROOT / "configs/seed002_logistic_no_bias.yaml",
@@ -128,6 +133,7 @@ def test_sweep_block_in_the_file_and_parallel_jobs(write_config, tmp_path, capsy
     assert "train.log_every=5 train.learning_rate=0.1" in capsys.readouterr().out
 
 
+@pytest.mark.runs
 def test_a_single_run_records_its_plain_overrides(write_config, tmp_path):
     path = write_config("name: s\nseed: 1\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\n")
     assert cli.main(["run", str(path), "--out", str(tmp_path), "--quiet", "--set", "train.epochs=20", "--set", "train.dtype=float64"]) == 0
@@ -148,6 +154,7 @@ def test_bad_sweep_point_names_the_point(write_config):
     )
 
 
+@pytest.mark.runs
 def test_compare_multinomial_runs_by_class_and_term(tmp_path):
     cfg = load("seed001_softmax", "data.n_rows=300", "data.n_features=2", "data.n_classes=3", "train.epochs=20")
     first = runner.run(cfg, tmp_path, quiet=True).run_dir

@@ -98,6 +98,7 @@ def test_preconditioned_weights_map_back_exactly(use_bias, precondition):
     np.testing.assert_allclose(np.exp(X @ w), fit.mu, rtol=1e-12)
 
 
+@pytest.mark.logic
 def test_inputs_shift_only_with_a_bias_and_whiten_to_identity():
     X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
     with_bias = Inputs.of(X, "standardize", use_bias=True)

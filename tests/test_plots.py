@@ -13,8 +13,8 @@ from conftest import ROOT, load
 from scipy.special import gammaln
 
 from nnglm import cli
+from nnglm.experiment import runner
 from nnglm.log import logbook
-from nnglm.run import runner
 from nnglm.show import plots
 
 pytestmark = pytest.mark.runs
@@ -151,6 +151,7 @@ def test_seed000_lines_are_framed_on_the_four_points(tmp_path):
     assert distance.get_legend().get_title().get_text() == "all 3 terms"
 
 
+@pytest.mark.logic
 def test_lines_stay_on_the_data_when_a_line_lies_far_from_it():
     """As on MASS birthwt: one line crosses the frame, one lies far outside; the axes stay on the data."""
     rng = np.random.default_rng(0)
@@ -276,6 +277,7 @@ def test_report_html_is_one_file_that_a_browser_shows(star98, tmp_path):
     assert image.std() > 0.05 and (image < 0.3).mean() > 0.005  # not a blank page: text and tables drawn
 
 
+@pytest.mark.logic
 def test_three_swept_keys_put_each_point_in_its_own_place():
     """Figures of points as sweep_point reads them; three keys: one place on the axis a point."""
     points = [
@@ -301,6 +303,7 @@ def test_three_swept_keys_put_each_point_in_its_own_place():
     assert len(never.get_xdata()) == 4 and list(never.get_ydata()) == [300] * 4
 
 
+@pytest.mark.logic
 def test_names_from_the_data_are_shown_as_written(tmp_path):
     """A column named with a $ is not mathtext (an unmatched one would stop the drawing); one that
     starts with _ is not dropped from a legend."""
@@ -313,6 +316,7 @@ def test_names_from_the_data_are_shown_as_written(tmp_path):
     assert plots.plain("_x") == " _x" and plots.plain("a$b$") == r"a\$b\$"
 
 
+@pytest.mark.logic
 def test_a_sweep_whose_every_point_failed_still_gets_a_picture_that_says_so(tmp_path):
     import warnings
 

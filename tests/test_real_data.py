@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import load
 
-from nnglm.run import runner
+from nnglm.experiment import runner
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

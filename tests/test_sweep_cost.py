@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from nnglm import cli, config
-from nnglm.run import runner
-from nnglm.train import network
+from nnglm.experiment import runner
+from nnglm.experiment.cache import RunCache, identity
 
 pytestmark = pytest.mark.runs
 
@@ -25,13 +25,12 @@ def weights(outcome: runner.Outcome) -> np.ndarray:
 
 
 def test_a_point_after_another_gives_the_weights_of_a_point_run_alone(tmp_path):
-    network._TRAINERS.clear()
-    runner._SHARED.clear()
-    alone = runner.run(point(0.01), tmp_path, quiet=True, shared=True)  # builds and compiles
-    runner.run(point(0.05), tmp_path, quiet=True, shared=True)  # resets and reuses
-    again = runner.run(point(0.01), tmp_path, quiet=True, shared=True)
+    cache = RunCache()
+    alone = runner.run(point(0.01), tmp_path, quiet=True, cache=cache)  # builds and compiles
+    runner.run(point(0.05), tmp_path, quiet=True, cache=cache)  # resets and reuses
+    again = runner.run(point(0.01), tmp_path, quiet=True, cache=cache)
     fresh = runner.run(point(0.01), tmp_path, quiet=True)  # builds anew, nothing shared
-    assert len(network._TRAINERS) == 1
+    assert len(cache.entries) == 1
     np.testing.assert_array_equal(weights(again), weights(alone))
     np.testing.assert_array_equal(weights(fresh), weights(alone))
     assert again.result["network"]["final_loss"] == alone.result["network"]["final_loss"]
@@ -41,17 +40,40 @@ def test_a_point_after_another_gives_the_weights_of_a_point_run_alone(tmp_path):
 
 
 def test_points_that_differ_in_shape_do_not_share(tmp_path):
-    network._TRAINERS.clear()
-    a = runner.run(point(0.01), tmp_path, quiet=True, shared=True)
+    cache = RunCache()
+    a = runner.run(point(0.01), tmp_path, quiet=True, cache=cache)
     b = runner.run(
-        config.load(SEED002, ["train.dtype=float64", "train.epochs=200", "data.n_features=3"]), tmp_path, quiet=True, shared=True
+        config.load(SEED002, ["train.dtype=float64", "train.epochs=200", "data.n_features=3"]), tmp_path, quiet=True, cache=cache
     )
-    assert len(network._TRAINERS) == 2
+    assert len(cache.entries) == 2
     assert len(weights(a)) == 10 and len(weights(b)) == 3
 
 
+@pytest.mark.logic
+def test_the_cache_identity_keeps_steering_keys_out_and_everything_else_in(tmp_path):
+    base = point(0.01)
+    assert identity(point(0.5, epochs=7)) == identity(base)  # learning rate and steps only steer
+    assert identity(base.model_copy(update={"name": "other"})) == identity(base)
+    for other in (point(0.01, "float32"), config.load(SEED002, ["train.dtype=float64", "train.epochs=200", "seed=3"])):
+        assert identity(other) != identity(base)
+    assert identity(config.load(SEED002, ["train.dtype=float64", "train.epochs=200", "train.beta_1=0.8"])) != identity(base)
+
+
+def test_an_edited_csv_is_new_data_to_the_cache(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n" + "".join(f"{i / 10},{i % 2}\n" for i in range(40)))
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: c\ndata: {{source: csv, path: {csv}, target: y}}\nmodel: {{family: binomial}}\ntrain: {{epochs: 20}}\n")
+    cache = RunCache()
+    first = runner.run(config.load(path), tmp_path / "runs", quiet=True, cache=cache)
+    csv.write_text("x,y\n" + "".join(f"{i / 10},{int(i % 3 == 0)}\n" for i in range(41)))
+    second = runner.run(config.load(path), tmp_path / "runs", quiet=True, cache=cache)
+    assert len(cache.entries) == 2
+    assert first.result["glm"]["coefficients"] != second.result["glm"]["coefficients"]
+
+
 def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
-    outcome = runner.run(point(0.01, "float32"), tmp_path, quiet=True, shared=True)
+    outcome = runner.run(point(0.01, "float32"), tmp_path, quiet=True, draw_plots=False)
     folder = outcome.run_dir
     assert not (folder / "loss.png").exists() and (folder / "trajectory.csv").exists()
     assert "nnglm report" in (folder / "report.md").read_text()
@@ -87,6 +109,7 @@ def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
     assert not (damaged / "loss.png").exists()
 
 
+@pytest.mark.logic
 def test_report_on_a_folder_without_a_run_exits_2(tmp_path):
     assert cli.main(["report", str(Path(tmp_path) / "nothing")]) == 2
 
@@ -96,11 +119,13 @@ import sys, tempfile
 from pathlib import Path
 import numpy as np
 from nnglm import config
-from nnglm.run import runner
+from nnglm.experiment import runner
+from nnglm.experiment.cache import RunCache
 out = Path(tempfile.mkdtemp())
+cache = RunCache()
 def run(lr, shared=True):
     cfg = config.load(sys.argv[1], [f"train.learning_rate={lr}", "train.dtype=float64", "train.epochs=200", "train.backend=jax"])
-    return np.array(list(runner.run(cfg, out, quiet=True, shared=shared).result["network"]["coefficients"].values()))
+    return np.array(list(runner.run(cfg, out, quiet=True, cache=cache if shared else None).result["network"]["coefficients"].values()))
 alone, _, again, fresh = run(0.01), run(0.05), run(0.01), run(0.01, shared=False)
 print(np.array_equal(alone, again) and np.array_equal(alone, fresh))
 """

@@ -8,8 +8,8 @@ from conftest import load
 from nnglm import config
 from nnglm.data import table
 from nnglm.errors import UserError
+from nnglm.experiment import runner
 from nnglm.model import families, glm
-from nnglm.run import runner
 
 SCOTLAND = {"source": "statsmodels", "dataset": "scotland", "target": "YES"}
 CPUNISH = {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS"}
@@ -27,6 +27,7 @@ def glm_of(cfg: config.Config) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("power", [0, 1, 1.5, 2, 2.5, 3, 4])
+@pytest.mark.runs
 def test_the_loss_has_statsmodels_estimating_equations(power):
     """d loss / d mu = (mu - y) / mu^p at every power: the equations statsmodels' IRLS solves."""
     from keras import ops

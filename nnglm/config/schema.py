@@ -331,6 +331,8 @@ class ModelConfig(Section):
 
 
 class TrainConfig(Section):
+    KERAS_LEARNING_RATE: ClassVar[float] = 0.001  # Adam's default in Keras
+
     # with a fixed step count, Keras' default 0.001; with epochs: auto, the starting rate
     # (chosen from the data when not given)
     learning_rate: PositiveFloat | None = None
@@ -352,6 +354,11 @@ class TrainConfig(Section):
     rtol: PositiveFloat | None = None
     max_steps: Count = 200_000  # epochs: auto gives up here ...
     max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
+
+    @property
+    def rate(self) -> float:
+        """Adam's learning rate as given, or Keras' default where none is."""
+        return self.learning_rate or self.KERAS_LEARNING_RATE
 
     @field_validator("epochs", mode="before")
     @classmethod

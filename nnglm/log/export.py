@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from nnglm import safe
 from nnglm.errors import UserError, clip, short
-from nnglm.log import logbook
+from nnglm.log import logbook, runlog
 from nnglm.log import result as schema
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def tags(run: Run) -> dict[str, str]:
         "nnglm.dtype": r.environment.dtype,
         "nnglm.device": r.environment.device,
         "nnglm.outcome": comparison.get("outcome"),
-        "nnglm.run.verdict": comparison.get("verdict"),
+        "nnglm.experiment.verdict": comparison.get("verdict"),
         "nnglm.errors": logbook.errors_used(r),  # which standard errors both fits report
         "nnglm.error": r.error,
         "nnglm.set": " ".join(f"{k}={text(v)}" for k, v in set_keys.items()),
@@ -158,7 +158,7 @@ def history(folder: Path) -> dict[str, list[tuple[int, float]]]:
     """history.csv by column, as (step, value) pairs; {} without the file or its `step` column, or
     when it is no plain file of the folder, or larger than MAX_HISTORY_BYTES."""
     try:
-        content = safe.read_bytes(folder / "history.csv", MAX_HISTORY_BYTES, within=folder)
+        content = safe.read_bytes(folder / runlog.HISTORY_FILE, MAX_HISTORY_BYTES, within=folder)
         if len(content) > MAX_HISTORY_BYTES:
             return {}
         rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
@@ -242,7 +242,7 @@ def log(client: "MlflowClient", experiment: str, run: Run) -> str:
     from mlflow.entities import Metric, Param, RunTag
 
     start = millis(run.result)
-    end = int((run.folder / "result.json").stat().st_mtime * 1000)  # written last, when the run ended
+    end = int((run.folder / runlog.RESULT_FILE).stat().st_mtime * 1000)  # written last, when the run ended
     created = client.create_run(experiment, start_time=start, run_name=f"{run.folder.parent.name}/{run.folder.name}")
     mlflow_id = created.info.run_id
     try:

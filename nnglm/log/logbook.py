@@ -56,7 +56,7 @@ class LoggedRun:
 
 def read(folder: Path) -> LoggedRun:
     try:
-        result = schema.read(folder / "result.json")
+        result = schema.read(folder / runlog.RESULT_FILE)
     except schema.Unreadable as e:
         return LoggedRun(folder, None, str(e))
     if result.status == "running":
@@ -74,9 +74,9 @@ def run_folders(root: Path) -> list[Path]:
     if not root.is_dir():
         what = "a file" if root.is_file() else "not a folder"
         raise UserError(f"{clip(str(root), 200)} is {what}; give the run log's folder (default: experiments)")
-    if (root / "result.json").is_file():
+    if (root / runlog.RESULT_FILE).is_file():
         return [root]
-    if any(child.joinpath("result.json").is_file() for child in root.iterdir()):
+    if any(child.joinpath(runlog.RESULT_FILE).is_file() for child in root.iterdir()):
         return [child for child in root.iterdir() if _folder(child)]
     # a link inside the log (to a folder elsewhere) is not followed: the log is what lies under root
     return [f for name in root.iterdir() if _folder(name) for f in name.iterdir() if _folder(f)]
@@ -133,7 +133,7 @@ def not_equivalent(outcome: str | None) -> str:
 def last_step(folder: Path) -> int | None:
     """The last step in history.csv, which grows as training goes: how far a running or dead run got."""
     try:
-        with safe.open_file(folder / "history.csv", within=folder) as f:
+        with safe.open_file(folder / runlog.HISTORY_FILE, within=folder) as f:
             f.seek(max(0, f.seek(0, 2) - 4096))
             lines = f.read(4096).decode("utf-8", "replace").splitlines()
         return int(lines[-1].split(",")[0][:20]) if len(lines) > 1 else None
@@ -206,7 +206,7 @@ ENVIRONMENT_IGNORED = {"platform"}  # recorded, but not news when comparing
 
 def run_folder(path: Path) -> Path:
     """A run folder from what was typed: the folder, or its result.json."""
-    if path.is_file() and path.name == "result.json":
+    if path.is_file() and path.name == runlog.RESULT_FILE:
         return path.parent
     if not path.exists():
         raise UserError(f"{clip(str(path), 200)}: no such run folder")

@@ -33,6 +33,16 @@ import yaml
 from nnglm.errors import UserError, clip
 from nnglm.log.result import Environment, Process, RunResult
 
+# the run folder's layout, declared here only: <out>/<config name>/<run id>/ holding these files
+CONFIG_FILE = "config.yaml"
+RESULT_FILE = "result.json"  # written last: a completed result.json means the folder is whole
+HISTORY_FILE = "history.csv"
+COEFFICIENTS_FILE = "coefficients.csv"
+TRAJECTORY_FILE = "trajectory.csv"
+HEARTBEAT_FILE = "heartbeat"
+REPORT_MD, REPORT_HTML = "report.md", "report.html"
+FILES_GLOB = "*/*/*"  # every file of every run under <out>: <name>/<run id>/<file>
+
 HEARTBEAT_SECONDS = 5.0
 MAX_HEARTBEAT_SECONDS = 100.0  # a recorded period past this is not believed (6 periods: 10 minutes)
 
@@ -98,11 +108,11 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
-    write_atomic(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+    write_atomic(run_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
 
 
 def write_result(run_dir: Path, result: RunResult) -> None:
-    write_atomic(run_dir / "result.json", json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
+    write_atomic(run_dir / RESULT_FILE, json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
 
 
 def write_csv(run_dir: Path, name: str, header: list[str], rows: list) -> None:
@@ -117,14 +127,14 @@ HISTORY_HEADER = ["step", "loss", "max_abs_diff_to_glm"]
 
 
 def write_history(run_dir: Path, history: list[tuple[int, float, float]]) -> None:
-    write_csv(run_dir, "history.csv", HISTORY_HEADER, history)
+    write_csv(run_dir, HISTORY_FILE, HISTORY_HEADER, history)
 
 
 class HistoryLog:
     """history.csv, appended one whole line per logged step as training goes."""
 
     def __init__(self, run_dir: Path):
-        self.path = run_dir / "history.csv"
+        self.path = run_dir / HISTORY_FILE
         try:
             self.file = open(self.path, "w", newline="")
             self.writer = csv.writer(self.file, lineterminator="\n")
@@ -212,7 +222,7 @@ class Heartbeat:
     """Touches <run>/heartbeat every HEARTBEAT_SECONDS from a thread, while the run goes."""
 
     def __init__(self, run_dir: Path):
-        self.path = run_dir / "heartbeat"
+        self.path = run_dir / HEARTBEAT_FILE
         self.path.touch(exist_ok=False)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, name="nnglm-heartbeat", daemon=True)
@@ -237,7 +247,7 @@ def liveness(process: Process | None, run_dir: Path) -> tuple[bool | None, str]:
         return None, "written before runs recorded their process"
     host, pid = process.host, process.pid
     gone = f"its process (pid {pid} on {host}) is gone"
-    beat = run_dir / "heartbeat"
+    beat = run_dir / HEARTBEAT_FILE
     if not beat.exists():  # removed when a run ends: this one ended without recording how (a full disk)
         return False, "it ended without recording its status"
     if host == socket.gethostname() and isinstance(pid, int):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nnglm.log import runlog
 from nnglm.log.runlog import write_atomic
 
 if TYPE_CHECKING:
@@ -376,7 +377,7 @@ class Folder:
     trajectory: list[np.ndarray]
 
 
-RUN_FILES = ("result.json", "config.yaml", "coefficients.csv", "history.csv", "trajectory.csv")
+RUN_FILES = (runlog.RESULT_FILE, runlog.CONFIG_FILE, runlog.COEFFICIENTS_FILE, runlog.HISTORY_FILE, runlog.TRAJECTORY_FILE)
 
 
 def read_folder(run_dir: Path) -> Folder:
@@ -422,7 +423,7 @@ def drawn(run_dir: Path) -> bool:
     """The run has its pictures and its self-contained report (or, run before report.html was written, no
     trajectory.csv to draw them again from)."""
     has = lambda name: (run_dir / name).is_file()  # noqa: E731
-    return has("loss.png") and (has("report.html") or not has("trajectory.csv"))
+    return has("loss.png") and (has(runlog.REPORT_HTML) or not has(runlog.TRAJECTORY_FILE))
 
 
 # --- a sweep ---

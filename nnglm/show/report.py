@@ -152,8 +152,8 @@ def html_page(result: RunResult, rows: list[dict], pictures: dict[str, str], run
 
 def write(run_dir: Path, result: RunResult, rows: list[dict], pictures: dict[str, str], later: bool = False) -> None:
     """report.md and report.html into the run folder."""
-    runlog.write_atomic(run_dir / "report.md", markdown(result, rows, pictures, later))
-    runlog.write_atomic(run_dir / "report.html", html_page(result, rows, pictures, run_dir, later))
+    runlog.write_atomic(run_dir / runlog.REPORT_MD, markdown(result, rows, pictures, later))
+    runlog.write_atomic(run_dir / runlog.REPORT_HTML, html_page(result, rows, pictures, run_dir, later))
 
 
 def command(folders: list[Path]) -> list[str]:

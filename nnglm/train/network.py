@@ -39,7 +39,6 @@ at every later step, and smaller learning rates move nothing either). In
 float64 the floor is far below any tolerance and none of these fires first.
 """
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -158,9 +157,7 @@ def assemble(engine: Engine, config: Config, n_features: int, layers: Sequence, 
         model = keras.Model([x, o], keras.layers.Activation(inference.activation_function(family), dtype=train.dtype)(eta))
     else:
         model = keras.Sequential([x, *layers])
-    optimizer = keras.optimizers.Adam(
-        learning_rate=train.learning_rate or 0.001, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
-    )
+    optimizer = keras.optimizers.Adam(learning_rate=train.rate, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon)
     model.compile(optimizer=optimizer, loss=inference.loss_function(family))
     return model
 
@@ -261,18 +258,21 @@ def train(
     device: str,
     target: np.ndarray,
     on_log: Observer = lambda row: None,
-    reuse: bool = False,
     on_look: Callable[[Distance], None] = lambda distance: None,
+    trainer: "Trainer | None" = None,
 ) -> NetworkFit:
     """Train the one-layer network, logging loss and distance to `target` every log_every steps;
     each history row (step, loss, max |w - target|) is also handed to `on_log` as it is made.
-    With `reuse`, a model built and compiled for an earlier run of the same shapes (see reuse_key)
-    is reset and trained again instead of built anew: a sweep point then costs its steps only.
+    `trainer`: a model built and compiled for an earlier run of the same data and model (see prepare),
+    reset and trained again instead of built anew: a sweep point then costs its steps only.
     `on_look` is told of each of `auto`'s distance estimates."""
     family, use_bias = config.family, config.model.use_bias
     start = time.perf_counter()
     with engine.placement(device):
-        trainer = _trainer(engine, config, dataset, device, start_bias(config, dataset), reuse)
+        if trainer is None:
+            trainer = prepare(engine, config, dataset, device)
+        else:
+            reset(trainer, engine, config)
         model, inputs = trainer.model, trainer.inputs
         weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
         # the convergence looks' machinery, made only where they are taken: a fixed step count builds none
@@ -334,14 +334,14 @@ def look(curvature: Curvature | None, steps: Steps, inputs: Inputs, dataset: Dat
 
 
 # train.* keys that only steer training (how long, how fast): points that differ in nothing
-# else share one built model and its compiled loop
+# else share one built model and its compiled loop (see run/cache.py)
 STEERING = ("learning_rate", "epochs", "log_every", "max_steps", "max_seconds", "rtol", "grad_tol")
-KEEP = 4  # trainers kept per process: a sweep over a second key alternates between a few
 
 
 @dataclass
 class Trainer:
-    """A built model with its compiled step loop, evaluator and curvature, for the runs that share them."""
+    """A built model with its compiled step loop, evaluator and curvature, for the runs that share them
+    (the data they were compiled on included: a trainer is for these data only)."""
 
     model: Any  # a Keras model
     run: Callable[[int], None]
@@ -363,38 +363,16 @@ class Trainer:
         return self.curvature
 
 
-_TRAINERS: dict[str, Trainer] = {}
-
-
-def reuse_key(config: Config, device: str) -> str:
-    """What determines the model, its compiled loop and its start: the config without its name and
-    the steering keys, with the settings derived from them."""
-    d = config.to_dict()
-    for section in ("name", "description", "sweep"):
-        d.pop(section, None)
-    d["train"] = {k: v for k, v in d["train"].items() if k not in STEERING}
-    d["derived"] = {"auto": config.train.auto, "precondition": config.precondition, "device": device}
-    return json.dumps(d, sort_keys=True, default=str)
-
-
-def _trainer(engine: Engine, config: Config, dataset: Dataset, device: str, bias: np.ndarray, reuse: bool) -> Trainer:
-    key = reuse_key(config, device) if reuse else ""
-    trainer = _TRAINERS.get(key)
-    if trainer is not None and trainer.dataset is dataset:
-        reset(trainer, engine, config)
-        return trainer
-    inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
-    regularizer = penalized(config, dataset, inputs)
-    model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
-    initial = [np.array(w) for w in model.get_weights()]
-    run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
-    trainer = Trainer(model, run, current, batches, inputs, bias, initial, dataset)
-    if reuse:
-        _TRAINERS.pop(key, None)
-        _TRAINERS[key] = trainer
-        while len(_TRAINERS) > KEEP:
-            _TRAINERS.pop(next(iter(_TRAINERS)))
-    return trainer
+def prepare(engine: Engine, config: Config, dataset: Dataset, device: str) -> Trainer:
+    """The model built and its step loop compiled, for `train` to run (and to run again from its start)."""
+    bias = start_bias(config, dataset)
+    with engine.placement(device):
+        inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
+        regularizer = penalized(config, dataset, inputs)
+        model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+        initial = [np.array(w) for w in model.get_weights()]
+        run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
+    return Trainer(model, run, current, batches, inputs, bias, initial, dataset)
 
 
 def reset(trainer: Trainer, engine: Engine, config: Config) -> None:
@@ -404,7 +382,7 @@ def reset(trainer: Trainer, engine: Engine, config: Config) -> None:
     model.set_weights(trainer.initial)
     for variable in model.optimizer.variables:
         variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
-    model.optimizer.learning_rate.assign(config.train.learning_rate or 0.001)
+    model.optimizer.learning_rate.assign(config.train.rate)
     model.reset_metrics()
 
 
@@ -430,7 +408,7 @@ class Schedule:
         """Train; return why training stopped."""
         train = self.train
         if not train.auto:
-            self.learning_rates.append((0, train.learning_rate or 0.001))
+            self.learning_rates.append((0, train.rate))
             while steps.step < train.fixed_steps:
                 if train.grad_tol and steps.grad < train.grad_tol:
                     return "grad_tol"
@@ -444,7 +422,7 @@ class Schedule:
         train = self.train
         started = time.perf_counter()
         d = self._look(distance)
-        lr = train.learning_rate or (d.weights / CHECK_EVERY if d.weights > 0 else 0.001)
+        lr = train.learning_rate or (d.weights / CHECK_EVERY if d.weights > 0 else train.KERAS_LEARNING_RATE)
         best, last, since_best, every = d.relative, d.relative, 0, CHECK_EVERY
         while True:
             if d.relative <= self.stop_rtol:

@@ -6,6 +6,10 @@ from pathlib import Path
 
 from nnglm.config import Config
 from nnglm.errors import UserError, bounded
+from nnglm.experiment.cache import RunCache
+
+# the points this process runs (one after another, or as a worker's) share their data, GLM fits and networks
+PROCESS_CACHE = RunCache()
 
 
 @dataclass
@@ -23,10 +27,10 @@ class PointOutcome:
 
 
 def run_point(point: dict, config: Config, out: Path, overrides: dict | None = None) -> PointOutcome:
-    from nnglm.run import runner
+    from nnglm.experiment import runner
 
     try:
-        result = runner.run(config, out, quiet=True, point=point, shared=True, overrides=overrides).record
+        result = runner.run(config, out, quiet=True, point=point, overrides=overrides, cache=PROCESS_CACHE, draw_plots=False).record
     except UserError as e:
         return PointOutcome(point, "rejected", error=bounded(str(e), 500))
     except Exception as e:  # the run folder says failed; the sweep goes on

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from nnglm.config import Config
 from nnglm.errors import UserError, clip, short
+from nnglm.experiment.point import PointOutcome, run_point
 from nnglm.log import runlog
-from nnglm.run.point import PointOutcome, run_point
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -192,7 +192,7 @@ def write_folder(out: Path, files: RunFiles) -> Path:
     except OSError as e:
         raise runlog.folder_error(folder, e) from None
     # result.json last: a completed result.json means the folder is whole, as in a local run
-    for key in sorted(files, key=lambda k: paths[k][2] == "result.json"):
+    for key in sorted(files, key=lambda k: paths[k][2] == runlog.RESULT_FILE):
         runlog.write_atomic(folder / paths[key][2], files[key])
     return folder
 
@@ -210,7 +210,7 @@ def run_remote(point: dict, config: Config, overrides: dict | None = None) -> tu
             outcome = run_point(point, config, runs, overrides)
         else:
             outcome = in_fresh_process(point, config, runs, overrides, Path(tmp) / "outcome.pickle")
-        files = {f.relative_to(runs).as_posix(): f.read_bytes() for f in sorted(runs.glob("*/*/*")) if f.is_file()}
+        files = {f.relative_to(runs).as_posix(): f.read_bytes() for f in sorted(runs.glob(runlog.FILES_GLOB)) if f.is_file()}
     if outcome.status != "completed":
         outcome.error = f"on {where()}: {outcome.error}"  # a CSV path, say, may hold on one machine and not on another
     return outcome, files
@@ -225,7 +225,7 @@ def in_fresh_process(point: dict, config: Config, runs: Path, overrides: dict | 
     source = str(Path(__file__).resolve().parent.parent)  # so that the child imports this very nnglm
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
-        [sys.executable, "-m", "nnglm.run.cluster", str(answer)],
+        [sys.executable, "-m", "nnglm.experiment.cluster", str(answer)],
         input=pickle.dumps((point, config, runs, overrides)),
         env=env,
         capture_output=True,

@@ -20,9 +20,9 @@ from rich.table import Table
 
 from nnglm.config import Config, describe_point
 from nnglm.errors import bounded
+from nnglm.experiment import cluster
+from nnglm.experiment.point import PointOutcome, run_point
 from nnglm.log.logbook import not_equivalent
-from nnglm.run import cluster
-from nnglm.run.point import PointOutcome, run_point
 from nnglm.safe import cell, one_line_warning
 from nnglm.show.summary import wide_console
 
@@ -37,10 +37,12 @@ def run(
     console: Console | None = None,
     client: "Client | None" = None,
     overrides: dict | None = None,
+    quiet: bool = False,
 ) -> list[PointOutcome]:
     """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py).
-    `overrides`: the plain `--set` keys, recorded in each point's result.json."""
+    `overrides`: the plain `--set` keys, recorded in each point's result.json; `quiet`: nothing printed."""
     console = console or wide_console()
+    console.quiet = quiet
     where = f" in {jobs} processes" if jobs > 1 else ""
     if client is not None:
         address = client.scheduler.address if client.scheduler is not None else "?"

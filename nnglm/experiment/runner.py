@@ -1,9 +1,7 @@
 """One run, top to bottom: config → data → GLM fit → network fit → comparison → run log."""
 
 import contextlib
-import copy
 import gc
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from nnglm import safe
 from nnglm.config import Config, DataFrameData
 from nnglm.data import frames, table
+from nnglm.experiment import holdout, verdict
+from nnglm.experiment.cache import RunCache
 from nnglm.log import runlog
 from nnglm.log.result import (
     SCHEMA,
@@ -32,7 +32,6 @@ from nnglm.log.result import (
     scale,
 )
 from nnglm.model import glm, precondition
-from nnglm.run import holdout, verdict
 from nnglm.show import plots, report, summary
 from nnglm.train import backends, inference, network, reference
 from nnglm.train import hidden as hidden_network
@@ -55,20 +54,20 @@ def run(
     out: Path = Path("experiments"),
     quiet: bool = False,
     point: dict | None = None,
-    shared: bool = False,
     overrides: dict | None = None,
-    reuse: bool = False,
+    cache: RunCache | None = None,
+    draw_plots: bool = True,
 ) -> Outcome:
     """One run into a new folder under `out`. `point`: the keys a sweep point set; `overrides`: the keys
-    `--set` set over the config file. `shared` (a sweep's points): the data, the GLM fit and the
-    compiled network are kept in this process for the next point that shares them, and no plots are drawn.
-    `reuse` (the Python API's runs): kept and reused as with `shared`, the plots drawn as in a single run."""
+    `--set` set over the config file. `cache`: the data, the GLM fit and the compiled network taken from,
+    and kept for, the other runs of this process with the same identity (a sweep's points, a notebook's
+    runs). `draw_plots`: the plots drawn now (a sweep's points leave them to `nnglm report`)."""
     safe.private_config_dirs()  # Keras and matplotlib keep their files out of the user's home
     runlog.check_out(out)
-    keep = shared or reuse
     phases = Phases(quiet)
     with phases("data"):  # bad data stops here, before any folder
-        dataset, held_out = _data(config) if keep else table.split(table.load(config), config)
+        load = lambda: table.split(table.load(config), config)  # noqa: E731
+        dataset, held_out = cache.data(config, load) if cache else load()
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     engine = backends.load(config.train.backend, config.train.dtype)
@@ -82,7 +81,7 @@ def run(
     history, heartbeat = runlog.start(run_dir, result)
     phases.shown()
     try:
-        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared, keep)
+        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, cache, draw_plots)
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
         result.status = "interrupted" if interrupted else "failed"
@@ -142,20 +141,19 @@ def fit_and_log(
     run_dir: Path,
     history,
     phases: "Phases",
-    shared: bool = False,
-    keep: bool = False,
+    cache: RunCache | None = None,
+    draw_plots: bool = True,
 ) -> list[dict]:
-    """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows.
-    `keep`: the GLM fit and the compiled network kept for, and taken from, other runs in this process."""
+    """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
     with phases("glm"):
-        glm_fit = _glm_fit(dataset, config) if keep else glm.fit(dataset, config)
-        if not keep:  # a sweep's points share one fit, made once
+        glm_fit = cache.glm(config, lambda: glm.fit(dataset, config)) if cache else glm.fit(dataset, config)
+        if not cache:  # a sweep's points share one fit, made once
             # statsmodels' model and results refer to each other: without a collection here their
             # copies of the design (about 8 of its size at 1e6 rows) stay alive through training
             gc.collect()
     target = np.array(list(glm_fit.coefficients.values()))
     with phases("training", announce=False):
-        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, keep)
+        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, cache)
     weights = np.array(list(fit.coefficients.values()))
     with phases("standard_errors"):
         stats = network_errors(engine, config, dataset, fit, weights)
@@ -192,10 +190,10 @@ def fit_and_log(
     history.close()
     with phases("writing"):
         runlog.write_history(run_dir, fit.history)
-        runlog.write_csv(run_dir, "coefficients.csv", list(rows[0]), [list(r.values()) for r in rows])
+        runlog.write_csv(run_dir, runlog.COEFFICIENTS_FILE, list(rows[0]), [list(r.values()) for r in rows])
     result.status = "completed"
     with phases("plots"):
-        _report(run_dir, config, dataset, fit, result, rows, shared)
+        _report(run_dir, config, dataset, fit, result, rows, draw_plots)
     result.timings = phases.seconds | {f"training_{k}": v for k, v in fit.timings.items()}
     runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
@@ -245,7 +243,14 @@ def network_section(fit: network.NetworkFit, dataset: table.Dataset, bse: dict |
 
 
 def train_networks(
-    engine: Engine, config: Config, dataset: table.Dataset, device: str, target: np.ndarray, history, quiet: bool, shared: bool = False
+    engine: Engine,
+    config: Config,
+    dataset: table.Dataset,
+    device: str,
+    target: np.ndarray,
+    history,
+    quiet: bool,
+    cache: RunCache | None = None,
 ) -> tuple[network.NetworkFit, hidden_network.HiddenFit | None]:
     """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar:
     under `auto`, steps, the network's own distance estimate against the tolerance and the time so far
@@ -261,7 +266,11 @@ def train_networks(
         def on_look(d):
             bar.update(task, distance=f"distance {d.relative:.2g} (stops at {config.stop_rtol:g})", refresh=True)
 
-        fit = network.train(engine, dataset, config, device, target, on_log=on_log, reuse=shared, on_look=on_look)
+        trainer = cache.trainer(config) if cache else None
+        if cache and trainer is None:
+            trainer = network.prepare(engine, config, dataset, device)
+            cache.keep_trainer(config, trainer)
+        fit = network.train(engine, dataset, config, device, target, on_log=on_log, on_look=on_look, trainer=trainer)
         if not config.model.hidden:
             return fit, None
         task = bar.add_task("hidden layers", total=hidden_network.steps(config), distance="")
@@ -343,51 +352,17 @@ def coefficient_rows(comparison: verdict.Comparison, stats: inference.Inference,
     return rows
 
 
-# a sweep's points that share data and model share the work (see run's `shared`); a few entries per process
-_SHARED: dict[str, object] = {}
-KEEP = 8
-
-
-def _shared(key: str, make):
-    if key not in _SHARED:
-        if len(_SHARED) >= KEEP:
-            _SHARED.pop(next(iter(_SHARED)))
-        _SHARED[key] = make()
-    return _SHARED[key]
-
-
-def data_key(config: Config) -> str:
-    """The config sections that determine the data (its checks included), and the file's size and time."""
-    d = config.to_dict()
-    for section in ("name", "description", "sweep", "compare", "glm"):
-        d.pop(section, None)
-    d["train"] = {k: v for k, v in d["train"].items() if k not in (*network.STEERING, "beta_1", "beta_2", "epsilon")}
-    path = d.get("data", {}).get("path")
-    if path and Path(path).is_file():
-        stat = Path(path).stat()
-        d["file"] = [stat.st_size, stat.st_mtime_ns]
-    return json.dumps(d, sort_keys=True, default=str)
-
-
-def _data(config: Config) -> tuple[table.Dataset, table.Dataset | None]:
-    return _shared("data " + data_key(config), lambda: table.split(table.load(config), config))
-
-
-def _glm_fit(dataset: table.Dataset, config: Config) -> glm.GlmFit:
-    """The GLM of these data and model, fitted once (a copy each time: a run's result may be edited)."""
-    key = f"glm {id(dataset)} {json.dumps(config.to_dict().get('glm'), sort_keys=True)} {data_key(config)}"
-    return copy.deepcopy(_shared(key, lambda: glm.fit(dataset, config)))
-
-
 def _report(
-    run_dir: Path, config: Config, dataset: table.Dataset, fit: network.NetworkFit, result: RunResult, rows: list[dict], shared: bool
+    run_dir: Path, config: Config, dataset: table.Dataset, fit: network.NetworkFit, result: RunResult, rows: list[dict], draw_plots: bool
 ) -> None:
     """trajectory.csv (each logged step's weights, for the pictures drawn again later), the plots, and
     report.md and report.html; a sweep's point leaves its plots to `nnglm report`."""
     terms = [r["term"] for r in rows]
-    runlog.write_csv(run_dir, "trajectory.csv", ["step", *terms], [[h[0], *map(float, w)] for h, w in zip(fit.history, fit.trajectory)])
-    pictures = {} if shared else plots.draw(run_dir, result, config, rows, fit.history, fit.trajectory, dataset)
-    report.write(run_dir, result, rows, pictures, later=shared)
+    runlog.write_csv(
+        run_dir, runlog.TRAJECTORY_FILE, ["step", *terms], [[h[0], *map(float, w)] for h, w in zip(fit.history, fit.trajectory)]
+    )
+    pictures = plots.draw(run_dir, result, config, rows, fit.history, fit.trajectory, dataset) if draw_plots else {}
+    report.write(run_dir, result, rows, pictures, later=not draw_plots)
 
 
 def _console() -> Console:
