@@ -23,7 +23,7 @@ class _NoTraining:
 if os.environ.get("NNGLM_TEST_TIER") == "fast":
     sys.meta_path.insert(0, _NoTraining())
 
-from nnglm import config
+from nnglm import config  # noqa: E402  (after the guard above)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
