@@ -22,12 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-LOGISTIC = dict(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+from nnglm.config.schema import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository: configs/ and the benchmarks package
+_ADAM = TrainConfig()
+# the plain NumPy loop's Adam: Keras' defaults, as a config without train keys has them
+LOGISTIC = dict(lr=_ADAM.rate, beta_1=_ADAM.beta_1, beta_2=_ADAM.beta_2, epsilon=_ADAM.epsilon)
 # what a small run may add to the memory of its imports: the data and the fits are kilobytes, so
 # what is left is Keras' model, the compiled loop and the plots; the 200-class multinomial's
 # largest arrays (the 796 x 796 Hessian, 1000 x 200 probabilities) are a few MB
 MEMORY_GOAL_MB = 200
-SEED002 = "configs/seed002_logistic_no_bias.yaml"
+SEED002 = str(ROOT / "configs/seed002_logistic_no_bias.yaml")
 SEED002_GOAL = 40  # times faster than the plain model.fit loop, compilation included
 # a sweep's points share the data, the GLM fit and the compiled loop (see sweep.py): 32 points
 # may cost at most this many times one run, imports included
@@ -245,7 +250,9 @@ WORKERS: dict[str, Callable[..., dict]] = {
 
 
 def measure(kind: str, **spec) -> dict:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--worker", kind, json.dumps(spec)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench", "--worker", kind, json.dumps(spec)], capture_output=True, text=True, cwd=ROOT
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {kind} {spec} failed:\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -367,10 +374,10 @@ def bench(quick: bool) -> dict:
         rows.append((f"N={n:.0e} K=20", n, 20, a, b, cases))
 
     memory = {
-        "200-row run (seed002, 1000 steps)": measure("run", config="configs/seed002_logistic_no_bias.yaml", overrides=["data.n_rows=200"]),
+        "200-row run (seed002, 1000 steps)": measure("run", config=SEED002, overrides=["data.n_rows=200"]),
         "200-class multinomial (1000 rows, 3 features, 200 steps, 25 Newton steps)": measure(
             "run",
-            config="configs/seed001_softmax.yaml",
+            config=str(ROOT / "configs/seed001_softmax.yaml"),
             overrides=[
                 "data.n_rows=1000",
                 "data.n_features=3",
@@ -695,7 +702,10 @@ def report_auto(out: Path) -> None:
 
     configs = [str(p) for p in sorted(Path("configs").glob("auto_*.yaml"))]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench", "--worker", "auto", json.dumps({"configs": configs})], capture_output=True, text=True
+        [sys.executable, "-m", "benchmarks.bench", "--worker", "auto", json.dumps({"configs": configs})],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if done.returncode != 0:
         raise RuntimeError(f"bench worker auto failed:\n{done.stderr[-2000:]}")

@@ -88,7 +88,6 @@ class Distribution:
     sample: Callable | None = None
     # n * mean loss = nll_factor * (negative log-likelihood at scale 1) + a constant
     nll_factor: float = 1.0
-    mle_scale: bool = False  # llf at the ML scale (Gaussian), else the GLM's scale
     free_scale: bool = False  # a dispersion to estimate (Pearson chi^2 / df), else 1
     multiclass: bool = False  # softmax over C classes, compared with MNLogit
     params: tuple[str, ...] = ()  # the model.* keys it takes (alpha, var_power)
@@ -172,7 +171,6 @@ DISTRIBUTIONS = {
             "mean_squared_error",
             sample=lambda rng, mu, scale, params: mu + rng.normal(0.0, np.sqrt(scale), size=mu.shape),
             nll_factor=2.0,  # squared error is twice the Gaussian NLL at unit variance
-            mle_scale=True,
             free_scale=True,
             canonical="identity",
         ),
@@ -314,10 +312,6 @@ class Family:
         return self.distribution.free_scale
 
     @property
-    def mle_scale(self) -> bool:
-        return self.distribution.mle_scale
-
-    @property
     def nll_factor(self) -> float:
         return self.distribution.nll_factor
 
@@ -386,11 +380,7 @@ class Family:
             return None
         link = getattr(sm.families.links, self.inverse_link.sm_name)()
         family = getattr(sm.families, self.distribution.sm_name)
-        if self.family == "negative_binomial":
-            return family(link, alpha=self.param("alpha"))
-        if self.family == "tweedie":
-            return family(link, var_power=self.param("var_power"))
-        return family(link)
+        return family(link, **dict(self.params))  # the params are named as statsmodels names them (alpha, var_power)
 
     @property
     def inverse_link(self) -> Link:
