@@ -347,7 +347,8 @@ class ModelConfig(Section):
     activation: str | None = None  # optional: the family's link decides it; if given, it must agree
     hidden: list[Count] = []  # widths of a second, hidden-layer network to compare fits with
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
-    alpha: Annotated[float, Field(gt=0)] | None = None  # negative_binomial: Var = mu + alpha mu^2 (fixed, default 1)
+    # negative_binomial: Var = mu + alpha mu^2, fixed (default 1), or "estimate": learned, as MASS::glm.nb
+    alpha: Annotated[float, Field(gt=0)] | Literal["estimate"] | None = None
     var_power: float | None = None  # tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)
     penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
 
@@ -548,7 +549,27 @@ class Config(Section):
         self._check_glm_options()
         self._check_inference()
         self._check_tweedie_sample()
+        self._check_estimated()
         return self
+
+    def _check_estimated(self) -> None:
+        """model.alpha: estimate is fitted by statsmodels' NegativeBinomial count model (NB2, maximum
+        likelihood): what it cannot fit, or what nnglm does not learn alpha for, is refused here."""
+        if not self.family.estimated:
+            return
+        why = "model.alpha: estimate is fitted by statsmodels' NegativeBinomial count model (NB2)"
+        data = self.data
+        if self.family.link != "log":
+            raise ValueError(f"{why}, whose link is log only, not {self.family.link}; fix model.alpha for another link")
+        if data.weights is not None:
+            raise ValueError(f"{why}, which takes no weights; leave data.weights out or fix model.alpha")
+        if self.model.penalty is not None:
+            raise ValueError(f"{why}; nnglm compares no penalized fit of it: leave model.penalty out or fix model.alpha")
+        if self.model.hidden or data.validation_fraction:
+            key = "model.hidden" if self.model.hidden else "data.validation_fraction"
+            raise ValueError(f"{key}: not with model.alpha: estimate (held-out losses are scored at a fixed alpha only)")
+        if not self.inference.default:
+            raise ValueError("inference: only the default errors with model.alpha: estimate (the observed information over the coefficients and log alpha)")
 
     def _check_tweedie_sample(self) -> None:
         family = self.family

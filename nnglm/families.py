@@ -127,6 +127,31 @@ def _negative_binomial_nll(ops, y, mu, params):
     return (y + 1.0 / alpha) * ops.log1p(alpha * mu) - y * ops.log(mu)
 
 
+def lgamma(x):
+    """log Gamma(x) in the running Keras backend's own op: Keras 3.15's ops have none."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.lax.lgamma(x)
+    if backend == "torch":
+        import torch
+
+        return torch.lgamma(x)
+    import tensorflow as tf
+
+    return tf.math.lgamma(x)
+
+
+def negative_binomial_full_nll(ops, y, mu, log_alpha):
+    """The NB2 negative log-likelihood with the terms in alpha (MASS::glm.nb's and statsmodels'
+    NegativeBinomial(loglike_method="nb2")'s): what the network minimises when it learns log(alpha)."""
+    r = ops.exp(-log_alpha)  # 1 / alpha
+    return lgamma(r) - lgamma(y + r) + lgamma(y + 1.0) - y * (log_alpha + ops.log(mu)) + (y + r) * ops.log1p(ops.exp(log_alpha) * mu)
+
+
 def _tweedie_nll(ops, y, mu, params):
     # the Tweedie quasi-likelihood: its derivative in mu is (mu - y) / mu^p, statsmodels' IRLS estimating
     # equations at every power; at p = 1 and 2 the limits (Poisson's and gamma's)
@@ -288,6 +313,9 @@ class Family:
     distribution: Distribution
     link_spec: Link | None  # None: softmax
     params: tuple[tuple[str, float], ...] = ()  # (name, value) of the distribution's parameters
+    # parameters learned beside the coefficients (model.alpha: estimate), each a term after them; their
+    # value in `params` is where learning starts
+    estimated: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -434,6 +462,8 @@ class Family:
     def loss(self) -> str | Callable:
         """A Keras loss name, or a per-row function of Keras ops (y, μ) -> loss."""
         nll = self.distribution.nll
+        if self.estimated:
+            return self._loss_with_alpha()
         if isinstance(nll, str) or nll is None:
             return nll or ""
         params = dict(self.params)
@@ -444,6 +474,17 @@ class Family:
             return ops.mean(nll(ops, y, mu, params), axis=-1)
 
         loss.__name__ = f"{self.family}_nll"
+        return loss
+
+    def _loss_with_alpha(self) -> Callable:
+        """The loss of a network whose output is (mu, log alpha) per row (network.AlphaColumn)."""
+
+        def loss(y, prediction):
+            from keras import ops
+
+            return ops.mean(negative_binomial_full_nll(ops, y, prediction[:, :1], prediction[:, 1:]), axis=-1)
+
+        loss.__name__ = f"{self.family}_nll_alpha"
         return loss
 
     @property
@@ -512,15 +553,20 @@ def default_link(family: str) -> str:
     return links_of(family)[0]
 
 
-def lookup(family: str, link: str | None = None, **params: float | None) -> Family:
-    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS)."""
+ESTIMATED = "estimate"  # model.alpha's value that asks for alpha to be learned
+
+
+def lookup(family: str, link: str | None = None, **params: float | str | None) -> Family:
+    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS);
+    a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value."""
     distribution = DISTRIBUTIONS[family]
     link = link or default_link(family)
     if link not in distribution.links:
         raise KeyError((family, link))
-    given = {name: value for name, value in params.items() if value is not None}  # 0 is a value (Tweedie p = 0)
+    estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
+    given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)
     values = tuple((p, float(given.get(p, DEFAULT_PARAMS[p]))) for p in distribution.params)
-    return Family(distribution, None if distribution.multiclass else LINKS[link], values)
+    return Family(distribution, None if distribution.multiclass else LINKS[link], values, estimated)
 
 
 FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() for link in d.links]

@@ -151,17 +151,37 @@ def assemble(engine: Engine, config: Config, n_features: int, layers: Sequence, 
     one, compiled with Adam and the family's loss."""
     keras, family, train = engine.keras, config.family, config.train
     x = keras.Input((n_features,), dtype=train.dtype)
+    # model.alpha: estimate: log(alpha) is one more weight, its own column beside the mean
+    extra = [alpha_column(keras, np.log(family.param("alpha")), train.dtype)] if family.estimated else []
     if offset:
         o = keras.Input((1,), dtype=train.dtype)
         eta = keras.layers.Add(dtype=train.dtype)([keras.Sequential([x, *layers])(x), o])
-        model = keras.Model([x, o], keras.layers.Activation(family.activation, dtype=train.dtype)(eta))
+        mu = keras.layers.Activation(family.activation, dtype=train.dtype)(eta)
+        model = keras.Model([x, o], extra[0](mu) if extra else mu)
     else:
-        model = keras.Sequential([x, *layers])
+        model = keras.Sequential([x, *layers, *extra])
     optimizer = keras.optimizers.Adam(
         learning_rate=train.learning_rate or 0.001, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon
     )
     model.compile(optimizer=optimizer, loss=family.loss)
     return model
+
+
+def alpha_column(keras, start: float, dtype: str):
+    """A layer holding one trainable weight, log(alpha), that appends it as a column to the mean:
+    the output (rows, 2) is what the family's loss with alpha learned takes (families.py)."""
+
+    class AlphaColumn(keras.layers.Layer):
+        def build(self, input_shape):
+            self.log_alpha = self.add_weight(shape=(1,), initializer=keras.initializers.Constant(start), name="log_alpha")
+
+        def call(self, mu):
+            return keras.ops.concatenate([mu, keras.ops.zeros_like(mu) + self.log_alpha], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], 2)
+
+    return AlphaColumn(dtype=dtype, name="log_alpha")
 
 
 def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | None:
@@ -247,10 +267,19 @@ class Steps:
         self.model.optimizer.learning_rate.assign(lr)
 
 
-def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool) -> np.ndarray:
-    """The Dense layer's weights as coefficients on the original features (Dataset.terms' order)."""
+def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool, estimated: int = 0) -> np.ndarray:
+    """The Dense layer's weights as coefficients on the original features (Dataset.terms' order), then
+    the parameters learned beside them (alpha = exp of its weight)."""
     weights = [np.asarray(w, dtype=float) for w in model.get_weights()]
-    return inputs.to_original(weights[0], weights[1] if use_bias else None, multiclass)
+    coefficients = inputs.to_original(weights[0], weights[1] if use_bias else None, multiclass)
+    if not estimated:
+        return coefficients
+    return np.concatenate([coefficients, np.exp(np.concatenate(weights[-estimated:]))])
+
+
+def terms(dataset: Dataset, config: Config) -> list[str]:
+    """The coefficients' names, then the learned parameters' (model.alpha: estimate adds alpha)."""
+    return dataset.terms(config.model.use_bias) + list(config.family.estimated)
 
 
 def train(
@@ -273,7 +302,7 @@ def train(
     with engine.placement(device):
         trainer = _trainer(engine, config, dataset, device, start_bias(config, dataset), reuse)
         model, inputs = trainer.model, trainer.inputs
-        weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
+        weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass, len(family.estimated))  # noqa: E731
         # the convergence looks' machinery, made only where they are taken: a fixed step count builds none
         curvature = trainer.curvature_of(engine, config) if config.train.auto else None
         built = time.perf_counter() - start
@@ -291,7 +320,7 @@ def train(
     coefficients = weights()
     distance = curvature.distance(coefficients) if steps.finite else None
     fit = NetworkFit(
-        coefficients=dict(zip(dataset.terms(use_bias), map(float, coefficients))),
+        coefficients=dict(zip(terms(dataset, config), map(float, coefficients))),
         final_loss=steps.history[-1][1],
         epochs_run=steps.step,
         train_seconds=train_seconds,

@@ -295,6 +295,8 @@ def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -
         return "the reference starts from zeros only"
     if fit.diverged:
         return "the network diverged"
+    if config.family.estimated:
+        return "the reference learns the coefficients only, not model.alpha: estimate"
     return reference.adam(dataset, config, fit)
 
 

@@ -228,6 +228,12 @@ def errors_notes(result: RunResult) -> list[str]:
             f"std err: statsmodels' GLM computes {cov_type} as HC0's sandwich (its leverage and degrees-of-freedom "
             "corrections are for OLS), and the network's errors follow it"
         )
+    if model.get("alpha") == families.ESTIMATED:
+        out.append(
+            "std err: both fits' come from the observed information over the coefficients and alpha: statsmodels' "
+            "NegativeBinomial's Hessian, the network's own over its weights and log(alpha), mapped to alpha by the delta method"
+        )
+        return out
     if families.lookup(model["family"], model["link"]).canonical:
         return out
     if cov_type == "nonrobust" and information == "observed":
