@@ -366,8 +366,10 @@ class ModelConfig(Section):
         links = families.links_of(family)
         if raw.get("link") is None:
             raw["link"] = links[0]
-        elif raw["link"] not in links:
-            raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
+        elif raw["link"] not in links + families.unlisted_links(family):
+            others = families.unlisted_links(family)
+            more = f" (and, with statsmodels' check_link=False and a recorded warning: {', '.join(others)})" if others else ""
+            raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}{more}")
         for param in ("alpha", "var_power"):
             if raw.get(param) is not None and param not in families.DISTRIBUTIONS[family].params:
                 takes = [f for f, d in families.DISTRIBUTIONS.items() if param in d.params]
@@ -383,11 +385,6 @@ class ModelConfig(Section):
             raise ValueError(
                 f"model.activation: {activation!r} contradicts model.family {family} with link {raw['link']}, "
                 f"whose inverse link is the activation {row.activation_name!r}; leave model.activation out or set it to that"
-            )
-        if row.start_bias_at_mean and raw.get("use_bias") is False:
-            raise ValueError(
-                f"model.use_bias: {family}/{raw['link']} needs a bias: its activation is undefined at η = 0, "
-                "so training starts from the bias at link(mean y)"
             )
         return raw
 

@@ -334,6 +334,22 @@ class Family:
         return self.distribution.multiclass
 
     @property
+    def unlisted(self) -> bool:
+        """A link statsmodels' family does not list: it fits it only with check_link=False, unchecked."""
+        return not self.multiclass and self.link not in self.distribution.links
+
+    @property
+    def link_warning(self) -> str | None:
+        """What a run with an unlisted link records (result.json's GLM warnings, the summary)."""
+        if not self.unlisted:
+            return None
+        return (
+            f"link: statsmodels' {self.distribution.sm_name} family does not list the {self.inverse_link.sm_name} link "
+            f"(its links: {', '.join(self.distribution.links)}); fitted with check_link=False, as statsmodels allows it, "
+            "so nothing checks that the fitted means stay in the family's domain"
+        )
+
+    @property
     def canonical(self) -> bool:
         return self.link == self.distribution.canonical
 
@@ -414,11 +430,12 @@ class Family:
             return None
         link = getattr(sm.families.links, self.inverse_link.sm_name)()
         family = getattr(sm.families, self.distribution.sm_name)
+        check = {"check_link": not self.unlisted}
         if self.family == "negative_binomial":
-            return family(link, alpha=self.param("alpha"))
+            return family(link, alpha=self.param("alpha"), **check)
         if self.family == "tweedie":
-            return family(link, var_power=self.param("var_power"))
-        return family(link)
+            return family(link, var_power=self.param("var_power"), **check)
+        return family(link, **check)
 
     @property
     def inverse_link(self) -> Link:
@@ -542,7 +559,14 @@ def softmax(eta: np.ndarray) -> np.ndarray:
 
 
 def links_of(family: str) -> list[str]:
+    """The links statsmodels' family lists (checked by it)."""
     return list(DISTRIBUTIONS[family].links)
+
+
+def unlisted_links(family: str) -> list[str]:
+    """statsmodels' other links, which it fits for the family only with check_link=False (none for softmax)."""
+    distribution = DISTRIBUTIONS[family]
+    return [] if distribution.multiclass else [name for name in LINKS if name not in distribution.links]
 
 
 def family_names() -> list[str]:
@@ -561,7 +585,7 @@ def lookup(family: str, link: str | None = None, **params: float | str | None) -
     a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value."""
     distribution = DISTRIBUTIONS[family]
     link = link or default_link(family)
-    if link not in distribution.links:
+    if link not in distribution.links and link not in unlisted_links(family):
         raise KeyError((family, link))
     estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
     given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)

@@ -139,7 +139,7 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
         from nnglm import nb2
 
         return nb2.fit(dataset, config)
-    notes = []
+    notes = [family.link_warning] if family.link_warning else []
     columns = ([dataset.intercept] if config.model.use_bias else []) + dataset.feature_names
     aliased = aliased_columns(design(dataset, config.model.use_bias), columns)
     if aliased:

@@ -51,6 +51,7 @@ from nnglm import penalty
 from nnglm.backends import Engine
 from nnglm.config import Config
 from nnglm.data import Dataset
+from nnglm.errors import UserError
 from nnglm.inference import Curvature, Distance, loss_function
 from nnglm.precondition import Inputs
 
@@ -116,12 +117,52 @@ def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
     return np.zeros(dataset.n_outputs)
 
 
-def build(engine: Engine, config: Config, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False, penalty=None):
+def starts_inside(config: Config) -> bool:
+    """Without a bias, a link whose activation is undefined at eta = 0 (identity or sqrt on a positive mean,
+    inverse_power ...) cannot start from a zero kernel: its kernel starts inside the domain (start_kernel)."""
+    return not config.model.use_bias and config.family.start_bias_at_mean
+
+
+def start_kernel(config: Config, dataset: Dataset) -> np.ndarray:
+    """The coefficients of statsmodels' first IRLS step (as R's glm starts: mu from the family's starting
+    mu, one weighted least squares of the working response), which put eta inside the activation's domain
+    on every row; a UserError where they do not."""
+    family = config.family.sm_family()
+    y, X = dataset.y, dataset.X
+    offset = np.zeros(len(y)) if dataset.offset is None else dataset.offset
+    mu = family.starting_mu(y)
+    w = (1.0 if dataset.weights is None else dataset.weights) / (family.variance(mu) * family.link.deriv(mu) ** 2)
+    root = np.sqrt(w)
+    kernel = np.linalg.lstsq(X * root[:, None], (family.link(mu) - offset) * root, rcond=None)[0]
+    low, high = config.family.eta_range
+    eta = X @ kernel + offset
+    inside = (eta > low) & (eta < high)
+    if not np.all(inside):
+        raise UserError(
+            f"model.use_bias: false with {config.family.key}: the activation is undefined at η = 0 and the first "
+            f"IRLS step (the start R and statsmodels take) puts η outside ({low:g}, {high:g}) on {int(np.sum(~inside))} of "
+            f"{len(eta)} rows, so the network has no start inside the domain; set model.use_bias: true"
+        )
+    return kernel
+
+
+def build(
+    engine: Engine,
+    config: Config,
+    n_features: int,
+    n_outputs: int,
+    bias: np.ndarray,
+    offset: bool = False,
+    penalty=None,
+    kernel: np.ndarray | None = None,
+):
     """The degenerate network: one Dense layer whose activation is the inverse link. With `offset`, a
     second input (rows, 1) is added to its linear predictor before the activation: a fixed input, never
-    trained. `penalty`: a kernel regularizer (see penalized)."""
+    trained. `penalty`: a kernel regularizer (see penalized). `kernel`: its start (see start_kernel),
+    else model.kernel_initializer's."""
     seeded(engine, config)
-    head = output_layer(engine, config, n_outputs, bias, offset, config.model.kernel_initializer, penalty)
+    initializer = config.model.kernel_initializer if kernel is None else engine.keras.initializers.Constant(kernel)
+    head = output_layer(engine, config, n_outputs, bias, offset, initializer, penalty)
     return assemble(engine, config, n_features, [head], offset)
 
 
@@ -131,7 +172,7 @@ def seeded(engine: Engine, config: Config) -> None:
     engine.keras.config.set_floatx(config.train.dtype)
 
 
-def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer: str, penalty=None):
+def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer, penalty=None):
     """The Dense layer that makes the linear predictor: the inverse link is its activation, unless an
     offset is added first (assemble applies it then)."""
     keras = engine.keras
@@ -413,7 +454,11 @@ def _trainer(engine: Engine, config: Config, dataset: Dataset, device: str, bias
         return trainer
     inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
     regularizer = penalized(config, dataset, inputs)
-    model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+    # on the network's inputs: kernel_X = M kernel_Z (precondition.py; no shift without a bias)
+    kernel = np.linalg.solve(inputs.matrix, start_kernel(config, dataset))[:, None] if starts_inside(config) else None
+    model = build(
+        engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer, kernel=kernel
+    )
     initial = [np.array(w) for w in model.get_weights()]
     run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
     trainer = Trainer(model, run, current, batches, inputs, bias, initial, dataset)

@@ -291,7 +291,7 @@ def _reference(dataset: data.Dataset, config: Config, fit: network.NetworkFit) -
         return "compare.reference is false"
     if not network.full_batch(config, dataset.n_rows):
         return "the reference runs full-batch training only"
-    if config.model.kernel_initializer != "zeros":
+    if config.model.kernel_initializer != "zeros" or network.starts_inside(config):
         return "the reference starts from zeros only"
     if fit.diverged:
         return "the network diverged"
