@@ -566,7 +566,9 @@ class Config(Section):
             key = "model.hidden" if self.model.hidden else "data.validation_fraction"
             raise ValueError(f"{key}: not with model.alpha: estimate (held-out losses are scored at a fixed alpha only)")
         if not self.inference.default:
-            raise ValueError("inference: only the default errors with model.alpha: estimate (the observed information over the coefficients and log alpha)")
+            raise ValueError(
+                "inference: only the default errors with model.alpha: estimate (the observed information over the coefficients and log alpha)"
+            )
 
     def _check_tweedie_sample(self) -> None:
         family = self.family
