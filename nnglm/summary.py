@@ -52,7 +52,8 @@ def headline(result: RunResult) -> str:
     assert data is not None  # written before any fit
     return (
         f"{result.name}: {data.n_rows} rows × {data.n_features} features, target {data.target!r}; "
-        f"{model['family']}/{model['link']}; {env.backend} on {env.device}, {env.dtype}"
+        f"{model['family']}/{model['link']}{', alpha estimated' if model.get('alpha') == families.ESTIMATED else ''}; "
+        f"{env.backend} on {env.device}, {env.dtype}"
     )
 
 

@@ -100,3 +100,20 @@ def test_weights_are_refused_with_one_message_and_exit_2(tmp_path, write_config,
 def test_alpha_must_be_a_positive_number_or_estimate():
     with pytest.raises(UserError, match="model.alpha"):
         medpar(alpha="learn")
+
+
+def test_a_feature_named_alpha_is_refused():
+    from nnglm import data, glm
+
+    cfg = config.validate(
+        {
+            "name": "t",
+            "data": {"source": "csv", "path": MEDPAR["path"], "formula": "los ~ codes"},
+            "model": {"family": "negative_binomial", "alpha": "estimate"},
+        },
+        "t",
+    )
+    dataset = data.load(cfg)
+    dataset.feature_names[0] = "alpha"
+    with pytest.raises(UserError, match="data: a feature is named 'alpha', the term model.alpha: estimate adds after the coefficients"):
+        glm.fit(dataset, cfg)
