@@ -97,16 +97,17 @@ def test_unknown_family_names_the_allowed(write_config):
 
 
 def test_link_must_belong_to_the_family(write_config):
-    assert error_of(write_config, MINIMAL + "model: {family: gaussian, link: logit}\n") == (
-        "model.link: 'logit' is not a link of family gaussian; allowed: identity, log, inverse_power"
+    assert error_of(write_config, MINIMAL + "model: {family: gaussian, link: softmax}\n") == (
+        "model.link: 'softmax' is not a link of family gaussian; allowed: identity, log, inverse_power (and, with statsmodels' "
+        "check_link=False and a recorded warning: logit, probit, cloglog, loglog, cauchy, logc, inverse_squared, sqrt)"
     )
 
 
-def test_inverse_power_needs_a_bias(write_config):
-    assert error_of(write_config, MINIMAL + "model: {family: gamma, link: inverse_power, use_bias: false}\n") == (
-        "model.use_bias: gamma/inverse_power needs a bias: its activation is undefined at η = 0, "
-        "so training starts from the bias at link(mean y)"
-    )
+def test_inverse_power_without_a_bias_starts_inside_its_domain(write_config):
+    from nnglm.train import network
+
+    cfg = config.load(write_config(MINIMAL + "model: {family: gamma, link: inverse_power, use_bias: false}\n"))
+    assert network.starts_inside(cfg)
 
 
 def test_missing_name(write_config):

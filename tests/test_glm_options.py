@@ -254,7 +254,13 @@ def test_successes_above_trials(tmp_path):
     "model, message",
     [
         ({"family": "poisson", "penalty": {"alpha": -1}}, "model.penalty.alpha: Input should be greater than or equal to 0 (got -1)"),
-        ({"family": "gamma", "link": "logit"}, "model.link: 'logit' is not a link of family gamma; allowed: inverse_power, log, identity"),
+        (
+            {"family": "gamma", "link": "softmax"},
+            (
+                "model.link: 'softmax' is not a link of family gamma; allowed: inverse_power, log, identity (and, with statsmodels' "
+                "check_link=False and a recorded warning: logit, probit, cloglog, loglog, cauchy, logc, inverse_squared, sqrt)"
+            ),
+        ),
         (
             {"family": "tweedie", "var_power": 0.5},
             "model.var_power: 0.5 is not 0 (normal) or 1 or more (1 Poisson, 1 to 2 compound Poisson-gamma, 2 gamma, "

@@ -286,7 +286,8 @@ class ModelConfig(Section):
     activation: str | None = None  # optional: the family's link decides it; if given, it must agree
     hidden: list[Count] = []  # widths of a second, hidden-layer network to compare fits with
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
-    alpha: Annotated[float, Field(gt=0)] | None = None  # negative_binomial: Var = mu + alpha mu^2 (fixed, default 1)
+    # negative_binomial: Var = mu + alpha mu^2, fixed (default 1), or "estimate": learned, as MASS::glm.nb
+    alpha: Annotated[float, Field(gt=0)] | Literal["estimate"] | None = None
     var_power: float | None = None  # tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)
     penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
 
@@ -304,8 +305,10 @@ class ModelConfig(Section):
         links = families.links_of(family)
         if raw.get("link") is None:
             raw["link"] = links[0]
-        elif raw["link"] not in links:
-            raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}")
+        elif raw["link"] not in links + families.unlisted_links(family):
+            others = families.unlisted_links(family)
+            more = f" (and, with statsmodels' check_link=False and a recorded warning: {', '.join(others)})" if others else ""
+            raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}{more}")
         for param in ("alpha", "var_power"):
             if raw.get(param) is not None and param not in families.DISTRIBUTIONS[family].params:
                 takes = [f for f, d in families.DISTRIBUTIONS.items() if param in d.params]
@@ -321,11 +324,6 @@ class ModelConfig(Section):
             raise ValueError(
                 f"model.activation: {activation!r} contradicts model.family {family} with link {raw['link']}, "
                 f"whose inverse link is the activation {row.activation_name!r}; leave model.activation out or set it to that"
-            )
-        if row.start_bias_at_mean and raw.get("use_bias") is False:
-            raise ValueError(
-                f"model.use_bias: {family}/{raw['link']} needs a bias: its activation is undefined at η = 0, "
-                "so training starts from the bias at link(mean y)"
             )
         return raw
 
@@ -494,7 +492,29 @@ class Config(Section):
         self._check_glm_options()
         self._check_inference()
         self._check_tweedie_sample()
+        self._check_estimated()
         return self
+
+    def _check_estimated(self) -> None:
+        """model.alpha: estimate is fitted by statsmodels' NegativeBinomial count model (NB2, maximum
+        likelihood): what it cannot fit, or what nnglm does not learn alpha for, is refused here."""
+        if not self.family.estimated:
+            return
+        why = "model.alpha: estimate is fitted by statsmodels' NegativeBinomial count model (NB2)"
+        data = self.data
+        if self.family.link != "log":
+            raise ValueError(f"{why}, whose link is log only, not {self.family.link}; fix model.alpha for another link")
+        if data.weights is not None:
+            raise ValueError(f"{why}, which takes no weights; leave data.weights out or fix model.alpha")
+        if self.model.penalty is not None:
+            raise ValueError(f"{why}; nnglm compares no penalized fit of it: leave model.penalty out or fix model.alpha")
+        if self.model.hidden or data.validation_fraction:
+            key = "model.hidden" if self.model.hidden else "data.validation_fraction"
+            raise ValueError(f"{key}: not with model.alpha: estimate (held-out losses are scored at a fixed alpha only)")
+        if not self.inference.default:
+            raise ValueError(
+                "inference: only the default errors with model.alpha: estimate (the observed information over the coefficients and log alpha)"
+            )
 
     def _check_tweedie_sample(self) -> None:
         family = self.family

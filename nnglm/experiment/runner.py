@@ -291,10 +291,12 @@ def _reference(dataset: table.Dataset, config: Config, fit: network.NetworkFit) 
         return "compare.reference is false"
     if not network.full_batch(config, dataset.n_rows):
         return "the reference runs full-batch training only"
-    if config.model.kernel_initializer != "zeros":
+    if config.model.kernel_initializer != "zeros" or network.starts_inside(config):
         return "the reference starts from zeros only"
     if fit.diverged:
         return "the network diverged"
+    if config.family.estimated:
+        return "the reference learns the coefficients only, not model.alpha: estimate"
     return reference.adam(dataset, config, fit)
 
 

@@ -286,6 +286,9 @@ class Family:
     distribution: Distribution
     link_spec: Link | None  # None: softmax
     params: tuple[tuple[str, float], ...] = ()  # (name, value) of the distribution's parameters
+    # parameters learned beside the coefficients (model.alpha: estimate), each a term after them; their
+    # value in `params` is where learning starts
+    estimated: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -302,6 +305,22 @@ class Family:
     @property
     def multiclass(self) -> bool:
         return self.distribution.multiclass
+
+    @property
+    def unlisted(self) -> bool:
+        """A link statsmodels' family does not list: it fits it only with check_link=False, unchecked."""
+        return not self.multiclass and self.link not in self.distribution.links
+
+    @property
+    def link_warning(self) -> str | None:
+        """What a run with an unlisted link records (result.json's GLM warnings, the summary)."""
+        if not self.unlisted:
+            return None
+        return (
+            f"link: statsmodels' {self.distribution.sm_name} family does not list the {self.inverse_link.sm_name} link "
+            f"(its links: {', '.join(self.distribution.links)}); fitted with check_link=False, as statsmodels allows it, "
+            "so nothing checks that the fitted means stay in the family's domain"
+        )
 
     @property
     def canonical(self) -> bool:
@@ -380,7 +399,7 @@ class Family:
             return None
         link = getattr(sm.families.links, self.inverse_link.sm_name)()
         family = getattr(sm.families, self.distribution.sm_name)
-        return family(link, **dict(self.params))  # the params are named as statsmodels names them (alpha, var_power)
+        return family(link, **dict(self.params), check_link=not self.unlisted)  # params named as statsmodels names them
 
     @property
     def inverse_link(self) -> Link:
@@ -433,6 +452,8 @@ class Family:
     @property
     def loss_name(self) -> str:
         nll = self.distribution.nll
+        if self.estimated:
+            return f"{self.family}_nll_alpha"
         return (nll or "") if isinstance(nll, str) or nll is None else f"{self.family}_nll"
 
     # --- data side ---
@@ -486,7 +507,14 @@ def softmax(eta: np.ndarray) -> np.ndarray:
 
 
 def links_of(family: str) -> list[str]:
+    """The links statsmodels' family lists (checked by it)."""
     return list(DISTRIBUTIONS[family].links)
+
+
+def unlisted_links(family: str) -> list[str]:
+    """statsmodels' other links, which it fits for the family only with check_link=False (none for softmax)."""
+    distribution = DISTRIBUTIONS[family]
+    return [] if distribution.multiclass else [name for name in LINKS if name not in distribution.links]
 
 
 def family_names() -> list[str]:
@@ -497,15 +525,20 @@ def default_link(family: str) -> str:
     return links_of(family)[0]
 
 
-def lookup(family: str, link: str | None = None, **params: float | None) -> Family:
-    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS)."""
+ESTIMATED = "estimate"  # model.alpha's value that asks for alpha to be learned
+
+
+def lookup(family: str, link: str | None = None, **params: float | str | None) -> Family:
+    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS);
+    a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value."""
     distribution = DISTRIBUTIONS[family]
     link = link or default_link(family)
-    if link not in distribution.links:
+    if link not in distribution.links and link not in unlisted_links(family):
         raise KeyError((family, link))
-    given = {name: value for name, value in params.items() if value is not None}  # 0 is a value (Tweedie p = 0)
+    estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
+    given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)
     values = tuple((p, float(given.get(p, DEFAULT_PARAMS[p]))) for p in distribution.params)
-    return Family(distribution, None if distribution.multiclass else LINKS[link], values)
+    return Family(distribution, None if distribution.multiclass else LINKS[link], values, estimated)
 
 
 FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() for link in d.links]

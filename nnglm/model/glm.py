@@ -60,6 +60,10 @@ def stack(X: np.ndarray, use_bias: bool) -> np.ndarray:
 def model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
     """The statsmodels model of the run: GLM with the family, offset and weights, or MNLogit
     (on X, where given, in place of the design). Its warnings (DomainWarning) are fit's to record."""
+    if config.family.estimated:
+        from nnglm.model import nb2
+
+        return nb2.model(dataset, config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _model(dataset, config, X)
@@ -91,6 +95,10 @@ def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Stat
     params = np.asarray(params, dtype=float)
     if isinstance(sm_model, sm.MNLogit):
         return _multinomial_statistics(sm_model, params)
+    if isinstance(sm_model, sm.NegativeBinomial):  # model.alpha: estimate
+        from nnglm.model import nb2
+
+        return nb2.statistics(sm_model, params)
     if scale is None:
         scale = float(sm_model.estimate_scale(sm_model.predict(params)))
     with warnings.catch_warnings():
@@ -127,7 +135,11 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
     family = config.family
-    notes = []
+    if family.estimated:  # statsmodels' NB2 count model, alpha learned beside the coefficients
+        from nnglm.model import nb2
+
+        return GlmFit(**nb2.fit(dataset, config))
+    notes = [family.link_warning] if family.link_warning else []
     columns = ([dataset.intercept] if config.model.use_bias else []) + dataset.feature_names
     aliased = aliased_columns(design(dataset, config.model.use_bias), columns)
     if aliased:

@@ -52,7 +52,8 @@ def headline(result: RunResult) -> str:
     assert data is not None  # written before any fit
     return (
         f"{result.name}: {data.n_rows} rows × {data.n_features} features, target {data.target!r}; "
-        f"{model['family']}/{model['link']}; {env.backend} on {env.device}, {env.dtype}"
+        f"{model['family']}/{model['link']}{', alpha estimated' if model.get('alpha') == families.ESTIMATED else ''}; "
+        f"{env.backend} on {env.device}, {env.dtype}"
     )
 
 
@@ -228,6 +229,12 @@ def errors_notes(result: RunResult) -> list[str]:
             f"std err: statsmodels' GLM computes {cov_type} as HC0's sandwich (its leverage and degrees-of-freedom "
             "corrections are for OLS), and the network's errors follow it"
         )
+    if model.get("alpha") == families.ESTIMATED:
+        out.append(
+            "std err: both fits' come from the observed information over the coefficients and alpha: statsmodels' "
+            "NegativeBinomial's Hessian, the network's own over its weights and log(alpha), mapped to alpha by the delta method"
+        )
+        return out
     if families.lookup(model["family"], model["link"]).canonical:
         return out
     if cov_type == "nonrobust" and information == "observed":

@@ -82,14 +82,19 @@ class Curvature:
         self.Z = inputs.apply(dataset.X)
         n, k = self.Z.shape
         self.k = k
+        # parameters learned beside the coefficients (model.alpha: estimate): log(alpha) last in theta,
+        # alpha last in the coefficients; the map between the two is the delta method's (see jacobian)
+        self.extra = len(family.estimated)
         # the network's loss at any coefficients (loss()), as its training computes it
         self._activation, self._loss, self._ops = activation_function(family), loss_function(family), engine.keras.ops
         engine.enable_float64()  # float64 whatever the training dtype
         self._last: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         # theta -> coefficients is linear: its matrix, one unit vector at a time
-        size = k * n_outputs + (n_outputs if use_bias else 0)
+        size = k * n_outputs + (n_outputs if use_bias else 0) + self.extra
         self.T = np.column_stack([self.coefficients(e) for e in np.eye(size)]) if size else np.zeros((0, 0))
-        if family.multiclass:  # autodiff holds rows x classes x coefficients numbers: 5 GB at 200 classes
+        if self.extra:
+            self._at = self._with_alpha(engine, family)
+        elif family.multiclass:  # autodiff holds rows x classes x coefficients numbers: 5 GB at 200 classes
             self._at = lambda theta: softmax_derivatives(self.Z, self.y, theta, k, n_outputs, use_bias)
         elif n_outputs == 1:
             self._at = self._by_rows(engine, family)
@@ -123,6 +128,34 @@ class Curvature:
             return g, h
 
         return at
+
+    def _with_alpha(self, engine, family: Family):
+        """theta -> (gradient, Hessian) over (kernel, bias, log alpha) by automatic differentiation of the
+        network's own loss (the NB2 negative log-likelihood with its terms in alpha)."""
+        ops = engine.keras.ops
+        n, k = self.Z.shape
+        activation, loss = activation_function(family), loss_function(family)
+        Z = ops.convert_to_tensor(self.Z, dtype="float64")
+        Y = ops.convert_to_tensor(self.y[:, None], dtype="float64")
+        offset = ops.convert_to_tensor(np.zeros((n, 1)) if self.offset is None else self.offset[:, None], dtype="float64")
+        use_bias = self.use_bias
+
+        def nll(theta):
+            eta = ops.matmul(Z, ops.reshape(theta[:k], (k, 1))) + offset
+            if use_bias:
+                eta = eta + theta[k]
+            mu = activation(eta)
+            return ops.sum(loss(Y, ops.concatenate([mu, ops.zeros_like(mu) + theta[-1]], axis=-1)))
+
+        return engine.derivatives(nll)
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """d coefficients / d theta at theta: T, with alpha's row times alpha (alpha = exp(theta's last))."""
+        if not self.extra:
+            return self.T
+        J = self.T.copy()
+        J[-self.extra :] *= np.exp(theta[-self.extra :])[:, None]
+        return J
 
     def _autodiff(self, engine, family: Family):
         """theta -> (gradient, Hessian) of the whole loss by automatic differentiation (several outputs)."""
@@ -158,20 +191,24 @@ class Curvature:
 
     def theta_at(self, coefficients: np.ndarray) -> np.ndarray:
         """The network weights that give these coefficients (Dataset.terms' order); for softmax,
-        with class 0's weights at zero."""
-        B = np.asarray(coefficients, dtype=float).reshape(-1, self.k + self.use_bias).T  # (terms, outputs)
+        with class 0's weights at zero. A learned alpha (last) gives log(alpha)."""
+        coefficients = np.asarray(coefficients, dtype=float)
+        learned = np.log(coefficients[len(coefficients) - self.extra :])
+        coefficients = coefficients[: len(coefficients) - self.extra]
+        B = coefficients.reshape(-1, self.k + self.use_bias).T  # (terms, outputs)
         if self.family.multiclass:
             B = np.column_stack([np.zeros(len(B)), B])
         kernel_x = B[1:] if self.use_bias else B
         kernel = np.linalg.solve(self.inputs.matrix, kernel_x) if self.k else kernel_x
         bias = B[0] + self.inputs.shift @ kernel_x if self.use_bias else None
-        return self.theta(kernel, bias)
+        return np.concatenate([self.theta(kernel, bias), learned])
 
     def coefficients(self, theta: np.ndarray) -> np.ndarray:
+        """The coefficients at theta, linear in it: a learned parameter stays on its log scale here."""
         kc = self.k * self.n_outputs
         kernel = theta[:kc].reshape(self.k, self.n_outputs)
-        bias = theta[kc:] if self.use_bias else None
-        return self.inputs.to_original(kernel, bias, self.family.multiclass)
+        bias = theta[kc : kc + self.n_outputs] if self.use_bias else None
+        return np.concatenate([self.inputs.to_original(kernel, bias, self.family.multiclass), theta[len(theta) - self.extra :]])
 
     def eta(self, theta: np.ndarray) -> np.ndarray:
         """The linear predictor at theta, (rows, outputs), the offset included."""
@@ -179,14 +216,18 @@ class Curvature:
         eta = self.Z @ theta[:kc].reshape(self.k, self.n_outputs)
         if self.offset is not None:
             eta = eta + self.offset[:, None]
-        return eta + theta[kc:] if self.use_bias else eta
+        return eta + theta[kc : kc + self.n_outputs] if self.use_bias else eta
 
     def loss(self, coefficients: np.ndarray) -> float:
         """The network's training loss (history.csv's) at these coefficients, in float64: the rows' weighted
         mean of the family's loss, plus model.penalty as the network adds it (times nll_factor)."""
         ops = self._ops
-        eta = ops.convert_to_tensor(self.eta(self.theta_at(coefficients)), dtype="float64")
-        per_row = np.asarray(self._loss(ops.convert_to_tensor(self.y[:, None], dtype="float64"), self._activation(eta)))
+        theta = self.theta_at(coefficients)
+        eta = ops.convert_to_tensor(self.eta(theta), dtype="float64")
+        prediction = self._activation(eta)
+        if self.extra:  # the network's output: the mean, then log(alpha)
+            prediction = ops.concatenate([prediction, ops.zeros_like(prediction) + theta[-1]], axis=-1)
+        per_row = np.asarray(self._loss(ops.convert_to_tensor(self.y[:, None], dtype="float64"), prediction))
         value = float(np.mean(per_row * (1.0 if self.weights is None else self.weights)))
         if self.penalty is not None:
             value += self.family.nll_factor * self.penalty.value(np.asarray(coefficients, dtype=float))
@@ -201,10 +242,12 @@ class Curvature:
             return 1.0
         return self.family.dispersion(self.y, self.mean(theta), self.weights, self.n_obs - self.T.shape[0])
 
-    def covariance(self, hessian: np.ndarray, dispersion: float) -> np.ndarray:
+    def covariance(self, hessian: np.ndarray, dispersion: float, theta: np.ndarray | None = None) -> np.ndarray:
+        """J H^+ J' times the dispersion, J = jacobian(theta) (T where nothing is learned beside the coefficients)."""
         # the SVD pseudo-inverse: its eigh variant (hermitian=True) missets a softmax layer's
         # null directions, whose eigenvalues round to tiny numbers of either sign (0.5 % off in a test)
-        return self.T @ pseudo_inverse(hessian) @ self.T.T * dispersion
+        J = self.T if theta is None else self.jacobian(theta)
+        return J @ pseudo_inverse(hessian) @ J.T * dispersion
 
     def derivatives(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian at theta; the last pair is kept, as a run's final weights are asked
@@ -222,15 +265,16 @@ class Curvature:
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
             return Distance(np.full(self.T.shape[0], np.nan), float("inf"), float("inf"))
         newton = self._newton(np.asarray(coefficients, dtype=float), g, h)
-        step = self.T @ newton
-        se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta - newton)))))  # at the optimum, too
+        J = self.jacobian(theta)
+        step = J @ newton
+        se = np.sqrt(np.abs(np.diag(self.covariance(h, self.dispersion(theta - newton), theta))))  # at the optimum, too
         scale = np.maximum(np.abs(np.asarray(coefficients) - step), se)  # the size of the optimum it points to
         relative = _largest_ratio(step, scale)
         floor = 0.0
         if gradient is not None and np.all(np.isfinite(gradient)):
-            floor = _largest_ratio(self.T @ np.linalg.lstsq(h, gradient - g, rcond=None)[0], scale)
+            floor = _largest_ratio(J @ np.linalg.lstsq(h, gradient - g, rcond=None)[0], scale)
             if spacing is not None:  # independent roundings of the weights: their spread on each coefficient
-                floor = max(floor, _largest_ratio(np.sqrt(np.square(self.T) @ np.square(spacing)), scale))
+                floor = max(floor, _largest_ratio(np.sqrt(np.square(J) @ np.square(spacing)), scale))
         return Distance(step, relative, float(np.max(np.abs(newton), initial=0.0)), floor)
 
     def _newton(self, coefficients: np.ndarray, g: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -250,7 +294,7 @@ class Curvature:
         _, h = self.derivatives(theta)
         dispersion = self.dispersion(theta)
         if np.all(np.isfinite(h)):
-            variance = np.diag(self.covariance(h, dispersion))
+            variance = np.diag(self.covariance(h, dispersion, theta))
             bse = np.sqrt(np.where(variance >= 0, variance, np.nan))
             if np.linalg.matrix_rank(h, hermitian=True) < len(coefficients):
                 bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
@@ -360,10 +404,42 @@ def softmax_derivatives(
     return g.ravel(), H
 
 
+def lgamma(x):
+    """log Gamma(x) in the running Keras backend's own op: Keras 3.15's ops have none."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.lax.lgamma(x)
+    if backend == "torch":
+        import torch
+
+        return torch.lgamma(x)
+    import tensorflow as tf
+
+    return tf.math.lgamma(x)
+
+
+def negative_binomial_full_nll(ops, y, mu, log_alpha):
+    """The NB2 negative log-likelihood with the terms in alpha (MASS::glm.nb's and statsmodels'
+    NegativeBinomial(loglike_method="nb2")'s): what the network minimises when it learns log(alpha)."""
+    r = ops.exp(-log_alpha)  # 1 / alpha
+    return lgamma(r) - lgamma(y + r) + lgamma(y + 1.0) - y * (log_alpha + ops.log(mu)) + (y + r) * ops.log1p(ops.exp(log_alpha) * mu)
+
+
 def loss_function(family: Family):
     """The family's loss for Keras: its own loss by name, or the family's per-row NLL in keras.ops."""
     import keras
 
+    if family.estimated:  # the output is (mu, log alpha) per row (network.AlphaColumn)
+
+        def with_alpha(y, prediction):
+            return keras.ops.mean(negative_binomial_full_nll(keras.ops, y, prediction[:, :1], prediction[:, 1:]), axis=-1)
+
+        with_alpha.__name__ = family.loss_name
+        return with_alpha
     if family.keras_loss is not None:
         return keras.losses.get(family.keras_loss)
 

@@ -48,6 +48,7 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
+from nnglm.errors import UserError
 from nnglm.model import penalty
 from nnglm.model.precondition import Inputs
 from nnglm.train import inference
@@ -116,12 +117,52 @@ def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
     return np.zeros(dataset.n_outputs)
 
 
-def build(engine: Engine, config: Config, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False, penalty=None):
+def starts_inside(config: Config) -> bool:
+    """Without a bias, a link whose activation is undefined at eta = 0 (identity or sqrt on a positive mean,
+    inverse_power ...) cannot start from a zero kernel: its kernel starts inside the domain (start_kernel)."""
+    return not config.model.use_bias and config.family.start_bias_at_mean
+
+
+def start_kernel(config: Config, dataset: Dataset) -> np.ndarray:
+    """The coefficients of statsmodels' first IRLS step (as R's glm starts: mu from the family's starting
+    mu, one weighted least squares of the working response), which put eta inside the activation's domain
+    on every row; a UserError where they do not."""
+    family = config.family.sm_family()
+    y, X = dataset.y, dataset.X
+    offset = np.zeros(len(y)) if dataset.offset is None else dataset.offset
+    mu = family.starting_mu(y)
+    w = (1.0 if dataset.weights is None else dataset.weights) / (family.variance(mu) * family.link.deriv(mu) ** 2)
+    root = np.sqrt(w)
+    kernel = np.linalg.lstsq(X * root[:, None], (family.link(mu) - offset) * root, rcond=None)[0]
+    low, high = config.family.eta_range
+    eta = X @ kernel + offset
+    inside = (eta > low) & (eta < high)
+    if not np.all(inside):
+        raise UserError(
+            f"model.use_bias: false with {config.family.key}: the activation is undefined at η = 0 and the first "
+            f"IRLS step (the start R and statsmodels take) puts η outside ({low:g}, {high:g}) on {int(np.sum(~inside))} of "
+            f"{len(eta)} rows, so the network has no start inside the domain; set model.use_bias: true"
+        )
+    return kernel
+
+
+def build(
+    engine: Engine,
+    config: Config,
+    n_features: int,
+    n_outputs: int,
+    bias: np.ndarray,
+    offset: bool = False,
+    penalty=None,
+    kernel: np.ndarray | None = None,
+):
     """The degenerate network: one Dense layer whose activation is the inverse link. With `offset`, a
     second input (rows, 1) is added to its linear predictor before the activation: a fixed input, never
-    trained. `penalty`: a kernel regularizer (see penalized)."""
+    trained. `penalty`: a kernel regularizer (see penalized). `kernel`: its start (see start_kernel),
+    else model.kernel_initializer's."""
     seeded(engine, config)
-    head = output_layer(engine, config, n_outputs, bias, offset, config.model.kernel_initializer, penalty)
+    initializer = config.model.kernel_initializer if kernel is None else engine.keras.initializers.Constant(kernel)
+    head = output_layer(engine, config, n_outputs, bias, offset, initializer, penalty)
     return assemble(engine, config, n_features, [head], offset)
 
 
@@ -131,7 +172,7 @@ def seeded(engine: Engine, config: Config) -> None:
     engine.keras.config.set_floatx(config.train.dtype)
 
 
-def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer: str, penalty=None):
+def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer, penalty=None):
     """The Dense layer that makes the linear predictor: the inverse link is its activation, unless an
     offset is added first (assemble applies it then)."""
     keras = engine.keras
@@ -151,15 +192,35 @@ def assemble(engine: Engine, config: Config, n_features: int, layers: Sequence, 
     one, compiled with Adam and the family's loss."""
     keras, family, train = engine.keras, config.family, config.train
     x = keras.Input((n_features,), dtype=train.dtype)
+    # model.alpha: estimate: log(alpha) is one more weight, its own column beside the mean
+    extra = [alpha_column(keras, np.log(family.param("alpha")), train.dtype)] if family.estimated else []
     if offset:
         o = keras.Input((1,), dtype=train.dtype)
         eta = keras.layers.Add(dtype=train.dtype)([keras.Sequential([x, *layers])(x), o])
-        model = keras.Model([x, o], keras.layers.Activation(inference.activation_function(family), dtype=train.dtype)(eta))
+        mu = keras.layers.Activation(inference.activation_function(family), dtype=train.dtype)(eta)
+        model = keras.Model([x, o], extra[0](mu) if extra else mu)
     else:
-        model = keras.Sequential([x, *layers])
+        model = keras.Sequential([x, *layers, *extra])
     optimizer = keras.optimizers.Adam(learning_rate=train.rate, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon)
     model.compile(optimizer=optimizer, loss=inference.loss_function(family))
     return model
+
+
+def alpha_column(keras, start: float, dtype: str):
+    """A layer holding one trainable weight, log(alpha), that appends it as a column to the mean:
+    the output (rows, 2) is what the family's loss with alpha learned takes (families.py)."""
+
+    class AlphaColumn(keras.layers.Layer):
+        def build(self, input_shape):
+            self.log_alpha = self.add_weight(shape=(1,), initializer=keras.initializers.Constant(start), name="log_alpha")
+
+        def call(self, mu):
+            return keras.ops.concatenate([mu, keras.ops.zeros_like(mu) + self.log_alpha], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], 2)
+
+    return AlphaColumn(dtype=dtype, name="log_alpha")
 
 
 def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | None:
@@ -245,10 +306,19 @@ class Steps:
         self.model.optimizer.learning_rate.assign(lr)
 
 
-def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool) -> np.ndarray:
-    """The Dense layer's weights as coefficients on the original features (Dataset.terms' order)."""
+def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool, estimated: int = 0) -> np.ndarray:
+    """The Dense layer's weights as coefficients on the original features (Dataset.terms' order), then
+    the parameters learned beside them (alpha = exp of its weight)."""
     weights = [np.asarray(w, dtype=float) for w in model.get_weights()]
-    return inputs.to_original(weights[0], weights[1] if use_bias else None, multiclass)
+    coefficients = inputs.to_original(weights[0], weights[1] if use_bias else None, multiclass)
+    if not estimated:
+        return coefficients
+    return np.concatenate([coefficients, np.exp(np.concatenate(weights[-estimated:]))])
+
+
+def terms(dataset: Dataset, config: Config) -> list[str]:
+    """The coefficients' names, then the learned parameters' (model.alpha: estimate adds alpha)."""
+    return dataset.terms(config.model.use_bias) + list(config.family.estimated)
 
 
 def train(
@@ -274,7 +344,7 @@ def train(
         else:
             reset(trainer, engine, config)
         model, inputs = trainer.model, trainer.inputs
-        weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass)  # noqa: E731
+        weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass, len(family.estimated))  # noqa: E731
         # the convergence looks' machinery, made only where they are taken: a fixed step count builds none
         curvature = trainer.curvature_of(engine, config) if config.train.auto else None
         built = time.perf_counter() - start
@@ -292,7 +362,7 @@ def train(
     coefficients = weights()
     distance = curvature.distance(coefficients) if steps.finite else None
     fit = NetworkFit(
-        coefficients=dict(zip(dataset.terms(use_bias), map(float, coefficients))),
+        coefficients=dict(zip(terms(dataset, config), map(float, coefficients))),
         final_loss=steps.history[-1][1],
         epochs_run=steps.step,
         train_seconds=train_seconds,
@@ -369,7 +439,18 @@ def prepare(engine: Engine, config: Config, dataset: Dataset, device: str) -> Tr
     with engine.placement(device):
         inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
         regularizer = penalized(config, dataset, inputs)
-        model = build(engine, config, dataset.n_features, dataset.n_outputs, bias, offset=dataset.offset is not None, penalty=regularizer)
+        # on the network's inputs: kernel_X = M kernel_Z (precondition.py; no shift without a bias)
+        kernel = np.linalg.solve(inputs.matrix, start_kernel(config, dataset))[:, None] if starts_inside(config) else None
+        model = build(
+            engine,
+            config,
+            dataset.n_features,
+            dataset.n_outputs,
+            bias,
+            offset=dataset.offset is not None,
+            penalty=regularizer,
+            kernel=kernel,
+        )
         initial = [np.array(w) for w in model.get_weights()]
         run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
     return Trainer(model, run, current, batches, inputs, bias, initial, dataset)
