@@ -99,7 +99,7 @@ def test_unknown_family_names_the_allowed(write_config):
 def test_link_must_belong_to_the_family(write_config):
     assert error_of(write_config, MINIMAL + "model: {family: gaussian, link: softmax}\n") == (
         "model.link: 'softmax' is not a link of family gaussian; allowed: identity, log, inverse_power (and, with statsmodels' "
-        "check_link=False and a recorded warning: logit, probit, cloglog, loglog, cauchy, logc, inverse_squared, sqrt)"
+        "check_link=False and a recorded warning: logit, probit, cloglog, loglog, cauchy, logc, inverse_squared, sqrt, power)"
     )
 
 

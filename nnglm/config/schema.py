@@ -3,6 +3,7 @@ default and description. Unknown keys, wrong types and out-of-range values are e
 words them)."""
 
 import difflib
+import math
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -289,6 +290,9 @@ class ModelConfig(Section):
     # negative_binomial: Var = mu + alpha mu^2, fixed (default 1), or "estimate": learned, as MASS::glm.nb
     alpha: Annotated[float, Field(gt=0)] | Literal["estimate"] | None = None
     var_power: float | None = None  # tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)
+    # link: power: the exponent q of η = μ^q (statsmodels' Power(q), R's link.power); for tweedie the
+    # default is R's statmod::tweedie default, 1 - var_power
+    link_power: float | None = None
     penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
 
     @model_validator(mode="before")
@@ -318,7 +322,8 @@ class ModelConfig(Section):
             raise ValueError(f"model.var_power: {power!r} is not {families.PARAM_RULES['var_power']}")
         if raw.get("penalty") is not None and families.DISTRIBUTIONS[family].multiclass:
             raise ValueError(f"model.penalty: not for model.family {family} (statsmodels' MNLogit has no elastic net to compare with)")
-        row = families.lookup(family, raw["link"])
+        _check_link_power(raw, family)
+        row = families.lookup(family, raw["link"], link_power=raw.get("link_power"))
         activation = raw.get("activation")
         if activation is not None and activation != row.activation_name:
             raise ValueError(
@@ -326,6 +331,22 @@ class ModelConfig(Section):
                 f"whose inverse link is the activation {row.activation_name!r}; leave model.activation out or set it to that"
             )
         return raw
+
+
+def _check_link_power(raw: dict, family: str) -> None:
+    """model.link_power: only with link: power, a finite exponent other than 0, required where no default is."""
+    given = raw.get("link_power")
+    if given is not None and raw["link"] != "power":
+        raise ValueError("model.link_power: only with model.link: power (η = μ^link_power)")
+    if raw["link"] != "power":
+        return
+    if isinstance(given, (int, float)) and not isinstance(given, bool) and (given == 0 or not math.isfinite(given)):
+        raise ValueError(f"model.link_power: {given!r}: the exponent of η = μ^p is a finite number other than 0 (0 is model.link: log)")
+    if given is None and family != "tweedie":
+        raise ValueError("model.link_power: required with model.link: power (η = μ^link_power), e.g. 0.5")
+    var_power = raw.get("var_power")
+    if given is None and isinstance(var_power, (int, float)) and 1 - var_power == 0:
+        raise ValueError("model.link_power: required here: its default, 1 - var_power, is 0 (that is model.link: log)")
 
 
 class TrainConfig(Section):
@@ -595,7 +616,8 @@ class Config(Section):
 
     @property
     def family(self) -> families.Family:
-        return families.lookup(self.model.family, self.model.link, alpha=self.model.alpha, var_power=self.model.var_power)
+        model = self.model
+        return families.lookup(model.family, model.link, link_power=model.link_power, alpha=model.alpha, var_power=model.var_power)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

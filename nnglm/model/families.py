@@ -35,9 +35,35 @@ class Link:
     keras: bool = False
     # the range of η on which μ lies in the mean's domain: {mean domain: (η_min, η_max)}
     domain: dict[str, tuple[float, float]] = field(default_factory=dict)
+    power: float | None = None  # the power link's exponent (η = μ^power), statsmodels' Power(power)
 
     def eta_range(self, mean_domain: str) -> tuple[float, float]:
         return self.domain.get(mean_domain, (-np.inf, np.inf))
+
+    def sm_link(self):
+        """statsmodels' link object, with its parameter where it has one."""
+        from statsmodels.genmod.families import links
+
+        return getattr(links, self.sm_name)(**({} if self.power is None else {"power": self.power}))
+
+    @property
+    def described(self) -> str:
+        return self.name if self.power is None else f"{self.name}({self.power:g})"
+
+
+def power_link(p: float) -> Link:
+    """statsmodels' Power(p), R's link.power = p: η = μ^p, μ = η^(1/p), with η kept positive."""
+    if not np.isfinite(p) or p == 0:
+        raise ValueError(f"the power link's exponent must be a finite number other than 0 (got {p!r}; 0 is link: log)")
+    return Link(
+        "power",
+        "Power",
+        lambda ops, eta: ops.power(eta, 1.0 / p),
+        "power_mean",
+        False,
+        {"positive": (0.0, np.inf), "real": (0.0, np.inf), "unit": (0.0, 1.0)},
+        power=float(p),
+    )
 
 
 def _normal_cdf(ops, eta):
@@ -68,6 +94,7 @@ LINKS = {
             "inverse_squared", "InverseSquared", lambda ops, eta: 1.0 / ops.sqrt(eta), "inverse_squared", False, {"positive": (0.0, np.inf)}
         ),
         Link("sqrt", "Sqrt", lambda ops, eta: ops.square(eta), "square", False, {"positive": (0.0, np.inf)}),
+        power_link(1.0),  # its exponent is model.link_power (see lookup)
     ]
 }
 
@@ -236,7 +263,7 @@ DISTRIBUTIONS = {
         Distribution(
             "tweedie",
             "Tweedie",
-            ("log", "identity", "sqrt"),
+            ("log", "identity", "sqrt", "power"),
             "0 or more",
             lambda y: np.isfinite(y) & (y >= 0),
             "positive",
@@ -300,7 +327,7 @@ class Family:
 
     @property
     def key(self) -> str:
-        return f"{self.family}/{self.link}"
+        return f"{self.family}/{self.link_spec.described if self.link_spec else self.link}"
 
     @property
     def multiclass(self) -> bool:
@@ -397,7 +424,7 @@ class Family:
 
         if self.multiclass:
             return None
-        link = getattr(sm.families.links, self.inverse_link.sm_name)()
+        link = self.inverse_link.sm_link()
         family = getattr(sm.families, self.distribution.sm_name)
         return family(link, **dict(self.params), check_link=not self.unlisted)  # params named as statsmodels names them
 
@@ -528,9 +555,10 @@ def default_link(family: str) -> str:
 ESTIMATED = "estimate"  # model.alpha's value that asks for alpha to be learned
 
 
-def lookup(family: str, link: str | None = None, **params: float | str | None) -> Family:
+def lookup(family: str, link: str | None = None, link_power: float | None = None, **params: float | str | None) -> Family:
     """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS);
-    a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value."""
+    a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value. The power link takes its
+    exponent from link_power (default: R's statmod::tweedie default for Tweedie, 1 - var_power; else 1)."""
     distribution = DISTRIBUTIONS[family]
     link = link or default_link(family)
     if link not in distribution.links and link not in unlisted_links(family):
@@ -538,7 +566,11 @@ def lookup(family: str, link: str | None = None, **params: float | str | None) -
     estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
     given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)
     values = tuple((p, float(given.get(p, DEFAULT_PARAMS[p]))) for p in distribution.params)
-    return Family(distribution, None if distribution.multiclass else LINKS[link], values, estimated)
+    spec = None if distribution.multiclass else LINKS[link]
+    if link == "power":
+        default = 1.0 - dict(values)["var_power"] if family == "tweedie" else 1.0
+        spec = power_link(default if link_power is None else link_power)
+    return Family(distribution, spec, values, estimated)
 
 
 FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() for link in d.links]
