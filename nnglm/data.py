@@ -101,10 +101,11 @@ def load(config: Config) -> Dataset:
 
 # --- memory ---
 
-# a run peaks at about 13 times the float64 design matrix over its imports, at statsmodels' IRLS
-# (its weighted copy of the design, LAPACK's working copy, the SVD of the last pseudo-inverse, beside
-# the data's own copies): 2.0 to 2.2 GB at 1e6 rows x 22 columns (`python -m nnglm.bench --large`)
-MEMORY_FACTOR = 14
+# a run peaks at about 7.3 times the float64 design matrix over its imports, at statsmodels' IRLS (its
+# last least squares: the weighted design, the pseudo-inverse's SVD, beside the design and the last
+# iteration's weighted copy): 1.2 GB at 1e6 rows x 21 columns (`python -m nnglm.bench --large`); 9 leaves
+# a margin for the families and designs that take more iterations or the network's phases
+MEMORY_FACTOR = 9
 
 
 def available_memory() -> int:
@@ -573,8 +574,17 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str, notes: list
         else:
             parts.append(_numeric(frame, name, origin))
             names.append(name)
-    X = np.column_stack(parts) if parts else np.empty((len(frame), 0))
-    return X, names, frame[target], target
+    return beside_constant(parts, len(frame)), names, frame[target], target
+
+
+def beside_constant(parts: list[np.ndarray], rows: int) -> np.ndarray:
+    """The features as columns 1.. of one float64 array whose column 0 holds ones (a view of them): the
+    GLM's design with an intercept is then that array itself (glm.stack), not a second copy of the features."""
+    full = np.empty((rows, len(parts) + 1))
+    full[:, 0] = 1.0
+    for j, part in enumerate(parts):
+        full[:, j + 1] = part
+    return full[:, 1:]
 
 
 def check_factor(values: pd.Series, name: str, given: bool, rows: int) -> None:
