@@ -15,8 +15,8 @@ import contextlib
 import gc
 import time
 import warnings
-from collections.abc import Iterator
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 
