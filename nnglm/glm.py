@@ -417,9 +417,10 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
     )
 
 
-# the collector's thresholds while statsmodels' IRLS runs: a collection of the young objects every
-# COLLECT_EVERY allocations, of all (but the frozen) every fourth
-COLLECT_EVERY = 10
+# the collector's thresholds while statsmodels' IRLS runs: the young objects are collected whenever
+# more than COLLECT_EVERY have been made since the last collection, all (but the frozen) every fourth
+# time; at 10, an iteration that made fewer objects than that kept its copy (3 of 5 in a binomial fit)
+COLLECT_EVERY = 1
 
 
 @contextlib.contextmanager
@@ -428,10 +429,11 @@ def collected_promptly() -> Iterator[None]:
 
     statsmodels' IRLS keeps every iteration's weighted design (rows x terms) in a reference cycle (its
     results Bunch is its own __dict__ and holds the least-squares model), which only Python's cyclic
-    collector frees; with the hundreds of thousands of objects TensorFlow's import leaves, a collection
-    takes 0.26 s and runs rarely, so a fit held one copy per iteration (6 at 1e6 rows, 7.7 GB at 1e7)
-    beside its last least squares. Here the objects alive before the fit are frozen (left out of
-    collections), which makes a collection cheap, and collections run often."""
+    collector frees; with the half million objects TensorFlow's import leaves, a full collection takes
+    0.26 s and runs rarely, so a fit held one copy per iteration beside its last least squares (6 of
+    them at 1e6 rows x 21). Here the objects alive before the fit are frozen (left out of collections),
+    which makes a collection cheap (microseconds), and collections run often. The arithmetic is statsmodels'
+    own, unchanged."""
     threshold = gc.get_threshold()
     gc.freeze()
     gc.collect()  # resets the collector's count of long-lived objects, or the oldest generation would wait

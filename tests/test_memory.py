@@ -5,6 +5,7 @@ lets go of each iteration's weighted copy (see glm.collected_promptly). NumPy's 
 import tracemalloc
 
 import numpy as np
+import pytest
 import statsmodels.api as sm
 
 from nnglm import config, data, glm
@@ -42,9 +43,9 @@ def test_the_glm_design_with_an_intercept_is_the_datas_own_array():
     assert glm.design(dataset, use_bias=False) is dataset.X
 
 
-def irls_peak(design: np.ndarray, y: np.ndarray, prompt: bool) -> tuple[float, np.ndarray, int]:
+def irls_peak(design: np.ndarray, y: np.ndarray, family, prompt: bool) -> tuple[float, np.ndarray, int]:
     """statsmodels' IRLS on the design: NumPy's peak traced memory beyond the data, in designs, its params and iterations."""
-    model = sm.GLM(y, design, family=sm.families.Poisson())
+    model = sm.GLM(y, design, family=family)
     tracemalloc.start()
     try:
         if prompt:
@@ -58,12 +59,17 @@ def irls_peak(design: np.ndarray, y: np.ndarray, prompt: bool) -> tuple[float, n
     return peak / design.nbytes, np.asarray(result.params), int(result.fit_history["iteration"])
 
 
-def test_irls_frees_each_iterations_weighted_copy_and_gives_the_same_fit():
+@pytest.mark.parametrize("family", ["poisson", "binomial"])
+def test_irls_frees_each_iterations_weighted_copy_and_gives_the_same_fit(family):
     rng = np.random.default_rng(0)
     X = np.column_stack([np.ones(50_000), rng.normal(size=(50_000, 20))])  # the shape of a bench run, 1/20 of its rows
-    y = rng.poisson(np.exp(0.2 + X[:, 1:] @ np.linspace(-0.3, 0.3, 20))).astype(float)
-    kept, params_kept, iterations = irls_peak(X, y, prompt=False)
-    freed, params_freed, _ = irls_peak(X, y, prompt=True)
+    eta = 0.2 + X[:, 1:] @ np.linspace(-0.3, 0.3, 20)
+    if family == "poisson":
+        y, sm_family = rng.poisson(np.exp(eta)).astype(float), sm.families.Poisson()
+    else:  # its iterations make fewer Python objects: a collection every few objects would miss some copies
+        y, sm_family = rng.binomial(1, 1 / (1 + np.exp(-eta))).astype(float), sm.families.Binomial()
+    kept, params_kept, iterations = irls_peak(X, y, sm_family, prompt=False)
+    freed, params_freed, _ = irls_peak(X, y, sm_family, prompt=True)
     assert iterations >= 5  # enough iterations that their copies add up
     # what stays is the last least squares (the weighted design, the pseudo-inverse's SVD, the last
     # iteration's copy), statsmodels' scratch array (allocated, never touched: not resident) and the row
