@@ -101,10 +101,10 @@ def load(config: Config) -> Dataset:
 
 # --- memory ---
 
-# a run peaks at about 7.3 times the float64 design matrix over its imports, at statsmodels' IRLS (its
+# a run peaks at 7.0 to 7.6 times the float64 design matrix over its imports, at statsmodels' IRLS (its
 # last least squares: the weighted design, the pseudo-inverse's SVD, beside the design and the last
-# iteration's weighted copy): 1.2 GB at 1e6 rows x 21 columns (`python -m nnglm.bench --large`); 9 leaves
-# a margin for the families and designs that take more iterations or the network's phases
+# iteration's weighted copy): 1.1 to 1.2 GB at 1e6 rows x 21 columns, 11.9 GB at 1e7 (`python -m
+# nnglm.bench --large`); 9 leaves a margin for designs and families whose fits hold more
 MEMORY_FACTOR = 9
 
 
