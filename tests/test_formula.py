@@ -162,7 +162,7 @@ def test_a_formula_over_an_identifier_is_refused_by_its_memory(tmp_path, monkeyp
     with pytest.raises(UserError) as e:
         table.load(config.validate(raw, "c.yaml"))
     assert str(e.value) == (
-        "data.formula: 3,000 rows x 3,001 columns need about 0.9 GiB for one run (14 times the float64 design matrix, "
+        "data.formula: 3,000 rows x 3,001 columns need about 0.6 GiB for one run (9 times the float64 design matrix, "
         "as statsmodels' IRLS takes); this machine has 0.5 GiB available"
     )
 

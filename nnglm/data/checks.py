@@ -113,10 +113,11 @@ def hidden_memory(dataset, config: Config) -> None:
 
 # --- memory ---
 
-# a run peaks at about 13 times the float64 design matrix over its imports, at statsmodels' IRLS
-# (its weighted copy of the design, LAPACK's working copy, the SVD of the last pseudo-inverse, beside
-# the data's own copies): 2.0 to 2.2 GB at 1e6 rows x 22 columns (`python -m benchmarks.bench --large`)
-MEMORY_FACTOR = 14
+# a run peaks at 7.0 to 7.6 times the float64 design matrix over its imports, at statsmodels' IRLS (its
+# last least squares: the weighted design, the pseudo-inverse's SVD, beside the design and the last
+# iteration's weighted copy): 1.1 to 1.2 GB at 1e6 rows x 21 columns, 11.9 GB at 1e7 (`python -m
+# benchmarks.bench --large`); 9 leaves a margin for designs and families whose fits hold more
+MEMORY_FACTOR = 9
 
 
 def available_memory() -> int:

@@ -544,8 +544,17 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str, notes: list
         else:
             parts.append(_numeric(frame, name, origin))
             names.append(name)
-    X = np.column_stack(parts) if parts else np.empty((len(frame), 0))
-    return X, names, frame[target], target
+    return beside_constant(parts, len(frame)), names, frame[target], target
+
+
+def beside_constant(parts: list[np.ndarray], rows: int) -> np.ndarray:
+    """The features as columns 1.. of one float64 array whose column 0 holds ones (a view of them): the
+    GLM's design with an intercept is then that array itself (glm.stack), not a second copy of the features."""
+    full = np.empty((rows, len(parts) + 1))
+    full[:, 0] = 1.0
+    for j, part in enumerate(parts):
+        full[:, j + 1] = part
+    return full[:, 1:]
 
 
 def check_factor(values: pd.Series, name: str, given: bool, rows: int) -> None:
