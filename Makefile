@@ -56,8 +56,8 @@ test-fast: ## the edit loop's tier: config, data, families, messages (no trainin
 	$(BIN)/pytest -q -m 'not slow and not runs'
 
 lint: ## ruff (lint and formatting) and mypy (types)
-	$(BIN)/ruff check nnglm tests
-	$(BIN)/ruff format --check nnglm tests
+	$(BIN)/ruff check nnglm tests docs/hooks.py
+	$(BIN)/ruff format --check nnglm tests docs/hooks.py
 	$(BIN)/mypy nnglm
 
 docs: ## build the documentation site into site/ (mkdocs, strict: a broken link or a stale reference fails); open site/index.html

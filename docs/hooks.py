@@ -159,7 +159,9 @@ def link_table() -> str:
         domain = "; ".join(f"{mean}: {_interval(*bounds)}" for mean, bounds in link.domain.items()) or "anywhere"
         rows.append(f"| {link.name} | {link.sm_name} | `{link.activation_name}` | {domain} |")
     for d in families.DISTRIBUTIONS.values():
-        rows += [f"| {link} | MNLogit | `{link}` over C classes | anywhere |" for link in d.links if d.multiclass and link not in families.LINKS]
+        rows += [
+            f"| {link} | MNLogit | `{link}` over C classes | anywhere |" for link in d.links if d.multiclass and link not in families.LINKS
+        ]
     return "\n".join(rows)
 
 
