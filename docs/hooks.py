@@ -134,14 +134,14 @@ def _loss_text(distribution: families.Distribution) -> str:
 
 def family_table() -> str:
     rows = [
-        "| family | links (**default** first) | parameters (default) | Keras loss (per row, scale 1) | statsmodels | target |",
-        "|---|---|---|---|---|---|",
+        "| family | links (**default** first) | parameters (default) | Keras loss (per row, scale 1) | statsmodels | target | mean |",
+        "|---|---|---|---|---|---|---|",
     ]
     for d in families.DISTRIBUTIONS.values():
         links = ", ".join(f"**{link}**" if i == 0 else link for i, link in enumerate(d.links))
         params = ", ".join(f"`model.{p}`: {families.PARAM_RULES[p]} ({families.DEFAULT_PARAMS[p]:g})" for p in d.params) or "none"
         statsmodels = f"GLM, {d.sm_name}" if d.sm_name else "MNLogit"
-        rows.append(f"| {d.name} | {links} | {_cell(params)} | {_loss_text(d)} | {statsmodels} | {d.target_rule} |")
+        rows.append(f"| {d.name} | {links} | {_cell(params)} | {_loss_text(d)} | {statsmodels} | {d.target_rule} | {d.mean_domain} |")
     return "\n".join(rows)
 
 
