@@ -32,7 +32,9 @@ def _constraint(meta: Any) -> str:
     parts = []
     for key, sign in words.items():
         value = getattr(meta, key, None)
-        if value is not None:
+        if key == "pattern" and value is not None:
+            parts.append(f"matching `{value}`")
+        elif value is not None:
             parts.append(f"{sign} {value:,}" if isinstance(value, int) and not isinstance(value, bool) else f"{sign} {value}")
     return ", ".join(parts)
 
@@ -134,12 +136,12 @@ def _loss_text(distribution: families.Distribution) -> str:
 
 def family_table() -> str:
     rows = [
-        "| family | links (**default** first) | parameters (default) | Keras loss (per row, scale 1) | statsmodels | target | mean |",
+        "| family | links (**default** first) | parameters | Keras loss (per row, scale 1) | statsmodels | target | mean |",
         "|---|---|---|---|---|---|---|",
     ]
     for d in families.DISTRIBUTIONS.values():
         links = ", ".join(f"**{link}**" if i == 0 else link for i, link in enumerate(d.links))
-        params = ", ".join(f"`model.{p}`: {families.PARAM_RULES[p]} ({families.DEFAULT_PARAMS[p]:g})" for p in d.params) or "none"
+        params = ", ".join(f"`model.{p}`: {families.PARAM_RULES[p]}; default {families.DEFAULT_PARAMS[p]:g}" for p in d.params) or "none"
         statsmodels = f"GLM, {d.sm_name}" if d.sm_name else "MNLogit"
         rows.append(f"| {d.name} | {links} | {_cell(params)} | {_loss_text(d)} | {statsmodels} | {d.target_rule} | {d.mean_domain} |")
     return "\n".join(rows)
