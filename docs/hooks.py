@@ -73,7 +73,8 @@ def default_text(field: Any) -> str:
     return f"`{value}`" if value != "" and value != [] else ('`""`' if value == "" else "`[]`")
 
 
-def fields_table(model: type[BaseModel], prefix: str, only: list[str] | None = None) -> str:
+def fields_table(model: type[BaseModel], prefix: str, only: list[str] | None = None, tag: str | None = None) -> str:
+    """A section's keys; `tag` is the key that picks the model of a union, required whatever its default."""
     rows = ["| key | type, allowed values | default | what it does |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
         if only is not None and name not in only:
@@ -81,7 +82,8 @@ def fields_table(model: type[BaseModel], prefix: str, only: list[str] | None = N
         kind = type_text(field.annotation)
         bounds = ", ".join(c for c in (_constraint(m) for m in field.metadata) if c)
         kind = f"{kind} ({bounds})" if bounds else kind
-        rows.append(f"| `{prefix}{name}` | {kind} | {default_text(field)} | {_cell(field.description or '')} |")
+        default = "required" if name == tag else default_text(field)
+        rows.append(f"| `{prefix}{name}` | {kind} | {default} | {_cell(field.description or '')} |")
     return "\n".join(rows)
 
 
@@ -93,7 +95,7 @@ def config_reference() -> str:
     parts += ["### `data`: the keys every source takes", fields_table(schema.FileData, "data.", [k for k in shared if k != "source"])]
     for source, model in _sources().items():
         own = [k for k in model.model_fields if k not in shared or k == "source"]
-        parts += [f"### `data`, `source: {source}`", fields_table(model, "data.", own)]
+        parts += [f"### `data`, `source: {source}`", fields_table(model, "data.", own, tag=_data_tag())]
     for section in ("model", "train", "glm", "compare", "inference"):
         model = schema.Config.model_fields[section].annotation
         parts += [f"### `{section}`", fields_table(model, f"{section}.")]
@@ -106,6 +108,11 @@ def _is_section(annotation: Any) -> bool:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return True
     return any(_is_section(a) for a in typing.get_args(annotation))
+
+
+def _data_tag() -> str:
+    """The key that picks a data source (the discriminator of the data section's union)."""
+    return next(m.discriminator for m in typing.get_args(schema.DataConfig)[1:] if getattr(m, "discriminator", None))
 
 
 def _sources() -> dict[str, type[BaseModel]]:

@@ -343,7 +343,7 @@ class DataFrameData(DataSource):
     directory as a CSV's path is), which a rerun of the folder's config.yaml reads instead."""
 
     source: Literal["dataframe"] = "dataframe"
-    """dataframe (nnglm.run(config, data=df))"""
+    """dataframe: nnglm.run(config, data=df), where it may be left out"""
     path: str | None = None
     """filled in by the run in its folder's config.yaml: the frame's Parquet copy (data.parquet), which a rerun reads"""
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
