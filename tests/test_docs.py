@@ -104,3 +104,4 @@ def test_the_site_builds_strict(tmp_path):
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "site" / "writing-a-config.html").read_text()
     assert "<code>train.max_seconds</code>" in page and "nnglm:config-reference" not in page
+    assert not (tmp_path / "site" / "hooks.py").exists()  # the hook is code, not published
