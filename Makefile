@@ -7,19 +7,19 @@ SET    ?=
 OUT    ?=
 JOBS   ?=
 CLUSTER ?=
-EXTRAS ?= test,dev
+EXTRAS ?= test,dev,docs
 
 RUNS   ?=
 DIR    ?= experiments
 MLFLOW ?=
 EXPERIMENT ?= nnglm
 
-.PHONY: help install browser experiment validate runs compare export test test-fast test-full lint bench clean
+.PHONY: help install browser experiment validate runs compare export test test-fast test-full lint docs bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,dev,torch adds PyTorch, the third backend)
+install: ## create .venv/ and install nnglm with its dependencies (EXTRAS=test,dev,docs,torch adds PyTorch, the third backend)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[$(EXTRAS)]'
@@ -56,9 +56,12 @@ test-fast: ## the edit loop's tier: config, data, families, messages, the run lo
 	NNGLM_TEST_TIER=fast $(BIN)/pytest -q -m 'not slow and (not runs or logic)'
 
 lint: ## ruff (lint and formatting) and mypy (types)
-	$(BIN)/ruff check nnglm tests benchmarks
-	$(BIN)/ruff format --check nnglm tests benchmarks
+	$(BIN)/ruff check nnglm tests benchmarks docs/hooks.py
+	$(BIN)/ruff format --check nnglm tests benchmarks docs/hooks.py
 	$(BIN)/mypy nnglm benchmarks
+
+docs: ## build the documentation site into site/ (mkdocs, strict: a broken link or a stale reference fails); open site/index.html
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''
@@ -67,4 +70,4 @@ bench: ## measure nnglm against plain Keras fit, NumPy and statsmodels (ratios f
 	$(BIN)/python -m benchmarks.bench --out bench-results
 
 clean: ## remove caches (keeps .venv/ and experiments/)
-	rm -rf .pytest_cache build *.egg-info nnglm/__pycache__ tests/__pycache__
+	rm -rf .pytest_cache build site *.egg-info nnglm/__pycache__ tests/__pycache__

@@ -96,3 +96,15 @@ def sample_config(row, *overrides, n_rows=500, dtype="float64", **data):
     }
     raw = config.apply_overrides(raw, list(overrides))
     return config.validate(raw, f"sample config of {row.key}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked gpu run only where a GPU is (nvidia-smi answers); elsewhere they are skipped, saying so."""
+    import shutil
+
+    if shutil.which("nvidia-smi"):
+        return
+    skip = pytest.mark.skip(reason="needs a GPU, and this machine has none (no nvidia-smi)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

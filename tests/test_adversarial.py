@@ -1,6 +1,6 @@
 """Nothing breaks, nothing is lost: bad inputs and faults as an adversarial user makes them.
 
-Each test is one kind from the README's table "Bad input, and what it gets": the
+Each test is one kind from the table "Bad input, and what it gets" (docs/bad-input.md): the
 exact message and exit code, and what is (and is not) left on disk.
 """
 

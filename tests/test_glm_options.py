@@ -258,7 +258,7 @@ def test_successes_above_trials(tmp_path):
             {"family": "gamma", "link": "softmax"},
             (
                 "model.link: 'softmax' is not a link of family gamma; allowed: inverse_power, log, identity (and, with statsmodels' "
-                "check_link=False and a recorded warning: logit, probit, cloglog, loglog, cauchy, logc, inverse_squared, sqrt)"
+                "check_link=False and a recorded warning: logit, probit, cloglog, loglog, cauchy, logc, inverse_squared, sqrt, power)"
             ),
         ),
         (

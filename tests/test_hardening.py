@@ -4,7 +4,7 @@ Files from elsewhere (links out of a run folder, FIFOs, devices, terminal escape
 sequences and rich markup in names and values), hangs (each run in a child
 process with a time limit, so that a hang fails the test instead of hanging it),
 tracebacks, values that pass validation and crashed the run, and small lies.
-The README's table "Faults found by trying to break it" lists each case.
+The table "Faults found by trying to break it" in docs/bad-input.md lists each case.
 """
 
 import json

@@ -39,6 +39,7 @@ def statsmodels_nb2():
     return fit.params.to_numpy(), fit.bse.to_numpy(), float(fit.llf)
 
 
+@pytest.mark.runs
 def test_the_loss_is_statsmodels_nb2_log_likelihood():
     """The network's loss with alpha learned is minus statsmodels' NB2 log-likelihood, every term in alpha included."""
     from keras import ops

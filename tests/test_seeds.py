@@ -118,3 +118,10 @@ def test_run_folder_holds_the_contract(runs):
     assert list(rows[0]) == ["term", "network", "network_bse", "z", "p", "ci_low", "ci_high", "glm", "glm_bse", "diff", "reference"]
     assert [r["term"] for r in rows] == result["data"]["feature_names"]
     assert float(rows[0]["network"]) == result["network"]["coefficients"]["x1"]
+
+
+@pytest.mark.gpu
+def test_seed002_on_a_gpu_matches_the_glm(runs):
+    result = runs("seed002_logistic_no_bias", "train.device=gpu").result
+    assert result["environment"]["device"].startswith("GPU")
+    assert result["comparison"]["equivalent"] and result["comparison"]["mape_pct"] <= 0.00024

@@ -34,7 +34,7 @@ Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 class Section(BaseModel):
     # no key takes an infinite or NaN number (compare.max_abs: .inf would make every run equivalent)
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
 
 class DataSource(Section):
@@ -42,22 +42,33 @@ class DataSource(Section):
     below adds its own keys, and only those; `data.source` picks it (DataConfig)."""
 
     source: str  # each source narrows it to its own name
+    """synthetic | file (csv is its older name) | statsmodels | dataframe (the Python API's data=): picks which of the keys below apply"""
     target: str | None = None
+    """the target column (a generator names its own; required for a file or a statsmodels dataset unless data.formula gives it)"""
     features: list[str] | None = None
+    """the feature columns; default: every other column (but trials, weights, offset, exposure)"""
     categorical: list[str] = []
-    # a formula in statsmodels' own formula language (y ~ x1 * x2 + C(g) + np.log(x3)): replaces target,
-    # features and categorical
+    """columns to dummy-code, first level dropped (R's treatment contrasts), the terms named like colour[T.red]; a text or categorical column among the features is coded so without being listed"""
     formula: Annotated[str, Field(min_length=1, max_length=10_000)] | None = None
-    trials: str | None = None  # binomial: the target counts successes out of this column's trials
-    weights: str | None = None  # a column of prior weights ...
-    weights_kind: Literal["freq", "var"] | None = None  # ... statsmodels' freq_weights or var_weights
-    offset: str | None = None  # a column added to the linear predictor, never trained
-    exposure: str | None = None  # log link only: offset log(exposure)
-    missing: Literal["error", "drop"] = "error"  # rows with a missing value in a used column
-    # binomial: the target level that counts as success (default: the second level, as R's factor)
+    """statsmodels' formula language with R's cbind/factor/offset/log, as "y ~ x1 * x2 + C(g, Treatment('b')) + np.log(x3)"; replaces target, features and categorical; "- 1": no intercept"""
+    trials: str | None = None
+    """binomial: a column of trials; the target counts successes out of them"""
+    weights: str | None = None
+    """a column of prior weights, 0 or more (data.weights_kind says which kind)"""
+    weights_kind: Literal["freq", "var"] | None = None
+    """freq (statsmodels' freq_weights: each row stands for that many identical rows) | var (var_weights: the row's variance is divided by the weight); required with data.weights"""
+    offset: str | None = None
+    """a column added to the linear predictor, never trained"""
+    exposure: str | None = None
+    """log link only: a column whose log is added to the offset"""
+    missing: Literal["error", "drop"] = "error"
+    """error | drop: what to do with rows with a missing value in a used column"""
     success: Label | None = None
-    reference_class: Label | None = None  # multinomial: the class the others are contrasted with (default: the first)
-    validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0  # rows held out from both fits
+    """binomial with a labelled target: the level that counts as 1 (default: the second, as R's factor)"""
+    reference_class: Label | None = None
+    """multinomial: the class the others are contrasted with (default: the first)"""
+    validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """rows held out of every fit, to compare the fits on (a seeded random choice)"""
 
     # the keys data.formula replaces
     formula_replaces: ClassVar[tuple[str, ...]] = ("target", "features")
@@ -134,10 +145,15 @@ class FileData(DataSource):
     `source: csv` is the older name of the same source."""
 
     source: Literal["file", "csv"] = "file"
+    """file, or csv (its older name)"""
     path: Annotated[str, Field(min_length=1, max_length=4096)]
-    format: Literal["csv", "tsv", "parquet", "feather", "excel", "stata", "spss"] | None = None  # default: from the extension
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None  # delimited text; default: sniffed
-    sheet: Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=0)] | None = None  # excel: a name or a number from 0
+    """the data file, relative to the working directory"""
+    format: Literal["csv", "tsv", "parquet", "feather", "excel", "stata", "spss"] | None = None
+    """csv | tsv | parquet | feather | excel | stata | spss; null: from the extension (.gz .bz2 .xz .zip after .csv/.tsv: compressed)"""
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
+    """csv/tsv: one character; null: sniffed among , tab ; |"""
+    sheet: Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=0)] | None = None
+    """excel: a sheet's name, or its number from 0; null: the first"""
 
     def _check_source(self) -> None:
         super()._check_source()
@@ -165,7 +181,9 @@ class StatsmodelsData(DataSource):
     """One of the datasets statsmodels ships, by its module name (spector, star98, ...)."""
 
     source: Literal["statsmodels"] = "statsmodels"
+    """statsmodels"""
     dataset: str
+    """a dataset that ships with statsmodels, by its module name (spector, star98, ...)"""
 
     def describe(self) -> str:
         return f"statsmodels dataset '{self.dataset}'"
@@ -175,18 +193,29 @@ class SyntheticData(DataSource):
     """A table drawn by a generator (generators.py), its parameters beside it (data.n_rows, ...)."""
 
     source: Literal["synthetic"] = "synthetic"
-    generator: Literal["gaussian_bernoulli", "balloons", "four_points", "glm", "softmax"]  # GENERATORS
-    # generator parameters; which ones apply depends on the generator
+    """synthetic"""
+    generator: Literal["gaussian_bernoulli", "balloons", "four_points", "glm", "softmax"]
+    """the generator that draws the table; its parameters (below, and in the generator table) sit beside it in data"""
     n_rows: Annotated[int, Field(ge=1)] | None = None
+    """generator parameter: the rows drawn"""
     n_features: Annotated[int, Field(ge=1)] | None = None
+    """generator parameter: the feature columns drawn"""
     feature_mean: float | None = None
+    """generator parameter: the features' mean"""
     feature_sd: PositiveFloat | None = None
+    """generator parameter: the features' standard deviation"""
     p: Annotated[float, Field(gt=0, lt=1)] | None = None
+    """generator parameter (gaussian_bernoulli): the probability of a 1"""
     coefficients: list[float] | None = None
+    """generator parameter (glm): one coefficient per feature"""
     intercept: float | None = None
+    """generator parameter (glm): the intercept"""
     scale: PositiveFloat | None = None
+    """generator parameter (glm): the family's dispersion (Gaussian variance, Gamma 1/shape)"""
     n_classes: Annotated[int, Field(ge=2)] | None = None
+    """generator parameter (softmax): the classes"""
     coef_sd: PositiveFloat | None = None
+    """generator parameter (softmax): the standard deviation of the multinomial logit's coefficients"""
 
     # a generator's own target may be named beside a formula
     formula_replaces: ClassVar[tuple[str, ...]] = ("features",)
@@ -254,8 +283,11 @@ class DataFrameData(DataSource):
     directory as a CSV's path is), which a rerun of the folder's config.yaml reads instead."""
 
     source: Literal["dataframe"] = "dataframe"
+    """dataframe: nnglm.run(config, data=df), where it may be left out"""
     path: str | None = None
+    """filled in by the run in its folder's config.yaml: the frame's Parquet copy (data.parquet), which a rerun reads"""
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    """filled in by the run: the frame's content hash; a copy whose hash differs is refused"""
 
     def describe(self) -> str:
         return "the DataFrame"
@@ -276,24 +308,34 @@ class Penalty(Section):
     log-likelihood at scale 1 plus alpha * ((1 - l1_wt) / 2 * |b|^2 + l1_wt * |b|_1), intercept free."""
 
     alpha: Annotated[float, Field(ge=0)]
+    """the penalty's weight A (0 or more)"""
     l1_wt: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """the L1 share W, 0 (ridge) to 1 (lasso)"""
 
 
 class ModelConfig(Section):
     family: str = "binomial"
+    """gaussian | binomial | poisson | gamma | inverse_gaussian | negative_binomial | tweedie | multinomial (see Families and links)"""
     link: str | None = None
+    """one of the family's links; default: its first (see Families and links); another of statsmodels' links is fitted with check_link=False, its warning recorded"""
     use_bias: bool = True
+    """bias = intercept"""
     kernel_initializer: Literal["zeros", "ones", "glorot_uniform", "glorot_normal", "random_normal"] = "zeros"
-    activation: str | None = None  # optional: the family's link decides it; if given, it must agree
-    hidden: list[Count] = []  # widths of a second, hidden-layer network to compare fits with
+    """the kernel's start"""
+    activation: str | None = None
+    """optional: the family's link decides it; if given it must be the family's (sigmoid for binomial/logit, ...)"""
+    hidden: list[Count] = []
+    """widths of a second network with hidden layers, judged on held-out rows (needs data.validation_fraction)"""
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
-    # negative_binomial: Var = mu + alpha mu^2, fixed (default 1), or "estimate": learned, as MASS::glm.nb
+    """the hidden layers' activation"""
     alpha: Annotated[float, Field(gt=0)] | Literal["estimate"] | None = None
-    var_power: float | None = None  # tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)
-    # link: power: the exponent q of η = μ^q (statsmodels' Power(q), R's link.power); for tweedie the
-    # default is R's statmod::tweedie default, 1 - var_power
+    """negative_binomial: Var = mu + alpha mu^2, fixed (a number > 0, default 1), or estimate: learned beside the coefficients (NB2 by maximum likelihood, as MASS::glm.nb)"""
+    var_power: float | None = None
+    """tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)"""
     link_power: float | None = None
-    penalty: Penalty | None = None  # elastic net on the coefficients (not the intercept)
+    """link: power: the exponent q of η = μ^q (statsmodels' Power(q), R's link.power); for tweedie the default is R's statmod::tweedie default, 1 - var_power"""
+    penalty: Penalty | None = None
+    """{alpha: A, l1_wt: W}: elastic net on every coefficient but the intercept, statsmodels' fit_regularized(method="elastic_net")"""
 
     @model_validator(mode="before")
     @classmethod
@@ -352,27 +394,38 @@ def _check_link_power(raw: dict, family: str) -> None:
 class TrainConfig(Section):
     KERAS_LEARNING_RATE: ClassVar[float] = 0.001  # Adam's default in Keras
 
-    # with a fixed step count, Keras' default 0.001; with epochs: auto, the starting rate
-    # (chosen from the data when not given)
     learning_rate: PositiveFloat | None = None
+    """Adam's; null: 0.001 (Keras' default) with fixed epochs, chosen from the data with epochs: auto (its starting rate)"""
     beta_1: Fraction = 0.9
+    """Adam's (Keras' default)"""
     beta_2: Fraction = 0.999
+    """Adam's (Keras' default)"""
     epsilon: PositiveFloat = 1e-7
-    epochs: Literal["auto"] | Count = "auto"  # full-batch steps, or until converged
+    """Adam's (Keras' default)"""
+    epochs: Literal["auto"] | Count = "auto"
+    """auto: train until converged; or a fixed number of full-batch steps (passes over the data with an integer batch_size)"""
     batch_size: Literal["full"] | Count = "full"
+    """full | an integer (falls back to Keras' fit; needs integer epochs)"""
     dtype: Literal["float32", "float64"] = "float32"
+    """the network's float type"""
     log_every: Count = 10
+    """history.csv gets a row every this many steps"""
     device: Literal["auto", "cpu", "gpu"] = "auto"
+    """auto | cpu | gpu (gpu is an error where the backend sees none)"""
     backend: Literal["tensorflow", "jax", "torch"] = "tensorflow"
-    standardize: bool = False  # train on standardized features, report weights on the original scale
-    # none | standardize | whiten; default: whiten with epochs: auto, else as train.standardize says
+    """the Keras backend"""
+    standardize: bool = False
+    """train on standardized features, report weights on the original scale (precondition: standardize)"""
     precondition: Literal["none", "standardize", "whiten"] | None = None
-    grad_tol: PositiveFloat | None = None  # stop once the largest absolute gradient is below this
-    # epochs: auto stops once the network's own estimate of its distance to its optimum is below
-    # rtol, relative to each coefficient's size or standard error (default: compare's rtol / 100)
+    """none | standardize | whiten; null: whiten with epochs: auto, else as train.standardize says"""
+    grad_tol: PositiveFloat | None = None
+    """also stop once the largest absolute gradient is below this"""
     rtol: PositiveFloat | None = None
-    max_steps: Count = 200_000  # epochs: auto gives up here ...
-    max_seconds: PositiveFloat = 300.0  # ... or after this long, whichever comes first
+    """epochs: auto stops once the network's own estimate of its distance to its optimum is below this, relative to each coefficient's size or standard error; null: compare.rtol / 100"""
+    max_steps: Count = 200_000
+    """epochs: auto gives up here ..."""
+    max_seconds: PositiveFloat = 300.0
+    """... or after this long, whichever comes first"""
 
     @property
     def rate(self) -> float:
@@ -427,15 +480,18 @@ class TrainConfig(Section):
 
 class GlmConfig(Section):
     maxiter: Count = 100
+    """statsmodels' iterations at most"""
     tol: PositiveFloat = 1e-10
+    """on the change in the coefficients (statsmodels' tol_criterion="params")"""
 
 
 class CompareConfig(Section):
-    # the verdict: every |weight - coefficient| within rtol of max(|coefficient|, its GLM standard
-    # error) (default 1e-6 in float64, 1e-4 in float32); or, when max_abs is set, within max_abs
     rtol: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """the verdict: every |weight - coefficient| within rtol of max(|coefficient|, its GLM standard error); null: 1e-6 in float64, 1e-4 in float32, 1e-3 under an L1 penalty"""
     max_abs: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    reference: bool = True  # also run Adam from scratch in NumPy (full batch, zero start only)
+    """set it to judge absolute differences instead: every |weight - coefficient| within max_abs"""
+    reference: bool = True
+    """also run Adam from scratch in NumPy (full batch, zero start only)"""
 
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
@@ -447,11 +503,13 @@ class InferenceConfig(Section):
     each fit computes them from its own estimates (inference.py for the network)."""
 
     cov_type: Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"] = "nonrobust"
-    groups: Annotated[str, Field(min_length=1, max_length=1000)] | None = None  # cluster: the column naming each row's cluster
-    # the network's information matrix: its Hessian (observed) or its family's Fisher information (expected, as IRLS)
+    """statsmodels' cov_type: which standard errors both fits report (see Standard errors)"""
+    groups: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    """cluster: the column naming each row's cluster (labels or numbers)"""
     information: Literal["observed", "expected"] = "observed"
-    # the dispersion of nonrobust errors: the family's rule, Pearson chi^2 / df, deviance / df, or a fixed number
+    """the network's information matrix: observed (its Hessian) | expected (its family's Fisher information, as IRLS)"""
     scale: Literal["family", "X2", "dev"] | Annotated[float, Field(gt=0)] = "family"
+    """nonrobust's dispersion: family (1, or Pearson chi^2 / df where the family has a scale) | X2 (Pearson chi^2 / df) | dev (deviance / df) | a number greater than 0"""
 
     @field_validator("cov_type", mode="before")
     @classmethod
@@ -492,16 +550,24 @@ class InferenceConfig(Section):
 
 
 class Config(Section):
-    # the run folder's name: at most 100 characters, well inside a file system's 255 bytes
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+    """required; the run folder's name (letters, digits, _ . -; at most 100 characters)"""
     description: str = ""
+    """free text, kept with the run"""
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # NumPy's and TensorFlow's seeds are 32-bit
+    """data generation and Keras' initializers"""
     data: DataConfig
+    """where the data come from and which columns play which part"""
     model: ModelConfig = ModelConfig()
+    """the family, its link and the network's layer"""
     train: TrainConfig = TrainConfig()
+    """how the network is trained"""
     glm: GlmConfig = GlmConfig()
+    """statsmodels' fit"""
     compare: CompareConfig = CompareConfig()
+    """the verdict"""
     inference: InferenceConfig = InferenceConfig()
+    """which standard errors both fits report"""
 
     @model_validator(mode="after")
     def _check_data_fits_model(self) -> "Config":

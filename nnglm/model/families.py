@@ -136,24 +136,29 @@ def _whole(y):
 
 
 def _poisson_nll(ops, y, mu, params):
+    """μ − y log μ"""
     # Keras' own "poisson" adds 1e-7 inside the log, which moves the optimum; this does not
     return mu - y * ops.log(mu)
 
 
 def _gamma_nll(ops, y, mu, params):
+    """y/μ + log μ"""
     return y / mu + ops.log(mu)
 
 
 def _inverse_gaussian_nll(ops, y, mu, params):
+    """y/(2μ²) − 1/μ"""
     return y / (2.0 * ops.square(mu)) - 1.0 / mu
 
 
 def _negative_binomial_nll(ops, y, mu, params):
+    """(y + 1/α) log(1 + αμ) − y log μ"""
     alpha = params["alpha"]
     return (y + 1.0 / alpha) * ops.log1p(alpha * mu) - y * ops.log(mu)
 
 
 def _tweedie_nll(ops, y, mu, params):
+    """μ^(2−p)/(2−p) − y μ^(1−p)/(1−p), the Tweedie quasi-likelihood (p = 1: μ − y log μ; p = 2: y/μ + log μ; p = 0: μ²/2 − y μ)"""
     # the Tweedie quasi-likelihood: its derivative in mu is (mu - y) / mu^p, statsmodels' IRLS estimating
     # equations at every power; at p = 1 and 2 the limits (Poisson's and gamma's)
     p = params["var_power"]

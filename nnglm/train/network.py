@@ -250,7 +250,7 @@ def compiled(engine: Engine, model, config: Config, Z: np.ndarray, dataset: Data
     tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
     x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
     Y = tensor(dataset.y[:, None])
-    # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see README)
+    # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see docs/data-and-formulas.md, "Weights in Keras")
     sw = None if dataset.weights is None else tensor(dataset.weights)
     data = (x, Y) if sw is None else (x, Y, sw)
     if full_batch(config, dataset.n_rows):
