@@ -130,7 +130,7 @@ class Autodiff(families.Family):
         return False
 
     @property
-    def activation(self) -> str:
+    def keras_activation(self) -> str:
         return "softmax"
 
 
