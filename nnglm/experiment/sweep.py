@@ -5,11 +5,12 @@ cluster's workers (`--cluster ADDRESS`, cluster.py); each run gets its own
 folder, so parallel points never share a file.
 """
 
+import multiprocessing
 import os
 import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
@@ -67,31 +68,51 @@ def run(
         for i, (point, config) in enumerate(points):
             report(i, run_point(point, config, out, overrides))
     else:
-        # spawn, not fork: TensorFlow does not survive a fork
-        fresh = 1 if several_backends else None
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(points)), mp_context=get_context("spawn"), max_tasks_per_child=fresh, initializer=_worker_start
-        ) as pool:
-            futures = {pool.submit(_in_worker, point, config, out, overrides): i for i, (point, config) in enumerate(points)}
-            try:
-                for future in as_completed(futures):
-                    i = futures[future]
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:  # a worker was killed (a signal, the out-of-memory killer)
-                        outcome = PointOutcome(points[i][0], "failed", error="its worker process died")
-                        stop_workers()
-                    report(i, outcome)
-            except BaseException:
-                # Ctrl-C reaches the workers too (one process group): the points they run record it; the
-                # points not yet started are cancelled, not run one after another before the sweep may stop
-                pool.shutdown(wait=False, cancel_futures=True)
-                interrupt_workers()
-                raise
+        in_processes(points, out, min(jobs, len(points)), several_backends, overrides, report)
     ordered = [outcomes[i] for i in range(len(points))]
     console.print(table(ordered))
     picture(ordered, console)
     return ordered
+
+
+WATCH_SECONDS = 1.0  # how often the launching process looks for a worker that died
+
+
+def in_processes(points: list[tuple[dict, Config]], out: Path, workers: int, fresh: bool, overrides: dict | None, report) -> None:
+    """Every point in a pool of `workers` spawned processes (spawn, not fork: TensorFlow does not survive a
+    fork); `fresh`: a new process a point. A worker that dies (a signal, the out-of-memory killer) fails
+    the points still waiting: the pool says so, or, should its own watch miss the death, this one does
+    (a dead worker's exit code is seen within WATCH_SECONDS), and the other workers are stopped."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), max_tasks_per_child=1 if fresh else None, initializer=_worker_start
+    )
+    futures = {pool.submit(_in_worker, point, config, out, overrides): i for i, (point, config) in enumerate(points)}
+    pending, seen, broken = set(futures), {}, False
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    outcome, broken = PointOutcome(points[i][0], "failed", error="its worker process died"), True
+                report(i, outcome)
+            seen.update({child.pid: child for child in multiprocessing.active_children()})
+            if pending and any(child.exitcode not in (None, 0) for child in seen.values()):
+                broken = True
+                for future in pending:
+                    report(futures[future], PointOutcome(points[futures[future]][0], "failed", error="its worker process died"))
+                pending = set()
+            if broken:
+                stop_workers()  # the points they still run have failed with the pool; they would train on
+    except BaseException:
+        # Ctrl-C reaches the workers too (one process group): the points they run record it; the
+        # points not yet started are cancelled, not run one after another before the sweep may stop
+        pool.shutdown(wait=False, cancel_futures=True)
+        interrupt_workers()
+        raise
+    pool.shutdown(wait=not broken, cancel_futures=True)  # a broken pool's workers are stopped: nothing to wait for
 
 
 # a worker process's state: whether it runs a point now, and whether it was interrupted (then the points
@@ -137,7 +158,6 @@ def interrupt_workers(grace: float = 10.0) -> None:
     reached them already; a SIGTERM to this process alone has not, so after `grace` seconds they are
     sent SIGINT (three times, 3 s apart: Python drops a KeyboardInterrupt raised inside a garbage
     collector's callback), and killed if they are still there after that."""
-    import multiprocessing
 
     children = multiprocessing.active_children()
 
@@ -180,7 +200,6 @@ def picture(outcomes: list[PointOutcome], console: Console) -> None:
 def stop_workers() -> None:
     """A broken pool fails every point it holds, but the workers still running them would train on, and
     leaving the pool waits for them: stop them."""
-    import multiprocessing
 
     for child in multiprocessing.active_children():
         child.kill()
