@@ -490,8 +490,8 @@ class CompareConfig(Section):
     """the verdict: every |weight - coefficient| within rtol of max(|coefficient|, its GLM standard error); null: 1e-6 in float64, 1e-4 in float32, 1e-3 under an L1 penalty"""
     max_abs: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     """set it to judge absolute differences instead: every |weight - coefficient| within max_abs"""
-    reference: bool = True
-    """also run Adam from scratch in NumPy (full batch, zero start only)"""
+    reference: bool | None = None
+    """also run Adam from scratch in NumPy (full batch, zero start only); null: yes, except for a float32 run of more than 10 million design cells (rows x coefficients, experiment/runner.REFERENCE_CELLS), where its float64 steps cost more than the network's training"""
 
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
