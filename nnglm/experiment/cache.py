@@ -36,9 +36,17 @@ def identity(config: Config) -> str:
 
 @dataclass
 class Entry:
+    """What the runs of one identity share: their data, their GLM fit and their compiled network."""
+
     data: tuple[Dataset, Dataset | None]  # the training rows and the held-out rows
     glm: GlmFit | None = None
     trainer: Trainer | None = None
+
+    def glm_fit(self, make: Callable[[], GlmFit]) -> GlmFit:
+        """The GLM fit of these data and model, made once (a copy each time: a run's result may be edited)."""
+        if self.glm is None:
+            self.glm = make()
+        return copy.deepcopy(self.glm)
 
 
 @dataclass
@@ -46,30 +54,11 @@ class RunCache:
     keep: int = 4
     entries: dict[str, Entry] = field(default_factory=dict)
 
-    def data(self, config: Config, make: Callable[[], tuple[Dataset, Dataset | None]]) -> tuple[Dataset, Dataset | None]:
+    def entry(self, config: Config, make: Callable[[], tuple[Dataset, Dataset | None]]) -> Entry:
+        """The entry of the config's identity, its data made by `make` the first time; the newest last."""
         key = identity(config)
-        if key not in self.entries:
-            self.entries[key] = Entry(make())
-            while len(self.entries) > self.keep:
-                self.entries.pop(next(iter(self.entries)))
-        self.entries[key] = self.entries.pop(key)  # the newest last
-        return self.entries[key].data
-
-    def glm(self, config: Config, make: Callable[[], GlmFit]) -> GlmFit:
-        """The GLM fit of these data and model, made once (a copy each time: a run's result may be edited)."""
-        entry = self._entry(config)
-        if entry.glm is None:
-            entry.glm = make()
-        return copy.deepcopy(entry.glm)
-
-    def trainer(self, config: Config) -> Trainer | None:
-        return self._entry(config).trainer
-
-    def keep_trainer(self, config: Config, trainer: Trainer) -> None:
-        self._entry(config).trainer = trainer
-
-    def _entry(self, config: Config) -> Entry:
-        entry = self.entries.get(identity(config))
-        if entry is None:
-            raise KeyError("the run's data were not taken from this cache")
+        entry = self.entries.pop(key, None) or Entry(make())
+        self.entries[key] = entry
+        while len(self.entries) > self.keep:
+            self.entries.pop(next(iter(self.entries)))
         return entry

@@ -15,7 +15,7 @@ from nnglm import safe
 from nnglm.config import Config, DataFrameData
 from nnglm.data import frames, table
 from nnglm.experiment import holdout, verdict
-from nnglm.experiment.cache import RunCache
+from nnglm.experiment.cache import Entry, RunCache
 from nnglm.log import runlog
 from nnglm.log.result import (
     SCHEMA,
@@ -67,7 +67,8 @@ def run(
     phases = Phases(quiet)
     with phases("data"):  # bad data stops here, before any folder
         load = lambda: table.split(table.load(config), config)  # noqa: E731
-        dataset, held_out = cache.data(config, load) if cache else load()
+        shared = cache.entry(config, load) if cache else None
+        dataset, held_out = shared.data if shared else load()
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     engine = backends.load(config.train.backend, config.train.dtype)
@@ -81,7 +82,7 @@ def run(
     history, heartbeat = runlog.start(run_dir, result)
     phases.shown()
     try:
-        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, cache, draw_plots)
+        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared, draw_plots)
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
         result.status = "interrupted" if interrupted else "failed"
@@ -141,19 +142,19 @@ def fit_and_log(
     run_dir: Path,
     history,
     phases: "Phases",
-    cache: RunCache | None = None,
+    shared: Entry | None = None,
     draw_plots: bool = True,
 ) -> list[dict]:
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
     with phases("glm"):
-        glm_fit = cache.glm(config, lambda: glm.fit(dataset, config)) if cache else glm.fit(dataset, config)
-        if not cache:  # a sweep's points share one fit, made once
+        glm_fit = shared.glm_fit(lambda: glm.fit(dataset, config)) if shared else glm.fit(dataset, config)
+        if not shared:  # a sweep's points share one fit, made once
             # statsmodels' model and results refer to each other: without a collection here their
             # copies of the design (about 8 of its size at 1e6 rows) stay alive through training
             gc.collect()
     target = np.array(list(glm_fit.coefficients.values()))
     with phases("training", announce=False):
-        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, cache)
+        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, shared)
     weights = np.array(list(fit.coefficients.values()))
     with phases("standard_errors"):
         stats = network_errors(engine, config, dataset, fit, weights)
@@ -250,7 +251,7 @@ def train_networks(
     target: np.ndarray,
     history,
     quiet: bool,
-    cache: RunCache | None = None,
+    shared: Entry | None = None,
 ) -> tuple[network.NetworkFit, hidden_network.HiddenFit | None]:
     """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar:
     under `auto`, steps, the network's own distance estimate against the tolerance and the time so far
@@ -266,10 +267,9 @@ def train_networks(
         def on_look(d):
             bar.update(task, distance=f"distance {d.relative:.2g} (stops at {config.stop_rtol:g})", refresh=True)
 
-        trainer = cache.trainer(config) if cache else None
-        if cache and trainer is None:
-            trainer = network.prepare(engine, config, dataset, device)
-            cache.keep_trainer(config, trainer)
+        trainer = shared.trainer if shared else None
+        if shared and trainer is None:
+            trainer = shared.trainer = network.prepare(engine, config, dataset, device)
         fit = network.train(engine, dataset, config, device, target, on_log=on_log, on_look=on_look, trainer=trainer)
         if not config.model.hidden:
             return fit, None
