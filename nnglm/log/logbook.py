@@ -317,7 +317,7 @@ DEFAULT_ERRORS = "model-based, observed information"  # a run from before the in
 
 
 def errors_used(result: schema.RunResult) -> str:
-    """Which standard errors a run reported, in words."""
+    """Which standard errors both fits of a run report, in words (older runs: the model-based ones, observed information)."""
     described = result.inference.described if result.inference else None
     return described or DEFAULT_ERRORS
 

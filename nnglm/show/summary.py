@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnglm.errors import listing
+from nnglm.log.logbook import errors_used
 from nnglm.log.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
 from nnglm.model import families
 from nnglm.safe import cell
@@ -209,12 +210,6 @@ def notes(result: RunResult) -> list[str]:
     out += errors_notes(result)
     out.append(c.verdict or "")
     return out
-
-
-def errors_used(result: RunResult) -> str:
-    """The standard errors both fits report, in words (older runs: the model-based ones, observed information)."""
-    described = result.inference.described if result.inference else None
-    return described or "model-based, observed information"
 
 
 def errors_notes(result: RunResult) -> list[str]:
