@@ -99,13 +99,12 @@ def in_processes(points: list[tuple[dict, Config]], out: Path, workers: int, fre
                     outcome, broken = PointOutcome(points[i][0], "failed", error="its worker process died"), True
                 report(i, outcome)
             seen.update({child.pid: child for child in multiprocessing.active_children()})
-            if pending and any(child.exitcode not in (None, 0) for child in seen.values()):
-                broken = True
+            broken = broken or any(child.exitcode not in (None, 0) for child in seen.values())
+            if broken:  # the points still waiting fail with the pool; the workers still running them would train on
                 for future in pending:
                     report(futures[future], PointOutcome(points[futures[future]][0], "failed", error="its worker process died"))
-                pending = set()
-            if broken:
-                stop_workers()  # the points they still run have failed with the pool; they would train on
+                stop_workers()
+                break
     except BaseException:
         # Ctrl-C reaches the workers too (one process group): the points they run record it; the
         # points not yet started are cancelled, not run one after another before the sweep may stop
