@@ -491,7 +491,7 @@ class CompareConfig(Section):
     max_abs: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     """set it to judge absolute differences instead: every |weight - coefficient| within max_abs"""
     reference: bool | None = None
-    """also run Adam from scratch in NumPy (full batch, zero start only); null: yes, except for a float32 run of more than 10 million design cells (rows x coefficients, experiment/runner.REFERENCE_CELLS), where its float64 steps cost more than the network's training"""
+    """also run Adam from scratch in NumPy (full batch, zero start only); null: yes, except for a float32 run of more than 10 million design cells (rows x design columns, experiment/runner.REFERENCE_CELLS), where its float64 steps cost more than the network's training"""
 
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
