@@ -45,6 +45,7 @@ class GlmFit:
     aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
     method: str = "IRLS"  # how statsmodels' answer was reached
     failed: str | None = None  # why no try gave finite, converged coefficients (the GLM failed)
+    cov: np.ndarray | None = None  # the coefficients' covariance as statsmodels reports it (cov_params), where kept
 
     @property
     def finite(self) -> bool:
@@ -217,6 +218,7 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
         aliased=aliased,
         method=solved.method,
         failed=solved.failed,
+        cov=solved.cov,
     )
 
 
@@ -230,6 +232,7 @@ class _Solved:
     mu: np.ndarray | None
     method: str
     failed: str | None = None
+    cov: np.ndarray | None = None  # cov_params, Dataset.terms' order (single-output fits of statsmodels' only)
 
     def trouble(self, likelihood: bool = True) -> str | None:
         """What makes this answer unusable, or None; `likelihood`: statsmodels defines one for the family."""
@@ -356,7 +359,8 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
         start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **options, **OPTIONS[method]
     )
     params = T @ np.asarray(result.params, dtype=float)
-    bse = np.sqrt(np.diag(T @ np.asarray(result.cov_params()) @ T.T))
+    cov = T @ np.asarray(result.cov_params()) @ T.T
+    bse = np.sqrt(np.diag(cov))
     x_model = _model(dataset, config)
     stats = statistics(x_model, params, float(result.scale))
     return _Solved(
@@ -367,6 +371,7 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
         stats,
         np.asarray(x_model.predict(params)),
         f"{method} on the whitened design",
+        cov=cov,
     )
 
 
@@ -414,6 +419,7 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
         statistics(sm_model, params, float(result.scale)),
         np.asarray(result.mu),
         "IRLS",
+        cov=np.asarray(result.cov_params(), dtype=float),
     )
 
 

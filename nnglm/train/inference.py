@@ -51,6 +51,7 @@ class Inference:
     ci_low: np.ndarray
     ci_high: np.ndarray
     dispersion: float
+    cov: np.ndarray | None = None  # the coefficients' covariance (Dataset.terms' order), NaN where it has no finite estimate
 
 
 @dataclass
@@ -293,11 +294,14 @@ class Curvature:
         theta = self.theta_at(coefficients)
         _, h = self.derivatives(theta)
         dispersion = self.dispersion(theta)
+        cov = np.full((len(coefficients), len(coefficients)), np.nan)
         if np.all(np.isfinite(h)):
-            variance = np.diag(self.covariance(h, dispersion, theta))
+            cov = self.covariance(h, dispersion, theta)
+            variance = np.diag(cov)
             bse = np.sqrt(np.where(variance >= 0, variance, np.nan))
             if np.linalg.matrix_rank(h, hermitian=True) < len(coefficients):
                 bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
+                cov = np.full_like(cov, np.nan)
         else:
             bse = np.full(len(coefficients), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -309,6 +313,7 @@ class Curvature:
             ci_low=coefficients - Z_95 * bse,
             ci_high=coefficients + Z_95 * bse,
             dispersion=dispersion,
+            cov=cov,
         )
 
 
@@ -500,7 +505,10 @@ def chosen(engine, curvature: Curvature, coefficients: np.ndarray, options, data
     bse = np.sqrt(np.where(variance >= 0, variance, np.nan))
     if np.linalg.matrix_rank(information, hermitian=True) < len(coefficients):
         bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
-    return _with_errors(coefficients, bse, dispersion)
+        cov = np.full_like(cov, np.nan)
+    inferred = _with_errors(coefficients, bse, dispersion)
+    inferred.cov = cov
+    return inferred
 
 
 def _with_errors(coefficients: np.ndarray, bse: np.ndarray, dispersion: float) -> Inference:
