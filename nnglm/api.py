@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nnglm import config as config_module
+from nnglm.config import received
 from nnglm.errors import ConfigError, UserError, bounded, clip
 from nnglm.log import logbook, runlog
 from nnglm.log.result import RunResult, flat, scale
@@ -227,16 +228,21 @@ def sets(overrides: Mapping[str, Any] | None) -> list[str]:
 def expand(config: str | os.PathLike | Mapping, overrides: Sequence[str] = (), data_hash: str | None = None) -> list:
     """Every point of the config (a YAML file, or a dict of the same keys) with --set items, validated:
     [(point, Config), ...]. `data_hash`: a DataFrame is the data (data.source may be left out)."""
+    within = None
     if isinstance(config, (str, os.PathLike)):
         path = Path(config)
-        raw, label = config_module.read_yaml(path), config_module.shown(path)
+        within = path.parent if runlog.is_run_folder(path.parent) else None  # a received config: no link out of its folder
+        raw, label = config_module.read_yaml(path, within), config_module.shown(path)
     elif isinstance(config, Mapping):
         raw, label = dict(config), "config"
     else:
         raise UserError(f"config: a path to a YAML file, or a dict of its keys (got {clip(type(config).__name__)})")
     if data_hash is not None:
         raw = with_frame(raw, data_hash)
-    return config_module.expand_raw(raw, label, overrides)
+    points = config_module.expand_raw(raw, label, overrides)
+    if within is not None and data_hash is None and not received.named_by_user(overrides):
+        points = [(point, received.confine(cfg, within)) for point, cfg in points]
+    return points
 
 
 def with_frame(raw: dict, data_hash: str) -> dict:

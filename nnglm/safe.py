@@ -51,6 +51,21 @@ def open_file(path: Path, within: Path | None = None) -> BinaryIO:
         raise
 
 
+def inside(name: str, folder: Path) -> Path | None:
+    """The file `name` (as a run folder's config writes it, relative to the working directory) if it lies
+    inside `folder` once its links are followed, else the file of that name's last part in the folder;
+    None where neither is a plain file inside it. Nothing outside the folder is opened."""
+    root = os.path.realpath(folder)
+    for candidate in (Path(name), Path(folder) / Path(name).name):
+        try:
+            real = os.path.realpath(candidate)
+        except (OSError, ValueError):
+            continue
+        if os.path.commonpath([real, root]) == root and real != root and os.path.isfile(real):
+            return Path(real)
+    return None
+
+
 def read_bytes(path: Path, limit: int, within: Path | None = None) -> bytes:
     """At most limit + 1 bytes of a plain file (see open_file): more than limit means it is too large."""
     with open_file(path, within) as f:

@@ -61,13 +61,16 @@ def count_values(raw: Any, limit: int = MAX_CONFIG_VALUES) -> int:
     return count
 
 
-def read_yaml(file: Path) -> dict[str, Any]:
+def read_yaml(file: Path, within: Path | None = None) -> dict[str, Any]:
+    """The config file's mapping; `within`: a run folder, out of which no link is followed."""
     path = shown(file)
     try:
-        data = safe.read_bytes(file, MAX_CONFIG_BYTES)
+        data = safe.read_bytes(file, MAX_CONFIG_BYTES, within)
     except FileNotFoundError:
         raise UserError(f"config file not found: {path}") from None
     except safe.Refused as e:
+        if e.what == "a link":
+            raise UserError(f"{path}: {e}; a run folder's files are read from inside it") from None
         what = "is a folder" if e.what == "a folder" else f"{e.what}, not a plain file"
         raise UserError(f"{path}: {what}; give a YAML config file") from None
     except OSError as e:

@@ -55,6 +55,14 @@ def folder_error(path: Path, e: OSError) -> RunFolderError:
     return RunFolderError(f"cannot write {clip(str(path), 200)}: {e.strerror or type(e).__name__}")
 
 
+def is_run_folder(folder: Path) -> bool:
+    """A folder nnglm wrote a run into (its result.json, even a link, marks it): its files are received ones."""
+    try:
+        return os.path.lexists(Path(folder) / RESULT_FILE)
+    except (OSError, ValueError):
+        return False
+
+
 def check_out(root: Path) -> None:
     """--out must be a folder, or a path where one can be made; checked before any data is read,
     without making anything (bad data must not leave an empty run log behind)."""

@@ -396,7 +396,7 @@ def read_folder(run_dir: Path) -> Folder:
         raise UserError(f"{run_dir}: {e}") from None
     if result.status != "completed":
         raise UserError(f"{run_dir}: status {result.status}; `nnglm report` draws the plots of completed runs")
-    config = config_module.load(files[1])
+    config = config_module.validate(config_module.read_yaml(files[1], within=run_dir), config_module.shown(files[1]))
     try:
         header, cells = _read_csv(files[2])
         rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]
@@ -411,12 +411,23 @@ def read_folder(run_dir: Path) -> Folder:
 
 def figures(run_dir: Path) -> dict[str, "Figure"]:
     """A run folder's pictures as Figures, drawn from its files ({file name: Figure}), for a notebook."""
-    from nnglm.data import table
-
     f = read_folder(run_dir)
     run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
-    config = f.config
-    return run_figures(run, _lines(config, run.terms, run.network, run.glm, lambda: table.split(table.load(config), config)[0]))
+    return run_figures(run, _lines(f.config, run.terms, run.network, run.glm, lambda: training_rows(f.config, run_dir)))
+
+
+def training_rows(config, run_dir: Path):
+    """A run folder's training rows, read only from inside the folder (config.received); None where its
+    config names data outside it, whose pictures are then left out."""
+    from nnglm.config import received
+    from nnglm.data import table
+    from nnglm.errors import UserError
+
+    try:
+        config = received.confine(config, run_dir)
+    except UserError:
+        return None
+    return table.split(table.load(config), config)[0]
 
 
 def drawn(run_dir: Path) -> bool:

@@ -184,7 +184,6 @@ def command(folders: list[Path]) -> list[str]:
 def redraw(run_dir: Path) -> dict[str, str]:
     """`nnglm report RUN`: draw a run folder's plots from its files (as a sweep point leaves it, or any
     completed run) and write its report again with them."""
-    from nnglm.data import table
     from nnglm.show import plots  # matplotlib
 
     f = plots.read_folder(run_dir)
@@ -192,8 +191,7 @@ def redraw(run_dir: Path) -> dict[str, str]:
         markdown(f.result, f.rows, {})  # the tables can be made: checked before anything is drawn
     except (ValueError, KeyError) as e:
         raise UserError(f"{run_dir}: its result.json cannot be summarized ({e})") from None
-    config = f.config
-    pictures = plots.draw(run_dir, f.result, config, f.rows, f.history, f.trajectory, lambda: table.split(table.load(config), config)[0])
+    pictures = plots.draw(run_dir, f.result, f.config, f.rows, f.history, f.trajectory, lambda: plots.training_rows(f.config, run_dir))
     write(run_dir, f.result, f.rows, pictures)
     return pictures
 
