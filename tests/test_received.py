@@ -71,3 +71,39 @@ def test_a_link_inside_the_folder_that_leads_out_is_not_its_data(tmp_path, capsy
     (folder / "config.yaml").write_text(f"name: t\ndata: {{source: file, path: {folder / 'd.csv'}, target: y}}\n")
     message = cli_error(capsys, "validate", str(folder / "config.yaml"))
     assert "lies outside the run folder" in message and "TOKEN" not in message
+
+
+@pytest.mark.runs
+def test_runs_in_parallel_threads_are_each_the_run_made_alone(tmp_path):
+    """Two threads running the same config on the same DataFrame: each trains its own network (the
+    process cache lends an entry to one run at a time), so each equals a run made alone, bit for bit."""
+    import threading
+
+    import numpy as np
+
+    import nnglm
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "z": rng.normal(size=200)})
+    frame["y"] = rng.poisson(np.exp(0.3 + 0.5 * frame["x"]))
+    config = {"name": "t", "model": {"family": "poisson"}, "data": {"target": "y"}, "train": {"epochs": 300, "dtype": "float32"}}
+    alone = nnglm.run(config, data=frame, out=tmp_path / "alone", quiet=True)
+    results, errors = [], []
+
+    def one(i):
+        try:
+            results.append(nnglm.run(config, data=frame, out=tmp_path / f"t{i}", quiet=True))
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not errors, errors
+    assert len(results) == 3
+    for run in results:
+        assert run.result.network.epochs_run == alone.result.network.epochs_run
+        assert run.result.network.coefficients == alone.result.network.coefficients
+        assert run.result.comparison.outcome == alone.result.comparison.outcome

@@ -11,6 +11,7 @@ nothing but the folder.
 import hashlib
 import io
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,8 @@ MAX_KEPT_BYTES = 100 * 2**20  # a larger frame is recorded (shape, columns, dtyp
 KEPT = "data.parquet"
 
 _GIVEN: dict[str, pd.DataFrame] = {}  # content hash -> the frame, while nnglm.run runs on it
+_HOLDERS: dict[str, int] = {}  # content hash -> the nnglm.run calls running on it now
+_GIVEN_LOCK = threading.Lock()
 
 
 def content_hash(frame: pd.DataFrame) -> str:
@@ -47,13 +50,19 @@ def check(frame: object) -> pd.DataFrame:
 
 @contextmanager
 def given(frame: pd.DataFrame) -> Iterator[str]:
-    """The frame, found by its content hash by the runs inside the block; yields the hash."""
+    """The frame, found by its content hash by the runs inside the block; yields the hash. Blocks of
+    the same frame in parallel threads each keep it until the last one ends."""
     key = content_hash(check(frame))
-    _GIVEN[key] = frame
+    with _GIVEN_LOCK:
+        _GIVEN[key] = frame
+        _HOLDERS[key] = _HOLDERS.get(key, 0) + 1
     try:
         yield key
     finally:
-        _GIVEN.pop(key, None)
+        with _GIVEN_LOCK:
+            _HOLDERS[key] -= 1
+            if not _HOLDERS[key]:
+                del _HOLDERS[key], _GIVEN[key]
 
 
 def read(data: DataFrameData) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from nnglm import safe
 from nnglm.config import Config, DataFrameData
 from nnglm.data import frames, table
-from nnglm.experiment import holdout, verdict
+from nnglm.experiment import holdout, predict, verdict
 from nnglm.experiment.cache import Entry, RunCache
 from nnglm.log import runlog
 from nnglm.log.result import (
@@ -31,7 +31,7 @@ from nnglm.log.result import (
     nest,
     scale,
 )
-from nnglm.model import glm, precondition
+from nnglm.model import anova, glm, precondition
 from nnglm.show import plots, report, summary
 from nnglm.train import backends, inference, network, reference
 from nnglm.train import hidden as hidden_network
@@ -62,13 +62,19 @@ def run(
     `--set` set over the config file. `cache`: the data, the GLM fit and the compiled network taken from,
     and kept for, the other runs of this process with the same identity (a sweep's points, a notebook's
     runs). `draw_plots`: the plots drawn now (a sweep's points leave them to `nnglm report`)."""
+    with cache.borrow(config) if cache else contextlib.nullcontext(None) as shared:
+        return _run(config, out, quiet, point, overrides, shared, draw_plots)
+
+
+def _run(
+    config: Config, out: Path, quiet: bool, point: dict | None, overrides: dict | None, shared: Entry | None, draw_plots: bool
+) -> Outcome:
     safe.private_config_dirs()  # Keras and matplotlib keep their files out of the user's home
     runlog.check_out(out)
     phases = Phases(quiet)
     with phases("data"):  # bad data stops here, before any folder
         load = lambda: table.split(table.load(config), config)  # noqa: E731
-        shared = cache.entry(config, load) if cache else None
-        dataset, held_out = shared.data if shared else load()
+        dataset, held_out = shared.rows(load) if shared else load()
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     engine = backends.load(config.train.backend, config.train.dtype)
@@ -128,6 +134,8 @@ def data_section(dataset: table.Dataset, held_out: table.Dataset | None, conditi
         success=dataset.success,
         classes=dataset.classes,
         notes=dataset.notes,
+        rows_sha256=anova.rows_sha256(dataset),  # which rows the deviances sum over: `nnglm anova` compares only the same
+        offset_sha256=anova.offset_sha256(dataset),
     )
 
 
@@ -192,6 +200,8 @@ def fit_and_log(
     with phases("writing"):
         runlog.write_history(run_dir, fit.history)
         runlog.write_csv(run_dir, runlog.COEFFICIENTS_FILE, list(rows[0]), [list(r.values()) for r in rows])
+        predict.write_covariance(run_dir, comparison.terms, {"network": stats.cov, "glm": glm_fit.cov})
+        predict.write_residuals(run_dir, dataset, config, comparison.network, comparison.glm)
     result.status = "completed"
     with phases("plots"):
         _report(run_dir, config, dataset, fit, result, rows, draw_plots)
