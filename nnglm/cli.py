@@ -129,10 +129,9 @@ def _main(argv: list[str] | None) -> int:
         print("error: an argument holds a NUL byte, which no path or value can", file=sys.stderr)
         return 2
     args = parser().parse_args(argv)
-    if args.command == "run":
-        for name in ("SIGTERM", "SIGHUP"):  # a polite kill, or the terminal closing, is an interruption, recorded as one
-            if hasattr(signal, name):
-                signal.signal(getattr(signal, name), _terminate)
+    for name in ("SIGTERM", "SIGHUP"):  # a polite kill, or the terminal closing, is an interruption, as Ctrl-C is, in every command
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     try:
         if args.command in ("runs", "compare"):
             return _logbook(args)
