@@ -4,13 +4,13 @@
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.table import Table
 
 from nnglm.errors import listing
 from nnglm.log.logbook import errors_used
 from nnglm.log.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
 from nnglm.model import families
 from nnglm.safe import cell
+from nnglm.show import layout
 
 MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
 
@@ -249,15 +249,10 @@ def errors_notes(result: RunResult) -> list[str]:
 def print_run(result: RunResult, rows: list[dict], run_dir, console: Console | None = None) -> None:
     """The run's tables and sentences; every text from the data (column names, terms, warnings) escaped
     of control characters and never read as markup (see safe.cell)."""
-    console = console or Console()
+    console = console or wide_console()
     console.print(cell(headline(result)), style="bold")
     for block in blocks(result, rows):
-        table = Table(title=cell(block.title), title_justify="left", show_header=any(block.headers))
-        for i, header in enumerate(block.headers):
-            table.add_column(cell(header), justify="left" if i == 0 else "right")
-        for row in block.rows:
-            table.add_row(*map(cell, row))
-        console.print(table)
+        layout.print_table(console, block.title, block.headers, block.rows, show_header=any(block.headers))
     sentences = notes(result)
     for sentence in sentences[:-1]:
         console.print(cell(sentence))

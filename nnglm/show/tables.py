@@ -5,6 +5,7 @@ from pathlib import Path
 
 from nnglm import safe
 from nnglm.log.logbook import NUMERIC_COLUMNS, RUNS_COLUMNS, LoggedRun, RunComparison, row
+from nnglm.show import layout
 from nnglm.show.summary import wide_console
 
 
@@ -15,35 +16,26 @@ def plain(value: object, limit: int = 200):
 
 
 def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
-    from rich.table import Table
-
     console = console or wide_console()
-    table = Table(title=plain(f"{len(runs)} runs in {root}, newest first"), title_justify="left")
-    for column in RUNS_COLUMNS:
-        # the id is what `nnglm compare` takes: never wrapped, so that it can be copied whole
-        table.add_column(column, justify="right" if column in NUMERIC_COLUMNS else "left", no_wrap=column == "id")
-    for run in runs:
-        table.add_row(*map(plain, row(run)), style="red" if run.status in ("broken", "failed", "dead") else None)
-    console.print(table)
+    # the name and the id (what `nnglm compare` takes) lead every part of a table too wide to show at once
+    layout.print_table(
+        console,
+        plain(f"{len(runs)} runs in {root}, newest first").plain,
+        RUNS_COLUMNS,
+        [list(map(plain, row(run))) for run in runs],
+        right=[column in NUMERIC_COLUMNS for column in RUNS_COLUMNS],
+        styles=["red" if run.status in ("broken", "failed", "dead") else None for run in runs],
+        keys=2,
+    )
 
 
-def per_run_table(title: str, first: str, runs: list[str], rows: dict[str, list], digits: int):
+def per_run_rows(rows: dict[str, list], digits: int) -> list[list]:
     """One row per key, one column per run, '–' where a run has no value."""
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    table.add_column(first)
-    for run in runs:
-        table.add_column(run, justify="right")
-    for key, values in rows.items():
-        # a key may hold a term, named by the data: never read as markup
-        table.add_row(plain(key), *["–" if v is None or v != v else f"{v:.{digits}g}" for v in values])  # None or NaN: undefined
-    return table
+    # a key may hold a term, named by the data: never read as markup
+    return [[plain(key), *["–" if v is None or v != v else f"{v:.{digits}g}" for v in values]] for key, values in rows.items()]
 
 
 def print_comparison(c: RunComparison, console=None) -> None:
-    from rich.table import Table
-
     console = console or wide_console()
     labels = [f"{r.name}/{r.run_id}" for r in c.runs]
     short = [f"run {i + 1}" for i in range(len(c.runs))]
@@ -54,40 +46,31 @@ def print_comparison(c: RunComparison, console=None) -> None:
         if not diff:
             console.print(f"{title}: the same in every run")
             return
-        table = Table(title=title, title_justify="left")
-        table.add_column("key")
-        for s in short:
-            table.add_column(s)
-        for key, values in diff.items():
-            table.add_row(plain(key), *map(plain, values))
-        console.print(table)
+        layout.print_table(console, title, ["key", *short], [[plain(key), *map(plain, values)] for key, values in diff.items()], right=None)
+
+    def per_run(title: str, first: str, rows: dict[str, list], digits: int) -> None:
+        layout.print_table(console, title, [first, *short], per_run_rows(rows, digits))
 
     diff_table("Config keys that differ", c.config_diff)
     diff_table("Environment that differs", c.environment_diff)
-    console.print(verdict_table(c, short))
-    table = Table(
-        title="Coefficients (network; GLM)" + (f", the first 40 of {len(c.terms)}" if len(c.terms) > 40 else ""), title_justify="left"
+    print_verdicts(c, short, console)
+    layout.print_table(
+        console,
+        "Coefficients (network; GLM)" + (f", the first 40 of {len(c.terms)}" if len(c.terms) > 40 else ""),
+        ["term", *[f"{s} network" for s in short], "GLM (run 1)"],
+        [[plain(term), *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}"] for j, term in enumerate(c.terms[:40])],
     )
-    table.add_column("term")
-    for s in short:
-        table.add_column(f"{s} network", justify="right")
-    table.add_column("GLM (run 1)", justify="right")
-    for j, term in enumerate(c.terms[:40]):
-        table.add_row(plain(term), *[f"{v:.12g}" for v in c.network[:, j]], f"{c.glm[0, j]:.12g}")
-    console.print(table)
     if c.statistics:
-        console.print(
-            per_run_table("Fit statistics (statsmodels' formulas at each fit's coefficients)", "fit.statistic", short, c.statistics, 10)
-        )
+        per_run("Fit statistics (statsmodels' formulas at each fit's coefficients)", "fit.statistic", c.statistics, 10)
     errors = {"standard errors": c.errors}
     if len(set(c.errors)) > 1:
         diff_table("Standard errors used", errors)
     else:
         console.print(plain(f"standard errors: {c.errors[0]}, in every run"))
     if c.bse:
-        console.print(per_run_table("Standard errors (each run's own)", "fit.term", short, c.bse, 8))
+        per_run("Standard errors (each run's own)", "fit.term", c.bse, 8)
     if c.validation:
-        console.print(per_run_table("Losses (held-out rows kept out of every fit)", "fit.loss", short, c.validation, 6))
+        per_run("Losses (held-out rows kept out of every fit)", "fit.loss", c.validation, 6)
     colour = "green" if c.same else "red"
     console.print(f"[{colour}]{verdict(c)}[/{colour}]")
 
@@ -105,17 +88,16 @@ def verdict(c: RunComparison) -> str:
     )
 
 
-def verdict_table(c: RunComparison, labels: list[str]):
+def print_verdicts(c: RunComparison, labels: list[str], console) -> None:
     """Each run against its own GLM, as its verdict measured it: the relative measure first."""
-    from rich.table import Table
-
-    table = Table(title="Each run against its GLM (the verdict's measure first)", title_justify="left")
-    for column in ("run", "max rel diff", "max abs diff", "steps", "verdict"):
-        table.add_column(column, justify="right" if column in NUMERIC_COLUMNS else "left")
+    columns = ["run", "max rel diff", "max abs diff", "steps", "verdict"]
+    rows = []
     for label, run in zip(labels, c.runs):
         cells = row(run)
         comparison = run.result.comparison if run.result else None
         absolute = "" if comparison is None or comparison.max_abs_diff is None else f"{comparison.max_abs_diff:.3g}"
         at = RUNS_COLUMNS.index
-        table.add_row(label, plain(cells[at("max rel diff")]), absolute, plain(cells[at("steps")]), plain(cells[at("verdict")]))
-    return table
+        rows.append([label, plain(cells[at("max rel diff")]), absolute, plain(cells[at("steps")]), plain(cells[at("verdict")])])
+    layout.print_table(
+        console, "Each run against its GLM (the verdict's measure first)", columns, rows, right=[c in NUMERIC_COLUMNS for c in columns]
+    )
