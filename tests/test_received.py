@@ -107,3 +107,57 @@ def test_runs_in_parallel_threads_are_each_the_run_made_alone(tmp_path):
         assert run.result.network.epochs_run == alone.result.network.epochs_run
         assert run.result.network.coefficients == alone.result.network.coefficients
         assert run.result.comparison.outcome == alone.result.comparison.outcome
+
+
+@pytest.mark.runs
+def test_a_frame_of_text_and_integer_categories_reruns_from_its_folder_anywhere(tmp_path, monkeypatch):
+    """Its Parquet copy comes back as the frame it was: object text stays object, a categorical's
+    integer categories and their order stay; the rerun reads it from any working directory."""
+    import numpy as np
+
+    import nnglm
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "dose": pd.Categorical(rng.choice([3, 1, 2], size=90), categories=[3, 1, 2]),
+            "site": pd.Series(rng.choice(["north", "south"], size=90), dtype=object),
+            "x": rng.normal(size=90),
+        }
+    )
+    frame["y"] = rng.poisson(2.0, size=90)
+    config = {"name": "t", "model": {"family": "poisson"}, "data": {"target": "y"}, "train": {"epochs": 50, "dtype": "float64"}}
+    run = nnglm.run(config, data=frame, out=tmp_path / "runs", quiet=True)
+    assert run.result.data.dataframe.kept == "data.parquet"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = nnglm.run(run.folder / "config.yaml", out=tmp_path / "again", quiet=True)
+    assert again.result.data.dataframe.sha256 == run.result.data.dataframe.sha256
+    assert again.result.glm.coefficients == run.result.glm.coefficients
+
+
+@pytest.mark.runs
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_an_export_as_ctrl_c_does(tmp_path, signal_name):
+    """An export to a tracking server that never answers, stopped by a signal: exit 130, 'interrupted'."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)  # connections wait in the backlog: nothing ever answers
+    folder = hand_run(tmp_path / "log")
+    command = [sys.executable, "-m", "nnglm", "export", str(folder), "--mlflow", f"http://127.0.0.1:{server.getsockname()[1]}"]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(6)
+    child.send_signal(getattr(signal, signal_name))
+    _, err = child.communicate(timeout=60)
+    server.close()
+    assert child.returncode == 130, err.decode()
+    assert err.decode().strip().endswith("interrupted")

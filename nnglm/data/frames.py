@@ -10,6 +10,7 @@ nothing but the folder.
 
 import hashlib
 import io
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -89,7 +90,60 @@ def read_parquet(path: str) -> pd.DataFrame:
 
     if not path.endswith(".parquet"):
         raise UserError(f"data.path: {clip(path, 200)}: a dataframe source reads a Parquet copy (data.parquet, as a run folder keeps it)")
-    return files.read(path).frame
+    return restored(files.read(path).frame, _recorded_dtypes(path))
+
+
+# the pandas dtypes Parquet does not bring back (text kept as object, a categorical's categories and
+# order), recorded in the copy's own metadata and restored when it is read
+DTYPES_KEY = b"nnglm.dtypes"
+
+
+def dtypes_of(frame: pd.DataFrame) -> dict[str, dict]:
+    kept: dict[str, dict] = {}
+    for column, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            kept[str(column)] = {"categories": dtype.categories.tolist(), "ordered": bool(dtype.ordered)}
+        elif pd.api.types.is_object_dtype(dtype):
+            kept[str(column)] = {"object": True}
+    return kept
+
+
+def restored(frame: pd.DataFrame, kept: dict[str, dict]) -> pd.DataFrame:
+    """frame with the dtypes its copy recorded (columns it no longer has, or values that do not fit, left as read)."""
+    for column, how in kept.items():
+        if column not in frame.columns:
+            continue
+        try:
+            if "categories" in how:
+                frame[column] = pd.Categorical(frame[column], categories=how["categories"], ordered=how["ordered"])
+            elif how.get("object"):
+                frame[column] = frame[column].astype(object)
+        except (TypeError, ValueError):
+            continue
+    return frame
+
+
+def _recorded_dtypes(path: str) -> dict[str, dict]:
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        kept = json.loads(metadata.get(DTYPES_KEY, b"{}"))
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) and all(isinstance(v, dict) for v in kept.values()) else {}
+
+
+def parquet_copy(frame: pd.DataFrame) -> bytes:
+    """The frame as Parquet, with the dtypes Parquet does not bring back recorded in its metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+    metadata = dict(table.schema.metadata or {}) | {DTYPES_KEY: json.dumps(dtypes_of(frame)).encode()}
+    buffer = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(metadata), buffer)
+    return buffer.getvalue()
 
 
 def record(frame: pd.DataFrame) -> FrameSection:
@@ -122,13 +176,16 @@ def _keep(run_dir: Path, data: DataFrameData, result: RunResult) -> None:
     if size > MAX_KEPT_BYTES:
         section.note = f"not kept: {size / 2**20:.0f} MB in memory, above the {MAX_KEPT_BYTES // 2**20} MB kept in a run folder"
     else:
-        buffer = io.BytesIO()
         try:
-            frame.rename(columns=str).to_parquet(buffer, index=False)
+            copy = parquet_copy(frame)
+            back = content_hash(restored(pd.read_parquet(io.BytesIO(copy)), dtypes_of(frame)))
         except Exception as e:  # a column Parquet cannot hold (mixed Python objects)
             section.note = f"not kept: Parquet cannot hold it ({clip(f'{type(e).__name__}: {e}', 200)})"
         else:
-            runlog.write_atomic(run_dir / KEPT, buffer.getvalue())
+            if back != section.sha256:
+                section.note = "not kept: its Parquet copy would not read back as the same frame (a column type Parquet does not keep)"
+            else:
+                runlog.write_atomic(run_dir / KEPT, copy)
             section.kept = KEPT
             result.config["data"]["path"] = str(run_dir / KEPT)
     result.config["data"]["sha256"] = section.sha256
