@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnglm import config as config_module
 from nnglm.config import received
-from nnglm.errors import ConfigError, UserError, bounded, clip
+from nnglm.errors import ConfigError, UserError, bounded, clip, from_path
 from nnglm.log import logbook, runlog
 from nnglm.log.result import RunResult, flat, scale
 from nnglm.show import tables
@@ -52,6 +52,10 @@ def config_errors() -> Iterator[None]:
         raise
     except UserError as e:
         raise ConfigError(bounded(str(e))) from None
+    except OSError as e:
+        if (error := from_path(e)) is None:
+            raise
+        raise ConfigError(str(error)) from None
 
 
 class Run:

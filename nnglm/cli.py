@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nnglm import config as config_module
 from nnglm import safe
-from nnglm.errors import UserError, bounded
+from nnglm.errors import UserError, bounded, from_path
 
 FAILED = 3
 MAX_JOBS_PER_CPU = 4
@@ -144,6 +144,11 @@ def _main(argv: list[str] | None) -> int:
         return _run(args)
     except UserError as e:
         say(f"error: {bounded(str(e))}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if (error := from_path(e)) is None:
+            raise
+        say(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

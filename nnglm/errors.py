@@ -19,6 +19,17 @@ class UserError(Exception):
     pass
 
 
+def from_path(e: OSError) -> UserError | None:
+    """A path the user gave that no file system takes (a name of more than 255 bytes, a path longer
+    than PATH_MAX), as the user's error; None for any other OSError."""
+    import errno
+
+    if e.errno != errno.ENAMETOOLONG:
+        return None
+    name = str(e.filename) if e.filename is not None else "a path"
+    return UserError(f"{clip(name, 120)}: a name in this path is too long for the file system (at most 255 bytes a name)")
+
+
 class ConfigError(UserError):
     """What the Python API raises for a bad config, bad data or bad arguments: the command line's message
     (which answers the same with exit code 2)."""

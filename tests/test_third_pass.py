@@ -1,5 +1,7 @@
-"""A received run folder is untrusted: its config reads data only from inside the folder, and no file
-of the folder is read through a link out of it (config.received, safe.inside)."""
+"""The third adversarial pass: a received run folder is untrusted (its config reads data only from
+inside the folder, no file of it is read through a link out of it: config.received, safe.inside),
+runs in parallel threads are independent, a DataFrame's copy reads back as it was, every command
+takes SIGTERM and SIGHUP as Ctrl-C, and a path no file system takes is the user's error."""
 
 import os
 
@@ -161,3 +163,22 @@ def test_sigterm_and_sighup_stop_an_export_as_ctrl_c_does(tmp_path, signal_name)
     server.close()
     assert child.returncode == 130, err.decode()
     assert err.decode().strip().endswith("interrupted")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["runs", "{long}"],
+        ["compare", "{long}", "{long}"],
+        ["report", "{long}"],
+        ["export", "{long}", "--mlflow", "sqlite:///m.db"],
+        ["run", "c.yaml", "--out", "{long}"],
+    ],
+)
+def test_a_path_part_over_255_bytes_is_one_message(tmp_path, monkeypatch, capsys, args):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.yaml").write_text("name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 5}\n")
+    long = "a" * 300
+    message = cli_error(capsys, *[a.format(long=long) for a in args])
+    assert message == f"{long[:119]}…: a name in this path is too long for the file system (at most 255 bytes a name)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
