@@ -1,0 +1,229 @@
+"""After the fit: each fit's predictions on new rows and its residuals on the training rows, side by side.
+
+Predictions are R's predict.glm and statsmodels' get_prediction: the linear predictor or the mean of
+new rows built through the run's own design (newrows.py), and with se=True their standard errors by
+the delta method from each fit's own covariance (covariance.csv: statsmodels' cov_params for the GLM,
+the network's from its own Hessian). Residuals are statsmodels' resid_deviance, resid_pearson,
+resid_response and resid_working, computed by statsmodels' own GLMResults at each fit's coefficients;
+each run writes all four of both fits into residuals.csv.
+
+The coefficients and covariances come from the run folder's files; the training rows (what a new
+row's design is fixed on, and what residuals are of) from its data, read again: the kept copy
+data.parquet, the file its config names, a statsmodels dataset, or a generator with its seed.
+"""
+
+import io
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nnglm import config as config_module
+from nnglm import safe
+from nnglm.config import Config, DataFrameData, received
+from nnglm.data import frames, newrows, table
+from nnglm.errors import UserError, clip, short
+from nnglm.log import runlog
+from nnglm.log.result import RunResult, flat
+from nnglm.model import glm
+
+TYPES = ("response", "link")  # R's predict.glm(type = ...): the mean, or the linear predictor
+KINDS = ("deviance", "pearson", "response", "working")  # R's residuals.glm(type = ...), statsmodels' resid_*
+FITS = ("network", "glm")
+MAX_COVARIANCE_BYTES = 64 * 2**20
+# residuals.csv is written for up to this many rows (about 20 MB); a larger run's are computed when asked
+MAX_RESIDUAL_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Fits:
+    """Both fits' coefficients as the run folder holds them, in the design's order (the intercept first)."""
+
+    terms: list[str]
+    network: np.ndarray
+    glm: np.ndarray
+
+    def of(self, fit: str) -> np.ndarray:
+        return self.network if fit == "network" else self.glm
+
+
+def fits_of(result: RunResult, config: Config, what: str) -> Fits:
+    """The coefficients of a completed single-output run; a UserError saying why `what` cannot be had otherwise."""
+    if config.family.multiclass:
+        raise UserError(f"{what}: a multinomial run has one linear predictor a class; {what} are made for single-output families only")
+    if config.family.estimated:
+        raise UserError(f"{what}: model.alpha: estimate fits statsmodels' NB2 count model, not a GLM; give model.alpha a number")
+    if result.status != "completed" or not (result.network and result.glm):
+        raise UserError(f"{what}: the run did not complete (status {result.status}); there are no fits to use")
+    network, fitted = flat(result.network.coefficients), flat(result.glm.coefficients)
+    terms = list(network)
+    if list(fitted) != terms:
+        raise UserError(f"{what}: result.json's network and GLM coefficients name different terms")
+    return Fits(
+        terms=terms,
+        network=np.array([math.nan if network[t] is None else network[t] for t in terms], dtype=float),
+        glm=np.array([math.nan if fitted[t] is None else fitted[t] for t in terms], dtype=float),
+    )
+
+
+def run_config(folder: Path, raw: dict, overrides: Sequence[str] = ()) -> Config:
+    """The run's config (result.json's) as predictions and residuals read its data: a run folder is
+    received, so from inside the folder only (received.confine), unless the user names the data
+    (`--set data.path=FILE`, overrides={"data.path": FILE})."""
+    points = config_module.expand_raw(raw, clip(str(Path(folder) / runlog.CONFIG_FILE), 200), overrides)
+    if len(points) != 1:
+        raise UserError("overrides: a sweep names many runs' data; give single values")
+    config = with_kept_data(folder, points[0][1])
+    return config if received.named_by_user(list(overrides)) else received.confine(config, Path(folder))
+
+
+def with_kept_data(folder: Path, config: Config) -> Config:
+    """A DataFrame run reads the Parquet copy its folder keeps, wherever the folder now is."""
+    kept = Path(folder) / frames.KEPT
+    if isinstance(config.data, DataFrameData) and kept.is_file():
+        return config.model_copy(update={"data": config.data.model_copy(update={"path": str(kept)})})
+    return config
+
+
+# --- predictions ---
+
+
+def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, type: str = "response", se: bool = False) -> pd.DataFrame:
+    """Both fits' predictions for the rows of `new`: columns network and glm (with se, network_se and
+    glm_se), indexed as `new` is. `.attrs`: type, max_abs_diff (network - glm, largest)."""
+    if type not in TYPES:
+        raise UserError(f"type: {short(type)}; give 'response' (the mean, R's default for new data) or 'link' (the linear predictor)")
+    fits = fits_of(result, config, "predictions")
+    training = newrows.training_frame(config)
+    check_design(training, config)
+    rows = newrows.design(new, training, config)
+    X1 = np.column_stack([np.ones(len(rows.X)), rows.X]) if config.model.use_bias else rows.X
+    if X1.shape[1] != len(fits.terms):
+        raise UserError(
+            f"predictions: the design of the new rows has {X1.shape[1]} columns, the run's coefficients {len(fits.terms)}; "
+            "the run was made by another version of nnglm"
+        )
+    covariance = read_covariance(folder, fits.terms) if se else {}
+    link = config.family.sm_family().link
+    offset = rows.offset if rows.offset is not None else 0.0
+    columns: dict[str, np.ndarray] = {}
+    errors: dict[str, np.ndarray] = {}
+    for fit in FITS:
+        eta = X1 @ fits.of(fit) + offset
+        with np.errstate(all="ignore"):
+            columns[fit] = eta if type == "link" else np.asarray(link.inverse(eta), dtype=float)
+            if se:
+                # statsmodels' get_prediction: x' C x, times the inverse link's derivative squared for the mean
+                variance = (X1 * np.dot(covariance[fit], X1.T).T).sum(1)
+                if type == "response":
+                    variance = np.asarray(link.inverse_deriv(eta), dtype=float) ** 2 * variance
+                errors[f"{fit}_se"] = np.sqrt(variance)
+    frame = pd.DataFrame(columns | errors, index=new.index)[[*FITS, *errors]]
+    frame.attrs = {"type": type, "max_abs_diff": float(np.max(np.abs(frame["network"].to_numpy() - frame["glm"].to_numpy()), initial=0.0))}
+    return frame
+
+
+def check_design(training: pd.DataFrame, config: Config) -> None:
+    """The training rows, put through the new rows' path, must give the run's own design exactly: else a
+    new row's prediction would be of another model."""
+    dataset = table.load(config)
+    again = newrows.design(training, training, config)
+    if again.X.shape != dataset.X.shape or not np.array_equal(again.X, dataset.X):
+        raise UserError(
+            "predictions: the run's design cannot be built again for new rows (the training rows do not give the design they gave the fit)"
+        )
+
+
+# --- covariances ---
+
+
+def write_covariance(run_dir: Path, terms: list[str], covariances: dict[str, np.ndarray | None]) -> None:
+    """covariance.csv: for each fit (network, glm) one row a term, one column a term; NaN where a fit
+    kept no covariance (an elastic net's GLM)."""
+    rows = []
+    for fit in FITS:
+        cov = covariances.get(fit)
+        if cov is None or np.shape(cov) != (len(terms), len(terms)):
+            cov = np.full((len(terms), len(terms)), np.nan)
+        rows += [[fit, term, *map(float, cov[i])] for i, term in enumerate(terms)]
+    runlog.write_csv(run_dir, runlog.COVARIANCE_FILE, ["fit", "term", *terms], rows)
+
+
+def read_covariance(folder: Path, terms: list[str]) -> dict[str, np.ndarray]:
+    path = Path(folder) / runlog.COVARIANCE_FILE
+    where = clip(str(path), 200)
+    try:
+        content = safe.read_bytes(path, MAX_COVARIANCE_BYTES, within=Path(folder))
+    except FileNotFoundError:
+        raise UserError(
+            f"se=True: {where} is missing; runs made before predictions kept their covariances do not have it: run the config again"
+        ) from None
+    except (OSError, safe.Refused) as e:
+        raise UserError(f"{where}: cannot be read ({e})") from None
+    if len(content) > MAX_COVARIANCE_BYTES:
+        raise UserError(f"{where}: larger than {MAX_COVARIANCE_BYTES // 2**20} MB")
+    try:
+        frame = pd.read_csv(io.BytesIO(content), dtype={"fit": str, "term": str})
+        out = {}
+        for fit in FITS:
+            block = frame[frame["fit"] == fit]
+            if list(block["term"]) != terms or list(block.columns[2:]) != terms:
+                raise ValueError(f"its {fit} block does not name the run's terms")
+            out[fit] = block[terms].to_numpy(dtype=float)
+    except (ValueError, KeyError) as e:
+        raise UserError(f"{where}: not the covariances of this run ({clip(str(e), 200)})") from None
+    return out
+
+
+# --- residuals ---
+
+
+def residual_table(dataset: table.Dataset, config: Config, network: np.ndarray, fitted: np.ndarray) -> pd.DataFrame:
+    """residuals.csv: one row a training row; each fit's fitted mean and its four kinds of residual, by
+    statsmodels' GLMResults at that fit's coefficients."""
+    from statsmodels.genmod.generalized_linear_model import GLMResults
+
+    sm_model = glm.model(dataset, config)
+    columns: dict[str, np.ndarray] = {}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        results = {fit: GLMResults(sm_model, params, None, 1.0) for fit, params in zip(FITS, (network, fitted))}
+        for fit, r in results.items():
+            columns[f"{fit}_fitted"] = np.asarray(r.fittedvalues, dtype=float)
+        for kind in KINDS:
+            for fit, r in results.items():
+                columns[f"{fit}_{kind}"] = np.asarray(getattr(r, f"resid_{kind}"), dtype=float)
+    frame = pd.DataFrame(columns)
+    frame.index.name = "row"
+    return frame
+
+
+def write_residuals(run_dir: Path, dataset: table.Dataset, config: Config, network: np.ndarray, fitted: np.ndarray) -> None:
+    """residuals.csv, for a single-output GLM (a multinomial or NB2-estimated run has none) of at most
+    MAX_RESIDUAL_ROWS rows."""
+    if config.family.multiclass or config.family.estimated or dataset.n_rows > MAX_RESIDUAL_ROWS:
+        return
+    frame = residual_table(dataset, config, network, fitted)
+    runlog.write_atomic(run_dir / runlog.RESIDUALS_FILE, frame.to_csv(lineterminator="\n"))
+
+
+def residuals(folder: Path, result: RunResult, config: Config, kind: str, kept: pd.DataFrame | None) -> pd.DataFrame:
+    """One kind of residual, both fits: from residuals.csv (`kept`), or computed again from the data for a
+    folder written before it was."""
+    if kind not in KINDS:
+        raise UserError(f"kind: {short(kind)}; give one of {', '.join(KINDS)} (R's residuals.glm types)")
+    if kept is None:
+        fits = fits_of(result, config, "residuals")
+        dataset, _ = table.split(table.load(config), config)
+        kept = residual_table(dataset, config, fits.network, fits.glm)
+    missing = [f"{fit}_{kind}" for fit in FITS if f"{fit}_{kind}" not in kept.columns]
+    if missing:
+        raise UserError(f"{runlog.RESIDUALS_FILE}: no column {short(missing[0])}")
+    frame = pd.DataFrame({fit: kept[f"{fit}_{kind}"].to_numpy(dtype=float) for fit in FITS}, index=kept.index)
+    frame.index.name = "row"
+    frame.attrs = {"kind": kind, "max_abs_diff": float(np.max(np.abs(frame["network"].to_numpy() - frame["glm"].to_numpy()), initial=0.0))}
+    return frame
