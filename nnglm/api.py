@@ -96,9 +96,13 @@ class Run:
     def coefficients(self) -> pd.DataFrame:
         """One row a term (a (class, term) index for a multinomial model): network, glm, difference
         (network - glm), relative (|difference| over max(|glm|, glm_se), the verdict's measure),
-        network_se (from the network's own Hessian), glm_se (statsmodels')."""
+        network_se (from the network's own Hessian), glm_se (statsmodels'); then each fit's Wald
+        statistic (network_z and glm_z, or _t where the run tests with t: `.attrs["statistic"]`), its
+        p-value (network_p, glm_p) and its 95% interval (network_lower, network_upper, glm_lower, glm_upper)."""
         import numpy as np
         import pandas as pd
+
+        from nnglm.show import estimates
 
         r = self.result
         network, glm = (r.network.coefficients if r.network else {}), (r.glm.coefficients if r.glm else {})
@@ -122,11 +126,109 @@ class Run:
                 "glm_se": glm_se,
             }
         )
-        if any(isinstance(v, dict) for v in (network or glm).values()):
-            frame.index = pd.MultiIndex.from_tuples([tuple(t.split(":", 1)) for t in terms], names=["class", "term"])
-        else:
-            frame.index = pd.Index(terms, name="term")
+        frame.index = estimates.index(r, terms)
+        inferred = self._estimates()
+        stat = inferred.attrs["statistic"]
+        interval = estimates.conf_int(inferred, estimates.test_of(r), 0.05)
+        for column in (f"network_{stat}", f"glm_{stat}", "network_p", "glm_p"):
+            frame[column] = inferred[column].to_numpy()
+        for column in interval.columns:
+            frame[column] = interval[column].to_numpy()
+        frame.attrs = dict(inferred.attrs)
         return frame
+
+    def _estimates(self) -> pd.DataFrame:
+        """estimates.estimates, with the network's p-values as coefficients.csv recorded them (where it can be read)."""
+        from nnglm.show import estimates
+
+        recorded = None
+        if (self.folder / runlog.COEFFICIENTS_FILE).is_file():
+            try:
+                rows = self.rows()
+            except ConfigError:
+                rows = []
+            recorded = {str(row["term"]): row["p"] for row in rows if "p" in row and row["p"] is not None}
+        return estimates.estimates(self.result, recorded)
+
+    def _by_fit(self, suffix: str) -> pd.DataFrame:
+        import pandas as pd
+
+        from nnglm.show import estimates
+
+        inferred = self._estimates()
+        frame = pd.DataFrame({fit: inferred[f"{fit}{suffix}"].to_numpy() for fit in estimates.FITS})
+        frame.index = estimates.index(self.result, list(inferred.index))
+        frame.attrs = dict(inferred.attrs)
+        return frame
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """Each fit's coefficients, one row a term: columns network and glm (statsmodels' params)."""
+        return self._by_fit("")
+
+    @property
+    def bse(self) -> pd.DataFrame:
+        """Each fit's standard errors, one row a term: network (from its own Hessian) and glm (statsmodels' bse)."""
+        return self._by_fit("_se")
+
+    @property
+    def pvalues(self) -> pd.DataFrame:
+        """Each fit's Wald test p-values, one row a term, in the distribution result.json records
+        (`.attrs["statistic"]`: z, or t on the residual degrees of freedom)."""
+        return self._by_fit("_p")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Each fit's Wald intervals at level 1 - alpha (statsmodels' conf_int): network_lower,
+        network_upper, glm_lower, glm_upper, one row a term."""
+        import math
+
+        from nnglm.show import estimates
+
+        if not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and math.isfinite(alpha) and 0 < alpha < 1):
+            raise ConfigError(f"alpha: {clip(repr(alpha))}; give a number between 0 and 1 (0.05 for 95% intervals)")
+        inferred = self._estimates()
+        frame = estimates.conf_int(inferred, estimates.test_of(self.result), float(alpha))
+        frame.index = estimates.index(self.result, list(inferred.index))
+        return frame
+
+    def summary(self) -> str:
+        """The run as statsmodels' GLMResults.summary() reads, both fits: the model, each fit's log-likelihood,
+        deviances, AIC, BIC, scale and Pearson chi2, then each fit's coefficient table. Print it."""
+        from nnglm.show import estimates
+
+        pearson = None
+        if (self.folder / runlog.RESIDUALS_FILE).is_file():
+            with config_errors():
+                kept = self.csv(runlog.RESIDUALS_FILE)
+            if {"network_pearson", "glm_pearson"} <= set(kept.columns):
+                pearson = {fit: float((kept[f"{fit}_pearson"] ** 2).sum()) for fit in estimates.FITS}
+        return estimates.summary(self.result, self._estimates(), estimates.test_of(self.result), pearson)
+
+    def predict(
+        self, frame: pd.DataFrame, type: str = "response", se: bool = False, overrides: Mapping[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Both fits' predictions for new rows (R's predict.glm(fit, newdata), statsmodels' get_prediction):
+        columns network and glm, on the scale of the mean (type="response") or of the linear predictor
+        ("link"); se=True adds network_se and glm_se, by the delta method from each fit's own covariance.
+        The rows go through the run's own design (its factor levels, its formula's terms, its offset and
+        exposure columns), fixed on the training rows, which are read again from the run's data;
+        overrides={"data.path": FILE} names that data where the run's folder does not hold it."""
+        from nnglm.experiment import predict
+
+        with config_errors():
+            config = predict.run_config(self.folder, self.result.config, sets(overrides))
+            return predict.predict(self.folder, self.result, config, frame, type, bool(se))
+
+    def residuals(self, kind: str = "deviance", overrides: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Each fit's residuals on its training rows (R's residuals.glm, statsmodels' resid_*): kind
+        deviance, pearson, response or working; columns network and glm, one row a training row. Read
+        from the folder's residuals.csv, or computed again from the run's data where it has none."""
+        from nnglm.experiment import predict
+
+        with config_errors():
+            kept = self.csv(runlog.RESIDUALS_FILE, index_col="row") if (self.folder / runlog.RESIDUALS_FILE).is_file() else None
+            config = None if kept is not None else predict.run_config(self.folder, self.result.config, sets(overrides))
+            return predict.residuals(self.folder, self.result, config, kind, kept)
 
     @property
     def history(self) -> pd.DataFrame:
@@ -147,12 +249,14 @@ class Run:
         return config_module.validate(self.result.config, str(self.folder / runlog.CONFIG_FILE))
 
     def rows(self) -> list[dict]:
-        """coefficients.csv, as the console summary reads it."""
+        """coefficients.csv as a list of dicts, one a term (term, network, network_bse, z, p, ci_low, ci_high,
+        glm, glm_bse, diff, reference), missing values as None: what the console summary reads."""
         frame = self.csv(runlog.COEFFICIENTS_FILE, dtype={"term": str})
         return [{k: (None if v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
 
     def csv(self, name: str, **read_csv: Any) -> pd.DataFrame:
-        """A CSV file of the run folder, read as every run-folder file is (safe.py: a plain file inside the
+        """A CSV file of the run folder by its name (history.csv, coefficients.csv, residuals.csv, ...), with
+        pandas.read_csv's keyword arguments, read as every run-folder file is (safe.py: a plain file inside the
         folder, no link out of it, no FIFO, bounded); ConfigError where it cannot be."""
         import io
 

@@ -85,6 +85,23 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("config")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
 
+    predict = commands.add_parser(
+        "predict", help="both fits' predictions for new rows (R's predict.glm), as CSV: network, glm (and network_se, glm_se)"
+    )
+    predict.add_argument("run", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    predict.add_argument("--data", required=True, metavar="FILE", help="the new rows: a data file, read as data.path is (CSV, Parquet, ...)")
+    predict.add_argument("--out", metavar="FILE", help="write the CSV into FILE (default: standard output)")
+    predict.add_argument("--type", choices=["response", "link"], default="response", help="the mean (default) or the linear predictor")
+    predict.add_argument("--se", action="store_true", help="add each fit's standard errors (the delta method from its own covariance)")
+    predict.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="name the run's training data where its folder does not hold it, e.g. data.path=FILE",
+    )
+    predict.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
+
     runs = commands.add_parser("runs", help="list the logged runs, newest first")
     runs.add_argument("dir", nargs="?", default="experiments", help="the run log (default: experiments)")
     runs.add_argument("--name", help="only runs whose name contains this")
@@ -135,6 +152,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.command in ("runs", "compare"):
             return _logbook(args)
+        if args.command == "predict":
+            return _predict(args)
         if args.command == "validate":
             return _validate(args)
         if args.command == "report":
@@ -169,6 +188,26 @@ def _export(args) -> int:
 
     for line in export.export([logbook.locate(r, Path(args.dir)) for r in args.runs], args.mlflow, args.experiment):
         say(line)
+    return 0
+
+
+def _predict(args) -> int:
+    from nnglm import api  # numpy, pandas, statsmodels; no TensorFlow
+    from nnglm.data import files
+
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and not out.parent.is_dir():
+        raise UserError(f"--out: {bounded(args.out, 200)}: the folder {bounded(str(out.parent), 200)} does not exist")
+    run = api.load(args.run, args.dir)
+    new = files.read(args.data).frame
+    with api.config_errors():
+        frame = run.predict(new, type=args.type, se=args.se, overrides=dict(item.partition("=")[::2] for item in args.set))
+    text = frame.to_csv(index_label="row", lineterminator="\n")
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+        say(f"{len(frame)} predictions written into {out}", file=sys.stderr)
     return 0
 
 
