@@ -23,6 +23,8 @@ pytestmark = pytest.mark.runs  # trains networks or starts processes: not in mak
 SEED002 = str(ROOT / "configs/seed002_logistic_no_bias.yaml")
 SHORT = {"train.epochs": 200}  # seed 002, cut short: the tests check plumbing, not convergence
 COLUMNS = ["network", "glm", "difference", "relative", "network_se", "glm_se"]
+# each fit's Wald statistic (z for a binomial), p-value and 95% interval
+COLUMNS += ["network_z", "glm_z", "network_p", "glm_p", "network_lower", "network_upper", "glm_lower", "glm_upper"]
 
 
 def nnglm_command(*args, cwd=ROOT):
