@@ -330,7 +330,24 @@ def sets(overrides: Mapping[str, Any] | None) -> list[str]:
         raise UserError(
             f'overrides: a dict of dotted keys and values, e.g. {{"train.dtype": "float64"}} (got {clip(type(overrides).__name__)})'
         )
-    return [f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in overrides.items()]
+    return [f"{key}={value if isinstance(value, str) else _json(key, value)}" for key, value in overrides.items()]
+
+
+def _json(key: object, value: object) -> str:
+    """An override's value as the YAML that --set reads; NumPy's scalars (np.int64(5)) as the numbers they hold."""
+
+    def plain(item: object) -> object:
+        if hasattr(item, "item") and type(item).__module__ == "numpy":
+            return item.item()
+        raise TypeError
+
+    try:
+        return json.dumps(value, default=plain)
+    except (TypeError, ValueError):
+        raise UserError(
+            f"overrides: {clip(str(key))}: a value of type {clip(type(value).__name__)}; give a number, text, "
+            "a boolean, None or a list of them"
+        ) from None
 
 
 def expand(config: str | os.PathLike | Mapping, overrides: Sequence[str] = (), data_hash: str | None = None) -> list:

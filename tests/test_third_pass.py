@@ -182,3 +182,30 @@ def test_a_path_part_over_255_bytes_is_one_message(tmp_path, monkeypatch, capsys
     message = cli_error(capsys, *[a.format(long=long) for a in args])
     assert message == f"{long[:119]}…: a name in this path is too long for the file system (at most 255 bytes a name)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+@pytest.mark.runs
+def test_api_input_errors_are_config_errors_with_the_cli_message(tmp_path):
+    import numpy as np
+
+    import nnglm
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=40)})
+    frame["y"] = rng.poisson(1.0, size=40)
+    config = {"name": "t", "model": {"family": "poisson"}, "data": {"target": "y"}, "train": {"epochs": 5}}
+    cases = {
+        "data: column 'notes' holds list values; a column holds numbers, text or categories: drop it "
+        "(data=df.drop(columns=...)) or make it text": dict(data=frame.assign(notes=[[1, 2]] * 40)),
+        "--out: holds a NUL byte, which no folder name can": dict(data=frame, out="a\0b"),
+        "overrides: train.epochs: a value of type object; give a number, text, a boolean, None or a list of them": dict(
+            data=frame, overrides={"train.epochs": object()}
+        ),
+    }
+    for message, arguments in cases.items():
+        with pytest.raises(nnglm.ConfigError) as caught:
+            nnglm.run(config, **({"out": tmp_path / "runs"} | arguments), quiet=True)
+        assert str(caught.value) == message
+    assert not (tmp_path / "runs").exists()
+    run = nnglm.run(config, data=frame, overrides={"train.epochs": np.int64(7)}, out=tmp_path / "runs", quiet=True)
+    assert run.result.config["train"]["epochs"] == 7

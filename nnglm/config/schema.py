@@ -6,7 +6,7 @@ import difflib
 import math
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from nnglm.data import files, generators
 from nnglm.data.formula import Formula, FormulaError, parse_formula
@@ -141,22 +141,35 @@ class DataSource(Section):
 
 
 class FileData(DataSource):
-    """A data file, its path relative to the working directory, read as data.format says (files.py);
-    `source: csv` is the older name of the same source."""
+    """A data file, its path relative to the working directory, read as data.format says (files/), or a
+    database at an SQLAlchemy URL; `source: csv` is the older name of the same source."""
 
     source: Literal["file", "csv"] = "file"
     """file, or csv (its older name)"""
-    path: Annotated[str, Field(min_length=1, max_length=4096)]
-    """the data file, relative to the working directory"""
-    format: Literal["csv", "tsv", "parquet", "feather", "excel", "stata", "spss"] | None = None
-    """csv | tsv | parquet | feather | excel | stata | spss; null: from the extension (.gz .bz2 .xz .zip after .csv/.tsv: compressed)"""
+    path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    """the data file (or a folder of partitioned Parquet files), relative to the working directory; required unless data.url is given"""
+    format: Literal[files.FORMATS] | None = None  # type: ignore[valid-type]
+    """csv | tsv | jsonl | json | parquet | feather | excel | ods | stata | spss | xpt | sas7bdat | rds | rdata | sqlite; null: from the extension (.gz .bz2 .xz .zip after .csv/.tsv/.json/.jsonl: compressed); a folder: partitioned Parquet"""
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
     """csv/tsv: one character; null: sniffed among , tab ; |"""
     sheet: Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=0)] | None = None
-    """excel: a sheet's name, or its number from 0; null: the first"""
+    """excel, ods: a sheet's name, or its number from 0; null: the first"""
+    object: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    """rdata: the object of an .RData file to read (required when it holds several)"""
+    table: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    """sqlite or data.url: the table (or view) to read"""
+    query: Annotated[str, Field(min_length=1, max_length=100_000)] | None = None
+    """sqlite or data.url: one SELECT to read instead of a table; anything that writes is refused before it reaches the database"""
+    url: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    """a database's SQLAlchemy URL instead of data.path, with data.table or data.query (a password in it is used, never written)"""
 
     def _check_source(self) -> None:
         super()._check_source()
+        if self.url is not None:
+            self._check_url()
+            return
+        if self.path is None:
+            raise ValueError("data.path: required when data.source is file (or data.url: a database's SQLAlchemy URL)")
         if "\x00" in self.path:
             raise ValueError("data.path: holds a NUL byte, which no file name can")
         if self.delimiter is not None and self.delimiter in "\"'\r\n":
@@ -165,13 +178,52 @@ class FileData(DataSource):
             fmt, _ = files.format_of(self.path, self.format)
         except UserError as e:
             raise ValueError(str(e)) from None
-        if self.sheet is not None and fmt != "excel":
-            raise ValueError(f"data.sheet: for Excel files only; {self.path} is read as {fmt}")
+        if self.sheet is not None and fmt not in ("excel", "ods"):
+            raise ValueError(f"data.sheet: for spreadsheets (excel, ods) only; {self.path} is read as {fmt}")
         if self.delimiter is not None and fmt not in files.DELIMITED:
             raise ValueError(f"data.delimiter: for delimited text (csv, tsv) only; {self.path} is read as {fmt}")
+        if self.object is not None and fmt != "rdata":
+            raise ValueError(f"data.object: for R's .RData files only; {self.path} is read as {fmt}")
+        for key in ("table", "query"):
+            if getattr(self, key) is not None and fmt != "sqlite":
+                raise ValueError(f"data.{key}: for databases only (an SQLite file, or data.url); {self.path} is read as {fmt}")
+        self._check_table()
+
+    def _check_url(self) -> None:
+        from nnglm.data.files import databases
+
+        if self.path is not None:
+            raise ValueError("data.url: not with data.path; give one, a file's path or a database's URL")
+        for key in ("format", "delimiter", "sheet", "object"):
+            if getattr(self, key) is not None:
+                raise ValueError(f"data.{key}: not with data.url, a database (data.table or data.query says what to read)")
+        try:
+            databases.parse_url(self.url or "")
+        except UserError as e:
+            raise ValueError(str(e)) from None
+        self._check_table()
+
+    def _check_table(self) -> None:
+        from nnglm.data.files import databases
+
+        if self.table is not None and self.query is not None:
+            raise ValueError("data.query: not with data.table; give one, a table's name or one SELECT")
+        if self.query is not None:
+            try:
+                databases.check_query(self.query)
+            except UserError as e:
+                raise ValueError(str(e)) from None
+
+    @field_serializer("url")
+    def _url_without_password(self, url: str | None) -> str | None:
+        from nnglm.data.files import databases
+
+        return None if url is None else databases.without_password(url)
 
     def describe(self) -> str:
-        return self.path
+        from nnglm.data.files import databases
+
+        return databases.shown(self.url) if self.url is not None else str(self.path)
 
 
 CsvData = FileData  # the source's older name

@@ -46,6 +46,15 @@ def check(frame: object) -> pd.DataFrame:
     if not frame.columns.is_unique:
         twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise UserError(f"data: the DataFrame has columns of the same name: {', '.join(map(short, twice))}; rename them")
+    for column in frame.columns[frame.dtypes == object]:
+        try:
+            pd.util.hash_pandas_object(frame[column], index=False)
+        except TypeError:
+            cell = next((v for v in frame[column] if not isinstance(v, (str, bytes, int, float, bool, type(None)))), None)
+            raise UserError(
+                f"data: column {short(str(column))} holds {clip(type(cell).__name__)} values; a column holds numbers, "
+                "text or categories: drop it (data=df.drop(columns=...)) or make it text"
+            ) from None
     return frame
 
 

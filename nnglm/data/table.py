@@ -120,8 +120,9 @@ def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
 def read(config: Config) -> pd.DataFrame:
     """The source's table: a data file, a statsmodels dataset, a generator's draw, or a DataFrame."""
     match config.data:
-        case FileData(path=path, format=fmt, delimiter=delimiter, sheet=sheet):
-            table = files.read(path, fmt, delimiter, sheet)
+        case FileData() as file:
+            keys = {"object": file.object, "table": file.table, "query": file.query, "url": file.url}
+            table = files.read(file.path, file.format, file.delimiter, file.sheet, **keys)
             table.frame.attrs["read_as"] = table.read_as
             return table.frame
         case StatsmodelsData(dataset=dataset):

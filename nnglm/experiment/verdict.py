@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnglm.config import Config
+from nnglm.errors import MAX_NAMES, listing
 from nnglm.log import result
 from nnglm.model.glm import GlmFit
 from nnglm.train.network import NetworkFit
@@ -24,8 +25,8 @@ class Comparison:
     glm: np.ndarray
     max_abs_diff: float
     max_rel_diff: float  # max |w - b| / max(|b|, bse)
-    mape_pct: float  # mean absolute percentage error, as seed 002 reports it
-    rel_l2: float
+    mape_pct: float | None  # mean absolute percentage error, as seed 002 reports it; None where undefined
+    rel_l2: float | None
     direction_cosine: float  # what is left to compare when no finite MLE exists
     network_llf: float
     glm_llf: float
@@ -35,6 +36,7 @@ class Comparison:
     verdict: str
     epochs_to_match: int | None  # the first logged step with every weight within the tolerance
     bse_max_rel_diff: float  # network standard errors against statsmodels'
+    undefined: str | None = None  # which relative measures are undefined, and why
 
 
 def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: np.ndarray, config: Config, condition: float) -> Comparison:
@@ -44,9 +46,10 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
     glm_bse = np.array([glm.bse[t] for t in terms])
     tolerance = result.Tolerance.of(config.compare_rtol, config.compare.max_abs)
     diff = np.abs(w - b)
+    zero = result.at_zero(b, glm_bse)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mape = float(100 * np.mean(diff / np.abs(b)))
-        rel_l2 = float(np.linalg.norm(w - b) / np.linalg.norm(b))
+        mape = None if zero.any() else float(100 * np.mean(diff / np.abs(b)))
+        rel_l2 = None if zero.all() else float(np.linalg.norm(w - b) / np.linalg.norm(b))
         cosine = float(w @ b / (np.linalg.norm(w) * np.linalg.norm(b)))
         bse_rel = float(np.max(np.abs(network_bse / glm_bse - 1)))
         rel = diff / result.scale(b, glm_bse)
@@ -74,6 +77,23 @@ def compare(network: NetworkFit, glm: GlmFit, network_llf: float, network_bse: n
         verdict=sentence,
         epochs_to_match=matched[0] if matched and identified else None,
         bse_max_rel_diff=bse_rel,
+        undefined=undefined(terms, b, zero),
+    )
+
+
+def undefined(terms: list[str], b: np.ndarray, zero: np.ndarray) -> str | None:
+    """The sentence that says which relative measures have no value, and why."""
+    if not zero.any():
+        return None
+    names = [t for t, z in zip(terms, zero) if z]
+    values = ", ".join(f"{v:.2g}" for v in b[zero][:MAX_NAMES])
+    one = len(names) == 1
+    measures = "MAPE and relative L2 are" if zero.all() else "MAPE is"
+    return (
+        f"{measures} undefined here: {'they divide' if zero.all() else 'it divides'} by |GLM coefficient|, and the GLM's "
+        f"{listing(names)} {'is' if one else 'are'} zero within round-off ({values}: below {result.ROUND_OFF:.2g} times "
+        f"{'its standard error' if one else 'their standard errors'}); the verdict's relative measure divides by the "
+        "standard error there"
     )
 
 

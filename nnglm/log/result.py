@@ -181,6 +181,16 @@ def scale(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(b), bse)
 
 
+ROUND_OFF = 1.5e-8  # about the square root of float64's eps
+
+
+def at_zero(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
+    """Which GLM coefficients are zero within round-off: below ROUND_OFF of their standard error (an
+    undefined error counts as 0, so only an exact 0 is then). A measure relative to |coefficient|, such
+    as MAPE, is undefined for them (Dobson's treatment terms, 1e-16 where the optimum is 0)."""
+    return np.abs(b) <= ROUND_OFF * np.where(np.isfinite(bse), bse, 0.0)
+
+
 class Tolerance(Part):
     """How close a weight must come to its GLM coefficient: rtol relative to scale(b, bse), or, when
     compare.max_abs is set, max_abs absolute."""
@@ -226,6 +236,7 @@ class ComparisonSection(Part):
     verdict: str | None = None
     epochs_to_match: int | None = None
     bse_max_rel_diff: Number = None
+    undefined: str | None = Field(default=None, exclude_if=_absent)  # why mape_pct (or rel_l2) is null
 
 
 class InferenceSection(Part):

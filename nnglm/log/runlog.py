@@ -68,6 +68,8 @@ def is_run_folder(folder: Path) -> bool:
 def check_out(root: Path) -> None:
     """--out must be a folder, or a path where one can be made; checked before any data is read,
     without making anything (bad data must not leave an empty run log behind)."""
+    if "\x00" in str(root):  # the Python API's out=; a shell cannot pass one
+        raise UserError("--out: holds a NUL byte, which no folder name can")
     existing = Path(root)
     while not existing.exists() and existing != existing.parent:
         if existing.is_symlink():

@@ -124,8 +124,8 @@ def fit_block(result: RunResult) -> Block:
         [
             ["max relative diff (to the larger of |coef| and std err)", _num(c.max_rel_diff, 3) + f"  (tolerance: {judged})"],
             ["max abs diff", _num(c.max_abs_diff, 3)],
-            ["MAPE %", _num(c.mape_pct, 3)],
-            ["relative L2", _num(c.rel_l2, 3)],
+            ["MAPE %", _relative(c.mape_pct, c)],
+            ["relative L2", _relative(c.rel_l2, c)],
             ["cosine of coefficient vectors", _num(c.direction_cosine, 8)],
             ["first step within tolerance", _num(c.epochs_to_match)],
             ["std err: largest relative difference", _num(c.bse_max_rel_diff, 3)],
@@ -139,6 +139,12 @@ def fit_block(result: RunResult) -> Block:
             ["GLM: fitted by", _text(g.method)],
         ],
     )
+
+
+def _relative(value, c: ComparisonSection) -> str:
+    """A measure relative to |GLM coefficient|: 'undefined' where one is zero within round-off (the
+    sentence under the tables says which), never a figure such as 4.8e+09 from dividing by 1e-16."""
+    return "undefined (see below)" if value is None and c.undefined else _num(value, 3)
 
 
 def holdout_block(result: RunResult) -> Block:
@@ -208,6 +214,8 @@ def notes(result: RunResult) -> list[str]:
     elif ref is not None and ref.skipped:
         out.append(f"NumPy reference not run: {ref.skipped}")
     out += errors_notes(result)
+    if c.undefined:
+        out.append(c.undefined)
     out.append(c.verdict or "")
     return out
 
