@@ -14,16 +14,17 @@ only when a run trains.
 - load(folder_or_id, dir="experiments") -> Run
 - runs(dir="experiments") -> DataFrame, one row a run
 - compare(*runs_or_ids, dir="experiments", tol=None) -> DataFrame, what `nnglm compare` prints
+- anova(*runs_or_ids, test=None, dir="experiments") -> DataFrame, R's analysis of deviance of nested runs, network and GLM
 - Run: id, folder, status, outcome, equivalent, verdict, coefficients, result, history, plot()
 - ConfigError: raised for any bad config, data or argument, with the command line's message
 """
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["ConfigError", "Run", "compare", "load", "run", "runs"]
+__all__ = ["ConfigError", "Run", "anova", "compare", "load", "run", "runs"]
 
 if TYPE_CHECKING:
-    from nnglm.api import Run, compare, load, run, runs
+    from nnglm.api import Run, anova, compare, load, run, runs
     from nnglm.errors import ConfigError
 
 

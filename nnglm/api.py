@@ -509,3 +509,18 @@ def compare(*runs: Run | str | os.PathLike, dir: str | os.PathLike = "experiment
     frame.index = pd.MultiIndex.from_tuples(list(rows), names=["section", "key"])
     frame.attrs = {"same": c.same, "tolerance": c.tolerance, "verdict": tables.verdict(c)}
     return frame
+
+
+def anova(*runs: Run | str | os.PathLike, test: str | None = None, dir: str | os.PathLike = "experiments") -> pd.DataFrame:
+    """The analysis of deviance of runs of nested models on the same rows, in the order given (R's
+    `anova(m0, m1, test = ...)`), as `nnglm anova` prints it: a row a model (1, 2, ...), columns
+    (fit, R's column) for fit network and glm: Resid. Df, Resid. Dev, Df, Deviance, then Pr(>Chi)
+    (test "Chisq") or F and Pr(>F) (test "F", with the largest model's estimated dispersion). test None:
+    as R chooses, Chisq where the family's dispersion is known, F where it is estimated. `.attrs` holds
+    the models, the dispersion, the largest difference between the two tables, its tolerance and the
+    verdict. Runs that do not nest, or fitted other rows, raise ConfigError saying why."""
+    from nnglm.model import anova as analysis
+
+    with config_errors():
+        folders = [r.folder if isinstance(r, Run) else logbook.locate(str(r), Path(dir)) for r in runs]
+        return analysis.compute(folders, test).frame()

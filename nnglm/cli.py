@@ -123,6 +123,20 @@ def parser() -> argparse.ArgumentParser:
         help="also draw the runs' coefficients side by side, and each run's gap to its GLM, into FILE (.png, .svg, .pdf)",
     )
 
+    anova = commands.add_parser(
+        "anova", help="analysis of deviance of runs of nested models (R's anova(m0, m1)), from the networks and from the GLMs"
+    )
+    anova.add_argument(
+        "runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one); the smallest model first"
+    )
+    anova.add_argument(
+        "--test",
+        choices=["Chisq", "F"],
+        help="Chisq (deviance over the dispersion against chi-square) or F (the dispersion estimated by the largest model); "
+        "default, as R: Chisq where the family's dispersion is known, F where it is estimated",
+    )
+    anova.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
+
     report = commands.add_parser(
         "report",
         help="draw the plots of run folders a sweep left without them, add them to report.md and report.html, "
@@ -156,6 +170,8 @@ def _main(argv: list[str] | None) -> int:
             return _predict(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "anova":
+            return _anova(args)
         if args.command == "report":
             return _report(args)
         if args.command == "export":
@@ -332,6 +348,15 @@ def _logbook(args) -> int:
 
         plots.save(plots.compare_figure(comparison), picture)
         say(f"coefficients drawn into {picture}")
+    return 0
+
+
+def _anova(args) -> int:
+    from nnglm.log import logbook  # JSON and scipy: no TensorFlow
+    from nnglm.model import anova
+    from nnglm.show.anova import print_anova
+
+    print_anova(anova.compute([logbook.locate(r, Path(args.dir)) for r in args.runs], args.test))
     return 0
 
 

@@ -260,7 +260,10 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
     terms = list(coefs[0])
     for run, c in zip(runs, coefs):
         if list(c) != terms:
-            raise UserError(f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model")
+            raise UserError(
+                f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model "
+                "(`nnglm anova` compares nested models by their deviances)"
+            )
     for run, g in zip(runs, glms):
         if list(schema.flat(g.coefficients)) != terms:
             raise UserError(f"{run.folder}: its GLM's terms differ from its network's: result.json is inconsistent")

@@ -108,6 +108,10 @@ class DataSection(Part):
     classes: list[str] | None = Field(default=None, exclude_if=_absent)  # multinomial: the class labels, the reference first
     notes: list[str] = Field(default=[], exclude_if=lambda v: not v)  # what reading the data decided: row labels, factors
     dataframe: FrameSection | None = Field(default=None, exclude_if=_absent)  # data.source: dataframe only
+    # the rows both fits summed over (anova.rows_sha256: target, weights, classes), and the offset apart
+    # (absent: none): `nnglm anova` compares only runs of the same rows; older runs have neither
+    rows_sha256: str | None = Field(default=None, exclude_if=_absent)
+    offset_sha256: str | None = Field(default=None, exclude_if=_absent)
 
 
 class Statistics(Part):
