@@ -91,7 +91,7 @@ def sample_config(row, *overrides, n_rows=500, dtype="float64", **data):
             "scale": 0.5,
         }
         | data,
-        "model": {"family": row.family, "link": row.link},
+        "model": {"family": row.family, "link": row.link} | ({"variance": row.variance} if row.variance else {}),
         "train": {"dtype": dtype},
     }
     raw = config.apply_overrides(raw, list(overrides))

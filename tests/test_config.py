@@ -92,7 +92,8 @@ def test_unknown_dtype(write_config):
 
 def test_unknown_family_names_the_allowed(write_config):
     assert error_of(write_config, MINIMAL + "model: {family: poison}\n") == (
-        "model.family: unknown family 'poison' (did you mean 'poisson'?); allowed: gaussian, binomial, poisson, gamma, inverse_gaussian, negative_binomial, tweedie, multinomial"
+        "model.family: unknown family 'poison' (did you mean 'poisson'?); allowed: gaussian, binomial, poisson, gamma, inverse_gaussian, "
+        "negative_binomial, tweedie, quasipoisson, quasibinomial, quasi, multinomial, or as R writes it, e.g. binomial(link = \"probit\")"
     )
 
 

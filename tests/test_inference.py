@@ -28,7 +28,7 @@ def test_standard_errors_per_family_row(row):
     cfg = sample_config(row)
     ds = table.load(cfg)
     X = glm.design(ds, True)
-    result = sm.GLM(ds.y, X, family=cfg.family.sm_family()).fit(tol=1e-12)
+    result = sm.GLM(ds.y, X, family=cfg.family.sm_family()).fit(tol=1e-12, scale=cfg.family.sm_scale)
     got = standard_errors(ds, cfg, result.params)
     if row.canonical:
         expected = result.bse  # observed and expected information agree

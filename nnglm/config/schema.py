@@ -367,7 +367,7 @@ class Penalty(Section):
 
 class ModelConfig(Section):
     family: str = "binomial"
-    """gaussian | binomial | poisson | gamma | inverse_gaussian | negative_binomial | tweedie | multinomial (see Families and links)"""
+    """gaussian | binomial | poisson | gamma | inverse_gaussian | negative_binomial | tweedie | quasipoisson | quasibinomial | quasi | multinomial (see Families and links), or as R writes it: binomial(link = "probit"), Gamma(link = "log"), quasi(link = "log", variance = "mu")"""
     link: str | None = None
     """one of the family's links; default: its first (see Families and links); another of statsmodels' links is fitted with check_link=False, its warning recorded"""
     use_bias: bool = True
@@ -384,6 +384,8 @@ class ModelConfig(Section):
     """negative_binomial: Var = mu + alpha mu^2, fixed (a number > 0, default 1), or estimate: learned beside the coefficients (NB2 by maximum likelihood, as MASS::glm.nb)"""
     var_power: float | None = None
     """tweedie: Var = scale mu^p, p = 0 or p >= 1 (default 1.5)"""
+    variance: Literal["constant", "mu(1-mu)", "mu", "mu^2", "mu^3"] | None = None
+    """quasi: R's variance function, one statsmodels has a family for (default constant, as R's quasi())"""
     link_power: float | None = None
     """link: power: the exponent q of η = μ^q (statsmodels' Power(q), R's link.power); for tweedie the default is R's statmod::tweedie default, 1 - var_power"""
     penalty: Penalty | None = None
@@ -394,17 +396,21 @@ class ModelConfig(Section):
     def _check_family(cls, raw: Any) -> Any:
         if not isinstance(raw, dict):
             return raw
-        raw = dict(raw)
+        raw = _from_r(dict(raw))
         family = raw.get("family", "binomial")
         if family not in families.family_names():
             close = difflib.get_close_matches(str(family), families.family_names(), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ValueError(f"model.family: unknown family {family!r}{hint}; allowed: {', '.join(families.family_names())}")
-        links = families.links_of(family)
+            raise ValueError(
+                f"model.family: unknown family {family!r}{hint}; allowed: {', '.join(families.family_names())}, "
+                f"or as R writes it, e.g. {families.R_EXAMPLE}"
+            )
+        variance = _check_variance(raw, family)
+        links = families.links_of(family, variance)
         if raw.get("link") is None:
             raw["link"] = links[0]
-        elif raw["link"] not in links + families.unlisted_links(family):
-            others = families.unlisted_links(family)
+        elif raw["link"] not in links + families.unlisted_links(family, variance):
+            others = families.unlisted_links(family, variance)
             more = f" (and, with statsmodels' check_link=False and a recorded warning: {', '.join(others)})" if others else ""
             raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}{more}")
         for param in ("alpha", "var_power"):
@@ -417,7 +423,7 @@ class ModelConfig(Section):
         if raw.get("penalty") is not None and families.DISTRIBUTIONS[family].multiclass:
             raise ValueError(f"model.penalty: not for model.family {family} (statsmodels' MNLogit has no elastic net to compare with)")
         _check_link_power(raw, family)
-        row = families.lookup(family, raw["link"], link_power=raw.get("link_power"))
+        row = families.lookup(family, raw["link"], link_power=raw.get("link_power"), variance=variance)
         activation = raw.get("activation")
         if activation is not None and activation != row.activation_name:
             raise ValueError(
@@ -425,6 +431,29 @@ class ModelConfig(Section):
                 f"whose inverse link is the activation {row.activation_name!r}; leave model.activation out or set it to that"
             )
         return raw
+
+
+def _from_r(raw: dict) -> dict:
+    """model.family as R writes it (families.from_r) as nnglm's keys; a key also given must say the same."""
+    text = raw.get("family")
+    if not isinstance(text, str) or text in families.family_names():
+        return raw
+    parsed = families.from_r(text)
+    if parsed is None:
+        return raw
+    for key, value in parsed.items():
+        if key != "family" and raw.get(key) is not None and raw[key] != value:
+            raise ValueError(f"model.{key}: {short(raw[key])} contradicts model.family: {text} ({key} {value!r}); give one of them")
+    return raw | parsed
+
+
+def _check_variance(raw: dict, family: str) -> str | None:
+    variance = raw.get("variance")
+    if variance is not None and family != "quasi":
+        raise ValueError(f"model.variance: only for model.family quasi (R's quasi(link, variance)), not {family}")
+    if variance is not None and variance not in families.QUASI_VARIANCES:
+        raise ValueError(f"model.variance: {short(variance)} is not one of {', '.join(families.QUASI_VARIANCES)} (R's quasi variances)")
+    return variance
 
 
 def _check_link_power(raw: dict, family: str) -> None:
@@ -735,7 +764,9 @@ class Config(Section):
     @property
     def family(self) -> families.Family:
         model = self.model
-        return families.lookup(model.family, model.link, link_power=model.link_power, alpha=model.alpha, var_power=model.var_power)
+        return families.lookup(
+            model.family, model.link, link_power=model.link_power, variance=model.variance, alpha=model.alpha, var_power=model.var_power
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

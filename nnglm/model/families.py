@@ -14,8 +14,9 @@ Keras and statsmodels are imported inside the functions, so that reading the
 table (config validation) stays fast.
 """
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,11 @@ class Distribution:
     canonical: str = ""  # its canonical link
     # binomial: with data.trials or data.weights the target may be a proportion
     proportion_ok: Callable[[np.ndarray], np.ndarray] | None = None
+    r_name: str = ""  # R's family$family, as summary.glm prints it ("Gamma", "inverse.gaussian"); default: name
+    # R's quasi families: the base family's mean, variance and loss with the dispersion estimated (Pearson
+    # chi^2 / df) although statsmodels' family fixes it at 1 (Poisson, Binomial): statsmodels is asked scale="X2"
+    quasi: bool = False
+    variance: str = ""  # quasi: R's name of the variance function (constant, mu(1-mu), mu, mu^2, mu^3)
 
 
 def _zero_or_one(y):
@@ -291,6 +297,42 @@ DISTRIBUTIONS = {
     ]
 }
 
+
+def _sample_quasipoisson(rng, mu, scale, params):
+    """scale times a Poisson count: mean mu, variance scale * mu (over-dispersed for scale > 1)."""
+    return scale * rng.poisson(mu / scale).astype(float)
+
+
+def _zero_or_more(y):
+    return np.isfinite(y) & (y >= 0)
+
+
+def _quasi(base: str, name: str, variance: str = "", **changes: Any) -> Distribution:
+    """R's quasi family on a base family: its links, mean, variance function and loss (the quasi-likelihood,
+    which is the base family's log-likelihood at scale 1), with the dispersion estimated."""
+    return replace(DISTRIBUTIONS[base], name=name, r_name=name, free_scale=True, quasi=True, variance=variance, **changes)
+
+
+QUASIPOISSON = _quasi("poisson", "quasipoisson", target_rule="0 or more", target_ok=_zero_or_more, sample=_sample_quasipoisson)
+# R's quasibinomial takes any proportion 0 to 1 as the target, with or without weights
+QUASIBINOMIAL = _quasi("binomial", "quasibinomial", target_rule="0 to 1", target_ok=_zero_to_one)
+# R's quasi(link, variance): each variance function statsmodels has a family for (R's default: constant)
+QUASI_VARIANCES = {
+    "constant": _quasi("gaussian", "quasi", "constant"),
+    "mu(1-mu)": replace(QUASIBINOMIAL, name="quasi", r_name="quasi", variance="mu(1-mu)"),
+    "mu": replace(QUASIPOISSON, name="quasi", r_name="quasi", variance="mu"),
+    "mu^2": _quasi("gamma", "quasi", "mu^2"),
+    "mu^3": _quasi("inverse_gaussian", "quasi", "mu^3"),
+}
+QUASI_LINK = "identity"  # R's quasi() default link, whatever the variance
+_QUASI = {"quasipoisson": QUASIPOISSON, "quasibinomial": QUASIBINOMIAL, "quasi": QUASI_VARIANCES["constant"]}
+_R_NAMES = {"gamma": "Gamma", "inverse_gaussian": "inverse.gaussian", "tweedie": "Tweedie"}
+DISTRIBUTIONS = (
+    {name: replace(d, r_name=_R_NAMES.get(name, name)) for name, d in DISTRIBUTIONS.items() if not d.multiclass}
+    | _QUASI
+    | {name: d for name, d in DISTRIBUTIONS.items() if d.multiclass}
+)
+
 DEFAULT_PARAMS = {"alpha": 1.0, "var_power": 1.5}  # statsmodels' NegativeBinomial and Tweedie defaults, near enough
 PARAM_RULES = {
     "alpha": "greater than 0",
@@ -331,8 +373,41 @@ class Family:
         return self.link_spec.name if self.link_spec else "softmax"
 
     @property
+    def variance(self) -> str:
+        """quasi: R's name of its variance function; '' for every other family."""
+        return self.distribution.variance if self.family == "quasi" else ""
+
+    @property
     def key(self) -> str:
-        return f"{self.family}/{self.link_spec.described if self.link_spec else self.link}"
+        family = f"{self.family}({self.variance})" if self.variance else self.family
+        return f"{family}/{self.link_spec.described if self.link_spec else self.link}"
+
+    @property
+    def quasi(self) -> bool:
+        return self.distribution.quasi
+
+    @property
+    def sm_scale(self) -> str | None:
+        """The scale statsmodels' GLM.fit is asked for by default: X2 for a quasi family (statsmodels' Poisson
+        and Binomial would fix it at 1), else None (statsmodels' own rule, which estimates it where free_scale)."""
+        return "X2" if self.quasi else None
+
+    def estimates_dispersion(self, scale: str | float = "family") -> bool:
+        """Is the dispersion estimated from the data (inference.scale X2 or dev, or the family's rule where it has a
+        scale), rather than fixed (1, or a number given)? R's summary.glm then tests with t, else with z."""
+        return scale in ("X2", "dev") or (scale == "family" and self.free_scale)
+
+    @property
+    def r_family(self) -> str:
+        """R's family$family, as summary.glm names it in "(Dispersion parameter for ... family taken to be ...)"."""
+        if self.family == "negative_binomial":
+            return f"Negative Binomial({1 / self.param('alpha'):.4g})"
+        return self.distribution.r_name or self.family
+
+    @property
+    def r_call(self) -> str:
+        """The family as R writes it in glm(family = ...): binomial(link = "probit"), quasi(link = "log", variance = "mu")."""
+        return r_call(self)
 
     @property
     def multiclass(self) -> bool:
@@ -538,14 +613,22 @@ def softmax(eta: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def links_of(family: str) -> list[str]:
-    """The links statsmodels' family lists (checked by it)."""
-    return list(DISTRIBUTIONS[family].links)
+def distribution_of(family: str, variance: str | None = None) -> Distribution:
+    """The family's distribution; quasi's is its variance function's (default constant, as R's quasi())."""
+    if family == "quasi" and variance is not None:
+        return QUASI_VARIANCES[variance]
+    return DISTRIBUTIONS[family]
 
 
-def unlisted_links(family: str) -> list[str]:
+def links_of(family: str, variance: str | None = None) -> list[str]:
+    """The links statsmodels' family lists (checked by it); quasi's default first (identity, as R's)."""
+    links = list(distribution_of(family, variance).links)
+    return [QUASI_LINK] + [link for link in links if link != QUASI_LINK] if family == "quasi" else links
+
+
+def unlisted_links(family: str, variance: str | None = None) -> list[str]:
     """statsmodels' other links, which it fits for the family only with check_link=False (none for softmax)."""
-    distribution = DISTRIBUTIONS[family]
+    distribution = distribution_of(family, variance)
     return [] if distribution.multiclass else [name for name in LINKS if name not in distribution.links]
 
 
@@ -553,20 +636,23 @@ def family_names() -> list[str]:
     return list(DISTRIBUTIONS)
 
 
-def default_link(family: str) -> str:
-    return links_of(family)[0]
+def default_link(family: str, variance: str | None = None) -> str:
+    return links_of(family, variance)[0]
 
 
 ESTIMATED = "estimate"  # model.alpha's value that asks for alpha to be learned
 
 
-def lookup(family: str, link: str | None = None, link_power: float | None = None, **params: float | str | None) -> Family:
+def lookup(
+    family: str, link: str | None = None, link_power: float | None = None, variance: str | None = None, **params: float | str | None
+) -> Family:
     """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS);
     a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value. The power link takes its
-    exponent from link_power (default: R's statmod::tweedie default for Tweedie, 1 - var_power; else 1)."""
-    distribution = DISTRIBUTIONS[family]
-    link = link or default_link(family)
-    if link not in distribution.links and link not in unlisted_links(family):
+    exponent from link_power (default: R's statmod::tweedie default for Tweedie, 1 - var_power; else 1).
+    quasi takes R's variance function (default constant, as R's quasi())."""
+    distribution = distribution_of(family, variance)
+    link = link or default_link(family, variance)
+    if link not in distribution.links and link not in unlisted_links(family, variance):
         raise KeyError((family, link))
     estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
     given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)
@@ -578,4 +664,133 @@ def lookup(family: str, link: str | None = None, link_power: float | None = None
     return Family(distribution, spec, values, estimated)
 
 
-FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() for link in d.links]
+# --- R's spelling: glm(family = binomial(link = "probit")), read by a closed rule, never evaluated ---
+
+R_FAMILIES = {  # R's family function -> nnglm's family (MASS's negative.binomial, statmod's tweedie)
+    "gaussian": "gaussian",
+    "binomial": "binomial",
+    "poisson": "poisson",
+    "Gamma": "gamma",
+    "inverse.gaussian": "inverse_gaussian",
+    "quasipoisson": "quasipoisson",
+    "quasibinomial": "quasibinomial",
+    "quasi": "quasi",
+    "negative.binomial": "negative_binomial",
+    "tweedie": "tweedie",
+}
+R_LINKS = {  # R's make.link names -> nnglm's links
+    "logit": "logit",
+    "probit": "probit",
+    "cauchit": "cauchy",
+    "cloglog": "cloglog",
+    "identity": "identity",
+    "log": "log",
+    "sqrt": "sqrt",
+    "1/mu^2": "inverse_squared",
+    "inverse": "inverse_power",
+}
+# each R family function's arguments, in R's order (a positional argument takes the next of them)
+R_ARGUMENTS = {"quasi": ("link", "variance"), "negative.binomial": ("theta", "link"), "tweedie": ("var.power", "link.power")}
+MAX_R_CALL = 200
+
+_R_CALL = re.compile(r"\s*(?:(?:stats|MASS|statmod)::)?([A-Za-z][A-Za-z.]*)\s*(?:\((.*)\))?\s*", re.S)
+_R_VALUE = r"\"[^\"]*\"|'[^']*'|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z][A-Za-z0-9._]*"
+_R_ARG = re.compile(rf"\s*(?:([A-Za-z][A-Za-z.]*)\s*=\s*)?({_R_VALUE})\s*")
+R_EXAMPLE = 'binomial(link = "probit")'
+
+
+def from_r(text: str) -> dict[str, Any] | None:
+    """model.family as R writes it (binomial(link = "probit"), Gamma, quasi(link = "log", variance = "mu"),
+    MASS's negative.binomial(theta = 2), statmod's tweedie(var.power = 1.5, link.power = 0)) as model keys:
+    {"family": ..., "link": ..., ...}; None where the text is not R's spelling (nnglm's own name, or no family).
+    A closed rule: a family function's name and quoted strings, names or numbers as its arguments."""
+    call = _R_CALL.fullmatch(text) if len(text) <= MAX_R_CALL else None
+    if call is None or (call.group(1) not in R_FAMILIES and call.group(2) is None):
+        return None
+    name, inside = call.groups()
+    if name not in R_FAMILIES:
+        raise ValueError(f"model.family: {text!r}: R's family {name!r} is not one nnglm fits; R's families here: {', '.join(R_FAMILIES)}")
+    given = _r_arguments(text, name, inside or "")
+    keys: dict[str, Any] = {"family": R_FAMILIES[name]}
+    if "link" in given:
+        link = given["link"]
+        if link not in R_LINKS and link not in LINKS:
+            raise ValueError(f"model.family: {text!r}: link {link!r} is not one of R's links ({', '.join(R_LINKS)})")
+        keys["link"] = R_LINKS.get(link, link)
+    if "variance" in given:
+        if given["variance"] not in QUASI_VARIANCES:
+            raise ValueError(
+                f"model.family: {text!r}: variance {given['variance']!r} is not one statsmodels has a family for "
+                f"({', '.join(QUASI_VARIANCES)})"
+            )
+        keys["variance"] = given["variance"]
+    if name == "negative.binomial":
+        keys["alpha"] = 1.0 / (_r_number(text, given, "theta", required=True) or 1.0)  # R's theta is statsmodels' 1 / alpha
+    if name == "tweedie":
+        keys |= _r_tweedie(_r_number(text, given, "var.power") or 0.0, _r_number(text, given, "link.power"))
+    return keys
+
+
+def _r_arguments(text: str, name: str, inside: str) -> dict[str, str]:
+    """{argument: value} of a call's arguments, each named or in R's order, quotes removed."""
+    allowed = R_ARGUMENTS.get(name, ("link",))
+    given: dict[str, str] = {}
+    for position, part in enumerate(inside.split(",") if inside.strip() else []):
+        match = _R_ARG.fullmatch(part)
+        if match is None:
+            raise ValueError(
+                f"model.family: {text!r}: {part.strip()!r} is not an argument nnglm reads (a quoted string, a name or a number, "
+                f"as in {R_EXAMPLE})"
+            )
+        key = match.group(1) or (allowed[position] if position < len(allowed) else "")
+        if key not in allowed or key in given:
+            raise ValueError(f"model.family: {text!r}: {name}() takes {', '.join(allowed)}, each once")
+        given[key] = match.group(2).strip("\"'")
+    return given
+
+
+def _r_number(text: str, given: dict[str, str], key: str, required: bool = False) -> float | None:
+    if key not in given:
+        if required:
+            raise ValueError(f"model.family: {text!r}: {key} is required (a number)")
+        return None
+    try:
+        value = float(given[key])
+    except ValueError:
+        raise ValueError(f"model.family: {text!r}: {key} must be a number, not {given[key]!r}") from None
+    if not np.isfinite(value) or (key == "theta" and value <= 0):
+        raise ValueError(f"model.family: {text!r}: {key} must be a finite number{' greater than 0' if key == 'theta' else ''}")
+    return value
+
+
+def _r_tweedie(var_power: float, link_power: float | None) -> dict[str, Any]:
+    """statmod's tweedie(var.power, link.power = 1 - var.power): link.power 0 is the log link, 1 identity, 0.5 sqrt."""
+    power = 1.0 - var_power if link_power is None else link_power
+    link = {0.0: "log", 1.0: "identity", 0.5: "sqrt"}.get(power)
+    return {"var_power": var_power, "link": link or "power"} | ({} if link else {"link_power": power})
+
+
+def r_call(family: Family) -> str:
+    """The family as R writes it; nnglm's name for what R has no family function for (multinomial)."""
+    if family.multiclass:
+        return family.family
+    name = next(r for r, ours in R_FAMILIES.items() if ours == family.family)
+    link = next((r for r, ours in R_LINKS.items() if ours == family.link), family.link)
+    args = []
+    if family.family == "negative_binomial":
+        args.append(f"theta = {1 / family.param('alpha'):.6g}")
+    if family.family == "tweedie":
+        power = {"log": 0.0, "identity": 1.0, "sqrt": 0.5}.get(family.link, family.inverse_link.power)
+        args += [f"var.power = {family.param('var_power'):g}"] + ([f"link.power = {power:g}"] if power is not None else [])
+    elif family.family == "quasi":
+        args += [f'link = "{link}"', f'variance = "{family.variance}"']
+    elif family.link != family.distribution.links[0]:
+        args.append(f'link = "{link}"')
+    return f"{name}({', '.join(args)})" if args else name
+
+
+# every pair of the table; a quasi family's activation and loss are its base family's, checked at each of their
+# links there, so a quasi family is checked at its first link only, once per variance function
+FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() if not d.quasi for link in d.links] + [
+    lookup(d.name, d.links[0], variance=d.variance or None) for d in [QUASIPOISSON, QUASIBINOMIAL, *QUASI_VARIANCES.values()]
+]

@@ -93,7 +93,7 @@ def _model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
         X = design(dataset, config.model.use_bias)
     if config.family.multiclass:
         return sm.MNLogit(dataset.y, X)
-    return sm.GLM(
+    glm = sm.GLM(
         dataset.y,
         X,
         family=config.family.sm_family(),
@@ -101,6 +101,10 @@ def _model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
         var_weights=dataset.var_weights,
         freq_weights=dataset.freq_weights,
     )
+    # a quasi family's dispersion is estimated wherever statsmodels estimates one (statistics' estimate_scale);
+    # GLM.fit sets it again from its scale argument (fit_options)
+    glm.scaletype = config.family.sm_scale
+    return glm
 
 
 def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Statistics:
@@ -386,6 +390,8 @@ def fit_options(config: Config, dataset: Dataset) -> dict:
         options["cov_kwds"] = {"groups": dataset.groups}
     if inference.scale != "family":
         options["scale"] = inference.scale
+    elif config.family.sm_scale is not None:
+        options["scale"] = config.family.sm_scale
     return options
 
 
