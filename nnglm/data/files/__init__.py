@@ -1,17 +1,16 @@
-"""A data file read as its format says: delimited text (csv, tsv; compressed or not), Parquet,
-Feather, Excel, Stata, SPSS. The format comes from the name (data.format overrides it), and
-the file's first bytes must agree with it: a file whose content does not match its name is
-one message naming both, before any reader sees it.
+"""A data file read as its format says: delimited text (csv, tsv; compressed or not), JSON, Parquet
+(a file, or a Hive-partitioned folder), Feather, Excel, OpenDocument, Stata, SPSS, SAS, R's .rds and
+.RData, an SQLite database, or a database at an SQLAlchemy URL. The format comes from the name
+(data.format overrides it), and the file's first bytes must agree with it: a file whose content does
+not match its name is one message naming both, before any reader sees it. Each format is read by the
+library made for it (text.py, stats.py, spreadsheets.py, databases.py); this module picks which.
 """
 
 import bz2
-import csv
 import gzip
-import io
 import lzma
-import re
-import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,31 @@ import pandas as pd
 from nnglm import safe
 from nnglm.errors import UserError, short
 
-FORMATS = ("csv", "tsv", "parquet", "feather", "excel", "stata", "spss")
+FORMATS = (
+    "csv",
+    "tsv",
+    "jsonl",
+    "json",
+    "parquet",
+    "feather",
+    "excel",
+    "ods",
+    "stata",
+    "spss",
+    "xpt",
+    "sas7bdat",
+    "rds",
+    "rdata",
+    "sqlite",
+)
 EXTENSIONS = {
     ".csv": "csv",
     ".txt": "csv",
     ".tsv": "tsv",
     ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".feather": "feather",
@@ -34,37 +52,64 @@ EXTENSIONS = {
     ".xlsx": "excel",
     ".xlsm": "excel",
     ".xls": "excel",
+    ".ods": "ods",
     ".dta": "stata",
     ".sav": "spss",
     ".zsav": "spss",
+    ".xpt": "xpt",
+    ".sas7bdat": "sas7bdat",
+    ".rds": "rds",
+    ".rdata": "rdata",
+    ".rda": "rdata",
+    ".sqlite": "sqlite",
+    ".sqlite3": "sqlite",
+    ".db": "sqlite",
 }
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 DELIMITED = ("csv", "tsv")
-DELIMITERS = ",\t;|"  # what sniffing chooses among
-SNIFF_BYTES = 65_536
+TEXT = DELIMITED + ("jsonl", "json")  # the formats read compressed too
+HEAD_BYTES = 128  # enough for the longest signature below (an OpenDocument file's mimetype)
 # what each kind of file starts with
 MAGIC = {
     "gzip": (b"\x1f\x8b",),
     "bz2": (b"BZh",),
     "xz": (b"\xfd7zXZ\x00",),
-    "zip": (b"PK\x03\x04", b"PK\x05\x06"),
     "parquet": (b"PAR1",),
     "feather": (b"ARROW1", b"FEA1"),
-    "excel": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"),  # xlsx is a zip archive; xls an OLE2 file
     "stata": (b"<stata_dta>",),
     "spss": (b"$FL2", b"$FL3"),
+    "sqlite": (b"SQLite format 3\x00",),
+    "xpt": (b"HEADER RECORD*******LIB",),  # versions 5 (LIBRARY) and 8 (LIBV8)
+    "sas7bdat": (b"\x00" * 12 + b"\xc2\xea\x81\x60\xb3\x14\x11\xcf\xbd\x92\x08\x00\x09\xc7\x31\x8c\x18\x1f\x10\x11",),
+    "rdata": (b"RDX2\n", b"RDX3\n", b"RDA2\n", b"RDA3\n", b"RDB2\n", b"RDB3\n"),
+    "utf16": (b"\xff\xfe", b"\xfe\xff"),
 }
+ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+OLE2 = b"\xd0\xcf\x11\xe0"  # an .xls workbook
+ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+RDS = (b"X\n", b"A\n", b"B\n")  # saveRDS's serialization (XDR, ASCII, native), once decompressed
 NAMES = {
-    "gzip": "gzip-compressed",
-    "bz2": "bzip2-compressed",
-    "xz": "xz-compressed",
+    "gzip": "gzip-compressed data",
+    "bz2": "bzip2-compressed data",
+    "xz": "xz-compressed data",
     "zip": "a zip archive",
+    "csv": "plain text",
+    "tsv": "plain text",
+    "text": "plain text",
+    "json": "JSON text",
+    "jsonl": "JSON text",
     "parquet": "a Parquet file",
     "feather": "a Feather (Arrow) file",
     "excel": "an Excel workbook",
+    "ods": "an OpenDocument spreadsheet",
     "stata": "a Stata .dta file",
     "spss": "an SPSS .sav file",
-    "text": "plain text",
+    "xpt": "a SAS transport (.xpt) file",
+    "sas7bdat": "a SAS .sas7bdat file",
+    "rds": "an R .rds file",
+    "rdata": "an R .RData file",
+    "sqlite": "an SQLite database",
+    "utf16": "UTF-16 text (nnglm reads UTF-8)",
     "binary": "binary data of no format nnglm reads",
 }
 
@@ -75,6 +120,20 @@ class Table:
     read_as: str  # how it was read, for messages: "tab-delimited text (sniffed)"
 
 
+@dataclass(frozen=True)
+class Request:
+    """What to read and how: the data section's file keys."""
+
+    path: str | None = None
+    format: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+    object: str | None = None  # rdata: which object
+    table: str | None = None  # a database: which table ...
+    query: str | None = None  # ... or which SELECT
+    url: str | None = None  # a database at an SQLAlchemy URL instead of a file
+
+
 def format_of(path: str, given: str | None) -> tuple[str, str | None]:
     """(format, compression) of a file: data.format, else the extension; .gz and its kin compress text."""
     suffixes = [s.lower() for s in Path(path).suffixes]
@@ -82,48 +141,88 @@ def format_of(path: str, given: str | None) -> tuple[str, str | None]:
     if compression:
         suffixes = suffixes[:-1]
     if given:
-        return given, compression
-    fmt = EXTENSIONS.get(suffixes[-1]) if suffixes else None
-    if fmt is None:
-        fmt = "csv"  # no extension nnglm knows: text, its delimiter sniffed
-    if compression and fmt not in DELIMITED:
-        raise UserError(f"data.path: {path}: a {fmt} file is not read compressed ({suffixes[-1]}{Path(path).suffix}); decompress it first")
+        fmt = given
+    else:
+        fmt = EXTENSIONS.get(suffixes[-1], "csv") if suffixes else "csv"  # no extension nnglm knows: text, its delimiter sniffed
+    if compression and fmt not in TEXT:
+        shown = f"{suffixes[-1]}{Path(path).suffix}" if suffixes else Path(path).suffix
+        raise UserError(f"data.path: {path}: a {fmt} file is not read compressed ({shown}); decompress it first")
     return fmt, compression
 
 
-def read(path: str, given: str | None = None, delimiter: str | None = None, sheet: str | int | None = None) -> Table:
+def read(
+    path: str | None, given: str | None = None, delimiter: str | None = None, sheet: str | int | None = None, **keys: str | None
+) -> Table:
+    """The table the data section names: read(path, format, delimiter, sheet, object=, table=, query=, url=)."""
+    request = Request(path, given, delimiter, sheet, **keys)
+    if request.url is not None:
+        from nnglm.data.files import databases
+
+        return databases.read_url(request.url, request.table, request.query)
+    assert request.path is not None  # the schema requires one of path and url
+    path = request.path
+    if Path(path).is_dir():
+        return _folder(path, given)
     fmt, compression = format_of(path, given)
     head = _head(path)
-    expected = compression or fmt
-    found = kind(head)
-    if not _matches(expected, found, head):
-        how = f"data.format: {given}" if given and not compression else f"its name ({Path(path).name})"
-        raise UserError(
-            f"data.path: {path} should be {NAMES[expected if expected in NAMES else 'text']} by {how}, "
-            f"but its content is {NAMES[found]}; rename the file or set data.format ({', '.join(FORMATS)})"
-        )
-    if fmt in DELIMITED:
-        return _delimited(path, fmt, compression, delimiter)
+    check_content(path, fmt, compression, given, head)
     try:
-        return Table(_binary(path, fmt, sheet), NAMES[fmt])
+        table = _read(request, fmt, compression)
     except UserError:
+        raise
+    except MemoryError:
         raise
     except ImportError as e:
         raise UserError(f"data.path: reading {fmt} files needs {e.name}, which is not installed; run make install") from None
     except Exception as e:  # the readers' own errors on a damaged file
-        raise UserError(
-            f"data.path: cannot read {path} as {NAMES[fmt]}: {short(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, 300)[1:-1]}"
-        ) from None
+        raise UserError(f"data.path: cannot read {path} as {NAMES[fmt]}: {reason(e)}") from None
+    from nnglm.data.files.text import check_columns
+
+    check_columns(list(table.frame.columns), path)  # one rule for every format: a name appears once
+    return table
+
+
+def reason(e: BaseException) -> str:
+    """A library's error in one bounded line."""
+    text = str(e).strip()
+    return short(text.splitlines()[0] if text else type(e).__name__, 300)[1:-1]
+
+
+def _read(request: Request, fmt: str, compression: str | None) -> Table:
+    from nnglm.data.files import databases, spreadsheets, stats, text
+
+    path = str(request.path)
+    if fmt in DELIMITED:
+        return text.delimited(path, fmt, compression, request.delimiter)
+    if fmt in ("json", "jsonl"):
+        return text.json(path, fmt, compression)
+    if fmt in ("excel", "ods"):
+        return Table(spreadsheets.read(path, fmt, request.sheet), NAMES[fmt])
+    if fmt == "sqlite":
+        return databases.read_sqlite(path, request.table, request.query)
+    return Table(stats.read(path, fmt, request.object), NAMES[fmt])
+
+
+def _folder(path: str, given: str | None) -> Table:
+    """A folder: a partitioned Parquet dataset (Hive style, year=2020/part-0.parquet), or refused."""
+    from nnglm.data.files import stats
+
+    if given not in (None, "parquet"):
+        raise UserError(f"data.path: {path} is a folder; data.format {given} reads a file (a folder is read as partitioned Parquet)")
+    try:
+        return stats.parquet_folder(path)
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"data.path: cannot read {path} as a partitioned Parquet folder: {reason(e)}") from None
 
 
 def _head(path: str) -> bytes:
-    """The file's first bytes; a folder, a device or a FIFO is refused without waiting on it (safe.open_file)."""
+    """The file's first bytes; a device or a FIFO is refused without waiting on it (safe.open_file)."""
     try:
         with safe.open_file(Path(path)) as f:
-            return f.read(16)
+            return f.read(HEAD_BYTES)
     except safe.Refused as e:
-        if e.what == "a folder":
-            raise UserError(f"data.path: {path} is a folder; give a data file") from None
         what = "a FIFO (named pipe)" if e.what == "a FIFO" else e.what
         raise UserError(f"data.path: {path} is {what}, not a regular file; nnglm reads data files only") from None
     except FileNotFoundError:
@@ -133,146 +232,62 @@ def _head(path: str) -> bytes:
 
 
 def kind(head: bytes) -> str:
-    """What the first bytes say the file is."""
+    """What the first bytes say the file is (a key of NAMES)."""
     for name, starts in MAGIC.items():
-        if name != "excel" and head.startswith(starts):
+        if head.startswith(starts):
             return name
-    if head.startswith(MAGIC["excel"][1]):
+    if head.startswith(ZIP):
+        return "ods" if ODS_MIMETYPE in head else "zip"
+    if head.startswith(OLE2):
         return "excel"
     if len(head) >= 2 and 104 <= head[0] <= 119 and head[1] in (1, 2):  # Stata's formats 104-119, before <stata_dta>
         return "stata"
+    if b"\x00" in head:
+        return "binary"
     try:
-        head.decode("utf-8")
-        return "text"
+        text = head.decode("utf-8")
     except UnicodeDecodeError as e:
-        # the 16 bytes may end inside a character, or the text may be Latin-1: let the reader say so
-        return "text" if e.start >= len(head) - 3 or b"\x00" not in head else "binary"
+        # the bytes may end inside a character, or the text may be Latin-1: let the reader say so
+        text = head[: e.start].decode("utf-8")
+    return "json" if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") else "text"
+
+
+def check_content(path: str, fmt: str, compression: str | None, given: str | None, head: bytes) -> None:
+    """The first bytes agree with the format the name (or data.format) promised; else one message naming both."""
+    expected = compression or fmt
+    found = kind(head)
+    if compression is None and fmt in ("rds", "rdata") and found in ("gzip", "bz2", "xz"):
+        found = _inside_r(path, found)  # saveRDS and save compress by default
+    if _matches(expected, found, head):
+        return
+    how = f"data.format: {given}" if given and not compression else f"its name ({Path(path).name})"
+    raise UserError(
+        f"data.path: {path} should be {NAMES[expected]} by {how}, but its content is {NAMES[found]}; "
+        f"rename the file or set data.format ({', '.join(FORMATS)})"
+    )
+
+
+def _inside_r(path: str, compression: str) -> str:
+    """What a compressed file holds, if it is R's: rds or rdata; else the compression's own name."""
+    openers: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+    opener = openers[compression]
+    try:
+        with opener(path, "rb") as f:
+            start = f.read(5)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError):
+        return compression
+    if start.startswith(MAGIC["rdata"]):
+        return "rdata"
+    return "rds" if start.startswith(RDS) else compression
 
 
 def _matches(expected: str, found: str, head: bytes) -> bool:
     if expected in DELIMITED:
-        return found in ("text", "binary") and b"\x00" not in head
+        return found in ("text", "json")
+    if expected in ("json", "jsonl"):
+        return found == "json"
     if expected == "excel":
         return found in ("zip", "excel")
+    if expected == "rds":
+        return found == "rds" or head.startswith(RDS)
     return found == expected
-
-
-# --- delimited text ---
-
-
-def _open_text(path: str, compression: str | None):
-    opener: dict[str, Any] = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
-    if compression is not None and compression in opener:
-        return io.TextIOWrapper(opener[compression](path, "rb"), encoding="utf-8-sig", newline="")
-    if compression == "zip":
-        archive = zipfile.ZipFile(path)
-        members = [m for m in archive.namelist() if not m.endswith("/")]
-        if len(members) != 1:
-            raise UserError(f"data.path: {path} holds {len(members)} files; a zipped data file holds exactly one")
-        return io.TextIOWrapper(archive.open(members[0]), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
-
-
-def _delimited(path: str, fmt: str, compression: str | None, delimiter: str | None) -> Table:
-    try:
-        with _open_text(path, compression) as f:
-            sample = f.read(SNIFF_BYTES)
-        sep, how = (delimiter, "given") if delimiter else sniff(sample, fmt)
-        with _open_text(path, compression) as f:
-            header = next(csv.reader(f, delimiter=sep), [])  # whole, however long
-        _check_header(header, path)
-        frame = _read_csv(path, sep, compression, ".")
-        if sep == ";" and _decimal_commas(frame):  # R's write.csv2 and European spreadsheets: 4,2 is 4.2
-            frame, how = _read_csv(path, sep, compression, ","), how + ", decimal commas"
-    except UnicodeDecodeError as e:
-        raise UserError(
-            f"data.path: {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} in its first lines); save it as UTF-8"
-        ) from None
-    except (gzip.BadGzipFile, OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as e:
-        raise UserError(f"data.path: cannot read {path} ({compression or 'plain text'}): {short(str(e), 200)[1:-1]}") from None
-    except csv.Error as e:
-        raise UserError(f"data.path: cannot read the header of {path}: {e}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise UserError(f"data.path: cannot read {path} as {fmt.upper()}: {short(str(e).strip(), 300)[1:-1]}") from None
-    name = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}.get(sep, repr(sep))
-    return Table(frame, f"{name}-delimited text ({how})" + (f", {compression}-compressed" if compression else ""))
-
-
-# R's NA and its common spellings; unlike pandas' defaults, a level named None (or n/a) stays a level
-NA_VALUES = ["", "NA", "NaN", "nan", "N/A", "#N/A", "NULL", "null"]
-DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+([eE][-+]?\d+)?$")
-
-
-def _read_csv(path: str, sep: str, compression: str | None, decimal: str) -> pd.DataFrame:
-    return pd.read_csv(
-        path,
-        sep=sep,
-        compression=compression,
-        encoding="utf-8-sig",
-        engine="c",
-        keep_default_na=False,
-        na_values=NA_VALUES,
-        decimal=decimal,
-    )
-
-
-def _decimal_commas(frame: pd.DataFrame) -> bool:
-    """A text column whose every value is a number written with a decimal comma."""
-    for name in frame.columns:
-        values = frame[name].dropna()
-        if values.empty or pd.api.types.is_numeric_dtype(values.dtype):
-            continue
-        text = values.astype(str)
-        if text.str.match(DECIMAL_COMMA).any() and (text.str.match(DECIMAL_COMMA) | text.str.fullmatch(r"[-+]?\d+")).all():
-            return True
-    return False
-
-
-def sniff(sample: str, fmt: str) -> tuple[str, str]:
-    """The delimiter of a sample of delimited text: (delimiter, 'sniffed' or the default it fell back to)."""
-    default = "\t" if fmt == "tsv" else ","
-    lines = [line for line in sample.splitlines()[:50] if line.strip()]
-    if len(lines) > 1 and sample.count("\n") > len(lines):  # a partial last line would skew the counts
-        lines = lines[:-1]
-    best, best_count = default, 0
-    for sep in DELIMITERS:
-        counts = {len(next(csv.reader([line], delimiter=sep))) for line in lines}
-        if len(counts) == 1 and (n := counts.pop()) > 1 and n > best_count:
-            best, best_count = sep, n
-    return best, "sniffed" if best_count else f"the {fmt} default"
-
-
-def _check_header(header: list[str], path: str) -> None:
-    seen: dict[str, int] = {}
-    for i, name in enumerate(header):
-        if name in seen and name:
-            raise UserError(
-                f"data.path: column {short(name)} appears twice in the header of {path} (columns {seen[name] + 1} and {i + 1}); rename one"
-            )
-        seen[name] = i
-
-
-# --- binary formats ---
-
-
-def _binary(path: str, fmt: str, sheet: str | int | None) -> pd.DataFrame:
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    if fmt == "feather":
-        return pd.read_feather(path)
-    if fmt == "stata":
-        return pd.read_stata(path)  # value labels become categories, in their codes' order
-    if fmt == "spss":
-        return pd.read_spss(path)
-    return _excel(path, sheet)
-
-
-def _excel(path: str, sheet: str | int | None) -> pd.DataFrame:
-    book = pd.ExcelFile(path)
-    sheets = [str(s) for s in book.sheet_names]
-    chosen = 0 if sheet is None else sheet
-    if isinstance(chosen, str) and chosen not in sheets:
-        raise UserError(f"data.sheet: {path} has no sheet {short(chosen)}; its sheets: {', '.join(map(repr, sheets))}")
-    if isinstance(chosen, int) and not 0 <= chosen < len(sheets):
-        raise UserError(f"data.sheet: {path} has {len(sheets)} sheets, numbered from 0; {chosen} is none of them")
-    return book.parse(chosen)
