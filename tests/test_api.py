@@ -15,6 +15,7 @@ from conftest import ROOT
 import nnglm
 from nnglm import cli
 from nnglm.data import frames
+from nnglm.data.names import r_name
 from nnglm.errors import UserError
 from nnglm.show import plots
 
@@ -265,10 +266,10 @@ def test_a_dataframe_with_text_factors_and_categorical_columns(factors_run):
     frame, run = factors_run
     table = run.coefficients
     # treatment contrasts as R codes them: text levels sorted, a categorical's levels in its own order
-    assert list(table.index) == ["const", "x", "colour[T.green]", "colour[T.red]", "size[T.m]", "size[T.l]"]
+    assert list(table.index) == ["(Intercept)", "x", "colourgreen", "colourred", "sizem", "sizel"]
     assert run.status == "completed" and run.outcome == "equivalent" and table["relative"].max() < 1e-6
     reference = smf.glm("y ~ x + C(colour) + C(size)", frame, family=sm.families.Binomial()).fit(tol=1e-12)
-    names = {n: n.replace("C(", "").replace(")", "").replace("Intercept", "const") for n in reference.params.index}
+    names = {n: r_name(n) for n in reference.params.index}
     params, bse = reference.params.rename(names)[table.index], reference.bse.rename(names)[table.index]
     np.testing.assert_allclose(table["glm"].to_numpy(), params.to_numpy(), rtol=1e-8)
     np.testing.assert_allclose(table["glm_se"].to_numpy(), bse.to_numpy(), rtol=1e-6)
@@ -294,12 +295,13 @@ def test_a_real_dataset_as_a_dataframe_with_a_formula_and_a_text_factor(tmp_path
     run = nnglm.run(config, data=grades, out=tmp_path)
     assert run.name == "spector" and run.outcome == "equivalent"
     table = run.coefficients
-    assert list(table.index) == ["Intercept", "PSI[T.psi]", "GPA", "TUCE"]
+    assert list(table.index) == ["(Intercept)", "GPA", "TUCE", "PSIpsi"]
     # Spector and Mazzeo's logit, as statsmodels fits it from the same formula (PSI's published coefficient 2.378688)
     reference = smf.logit("GRADE ~ GPA + TUCE + PSI", grades).fit(disp=0, tol=1e-12)
+    reference.params = reference.params.rename(r_name)
     np.testing.assert_allclose(table["glm"], reference.params[table.index], rtol=1e-7)
     np.testing.assert_allclose(table["network"], reference.params[table.index], rtol=1e-6)
-    assert table.loc["PSI[T.psi]", "glm"] == pytest.approx(2.378688, abs=1e-6)
+    assert table.loc["PSIpsi", "glm"] == pytest.approx(2.378688, abs=1e-6)
 
 
 def test_the_folder_records_the_frame_and_keeps_a_parquet_copy(factors_run):
@@ -412,7 +414,7 @@ def test_multinomial_coefficients_are_indexed_by_class_and_term(tmp_path):
     run = nnglm.run(ROOT / "configs/seed001_softmax.yaml", overrides=overrides, out=tmp_path)
     table = run.coefficients
     assert table.index.names == ["class", "term"]
-    assert list(table.index) == [(c, t) for c in ("1", "2") for t in ("const", "x1", "x2")]
+    assert list(table.index) == [(c, t) for c in ("1", "2") for t in ("(Intercept)", "x1", "x2")]
     assert table.loc[("2", "x1"), "network"] == run.result.network.coefficients["2"]["x1"]
 
 

@@ -40,6 +40,13 @@ INJECTIONS = {
     "y ~ I(x if x else 1)": "a conditional expression (x if x else 1) is not allowed in a formula",
     "y ~ np.log(x, out=np.save('PWNED', x))": "attribute access (np.save) is not allowed",
     "y ~ C(x, Treatment(__import__('os').getcwd()))": "attribute access (__import__('os').getcwd) is not allowed",
+    # R's bases and '.' open no door: their arguments are checked as every term is
+    "y ~ poly(__import__('os').system('touch PWNED'), 2)": "attribute access (__import__('os').system) is not allowed",
+    "y ~ ns(x, df = np.save('PWNED', x))": "attribute access (np.save) is not allowed",
+    "y ~ bs(x, knots = open('PWNED', 'w'))": "the function open() is not allowed",
+    "y ~ poly(x, coefs = x)": "poly() takes degree, raw; not coefs (poly(x, coefs=x))",
+    "y ~ . + I(x.__class__)": "the name '__class__' is not allowed in a formula (dunder names)",
+    "y ~ bs(x)(1)": "a call's result (bs(x)) cannot be called in a formula",
 }
 
 
@@ -72,10 +79,13 @@ def test_report_of_a_run_folder_whose_config_was_edited_to_inject(tmp_path, monk
 
 def test_r_functions_without_a_counterpart_say_so():
     cases = {
-        "y ~ poly(x, 2)": "R's poly() has no counterpart here (orthogonal polynomials; write the powers as I(x**2), or C(x, Poly) for an ordered factor)",
-        "y ~ ns(x, 3)": "R's ns() has no counterpart here (natural splines; nnglm fits no splines)",
+        "y ~ s(x)": "R's s() has no counterpart here (smooth terms (mgcv); write a spline basis, ns(x, df = 4) or bs(x, df = 5))",
+        "y ~ poly(x, z, 2)": "poly() of several columns is not supported; write one poly() per column (poly(x, z, 2))",
+        "y ~ ns(x, df = 3, Boundary = 2)": "ns() takes df, knots, intercept; not Boundary (ns(x, df=3, Boundary=2))",
+        "y ~ ns(x, 3, df = 4)": "ns() is given df twice (ns(x, 3, df=4))",
+        "y ~ bs()": "bs() needs a column: bs(x, df = ..., knots = ..., degree = ..., intercept = ...) (bs())",
+        ". ~ x": "'.' (every other column) belongs on the right of '~'",
         "y ~ x + (1 | g)": "a '|' term (1 | g) is a random effect (lme4's); nnglm fits GLMs without random effects",
-        "y ~ .": "R's '.' (every other column) has no counterpart here; leave data.formula out and set data.target: every other column is then a feature",
         "y ~ x %in% g": "R's %in% (nesting) has no counterpart here; write the interaction a:b",
         "y ~ offset(x) : g": "offset() is a term of its own, added to the formula with +, not inside an interaction",
         "y ~ log(cbind(a, b))": "cbind() belongs at the left of '~', not inside another term (cbind(a, b))",

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nnglm"
 LAYERS = [
     ("foundation", ["nnglm.errors", "nnglm.safe"]),
     # what a config is checked against: family and link names, file formats, the formula language, generators
-    ("vocabulary", ["nnglm.model.families", "nnglm.data.files", "nnglm.data.formula", "nnglm.data.generators"]),
+    ("vocabulary", ["nnglm.model.families", "nnglm.data.files", "nnglm.data.formula", "nnglm.data.generators", "nnglm.data.names"]),
     ("config", ["nnglm.config"]),
     # the record: result.json's schema (which the fits' sections are), the run folder, reading it back
     ("log", ["nnglm.log"]),

@@ -160,5 +160,5 @@ def test_compare_multinomial_runs_by_class_and_term(tmp_path):
     first = runner.run(cfg, tmp_path, quiet=True).run_dir
     second = runner.run(cfg, tmp_path, quiet=True).run_dir
     c = logbook.compare_runs([first, second])
-    assert c.terms == ["1:const", "1:x1", "1:x2", "2:const", "2:x1", "2:x2"]
+    assert c.terms == ["1:(Intercept)", "1:x1", "1:x2", "2:(Intercept)", "2:x1", "2:x2"]
     assert c.max_weight_diff == 0.0 and c.same

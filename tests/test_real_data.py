@@ -18,11 +18,11 @@ pytestmark = pytest.mark.runs  # trains networks or starts processes: not in mak
 
 REL = 1e-4
 
-SPECTOR_TERMS = ["const", "GPA", "TUCE", "PSI"]
+SPECTOR_TERMS = ["(Intercept)", "GPA", "TUCE", "PSI"]
 SPECTOR_LOGIT = [-13.0213483201, 2.82611297201, 0.0951576702557, 2.37868772835]
 SPECTOR_PROBIT = [-7.45232041607, 1.62581025407, 0.051728948442, 1.42633236818]
 
-RANDHIE_TERMS = ["const", "lncoins", "idp", "lpi", "fmde", "physlm", "disea", "hlthg", "hlthf", "hlthp"]
+RANDHIE_TERMS = ["(Intercept)", "lncoins", "idp", "lpi", "fmde", "physlm", "disea", "hlthg", "hlthf", "hlthp"]
 RANDHIE_POISSON = [
     0.700352877227,
     -0.052535114675,

@@ -32,7 +32,7 @@ def test_seed002_float32_beats_the_seeds_mape(runs):
     assert result["comparison"]["mape_pct"] <= 0.00024  # the seed reported 0.00024 %; the README, 0.00014 %
     assert result["comparison"]["max_abs_diff"] <= 1e-6  # the README: 3.0e-7
     assert result["comparison"]["equivalent"]
-    assert "const" not in result["network"]["coefficients"]  # no bias, no intercept
+    assert "(Intercept)" not in result["network"]["coefficients"]  # no bias, no intercept
     assert result["environment"]["dtype"] == "float32"
 
 
@@ -45,7 +45,7 @@ def test_seed002_float64_within_2e_8(runs):
 def test_balloons_linear_equals_ols_within_1e_5(runs):
     result = runs("seed003_balloons_linear").result
     assert result["comparison"]["max_abs_diff"] <= 1e-5  # the README: 3.1e-6
-    assert list(result["glm"]["coefficients"]) == ["const", "relationship", "children", "age"]
+    assert list(result["glm"]["coefficients"]) == ["(Intercept)", "relationship", "children", "age"]
 
 
 def test_balloons_logistic_reaches_the_glm_within_its_tolerance(runs):
@@ -82,7 +82,7 @@ def test_run_folder_holds_the_contract(runs):
     ]
     result = json.loads((folder / "result.json").read_text())
     assert RESULT_KEYS <= set(result)
-    assert result["status"] == "completed" and result["error"] is None and result["schema"] == 1
+    assert result["status"] == "completed" and result["error"] is None and result["schema"] == 2
     assert result["run_id"] == folder.name
     assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
     assert result["data"] == {

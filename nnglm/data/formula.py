@@ -10,11 +10,13 @@ reading one must never run its author's code.
 
 R's habits become what nnglm has: `cbind(successes, failures) ~ ...` (binomial trials),
 `factor(x)` and `relevel(x, ref = "b")` (C(x), C(x, Treatment("b"))), `offset(expr)` (summed
-into the offset), `log(x)` and its siblings without `np.`, `c(...)` as a list, `^` as `**`.
+into the offset), `log(x)` and its siblings without `np.`, `c(...)` as a list, `^` as `**`,
+`TRUE`/`FALSE` as True/False. `poly()`, `ns()` and `bs()` are R's bases (bases.py). R's `.`
+(every other column) stays a placeholder in the right-hand side until the data's columns are
+known (Formula.expand).
 """
 
 import ast
-import re
 from dataclasses import dataclass
 
 # numpy's functions a term may call as np.<name> (or, as in R, by the bare name)
@@ -23,13 +25,12 @@ NUMPY = ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "square", "abs
 PATSY = ("C", "I", "Q", "Treatment", "Sum", "Diff", "Helmert", "Poly", "center", "standardize", "scale")
 # R's names, rewritten before the formula library sees them
 R_NAMES = ("factor", "relevel", "c", "cbind", "offset")
-FUNCTIONS = PATSY + NUMPY + R_NAMES
+# R's bases of one numeric column (bases.py): the arguments each takes, in R's order
+BASES = {"poly": ("degree", "raw"), "ns": ("df", "knots", "intercept"), "bs": ("df", "knots", "degree", "intercept")}
+FUNCTIONS = PATSY + NUMPY + R_NAMES + tuple(BASES)
 # what R's formulas have and nnglm has not, with what to write instead
 NOT_HERE = {
-    "poly": "orthogonal polynomials; write the powers as I(x**2), or C(x, Poly) for an ordered factor",
-    "ns": "natural splines; nnglm fits no splines",
-    "bs": "B-splines; nnglm fits no splines",
-    "s": "smooth terms (mgcv); nnglm fits no smooths",
+    "s": "smooth terms (mgcv); write a spline basis, ns(x, df = 4) or bs(x, df = 5)",
     "strata": "strata (survival models); not a GLM term",
     "log1pexp": "no such term",
 }
@@ -57,6 +58,8 @@ OPERATORS = {
     ast.Or: "or",
 }
 MAX_DEPTH = 50  # nested calls and operators in one term
+DOT = "\x00.\x00"  # R's '.' in the right-hand side until the columns are known; no formula can hold a NUL byte
+R_LOGICALS = {"TRUE": True, "FALSE": False}
 
 
 class FormulaError(ValueError):
@@ -71,6 +74,29 @@ class Formula:
     rhs: str  # the right-hand side for the formula library, offsets taken out
     offsets: tuple[str, ...]  # offset(expr)'s expressions
     names: frozenset[str]  # the bare names the formula reads: columns of the data
+    left_names: frozenset[str] = frozenset()  # the names the left-hand side reads ('.' leaves them out)
+    added: tuple[str, ...] = ()  # the single columns added as terms of their own (y ~ . + x names x twice)
+
+    @property
+    def dot(self) -> bool:
+        """R's '.' is in the right-hand side: every column left over (expand)."""
+        return DOT in self.rhs
+
+    def expand(self, columns: list[str]) -> str:
+        """The right-hand side with '.' as the sum of `columns` (the columns left after the target and the
+        columns with other roles), as R's terms.formula expands it against the data."""
+        if not self.dot:
+            return self.rhs
+        twice = [name for name in self.added if name in columns]
+        if twice:
+            raise FormulaError(
+                f"data.formula: {_quote(self.text)}: column {twice[0]!r} is named twice, through '.' (every column "
+                f"but the target) and as a term of its own; write it once: leave '+ {twice[0]}' out"
+            )
+        if not columns:
+            raise FormulaError(f"data.formula: {_quote(self.text)}: '.' stands for no column (the data has none besides the target)")
+        terms = " + ".join(c if c.isidentifier() else f"Q({c!r})" for c in columns)
+        return self.rhs.replace(DOT, f"({terms})")
 
     @property
     def patsy(self) -> str:
@@ -90,13 +116,11 @@ def parse_formula(text: str) -> Formula:
     where = f"data.formula: {_quote(text)}"
     if "%in%" in text or "%%" in text:
         raise FormulaError(f"{where}: R's %in% (nesting) has no counterpart here; write the interaction a:b")
-    if re.search(r"(^|[\s~+*:(-])\.($|[\s+*:)-])", text):
-        raise FormulaError(
-            f"{where}: R's '.' (every other column) has no counterpart here; leave data.formula out and set data.target: "
-            "every other column is then a feature"
-        )
+    if "\x00" in text:
+        raise FormulaError(f"{where}: holds a NUL byte")
+    powered = _powers(text)
     try:
-        tree = parse_formula(_powers(text))
+        tree = parse_formula(powered)
     except PatsyError as e:
         raise FormulaError(f"{where}: cannot parse it: {str(e).splitlines()[0]}") from None
     except (RecursionError, MemoryError):
@@ -105,12 +129,16 @@ def parse_formula(text: str) -> Formula:
         raise FormulaError(f"{where}: needs a target on the left of '~', e.g. y ~ x1 + C(g)")
     names: set[str] = set()
     lhs, rhs = tree.args
-    if lhs.type != "PYTHON_EXPR":
-        raise FormulaError(f"{where}: its left-hand side must be one column or expression (or cbind(successes, failures))")
-    target, failures = _left(lhs.token.extra, where, names)
+    # the left-hand side is arithmetic, as in R (Menarche/Total is a proportion, not nesting)
+    left = lhs.token.extra if lhs.type == "PYTHON_EXPR" else powered[lhs.origin.start : lhs.origin.end]
+    if left.strip() == ".":
+        raise FormulaError(f"{where}: '.' (every other column) belongs on the right of '~'")
+    target, failures = _left(left, where, names)
+    left_names = frozenset(names)
     offsets: list[str] = []
-    right = _right(rhs, where, names, offsets, top=True)
-    return Formula(text, target, failures, right or "1", tuple(offsets), frozenset(names))
+    added: list[str] = []
+    right = _right(rhs, where, names, offsets, top=True, added=added)
+    return Formula(text, target, failures, right or "1", tuple(offsets), frozenset(names), left_names, tuple(added))
 
 
 def _quote(text: str) -> str:
@@ -141,12 +169,14 @@ def _left(code: str, where: str, names: set[str]) -> tuple[str, str | None]:
     return ast.unparse(_term(node, where, names, None)), None
 
 
-def _right(node, where: str, names: set[str], offsets: list[str], top: bool) -> str:
+def _right(node, where: str, names: set[str], offsets: list[str], top: bool, added: list[str]) -> str:
     """The right-hand side rebuilt for the formula library, each term checked and mapped."""
     kind = node.type
     if kind in ("ONE", "ZERO", "NUMBER"):
         return node.token.extra
     if kind == "PYTHON_EXPR":
+        if node.token.extra.strip() == ".":
+            return DOT
         tree = _expression(node.token.extra, where)
         if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.BitOr):
             raise FormulaError(
@@ -159,10 +189,15 @@ def _right(node, where: str, names: set[str], offsets: list[str], top: bool) -> 
                 raise FormulaError(f"{where}: offset takes one column or expression: offset(log(exposure))")
             offsets.append(ast.unparse(_term(tree.args[0], where, names, "offset")))
             return ""
-        return ast.unparse(_term(tree, where, names, None))
+        term = _term(tree, where, names, None)
+        if top and isinstance(term, ast.Name):
+            added.append(term.id)
+        elif top and isinstance(term, ast.Call) and isinstance(term.func, ast.Name) and term.func.id == "Q":
+            added.append(term.args[0].value)  # type: ignore[attr-defined]
+        return ast.unparse(term)
     # an offset is a term of the sum: under + (either side) or left of a -
     tops = [top and (kind == "+" or (kind == "-" and i == 0 and len(node.args) == 2)) for i in range(len(node.args))]
-    parts = [_right(arg, where, names, offsets, top=t) for arg, t in zip(node.args, tops)]
+    parts = [_right(arg, where, names, offsets, top=t, added=added) for arg, t in zip(node.args, tops)]
     if len(parts) == 1:
         return f"{kind}({parts[0]})" if parts[0] else ""
     left, right = parts
@@ -195,6 +230,8 @@ def _term(node: ast.expr, where: str, names: set[str], inside: str | None, depth
     match node:
         case ast.Constant(value=value) if isinstance(value, (int, float, str, bool)) or value is None:
             return node
+        case ast.Name(id=name) if name in R_LOGICALS:
+            return ast.Constant(R_LOGICALS[name])
         case ast.Name(id=name):
             _check_name(name, where)
             names.add(name)  # a column; or a contrast passed by name (C(x, Sum))
@@ -251,10 +288,32 @@ def _call(node: ast.Call, where: str, names: set[str], inside: str | None, depth
             raise FormulaError(f'{where}: relevel() takes a column and ref = "level" ({_shown(node)})')
         treatment = ast.Call(ast.Name("Treatment", ast.Load()), [ref[0]], [])
         return ast.Call(ast.Name("C", ast.Load()), [args[0], treatment], [])
+    if func in BASES:
+        _check_basis(func, node, args, keywords, where)
     target: ast.expr = ast.Name(func, ast.Load())
     if func in NUMPY:
         target = ast.Attribute(ast.Name("np", ast.Load()), func, ast.Load())
     return ast.Call(target, args, keywords)
+
+
+def _check_basis(func: str, node: ast.Call, args: list[ast.expr], keywords: list[ast.keyword], where: str) -> None:
+    """poly/ns/bs of one column, with R's arguments by position or name."""
+    allowed = BASES[func]
+    usage = f"{func}(x, {', '.join(f'{a} = ...' for a in allowed)})"
+    if not args:
+        raise FormulaError(f"{where}: {func}() needs a column: {usage} ({_shown(node)})")
+    unknown = [k.arg for k in keywords if k.arg not in allowed]
+    if unknown:
+        hint = "; a basis of several columns is not supported, write one term per column" if func == "poly" else ""
+        raise FormulaError(f"{where}: {func}() takes {', '.join(allowed)}; not {unknown[0]} ({_shown(node)}){hint}")
+    if func == "poly" and len(args) > 2:
+        raise FormulaError(f"{where}: poly() of several columns is not supported; write one poly() per column ({_shown(node)})")
+    if len(args) - 1 > len(allowed):
+        raise FormulaError(f"{where}: {func}() takes one column and {', '.join(allowed)} ({_shown(node)})")
+    by_position = allowed[: len(args) - 1]
+    twice = [k.arg for k in keywords if k.arg in by_position]
+    if twice:
+        raise FormulaError(f"{where}: {func}() is given {twice[0]} twice ({_shown(node)})")
 
 
 def _function(func: ast.expr, where: str) -> str:

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from nnglm.config import Config, DataFrameData, FileData, StatsmodelsData, SyntheticData
-from nnglm.data import checks, files, formula, frames
+from nnglm.data import bases, checks, files, formula, frames
+from nnglm.data.names import INTERCEPT, design_names, in_r_order, level_name
 from nnglm.errors import UserError, listing, short
 
 
@@ -30,12 +31,15 @@ class Dataset:
     var_weights: np.ndarray | None = None  # statsmodels' var_weights: data.weights (var) times data.trials
     freq_weights: np.ndarray | None = None  # statsmodels' freq_weights: data.weights (freq)
     offset: np.ndarray | None = None  # added to the linear predictor: data.offset + log(data.exposure)
-    intercept: str = "const"  # the intercept's name ('Intercept' with a formula, as statsmodels names it)
+    intercept: str = INTERCEPT  # the intercept's name, as R names it
     rows_dropped: int = 0  # data.missing: drop
     success: str | None = None  # binomial with a labelled target: the level that counts as 1
     read_as: str | None = None  # a data file: how it was read (files.Table.read_as)
     notes: list[str] = dataclasses.field(default_factory=list)  # what reading the data decided (row labels, factors, ...)
     groups: np.ndarray | None = None  # inference.groups: each row's cluster, coded 0, 1, ...
+    # with data.formula: the formula library's DesignInfo of the right-hand side (intercept included):
+    # patsy.build_design_matrices([design], new_rows) applies the same columns, bases and levels to new rows
+    design: object | None = None
 
     @property
     def n_rows(self) -> int:
@@ -55,7 +59,7 @@ class Dataset:
         return float(self.freq_weights.sum()) if self.freq_weights is not None else float(self.n_rows)
 
     def feature_list(self) -> str:
-        """The features by name, the first 20 and how many more: 'age', 'wc[T.yes]', … (3 more)"""
+        """The features by name, the first 20 and how many more: 'age', 'wcyes', … (3 more)"""
         return listing(self.feature_names) if self.feature_names else "none (the intercept only)"
 
     @property
@@ -81,7 +85,7 @@ class Dataset:
         )
 
     def terms(self, use_bias: bool) -> list[str]:
-        """Coefficient labels in order: the intercept ('const', or 'Intercept' with a formula) first, then
+        """Coefficient labels in order: the intercept ('(Intercept)') first, then
         the features; for a multinomial model, '<class>:<term>' for every class but the reference (the first)."""
         terms = ([self.intercept] if use_bias else []) + self.feature_names
         if self.classes:
@@ -180,8 +184,9 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     frame.attrs["read_as"] = read_as
     frame, dropped = drop_missing(frame, config, origin)
     formula_extras: dict[str, np.ndarray] = {}
+    design = None
     if data.formula is not None:
-        X, names, target_values, target = formula_design(frame, config, origin, formula_extras)
+        X, names, target_values, target, design = formula_design(frame, config, origin, formula_extras)
     else:
         X, names, target_values, target = columns_design(frame, config, origin, notes)
     checks.check_memory("data", len(target_values), X.shape[1] + 1)
@@ -215,12 +220,12 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         var_weights=var,
         freq_weights=freq,
         offset=offset_of(extras, config),
-        intercept="Intercept" if data.formula is not None else "const",
         rows_dropped=dropped,
         success=success,
         notes=notes,
         read_as=read_as,
         groups=groups_of(frame, config, origin),
+        design=design,
     )
 
 
@@ -400,16 +405,35 @@ def drop_missing(frame: pd.DataFrame, config: Config, origin: str) -> tuple[pd.D
 
 
 def formula_columns(config: Config, columns: list[str]) -> list[str]:
-    """The columns a formula names."""
+    """The columns a formula names, those its '.' stands for included."""
     parsed = config.data.parsed_formula()
-    return [c for c in columns if parsed is not None and c in parsed.names]
+    if parsed is None:
+        return []
+    dot = dot_columns(parsed, config, columns) if parsed.dot else []
+    return [c for c in columns if c in parsed.names or c in dot]
+
+
+def dot_columns(parsed: formula.Formula, config: Config, columns: list[str]) -> list[str]:
+    """What R's '.' stands for: every column but the target's and those data.weights, data.offset,
+    data.exposure, data.trials and inference.groups name."""
+    taken = set(parsed.left_names) | set(extra_keys(config).values()) | set(group_columns(config))
+    return [c for c in columns if c not in taken]
+
+
+def formula_rhs(parsed: formula.Formula, config: Config, columns: list[str]) -> str:
+    """The right-hand side for the formula library, '.' expanded against the data's columns."""
+    try:
+        return parsed.expand(dot_columns(parsed, config, columns))
+    except formula.FormulaError as e:
+        raise UserError(str(e)) from None
 
 
 def formula_design(
     frame: pd.DataFrame, config: Config, origin: str, extras: dict[str, np.ndarray]
-) -> tuple[np.ndarray, list[str], pd.Series, str]:
-    """The design the formula library statsmodels uses builds, with its term names; the intercept column
-    becomes the network's bias. cbind's trials and offset()'s sum go into `extras`."""
+) -> tuple[np.ndarray, list[str], pd.Series, str, object]:
+    """The design the formula library statsmodels uses builds, its terms named as R names them (names.py),
+    and its DesignInfo; the intercept column becomes the network's bias. cbind's trials and offset()'s
+    sum go into `extras`."""
     import patsy
 
     parsed = config.data.parsed_formula()
@@ -427,13 +451,17 @@ def formula_design(
                 f"data: column {short(column)} of {origin}, which the formula uses, has missing values; "
                 f"{offending(missing, lambda r: '')}; set data.missing: drop to leave those rows out"
             )
-    check_formula_cost(parsed, frame, config)
+    rhs = formula_rhs(parsed, config, columns)
+    check_formula_cost(parsed, rhs, frame, config)
     try:
-        design = patsy.dmatrix(parsed.rhs, frame, eval_env=formula_env(), NA_action="raise", return_type="dataframe")
+        design = patsy.dmatrix(rhs, frame, eval_env=formula_env(), NA_action="raise", return_type="dataframe")
+    except UserError:  # a basis's own message (bases.py)
+        raise
     except Exception as e:  # the formula library's errors: types, levels, functions
         raise UserError(f"{where}: cannot build the design: {short(str(e).strip().splitlines()[0], 300)[1:-1]}") from None
-    names = [str(n) for n in design.columns]
-    has_intercept = "Intercept" in names
+    info, order = in_r_order(design.design_info, patsy.ModelDesc.from_formula(rhs).rhs_termlist)
+    terms = design_names(info)
+    has_intercept = INTERCEPT in terms
     if has_intercept and not config.model.use_bias:
         raise UserError(
             f"data.formula: {short(parsed.text)} has an intercept, but model.use_bias is false; "
@@ -444,8 +472,8 @@ def formula_design(
             f"data.formula: {short(parsed.text)} has no intercept, but model.use_bias is true; "
             "set model.use_bias: false or take '- 1' out of the formula"
         )
-    keep = [n for n in names if n != "Intercept"]
-    X = design[keep].to_numpy(dtype=float)
+    keep = [n for n in terms if n != INTERCEPT]
+    X = design.to_numpy(dtype=float)[:, [column for column, n in zip(order, terms) if n != INTERCEPT]]
     if parsed.target_is_column:
         target = frame[parsed.target]
     else:
@@ -462,14 +490,15 @@ def formula_design(
     if parsed.offsets:
         values = [numeric_values(formula_values(o, frame, where), f"offset({o})", origin) for o in parsed.offsets]
         extras["offset"] = np.sum(values, axis=0)
-    return X, keep, target, parsed.target
+    return X, keep, target, parsed.target, info
 
 
 def formula_env():
-    """What a formula's terms see beside the data's columns: numpy as np, nothing else of Python's."""
+    """What a formula's terms see beside the data's columns: numpy as np and R's bases (poly, ns, bs),
+    nothing else of Python's."""
     import patsy
 
-    return patsy.EvalEnvironment([{"np": np}])
+    return patsy.EvalEnvironment([{"np": np, **bases.transforms()}])
 
 
 def formula_values(expression: str, frame: pd.DataFrame, where: str) -> pd.Series:
@@ -490,13 +519,13 @@ def formula_values(expression: str, frame: pd.DataFrame, where: str) -> pd.Serie
     return pd.Series(pd.Categorical.from_codes(values.to_numpy().argmax(axis=1), categories=labels))
 
 
-def check_formula_cost(parsed: formula.Formula, frame: pd.DataFrame, config: Config) -> None:
+def check_formula_cost(parsed: formula.Formula, rhs: str, frame: pd.DataFrame, config: Config) -> None:
     """The design's width from the terms and the columns' levels, refused before it is built when it
     would not fit (a C() over an identifier column has as many columns as rows)."""
     import patsy
 
     try:
-        terms = patsy.ModelDesc.from_formula(parsed.rhs).rhs_termlist
+        terms = patsy.ModelDesc.from_formula(rhs).rhs_termlist
     except Exception:  # the design's own build names what is wrong
         return
     width = 0
@@ -657,7 +686,7 @@ def offset_of(extras: dict[str, np.ndarray], config: Config) -> np.ndarray | Non
 def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
     """Treatment contrasts, as R's default: one column per level but the first (a categorical's own
     first level, else the first sorted), coded by the formula library statsmodels uses, the terms
-    named like colour[T.red]."""
+    named as R names them (colourred)."""
     import patsy
 
     if values.isna().any():
@@ -668,7 +697,7 @@ def dummy_code(values: pd.Series, name: str) -> pd.DataFrame:
     coded = pd.Categorical(values, categories=levels(values))
     design = patsy.dmatrix("C(v)", pd.DataFrame({"v": coded}), return_type="dataframe")
     design = design.drop(columns="Intercept")
-    return design.rename(columns=lambda c: name + c.removeprefix("C(v)"))
+    return design.rename(columns=lambda c: level_name(name, c.removeprefix("C(v)[T.").removesuffix("]")))
 
 
 def _numeric(frame: pd.DataFrame, name: str, origin: str) -> np.ndarray:

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from nnglm import safe
+from nnglm.data import names
 from nnglm.errors import clip, short
 
-SCHEMA = 1
+SCHEMA = names.SCHEMA_WITH_R_NAMES  # 2: terms named as R names them; 1 (older folders): mapped on reading
 MAX_RESULT_BYTES = 64 * 2**20  # a result.json is kilobytes; a multinomial with thousands of terms, a few MB
 
 Number = float | None  # JSON has no NaN or infinity: an undefined number is written as null
@@ -316,6 +317,13 @@ class RunResult(Part):
     timings: dict[str, float] | None = Field(default=None, exclude_if=_absent)
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="null")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _r_names(cls, raw: Any) -> Any:
+        # an older folder's terms (const, C(x)[T.b]) in R's scheme, so that it lists and compares
+        # beside new runs: the one place where old names are mapped
+        return names.renamed_record(raw) if isinstance(raw, dict) else raw
 
     @property
     def set_keys(self) -> dict[str, Any]:
