@@ -77,7 +77,8 @@ def _run(
         dataset, held_out = shared.rows(load) if shared else load()
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
-    engine = backends.load(config.train.backend, config.train.dtype)
+    with phases("imports"):  # apart, so that no phase after it counts a library's import as its own work
+        engine = imports(config, draw_plots)
     device = engine.device(config.train.device)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
     determinism = network.determinism(engine, config, device)
@@ -103,6 +104,22 @@ def _run(
     if not quiet:
         summary.print_run(result, rows, run_dir)
     return Outcome(run_dir, result)
+
+
+COLLECT_FROM = 16 * 2**20  # bytes of design from which the GLM's copies are freed before training
+
+
+def imports(config: Config, draw_plots: bool) -> Engine:
+    """The libraries a run uses, imported before their phases start (once a process: a second run pays
+    nothing): statsmodels, the training backend, matplotlib where plots are drawn."""
+    import statsmodels.api  # noqa: F401
+    import statsmodels.genmod.generalized_linear_model  # noqa: F401
+
+    if draw_plots:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.font_manager  # noqa: F401  (reads its font list as it is imported)
+    return backends.load(config.train.backend, config.train.dtype)
 
 
 def header(config: Config, run_id: str, point: dict | None, overrides: dict | None, environment: Environment) -> RunResult:
@@ -156,9 +173,11 @@ def fit_and_log(
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
     with phases("glm"):
         glm_fit = shared.glm_fit(lambda: glm.fit(dataset, config)) if shared else glm.fit(dataset, config)
-        if not shared:  # a sweep's points share one fit, made once
+        if not shared and dataset.X.nbytes >= COLLECT_FROM:  # a sweep's points share one fit, made once
             # statsmodels' model and results refer to each other: without a collection here their
-            # copies of the design (about 8 of its size at 1e6 rows) stay alive through training
+            # copies of the design (about 8 of its size at 1e6 rows) stay alive through training. A full
+            # collection costs about 0.4 s once TensorFlow is imported, whatever the size: a small
+            # design's copies are left to the collector's own pace
             gc.collect()
     target = np.array(list(glm_fit.coefficients.values()))
     with phases("training", announce=False):
@@ -399,6 +418,7 @@ def _console() -> Console:
 PHASES = {
     "data": "data",
     "condition_number": "condition number",
+    "imports": "imports (statsmodels, the training backend, matplotlib)",
     "glm": "GLM (statsmodels)",
     "training": "training",
     "standard_errors": "standard errors",
@@ -433,7 +453,7 @@ class Phases:
         with shown:
             yield
         self.seconds[key] = time.perf_counter() - start
-        self._say(f"{name}: {self.seconds[key]:.1f} s")
+        self._say(f"{name}: {duration(self.seconds[key])}")
 
     def shown(self) -> None:
         """The run has its folder: say the lines held so far, and the later ones as they come."""
@@ -448,6 +468,12 @@ class Phases:
             self.waiting.append(line)
         else:
             self.console.print(line, highlight=False)
+
+
+def duration(seconds: float) -> str:
+    """A phase's time as the console says it: milliseconds below a tenth of a second (a 9-row GLM takes 3 ms, not 0.0 s)."""
+    ms = seconds * 1000
+    return f"{ms:.2f} ms" if ms < 1 else f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms" if ms < 100 else f"{seconds:.1f} s"
 
 
 def _auto_progress(quiet: bool) -> Progress:
