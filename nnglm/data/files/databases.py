@@ -44,7 +44,7 @@ def check_query(query: str) -> None:
     kind = statement.get_type()
     if kind != "SELECT":
         first = statement.token_first(skip_cm=True)
-        said = kind if kind != "UNKNOWN" else short(first.value.upper() if first else "", 40)
+        said = kind if kind != "UNKNOWN" else (first.value.upper()[:40] if first else "it")
         raise UserError(f"data.query: {said} is not a SELECT; nnglm reads with one SELECT (or WITH ... SELECT) and writes nothing")
     for token in statement.flatten():
         if token.ttype in (tokens.Keyword.DML, tokens.Keyword.DDL, tokens.Keyword) and token.normalized in WRITING:

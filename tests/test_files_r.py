@@ -1,0 +1,372 @@
+"""The files R users keep, read by the library made for each and fitted: R's .rds and .RData, SAS,
+JSON, OpenDocument, a partitioned Parquet folder, SQLite files and SQLAlchemy URLs (data/r/, written
+once by data/r/write_files.R and write_files.py); and each one's refusals (no training: the GLM is
+statsmodels' own fit on the design nnglm reads, its deviance held to R's)."""
+
+import os
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from conftest import ROOT, cli_error
+
+from nnglm import config
+from nnglm.data import table
+from nnglm.data.files import databases
+from nnglm.errors import UserError
+
+R = ROOT / "data" / "r"
+DATABASE = R / "R_datasets.sqlite"
+
+
+def r_names(names):
+    """Term names as R prints them (woolB); the older patsy names (wool[T.B]) read as R's while both are written."""
+    return [re.sub(r"\[T\.(.*)\]", r"\1", n) for n in names]
+
+
+def cfg(target, **keys):
+    return {"name": "t", "data": {"source": "file", "target": target, **keys}, "model": {"family": "poisson"}}
+
+
+def load(target, **keys):
+    return table.load(config.validate(cfg(target, **keys), "c.yaml"))
+
+
+def error(target, **keys):
+    with pytest.raises(UserError) as e:
+        load(target, **keys)
+    return str(e.value)
+
+
+def deviance(ds):
+    """statsmodels' Poisson fit on the design nnglm read: (deviance, residual df)."""
+    fit = sm.GLM(ds.y, sm.add_constant(ds.X, has_constant="add"), family=sm.families.Poisson()).fit()
+    return fit.deviance, int(fit.df_resid)
+
+
+# R 4: glm(breaks ~ wool + tension, poisson, warpbreaks) 210.39189 on 50 df; glm(count ~ spray, poisson,
+# InsectSprays) 98.32866 on 66; glm(ncases ~ agegp + alcgp + tobgp, poisson, esoph) 78.39508 on 76
+WARPBREAKS, SPRAYS, ESOPH = ("breaks", 210.39189, 50), ("count", 98.32866, 66), ("ncases", 78.39508, 76)
+FEATURES = {"ncases": ["agegp", "alcgp", "tobgp"]}  # esoph's ncontrols is no feature of R's model
+
+
+@pytest.mark.parametrize(
+    "keys, model, read_as",
+    [
+        ({"path": "warpbreaks.rds"}, WARPBREAKS, "an R .rds file"),
+        ({"path": "esoph.rda"}, ESOPH, "an R .RData file"),
+        ({"path": "InsectSprays_esoph.RData", "object": "InsectSprays"}, SPRAYS, "an R .RData file"),
+        ({"path": "InsectSprays_esoph.RData", "object": "esoph"}, ESOPH, "an R .RData file"),
+        ({"path": "InsectSprays.xpt"}, SPRAYS, "a SAS transport (.xpt) file"),
+        ({"path": "esoph.sas7bdat"}, ESOPH, "a SAS .sas7bdat file"),
+        ({"path": "warpbreaks.jsonl"}, WARPBREAKS, "JSON Lines"),
+        ({"path": "InsectSprays.json"}, SPRAYS, "JSON records"),
+        ({"path": "esoph.ods"}, ESOPH, "an OpenDocument spreadsheet"),
+        ({"path": "warpbreaks_by_tension"}, WARPBREAKS, "a partitioned Parquet folder (3 files; partitions: tension)"),
+        ({"path": "R_datasets.sqlite", "table": "warpbreaks"}, WARPBREAKS, "an SQLite database, table 'warpbreaks'"),
+        ({"path": "R_datasets.sqlite", "query": "SELECT count, spray FROM InsectSprays"}, SPRAYS, "an SQLite database, one SELECT"),
+        ({"url": f"sqlite:///{DATABASE}", "table": "esoph"}, ESOPH, "a database, table 'esoph'"),
+    ],
+)
+def test_each_format_reads_and_fits_as_r_does(keys, model, read_as):
+    target, r_deviance, r_df = model
+    if "path" in keys:
+        keys = {**keys, "path": str(R / keys["path"])}
+    ds = load(target, **keys, **({"features": FEATURES[target]} if target in FEATURES else {}))
+    assert ds.read_as == read_as
+    fitted, df = deviance(ds)
+    assert df == r_df
+    assert fitted == pytest.approx(r_deviance, abs=1e-5)
+
+
+def test_r_factors_keep_their_levels_in_order():
+    warpbreaks = load("breaks", path=str(R / "warpbreaks.rds"))
+    assert r_names(warpbreaks.feature_names) == ["woolB", "tensionM", "tensionH"]  # L the reference, as in R
+    esoph = load("ncases", path=str(R / "esoph.rda"), features=FEATURES["ncases"])
+    alcohol = [n for n in r_names(esoph.feature_names) if n.startswith("alcgp")]
+    assert alcohol == ["alcgp40-79", "alcgp80-119", "alcgp120+"]  # R's order, not the text's (120+ sorts first)
+
+
+def test_an_rdata_of_several_objects_needs_data_object():
+    path = R / "InsectSprays_esoph.RData"
+    assert error("count", path=str(path)) == f"data.object: {path} holds 2 objects; name the one to read: 'InsectSprays', 'esoph'"
+    assert (
+        error("count", path=str(path), object="insects")
+        == f"data.object: {path} has no object 'insects'; its objects: 'InsectSprays', 'esoph'"
+    )
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("breaks", path=str(R / "warpbreaks.rds"), object="warpbreaks"), "c.yaml")
+    assert str(e.value) == f"c.yaml: data.object: for R's .RData files only; {R / 'warpbreaks.rds'} is read as rds"
+
+
+def test_partition_columns_become_factors_and_stray_files_are_skipped(tmp_path):
+    folder = tmp_path / "by_year"
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "x": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3]})
+    for year, part in ((2021, frame[:3]), (2020, frame[3:])):
+        (folder / f"year={year}").mkdir(parents=True)
+        part.to_parquet(folder / f"year={year}" / "part-0.parquet", index=False)
+    (folder / "_SUCCESS").write_text("")
+    (folder / "README.txt").write_text("written by a job")
+    ds = load("y", path=str(folder))
+    assert r_names(ds.feature_names) == ["x", "year2021"]  # a factor, levels sorted: 2020 the reference
+    assert ds.n_rows == 6
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert error("y", path=str(empty)) == f"data.path: {empty} is a folder; give a data file"
+
+
+# --- databases ---
+
+
+def fingerprint(path: Path) -> tuple:
+    """A database file's bytes and times, and what lies beside it (a journal, a WAL file)."""
+    stat = path.stat()
+    return path.read_bytes(), stat.st_mtime_ns, sorted(os.listdir(path.parent))
+
+
+def test_a_database_names_its_tables_and_refuses_a_missing_or_empty_one():
+    where = str(DATABASE)
+    tables = "'InsectSprays', 'empty', 'esoph', 'warpbreaks'"
+    assert error("y", path=where) == (
+        f"data.table: {where} is a database; name its table (data.table) or give one SELECT (data.query); its tables: {tables}"
+    )
+    assert error("y", path=where, table="warpbreak") == f"data.table: {where} has no table 'warpbreak'; its tables: {tables}"
+    assert error("y", path=where, table="empty") == f"data.table: table 'empty' of {where} has no rows; there is nothing to fit"
+    assert error("breaks", path=where, query="SELECT * FROM warpbreaks WHERE wool = 'C'") == (
+        f"data.query: the query returned no rows from {where}; there is nothing to fit"
+    )
+    assert error("breaks", path=where, query="SELECT * FROM warpbreaks WHERE no_such_column = 1") == (
+        f"data.query: cannot read {where} (an SQLite database): no such column: no_such_column"
+    )
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        (
+            "DELETE FROM warpbreaks",
+            "data.query: DELETE is not a SELECT; nnglm reads with one SELECT (or WITH ... SELECT) and writes nothing",
+        ),
+        ("SELECT * FROM warpbreaks; DROP TABLE warpbreaks", "data.query: holds 2 statements; give one SELECT"),
+        (
+            "WITH gone AS (DELETE FROM warpbreaks RETURNING *) SELECT * FROM gone",
+            "data.query: holds DELETE, which writes; nnglm reads with one SELECT and writes nothing",
+        ),
+        ("SELECT * INTO copy FROM warpbreaks", "data.query: holds INTO, which writes; nnglm reads with one SELECT and writes nothing"),
+        (
+            "ATTACH DATABASE 'other.db' AS other",
+            "data.query: ATTACH is not a SELECT; nnglm reads with one SELECT (or WITH ... SELECT) and writes nothing",
+        ),
+        (
+            "PRAGMA writable_schema = 1",
+            "data.query: PRAGMA is not a SELECT; nnglm reads with one SELECT (or WITH ... SELECT) and writes nothing",
+        ),
+    ],
+)
+def test_a_query_that_is_not_one_select_is_refused_before_the_database(query, message):
+    before = fingerprint(DATABASE)
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("breaks", path=str(DATABASE), query=query), "c.yaml")
+    assert str(e.value) == f"c.yaml: {message}"
+    with pytest.raises(UserError) as e:  # the reader checks again, whoever calls it
+        databases.read_sqlite(str(DATABASE), None, query)
+    assert str(e.value) == message
+    assert fingerprint(DATABASE) == before
+
+
+def test_sqlite_itself_lets_the_connection_only_read(tmp_path):
+    """Past the parser: the file is opened read-only and the authorizer denies every writing action."""
+    copy = tmp_path / "d.sqlite"
+    copy.write_bytes(DATABASE.read_bytes())
+    before = fingerprint(copy)
+    connection = databases._sqlite_read_only(str(copy))
+    assert connection.execute("SELECT count(*) FROM warpbreaks").fetchone() == (54,)
+    for statement in ("DELETE FROM warpbreaks", "CREATE TABLE t (x)", "ATTACH DATABASE 'x.db' AS x", "PRAGMA user_version = 3"):
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            connection.execute(statement)
+    connection.close()
+    assert fingerprint(copy) == before  # no journal beside it, not a byte changed
+
+
+def test_a_database_file_is_read_without_a_byte_written(tmp_path):
+    copy = tmp_path / "d.db"
+    copy.write_bytes(DATABASE.read_bytes())
+    before = fingerprint(copy)
+    assert load("breaks", path=str(copy), table="warpbreaks").n_rows == 54
+    assert load("breaks", url=f"sqlite:///{copy}", query="SELECT * FROM warpbreaks WHERE wool = 'A'").n_rows == 27
+    assert fingerprint(copy) == before
+
+
+def test_a_password_in_a_url_never_reaches_a_message_or_the_written_config():
+    url = "postgresql://analyst:s3cret-pw@127.0.0.1:1/survey"
+    validated = config.validate(cfg("y", url=url, table="t"), "c.yaml")
+    assert validated.data.url == url  # used for the connection ...
+    assert validated.to_dict()["data"]["url"] == "postgresql://analyst@127.0.0.1:1/survey"  # ... never written
+    assert validated.data.describe() == "postgresql://analyst:***@127.0.0.1:1/survey"
+    started = time.monotonic()
+    message = error("y", url=url, table="t")
+    assert time.monotonic() - started < databases.CONNECT_SECONDS + 6
+    assert "s3cret" not in message and message.startswith("data.url: ")
+    assert "postgresql://analyst:***@127.0.0.1:1/survey" in message  # no driver, or no server on port 1: either way, one message
+
+
+def test_a_url_that_names_no_database_or_cannot_be_read(tmp_path):
+    missing = tmp_path / "none.sqlite"
+    assert error("y", url=f"sqlite:///{missing}", table="t") == f"data.url: sqlite:///{missing}: no database file '{missing}'"
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("y", url="not a url", table="t"), "c.yaml")
+    assert str(e.value).startswith("c.yaml: data.url: not an SQLAlchemy URL; write dialect+driver://user@host:port/database")
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("y", url=f"sqlite:///{DATABASE}", path="d.csv", table="t"), "c.yaml")
+    assert str(e.value) == "c.yaml: data.url: not with data.path; give one, a file's path or a database's URL"
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("y", path="d.csv", table="t"), "c.yaml")
+    assert str(e.value) == "c.yaml: data.table: for databases only (an SQLite file, or data.url); d.csv is read as csv"
+
+
+# --- what the bytes are, against what the name promised ---
+
+
+@pytest.mark.parametrize(
+    "name, given, content, promised, found",
+    [
+        ("d.sqlite", "csv", DATABASE, "plain text by data.format: csv", "an SQLite database"),
+        ("d.csv", None, DATABASE, "plain text by its name (d.csv)", "an SQLite database"),
+        ("d.rds", None, R / "InsectSprays.json", "an R .rds file by its name (d.rds)", "JSON text"),
+        ("d.RData", None, R / "warpbreaks.rds", "an R .RData file by its name (d.RData)", "an R .rds file"),
+        ("d.xlsx", None, R / "esoph.ods", "an Excel workbook by its name (d.xlsx)", "an OpenDocument spreadsheet"),
+        ("d.json", None, R / "warpbreaks.rds", "JSON text by its name (d.json)", "gzip-compressed data"),
+        ("d.sas7bdat", None, R / "InsectSprays.xpt", "a SAS .sas7bdat file by its name (d.sas7bdat)", "a SAS transport (.xpt) file"),
+        ("d.ods", None, R / "esoph.sas7bdat", "an OpenDocument spreadsheet by its name (d.ods)", "a SAS .sas7bdat file"),
+    ],
+)
+def test_the_content_check_names_the_promise_and_the_bytes(tmp_path, name, given, content, promised, found):
+    path = tmp_path / name
+    path.write_bytes(Path(content).read_bytes())
+    keys = {"format": given} if given else {}
+    assert error("y", path=str(path), **keys).startswith(f"data.path: {path} should be {promised}, but its content is {found}; ")
+
+
+# --- damaged files: one message naming the file, exit 2, no run folder ---
+
+
+@pytest.mark.parametrize(
+    "name, keys",
+    [
+        ("warpbreaks.rds", {}),
+        ("esoph.rda", {}),
+        ("InsectSprays.xpt", {}),
+        ("esoph.sas7bdat", {}),
+        ("warpbreaks.jsonl", {}),
+        ("InsectSprays.json", {}),
+        ("esoph.ods", {}),
+        ("R_datasets.sqlite", {"table": "warpbreaks"}),
+    ],
+)
+def test_a_truncated_file_is_one_message_naming_it(tmp_path, name, keys):
+    path = tmp_path / name
+    data = (R / name).read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    message = error("y", path=str(path), **keys)
+    assert "\n" not in message and str(path) in message and message.startswith("data.")
+
+
+def test_a_damaged_part_of_a_parquet_folder_is_one_message(tmp_path):
+    folder = tmp_path / "parts"
+    (folder / "g=a").mkdir(parents=True)
+    (folder / "g=a" / "part-0.parquet").write_bytes(b"PAR1 not really")
+    assert error("y", path=str(folder)).startswith(f"data.path: cannot read {folder} as a partitioned Parquet folder: ")
+
+
+def test_bad_database_input_exits_2_and_leaves_no_run_folder(capsys, write_config, tmp_path):
+    out = tmp_path / "runs"
+    for keys, message in [
+        (f"path: {DATABASE}, table: nope", f"data.table: {DATABASE} has no table 'nope'"),
+        (f"path: {DATABASE}, query: 'DELETE FROM warpbreaks'", "data.query: DELETE is not a SELECT"),
+    ]:
+        path = write_config(f"name: db\ndata: {{source: file, {keys}, target: breaks}}\nmodel: {{family: poisson}}\n")
+        assert message in cli_error(capsys, "run", path, "--out", out, one_line=True)
+    assert not out.exists() or not any(out.rglob("result.json"))
+
+
+# --- issue 33: SPSS value labels in code order (5), Excel bounds (13), repeated headers (17) ---
+
+
+def test_spss_value_labels_keep_their_codes_order_as_stata_and_r(tmp_path):
+    import pyreadstat
+
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 2.0, 5.0], "g": [0, 1, 0, 1, 1, 0]})
+    labels = {0: "zebra", 1: "apple"}
+    sav, dta = tmp_path / "d.sav", tmp_path / "d.dta"
+    pyreadstat.write_sav(frame, str(sav), variable_value_labels={"g": labels})
+    frame.to_stata(dta, write_index=False, value_labels={"g": labels})
+    assert r_names(load("y", path=str(sav)).feature_names) == ["gapple"]  # zebra (code 0) the reference, as in R
+    assert r_names(load("y", path=str(dta)).feature_names) == ["gapple"]
+
+
+def test_an_spss_code_without_a_label_is_its_own_level(tmp_path):
+    import pyreadstat
+
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 2.0, 5.0], "g": [2, 1, 2, 1, 3, 3]})
+    path = tmp_path / "d.sav"
+    pyreadstat.write_sav(frame, str(path), variable_value_labels={"g": {1: "low", 2: "high"}})
+    assert r_names(load("y", path=str(path)).feature_names) == ["ghigh", "g3"]
+
+
+def test_a_workbook_is_bounded_before_it_is_expanded(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "data"
+    sheet.append(["y", "x"])
+    sheet.append([1, 2])
+    sheet["XFD1048576"] = 1  # one stray cell: pandas would pad 1 048 576 x 16 384 cells
+    path = tmp_path / "far.xlsx"
+    book.save(path)
+    assert path.stat().st_size < 10_000
+    started = time.monotonic()
+    assert error("y", path=str(path)) == (
+        f"data.path: sheet 'data' of {path} spans 1,048,576 rows by 16,384 columns (to its last cell, XFD1048576): "
+        "17,179,869,184 cells, more than the 20,000,000 nnglm reads; delete the stray cells beyond the data, or save the data as CSV or Parquet"
+    )
+    assert time.monotonic() - started < 5
+
+
+def test_a_workbook_of_too_many_shared_strings_is_refused(tmp_path, monkeypatch):
+    import zipfile
+
+    from nnglm.data.files import spreadsheets
+
+    written = tmp_path / "written.xlsx"
+    pd.DataFrame({"y": [0, 1, 1], "x": [0.5, 1.5, 2.5]}).to_excel(written, index=False)
+    path = tmp_path / "strings.xlsx"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        strings = "".join(f"<si><t>s{i}</t></si>" for i in range(25))
+        target.writestr("xl/sharedStrings.xml", f'<sst xmlns="{spreadsheets.MAIN[1:-1]}" uniqueCount="2">{strings}</sst>')
+    monkeypatch.setattr(spreadsheets, "MAX_SHARED_STRINGS", 10)  # the strings are counted, not the declared uniqueCount
+    assert error("y", path=str(path)) == (
+        f"data.path: {path} holds 25 shared strings, more than the 10 nnglm reads of a workbook; save the data as CSV or Parquet"
+    )
+
+
+@pytest.mark.parametrize("suffix, engine", [(".xlsx", "openpyxl"), (".ods", "odf")])
+def test_a_repeated_spreadsheet_header_is_refused_as_a_csv_header_is(tmp_path, suffix, engine):
+    path = tmp_path / f"d{suffix}"
+    pd.DataFrame([[1, 2.0, 3.0], [0, 1.5, 2.5]], columns=["y", "GPA", "GPA"]).to_excel(path, index=False, engine=engine)
+    assert error("y", path=str(path)) == f"data.path: column 'GPA' appears twice in the header of {path} (columns 2 and 3); rename one"
+    csv = tmp_path / "d.csv"
+    csv.write_text("y,GPA,GPA\n1,2,3\n0,1.5,2.5\n")
+    assert error("y", path=str(csv)) == f"data.path: column 'GPA' appears twice in the header of {csv} (columns 2 and 3); rename one"
+
+
+def test_a_number_and_its_text_are_one_header_name(tmp_path):
+    path = tmp_path / "d.xlsx"
+    pd.DataFrame([[1, 2.0, 3.0], [0, 1.5, 2.5]], columns=["y", 1, "1"]).to_excel(path, index=False)
+    assert error("y", path=str(path)) == f"data.path: column '1' appears twice in the header of {path} (columns 2 and 3); rename one"
