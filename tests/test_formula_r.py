@@ -29,6 +29,23 @@ R_FITS = {
         {},
         {"(Intercept)": 3.691963144953793, "woolB": -0.205988442648863, "tensionM": -0.321320431600191, "tensionH": -0.518488496517343},
     ),
+    # Rscript -e 'library(MASS); coef(glm(type ~ ., binomial, Pima.tr))' (type: No, Yes; Yes counts as success)
+    "dot labelled target": (
+        "Pima.tr.csv",
+        "type ~ .",
+        "binomial",
+        {},
+        {
+            "(Intercept)": -9.77306153290844648,
+            "npreg": 0.10318342731907260,
+            "glu": 0.03211682289314381,
+            "bp": -0.00476754197497693,
+            "skin": -0.00191663174692825,
+            "bmi": 0.08362391205460259,
+            "ped": 1.82041036745115359,
+            "age": 0.04118352881637331,
+        },
+    ),
     # Rscript -e 'coef(glm(breaks ~ .^2, poisson, warpbreaks))'
     "dot squared": (
         "warpbreaks.parquet",
@@ -143,6 +160,19 @@ def fit(path, formula, family, **keys):
 def test_r_coefficients_under_r_names(case):
     path, formula, family, keys, expected = R_FITS[case]
     _, result = fit(ROOT / "data" / "r" / path, formula, family, **keys)
+    assert list(result.coefficients) == list(expected)
+    np.testing.assert_allclose(list(result.coefficients.values()), list(expected.values()), rtol=R_TOLERANCE, atol=1e-10)
+
+
+SHIPPED = {"r_pima_dot": "dot labelled target", "r_cars_poly": "poly", "r_mcycle_ns": "ns", "r_menarche_proportion": "proportion"}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_shipped_configs_fit_r_coefficients(name):
+    """Each config's GLM, as the config stands, against the R figures above (its opening comment quotes them)."""
+    cfg = config.load(ROOT / "configs" / f"{name}.yaml")
+    result = glm.fit(table.load(cfg), cfg)
+    expected = R_FITS[SHIPPED[name]][-1]
     assert list(result.coefficients) == list(expected)
     np.testing.assert_allclose(list(result.coefficients.values()), list(expected.values()), rtol=R_TOLERANCE, atol=1e-10)
 
@@ -289,3 +319,37 @@ def test_terms_come_in_r_order_and_new_rows_get_the_same_columns(tmp_path):
     assert dataset.feature_names == ["x", "gb", "gc", "gd", "poly(z, 2)1", "poly(z, 2)2", "x:z"]
     (design,) = patsy.build_design_matrices([dataset.design], frame)
     np.testing.assert_array_equal(np.asarray(design)[:, 1:], dataset.X)
+
+
+def test_a_folder_written_with_the_old_names_reads_and_compares_in_r_names(tmp_path):
+    """A run folder of schema 1 (statsmodels' const, patsy's C(x)[T.b]) beside a new run of the same model."""
+    import json
+    import shutil
+
+    from nnglm.experiment import runner
+    from nnglm.log import logbook
+    from nnglm.log import result as record
+
+    frame = pd.DataFrame({"y": [2, 3, 6, 7, 8, 9, 10, 12, 15, 20], "x": np.linspace(0, 1, 10), "g": list("ababababab")})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    raw = {
+        "name": "old",
+        "data": {"source": "file", "path": str(tmp_path / "d.csv"), "target": "y", "features": ["x", "g"]},
+        "model": {"family": "poisson"},
+        "train": {"epochs": 30},
+    }
+    new = runner.run(config.validate(raw, "c.yaml"), tmp_path / "runs", quiet=True).run_dir
+    old = tmp_path / "old_run"
+    shutil.copytree(new, old)
+    written = json.loads((old / "result.json").read_text())
+    old_names = {"(Intercept)": "const", "gb": "g[T.b]"}
+    written["schema"] = 1
+    for section in ("network", "glm"):
+        for field in ("coefficients", "bse"):
+            written[section][field] = {old_names.get(k, k): v for k, v in written[section][field].items()}
+    written["data"]["feature_names"] = ["x", "g[T.b]"]
+    (old / "result.json").write_text(json.dumps(written))
+    read = record.read(old / "result.json")
+    assert list(read.network.coefficients) == ["(Intercept)", "x", "gb"] and read.data.feature_names == ["x", "gb"]
+    comparison = logbook.compare_runs([old, new])
+    assert comparison.terms == ["(Intercept)", "x", "gb"] and comparison.max_weight_diff == 0.0
