@@ -130,10 +130,10 @@ class Run:
         inferred = self._estimates()
         stat = inferred.attrs["statistic"]
         interval = estimates.conf_int(inferred, estimates.test_of(r), 0.05)
-        for column in (f"network_{stat}", f"glm_{stat}", "network_p", "glm_p"):
-            frame[column] = inferred[column].to_numpy()
-        for column in interval.columns:
-            frame[column] = interval[column].to_numpy()
+        for name in (f"network_{stat}", f"glm_{stat}", "network_p", "glm_p"):
+            frame[name] = inferred[name].to_numpy()
+        for name in interval.columns:
+            frame[name] = interval[name].to_numpy()
         frame.attrs = dict(inferred.attrs)
         return frame
 

@@ -37,14 +37,15 @@ def training_frame(config: Config) -> pd.DataFrame:
     return frame
 
 
-def design(new: pd.DataFrame, training: pd.DataFrame, config: Config) -> Rows:
+def design(new: pd.DataFrame, training: pd.DataFrame, config: Config, info=None) -> Rows:
     """The new rows' design and offset, coded as the training rows were; a UserError naming the column
-    (and the level) where a new row cannot be."""
+    (and the level) where a new row cannot be. `info`: the run's formula design as the Dataset recorded
+    it (Dataset.design, its columns in R's order); built from the training rows where not given."""
     if not isinstance(new, pd.DataFrame):
         raise UserError(f"new rows: a pandas DataFrame (got {short(type(new).__name__)})")
     new = new.rename(columns=str)
     if config.data.formula is not None:
-        X, offset = _formula_rows(new, training, config)
+        X, offset = _formula_rows(new, training, config, info)
     else:
         X, offset = _column_rows(new, training, config), None
     return Rows(X=X, offset=_offset(new, config, offset))
@@ -102,10 +103,10 @@ def _numbers(values: pd.Series, name: str) -> np.ndarray:
     return table.numeric_values(values, name, ORIGIN)
 
 
-def _require(new: pd.DataFrame, names) -> None:
+def _require(new: pd.DataFrame, names, reader: str = "the run's design") -> None:
     for name in names:
         if name not in new.columns:
-            raise table.missing_column("new rows", name, list(new.columns), ORIGIN)
+            raise UserError(f"{ORIGIN}: no column {short(name)}, which {reader} reads; their columns: {listing(list(new.columns))}")
 
 
 # --- data.formula ---
@@ -136,12 +137,12 @@ def formula_columns(info, training: pd.DataFrame) -> list[str]:
     return list(names)
 
 
-def _formula_rows(new: pd.DataFrame, training: pd.DataFrame, config: Config) -> tuple[np.ndarray, np.ndarray | None]:
+def _formula_rows(new: pd.DataFrame, training: pd.DataFrame, config: Config, info) -> tuple[np.ndarray, np.ndarray | None]:
     import patsy
 
     parsed = config.data.parsed_formula()
     assert parsed is not None
-    info = design_info(training, config)
+    info = info if info is not None else design_info(training, config)
     used = formula_columns(info, training)
     _require(new, used)
     new = new.copy()
@@ -159,7 +160,7 @@ def _formula_rows(new: pd.DataFrame, training: pd.DataFrame, config: Config) -> 
     except Exception as e:  # a term the new rows cannot give (a log of a negative number gives NaN: NA_action says where)
         raise UserError(f"{ORIGIN}: data.formula {short(parsed.text)}: {short(str(e).strip().splitlines()[0], 300)[1:-1]}") from None
     X = np.asarray(X, dtype=float)
-    keep = [j for j, n in enumerate(info.column_names) if n != "Intercept"]
+    keep = [j for j, n in enumerate(info.column_names) if n not in ("Intercept", "(Intercept)")]
     offset = None
     if parsed.offsets:
         where = f"{ORIGIN}: data.formula {short(parsed.text)}"
@@ -182,8 +183,7 @@ def _offset(new: pd.DataFrame, config: Config, from_formula: np.ndarray | None) 
     for key, column in (("offset", data.offset), ("exposure", data.exposure)):
         if column is None:
             continue
-        if column not in new.columns:
-            raise table.missing_column(f"data.{key}", column, list(new.columns), ORIGIN)
+        _require(new, [column], f"the run's data.{key}")
         values = _numbers(new[column], column)
         if key == "exposure":
             bad = values <= 0

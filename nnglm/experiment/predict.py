@@ -99,8 +99,8 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
         raise UserError(f"type: {short(type)}; give 'response' (the mean, R's default for new data) or 'link' (the linear predictor)")
     fits = fits_of(result, config, "predictions")
     training = newrows.training_frame(config)
-    check_design(training, config)
-    rows = newrows.design(new, training, config)
+    info = check_design(training, config)
+    rows = newrows.design(new, training, config, info)
     X1 = np.column_stack([np.ones(len(rows.X)), rows.X]) if config.model.use_bias else rows.X
     if X1.shape[1] != len(fits.terms):
         raise UserError(
@@ -127,15 +127,17 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
     return frame
 
 
-def check_design(training: pd.DataFrame, config: Config) -> None:
+def check_design(training: pd.DataFrame, config: Config):
     """The training rows, put through the new rows' path, must give the run's own design exactly: else a
-    new row's prediction would be of another model."""
+    new row's prediction would be of another model. Returns the formula's design as the Dataset records it."""
     dataset = table.load(config)
-    again = newrows.design(training, training, config)
+    info = getattr(dataset, "design", None)
+    again = newrows.design(training, training, config, info)
     if again.X.shape != dataset.X.shape or not np.array_equal(again.X, dataset.X):
         raise UserError(
             "predictions: the run's design cannot be built again for new rows (the training rows do not give the design they gave the fit)"
         )
+    return info
 
 
 # --- covariances ---
@@ -211,12 +213,13 @@ def write_residuals(run_dir: Path, dataset: table.Dataset, config: Config, netwo
     runlog.write_atomic(run_dir / runlog.RESIDUALS_FILE, frame.to_csv(lineterminator="\n"))
 
 
-def residuals(folder: Path, result: RunResult, config: Config, kind: str, kept: pd.DataFrame | None) -> pd.DataFrame:
-    """One kind of residual, both fits: from residuals.csv (`kept`), or computed again from the data for a
-    folder written before it was."""
+def residuals(folder: Path, result: RunResult, config: Config | None, kind: str, kept: pd.DataFrame | None) -> pd.DataFrame:
+    """One kind of residual, both fits: from residuals.csv (`kept`), or computed again from the data (with
+    `config`, the run's) for a folder written before it was."""
     if kind not in KINDS:
         raise UserError(f"kind: {short(kind)}; give one of {', '.join(KINDS)} (R's residuals.glm types)")
     if kept is None:
+        assert config is not None  # the caller reads the config where there is no residuals.csv
         fits = fits_of(result, config, "residuals")
         dataset, _ = table.split(table.load(config), config)
         kept = residual_table(dataset, config, fits.network, fits.glm)

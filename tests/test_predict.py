@@ -1,0 +1,228 @@
+"""Predictions of both fits on new rows (R's predict.glm, statsmodels' get_prediction), and the Run as a
+results object (params, bse, pvalues, conf_int, summary), on statsmodels' cpunish data: a factor (SOUTH)
+and an exposure (violent crimes per 100 000), a formula with log(), an interaction and offset()."""
+
+import io
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from conftest import cli_error, run_cli
+
+import nnglm
+
+pytestmark = pytest.mark.runs  # trains networks: not in make test-fast
+
+FEATURES = ["INCOME", "PERPOVERTY", "SOUTH"]
+COLUMNS = {
+    "name": "cpunish_columns",
+    "data": {
+        "source": "statsmodels",
+        "dataset": "cpunish",
+        "target": "EXECUTIONS",
+        "features": FEATURES,
+        "categorical": ["SOUTH"],
+        "exposure": "VC100k96",
+    },
+    "model": {"family": "poisson"},
+    "train": {"dtype": "float64", "standardize": True},
+}
+FORMULA = {
+    "name": "cpunish_formula",
+    "data": {
+        "source": "statsmodels",
+        "dataset": "cpunish",
+        "formula": "EXECUTIONS ~ log(INCOME) + PERPOVERTY:DEGREE + factor(SOUTH) + offset(log(VC100k96))",
+    },
+    "model": {"family": "poisson"},
+    "train": {"dtype": "float64", "standardize": True},
+}
+
+
+def cpunish() -> pd.DataFrame:
+    return sm.datasets.cpunish.load_pandas().data
+
+
+def new_rows() -> pd.DataFrame:
+    """Rows the fits never saw: incomes, poverty and crime rates moved, both levels of SOUTH."""
+    new = cpunish().iloc[[0, 2, 5, 11]].copy()
+    new["INCOME"] *= [1.1, 0.9, 1.05, 1.2]
+    new["PERPOVERTY"] += [1.0, -2.0, 0.5, 3.0]
+    new["VC100k96"] += [50.0, -20.0, 10.0, 100.0]
+    return new.reset_index(drop=True)
+
+
+def reference(formula: str, frame: pd.DataFrame, run: nnglm.Run):
+    """statsmodels' own fit, with the run's GLM options (nnglm stops IRLS on the coefficients' change)."""
+    glm = run.config().glm
+    model = smf.glm(formula, frame, family=sm.families.Poisson(), offset=np.log(frame["VC100k96"]))
+    return model.fit(tol=glm.tol, maxiter=glm.maxiter, tol_criterion="params")
+
+
+@pytest.fixture(scope="module")
+def columns_run(tmp_path_factory) -> nnglm.Run:
+    run = nnglm.run(COLUMNS, out=tmp_path_factory.mktemp("columns"))
+    assert run.outcome == "equivalent"
+    return run
+
+
+@pytest.fixture(scope="module")
+def formula_run(tmp_path_factory) -> nnglm.Run:
+    run = nnglm.run(FORMULA, out=tmp_path_factory.mktemp("formula"))
+    assert run.outcome == "equivalent"
+    return run
+
+
+def check_against(run: nnglm.Run, res, design: np.ndarray, new: pd.DataFrame) -> None:
+    """The GLM's predictions equal statsmodels' get_prediction within 1e-10; the network's differ from them by
+    no more than the verdict's tolerance on each coefficient allows (sum_j |x_j| rtol max(|b_j|, se_j))."""
+    offset = np.log(new["VC100k96"].to_numpy())
+    expected = res.get_prediction(new, offset=offset)
+    link = run.predict(new, type="link", se=True)
+    mean = run.predict(new, se=True)
+    assert list(mean.columns) == ["network", "glm", "network_se", "glm_se"] and list(mean.index) == list(new.index)
+    np.testing.assert_allclose(mean["glm"], expected.predicted_mean, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(mean["glm_se"], expected.se_mean, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(link["glm"], expected.linpred.predicted_mean, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(link["glm_se"], expected.linpred.se_mean, rtol=1e-10, atol=0)
+    table = run.coefficients
+    allowed = np.abs(design) @ (run.result.comparison.tolerance.rtol * np.maximum(table["glm"].abs(), table["glm_se"]).to_numpy())
+    gap = np.abs(link["network"] - link["glm"]).to_numpy()
+    assert np.all(gap <= allowed) and gap.max() > 0  # two fits, not one number twice
+    assert np.all(np.abs(mean["network"] / mean["glm"] - 1) <= np.expm1(allowed))
+    # the network's own covariance, from its Hessian: Poisson's log link is canonical (observed = expected information)
+    np.testing.assert_allclose(mean["network_se"], mean["glm_se"], rtol=1e-6)
+    assert mean.attrs["max_abs_diff"] == pytest.approx(np.abs(mean["network"] - mean["glm"]).max())
+
+
+def test_a_factor_and_an_exposure_predict_as_statsmodels_does(columns_run):
+    frame, new = cpunish(), new_rows()
+    res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", frame, columns_run)
+    np.testing.assert_allclose(columns_run.params["glm"], res.params.to_numpy(), rtol=1e-10)
+    design = np.column_stack([np.ones(len(new)), new["INCOME"], new["PERPOVERTY"], new["SOUTH"] == 1.0])
+    check_against(columns_run, res, design, new)
+
+
+def test_a_formula_with_log_an_interaction_a_factor_and_an_offset(formula_run):
+    frame, new = cpunish(), new_rows()
+    res = reference("EXECUTIONS ~ np.log(INCOME) + SOUTH + PERPOVERTY:DEGREE", frame, formula_run)
+    np.testing.assert_allclose(formula_run.params["glm"], res.params.to_numpy(), rtol=1e-10)
+    design = np.column_stack([np.ones(len(new)), np.log(new["INCOME"]), new["SOUTH"], new["PERPOVERTY"] * new["DEGREE"]])
+    check_against(formula_run, res, design, new)
+
+
+def test_the_training_rows_predict_the_fitted_means(columns_run):
+    """On its own rows, the GLM's prediction is statsmodels' fittedvalues, as R's predict(fit) is fitted(fit)."""
+    frame = cpunish()
+    res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", frame, columns_run)
+    np.testing.assert_allclose(columns_run.predict(frame)["glm"], res.fittedvalues, rtol=1e-10)
+
+
+def test_nnglm_predict_writes_the_same_as_csv(columns_run, tmp_path, capsys):
+    new = new_rows()
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_cli(capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--se")
+    assert code == 0, err
+    written = pd.read_csv(io.StringIO(out), index_col="row")
+    pd.testing.assert_frame_equal(written, columns_run.predict(new, se=True).rename_axis("row"), check_exact=False, rtol=1e-15)
+    code, out, err = run_cli(
+        capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--type", "link", "--out", tmp_path / "p.csv"
+    )
+    assert code == 0 and out == "" and "4 predictions written into" in err
+    assert list(pd.read_csv(tmp_path / "p.csv").columns) == ["row", "network", "glm"]
+
+
+def test_rows_that_cannot_be_predicted_get_one_message(columns_run, formula_run, tmp_path, capsys):
+    def message(run, frame, *more):
+        frame.to_csv(tmp_path / "bad.csv", index=False)
+        return cli_error(capsys, "predict", run.folder, "--data", tmp_path / "bad.csv", *more, one_line=True)
+
+    new = new_rows()
+    assert message(columns_run, new.assign(SOUTH=[0.0, 1.0, 2.0, 1.0])) == (
+        "the new rows: column 'SOUTH' holds the level '2', which the run never saw; its levels are '0', '1'"
+    )
+    assert message(columns_run, new.drop(columns="VC100k96")) == (
+        "the new rows: no column 'VC100k96', which the run's data.exposure reads; their columns: "
+        "'EXECUTIONS', 'INCOME', 'PERPOVERTY', 'PERBLACK', 'SOUTH', 'DEGREE'"
+    )
+    assert message(columns_run, new.drop(columns="PERPOVERTY")).startswith(
+        "the new rows: no column 'PERPOVERTY', which the run's design reads; their columns: "
+    )
+    assert message(columns_run, new.assign(INCOME=["low", "high", "low", "mid"])) == (
+        "the new rows: column 'INCOME' holds labels ('high', 'low', 'mid'); the run fitted it as numbers"
+    )
+    assert message(columns_run, new.assign(VC100k96=[1.0, 0.0, 3.0, 4.0])) == (
+        "the new rows: data.exposure: column 'VC100k96' must hold numbers greater than 0; first offending rows (0-based): 1 (0)"
+    )
+    assert message(formula_run, new.drop(columns="DEGREE")).startswith("the new rows: no column 'DEGREE', which the run's design reads")
+    assert message(formula_run, new.assign(SOUTH=[0.0, 3.0, 1.0, 1.0])) == (
+        "the new rows: column 'SOUTH' holds the level '3', which the run never saw; its levels are '0', '1'"
+    )
+    with pytest.raises(nnglm.ConfigError, match=r"^type: 'probability'; give 'response' \(the mean"):
+        columns_run.predict(new, type="probability")
+
+
+def test_standard_errors_need_the_covariances_a_run_keeps(columns_run, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(columns_run.folder, old)
+    (old / "covariance.csv").unlink()
+    run = nnglm.load(old)
+    assert list(run.predict(new_rows()).columns) == ["network", "glm"]  # the coefficients are all a prediction needs
+    with pytest.raises(nnglm.ConfigError, match="covariance.csv is missing; runs made before predictions kept their covariances"):
+        run.predict(new_rows(), se=True)
+
+
+def test_a_dataframe_run_predicts_from_its_folder_moved_elsewhere(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 80
+    frame = pd.DataFrame({"x": rng.normal(size=n), "colour": rng.choice(["red", "green", "blue"], size=n)})
+    eta = -0.2 + 0.9 * frame["x"] + np.where(frame["colour"] == "red", 0.8, 0.0)
+    frame["y"] = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    run = nnglm.run({"name": "frame", "data": {"target": "y"}, "train": {"dtype": "float64"}}, data=frame, out=tmp_path / "a")
+    moved = tmp_path / "elsewhere"
+    shutil.move(str(run.folder), moved)
+    new = pd.DataFrame({"x": [0.5, -1.0, 2.0], "colour": ["blue", "red", "green"]})
+    got = nnglm.load(moved).predict(new, se=True)
+    res = smf.glm("y ~ x + C(colour)", frame, family=sm.families.Binomial()).fit(tol=1e-10, tol_criterion="params")
+    expected = res.get_prediction(new)
+    np.testing.assert_allclose(got["glm"], expected.predicted_mean, rtol=1e-10)
+    np.testing.assert_allclose(got["glm_se"], expected.se_mean, rtol=1e-8)
+
+
+# --- the Run as a results object ---
+
+
+def test_params_bse_pvalues_and_intervals_are_statsmodels_for_the_glm(columns_run):
+    res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", cpunish(), columns_run)
+    terms = ["(Intercept)", "INCOME", "PERPOVERTY", "SOUTH1"]
+    for table in (columns_run.params, columns_run.bse, columns_run.pvalues):
+        assert list(table.columns) == ["network", "glm"] and list(table.index) == terms and table.index.name == "term"
+    np.testing.assert_allclose(columns_run.bse["glm"], res.bse.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(columns_run.pvalues["glm"], res.pvalues.to_numpy(), rtol=1e-8)
+    assert columns_run.pvalues.attrs["statistic"] == "z"  # Poisson: the dispersion is known, as R's summary.glm tests
+    interval = columns_run.conf_int(0.1)
+    assert list(interval.columns) == ["network_lower", "network_upper", "glm_lower", "glm_upper"]
+    np.testing.assert_allclose(interval[["glm_lower", "glm_upper"]].to_numpy(), res.conf_int(0.1).to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(interval["network_lower"], interval["glm_lower"], rtol=1e-6)
+    table = columns_run.coefficients
+    np.testing.assert_allclose(table["glm_z"], res.tvalues.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(table[["glm_lower", "glm_upper"]].to_numpy(), res.conf_int().to_numpy(), rtol=1e-10)
+    for alpha in (0, 1, "0.05", float("nan")):
+        with pytest.raises(nnglm.ConfigError, match="^alpha: .*; give a number between 0 and 1"):
+            columns_run.conf_int(alpha)
+
+
+def test_summary_reads_as_statsmodels_summary_for_both_fits(columns_run):
+    res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", cpunish(), columns_run)
+    text = columns_run.summary()
+    lines = text.splitlines()
+    assert "Dep. Variable:      EXECUTIONS" in lines and "Model Family:       poisson" in lines
+    deviance = next(line for line in lines if line.startswith("Deviance:")).split()[1:]
+    assert [float(v) for v in deviance] == pytest.approx([res.deviance] * 2, rel=1e-6)
+    pearson = next(line for line in lines if line.startswith("Pearson chi2:")).split()[2:]
+    assert [float(v) for v in pearson] == pytest.approx([res.pearson_chi2] * 2, rel=1e-6)
+    assert text.count("P>|z|") == 2 and text.count("SOUTH1 ") == 2
+    assert lines[-1].startswith("equivalent: every weight is within")

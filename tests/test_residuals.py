@@ -1,0 +1,95 @@
+"""Residuals of both fits (R's residuals.glm, statsmodels' resid_*): residuals.csv in every run folder,
+Run.residuals(kind), on statsmodels' datasets: cpunish (Poisson with an exposure and a factor) and
+spector (binary logit)."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from statsmodels.genmod.generalized_linear_model import GLMResults
+
+import nnglm
+
+pytestmark = pytest.mark.runs  # trains networks: not in make test-fast
+
+KINDS = ("deviance", "pearson", "response", "working")
+CPUNISH = {
+    "name": "cpunish_residuals",
+    "data": {
+        "source": "statsmodels",
+        "dataset": "cpunish",
+        "target": "EXECUTIONS",
+        "features": ["INCOME", "PERPOVERTY", "SOUTH"],
+        "categorical": ["SOUTH"],
+        "exposure": "VC100k96",
+    },
+    "model": {"family": "poisson"},
+    "train": {"dtype": "float64", "standardize": True},
+}
+SPECTOR = {
+    "name": "spector_residuals",
+    "data": {"source": "statsmodels", "dataset": "spector", "target": "GRADE"},
+    "model": {"family": "binomial"},
+    "train": {"dtype": "float64", "standardize": True},
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, nnglm.Run]:
+    out = tmp_path_factory.mktemp("residuals")
+    made = {"cpunish": nnglm.run(CPUNISH, out=out), "spector": nnglm.run(SPECTOR, out=out)}
+    assert all(run.outcome == "equivalent" for run in made.values())
+    return made
+
+
+def statsmodels_fit(name: str, run: nnglm.Run):
+    glm = run.config().glm
+    if name == "cpunish":
+        d = sm.datasets.cpunish.load_pandas().data
+        X = sm.add_constant(d[["INCOME", "PERPOVERTY", "SOUTH"]])
+        model = sm.GLM(d["EXECUTIONS"], X, family=sm.families.Poisson(), exposure=d["VC100k96"])
+    else:
+        d = sm.datasets.spector.load_pandas().data
+        model = sm.GLM(d["GRADE"], sm.add_constant(d[["GPA", "TUCE", "PSI"]]), family=sm.families.Binomial())
+    return model.fit(tol=glm.tol, maxiter=glm.maxiter, tol_criterion="params")
+
+
+@pytest.mark.parametrize("name", ["cpunish", "spector"])
+def test_each_kind_equals_statsmodels_on_the_glm_side_and_at_the_networks_weights(runs, name):
+    run = runs[name]
+    res = statsmodels_fit(name, run)
+    at_network = GLMResults(res.model, run.params["network"].to_numpy(), None, 1.0)
+    for kind in KINDS:
+        table = run.residuals(kind)
+        assert list(table.columns) == ["network", "glm"] and table.index.name == "row" and len(table) == res.nobs
+        np.testing.assert_allclose(table["glm"], getattr(res, f"resid_{kind}"), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(table["network"], getattr(at_network, f"resid_{kind}"), rtol=1e-10, atol=1e-10)
+        # two fits equal within the verdict's tolerance on their coefficients: their residuals, to about that much
+        assert 0 < np.max(np.abs(table["network"] - table["glm"])) < 1e-6 * np.max(np.abs(table["glm"]))
+        assert table.attrs == {"kind": kind, "max_abs_diff": pytest.approx(np.max(np.abs(table["network"] - table["glm"])))}
+
+
+def test_residuals_csv_holds_both_fits_every_kind_and_the_fitted_means(runs):
+    run = runs["cpunish"]
+    kept = pd.read_csv(run.folder / "residuals.csv", index_col="row")
+    assert list(kept.columns) == [f"{fit}_{what}" for what in ("fitted", *KINDS) for fit in ("network", "glm")]
+    res = statsmodels_fit("cpunish", run)
+    np.testing.assert_allclose(kept["glm_fitted"], res.fittedvalues, rtol=1e-10)
+    # the deviance residuals' squares sum to the deviance, each fit's to its own
+    assert (kept["glm_deviance"] ** 2).sum() == pytest.approx(run.result.glm.statistics.deviance, rel=1e-10)
+    assert (kept["network_deviance"] ** 2).sum() == pytest.approx(run.result.network.statistics.deviance, rel=1e-10)
+
+
+def test_a_folder_without_residuals_csv_computes_them_from_its_data(runs, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(runs["spector"].folder, old)
+    (old / "residuals.csv").unlink()
+    again = nnglm.load(old).residuals("pearson")
+    pd.testing.assert_frame_equal(again, runs["spector"].residuals("pearson"), check_exact=False, rtol=1e-14)
+
+
+def test_a_kind_that_is_none_gets_one_message(runs):
+    with pytest.raises(nnglm.ConfigError, match=r"^kind: 'studentized'; give one of deviance, pearson, response, working"):
+        runs["spector"].residuals("studentized")
