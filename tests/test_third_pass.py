@@ -209,3 +209,28 @@ def test_api_input_errors_are_config_errors_with_the_cli_message(tmp_path):
     assert not (tmp_path / "runs").exists()
     run = nnglm.run(config, data=frame, overrides={"train.epochs": np.int64(7)}, out=tmp_path / "runs", quiet=True)
     assert run.result.config["train"]["epochs"] == 7
+
+
+@pytest.mark.parametrize(
+    "model, why",
+    [
+        ("null", "config.model: names its family and link (a run writes both)"),
+        ("[1]", "config.model: a mapping of keys, not list"),
+        ("3", "config.model: a mapping of keys, not int"),
+        ('"text"', "config.model: a mapping of keys, not str"),
+        ('{"family": ["poisson"], "link": "log"}', "config.model.family: text, not list"),
+    ],
+)
+def test_a_result_json_whose_config_is_malformed_is_one_message_in_every_reader(tmp_path, capsys, model, why):
+    import json
+
+    import nnglm
+
+    folder = hand_run(tmp_path / "log")
+    result = json.loads((folder / "result.json").read_text())
+    result["config"]["model"] = json.loads(model)
+    (folder / "result.json").write_text(json.dumps(result))
+    with pytest.raises(nnglm.ConfigError) as caught:
+        nnglm.load(folder)._repr_html_()
+    assert f"a broken run (result.json: config: {why} (got " in str(caught.value)
+    assert f"cannot compare a broken run (result.json: config: {why}" in cli_error(capsys, "compare", str(folder), str(folder))

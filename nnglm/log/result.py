@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from nnglm import safe
 from nnglm.data import names
@@ -292,6 +292,28 @@ class Process(Part):
     heartbeat_seconds: float | None = None  # how often the heartbeat file is touched
 
 
+# the config's fields that the readers of a run folder use, each with the type they need
+RECORDED_SECTIONS = ("data", "model", "train", "glm", "inference", "compare")
+RECORDED_TEXT = {"model": ("family", "link"), "data": ("target", "source"), "train": ("dtype", "backend")}
+
+
+def _recorded_config(config: dict) -> dict:
+    """result.json's config, checked for what its readers take from it: each section a mapping (or
+    absent), the few names they show text; a received folder's config can hold anything."""
+    config = {k: {} if k in RECORDED_SECTIONS and v is None else v for k, v in config.items()}
+    for section in RECORDED_SECTIONS:
+        value = config.get(section)
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(f"config.{section}: a mapping of keys, not {type(value).__name__}")
+        for key in RECORDED_TEXT.get(section, ()):
+            if value is not None and value.get(key) is not None and not isinstance(value.get(key), str):
+                raise ValueError(f"config.{section}.{key}: text, not {type(value[key]).__name__}")
+    model = config.get("model")
+    if model is not None and not all(isinstance(model.get(key), str) for key in RECORDED_TEXT["model"]):
+        raise ValueError("config.model: names its family and link (a run writes both)")
+    return config
+
+
 class RunResult(Part):
     schema_version: int | None = Field(None, alias="schema")
     run_id: str | None = None
@@ -299,7 +321,7 @@ class RunResult(Part):
     status: Literal["running", "completed", "failed", "interrupted"]
     error: str | None = None
     process: Process | None = None
-    config: dict = {}  # the resolved config, as config.yaml holds it
+    config: Annotated[dict, AfterValidator(_recorded_config)] = {}  # the resolved config, as config.yaml holds it
     sweep_point: dict[str, Any] | None = Field(default=None, exclude_if=_absent)  # the keys this sweep point set
     overrides: dict[str, Any] | None = Field(default=None, exclude_if=_absent)  # the keys `--set KEY=VALUE` set over the config file
     environment: Environment = Environment()
@@ -379,4 +401,5 @@ def read(path: Path) -> RunResult:
         first = e.errors()[0]
         key = ".".join(clip(str(part)) for part in first["loc"]) or "result.json"
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-        raise Unreadable(f"result.json: {key}: {first['msg']} (got {short(first.get('input'), 40)}){more}") from None
+        why = first["msg"].removeprefix("Value error, ")
+        raise Unreadable(f"result.json: {key}: {why} (got {short(first.get('input'), 40)}){more}") from None
