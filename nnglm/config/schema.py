@@ -48,9 +48,9 @@ class DataSource(Section):
     features: list[str] | None = None
     """the feature columns; default: every other column (but trials, weights, offset, exposure)"""
     categorical: list[str] = []
-    """columns to dummy-code, first level dropped (R's treatment contrasts), the terms named like colour[T.red]; a text or categorical column among the features is coded so without being listed"""
+    """columns to dummy-code, first level dropped (R's treatment contrasts), the terms named as R names them (colourred); a text or categorical column among the features is coded so without being listed"""
     formula: Annotated[str, Field(min_length=1, max_length=10_000)] | None = None
-    """statsmodels' formula language with R's cbind/factor/offset/log, as "y ~ x1 * x2 + C(g, Treatment('b')) + np.log(x3)"; replaces target, features and categorical; "- 1": no intercept"""
+    """statsmodels' formula language with R's habits (., cbind, factor, relevel, offset, log, poly, ns, bs), as "y ~ x1 * x2 + factor(g) + log(x3)" or "y ~ . - x"; replaces target, features and categorical; "- 1": no intercept"""
     trials: str | None = None
     """binomial: a column of trials; the target counts successes out of them"""
     weights: str | None = None

@@ -11,6 +11,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ class Dataset:
     groups: np.ndarray | None = None  # inference.groups: each row's cluster, coded 0, 1, ...
     # with data.formula: the formula library's DesignInfo of the right-hand side (intercept included):
     # patsy.build_design_matrices([design], new_rows) applies the same columns, bases and levels to new rows
-    design: object | None = None
+    design: Any = None
 
     @property
     def n_rows(self) -> int:
@@ -430,7 +431,7 @@ def formula_rhs(parsed: formula.Formula, config: Config, columns: list[str]) -> 
 
 def formula_design(
     frame: pd.DataFrame, config: Config, origin: str, extras: dict[str, np.ndarray]
-) -> tuple[np.ndarray, list[str], pd.Series, str, object]:
+) -> tuple[np.ndarray, list[str], pd.Series, str, Any]:
     """The design the formula library statsmodels uses builds, its terms named as R names them (names.py),
     and its DesignInfo; the intercept column becomes the network's bias. cbind's trials and offset()'s
     sum go into `extras`."""
