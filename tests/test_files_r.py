@@ -370,3 +370,20 @@ def test_a_number_and_its_text_are_one_header_name(tmp_path):
     path = tmp_path / "d.xlsx"
     pd.DataFrame([[1, 2.0, 3.0], [0, 1.5, 2.5]], columns=["y", 1, "1"]).to_excel(path, index=False)
     assert error("y", path=str(path)) == f"data.path: column '1' appears twice in the header of {path} (columns 2 and 3); rename one"
+
+
+@pytest.mark.runs
+def test_a_run_from_a_url_with_a_password_writes_and_prints_no_password(capsys, write_config, tmp_path):
+    from conftest import run_cli
+
+    url = f"sqlite://analyst:s3cret-pw@/{DATABASE}"
+    path = write_config(f"name: db\ndata: {{source: file, url: '{url}', table: warpbreaks, target: breaks}}\nmodel: {{family: poisson}}\n")
+    code, out, err = run_cli(capsys, "run", path, "--out", tmp_path / "runs", "--set", "train.epochs=50")
+    assert code == 0, err
+    [folder] = (tmp_path / "runs" / "db").iterdir()
+    assert run_cli(capsys, "report", folder)[0] == 0
+    written = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert {"result.json", "config.yaml", "report.md"} <= set(written)
+    assert not [name for name, data in written.items() if b"s3cret" in data]
+    assert "s3cret" not in out + err
+    assert f"sqlite://analyst@/{DATABASE}".encode() in written["config.yaml"]
