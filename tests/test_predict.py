@@ -226,3 +226,41 @@ def test_summary_reads_as_statsmodels_summary_for_both_fits(columns_run):
     assert [float(v) for v in pearson] == pytest.approx([res.pearson_chi2] * 2, rel=1e-6)
     assert text.count("P>|z|") == 2 and text.count("SOUTH1 ") == 2
     assert lines[-1].startswith("equivalent: every weight is within")
+
+
+# R 4.2.2: glm(f, family = poisson, data = cpunish); predict(fit, newdata, type = "response" | "link", se.fit = TRUE),
+# newdata the rows 1, 4, 7 (0-based) with INCOME times 1.07 and PERPOVERTY plus 0.7 (R's printed figures, 12 digits)
+R_NEW = [1, 4, 7]
+R_PREDICTIONS = {
+    "poly(PERPOVERTY, 2)": {
+        "response": ([2.74759779223, 6.13921916140, 8.84613680180], [0.443008845491, 0.947406677198, 1.433196107965]),
+        "link": ([1.01072699983, 1.81469756166, 2.17998084415], [0.161234969232, 0.154320387054, 0.162013785235]),
+    },
+    "ns(PERPOVERTY, df = 2)": {
+        "response": ([2.66876188820, 5.62259156620, 8.43415143464], [0.457478208458, 0.846089009641, 1.452581340199]),
+        "link": ([0.981614652581, 1.726792690392, 2.132289110421], [0.171419642374, 0.150480254466, 0.172226139340]),
+    },
+    "log(INCOME) + PERPOVERTY:DEGREE + factor(SOUTH)": {
+        "response": ([5.52946118454, 7.03127615508, 18.62916994362], [2.110256904683, 0.932200569143, 3.368244073054]),
+        "link": ([1.71009037580, 1.95036821923, 2.92472862880], [0.381638795220, 0.132579143328, 0.180804839037]),
+    },
+}
+
+
+@pytest.mark.parametrize("terms", list(R_PREDICTIONS))
+def test_bases_fixed_on_the_training_rows_predict_as_r_does(terms, tmp_path):
+    """A polynomial's and a natural spline's basis keep what the training rows gave them: R's predictions,
+    and a row predicted alone is the row predicted among others."""
+    config = FORMULA | {"name": "cpunish_bases", "data": FORMULA["data"] | {"formula": f"EXECUTIONS ~ {terms} + offset(log(VC100k96))"}}
+    run = nnglm.run(config, out=tmp_path)
+    new = cpunish().iloc[R_NEW].copy()
+    new["INCOME"] *= 1.07
+    new["PERPOVERTY"] += 0.7
+    for type, (fit, se) in R_PREDICTIONS[terms].items():
+        got = run.predict(new, type=type, se=True)
+        # R's IRLS stops on the deviance's change (epsilon 1e-8), nnglm's GLM on the coefficients' (1e-10)
+        np.testing.assert_allclose(got["glm"], fit, rtol=1e-7)
+        np.testing.assert_allclose(got["glm_se"], se, rtol=1e-6)
+        np.testing.assert_allclose(got["network"], fit, rtol=1e-5)
+    alone = pd.concat([run.predict(new.iloc[[i]]) for i in range(len(new))])
+    pd.testing.assert_frame_equal(alone, run.predict(new), check_exact=False, rtol=1e-14)
