@@ -591,6 +591,8 @@ class InferenceConfig(Section):
     """the network's information matrix: observed (its Hessian) | expected (its family's Fisher information, as IRLS)"""
     scale: Literal["family", "X2", "dev"] | Annotated[float, Field(gt=0)] = "family"
     """nonrobust's dispersion: family (1, or Pearson chi^2 / df where the family has a scale) | X2 (Pearson chi^2 / df) | dev (deviance / df) | a number greater than 0"""
+    use_t: Literal["auto"] | bool = "auto"
+    """p-values and intervals from t on the residual df or from z (statsmodels' use_t): auto is R's summary.glm, t where the dispersion is estimated (gaussian, gamma, inverse Gaussian, Tweedie, the quasi families, scale X2 or dev) with model-based errors, else z; true: t; false: z"""
 
     @field_validator("cov_type", mode="before")
     @classmethod
@@ -598,6 +600,16 @@ class InferenceConfig(Section):
         if value not in COV_TYPES or isinstance(value, bool):
             raise ValueError(f"inference.cov_type: {short(value)} is not one of {', '.join(COV_TYPES)} (statsmodels' cov_type)")
         return value
+
+    @field_validator("use_t", mode="before")
+    @classmethod
+    def _check_use_t(cls, value: Any) -> Any:
+        if value == "auto" or isinstance(value, bool):
+            return value
+        raise ValueError(
+            f"inference.use_t: {short(value)} is not auto (t where the dispersion is estimated, as R's summary.glm), "
+            "true (t tests on the residual df) or false (z tests)"
+        )
 
     @field_validator("scale", mode="before")
     @classmethod
@@ -620,8 +632,8 @@ class InferenceConfig(Section):
 
     @property
     def default(self) -> bool:
-        """Today's errors: the network's Hessian, the GLM's IRLS, the family's scale."""
-        return self == InferenceConfig()
+        """Today's errors: the network's Hessian, the GLM's IRLS, the family's scale (whichever test reads them)."""
+        return self.model_copy(update={"use_t": "auto"}) == InferenceConfig()
 
     def describe(self) -> str:
         """The errors in a few words, as the summary and `nnglm compare` name them."""
@@ -760,6 +772,15 @@ class Config(Section):
         if self.train.precondition is None and self.train.auto and self.lasso:
             return "standardize"
         return self.train.inputs
+
+    @property
+    def use_t(self) -> bool:
+        """t tests on the residual df (inference.use_t; auto: R's summary.glm, t where the dispersion is estimated and
+        the errors are model-based; a sandwich's dispersion cancels, and lmtest's coeftest tests a glm's with z)."""
+        chosen = self.inference.use_t
+        if isinstance(chosen, bool):
+            return chosen
+        return self.inference.cov_type == "nonrobust" and self.family.estimates_dispersion(self.inference.scale)
 
     @property
     def family(self) -> families.Family:

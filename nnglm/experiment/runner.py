@@ -232,10 +232,11 @@ def fit_and_log(
 def network_errors(
     engine: Engine, config: Config, dataset: table.Dataset, fit: network.NetworkFit, weights: np.ndarray
 ) -> inference.Inference:
-    """The network's standard errors: its Hessian's (the default), or those the inference section names."""
+    """The network's standard errors: its Hessian's (the default), or those the inference section names; its
+    p-values and intervals by t or z as Config.use_t says."""
     if config.inference.default:
-        return fit.curvature.inference(weights)
-    return inference.chosen(engine, fit.curvature, weights, config.inference, dataset)
+        return fit.curvature.inference(weights, config.use_t)
+    return inference.chosen(engine, fit.curvature, weights, config.inference, dataset, config.use_t)
 
 
 def inference_section(config: Config, dataset: table.Dataset, stats: inference.Inference, glm_fit: glm.GlmFit) -> InferenceSection:
@@ -249,6 +250,8 @@ def inference_section(config: Config, dataset: table.Dataset, stats: inference.I
         described=options.describe(),
         network_dispersion=stats.dispersion,
         glm_scale=glm_fit.scale,
+        use_t=stats.df is not None,
+        df_resid=stats.df,
     )
 
 

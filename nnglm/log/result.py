@@ -255,6 +255,33 @@ class InferenceSection(Part):
     described: str | None = None  # in a few words, as the summary and `nnglm compare` show it
     network_dispersion: Number = None
     glm_scale: Number = None
+    # t tests and intervals on df_resid residual degrees of freedom (R's summary.glm where the dispersion is
+    # estimated), or z (normal) ones: both fits' p-values and intervals from their own errors (p_values, critical)
+    use_t: bool | None = None  # absent in older runs: z
+    df_resid: Number = None
+
+    def p_values(self, statistic: np.ndarray) -> np.ndarray:
+        """Two-sided p-values of coefficient / standard error, by this run's test."""
+        return p_values(statistic, self.df_resid if self.use_t else None)
+
+    def critical(self, alpha: float = 0.05) -> float:
+        """The multiple of a standard error that makes a 1 - alpha interval, by this run's test."""
+        return critical(alpha, self.df_resid if self.use_t else None)
+
+
+def p_values(statistic: np.ndarray, df: float | None) -> np.ndarray:
+    """Two-sided p-values: Student's t on df degrees of freedom, or the normal where df is None (z)."""
+    from scipy import stats
+
+    statistic = np.abs(np.asarray(statistic, dtype=float))
+    return 2 * (stats.norm.sf(statistic) if df is None else stats.t.sf(statistic, df))
+
+
+def critical(alpha: float, df: float | None) -> float:
+    """The 1 - alpha/2 quantile of t on df degrees of freedom, or of the normal where df is None."""
+    from scipy import stats
+
+    return float(stats.norm.isf(alpha / 2) if df is None else stats.t.isf(alpha / 2, df))
 
 
 class Losses(Part):

@@ -87,9 +87,10 @@ def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
             "relative), so these are not yet a GLM's estimates"
         )
     )
+    test, tested = tests(result)
     as_glm = Block(
-        f"The network read as a GLM (standard errors: {errors_used(result)}, from its own weights)" + cut + caution,
-        ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"],
+        f"The network read as a GLM (standard errors: {errors_used(result)}, from its own weights; {tested})" + cut + caution,
+        ["term", "coef", "std err", f"{test} value", f"P>|{test}|", "[0.025", "0.975]", "GLM std err"],
         [
             [
                 r["term"],
@@ -110,6 +111,32 @@ def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
     if result.validation:
         out.append(holdout_block(result))
     return out
+
+
+def tests(result: RunResult) -> tuple[str, str]:
+    """("t" or "z", the test in words): t on the residual df where the run tested with t (inference.use_t)."""
+    inference = result.inference
+    if inference is None or not inference.use_t:
+        return "z", "z tests"
+    return "t", f"t tests on {_num(inference.df_resid)} residual df, as R's summary.glm where the dispersion is estimated"
+
+
+def dispersion_note(result: RunResult) -> list[str]:
+    """R's line under its coefficients, with each fit's figure."""
+    inference, model = result.inference, result.config.get("model", {})
+    if inference is None or inference.network_dispersion is None or not isinstance(model, dict) or "family" not in model:
+        return []
+    alpha = model.get("alpha")
+    try:
+        family = families.lookup(
+            model["family"], model.get("link"), variance=model.get("variance"), alpha=alpha if isinstance(alpha, (int, float)) else None
+        )
+    except (KeyError, ValueError):
+        return []
+    return [
+        f"(Dispersion parameter for {family.r_family} family taken to be {_num(inference.network_dispersion, 7)} by the network, "
+        f"{_num(inference.glm_scale, 7)} by the GLM)"
+    ]
 
 
 def fit_block(result: RunResult) -> Block:
@@ -214,6 +241,7 @@ def notes(result: RunResult) -> list[str]:
     elif ref is not None and ref.skipped:
         out.append(f"NumPy reference not run: {ref.skipped}")
     out += errors_notes(result)
+    out += dispersion_note(result)
     if c.undefined:
         out.append(c.undefined)
     out.append(c.verdict or "")

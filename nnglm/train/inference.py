@@ -35,12 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnglm.log.result import critical, p_values
 from nnglm.model import penalty
 from nnglm.model.families import Family, softmax
 from nnglm.model.penalty import Penalty
 from nnglm.model.precondition import Inputs
-
-Z_95 = 1.959963984540054
 
 
 @dataclass
@@ -52,6 +51,7 @@ class Inference:
     ci_high: np.ndarray
     dispersion: float
     cov: np.ndarray | None = None  # the coefficients' covariance (Dataset.terms' order), NaN where it has no finite estimate
+    df: float | None = None  # the t tests' residual degrees of freedom (z holds t values); None: z tests, normal
 
 
 @dataclass
@@ -288,9 +288,14 @@ class Curvature:
         d = penalty.newton_step(coefficients, T_inv.T @ g, T_inv.T @ h @ T_inv, len(self.y) * lasso)
         return -T_inv @ d
 
-    def inference(self, coefficients: np.ndarray) -> Inference:
-        from scipy import stats
+    @property
+    def residual_df(self) -> float:
+        """observations - coefficients, as the dispersion's denominator (statsmodels' df_resid for a full-rank design)."""
+        return float(self.n_obs - self.T.shape[0])
 
+    def inference(self, coefficients: np.ndarray, use_t: bool = False) -> Inference:
+        """The default errors (the observed information); use_t: t tests on the residual df, as R's summary.glm
+        where the dispersion is estimated (Config.use_t), else z."""
         theta = self.theta_at(coefficients)
         _, h = self.derivatives(theta)
         dispersion = self.dispersion(theta)
@@ -304,17 +309,7 @@ class Curvature:
                 cov = np.full_like(cov, np.nan)
         else:
             bse = np.full(len(coefficients), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = coefficients / bse
-        return Inference(
-            bse=bse,
-            z=z,
-            p_values=2 * stats.norm.sf(np.abs(z)),
-            ci_low=coefficients - Z_95 * bse,
-            ci_high=coefficients + Z_95 * bse,
-            dispersion=dispersion,
-            cov=cov,
-        )
+        return tested(coefficients, bse, dispersion, self.residual_df if use_t else None, cov)
 
 
 def _largest_ratio(step: np.ndarray, scale: np.ndarray) -> float:
@@ -469,7 +464,7 @@ def activation_function(family: Family):
     return activation
 
 
-def chosen(engine, curvature: Curvature, coefficients: np.ndarray, options, dataset) -> Inference:
+def chosen(engine, curvature: Curvature, coefficients: np.ndarray, options, dataset, use_t: bool = False) -> Inference:
     """The standard errors that inference.* names (config.InferenceConfig), from the network's own weights:
     never from the GLM's. With T the map from the weights theta to the coefficients:
 
@@ -493,7 +488,7 @@ def chosen(engine, curvature: Curvature, coefficients: np.ndarray, options, data
         information = curvature.derivatives(theta)[1]
     dispersion = chosen_dispersion(curvature, theta, options.scale, dataset)
     if not np.all(np.isfinite(information)):
-        return _with_errors(coefficients, np.full(len(coefficients), np.nan), dispersion)
+        return tested(coefficients, np.full(len(coefficients), np.nan), dispersion, curvature.residual_df if use_t else None)
     if options.cov_type == "nonrobust":
         cov = curvature.covariance(information, dispersion)
     else:
@@ -506,17 +501,16 @@ def chosen(engine, curvature: Curvature, coefficients: np.ndarray, options, data
     if np.linalg.matrix_rank(information, hermitian=True) < len(coefficients):
         bse = np.full(len(coefficients), np.nan)  # singular: no finite estimate (separation, aliasing)
         cov = np.full_like(cov, np.nan)
-    inferred = _with_errors(coefficients, bse, dispersion)
-    inferred.cov = cov
-    return inferred
+    return tested(coefficients, bse, dispersion, curvature.residual_df if use_t else None, cov)
 
 
-def _with_errors(coefficients: np.ndarray, bse: np.ndarray, dispersion: float) -> Inference:
-    from scipy import stats
-
+def tested(coefficients: np.ndarray, bse: np.ndarray, dispersion: float, df: float | None, cov: np.ndarray | None = None) -> Inference:
+    """z values (t values on df residual degrees of freedom where df is given), two-sided p-values and 95%
+    intervals from these standard errors: result.p_values' and result.critical's, as the GLM's side reads them."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = coefficients / bse
-    return Inference(bse, z, 2 * stats.norm.sf(np.abs(z)), coefficients - Z_95 * bse, coefficients + Z_95 * bse, dispersion)
+    half = critical(0.05, df) * bse
+    return Inference(bse, z, p_values(z, df), coefficients - half, coefficients + half, dispersion, cov, df)
 
 
 def _theta_design(curvature: Curvature) -> np.ndarray:
