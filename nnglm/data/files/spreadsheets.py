@@ -66,10 +66,9 @@ def bound_workbook(path: str, sheet: str | int | None) -> None:
     archive = _bound_parts(path)
     names = set(archive.namelist())
     if "xl/sharedStrings.xml" in names:
-        strings = _count(archive, "xl/sharedStrings.xml", SHARED_STRING)
-        if strings > MAX_SHARED_STRINGS:
+        if _count(archive, "xl/sharedStrings.xml", SHARED_STRING, MAX_SHARED_STRINGS) > MAX_SHARED_STRINGS:
             raise UserError(
-                f"data.path: {path} holds {strings:,} shared strings, more than the {MAX_SHARED_STRINGS:,} nnglm reads "
+                f"data.path: {path} holds more than {MAX_SHARED_STRINGS:,} shared strings, the most nnglm reads "
                 "of a workbook; save the data as CSV or Parquet"
             )
     located = _sheet_part(archive, sheet)
@@ -114,9 +113,14 @@ def _chunks(archive: zipfile.ZipFile, part: str) -> Iterator[tuple[bytes, int]]:
             tail = chunk[-OVERLAP:]
 
 
-def _count(archive: zipfile.ZipFile, part: str, pattern: re.Pattern) -> int:
-    # a match that ends inside a block's overlap was counted in the block before
-    return sum(sum(1 for m in pattern.finditer(block) if m.end() > overlap) for block, overlap in _chunks(archive, part))
+def _count(archive: zipfile.ZipFile, part: str, pattern: re.Pattern, limit: int) -> int:
+    """Matches of the pattern in the part, counted up to just past the limit."""
+    count = 0
+    for block, overlap in _chunks(archive, part):
+        count += sum(1 for m in pattern.finditer(block) if m.end() > overlap)  # one that ends in the overlap was counted before
+        if count > limit:
+            break
+    return count
 
 
 def _used_range(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
