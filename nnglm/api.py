@@ -427,6 +427,11 @@ def run(
                 except UserError as e:
                     raise UserError(f"sweep point {config_module.describe_point(point)}: {e}") from None
                 runs.append(Run(outcome.run_dir, outcome.record))
+            from nnglm.experiment import sweep
+
+            said = sweep.draw_picture([r.folder for r in runs])  # written as `nnglm run` writes it, quiet or not
+            if not quiet:
+                print(said)
             return runs
 
 

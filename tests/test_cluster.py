@@ -42,16 +42,16 @@ def test_a_sweep_on_the_cluster_writes_every_run_folder_here(address, write_conf
     seconds = time.monotonic() - started
     out = capsys.readouterr().out
     assert f"sweep of 2 points on the Dask cluster at {address} (1 workers)" in out
-    remote = sorted((tmp_path / "remote" / "s").iterdir())
-    assert len(remote) == 2
+    remote = sorted(p for p in (tmp_path / "remote" / "s").iterdir() if not p.name.startswith("sweep-"))
+    assert len(remote) == 2 and (tmp_path / "remote" / "s" / f"sweep-{remote[0].name}" / plots.SWEEP_PICTURE).is_file()
     # the same point run here, in this process: the same files, the same weights
     local = sweep.run(config.expand(path)[:1], tmp_path / "local")[0]
     local_files = sorted(p.name for p in (tmp_path / "local" / "s").glob("*/*"))
     for folder in remote:
         result = json.loads((folder / "result.json").read_text())
         assert result["status"] == "completed" and result["run_id"] == folder.name and result["name"] == "s"
-        # no heartbeat, no temporary file (the sweep's picture is drawn into its first point's folder)
-        assert sorted(p.name for p in folder.iterdir() if p.name != plots.SWEEP_PICTURE) == local_files
+        # no heartbeat, no temporary file (the sweep's picture is in the sweep's own folder)
+        assert sorted(p.name for p in folder.iterdir()) == local_files
         assert (folder / "history.csv").read_text().startswith("step,loss,max_abs_diff_to_glm\n")
     first = next(f for f in remote if json.loads((f / "result.json").read_text())["sweep_point"] == {"train.learning_rate": 0.01})
     local_result = json.loads((next((tmp_path / "local" / "s").iterdir()) / "result.json").read_text())

@@ -178,8 +178,9 @@ def lr_sweep(tmp_path_factory):
 
 def test_a_32_point_sweep_draws_each_runs_road_and_its_answer(lr_sweep):
     folder, rates = lr_sweep
-    points = sorted(folder.iterdir())  # run folders only: the sweep's picture is in the first
-    assert len(points) == 32 and list(folder.glob("*/sweep.png")) == [points[0] / "sweep.png"]
+    *points, own = sorted(folder.iterdir())  # the points' folders, then the sweep's own, named after the first
+    assert len(points) == 32 and own.name == f"sweep-{points[0].name}" and list(folder.glob("*/sweep.png")) == [own / "sweep.png"]
+    assert len(logbook.scan(folder)) == 32  # the sweep's folder is not a run
     fig = plots.sweep_figure([plots.sweep_point(p) for p in points])
     road_ax, steps_ax, gap_ax = fig.axes[:3]
     assert fig.get_suptitle() == "Sweep of 32 points over train.learning_rate"
@@ -206,7 +207,7 @@ def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
         + ["--set", "train.dtype=sweep:float32,float64", "--set", "train.epochs=150"]
     )
     assert code == 0
-    points = [p for p in (tmp_path / "seed002_logistic_no_bias").iterdir() if p.is_dir()]
+    points = [p for p in (tmp_path / "seed002_logistic_no_bias").iterdir() if not p.name.startswith("sweep-")]
     fig = plots.sweep_figure([plots.sweep_point(p) for p in points])
     steps_ax, gap_ax = fig.axes[:2]
     assert steps_ax.images[0].get_array().shape == (2, 3) and gap_ax.images[0].get_array().shape == (2, 3)
@@ -216,7 +217,7 @@ def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
     assert len(cells) == 6 and cells[0] == cells[3] == "never"  # lr 0.001 is short of the GLM after 150 steps
     # nnglm report, given the points' folders as the shell's glob gives them, draws the picture again
     (picture,) = (tmp_path / "seed002_logistic_no_bias").glob("*/sweep.png")
-    assert picture.parent == min(points)
+    assert picture.parent.name == f"sweep-{min(points).name}"
     picture.unlink()
     capsys.readouterr()
     assert cli.main(["report", *map(str, sorted(points))]) == 0
@@ -228,7 +229,7 @@ def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
 
 def test_runs_and_compare_show_the_relative_measure_first(lr_sweep, tmp_path, capsys):
     folder, _ = lr_sweep
-    a, b = sorted(p for p in folder.iterdir() if p.is_dir())[-2:]
+    a, b = sorted(p for p in folder.iterdir() if not p.name.startswith("sweep-"))[-2:]
     listed = logbook.read(a)
     cells = logbook.row(listed)
     at = logbook.RUNS_COLUMNS.index("max rel diff")

@@ -182,18 +182,24 @@ def interrupt_workers(grace: float = 10.0) -> None:
 
 
 def picture(outcomes: list[PointOutcome], console: Console) -> None:
-    """The sweep's picture, into its first point's folder; a picture that cannot be drawn costs no point."""
+    """The sweep's picture, into its own folder beside its points' (drawn under --quiet too: the console
+    is quiet, the run log the same); a picture that cannot be drawn costs no point."""
     folders = [Path(o.run_dir) for o in outcomes if o.run_dir]
     if len(outcomes) < 2 or not folders:
         return
+    console.print(cell(draw_picture(folders, [o.point for o in outcomes if not o.run_dir])))
+
+
+def draw_picture(folders: list[Path], failed: list[dict] | None = None) -> str:
+    """Draws the picture of the sweep whose points are in `folders` (`failed`: those that left none) and
+    says where it is, or why it was not drawn; never raises, as the points are logged whatever happens."""
     from nnglm.show import plots  # matplotlib, once the points are done
 
     try:
-        path = plots.draw_sweep(folders, [o.point for o in outcomes if not o.run_dir])
+        path = plots.draw_sweep(folders, failed)
     except Exception as e:  # the points are logged; only their picture is lost
-        console.print(cell(f"sweep picture not drawn: {type(e).__name__}: {bounded(str(e), 300)}"))
-        return
-    console.print(cell(f"sweep picture: {path} (`nnglm report` with its points' folders draws it again)"))
+        return f"sweep picture not drawn: {type(e).__name__}: {bounded(str(e), 300)}"
+    return f"sweep picture: {path} (`nnglm report` with its points' folders draws it again)"
 
 
 def stop_workers() -> None:

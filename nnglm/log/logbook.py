@@ -77,9 +77,14 @@ def run_folders(root: Path) -> list[Path]:
     if (root / runlog.RESULT_FILE).is_file():
         return [root]
     if any(child.joinpath(runlog.RESULT_FILE).is_file() for child in root.iterdir()):
-        return [child for child in root.iterdir() if _folder(child)]
+        return [child for child in root.iterdir() if _run(child)]
     # a link inside the log (to a folder elsewhere) is not followed: the log is what lies under root
-    return [f for name in root.iterdir() if _folder(name) for f in name.iterdir() if _folder(f)]
+    return [f for name in root.iterdir() if _folder(name) for f in name.iterdir() if _run(f)]
+
+
+def _run(path: Path) -> bool:
+    """A run's folder: any folder beside the runs but a sweep's own (its picture, runlog.sweep_folder)."""
+    return _folder(path) and not runlog.is_sweep_folder(path)
 
 
 def _folder(path: Path) -> bool:

@@ -43,6 +43,7 @@ COVARIANCE_FILE = "covariance.csv"  # each fit's covariance of its coefficients 
 RESIDUALS_FILE = "residuals.csv"  # each fit's fitted means and residuals on the training rows
 HEARTBEAT_FILE = "heartbeat"
 REPORT_MD, REPORT_HTML = "report.md", "report.html"
+SWEEP_PREFIX = "sweep-"  # a sweep's own folder, beside its points': sweep-<its first point's run id>/
 FILES_GLOB = "*/*/*"  # every file of every run under <out>: <name>/<run id>/<file>
 
 HEARTBEAT_SECONDS = 5.0
@@ -63,6 +64,17 @@ def is_run_folder(folder: Path) -> bool:
         return os.path.lexists(Path(folder) / RESULT_FILE)
     except (OSError, ValueError):
         return False
+
+
+def sweep_folder(run_dirs: list[Path]) -> Path:
+    """A sweep's own folder, beside its points' folders and named after the first of them (the smallest
+    run id), so that drawing its picture again (`nnglm report`) finds the same folder."""
+    first = min(run_dirs, key=lambda d: d.name)
+    return first.parent / f"{SWEEP_PREFIX}{first.name}"
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    return folder.name.startswith(SWEEP_PREFIX)
 
 
 def check_out(root: Path) -> None:

@@ -640,15 +640,20 @@ SWEEP_PICTURE = "sweep.png"
 
 
 def sweep_picture_path(run_dirs: list[Path]) -> Path:
-    """Where a sweep's picture goes: into its first point's folder (the smallest run id), so that the run
-    log's folder of names holds run folders only."""
-    return min(run_dirs, key=lambda d: d.name) / SWEEP_PICTURE
+    """Where a sweep's picture goes: the sweep's own folder beside its points' (runlog.sweep_folder), as
+    it belongs to the sweep, not to any one point."""
+    return runlog.sweep_folder(run_dirs) / SWEEP_PICTURE
 
 
 def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
     """The picture of a sweep, from its points' folders (and the points that left none); returns its path."""
+    from nnglm.errors import UserError
+
     fig = sweep_figure([sweep_point(d) for d in run_dirs] + [SweepPoint(p, "failed") for p in failed or []])
     path = sweep_picture_path(run_dirs)
+    if path.parent.is_symlink() or path.is_symlink():  # the run log's own folder: never written through a link
+        raise UserError(f"{path.parent}: a link, not the sweep's folder; the picture is not drawn through it")
+    path.parent.mkdir(exist_ok=True)
     save(fig, path)
     return path
 
