@@ -366,7 +366,7 @@ class Penalty(Section):
 
 
 class ModelConfig(Section):
-    family: str = "binomial"
+    family: str = families.DEFAULT_FAMILY
     """gaussian | binomial | poisson | gamma | inverse_gaussian | negative_binomial | tweedie | quasipoisson | quasibinomial | quasi | multinomial (see Families and links), or as R writes it: binomial(link = "probit"), Gamma(link = "log"), quasi(link = "log", variance = "mu")"""
     link: str | None = None
     """one of the family's links; default: its first (see Families and links); another of statsmodels' links is fitted with check_link=False, its warning recorded"""
@@ -397,7 +397,7 @@ class ModelConfig(Section):
         if not isinstance(raw, dict):
             return raw
         raw = _from_r(dict(raw))
-        family = raw.get("family", "binomial")
+        family = raw.get("family", families.DEFAULT_FAMILY)
         if family not in families.family_names():
             close = difflib.get_close_matches(str(family), families.family_names(), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

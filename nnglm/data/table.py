@@ -20,6 +20,7 @@ from nnglm.config import Config, DataFrameData, FileData, StatsmodelsData, Synth
 from nnglm.data import bases, checks, files, formula, frames
 from nnglm.data.names import INTERCEPT, design_names, in_r_order, level_name
 from nnglm.errors import UserError, listing, short
+from nnglm.model import families
 
 
 @dataclass(frozen=True)
@@ -738,6 +739,8 @@ def _check_target(y: np.ndarray, target: str, config: Config, weighted: bool) ->
         shown = offending(bad, lambda r: f" ({y[r]:g})")
         counts = np.all((y[bad] >= 1) & (y[bad] == np.round(y[bad])))
         hint = "; for successes out of trials, set data.trials" if family.takes_trials and not weighted and counts else ""
+        if "family" not in config.model.model_fields_set:  # the default was assumed: say so, and what to set
+            hint = f"; {families.assumed(y[np.isfinite(y)])}"
         raise UserError(
             f"data.target: column {target!r} must be {family.target_rule_for(weighted)} for family {family.family}; {shown}{hint}"
         )

@@ -664,6 +664,24 @@ def lookup(
     return Family(distribution, spec, values, estimated)
 
 
+DEFAULT_FAMILY = "binomial"  # model.family's default: nnglm's first story is logistic regression (seed 002)
+
+
+def assumed(y: np.ndarray) -> str:
+    """What a target the default family refuses is told: the family assumed, and which to set for targets like y.
+    R's glm assumes gaussian; nnglm keeps binomial, so that a config without model.family means what it always meant."""
+    if y.size and np.all((y >= 0) & (y == np.round(y))):
+        like = "poisson (or quasipoisson, negative_binomial) for counts like these, or gaussian"
+    elif y.size and np.all(y > 0):
+        like = "gaussian, or gamma (or inverse_gaussian) for positive values like these"
+    else:
+        like = "gaussian"
+    return (
+        f"model.family is not set, so nnglm assumed {DEFAULT_FAMILY}, its default (R's glm assumes gaussian): "
+        f'set model.family: {like} (as R writes it too, e.g. poisson(link = "log"))'
+    )
+
+
 # --- R's spelling: glm(family = binomial(link = "probit")), read by a closed rule, never evaluated ---
 
 R_FAMILIES = {  # R's family function -> nnglm's family (MASS's negative.binomial, statmod's tweedie)
