@@ -234,3 +234,14 @@ def test_a_result_json_whose_config_is_malformed_is_one_message_in_every_reader(
         nnglm.load(folder)._repr_html_()
     assert f"a broken run (result.json: config: {why} (got " in str(caught.value)
     assert f"cannot compare a broken run (result.json: config: {why}" in cli_error(capsys, "compare", str(folder), str(folder))
+
+
+def test_a_file_of_more_columns_than_a_glm_can_hold_is_refused_at_its_header(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    columns = ["y"] + [f"x{i}" for i in range(10_000)]
+    (tmp_path / "wide.csv").write_text(",".join(columns) + "\n" + ",".join(["1"] * len(columns)) + "\n")
+    (tmp_path / "w.yaml").write_text("name: w\ndata: {source: file, path: wide.csv, target: y}\n")
+    assert cli_error(capsys, "validate", "w.yaml") == (
+        "w.yaml: data.path: wide.csv has 10,001 columns; nnglm reads at most 10,000 "
+        "(a GLM of that many coefficients is past what its fit can hold): keep the columns you fit"
+    )

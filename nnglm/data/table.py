@@ -257,7 +257,7 @@ def drop_row_labels(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 def drop_unused_levels(frame: pd.DataFrame) -> pd.DataFrame:
     """Categorical columns keep their own level order, less the levels no row has (R's model.frame
     drops them too): an empty level would be an all-zero column."""
-    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    categorical = [c for c, dtype in frame.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
     if not categorical:
         return frame
     frame = frame.copy()
@@ -554,9 +554,12 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str, notes: list
     targets = data.target_columns()
     extras = list(extra_keys(config).values()) + group_columns(config)
     given = data.features is not None
-    features = data.features if data.features is not None else [c for c in columns if c not in targets and c not in extras]
+    left_out = set(targets) | set(extras)
+    features = data.features if data.features is not None else [c for c in columns if c not in left_out]
     check_features(features, frame, config, origin, read_as)
-    factors = [name for name in features if name in data.categorical or is_text(frame[name])]
+    numeric = {c for c, dtype in frame.dtypes.items() if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)}
+    categorical = set(data.categorical)
+    factors = [name for name in features if name in categorical or (name not in numeric and is_text(frame[name]))]
     for name in factors:
         if name not in data.categorical:
             check_factor(frame[name], name, given, len(frame))
@@ -602,23 +605,23 @@ def check_factor(values: pd.Series, name: str, given: bool, rows: int) -> None:
 
 def check_features(features: list[str], frame: pd.DataFrame, config: Config, origin: str, read_as: str | None = None) -> None:
     data = config.data
-    columns = list(frame.columns)
+    columns, present, chosen = list(frame.columns), set(frame.columns), set(features)
     for key, names in (("data.features", features), ("data.categorical", data.categorical)):
         twice = sorted(n for n, count in Counter(names).items() if count > 1)
         if twice:
             raise UserError(f"{key}: {listing(twice)} listed twice; name each column once")
     for name in features:
-        if name not in columns:
+        if name not in present:
             raise missing_column("data.features", name, columns, origin, read_as)
-    if data.target in features:
+    if data.target in chosen:
         raise UserError(f"data.features: the target column {data.target!r} cannot also be a feature")
     for key, column in extra_keys(config).items():
-        if column in features or column == data.target:
+        if column in chosen or column == data.target:
             raise UserError(f"data.{key}: column {short(column)} is also the target or a feature; a column has one role")
     if not features and not config.model.use_bias:
         raise UserError("data.features: no features and model.use_bias is false: there is nothing to fit")
     for name in data.categorical:
-        if name not in features:
+        if name not in chosen:
             raise UserError(f"data.categorical: {short(name)} is not among the features ({listing(features)})")
 
 

@@ -5,6 +5,7 @@ import bz2
 import csv
 import gzip
 import io
+import json as jsonlib
 import lzma
 import re
 import zipfile
@@ -102,7 +103,17 @@ def sniff(sample: str, fmt: str) -> tuple[str, str]:
     return best, "sniffed" if best_count else f"the {fmt} default"
 
 
+# a design of more columns than this is past what the GLM's fit can hold (its covariance alone is
+# 10 000 x 10 000 numbers, 800 MB); the bound is checked on the header, before the rows are read
+MAX_COLUMNS = 10_000
+
+
 def _check_header(header: list[str], path: str) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise UserError(
+            f"data.path: {path} has {len(header):,} columns; nnglm reads at most {MAX_COLUMNS:,} "
+            "(a GLM of that many coefficients is past what its fit can hold): keep the columns you fit"
+        )
     seen: dict[str, int] = {}
     for i, name in enumerate(header):
         if name in seen and name:
@@ -130,5 +141,9 @@ def json(path: str, fmt: str, compression: str | None) -> Table:
         raise UserError(f"data.path: cannot read {path} as JSON ({shape}): {reason(e)}") from None
     except (gzip.BadGzipFile, OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as e:
         raise UserError(f"data.path: cannot read {path} ({compression}): {short(str(e), 200)[1:-1]}") from None
+    for name in frame.columns:  # a field that holds a list or an object is kept as its JSON text, a label like any other
+        column = frame[name]
+        if column.dtype == object and column.map(lambda v: isinstance(v, (list, dict))).any():
+            frame[name] = column.map(lambda v: jsonlib.dumps(v) if isinstance(v, (list, dict)) else v)
     what = "JSON Lines" if fmt == "jsonl" else "JSON records"
     return Table(frame, what + (f", {compression}-compressed" if compression else ""))
