@@ -387,3 +387,32 @@ def test_a_run_from_a_url_with_a_password_writes_and_prints_no_password(capsys, 
     assert not [name for name, data in written.items() if b"s3cret" in data]
     assert "s3cret" not in out + err
     assert f"sqlite://analyst@/{DATABASE}".encode() in written["config.yaml"]
+
+
+def test_an_ods_whose_cells_repeat_past_the_bound_is_refused_before_pandas_expands_it(tmp_path):
+    import zipfile
+
+    path = tmp_path / "repeats.ods"
+    with zipfile.ZipFile(R / "esoph.ods") as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "content.xml":  # one more row: a value repeated 100 000 times, the row 100 000 times
+                cell = '<table:table-cell table:number-columns-repeated="100000" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+                row = f'<table:table-row table:number-rows-repeated="100000">{cell}</table:table-row>'
+                data = data.replace(b"</table:table>", row.encode() + b"</table:table>", 1)
+            target.writestr(item, data)
+    assert path.stat().st_size < 10_000
+    started = time.monotonic()
+    assert error("ncases", path=str(path)) == (
+        f"data.path: sheet 'esoph' of {path} repeats its cells to at least 100,089 rows by 100,000 columns: 10,008,900,000 cells, "
+        "more than the 20,000,000 nnglm reads; save the data as CSV or Parquet"
+    )
+    assert time.monotonic() - started < 5
+    assert load("ncases", path=str(R / "esoph.ods"), features=FEATURES["ncases"]).n_rows == 88  # R's file itself passes
+
+
+def test_a_json_field_of_lists_is_kept_as_its_json_text(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"y": 1, "tags": [1, 2], "x": 0.5}\n{"y": 0, "tags": [3], "x": 1.5}\n{"y": 4, "tags": [3], "x": 2.5}\n')
+    assert load("y", path=str(path), features=["x"]).n_rows == 3  # a column of lists beside the features does not stop the run
+    assert r_names(load("y", path=str(path)).feature_names) == ["tags[3]", "x"]  # as a feature: a factor of its JSON texts

@@ -24,6 +24,8 @@ OVERLAP = 512  # longer than any tag the patterns below match up to its referenc
 REFERENCE = re.compile(rb'<(?:\w+:)?(c|row)\b[^>]{0,400}?\sr="([A-Z]{0,3})([0-9]{1,9})"')
 SHARED_STRING = re.compile(rb"<(?:\w+:)?si[\s>/]")
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
@@ -32,7 +34,7 @@ def read(path: str, fmt: str, sheet: str | int | None) -> pd.DataFrame:
     if fmt == "excel" and zipfile.is_zipfile(path):
         bound_workbook(path, sheet)
     elif fmt == "ods":
-        _bound_parts(path)
+        bound_ods(path, sheet)
     book = pd.ExcelFile(path, engine=engine)
     sheets = [str(s) for s in book.sheet_names]
     chosen = 0 if sheet is None else sheet
@@ -82,6 +84,47 @@ def bound_workbook(path: str, sheet: str | int | None) -> None:
             f"{_column_name(columns)}{rows}): {rows * columns:,} cells, more than the {MAX_CELLS:,} nnglm reads; "
             "delete the stray cells beyond the data, or save the data as CSV or Parquet"
         )
+
+
+def bound_ods(path: str, sheet: str | int | None) -> None:
+    """Refuses an .ods whose chosen sheet pandas would expand past MAX_CELLS: a row or a cell may say it
+    repeats a million times (number-rows-repeated, number-columns-repeated), and pandas writes out every
+    repeat up to the last value, then pads each row to the longest."""
+    archive = _bound_parts(path)
+    if "content.xml" not in archive.namelist():
+        return  # pandas says what is wrong
+    chosen = 0 if sheet is None else sheet
+    index, rows, width, pending, row_width, row_repeat, in_sheet = -1, 0, 0, 0, 0, 1, False
+    with archive.open("content.xml") as f:
+        for event, element in ElementTree.iterparse(f, events=("start", "end")):
+            tag = element.tag
+            if tag == f"{ODS_TABLE}table":
+                if event == "start":
+                    index += 1
+                    in_sheet = chosen == index if isinstance(chosen, int) else chosen == element.get(f"{ODS_TABLE}name")
+                    name = element.get(f"{ODS_TABLE}name", str(index))
+                elif in_sheet:
+                    break
+            elif not in_sheet:
+                pass
+            elif tag == f"{ODS_TABLE}table-row" and event == "start":
+                row_width, filled, row_repeat = 0, 0, int(element.get(f"{ODS_TABLE}number-rows-repeated", "1"))
+            elif tag in (f"{ODS_TABLE}table-cell", f"{ODS_TABLE}covered-table-cell") and event == "end":
+                row_width += int(element.get(f"{ODS_TABLE}number-columns-repeated", "1"))
+                if element.get(f"{ODS_OFFICE}value-type") is not None or len(element):
+                    filled = row_width
+            elif tag == f"{ODS_TABLE}table-row" and event == "end":
+                pending += row_repeat  # an empty row counts once a row with values follows it
+                if filled:
+                    rows, pending, width = rows + pending, 0, max(width, filled)
+                    if rows * width > MAX_CELLS:
+                        raise UserError(
+                            f"data.path: sheet {short(name)} of {path} repeats its cells to at least {rows:,} rows by {width:,} "
+                            f"columns: {rows * width:,} cells, more than the {MAX_CELLS:,} nnglm reads; "
+                            "save the data as CSV or Parquet"
+                        )
+            if event == "end" and tag != f"{ODS_TABLE}table":
+                element.clear()
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str | int | None) -> tuple[str, str] | None:
