@@ -43,3 +43,49 @@ def test_a_family_given_is_not_second_guessed():
 
 def test_r_s_default_is_one_key_away():
     assert load("r_copper_gaussian", "model.family=gaussian").family.family == "gaussian"
+
+
+DOBSON = "counts,outcome,treatment\n" + "".join(
+    f"{c},{o},{t}\n" for c, o, t in zip([18, 17, 15, 20, 10, 20, 25, 13, 12], [1, 2, 3] * 3, [1, 1, 1, 2, 2, 2, 3, 3, 3])
+)  # Dobson's example (R's ?glm) as write.csv leaves it: gl()'s levels written as 1, 2, 3
+NOTE = (
+    "column 'outcome' holds 3 whole numbers (1, 2, 3) and is fitted as one number, as R fits an integer column; "
+    "if they are levels (R's gl() or factor()), write factor(outcome) in data.formula or list 'outcome' in data.categorical"
+)
+
+
+def dobson(tmp_path, **data):
+    path = tmp_path / "dobson.csv"
+    path.write_text(DOBSON)
+    raw = {"name": "dobson", "data": {"source": "file", "path": str(path)} | data, "model": {"family": "poisson"}}
+    return config.validate(raw, "dobson")
+
+
+def test_an_integer_column_of_few_values_is_noted_and_how_to_make_it_a_factor(tmp_path):
+    assert table.load(dobson(tmp_path, target="counts")).notes[0] == NOTE
+    assert table.load(dobson(tmp_path, formula="counts ~ outcome + treatment")).notes[0] == NOTE
+    assert table.load(dobson(tmp_path, formula="counts ~ factor(outcome) + factor(treatment)")).notes == []
+    assert table.load(dobson(tmp_path, target="counts", categorical=["outcome", "treatment"])).notes == []
+
+
+def test_validate_says_it(tmp_path, capsys):
+    from conftest import run_cli
+
+    path = tmp_path / "dobson.csv"
+    path.write_text(DOBSON)
+    (tmp_path / "c.yaml").write_text(f"name: d\ndata: {{source: file, path: {path}, target: counts}}\nmodel: {{family: poisson}}\n")
+    code, out, _ = run_cli(capsys, "validate", tmp_path / "c.yaml")
+    assert code == 0 and f"  note: {NOTE}" in out
+
+
+@pytest.mark.runs
+def test_dobson_as_numbers_fits_r_s_numbers_and_the_summary_says_it(tmp_path):
+    from nnglm.experiment import runner
+    from nnglm.show import summary
+
+    cfg = dobson(tmp_path, target="counts")
+    outcome = runner.run(cfg.model_copy(update={"train": cfg.train.model_copy(update={"dtype": "float64"})}), tmp_path, quiet=True)
+    statistics = outcome.result["glm"]["statistics"]
+    # R: glm(counts ~ as.integer(outcome) + as.integer(treatment), family = poisson): 8.015958 on 6 df (factors: 5.129141 on 4)
+    assert statistics["deviance"] == pytest.approx(8.015958, rel=1e-6) and statistics["df_resid"] == 6
+    assert f"data: {NOTE}" in summary.notes(outcome.record)

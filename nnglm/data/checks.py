@@ -140,3 +140,26 @@ def check_memory(key: str, rows: int, columns: int) -> None:
             f"({MEMORY_FACTOR} times the float64 design matrix, as statsmodels' IRLS takes); "
             f"this machine has {available_memory() / 2**30:.1f} GiB available"
         )
+
+
+FEW_LEVELS = 10  # an integer column with 3 to this many distinct values, each seen twice on average, reads like a factor
+
+
+def factor_like(frame, names: list[str]) -> list[str]:
+    """Notes on the design's numeric columns that R users would likely have made factors (R's gl(), Dobson's
+    outcome written by write.csv as 1, 2, 3): fitted as numbers, as R fits them, but said, with how to make them factors."""
+    notes = []
+    for name in names:
+        if name not in frame.columns or frame[name].dtype.kind not in "iuf":
+            continue
+        values = frame[name].dropna().to_numpy(dtype=float)
+        distinct = np.unique(values)
+        whole = bool(np.all(distinct == np.round(distinct)))
+        if whole and 3 <= len(distinct) <= FEW_LEVELS and len(values) >= 2 * len(distinct):
+            shown = ", ".join(f"{v:g}" for v in distinct)
+            notes.append(
+                f"column {short(name)} holds {len(distinct)} whole numbers ({shown}) and is fitted as one number, as R fits an "
+                f"integer column; if they are levels (R's gl() or factor()), write factor({name}) in data.formula or list "
+                f"{short(name)} in data.categorical"
+            )
+    return notes

@@ -192,6 +192,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     else:
         X, names, target_values, target = columns_design(frame, config, origin, notes)
     checks.check_memory("data", len(target_values), X.shape[1] + 1)
+    notes += checks.factor_like(frame, names)
     extras = merge_extras(extra_columns(frame, config, origin), formula_extras)
     y, classes, success = target_of(target_values, target, config, origin)
     if success is not None:
