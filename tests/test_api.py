@@ -383,9 +383,9 @@ def test_a_dataframe_sweep_point_is_drawn_by_nnglm_report_from_its_folder(tmp_pa
     runs = nnglm.run(config, data=frame, overrides={"train.learning_rate": "sweep:0.01,0.02"}, out=tmp_path)
     assert isinstance(runs, list) and all((r.folder / "data.parquet").is_file() for r in runs)
     assert cli.main(["report", str(runs[0].folder)]) == 0
-    assert "drew loss.png, distance.png, lines.png" in capsys.readouterr().out
+    assert "drew loss.png, distance.png, lines.png, diagnostics.png" in capsys.readouterr().out
     figures = runs[1].plot()  # drawn from the folder: its data from the Parquet copy, for the separating lines
-    assert len(figures) == 3 and "Separating lines" in figures[2].axes[0].get_title()
+    assert len(figures) == 4 and "Separating lines" in figures[2].axes[0].get_title()
 
 
 def test_plot_draws_the_figures_and_writes_no_file(tmp_path):

@@ -222,7 +222,7 @@ def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["report", *map(str, sorted(points))]) == 0
     out = capsys.readouterr().out
-    assert out.count("drew loss.png, distance.png; report.md and report.html show them") == 6
+    assert out.count("drew loss.png, distance.png, diagnostics.png; report.md and report.html show them") == 6
     assert out.splitlines()[-1] == f"{picture}: the picture of the sweep of 6 points"
     assert picture.read_bytes().startswith(b"\x89PNG")
 

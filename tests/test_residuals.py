@@ -11,6 +11,7 @@ import statsmodels.api as sm
 from statsmodels.genmod.generalized_linear_model import GLMResults
 
 import nnglm
+from nnglm.show import diagnostics
 
 pytestmark = pytest.mark.runs  # trains networks: not in make test-fast
 
@@ -74,7 +75,7 @@ def test_each_kind_equals_statsmodels_on_the_glm_side_and_at_the_networks_weight
 def test_residuals_csv_holds_both_fits_every_kind_and_the_fitted_means(runs):
     run = runs["cpunish"]
     kept = pd.read_csv(run.folder / "residuals.csv", index_col="row")
-    assert list(kept.columns) == [f"{fit}_{what}" for what in ("fitted", *KINDS) for fit in ("network", "glm")]
+    assert list(kept.columns) == [f"{fit}_{what}" for what in ("fitted", *KINDS, "hat") for fit in ("network", "glm")]
     res = statsmodels_fit("cpunish", run)
     np.testing.assert_allclose(kept["glm_fitted"], res.fittedvalues, rtol=1e-10)
     # the deviance residuals' squares sum to the deviance, each fit's to its own
@@ -93,3 +94,36 @@ def test_a_folder_without_residuals_csv_computes_them_from_its_data(runs, tmp_pa
 def test_a_kind_that_is_none_gets_one_message(runs):
     with pytest.raises(nnglm.ConfigError, match=r"^kind: 'studentized'; give one of deviance, pearson, response, working"):
         runs["spector"].residuals("studentized")
+
+
+# R 4.2.2: fit <- glm(EXECUTIONS ~ INCOME + PERPOVERTY + factor(SOUTH) + offset(log(VC100k96)), family = poisson,
+# data = cpunish); hatvalues(fit), cooks.distance(fit), rstandard(fit), the first four rows (R's printed figures)
+R_HAT = [0.2687022808677, 0.5296303908029, 0.0827083266873, 0.2036247128834]
+R_COOK = [7.0399183600294, 0.0312394488781, 1.0580275111635, 0.0079226833292]
+R_RSTANDARD = [6.941574522890, 0.328877124753, 4.147289007639, 0.342730789593]
+
+
+def test_leverage_cooks_distance_and_standardized_residuals_are_rs(runs):
+    run = runs["cpunish"]
+    kept = pd.read_csv(run.folder / "residuals.csv", index_col="row")
+    for fit in ("glm", "network"):
+        np.testing.assert_allclose(kept[f"{fit}_hat"][:4], R_HAT, rtol=1e-7)
+        np.testing.assert_allclose(diagnostics.cooks_distance(kept, fit, 1.0, 4)[:4], R_COOK, rtol=1e-7)
+        np.testing.assert_allclose(diagnostics.standardized(kept, fit, "deviance", 1.0)[:4], R_RSTANDARD, rtol=1e-7)
+    influence = statsmodels_fit("cpunish", run).get_influence(observed=False)
+    np.testing.assert_allclose(diagnostics.cooks_distance(kept, "glm", 1.0, 4), influence.cooks_distance[0], rtol=1e-9)
+
+
+def test_the_diagnostics_picture_is_in_the_folder_the_report_and_plot(runs):
+    run = runs["cpunish"]
+    assert (run.folder / "diagnostics.png").read_bytes().startswith(b"\x89PNG")
+    assert "diagnostics.png" in (run.folder / "report.md").read_text()
+    figures = run.plot()
+    assert [axis.get_title() for axis in figures[-1].axes] == [
+        "Residuals vs Fitted",
+        "Normal Q-Q",
+        "Scale-Location",
+        "Residuals vs Leverage (Cook's distance dashed)",
+    ]
+    # each panel: the GLM's points, and the network's drawn over them
+    assert all(len(axis.collections) >= 2 for axis in figures[-1].axes)

@@ -84,7 +84,7 @@ def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
     assert cli.main(["report", str(single), folder.name, "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"{single}: a single run, whose plots were drawn when it ran; nothing to do" in out
-    assert f"{folder}: drew loss.png, distance.png; report.md and report.html show them" in out
+    assert f"{folder}: drew loss.png, distance.png, diagnostics.png; report.md and report.html show them" in out
     assert (single / "report.md").read_bytes() == before
     report = (folder / "report.md").read_text()
     for picture in ("loss.png", "distance.png"):

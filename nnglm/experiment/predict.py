@@ -185,8 +185,8 @@ def read_covariance(folder: Path, terms: list[str]) -> dict[str, np.ndarray]:
 
 
 def residual_table(dataset: table.Dataset, config: Config, network: np.ndarray, fitted: np.ndarray) -> pd.DataFrame:
-    """residuals.csv: one row a training row; each fit's fitted mean and its four kinds of residual, by
-    statsmodels' GLMResults at that fit's coefficients."""
+    """residuals.csv: one row a training row; each fit's fitted mean, its four kinds of residual and its
+    leverage (the hat matrix's diagonal), by statsmodels' GLMResults at that fit's coefficients."""
     from statsmodels.genmod.generalized_linear_model import GLMResults
 
     sm_model = glm.model(dataset, config)
@@ -199,6 +199,9 @@ def residual_table(dataset: table.Dataset, config: Config, network: np.ndarray, 
         for kind in KINDS:
             for fit, r in results.items():
                 columns[f"{fit}_{kind}"] = np.asarray(getattr(r, f"resid_{kind}"), dtype=float)
+        for fit, r in results.items():
+            # the leverage, from the IRLS weights at the fit (expected information), as R's hatvalues(fit)
+            columns[f"{fit}_hat"] = np.asarray(r.get_hat_matrix_diag(observed=False), dtype=float)
     frame = pd.DataFrame(columns)
     frame.index.name = "row"
     return frame

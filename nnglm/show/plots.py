@@ -39,6 +39,7 @@ PICTURES = {
     "loss.png": "The loss's gap to the GLM's own loss (log scale), and the loss itself",
     "distance.png": "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)",
     "lines.png": "The points by class, with the GLM's and the network's separating lines",
+    "diagnostics.png": "R's plot(glm) for the GLM (grey circles), the network's points over it (red crosses)",
 }
 
 
@@ -341,6 +342,7 @@ def draw(
     function that loads it, for seed 000's separating lines."""
     run = picture_of(result, config, rows, history, trajectory)
     drawn = run_figures(run, _lines(config, run.terms, run.network, run.glm, dataset))
+    drawn.update(diagnostics_of(run_dir, result, config))
     for name, fig in drawn.items():
         save(fig, run_dir / name)
     return {name: PICTURES[name] for name in drawn}
@@ -413,7 +415,34 @@ def figures(run_dir: Path) -> dict[str, "Figure"]:
     """A run folder's pictures as Figures, drawn from its files ({file name: Figure}), for a notebook."""
     f = read_folder(run_dir)
     run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
-    return run_figures(run, _lines(f.config, run.terms, run.network, run.glm, lambda: training_rows(f.config, run_dir)))
+    out = run_figures(run, _lines(f.config, run.terms, run.network, run.glm, lambda: training_rows(f.config, run_dir)))
+    return out | diagnostics_of(run_dir, f.result, f.config)
+
+
+def diagnostics_of(run_dir: Path, result: "RunResult", config) -> dict[str, "Figure"]:
+    """diagnostics.png (show/diagnostics.py), drawn from residuals.csv where the run has one (single-output
+    runs of up to 100 000 rows); nothing where it has none or it cannot be read."""
+    import pandas as pd
+
+    from nnglm.log.result import flat
+    from nnglm.show import diagnostics
+
+    path = run_dir / runlog.RESIDUALS_FILE
+    if config.family.multiclass or not path.is_file() or not (result.glm and result.network):
+        return {}
+    if result.comparison and result.comparison.outcome in ("no finite MLE", "GLM failed"):
+        return {}  # no fit to diagnose: the coefficients run off to infinity, or there are none
+    try:
+        header, cells = _read_csv(path)
+        table = pd.DataFrame(cells, columns=header)[diagnostics.NEEDED].astype(float)
+    except (ValueError, KeyError, UnicodeDecodeError):
+        return {}
+    dispersion = {}
+    for fit in ("network", "glm"):
+        stats = getattr(result, fit).statistics
+        dispersion[fit] = stats.dispersion if stats and math.isfinite(stats.dispersion) and stats.dispersion > 0 else 1.0
+    n_params = len(flat(result.glm.coefficients))
+    return {diagnostics.PICTURE: diagnostics.figure(table, config.family.sm_family().link, dispersion, n_params)}
 
 
 def training_rows(config, run_dir: Path):
