@@ -516,16 +516,34 @@ def compare(*runs: Run | str | os.PathLike, dir: str | os.PathLike = "experiment
     return frame
 
 
-def anova(*runs: Run | str | os.PathLike, test: str | None = None, dir: str | os.PathLike = "experiments") -> pd.DataFrame:
+def anova(
+    *runs: Run | str | os.PathLike,
+    test: str | None = None,
+    dir: str | os.PathLike = "experiments",
+    overrides: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """The analysis of deviance of runs of nested models on the same rows, in the order given (R's
     `anova(m0, m1, test = ...)`), as `nnglm anova` prints it: a row a model (1, 2, ...), columns
     (fit, R's column) for fit network and glm: Resid. Df, Resid. Dev, Df, Deviance, then Pr(>Chi)
     (test "Chisq") or F and Pr(>F) (test "F", with the largest model's estimated dispersion). test None:
     as R chooses, Chisq where the family's dispersion is known, F where it is estimated. `.attrs` holds
     the models, the dispersion, the largest difference between the two tables, its tolerance and the
-    verdict. Runs that do not nest, or fitted other rows, raise ConfigError saying why."""
+    verdict. Runs that do not nest, or fitted other rows, raise ConfigError saying why.
+
+    One run: its sequential table (R's `anova(fit)`), a row a term added in turn (NULL first): Df,
+    Deviance, Resid. Df, Resid. Dev and the test; each sub-model is fitted and trained in this process
+    on the run's data, read again (overrides={"data.path": FILE} names it where the folder does not
+    hold it)."""
     from nnglm.model import anova as analysis
 
     with config_errors():
         folders = [r.folder if isinstance(r, Run) else logbook.locate(str(r), Path(dir)) for r in runs]
+        if not folders:
+            raise UserError("anova: give one run (its terms added in turn) or two or more runs of nested models, the smallest first")
+        if len(folders) == 1:
+            from nnglm.experiment import sequential  # trains the sub-models: TensorFlow
+
+            return sequential.compute(folders[0], test, sets(overrides)).frame()
+        if overrides:
+            raise UserError("overrides: only for one run's sequential table (they name its data); nested runs are read from their folders")
         return analysis.compute(folders, test).frame()

@@ -127,13 +127,24 @@ def parser() -> argparse.ArgumentParser:
         "anova", help="analysis of deviance of runs of nested models (R's anova(m0, m1)), from the networks and from the GLMs"
     )
     anova.add_argument(
-        "runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one); the smallest model first"
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="a run folder, or a run id as `nnglm runs` lists it (or the start of one); the smallest model first; "
+        "one run: its sequential table (R's anova(fit)), its terms added in turn",
     )
     anova.add_argument(
         "--test",
         choices=["Chisq", "F"],
         help="Chisq (deviance over the dispersion against chi-square) or F (the dispersion estimated by the largest model); "
         "default, as R: Chisq where the family's dispersion is known, F where it is estimated",
+    )
+    anova.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one run's sequential table: name the run's data where its folder does not hold it, e.g. data.path=FILE",
     )
     anova.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
 
@@ -356,7 +367,15 @@ def _anova(args) -> int:
     from nnglm.model import anova
     from nnglm.show.anova import print_anova
 
-    print_anova(anova.compute([logbook.locate(r, Path(args.dir)) for r in args.runs], args.test))
+    folders = [logbook.locate(r, Path(args.dir)) for r in args.runs]
+    if len(folders) == 1:
+        from nnglm.experiment import sequential  # trains the sub-models: TensorFlow
+
+        print_anova(sequential.compute(folders[0], args.test, args.set))
+        return 0
+    if args.set:
+        raise UserError("--set: only for one run's sequential table (it names the run's data); nested runs are read from their folders")
+    print_anova(anova.compute(folders, args.test))
     return 0
 
 

@@ -240,12 +240,14 @@ def test_compare_refuses_other_models_and_points_to_anova(ships, capsys):
 
 
 def test_arguments_are_checked(ships, capsys):
-    assert (
-        cli_error(capsys, "anova", ships[0].folder)
-        == "anova: give two or more runs of nested models (run folders or run ids), the smallest first"
-    )
-    with pytest.raises(nnglm.ConfigError, match="test: 'LRT' is not 'Chisq'"):
-        nnglm.anova(*ships, test="LRT")
+    with pytest.raises(nnglm.ConfigError) as caught:
+        nnglm.anova()
+    assert str(caught.value) == "anova: give one run (its terms added in turn) or two or more runs of nested models, the smallest first"
+    for runs in (ships, ships[:1]):
+        with pytest.raises(nnglm.ConfigError, match="test: 'LRT' is not 'Chisq'"):
+            nnglm.anova(*runs, test="LRT")
+    message = cli_error(capsys, "anova", ships[0].folder, ships[1].folder, "--set", "data.path=x.csv")
+    assert message == "--set: only for one run's sequential table (it names the run's data); nested runs are read from their folders"
 
 
 # --- no training ---
@@ -275,3 +277,90 @@ def test_the_rows_identity_covers_target_weights_and_order_and_keeps_the_offset_
     assert anova.rows_sha256(Dataset(X=X, y=y, feature_names=["x"], target="y", freq_weights=np.ones(4))) != same
     assert anova.offset_sha256(base) is None
     assert anova.offset_sha256(Dataset(X=X, y=y, feature_names=["x"], target="y", offset=np.zeros(4))) is not None
+
+
+# --- one run's sequential table (R's anova(fit)) ---
+
+# R 4.2.2, measured: anova(m1, test = "Chisq") on ships' m1 above
+#                  Df  Deviance Resid. Df Resid. Dev   Pr(>Chi)
+#   NULL                               33 146.328337
+#   type            4 55.439057        29  90.889279 2.6287e-11
+#   factor(year)    3 41.534089        26  49.355190 5.0377e-09
+#   factor(period)  1 10.660139        25  38.695052  0.0010947
+R_SHIPS_SEQUENTIAL = {
+    "Df": [np.nan, 4, 3, 1],
+    "Deviance": [np.nan, 55.439057, 41.534089, 10.660139],
+    "Resid. Df": [33, 29, 26, 25],
+    "Resid. Dev": [146.328337, 90.889279, 49.355190, 38.695052],
+}
+R_SHIPS_SEQUENTIAL_P = [2.6287e-11, 5.0377e-09, 0.0010947]
+# R 4.2.2, measured: anova(m1, test = "F") on scotland's m1 above (Gamma, inverse link)
+#                      Df    Deviance Resid. Df Resid. Dev        F     Pr(>F)
+#   NULL                                     31 0.53607208
+#   COUTAX              1 0.232268186        30 0.30380389 64.80185 2.8262e-08
+#   UNEMPF              1 0.119494367        29 0.18430953 33.33843 5.9553e-06
+#   MOR                 1 0.027463789        28 0.15684574  7.66228  0.0106916
+#   ACT                 1 0.022977734        27 0.13386800  6.41069  0.0183022
+#   GDP                 1 0.000514396        26 0.13335361  0.14351  0.7081427
+#   AGE                 1 0.007325453        25 0.12602816  2.04377  0.1657195
+#   COUTAX_FEMALEUNEMP  1 0.038639639        24 0.08738852 10.78030  0.0031368
+R_SCOTLAND_SEQUENTIAL_DEV = [0.53607208, 0.30380389, 0.18430953, 0.15684574, 0.13386800, 0.13335361, 0.12602816, 0.08738852]
+R_SCOTLAND_SEQUENTIAL_F = [64.80185, 33.33843, 7.66228, 6.41069, 0.14351, 2.04377, 10.78030]
+R_SCOTLAND_SEQUENTIAL_P = [2.8262e-08, 5.9553e-06, 0.0106916, 0.0183022, 0.7081427, 0.1657195, 0.0031368]
+# R 4.2.2, measured: anova(glm(incidents ~ type + factor(year) - 1 + offset(log(service)), family = poisson,
+# data = ships), test = "Chisq"): NULL 34 322217.70 (the mean from the offset alone); type 5 322126.81, 29 90.89;
+# factor(year) 3 41.53, 26 49.36, Pr(>Chi) 5.0377e-09
+SHIPS_DATA = {"data.path": str(ROOT / "data/r/ships.csv")}
+
+
+def test_the_sequential_table_of_one_run_as_r_and_statsmodels(ships):
+    import statsmodels.api as sm
+
+    frame = nnglm.anova(ships[1], overrides=SHIPS_DATA)
+    assert list(frame.index) == ["NULL", "type", "factor(year)", "factor(period)"] and frame.attrs["sequential"]
+    assert list(frame["glm"].columns) == ["Df", "Deviance", "Resid. Df", "Resid. Dev", "Pr(>Chi)"]
+    assert_r_columns(frame, R_SHIPS_SEQUENTIAL, 1e-7)
+    for fit in ("network", "glm"):
+        np.testing.assert_allclose(frame[(fit, "Pr(>Chi)")].to_numpy()[1:], R_SHIPS_SEQUENTIAL_P, rtol=1e-4)
+    # statsmodels: each sub-model fitted from its own formula, the deviances in turn
+    data = ships_frame()
+    formulas = ["incidents ~ type", "incidents ~ type + C(year)"]
+    deviances = [m.deviance for m in statsmodels_deviances(formulas, data, sm.families.Poisson(), offset=np.log(data["service"]))]
+    np.testing.assert_allclose(frame[("glm", "Resid. Dev")].to_numpy()[1:3], deviances, rtol=1e-10)
+    np.testing.assert_allclose(frame[("network", "Resid. Dev")].to_numpy()[1:3], deviances, rtol=1e-9)
+    assert frame.attrs["equal"] and frame.attrs["largest_difference"] < 1e-8
+
+
+def test_the_sequential_f_table_of_a_gamma_run_as_r(scotland):
+    frame = nnglm.anova(scotland[1], test="F")
+    assert list(frame.index) == ["NULL", "COUTAX", "UNEMPF", "MOR", "ACT", "GDP", "AGE", "COUTAX_FEMALEUNEMP"]
+    for fit in ("network", "glm"):
+        np.testing.assert_allclose(frame[(fit, "Resid. Dev")], R_SCOTLAND_SEQUENTIAL_DEV, rtol=1e-7)  # R printed 8 digits
+        np.testing.assert_allclose(frame[(fit, "F")].to_numpy()[1:], R_SCOTLAND_SEQUENTIAL_F, rtol=1e-4)  # 5 digits
+        np.testing.assert_allclose(frame[(fit, "Pr(>F)")].to_numpy()[1:], R_SCOTLAND_SEQUENTIAL_P, rtol=1e-4)
+    assert frame.attrs["equal"]
+
+
+def test_the_sequential_table_without_an_intercept_starts_from_the_offset_alone(log):
+    run = ships_run(log, "incidents ~ type + factor(year) - 1 + offset(log(service))", **{"model.use_bias": False})
+    frame = nnglm.anova(run, overrides=SHIPS_DATA)
+    np.testing.assert_allclose(frame[("glm", "Resid. Df")], [34, 29, 26])
+    np.testing.assert_allclose(frame[("glm", "Resid. Dev")], [322217.70, 90.89, 49.36], rtol=1e-4)  # R printed 2 decimals
+    assert frame[("glm", "Pr(>Chi)")].iloc[2] == pytest.approx(5.0377e-09, rel=1e-4)
+    assert frame[("network", "Resid. Dev")].iloc[0] == frame[("glm", "Resid. Dev")].iloc[0]  # no coefficient: one deviance
+    # measured: this run's network (every level of type a column, no intercept) stops without reaching its GLM
+    # ('no progress', 0.21 from the optimum); the table then says so, and the two tables differ
+    if run.equivalent:
+        assert frame.attrs["equal"]
+    else:
+        assert not frame.attrs["equal"] and any("the network did not reach its GLM" in note for note in frame.attrs["notes"])
+
+
+def test_nnglm_anova_of_one_run_prints_its_terms_in_turn(ships, capsys):
+    code, out, _ = run_cli(capsys, "anova", ships[1].folder, "--set", f"data.path={SHIPS_DATA['data.path']}")
+    assert code == 0
+    assert "Terms added sequentially (first to last)" in out and "Response: incidents" in out
+    assert "factor(period)" in out and "55.43905711" in out and "2.6287e-11" in out
+    # a run folder reads no data from outside itself unless the data is named
+    message = cli_error(capsys, "anova", ships[1].folder)
+    assert "lies outside the run folder" in message and "--set data.path=FILE" in message

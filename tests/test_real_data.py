@@ -36,7 +36,7 @@ RANDHIE_POISSON = [
     0.206115121809,
 ]
 
-ANES_TERMS = ["logpopul", "selfLR", "age", "educ", "income", "const"]  # Stata's order, constant last
+ANES_TERMS = ["logpopul", "selfLR", "age", "educ", "income", "(Intercept)"]  # Stata's order, constant last
 ANES_MNLOGIT = np.reshape(
     [
         -0.01153598,

@@ -83,6 +83,7 @@ class Anova:
     at: str  # where: "Resid. Dev, model 2"
     tolerance: float  # the runs' own verdict tolerance (the largest of them)
     notes: list[str] = field(default_factory=list)
+    sequential: bool = False  # one run's terms added in turn (R's anova(fit)), rows named by term
 
     @property
     def equal(self) -> bool:
@@ -111,40 +112,59 @@ class Anova:
             "equal": self.equal,
             "verdict": self.verdict(),
             "notes": list(self.notes),
+            "sequential": self.sequential,
         }
         return frame
 
 
 def compute(folders: list[Path], test: str | None = None) -> Anova:
-    """The analysis of deviance of runs (folders), in the order given. test: Chisq or F; None, as R 4.4
+    """The analysis of deviance of runs (folders), in the order given. test: Chisq or F; None, as current R
     chooses: Chisq where the dispersion is known, F where it is estimated."""
     if len(folders) < 2:
         raise UserError("anova: give two or more runs of nested models (run folders or run ids), the smallest first")
-    if test is not None and test not in TESTS:
-        raise UserError(
-            f"test: {short(test)} is not 'Chisq' (the deviance against chi-square) or 'F' (an F test, the dispersion estimated)"
-        )
-    models = [_model(Path(f)) for f in folders]
-    estimated = _check_comparable(models)
+    check_test(test)
+    models = [model_of(Path(f)) for f in folders]
+    estimated = check_comparable(models)
     notes = _check_nested(models)
-    test = test or ("F" if estimated else "Chisq")
-    if test == "F" and not estimated:
-        family = models[0].result.config.get("model", {}).get("family")
-        notes.append(f"an F test with a known dispersion (family {family}) is as R warns inappropriate: its denominator has infinite df")
+    test = chosen(test, estimated, models[0], notes)
     tables, dispersion = {}, {}
     for fit in FITS:
         stats = [_statistics(m, fit) for m in models]
         biggest = int(np.argmin([s.df_resid for s in stats]))  # R: order(resdf)[1]
         dispersion[fit] = float(stats[biggest].dispersion) if estimated else 1.0
         tables[fit] = table(stats, test, dispersion[fit], estimated)
+    notes += unreached(models)
+    largest, at = largest_difference(tables["network"], tables["glm"])
+    return Anova(models, test, tables, dispersion, estimated, largest, at, tolerance_of(models), notes)
+
+
+def unreached(models: list[Model]) -> list[str]:
+    """A note for each run whose network did not reach its GLM: its row differs between the tables."""
+    notes = []
     for m in models:
         comparison = m.result.comparison
         if comparison is not None and comparison.equivalent is False:
             notes.append(
                 f"{m.label}: the network did not reach its GLM ({comparison.outcome}): its row of the networks' table is not the GLM's"
             )
-    largest, at = _largest(tables["network"], tables["glm"])
-    return Anova(models, test, tables, dispersion, estimated, largest, at, _tolerance(models), notes)
+    return notes
+
+
+def check_test(test: str | None) -> None:
+    if test is not None and test not in TESTS:
+        raise UserError(
+            f"test: {short(test)} is not 'Chisq' (the deviance against chi-square) or 'F' (an F test, the dispersion estimated)"
+        )
+
+
+def chosen(test: str | None, estimated: bool, model: Model, notes: list[str]) -> str:
+    """The test asked for, or R's choice: Chisq where the dispersion is known, F where it is estimated;
+    an F test with a known dispersion gets R's warning as a note."""
+    test = test or ("F" if estimated else "Chisq")
+    if test == "F" and not estimated:
+        family = (model.result.config.get("model") or {}).get("family")
+        notes.append(f"an F test with a known dispersion (family {family}) is as R warns inappropriate: its denominator has infinite df")
+    return test
 
 
 def table(stats: list[Statistics], test: str, dispersion: float, estimated: bool) -> "pd.DataFrame":
@@ -175,7 +195,7 @@ def table(stats: list[Statistics], test: str, dispersion: float, estimated: bool
     return frame
 
 
-def _model(folder: Path) -> Model:
+def model_of(folder: Path) -> Model:
     run = logbook.read(logbook.run_folder(folder))
     where = clip(str(run.folder), 200)
     if run.result is None:
@@ -208,7 +228,7 @@ def _statistics(m: Model, fit: str) -> Statistics:
     return section.statistics
 
 
-def _check_comparable(models: list[Model]) -> bool:
+def check_comparable(models: list[Model]) -> bool:
     """The runs fitted the same rows with the same family; returns whether the dispersion is estimated."""
     first = models[0]
     configs = []
@@ -295,7 +315,7 @@ def _check_nested(models: list[Model]) -> list[str]:
     return notes
 
 
-def _largest(network: "pd.DataFrame", glm: "pd.DataFrame") -> tuple[float, str]:
+def largest_difference(network: "pd.DataFrame", glm: "pd.DataFrame") -> tuple[float, str]:
     """The largest difference between the tables, each cell over max(|GLM's value|, 1); a cell
     defined in one table only counts as infinite."""
     n, g = network.to_numpy(dtype=float), glm.to_numpy(dtype=float)
@@ -304,10 +324,11 @@ def _largest(network: "pd.DataFrame", glm: "pd.DataFrame") -> tuple[float, str]:
     gaps = np.where(np.isnan(n) & np.isnan(g), 0.0, gaps)
     gaps = np.where(np.isnan(n) ^ np.isnan(g), np.inf, gaps)
     row, column = np.unravel_index(int(np.argmax(gaps)), gaps.shape)
-    return float(gaps[row, column]), f"{glm.columns[column]}, model {glm.index[row]}"
+    where = f"model {glm.index[row]}" if glm.index.name == "model" else f"row {glm.index[row]}"
+    return float(gaps[row, column]), f"{glm.columns[column]}, {where}"
 
 
-def _tolerance(models: list[Model]) -> float:
+def tolerance_of(models: list[Model]) -> float:
     """The largest of the runs' own verdict tolerances (compare.rtol or compare.max_abs)."""
     limits = [m.result.comparison.tolerance.limit for m in models if m.result.comparison and m.result.comparison.tolerance]
     limits = [x for x in limits if math.isfinite(x)]

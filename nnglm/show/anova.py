@@ -21,12 +21,21 @@ def number(column: str, value: float) -> str:
 
 
 def lines(a: Anova) -> list[str]:
-    """The heading, as R prints it: the table's name, the dispersion, each model's formula and run."""
+    """The heading, as R prints it: the table's name, the dispersion, each model's formula and run (one
+    run's sequential table: its family, response and run)."""
     known = "estimated, the largest model's" if a.estimated else "known"
     dispersion = "; ".join(f"{FIT_NAMES[fit]} {a.dispersion[fit]:.6g}" for fit in FITS) if a.estimated else "1"
-    return [f"Analysis of Deviance Table (test {a.test}; dispersion {dispersion}, {known})"] + [
-        f"Model {i}: {m.described}   ({m.label})" for i, m in enumerate(a.models, start=1)
-    ]
+    title = f"Analysis of Deviance Table (test {a.test}; dispersion {dispersion}, {known})"
+    if a.sequential:
+        m = a.models[0]
+        model, data = m.result.config.get("model") or {}, m.result.data
+        return [
+            title,
+            f"Model: {model.get('family')}, link: {model.get('link')}   ({m.label}: {m.described})",
+            f"Response: {data.target if data else '?'}",
+            "Terms added sequentially (first to last)",
+        ]
+    return [title] + [f"Model {i}: {m.described}   ({m.label})" for i, m in enumerate(a.models, start=1)]
 
 
 def print_anova(a: Anova, console=None) -> None:
@@ -37,7 +46,7 @@ def print_anova(a: Anova, console=None) -> None:
         console.print(cell(line, 400))
     columns = list(a.tables["glm"].columns)
     table = Table(title_justify="left")
-    table.add_column("model", justify="right")
+    table.add_column("term" if a.sequential else "model", justify="left" if a.sequential else "right")
     table.add_column("fit")
     for column in columns:
         table.add_column(column, justify="right")
