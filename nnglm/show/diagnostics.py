@@ -121,7 +121,8 @@ def _leverage(ax: Axes, points: dict, n_params: int) -> None:
             bound = np.sqrt(level * n_params * (1 - h) / h)
             ax.plot(h, bound, color="tab:red", ls="--", lw=0.8)
             ax.plot(h, -bound, color="tab:red", ls="--", lw=0.8)
-            ax.annotate(f"{level:g}", (h[-1], bound[-1]), fontsize=7, color="tab:red")
+            at = len(h) * 3 // 4  # labelled inside the frame, apart from each other
+            ax.annotate(f"{level:g}", (h[at], bound[at]), fontsize=7, color="tab:red")
         low, high = np.nanmin(points["glm"]["std_pearson"]), np.nanmax(points["glm"]["std_pearson"])
         pad = 0.15 * (high - low) if high > low else 1.0
         ax.set_ylim(low - pad, high + pad)
