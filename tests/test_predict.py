@@ -264,3 +264,23 @@ def test_bases_fixed_on_the_training_rows_predict_as_r_does(terms, tmp_path):
         np.testing.assert_allclose(got["network"], fit, rtol=1e-5)
     alone = pd.concat([run.predict(new.iloc[[i]]) for i in range(len(new))])
     pd.testing.assert_frame_equal(alone, run.predict(new), check_exact=False, rtol=1e-14)
+
+
+def test_a_run_of_a_file_outside_its_folder_predicts_once_the_user_names_the_file(tmp_path, capsys):
+    """A run folder is received: its config reads a data file only from inside it, unless named on the command line."""
+    cpunish().to_csv(tmp_path / "cpunish.csv", index=False)
+    config = COLUMNS | {"name": "cpunish_file", "data": COLUMNS["data"] | {"source": "file", "path": str(tmp_path / "cpunish.csv")}}
+    del config["data"]["dataset"]
+    run = nnglm.run(config, out=tmp_path / "runs")
+    new_rows().to_csv(tmp_path / "new.csv", index=False)
+    message = cli_error(capsys, "predict", run.folder, "--data", tmp_path / "new.csv", one_line=True)
+    assert message.endswith(
+        "lies outside the run folder; a run folder's config reads data only from inside its folder: "
+        "name the data on the command line (--set data.path=FILE)"
+    )
+    code, out, err = run_cli(
+        capsys, "predict", run.folder, "--data", tmp_path / "new.csv", "--set", f"data.path={tmp_path / 'cpunish.csv'}"
+    )
+    assert code == 0, err
+    expected = run.predict(new_rows(), overrides={"data.path": str(tmp_path / "cpunish.csv")})
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(out))["glm"], expected["glm"], rtol=1e-15)
