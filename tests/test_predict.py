@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-from conftest import cli_error, run_cli
+from conftest import ROOT, cli_error, run_cli
 
 import nnglm
 
@@ -284,3 +284,23 @@ def test_a_run_of_a_file_outside_its_folder_predicts_once_the_user_names_the_fil
     assert code == 0, err
     expected = run.predict(new_rows(), overrides={"data.path": str(tmp_path / "cpunish.csv")})
     np.testing.assert_allclose(pd.read_csv(io.StringIO(out))["glm"], expected["glm"], rtol=1e-15)
+
+
+def test_an_estimated_dispersion_tests_with_t_as_r_and_predicts_with_its_scale(tmp_path):
+    """copper, gaussian: result.json records t on 19 df, and pvalues, conf_int and summary follow it; R's
+    summary.glm prints p 0.00281 for TIME (configs/r_copper_gaussian.yaml), its t interval 72.961 to 301.500."""
+    run = nnglm.run(ROOT / "configs/r_copper_gaussian.yaml", out=tmp_path)
+    frame = sm.datasets.copper.load_pandas().data
+    X = sm.add_constant(frame.drop(columns="WORLDCONSUMPTION"))
+    res = sm.GLM(frame["WORLDCONSUMPTION"], X).fit(use_t=True)
+    assert run.pvalues.attrs == {"statistic": "t", "df": 19.0} and "network_t" in run.coefficients.columns
+    np.testing.assert_allclose(run.pvalues["glm"], res.pvalues.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(run.pvalues["network"], res.pvalues.to_numpy(), rtol=1e-6)
+    assert run.pvalues.loc["TIME", "glm"] == pytest.approx(0.002810952561, rel=1e-8)
+    np.testing.assert_allclose(run.conf_int().loc["TIME", ["glm_lower", "glm_upper"]], [72.961, 301.500], atol=1e-3)
+    assert "Test:               t on 19 df" in run.summary() and run.summary().count("P>|t|") == 2
+    new = frame.iloc[[0, 12, 24]].drop(columns="WORLDCONSUMPTION")
+    got = run.predict(new, se=True)
+    expected = res.get_prediction(sm.add_constant(new, has_constant="add"))
+    np.testing.assert_allclose(got["glm"], expected.predicted_mean, rtol=1e-10)
+    np.testing.assert_allclose(got["glm_se"], expected.se_mean, rtol=1e-10)  # with the estimated dispersion, 76536.82
