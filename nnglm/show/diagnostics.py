@@ -10,7 +10,7 @@ distance (r_P / (1 - h))^2 h / (dispersion p), as R's cooks.distance. Drawn from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 PICTURE = "diagnostics.png"
 NEEDED = [f"{fit}_{what}" for what in ("fitted", "deviance", "pearson", "hat") for fit in ("network", "glm")]
-STYLE = {
+STYLE: dict[str, dict[str, Any]] = {
     "glm": dict(s=22, facecolors="none", edgecolors="0.35", linewidths=0.9, label="GLM"),
     "network": dict(s=14, marker="x", color="tab:red", linewidths=0.8, label="network"),
 }
