@@ -15,7 +15,8 @@ only when a run trains.
 - runs(dir="experiments") -> DataFrame, one row a run
 - compare(*runs_or_ids, dir="experiments", tol=None) -> DataFrame, what `nnglm compare` prints
 - anova(*runs_or_ids, test=None, dir="experiments") -> DataFrame, R's analysis of deviance of nested runs, network and GLM
-- Run: id, folder, status, outcome, equivalent, verdict, coefficients, result, history, plot()
+- Run: id, folder, status, outcome, equivalent, verdict, coefficients, result, history, plot(); after the fit,
+  as statsmodels names them: params, bse, pvalues, conf_int(), summary(), predict(frame), residuals(kind)
 - ConfigError: raised for any bad config, data or argument, with the command line's message
 """
 
