@@ -115,6 +115,23 @@ class DataSection(Part):
     offset_sha256: str | None = Field(default=None, exclude_if=_absent)
 
 
+class Quantiles(Part):
+    """Min, quartiles and max, as R's summary.glm prints the deviance residuals (quantile type 7, numpy's default)."""
+
+    min: Figure = math.nan
+    q1: Figure = math.nan
+    median: Figure = math.nan
+    q3: Figure = math.nan
+    max: Figure = math.nan
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> "Quantiles":
+        values = np.asarray(values, dtype=float)
+        if values.size == 0 or not np.all(np.isfinite(values)):
+            return cls()
+        return cls(**dict(zip(("min", "q1", "median", "q3", "max"), map(float, np.quantile(values, [0, 0.25, 0.5, 0.75, 1])))))
+
+
 class Statistics(Part):
     """A fit's figures as statsmodels reports them, at that fit's coefficients."""
 
@@ -125,6 +142,12 @@ class Statistics(Part):
     bic: Figure = math.nan  # -2 llf + log(observations) k (statsmodels' bic_llf)
     df_resid: Figure = math.nan
     dispersion: Figure = math.nan  # Pearson chi^2 / df_resid where the family has a scale, else 1
+    # what R's and statsmodels' summaries show besides (NaN in runs from before, and where undefined):
+    df_null: Figure = math.nan  # the null deviance's degrees of freedom: observations - 1 (the intercept-only model)
+    pearson_chi2: Figure = math.nan  # sum of the squared Pearson residuals
+    pseudo_r2_mcfadden: Figure = math.nan  # 1 - llf / llnull (statsmodels' pseudo_rsquared("mcf"))
+    pseudo_r2_cox_snell: Figure = math.nan  # 1 - exp(2 (llnull - llf) / n) (statsmodels' pseudo_rsquared("cs"))
+    deviance_residuals: Quantiles = Quantiles()
 
 
 class NetworkSection(Part):

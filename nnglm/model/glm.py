@@ -24,7 +24,7 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
-from nnglm.log.result import Statistics
+from nnglm.log.result import Quantiles, Statistics
 from nnglm.model import penalty, precondition
 from nnglm.model.separation import separated
 
@@ -133,6 +133,11 @@ def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Stat
             bic=float(r.bic_llf),
             df_resid=float(r.df_resid),
             dispersion=float(scale),
+            df_null=float(r.nobs - 1),  # statsmodels' null model is the intercept alone (with the offset)
+            pearson_chi2=float(r.pearson_chi2),
+            pseudo_r2_mcfadden=float(r.pseudo_rsquared("mcf")),
+            pseudo_r2_cox_snell=float(r.pseudo_rsquared("cs")),
+            deviance_residuals=Quantiles.of(r.resid_deviance),
         )
 
 
@@ -149,6 +154,8 @@ def _multinomial_statistics(sm_model, params: np.ndarray) -> Statistics:
         bic=-2 * llf + np.log(n) * params.size,
         df_resid=float(n - params.size),
         dispersion=1.0,
+        pseudo_r2_mcfadden=1 - llf / llnull,  # MNLogit's prsquared
+        pseudo_r2_cox_snell=float(1 - np.exp(2 * (llnull - llf) / n)),
     )
 
 

@@ -193,11 +193,17 @@ STATISTICS = [
     ("log-likelihood", "llf"),
     ("deviance", "deviance"),
     ("null deviance", "null_deviance"),
+    ("null deviance's degrees of freedom", "df_null"),
     ("AIC", "aic"),
     ("BIC (from the log-likelihood)", "bic"),
     ("residual degrees of freedom", "df_resid"),
     ("dispersion", "dispersion"),
+    ("Pearson chi²", "pearson_chi2"),
+    ("pseudo R² (McFadden)", "pseudo_r2_mcfadden"),
+    ("pseudo R² (Cox-Snell)", "pseudo_r2_cox_snell"),
 ]
+# R's summary.glm's "Deviance Residuals" line, as rows
+QUANTILES = [("Min", "min"), ("1Q", "q1"), ("Median", "median"), ("3Q", "q3"), ("Max", "max")]
 
 
 def statistics_block(network: Statistics, glm: Statistics) -> Block:
@@ -205,7 +211,11 @@ def statistics_block(network: Statistics, glm: Statistics) -> Block:
     return Block(
         "Fit statistics (statsmodels' formulas, each at its own fit's coefficients)",
         ["", "network", "GLM"],
-        [[label, _num(getattr(network, key), 10), _num(getattr(glm, key), 10)] for label, key in STATISTICS],
+        [[label, _num(getattr(network, key), 10), _num(getattr(glm, key), 10)] for label, key in STATISTICS]
+        + [
+            [f"deviance residuals: {label}", _num(getattr(network.deviance_residuals, key), 6), _num(getattr(glm.deviance_residuals, key), 6)]
+            for label, key in QUANTILES
+        ],
     )
 
 
