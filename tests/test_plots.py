@@ -83,9 +83,15 @@ def test_loss_is_the_gap_to_the_glms_own_loss_on_a_log_scale_with_its_unit(star9
     losses = np.array([float(r[1]) for r in read(star98.run_dir, "history.csv")[1]])
     (gap,) = lines_of(gap_ax, "loss − the GLM's loss")
     round_off = np.finfo("float64").eps * max(abs(glm_loss), abs(losses[-1]))
-    np.testing.assert_allclose(gap.get_ydata(), np.maximum(losses - glm_loss, round_off / 10), rtol=1e-12)
+    floor = round_off / 10
+    above = losses - glm_loss > floor
+    # the line where the gap has a place on the log scale; the steps at or below its floor marked apart
+    np.testing.assert_allclose(gap.get_ydata(), np.where(above, losses - glm_loss, np.nan), rtol=1e-12)
+    marked = [m for m in gap_ax.get_lines() if "(equal to the GLM's loss at round-off): marked here" in m.get_label()]
+    steps = np.array([int(r[0]) for r in read(star98.run_dir, "history.csv")[1]])
+    assert (list(marked[0].get_xdata()) if marked else []) == list(steps[~above])
     assert gap_ax.get_yscale() == "log" and loss_ax.get_yscale() == "linear"
-    assert gap.get_ydata()[0] > 1.0 and gap.get_ydata()[-1] <= round_off  # from the start's gap down to round-off
+    assert gap.get_ydata()[0] > 1.0 and (np.nan_to_num(gap.get_ydata()[-1]) <= round_off)  # from the start's gap to round-off
     assert gap_ax.get_title() == "Gap to the GLM's loss (log scale): at round-off at the last step"
     assert lines_of(loss_ax, f"at the GLM's coefficients: {glm_loss:.6g}")
     assert "weighted mean negative log-likelihood per row" in loss_ax.get_title()
@@ -214,7 +220,7 @@ def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
     assert [t.get_text() for t in steps_ax.get_xticklabels()] == ["0.001", "0.01", "0.1"]
     assert [t.get_text() for t in steps_ax.get_yticklabels()] == ["float32", "float64"]
     cells = [t.get_text() for t in steps_ax.texts]
-    assert len(cells) == 6 and cells[0] == cells[3] == "never"  # lr 0.001 is short of the GLM after 150 steps
+    assert len(cells) == 6 and cells[0] == cells[3] == "never\n(step 150)"  # lr 0.001 is short of the GLM after 150 steps
     # nnglm report, given the points' folders as the shell's glob gives them, draws the picture again
     (picture,) = (tmp_path / "seed002_logistic_no_bias").glob("*/sweep.png")
     assert picture.parent.name == f"sweep-{min(points).name}"
@@ -241,10 +247,14 @@ def test_runs_and_compare_show_the_relative_measure_first(lr_sweep, tmp_path, ca
     assert "Each run against its GLM (the verdict's measure first)" in out
     assert "largest difference between the runs' network weights: relative " in out
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
-    fig = plots.compare_figure(logbook.compare_runs([a, b]))
+    compared = logbook.compare_runs([a, b])
+    fig = plots.compare_figure(compared)
     value_ax, gap_ax = fig.axes
     assert sorted(t.get_text() for t in value_ax.get_yticklabels()) == sorted(f"x{i}" for i in range(1, 11))
-    assert [line.get_label() for line in value_ax.get_lines()][:2] == ["run 1", "run 2"]
+    rates = compared.config_diff["train.learning_rate"]  # each run named by what differs, not "run 1"
+    labels = [f"train.learning_rate={rate}" for rate in rates]
+    drawn = [line.get_label() for line in value_ax.get_lines()][1:3]  # after the GLM's line at 0
+    assert all(d.startswith(label) for d, label in zip(drawn, labels, strict=True)), drawn
     assert gap_ax.get_xscale() == "log"
     assert cli.main(["compare", str(a), str(b), "--plot", str(tmp_path / "c.gif")]) == 2
     assert capsys.readouterr().err == f"error: --plot: {tmp_path / 'c.gif'}: give a file ending in .png, .svg or .pdf\n"
@@ -257,7 +267,9 @@ def browser() -> str | None:
 def test_report_html_is_one_file_that_a_browser_shows(star98, tmp_path):
     page = star98.run_dir / "report.html"
     text = page.read_text()
-    assert text.count('src="data:image/png;base64,') == 2  # loss.png and distance.png, inside the file
+    pictures = sorted(p.name for p in star98.run_dir.glob("*.png"))
+    assert {"loss.png", "distance.png"} <= set(pictures)
+    assert text.count('src="data:image/png;base64,') == len(pictures)  # every picture of the run, inside the file
     assert "http://" not in text and "https://" not in text  # nothing fetched from elsewhere
     alone = tmp_path / "mailed.html"
     shutil.copy(page, alone)  # the file on its own, as a reviewer receives it
@@ -297,7 +309,7 @@ def test_three_swept_keys_put_each_point_in_its_own_place():
     ] + [plots.SweepPoint({"a": 0.1, "b": "float32", "c": "full"}, "failed")]
     fig = plots.sweep_figure(points)
     road_ax, steps_ax, gap_ax = fig.axes[:3]
-    assert fig.get_suptitle() == "Sweep of 9 points over a, b, c (1 of 9 points failed or unreadable, not shown)"
+    assert fig.get_suptitle() == "Sweep of 9 points over a, b, c (1 failed: not shown)"
     labels = [t.get_text() for t in steps_ax.get_xticklabels()]
     assert len(labels) == 8 and labels[0] == "0.001, float32, 100" and labels[-1] == "0.01, float64, full"
     (never,) = lines_of(steps_ax, "never within it (its last step)")
@@ -325,4 +337,131 @@ def test_a_sweep_whose_every_point_failed_still_gets_a_picture_that_says_so(tmp_
         warnings.simplefilter("error")  # no empty legend, no matplotlib complaint
         fig = plots.sweep_figure([plots.SweepPoint({"a": 1}, "failed"), plots.SweepPoint({"a": 2}, "rejected")])
         plots.save(fig, tmp_path / "sweep.png")
-    assert fig.get_suptitle() == "Sweep of 2 points over a (2 of 2 points failed or unreadable, not shown)"
+    assert fig.get_suptitle() == "Sweep of 2 points over a (1 failed, 1 rejected: not shown)"
+
+
+def a_loss_picture(gaps: list[float]) -> "plots.RunPicture":
+    """A float32 run's picture whose loss stands `gaps` above the GLM's loss of -30.5 at steps 0, 10, ..."""
+    from nnglm.log.result import Tolerance
+
+    glm_loss = -30.5
+    return plots.RunPicture(
+        terms=["(Intercept)"],
+        network=np.array([1.0]),
+        glm=np.array([1.0]),
+        bse=np.array([0.1]),
+        tolerance=Tolerance.of(1e-4, None),
+        history=[(10 * i, glm_loss + g, 0.0) for i, g in enumerate(gaps)],
+        trajectory=[np.array([1.0]) for _ in gaps],
+        loss_name="poisson_nll",
+        loss_unit="mean negative log-likelihood per row",
+        dtype="float32",
+        glm_loss=glm_loss,
+    )
+
+
+@pytest.mark.logic
+def test_loss_steps_at_round_off_are_marked_and_said_not_drawn_as_a_flat_line():
+    # Dobson's float32 run: the gap falls to round-off, then is 0 or below at most steps
+    gaps = [0.3, 1e-2, 1e-4, 3e-6, 0.0, -4e-6, 0.0, 0.0, 3e-6]
+    fig = plots.loss_figure(a_loss_picture(gaps))
+    gap_ax = fig.axes[0]
+    (line,) = lines_of(gap_ax, "loss − the GLM's loss")
+    drawn = np.asarray(line.get_ydata(), dtype=float)
+    round_off = float(np.finfo(np.float32).eps) * 30.5
+    assert np.isnan(drawn[[4, 5, 6, 7]]).all() and np.allclose(drawn[[0, 1, 2]], gaps[:3], rtol=1e-4)
+    (marked,) = [m for m in gap_ax.get_lines() if m.get_label().startswith("4 steps with a gap ≤")]
+    assert list(marked.get_xdata()) == [40, 50, 60, 70] and np.allclose(marked.get_ydata(), round_off / 10)
+    assert "(equal to the GLM's loss at round-off): marked here" in marked.get_label()
+    assert "below round-off: a gap here is noise" in legend_texts(gap_ax)
+
+
+def sweep_of(n_diverged: int, failed: int = 0) -> list:
+    done = [
+        plots.SweepPoint({"lr": v}, "completed", steps_to_match=None, steps_run=60, final_gap=g, limit=1e-4, measure="m", road=None)
+        for v, g in ((0.01, 2.9), (0.1, 2.3))
+    ]
+    diverged = [plots.SweepPoint({"lr": 10.0**k}, "completed", steps_run=3, outcome="diverged") for k in range(2, 2 + n_diverged)]
+    return done + diverged + [plots.SweepPoint({"lr": 1e9}, "failed") for _ in range(failed)]
+
+
+@pytest.mark.logic
+def test_a_sweep_says_diverged_points_apart_from_failed_ones_and_marks_them():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no All-NaN slice, no empty legend
+        fig = plots.sweep_figure(sweep_of(2, failed=1))
+    assert fig.get_suptitle() == "Sweep of 5 points over lr (2 diverged: marked at their last step; 1 failed: not shown)"
+    road_ax, steps_ax, gap_ax = fig.axes[:3]
+    (marked,) = lines_of(steps_ax, "diverged (its last step)")
+    assert list(marked.get_xdata()) == [100.0, 1000.0] and list(marked.get_ydata()) == [3, 3]
+    assert lines_of(gap_ax, "diverged: no gap")
+    # no run got within the tolerance: the panel says so, and draws no empty series for it
+    assert steps_ax.get_title() == "Steps to equivalence: no run got within the tolerance"
+    assert not lines_of(steps_ax, "first step within the tolerance")
+
+
+@pytest.mark.logic
+def test_a_grid_where_no_run_got_there_has_no_meaningless_colour_bar():
+    points = [
+        plots.SweepPoint({"lr": lr, "dtype": d}, "completed", steps_run=5, final_gap=g, limit=1e-6, measure="m")
+        for lr, d, g in ((0.001, "float32", 1.018), (0.002, "float32", 1.034), (0.001, "float64", 1.017), (0.002, "float64", 1.03))
+    ] + [plots.SweepPoint({"lr": 0.003, "dtype": "float32"}, "completed", steps_run=2, outcome="diverged")]
+    fig = plots.sweep_figure(points)
+    steps_ax, gap_ax, bar_ax = fig.axes
+    assert bar_ax.get_ylabel() == "final gap (the verdict's measure)"  # the steps panel has none
+    assert steps_ax.get_title() == "Steps to equivalence (no run got within the tolerance)"
+    texts = sorted(t.get_text() for t in steps_ax.texts)
+    assert texts == ["diverged\n(step 2)"] + ["never\n(step 5)"] * 4
+    assert "diverged" in [t.get_text() for t in gap_ax.texts]
+    low, high = gap_ax.images[0].norm.vmin, gap_ax.images[0].norm.vmax
+    assert low <= 1e-7 and high >= 1.034  # the tolerance inside the colour scale: 1.02 and 1.03 look alike
+
+
+@pytest.mark.logic
+def test_compare_names_runs_by_what_differs_and_puts_every_term_on_one_scale(tmp_path):
+    from nnglm.log.logbook import LoggedRun, RunComparison
+    from nnglm.log.result import RunResult
+
+    def logged(dtype: str, rtol: float, network: list[float]) -> LoggedRun:
+        result = RunResult.model_validate(
+            {
+                "schema": 1,
+                "run_id": f"r-{dtype}",
+                "name": "dobson",
+                "status": "completed",
+                "config": {"model": {"family": "poisson", "link": "log"}},
+                "environment": {"dtype": dtype},
+                "glm": {"coefficients": {"(Intercept)": 3.04, "treatment2": 8.8e-16}, "bse": {"(Intercept)": 0.17, "treatment2": 0.2}},
+                "comparison": {"outcome": "equivalent", "tolerance": {"rtol": rtol, "max_abs": None}},
+            }
+        )
+        return LoggedRun(folder=tmp_path / dtype, result=result)
+
+    glm = np.array([3.04, 8.8e-16])
+    c = RunComparison(
+        runs=[logged("float64", 1e-6, [3.04, 1e-12]), logged("float32", 1e-4, [3.0400003, 1.1e-7])],
+        config_diff={"train.dtype": ["float64", "float32"]},
+        environment_diff={"dtype": ["float64", "float32"]},
+        terms=["(Intercept)", "treatment2"],
+        network=np.array([[3.04, 1e-12], [3.0400003, 1.1e-7]]),
+        glm=np.vstack([glm, glm]),
+        max_weight_diff=0.0,
+        max_rel_weight_diff=0.0,
+        tolerance=1e-4,
+        relative=True,
+        same=True,
+        validation={},
+        statistics={},
+    )
+    fig = plots.compare_figure(c)
+    value_ax, gap_ax = fig.axes
+    assert plots.run_labels(c) == ["train.dtype=float64", "train.dtype=float32"]
+    (float32,) = lines_of(value_ax, "train.dtype=float32")
+    # in GLM standard errors: 3e-7 / 0.17 and 1.1e-7 / 0.2, both far inside the GLM's 95% interval
+    np.testing.assert_allclose(sorted(float32.get_xdata()), sorted([3e-7 / 0.17, 1.1e-7 / 0.2]), rtol=1e-6)
+    assert value_ax.get_xlim() == (-2.5, 2.5) and value_ax.get_xscale() == "linear"
+    assert "the GLM's 95% interval (± 1.96 std err)" in legend_texts(value_ax)
+    tolerances = [t for t in legend_texts(gap_ax) if t.startswith("tolerance of ")]
+    assert tolerances == ["tolerance of train.dtype=float64: 1e-06", "tolerance of train.dtype=float32: 0.0001"]

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -140,10 +140,21 @@ def loss_figure(run: RunPicture) -> "Figure":
     last = abs(float(losses[-1])) if len(losses) and np.isfinite(losses[-1]) else 0.0
     round_off = float(np.finfo(run.dtype).eps) * max(abs(run.glm_loss), last, 1e-300)
     floor = round_off / 10
-    shown = np.where(np.isfinite(gap), np.maximum(gap, floor), np.nan)
-    gap_ax.plot(steps, shown, color="tab:blue", lw=1.6, label="loss − the GLM's loss")
+    # a log scale has no place for a gap at or below 0 (the network's loss equal to the GLM's, or below it
+    # by round-off): such steps are marked on the floor, apart from the line, and the legend says so
+    below = np.isfinite(gap) & (gap <= floor)
+    gap_ax.plot(steps, np.where(np.isfinite(gap) & ~below, gap, np.nan), color="tab:blue", lw=1.6, label="loss − the GLM's loss")
+    if below.any():
+        gap_ax.plot(
+            steps[below],
+            np.full(int(below.sum()), floor),
+            "v",
+            color="tab:blue",
+            ms=4,
+            label=f"{int(below.sum())} steps with a gap ≤ {floor:.1g}, 0 or below\n(equal to the GLM's loss at round-off): marked here",
+        )
     gap_ax.axhline(round_off, color="0.5", ls=":", lw=1.2, label=f"{run.dtype} round-off of the loss ({round_off:.1g})")
-    gap_ax.axhspan(floor * 0.5, round_off, color="0.9", zorder=0)
+    gap_ax.axhspan(floor * 0.5, round_off, color="0.9", zorder=0, label="below round-off: a gap here is noise")
     gap_ax.set_yscale("log")
     gap_ax.set_ylim(bottom=floor * 0.5)
     gap_ax.set_xlabel(run.step_label)
@@ -152,7 +163,7 @@ def loss_figure(run: RunPicture) -> "Figure":
     end = "at round-off" if final <= round_off else f"{final:.2g}"
     gap_ax.set_title(f"Gap to the GLM's loss (log scale): {end} at the last step", fontsize=10)
     gap_ax.grid(alpha=0.3)
-    gap_ax.legend(fontsize=8)
+    gap_ax.legend(fontsize=7, loc="upper right")
     _plain_loss(ax, steps, losses, run, run.glm_loss)
     ax.set_title("The loss itself\n" + _wrap(unit, 80), fontsize=8)
     return fig
@@ -359,7 +370,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     from nnglm import safe
 
     try:
-        content = safe.read_bytes(path, MAX_CSV_BYTES, within=path.parent)  # no FIFO, no link out of the folder
+        content = safe.read_bytes(path, MAX_CSV_BYTES, within=path.parent)
     except (OSError, safe.Refused) as e:
         raise ValueError(str(e)) from None
     if len(content) > MAX_CSV_BYTES:
@@ -479,6 +490,17 @@ class SweepPoint:
     limit: float | None = None
     measure: str = ""
     road: tuple[np.ndarray, np.ndarray] | None = None  # steps, the largest distance at each
+    outcome: str | None = None  # the comparison's (diverged: completed, with no gap to show)
+
+    @property
+    def shown(self) -> bool:
+        """Completed with a gap to the GLM: drawn as a point and a road."""
+        return self.status == "completed" and self.final_gap is not None and self.outcome != "diverged"
+
+    @property
+    def diverged(self) -> bool:
+        """Completed, but its weights ran off to NaN or infinity: marked at its last step, no gap."""
+        return self.status == "completed" and not self.shown
 
 
 def sweep_point(run_dir: Path) -> SweepPoint:
@@ -498,7 +520,11 @@ def sweep_point(run_dir: Path) -> SweepPoint:
     run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
     c = r.comparison
     gap = c.max_abs_diff if run.tolerance.max_abs is not None else c.max_rel_diff
-    largest = np.nanmax(run.gaps(), axis=1) if not run.glm_failed else None
+    gaps = run.gaps() if not run.glm_failed else None
+    # a step whose weights are all NaN (a run that diverged) has no largest distance: NaN, said without a warning
+    largest = None if gaps is None else np.max(np.where(np.isnan(gaps), -np.inf, gaps), axis=1, initial=-np.inf)
+    if largest is not None:
+        largest = np.where(np.isfinite(largest), largest, np.nan)
     return SweepPoint(
         point=point,
         status=r.status,
@@ -508,6 +534,7 @@ def sweep_point(run_dir: Path) -> SweepPoint:
         limit=run.limit,
         measure=run.measure,
         road=(run.steps, largest) if largest is not None else None,
+        outcome=c.outcome,
     )
 
 
@@ -534,17 +561,34 @@ def _positions(values: list) -> tuple[np.ndarray, list[str] | None, bool]:
 
 def sweep_figure(points: list[SweepPoint]) -> "Figure":
     """Each swept value against the steps to equivalence and the final gap, each run's road to the GLM
-    one line; two swept keys: a grid."""
+    one line; two swept keys: a grid. A run that diverged is marked at its last step; the title counts
+    the points not shown by what happened to them."""
     keys = list(dict.fromkeys(k for p in points for k in p.point))
-    done = [p for p in points if p.status == "completed" and p.final_gap is not None]
-    missing = len(points) - len(done)
-    note = f" ({missing} of {len(points)} points failed or unreadable, not shown)" if missing else ""
+    done = [p for p in points if p.shown]
+    diverged = [p for p in points if p.diverged]
     if len(keys) == 2:
-        fig = _sweep_grid(done, keys)
+        fig = _sweep_grid(done, diverged, keys)
     else:
-        fig = _sweep_lines(done, keys)
-    fig.suptitle(f"Sweep of {len(points)} points over {', '.join(keys) or 'nothing'}{note}", fontsize=11)
+        fig = _sweep_lines(done, diverged, keys)
+    fig.suptitle(f"Sweep of {len(points)} points over {', '.join(keys) or 'nothing'}{_missing(points)}", fontsize=11)
     return fig
+
+
+STATUS_WORDS = {"broken": "unreadable", "dead": "died", "running": "still running"}
+
+
+def _missing(points: list[SweepPoint]) -> str:
+    """' (2 diverged: marked at their last step; 1 failed, 1 unreadable: not shown)', or nothing."""
+    diverged = sum(p.diverged for p in points)
+    counts: dict[str, int] = {}
+    for p in points:
+        if p.status != "completed":
+            word = STATUS_WORDS.get(p.status, p.status)
+            counts[word] = counts.get(word, 0) + 1
+    parts = [f"{diverged} diverged: marked at their last step"] if diverged else []
+    if counts:
+        parts.append(", ".join(f"{n} {word}" for word, n in counts.items()) + ": not shown")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _legend(ax: "Axes") -> None:
@@ -557,17 +601,24 @@ def _label(p: SweepPoint, keys: list[str]) -> str:
     return ", ".join(f"{p.point.get(k)}" for k in keys)
 
 
-def _sweep_lines(done: list[SweepPoint], keys: list[str]) -> "Figure":
+def _sweep_lines(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[str]) -> "Figure":
     from matplotlib import cm, colors
+    from matplotlib.transforms import blended_transform_factory
 
     fig, (road_ax, steps_ax, gap_ax) = figure(15.0, 4.6, 3)
     key = keys[0] if len(keys) == 1 else "point"
-    values = [p.point.get(keys[0]) if len(keys) == 1 else _label(p, keys) for p in done]
-    x, labels, log = _positions(values) if done else (np.zeros(0), None, False)
+    every = done + diverged  # one axis for both: a diverged point sits at its own value
+    values = [p.point.get(keys[0]) if len(keys) == 1 else _label(p, keys) for p in every]
+    x_all, labels, log = _positions(values) if every else (np.zeros(0), None, False)
+    x, x_diverged = x_all[: len(done)], x_all[len(done) :]
     limit = next((p.limit for p in done if p.limit is not None), None)
     measure = next((p.measure for p in done if p.measure), "distance to the GLM")
     # each run's road, coloured by its value
-    norm = colors.LogNorm(x.min(), x.max()) if log else colors.Normalize(x.min() if len(x) else 0, x.max() if len(x) else 1)
+    norm = (
+        colors.LogNorm(x_all.min(), x_all.max())
+        if log
+        else colors.Normalize(x_all.min() if len(x_all) else 0, x_all.max() if len(x_all) else 1)
+    )
     cmap = cm.viridis
     for p, xi in zip(done, x):
         if p.road is not None:
@@ -580,7 +631,7 @@ def _sweep_lines(done: list[SweepPoint], keys: list[str]) -> "Figure":
     road_ax.set_ylabel("largest " + measure, fontsize=8)
     road_ax.set_title(f"Each run's road to the GLM ({len([p for p in done if p.road is not None])} lines)", fontsize=10)
     road_ax.grid(alpha=0.3, which="both")
-    if len(x):
+    if len(x) and x.max() > x.min():  # a colour scale only where the lines' values differ
         bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=road_ax)
         bar.set_label(key)
         if labels:
@@ -590,13 +641,21 @@ def _sweep_lines(done: list[SweepPoint], keys: list[str]) -> "Figure":
     matched = np.array([p.steps_to_match is not None for p in done], dtype=bool)
     steps = np.array([p.steps_to_match if p.steps_to_match is not None else np.nan for p in done], dtype=float)
     ran = np.array([p.steps_run if p.steps_run is not None else np.nan for p in done], dtype=float)
-    steps_ax.plot(x[order], steps[order], "o-", color="tab:blue", ms=4, label="first step within the tolerance")
+    if matched.any():
+        steps_ax.plot(x[order], steps[order], "o-", color="tab:blue", ms=4, label="first step within the tolerance")
     if np.any(~matched):
         steps_ax.plot(x[~matched], ran[~matched], "x", color="tab:red", ms=7, mew=2, label="never within it (its last step)")
+    if diverged:
+        last = np.array([np.nan if p.steps_run is None else p.steps_run for p in diverged], dtype=float)
+        steps_ax.plot(x_diverged, last, "*", color="tab:purple", ms=9, label="diverged (its last step)")
+        on_top = blended_transform_factory(gap_ax.transData, gap_ax.transAxes)  # no gap to draw: marked along the top
+        gap_ax.plot(x_diverged, np.full(len(diverged), 0.95), "*", color="tab:purple", ms=9, transform=on_top, label="diverged: no gap")
     steps_ax.set_ylabel("full-batch steps")
-    steps_ax.set_title("Steps to equivalence", fontsize=10)
+    none = "" if matched.any() else ": no run got within the tolerance"
+    steps_ax.set_title("Steps to equivalence" + none, fontsize=10)
     gaps = np.array([p.final_gap for p in done], dtype=float)
-    gap_ax.plot(x[order], np.where(gaps[order] > 0, gaps[order], np.nan), "o-", color="black", ms=4, label="at the last step")
+    if len(done):
+        gap_ax.plot(x[order], np.where(gaps[order] > 0, gaps[order], np.nan), "o-", color="black", ms=4, label="at the last step")
     gap_ax.set_yscale("log")
     gap_ax.set_ylabel(measure, fontsize=8)
     gap_ax.set_title("Final gap to the GLM (the verdict's measure)", fontsize=10)
@@ -616,45 +675,62 @@ def _sweep_lines(done: list[SweepPoint], keys: list[str]) -> "Figure":
     return fig
 
 
-def _sweep_grid(done: list[SweepPoint], keys: list[str]) -> "Figure":
+def _sweep_grid(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[str]) -> "Figure":
     """Two swept keys: the steps to equivalence and the final gap, one cell a run."""
-    from matplotlib import colors
+    from matplotlib import colormaps, colors
 
     fig, (steps_ax, gap_ax) = figure(12.0, 5.0, 2)
-    columns = list(dict.fromkeys(p.point.get(keys[0]) for p in done))
-    rows = list(dict.fromkeys(p.point.get(keys[1]) for p in done))
-    columns, rows = _sorted(columns), _sorted(rows)
+    every = done + diverged
+    columns = _sorted(list(dict.fromkeys(p.point.get(keys[0]) for p in every)))
+    rows = _sorted(list(dict.fromkeys(p.point.get(keys[1]) for p in every)))
     steps = np.full((len(rows), len(columns)), np.nan)
     gaps = np.full((len(rows), len(columns)), np.nan)
-    never = np.zeros((len(rows), len(columns)), dtype=bool)
-    for p in done:
+    cell_text = np.full((len(rows), len(columns)), "", dtype=object)
+    gap_text = np.full((len(rows), len(columns)), "", dtype=object)
+    limit = next((p.limit for p in done if p.limit is not None), None)
+    for p in every:
         i, j = rows.index(p.point.get(keys[1])), columns.index(p.point.get(keys[0]))
+        last = "" if p.steps_run is None else f"\n(step {p.steps_run})"
+        if p.diverged:
+            cell_text[i, j], gap_text[i, j] = "diverged" + last, "diverged"
+            continue
         gaps[i, j] = p.final_gap if p.final_gap is not None else np.nan
         if p.steps_to_match is not None:
             steps[i, j] = p.steps_to_match
+            cell_text[i, j] = f"{p.steps_to_match}"
         else:
-            never[i, j] = True
-    limit = next((p.limit for p in done if p.limit is not None), None)
-    from matplotlib import colormaps
-
+            cell_text[i, j] = "never" + last
+        if np.isfinite(gaps[i, j]):
+            over = limit is not None and gaps[i, j] > limit
+            gap_text[i, j] = f"{gaps[i, j]:.2g}" + (" ✗" if over else "")
     grey_when_never = colormaps["viridis"].with_extremes(bad="0.85")
     image = steps_ax.imshow(steps, cmap=grey_when_never, aspect="auto", origin="lower")
-    fig.colorbar(image, ax=steps_ax, label="first step within the tolerance")
+    if np.isfinite(steps).any():  # a colour scale only where some run got within the tolerance
+        fig.colorbar(image, ax=steps_ax, label="first step within the tolerance")
     positive = gaps[np.isfinite(gaps) & (gaps > 0)]
-    norm = colors.LogNorm(positive.min(), positive.max()) if positive.size and positive.max() > positive.min() else None
-    gap_image = gap_ax.imshow(np.where(gaps > 0, gaps, np.nan), cmap="magma_r", norm=norm, aspect="auto", origin="lower")
-    bar = fig.colorbar(gap_image, ax=gap_ax, label="final gap (the verdict's measure)")
-    if limit is not None and norm is not None and norm.vmin is not None and norm.vmax is not None and norm.vmin <= limit <= norm.vmax:
-        bar.ax.axhline(limit, color="tab:red", lw=2)
+    norm = None
+    if positive.size:
+        # the tolerance inside the scale, so that a colour says how far from it a gap is, not how the gaps differ
+        low, high = positive.min(), positive.max()
+        if limit is not None and limit > 0:
+            low, high = min(low, limit / 10), max(high, limit * 10)
+        norm = colors.LogNorm(low, high) if high > low else None
+    gap_image = gap_ax.imshow(
+        np.where(gaps > 0, gaps, np.nan), cmap=colormaps["magma_r"].with_extremes(bad="0.85"), norm=norm, aspect="auto", origin="lower"
+    )
+    if positive.size:
+        bar = fig.colorbar(gap_image, ax=gap_ax, label="final gap (the verdict's measure)")
+        if limit is not None and norm is not None and norm.vmin is not None and norm.vmax is not None and norm.vmin <= limit <= norm.vmax:
+            bar.ax.axhline(limit, color="tab:red", lw=2)
     for i in range(len(rows)):
         for j in range(len(columns)):
-            text = "never" if never[i, j] else "" if np.isnan(steps[i, j]) else f"{int(steps[i, j])}"
-            steps_ax.text(j, i, text, ha="center", va="center", fontsize=7, bbox=LABEL_BOX)
-            if np.isfinite(gaps[i, j]):
-                over = limit is not None and gaps[i, j] > limit
-                gap_ax.text(j, i, f"{gaps[i, j]:.1g}" + (" ✗" if over else ""), ha="center", va="center", fontsize=7, bbox=LABEL_BOX)
+            if cell_text[i, j]:
+                steps_ax.text(j, i, cell_text[i, j], ha="center", va="center", fontsize=7, bbox=LABEL_BOX)
+            if gap_text[i, j]:
+                gap_ax.text(j, i, gap_text[i, j], ha="center", va="center", fontsize=7, bbox=LABEL_BOX)
+    none = "no run got within the tolerance" if not np.isfinite(steps).any() else "'never': not within the tolerance"
     for ax, title in (
-        (steps_ax, "Steps to equivalence ('never': not within the tolerance)"),
+        (steps_ax, f"Steps to equivalence ({none})"),
         (gap_ax, f"Final gap; ✗ above the tolerance {limit:g}" if limit is not None else "Final gap"),
     ):
         ax.set_xticks(range(len(columns)), labels=[plain(c) for c in columns], fontsize=8)
@@ -690,67 +766,83 @@ def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
 # --- runs compared ---
 
 
+def run_labels(c: "RunComparison", most: int = 2) -> list[str]:
+    """Each run named by what differs between the runs (the config's keys first, then the environment's
+    not already said: train.dtype=float32), or by its id where nothing does; its outcome where it is
+    not equivalent."""
+    differs = dict(c.config_diff)
+    said = {key.rsplit(".", 1)[-1] for key in differs}
+    differs |= {key: values for key, values in c.environment_diff.items() if key.rsplit(".", 1)[-1] not in said}
+    keys = list(differs)
+    labels = []
+    for i, run in enumerate(c.runs):
+        parts = [f"{key}={differs[key][i]}" for key in keys[:most]] + ([f"+{len(keys) - most} more"] if len(keys) > most else [])
+        label = ", ".join(parts) if parts else f"run {i + 1} ({run.run_id})"
+        outcome = run.result.comparison.outcome if run.result and run.result.comparison else None
+        labels.append(plain(label + (f" ({outcome})" if outcome and outcome != "equivalent" else "")))
+    return labels
+
+
 def compare_figure(c: "RunComparison", limit: int = 40) -> "Figure":
-    """Each term's coefficient in every run beside the GLM's, and each run's gap to the GLM in the verdict's
-    measure (relative to max(|GLM coefficient|, std err)), the largest first."""
+    """Each run's weights against its own GLM, term by term: on the left the signed difference in GLM
+    standard errors (every term on one scale, the GLM's 95% interval shaded), on the right its size in
+    the verdict's measure (relative to max(|GLM coefficient|, std err), log scale), the largest first."""
     from nnglm.log import result as schema
 
-    first = c.runs[0].result
-    assert first is not None and first.glm is not None  # compare_runs checked every run
-    bse_map = schema.flat(first.glm.bse or {})
-    se = np.array([np.nan if bse_map.get(t) is None else bse_map[t] for t in c.terms], dtype=float)
-    glm = c.glm[0]
+    n_runs = len(c.runs)
+    se = np.full((n_runs, len(c.terms)), np.nan)
+    for i, run in enumerate(c.runs):
+        bse = schema.flat(run.result.glm.bse or {}) if run.result and run.result.glm else {}
+        se[i] = [np.nan if bse.get(t) is None else bse[t] for t in c.terms]
     with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.abs(c.network - c.glm) / schema.scale(glm, se)  # (runs, terms), each run against its own GLM
-    worst = np.nanmax(np.where(np.isnan(relative), -np.inf, relative), axis=0)
+        relative = np.abs(c.network - c.glm) / schema.scale(c.glm, se)  # (runs, terms), each run against its own GLM
+        usable = np.isfinite(se) & (se > 0)
+        # in standard errors where there is one; else (separation, a failed GLM) relative to max(|coefficient|, 0)
+        signed = (c.network - c.glm) / np.where(usable, se, np.abs(c.glm))
+    worst = np.max(np.where(np.isnan(relative), -np.inf, relative), axis=0, initial=-np.inf)
     order = [int(j) for j in np.argsort(-worst, kind="stable")[:limit]]
-    n_runs, shown = len(c.runs), len(order)
-    fig, (value_ax, gap_ax) = figure(12.0, max(3.0, 0.28 * shown + 1.6), 2)
+    shown = len(order)
+    fig, (value_ax, gap_ax) = figure(12.0, max(3.0, 0.28 * shown + 1.8), 2)
     ys = np.arange(shown)[::-1]
     offsets = (np.arange(n_runs) - (n_runs - 1) / 2) * min(0.7 / max(n_runs, 1), 0.2)
     markers = "osD^v<>p*h"
-    labels = []
-    for i, run in enumerate(c.runs):
-        outcome = run.result.comparison.outcome if run.result and run.result.comparison else None
-        labels.append(f"run {i + 1}" + (f" ({outcome})" if outcome and outcome != "equivalent" else ""))
+    labels = run_labels(c)
+    value_ax.axvspan(-1.96, 1.96, color="0.9", zorder=0, label="the GLM's 95% interval (± 1.96 std err)")
+    value_ax.axvline(0, color="black", lw=1, label="the GLM's coefficient")
     for i in range(n_runs):
-        value_ax.plot(c.network[i, order], ys + offsets[i], markers[i % len(markers)], color=f"C{i}", ms=5, ls="none", label=labels[i])
-        gap_ax.plot(
-            np.where(relative[i, order] > 0, relative[i, order], np.nan),
-            ys + offsets[i],
-            markers[i % len(markers)],
-            color=f"C{i}",
-            ms=5,
-            ls="none",
-            label=labels[i],
-        )
-    value_ax.errorbar(
-        glm[order],
-        ys,
-        xerr=1.96 * np.nan_to_num(se[order]),
-        fmt="|",
-        color="black",
-        ms=12,
-        lw=1,
-        capsize=3,
-        label="GLM (run 1) ± 1.96 std err",
-    )
-    spread = np.abs(glm[np.isfinite(glm)])
-    if spread.size and spread.max() > 0 and spread.max() / max(np.min(spread[spread > 0], initial=spread.max()), 1e-300) > 1e3:
-        value_ax.set_xscale("symlog", linthresh=float(np.min(spread[spread > 0])))
-    tolerances = [r.result.comparison.tolerance.rtol for r in c.runs if r.result and r.result.comparison and r.result.comparison.tolerance]
-    rtol = next((t for t in tolerances if t), None)
-    if rtol:
-        gap_ax.axvline(rtol, label=f"relative tolerance (rtol) {rtol:g}", **TOLERANCE)
+        style: dict[str, Any] = dict(color=f"C{i}", ms=5, ls="none", label=labels[i])
+        value_ax.plot(signed[i, order], ys + offsets[i], markers[i % len(markers)], **style)
+        gap_ax.plot(np.where(relative[i, order] > 0, relative[i, order], np.nan), ys + offsets[i], markers[i % len(markers)], **style)
+    far = np.nanmax(np.abs(signed[:, order]), initial=0.0) if shown else 0.0
+    reach = max(2.5, 1.1 * far) if np.isfinite(far) else 2.5
+    value_ax.set_xlim(-reach, reach)
+    tolerances = _tolerances(c)
+    if len(set(tolerances)) == 1:
+        if tolerances[0] is not None:
+            gap_ax.axvline(tolerances[0], label=f"relative tolerance (rtol) {tolerances[0]:g}", **TOLERANCE)
+    else:  # each run judged by its own (float32's is wider than float64's)
+        for i, rtol in enumerate(tolerances):
+            if rtol is not None:
+                gap_ax.axvline(rtol, color=f"C{i}", ls="--", lw=1.2, label=f"tolerance of {labels[i]}: {rtol:g}")
     gap_ax.set_xscale("log")
     for ax in (value_ax, gap_ax):
-        ax.set_yticks(ys, labels=[plain(c.terms[j]) for j in order], fontsize=7)
+        ax.set_yticks(ys, labels=[plain(c.terms[j]) + ("" if usable[:, j].all() else " †") for j in order], fontsize=7)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     gap_ax.set_yticklabels([])
-    value_ax.set_xlabel("coefficient")
+    note = "" if usable[:, order].all() else "\n†: no GLM std err: relative to |GLM coefficient| instead"
+    value_ax.set_xlabel("(network weight − GLM coefficient) / GLM std err" + note)
     gap_ax.set_xlabel("|network weight − GLM coefficient| / max(|coefficient|, std err)")
     cut = f", the {shown} farthest of {len(c.terms)} terms" if shown < len(c.terms) else ""
-    value_ax.set_title(f"Coefficients of {n_runs} runs{cut}", fontsize=10)
+    value_ax.set_title(f"{n_runs} runs' weights against each one's GLM{cut}", fontsize=10)
     gap_ax.set_title("Each run's gap to its GLM, relative (the verdict's measure)", fontsize=10)
     return fig
+
+
+def _tolerances(c: "RunComparison") -> list[float | None]:
+    """Each run's relative tolerance (None where it judged absolute differences, compare.max_abs)."""
+    out: list[float | None] = []
+    for run in c.runs:
+        tolerance = run.result.comparison.tolerance if run.result and run.result.comparison else None
+        out.append(tolerance.rtol if tolerance is not None and tolerance.max_abs is None else None)
+    return out
