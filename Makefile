@@ -14,7 +14,7 @@ DIR    ?= experiments
 MLFLOW ?=
 EXPERIMENT ?= nnglm
 
-.PHONY: help install browser experiment validate runs compare export test test-fast test-full lint docs bench clean
+.PHONY: help install browser experiment validate runs compare export test test-fast test-full lint docs docs-tables bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,7 +61,11 @@ lint: ## ruff (lint and formatting) and mypy (types)
 	$(BIN)/mypy nnglm benchmarks
 
 docs: ## build the documentation site into site/ (mkdocs, strict: a broken link or a stale reference fails); open site/index.html
+	$(BIN)/python docs/hooks.py --check
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-tables: ## write the generated tables (config keys, generators, families, links) into the pages from the code
+	$(BIN)/python docs/hooks.py
 
 test-full: ## run every test, the full-size experiments included
 	$(BIN)/pytest -q -m ''

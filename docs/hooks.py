@@ -1,14 +1,20 @@
 """MkDocs hook: the references generated from the code, so that they cannot drift from it.
 
-A page holds a marker, `<!-- nnglm:NAME -->`, and the build puts the table in its place:
-config-reference (every key of the config schema, from nnglm/config.py's pydantic models and their
-descriptions), generators (the synthetic generators' parameters), families and links (nnglm/model/families.py).
+A page holds a block, `<!-- nnglm:NAME -->` ... `<!-- /nnglm:NAME -->`, with the table between:
+config-reference (every key of the config schema, from nnglm/config/schema.py's pydantic models and
+their descriptions), generators (the synthetic generators' parameters), families and links
+(nnglm/model/families.py). The tables are committed in the pages, so that docs/ reads whole on GitHub;
+`python docs/hooks.py` (make docs-tables) writes them again from the code, a test fails while a page's
+table differs from the code's, and the build puts the code's table in place of the block (markers
+left out), so that the site never shows a stale one. A bare start marker is filled in by the build too.
 """
 
 import math
 import re
+import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,7 +25,8 @@ from nnglm.config import schema
 from nnglm.data import generators
 from nnglm.model import families
 
-MARKER = re.compile(r"<!-- nnglm:([a-z-]+) -->")
+MARKER = re.compile(r"<!-- nnglm:([a-z-]+) -->(?:\n(?:.*?\n)?<!-- /nnglm:\1 -->)?", re.S)
+DOCS = Path(__file__).resolve().parent
 
 
 def _cell(text: str) -> str:
@@ -183,17 +190,46 @@ TABLES = {
 }
 
 
+def _table(name: str) -> str:
+    if name not in TABLES:
+        raise ValueError(f"unknown marker <!-- nnglm:{name} -->; known: {', '.join(TABLES)}")
+    return TABLES[name]()
+
+
 def render(markdown: str) -> str:
-    """The page with each marker replaced by its table; an unknown marker is an error, not a silent gap."""
+    """The page as the site shows it: each block (or bare marker) replaced by the code's table alone; an
+    unknown marker is an error, not a silent gap."""
+    return MARKER.sub(lambda m: _table(m.group(1)), markdown)
 
-    def table(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in TABLES:
-            raise ValueError(f"unknown marker <!-- nnglm:{name} -->; known: {', '.join(TABLES)}")
-        return TABLES[name]()
 
-    return MARKER.sub(table, markdown)
+def refresh(markdown: str) -> str:
+    """The page as it is committed: each block holding the code's table between its markers, blank lines
+    around it (a table right under an HTML comment would not be read as a table)."""
+    return MARKER.sub(lambda m: f"<!-- nnglm:{m.group(1)} -->\n\n{_table(m.group(1))}\n\n<!-- /nnglm:{m.group(1)} -->", markdown)
+
+
+def stale() -> list[str]:
+    """The pages whose committed tables differ from the code's."""
+    return [page.name for page in sorted(DOCS.glob("*.md")) if refresh(page.read_text()) != page.read_text()]
 
 
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     return render(markdown)
+
+
+def main(argv: list[str]) -> int:
+    """Writes the code's tables into the pages (`--check`: only says which pages are stale, exit 1 if any)."""
+    if "--check" in argv:
+        pages = stale()
+        print("\n".join(f"docs/{p}: its generated tables differ from the code's; run make docs-tables" for p in pages))
+        return 1 if pages else 0
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text()
+        if refresh(text) != text:
+            page.write_text(refresh(text))
+            print(f"docs/{page.name}: tables written from the code")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
