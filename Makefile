@@ -14,7 +14,7 @@ DIR    ?= experiments
 MLFLOW ?=
 EXPERIMENT ?= nnglm
 
-.PHONY: help install browser experiment validate runs compare export test test-fast test-full lint docs docs-tables bench clean
+.PHONY: help install browser postgres experiment validate runs compare export test test-fast test-full lint docs docs-tables bench clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,12 @@ browser: ## optional: headless Chromium from the system's packages (apt-get, as 
 	  { command -v apt-get >/dev/null && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 || \
 	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1; }; }; } || \
 	  echo "no headless Chromium (apt-get install chromium-headless-shell): the report.html browser test will be skipped"
+
+postgres: ## optional: PostgreSQL from the system's packages (apt-get, as root), for the tests that read data.url from a real server, started and stopped by the test (CI runs them)
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1; }; }; } || \
+	  echo "no PostgreSQL (apt-get install postgresql): the data.url tests against a real server will be skipped"
 
 experiment: ## run one config (or its sweep): make experiment CONFIG=configs/X.yaml [SET="train.epochs=5000 ..."] [OUT=dir] [JOBS=n | CLUSTER=tcp://host:8786]
 	@test -n "$(CONFIG)" || { echo "usage: make experiment CONFIG=configs/X.yaml [SET=\"key=value ...\"]" >&2; exit 2; }

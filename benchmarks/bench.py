@@ -8,6 +8,7 @@ that the one-time compilation is reported apart from it.
 
     python -m benchmarks.bench [--quick] [--out bench-results]
     python -m benchmarks.bench --large [--rows 1000000]   (only the runs on a million rows: about 10 minutes)
+    python -m benchmarks.bench --readers [--rows 1000000] (only the readers of R users' formats against the library alone)
 """
 
 import argparse
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.readers import reader_cost, readers_line
 from nnglm.config.schema import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository: configs/ and the benchmarks package
@@ -746,12 +748,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the --large runs")
     parser.add_argument("--case", action="append", help="with --large: FAMILY:DTYPE (default: binomial and poisson, float32 and float64)")
     parser.add_argument("--api", action="store_true", help="only a second run in one Python process against one `nnglm run` (30 s)")
+    parser.add_argument(
+        "--readers", action="store_true", help="only the readers of R users' formats against the library alone (--rows rows; 5 minutes)"
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.spec))))
         return
     # the parts that run alone: (measure, its line, its file)
-    alone = {"api": (api_cost, api_line, "bench_api.json"), "sweep": (sweep_cost, sweep_line, "bench_sweep.json")}
+    alone = {
+        "api": (api_cost, api_line, "bench_api.json"),
+        "sweep": (sweep_cost, sweep_line, "bench_sweep.json"),
+        "readers": (lambda: reader_cost(args.rows), readers_line, "bench_readers.json"),
+    }
     for flag, (measure, line, name) in alone.items():
         if getattr(args, flag):
             from rich.console import Console
@@ -768,6 +777,11 @@ def main() -> None:
     report(bench(args.quick), Path(args.out))
     report_auto(Path(args.out))
     if not args.quick:
+        from rich.console import Console
+
+        readers = reader_cost(args.rows)
+        Console(width=220).print(readers_line(readers))
+        (Path(args.out) / "bench_readers.json").write_text(json.dumps(readers, indent=2))
         report_large(Path(args.out), args.rows, cases)  # type: ignore[arg-type]
 
 

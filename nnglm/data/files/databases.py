@@ -143,6 +143,15 @@ def without_password(url: str) -> str:
 # --- reading ---
 
 
+def _read_sql(statement: Any, connection: Any) -> pd.DataFrame:
+    """pandas' read_sql; on SQLite through the driver's own connection, which pandas reads 3 times faster
+    than through SQLAlchemy's result rows (the statement compiled by SQLAlchemy, its quoting kept)."""
+    if connection.dialect.name == "sqlite":
+        compiled = str(statement.compile(dialect=connection.dialect))
+        return pd.read_sql_query(compiled, connection.connection.driver_connection)
+    return pd.read_sql_query(statement, connection)
+
+
 def read_sqlite(path: str, table: str | None, query: str | None) -> Table:
     return _read(_engine(None, path), "data.path", path, "an SQLite database", table, query, None)
 
@@ -184,9 +193,9 @@ def _read(engine: Any, key: str, where: str, what: str, table: str | None, query
             if table not in names:
                 raise UserError(f"data.table: {where} has no table {short(table)}; its tables: {listing or 'none'}")
             statement = sqlalchemy.select(sqlalchemy.text("*")).select_from(sqlalchemy.table(table))
-            frame = pd.read_sql_query(statement, connection)
+            frame = _read_sql(statement, connection)
         else:
-            frame = pd.read_sql_query(sqlalchemy.text(query), connection)
+            frame = _read_sql(sqlalchemy.text(query), connection)
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001 (the driver's words: a malformed file, a refused statement, a bad column)

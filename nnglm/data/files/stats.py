@@ -3,6 +3,7 @@ and Feather through pyarrow, Stata through pandas, SPSS and SAS through pyreadst
 through pyreadr. A labelled or factor column becomes a categorical whose levels keep their codes' order,
 as R and Stata give them, so that the reference level is R's."""
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -65,20 +66,23 @@ def _code_text(code: object) -> str:
 
 
 def rdata(path: str, object_name: str | None) -> pd.DataFrame:
-    """One object of an .RData file: data.object, or the only one it holds."""
+    """One object of an .RData file: data.object, or the only one it holds (the file parsed once when it is there)."""
     import pyreadr
 
-    names = [str(o["object_name"]) for o in pyreadr.list_objects(path)]
+    with warnings.catch_warnings():  # pyreadr warns where the object is missing; the message below says it
+        warnings.simplefilter("ignore", UserWarning)
+        objects = pyreadr.read_r(path) if object_name is None else pyreadr.read_r(path, use_objects=[object_name])
+    if object_name is None and len(objects) == 1:
+        return next(iter(objects.values()))
+    if object_name is not None and object_name in objects:
+        return objects[object_name]
+    names = list(objects) if object_name is None else [str(o["object_name"]) for o in pyreadr.list_objects(path)]
     listing = ", ".join(short(n) for n in names[:50]) + (f" and {len(names) - 50} more" if len(names) > 50 else "")
+    if not names:
+        raise UserError(f"data.path: {path} holds no data frame pyreadr can read")
     if object_name is None:
-        if len(names) > 1:
-            raise UserError(f"data.object: {path} holds {len(names)} objects; name the one to read: {listing}")
-        if not names:
-            raise UserError(f"data.path: {path} holds no data frame pyreadr can read")
-        object_name = names[0]
-    elif object_name not in names:
-        raise UserError(f"data.object: {path} has no object {short(object_name)}; its objects: {listing}")
-    return pyreadr.read_r(path, use_objects=[object_name])[object_name]
+        raise UserError(f"data.object: {path} holds {len(names)} objects; name the one to read: {listing}")
+    raise UserError(f"data.object: {path} has no object {short(object_name)}; its objects: {listing}")
 
 
 def parquet_folder(path: str) -> Table:
