@@ -227,7 +227,10 @@ class Run:
 
         with config_errors():
             kept = self.csv(runlog.RESIDUALS_FILE, index_col="row") if (self.folder / runlog.RESIDUALS_FILE).is_file() else None
-            config = None if kept is not None else predict.run_config(self.folder, self.result.config, sets(overrides))
+            config = None
+            if kept is None:
+                predict.fits_of(self.result, self.config(), "residuals", estimated=False)  # a run that has none, said first
+                config = predict.run_config(self.folder, self.result.config, sets(overrides))
             return predict.residuals(self.folder, self.result, config, kind, kept)
 
     @property

@@ -304,3 +304,27 @@ def test_an_estimated_dispersion_tests_with_t_as_r_and_predicts_with_its_scale(t
     expected = res.get_prediction(sm.add_constant(new, has_constant="add"))
     np.testing.assert_allclose(got["glm"], expected.predicted_mean, rtol=1e-10)
     np.testing.assert_allclose(got["glm_se"], expected.se_mean, rtol=1e-10)  # with the estimated dispersion, 76536.82
+
+
+def test_a_negative_binomial_with_alpha_estimated_predicts_as_statsmodels_nb2(tmp_path):
+    """model.alpha: estimate: the GLM side is statsmodels' NB2 count model, whose get_prediction's standard errors
+    come from its joint covariance with alpha (R's glm.nb takes theta as known, and prints 6.477 for row 0's 6.798).
+    Residuals are refused: NB2 has no GLM residuals."""
+    import warnings
+
+    quine = pd.read_stata(ROOT / "data/r/quine.dta")
+    run = nnglm.run(ROOT / "configs/nb_alpha_quine.yaml", out=tmp_path)
+    new = quine.iloc[[0, 40, 100]]
+    got = run.predict(new, se=True, overrides={"data.path": str(ROOT / "data/r/quine.dta")})
+    res = smf.negativebinomial("Days ~ Eth + Sex + Age + Lrn", quine).fit(method="newton", tol=1e-12, maxiter=200, disp=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "using default log-link in get_prediction"
+        expected = res.get_prediction(new, which="mean")
+    # R 4.2.2, MASS::glm.nb: predict(fit, quine[c(1, 41, 101), ], type = "response")
+    np.testing.assert_allclose(got["glm"], [26.2852888627, 15.4600768055, 15.8699839848], rtol=1e-7)
+    np.testing.assert_allclose(got["glm"], expected.predicted, rtol=1e-8)
+    np.testing.assert_allclose(got["glm_se"], expected.se, rtol=1e-6)
+    np.testing.assert_allclose(got["network"], got["glm"], rtol=1e-7)
+    with pytest.raises(nnglm.ConfigError, match="^residuals: model.alpha: estimate fits statsmodels' NB2 count model, which has no GLM"):
+        run.residuals()
+    assert not (run.folder / "residuals.csv").exists()

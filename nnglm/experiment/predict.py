@@ -46,27 +46,33 @@ class Fits:
     terms: list[str]
     network: np.ndarray
     glm: np.ndarray
+    recorded: list[str]  # every term result.json holds: the design's, then those learned beside them (model.alpha: estimate)
 
     def of(self, fit: str) -> np.ndarray:
         return self.network if fit == "network" else self.glm
 
 
-def fits_of(result: RunResult, config: Config, what: str) -> Fits:
-    """The coefficients of a completed single-output run; a UserError saying why `what` cannot be had otherwise."""
+def fits_of(result: RunResult, config: Config, what: str, estimated: bool = True) -> Fits:
+    """The coefficients of a completed single-output run; a UserError saying why `what` cannot be had otherwise.
+    `estimated`: a run that learned model.alpha beside the coefficients is taken (its alpha left out)."""
     if config.family.multiclass:
         raise UserError(f"{what}: a multinomial run has one linear predictor a class; {what} are made for single-output families only")
-    if config.family.estimated:
-        raise UserError(f"{what}: model.alpha: estimate fits statsmodels' NB2 count model, not a GLM; give model.alpha a number")
+    if config.family.estimated and not estimated:
+        raise UserError(
+            f"{what}: model.alpha: estimate fits statsmodels' NB2 count model, which has no GLM {what}; give model.alpha a number"
+        )
     if result.status != "completed" or not (result.network and result.glm):
         raise UserError(f"{what}: the run did not complete (status {result.status}); there are no fits to use")
     network, fitted = flat(result.network.coefficients), flat(result.glm.coefficients)
-    terms = list(network)
-    if list(fitted) != terms:
+    recorded = list(network)
+    if list(fitted) != recorded:
         raise UserError(f"{what}: result.json's network and GLM coefficients name different terms")
+    terms = recorded[: len(recorded) - len(config.family.estimated)]
     return Fits(
         terms=terms,
         network=np.array([math.nan if network[t] is None else network[t] for t in terms], dtype=float),
         glm=np.array([math.nan if fitted[t] is None else fitted[t] for t in terms], dtype=float),
+        recorded=recorded,
     )
 
 
@@ -107,7 +113,8 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
             f"predictions: the design of the new rows has {X1.shape[1]} columns, the run's coefficients {len(fits.terms)}; "
             "the run was made by another version of nnglm"
         )
-    covariance = read_covariance(folder, fits.terms) if se else {}
+    k = len(fits.terms)  # the design's block of the covariance (an estimated alpha's row and column left out)
+    covariance = {fit: cov[:k, :k] for fit, cov in read_covariance(folder, fits.recorded).items()} if se else {}
     link = config.family.sm_family().link
     offset = rows.offset if rows.offset is not None else 0.0
     columns: dict[str, np.ndarray] = {}
@@ -223,7 +230,7 @@ def residuals(folder: Path, result: RunResult, config: Config | None, kind: str,
         raise UserError(f"kind: {short(kind)}; give one of {', '.join(KINDS)} (R's residuals.glm types)")
     if kept is None:
         assert config is not None  # the caller reads the config where there is no residuals.csv
-        fits = fits_of(result, config, "residuals")
+        fits = fits_of(result, config, "residuals", estimated=False)
         dataset, _ = table.split(table.load(config), config)
         kept = residual_table(dataset, config, fits.network, fits.glm)
     missing = [f"{fit}_{kind}" for fit in FITS if f"{fit}_{kind}" not in kept.columns]

@@ -92,12 +92,14 @@ def fit(dataset: Dataset, config: Config) -> dict:
             first = sm_model.fit(start_params=start(sm_model, config), method="bfgs", maxiter=maxiter, gtol=1e-8, disp=0)
             result = sm_model.fit(start_params=first.params, method="newton", maxiter=maxiter, tol=1e-12, disp=0)
             params, bse = np.asarray(result.params, dtype=float), np.asarray(result.bse, dtype=float)
+            cov = np.asarray(result.cov_params(), dtype=float)  # alpha's row and column last, as the terms
             converged = bool(result.mle_retvals.get("converged")) and bool(np.all(np.isfinite(params)))
             iterations = int(first.mle_retvals.get("iterations", 0)) + int(result.mle_retvals.get("iterations", 0))
             if not np.all(np.isfinite(params)) or not np.all(np.isfinite(bse)):
                 failed = "statsmodels' NegativeBinomial gave non-finite coefficients or standard errors"
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as e:
             params = bse = np.full(len(names), np.nan)
+            cov = None
             converged, iterations, failed = False, 0, f"statsmodels' NegativeBinomial raised {type(e).__name__}: {e}"
     seconds = time.perf_counter() - began
     stats = statistics(sm_model, params)
@@ -116,6 +118,7 @@ def fit(dataset: Dataset, config: Config) -> dict:
         warnings=notes,
         method="NegativeBinomial nb2, bfgs then newton",
         failed=failed,
+        cov=cov,
     )
 
 
