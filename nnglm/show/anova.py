@@ -5,6 +5,7 @@ import math
 
 from nnglm.model.anova import FITS, Anova
 from nnglm.safe import cell
+from nnglm.show import layout
 from nnglm.show.summary import wide_console
 
 FIT_NAMES = {"glm": "GLM", "network": "network"}
@@ -39,24 +40,19 @@ def lines(a: Anova) -> list[str]:
 
 
 def print_anova(a: Anova, console=None) -> None:
-    from rich.table import Table
-
     console = console or wide_console()
-    for line in lines(a):
+    heading = lines(a)
+    for line in heading[1:]:
         console.print(cell(line, 400))
     columns = list(a.tables["glm"].columns)
-    table = Table(title_justify="left")
-    table.add_column("term" if a.sequential else "model", justify="left" if a.sequential else "right")
-    table.add_column("fit")
-    for column in columns:
-        table.add_column(column, justify="right")
+    rows = []
     for model in a.tables["glm"].index:
         for fit in ("glm", "network"):
             values = a.tables[fit].loc[model]
-            table.add_row(
-                str(model) if fit == "glm" else "", FIT_NAMES[fit], *[number(c, values[c]) for c in columns], end_section=fit == "network"
-            )
-    console.print(table)
+            rows.append([cell(str(model) if fit == "glm" else ""), FIT_NAMES[fit], *[number(c, values[c]) for c in columns]])
+    # the model (or term) and the fit lead every part of a table too wide for the console; no number is cut
+    first = "term" if a.sequential else "model"
+    layout.print_table(console, heading[0], [first, "fit", *columns], rows, right=[not a.sequential, False] + [True] * len(columns), keys=2)
     for note in a.notes:
         console.print(cell(f"note: {note}", 400))
     colour = "green" if a.equal else "red"
