@@ -766,17 +766,25 @@ def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
 # --- runs compared ---
 
 
+WORDS_ABOUT_A_RUN = ("name", "description")  # config keys that say what a run is, not how it was run
+
+
 def run_labels(c: "RunComparison", most: int = 2) -> list[str]:
     """Each run named by what differs between the runs (the config's keys first, then the environment's
     not already said: train.dtype=float32), or by its id where nothing does; its outcome where it is
     not equivalent."""
+    from nnglm import errors
+
     differs = dict(c.config_diff)
     said = {key.rsplit(".", 1)[-1] for key in differs}
     differs |= {key: values for key, values in c.environment_diff.items() if key.rsplit(".", 1)[-1] not in said}
-    keys = list(differs)
+    # the settings that differ name a run; its name and description only where nothing else differs
+    settings = [key for key in differs if key not in WORDS_ABOUT_A_RUN]
+    keys = settings or [key for key in differs if key == "name"]
     labels = []
     for i, run in enumerate(c.runs):
-        parts = [f"{key}={differs[key][i]}" for key in keys[:most]] + ([f"+{len(keys) - most} more"] if len(keys) > most else [])
+        parts = [f"{key}={errors.clip(str(differs[key][i]), 30)}" for key in keys[:most]]
+        parts += [f"+{len(keys) - most} more"] if len(keys) > most else []
         label = ", ".join(parts) if parts else f"run {i + 1} ({run.run_id})"
         outcome = run.result.comparison.outcome if run.result and run.result.comparison else None
         labels.append(plain(label + (f" ({outcome})" if outcome and outcome != "equivalent" else "")))
