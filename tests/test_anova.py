@@ -364,3 +364,18 @@ def test_nnglm_anova_of_one_run_prints_its_terms_in_turn(ships, capsys):
     # a run folder reads no data from outside itself unless the data is named
     message = cli_error(capsys, "anova", ships[1].folder)
     assert "lies outside the run folder" in message and "--set data.path=FILE" in message
+
+
+def test_the_table_of_nested_runs_loads_no_training_code(ships):
+    """Two runs' table reads JSON and computes with scipy: no TensorFlow, as `nnglm compare`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom nnglm import cli\n"
+        f"code = cli.main(['anova', {str(ships[0].folder)!r}, {str(ships[1].folder)!r}])\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
