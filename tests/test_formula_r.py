@@ -353,3 +353,22 @@ def test_a_folder_written_with_the_old_names_reads_and_compares_in_r_names(tmp_p
     assert list(read.network.coefficients) == ["(Intercept)", "x", "gb"] and read.data.feature_names == ["x", "gb"]
     comparison = logbook.compare_runs([old, new])
     assert comparison.terms == ["(Intercept)", "x", "gb"] and comparison.max_weight_diff == 0.0
+
+
+def test_a_basis_wider_than_its_column_is_refused_before_it_is_built(tmp_path):
+    pd.DataFrame({"y": np.arange(20.0), "x": np.tile([1.0, 2.0, 3.0, 4.0], 5)}).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(UserError) as e:
+        fit(tmp_path / "d.csv", "y ~ ns(x, df = 1000000000)", "gaussian")
+    assert str(e.value) == (
+        "data.formula: ns(): 999999999 inner knots of degree 3 on a column of 4 distinct values; ask for fewer (df, knots, degree)"
+    )
+
+
+def test_an_identifier_reached_through_the_dot_is_refused_by_its_memory(tmp_path, monkeypatch):
+    from nnglm.data import checks
+
+    monkeypatch.setattr(checks, "available_memory", lambda: 2**29)
+    pd.DataFrame({"y": np.arange(3000) % 2, "id": [f"p{i}" for i in range(3000)]}).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(UserError) as e:
+        fit(tmp_path / "d.csv", "y ~ .", "binomial")
+    assert str(e.value).startswith("data.formula: 3,000 rows x 3,001 columns need about 0.6 GiB")

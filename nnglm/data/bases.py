@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import BSpline
 
+from nnglm.data import checks
 from nnglm.errors import UserError
 
 
@@ -109,7 +110,9 @@ class Poly(_Memory):
         self.settings = (_whole(degree, "poly()'s degree", 1), bool(raw))
 
     def memorize_finish(self) -> None:
-        self.basis = PolyBasis.of(self.rows(), *self.settings)
+        rows = self.rows()
+        checks.check_memory("data.formula", len(rows), self.settings[0])
+        self.basis = PolyBasis.of(rows, *self.settings)
 
     def transform(self, x, degree=1, raw=False) -> np.ndarray:
         assert self.basis is not None  # the formula library memorizes before it transforms
@@ -128,16 +131,25 @@ def spline_design(knots: np.ndarray, x: np.ndarray, order: int = 4, derivative: 
 
 
 def _inner_knots(x: np.ndarray, df, knots, degree: int, intercept: bool, name: str) -> np.ndarray:
+    """R's inner knots: those given, or df less the degree (ns: less 1) and the intercept of them at the
+    quantiles of x; refused where they outnumber the column's distinct values (before any is made)."""
+    distinct = len(np.unique(x))
     if knots is not None:
         inner = np.sort(np.atleast_1d(np.asarray(knots, dtype=float)))
         if not np.all(np.isfinite(inner)):
             raise UserError(f"data.formula: {name}(): knots must be finite numbers")
+        count = len(inner)
+    elif df is None:
+        count = 0
+    else:
+        count = _whole(df, f"{name}()'s df", 1) - (degree if name == "bs" else 1) - int(intercept)
+    if count > distinct or degree >= distinct:
+        raise UserError(
+            f"data.formula: {name}(): {count} inner knots of degree {degree} on a column of {distinct} distinct values; "
+            "ask for fewer (df, knots, degree)"
+        )
+    if knots is not None:
         return inner
-    if df is None:
-        return np.empty(0)
-    count = (
-        _whole(df, f"{name}()'s df", 1) - degree - int(intercept) if name == "bs" else _whole(df, f"{name}()'s df", 1) - 1 - int(intercept)
-    )
     if count <= 0:
         return np.empty(0)
     return np.quantile(x, np.linspace(0, 1, count + 2)[1:-1])
@@ -206,6 +218,7 @@ class _Spline(_Memory):
         boundary = (float(x.min()), float(x.max()))
         degree = _whole(degree, "bs()'s degree", 1)
         inner = _inner_knots(x, df, knots, degree, bool(intercept), self.name)
+        checks.check_memory("data.formula", len(x), len(inner) + degree + 1)
         if np.any(inner <= boundary[0]) or np.any(inner >= boundary[1]):
             raise UserError(f"data.formula: {self.name}(): the inner knots must lie inside the range of the column {boundary}")
         return SplineBasis(self.natural, degree, bool(intercept), boundary, inner)

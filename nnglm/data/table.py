@@ -531,12 +531,13 @@ def check_formula_cost(parsed: formula.Formula, rhs: str, frame: pd.DataFrame, c
         terms = patsy.ModelDesc.from_formula(rhs).rhs_termlist
     except Exception:  # the design's own build names what is wrong
         return
+    used = formula_columns(config, list(frame.columns))  # '.' included
     width = 0
     for term in terms:
         columns = 1
         for factor in term.factors:
             code = factor.name()
-            column = next((c for c in parsed.names if c in frame.columns and re.search(rf"\b{re.escape(c)}\b", code)), None)
+            column = next((c for c in used if c in frame.columns and re.search(rf"\b{re.escape(c)}\b", code)), None)
             if column is not None and (code.startswith("C(") or is_text(frame[column])):
                 columns *= max(frame[column].nunique(), 1)
         width += columns
