@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from nnglm import safe
-from nnglm.errors import UserError, short
+from nnglm.data.files.base import Table as Table  # every reader returns one
+from nnglm.data.files.base import reason
+from nnglm.errors import UserError
 
 FORMATS = (
     "csv",
@@ -115,12 +115,6 @@ NAMES = {
 
 
 @dataclass(frozen=True)
-class Table:
-    frame: pd.DataFrame
-    read_as: str  # how it was read, for messages: "tab-delimited text (sniffed)"
-
-
-@dataclass(frozen=True)
 class Request:
     """What to read and how: the data section's file keys."""
 
@@ -180,12 +174,6 @@ def read(
 
     check_columns(list(table.frame.columns), path)  # one rule for every format: a name appears once
     return table
-
-
-def reason(e: BaseException) -> str:
-    """A library's error in one bounded line."""
-    text = str(e).strip()
-    return short(text.splitlines()[0] if text else type(e).__name__, 300)[1:-1]
 
 
 def _read(request: Request, fmt: str, compression: str | None) -> Table:

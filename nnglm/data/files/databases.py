@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from nnglm.data.files import Table, reason
+from nnglm.data.files.base import Table, reason
 from nnglm.data.files.text import check_columns
 from nnglm.errors import UserError, short
 

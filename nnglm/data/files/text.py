@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from nnglm.data.files import Table, reason
+from nnglm.data.files.base import Table, reason
 from nnglm.errors import UserError, short
 
 DELIMITERS = ",\t;|"  # what sniffing chooses among
