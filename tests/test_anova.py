@@ -221,9 +221,13 @@ def test_edited_records_are_refused_with_the_reason(ships, tmp_path):
     def target(r):
         r["data"]["target"] = "damage"
 
+    def fewer(r):
+        r["data"]["n_rows"] = 30
+
     cases = {
         link: "not the first run's family (model.link 'sqrt' against 'log'): deviances of different families do not compare",
         older: "records no identity of the rows it fitted (data.rows_sha256, written since anova was added): run it again to compare it",
+        fewer: "fitted on 30 rows, the first run on 34 (as R says: models were not all fitted to the same size of dataset)",
         target: "its target 'damage' is not the first run's 'incidents': models of different responses do not compare",
         offset: "its offset is not the first run's (its: none, the first run's: one; data.offset_sha256 differs)",
     }
