@@ -163,6 +163,10 @@ def test_rows_that_cannot_be_predicted_get_one_message(columns_run, formula_run,
     )
     with pytest.raises(nnglm.ConfigError, match=r"^type: 'probability'; give 'response' \(the mean"):
         columns_run.predict(new, type="probability")
+    with pytest.raises(nnglm.ConfigError, match=r"^the new rows: column 'INCOME' has missing values; first offending rows \(0-based\): 1$"):
+        columns_run.predict(new.assign(INCOME=[1.0, np.nan, 2.0, 3.0]))
+    with pytest.raises(nnglm.ConfigError, match=r"^the new rows: a pandas DataFrame, one row a prediction \(got 'list'\)$"):
+        columns_run.predict([1, 2])
 
 
 def test_standard_errors_need_the_covariances_a_run_keeps(columns_run, tmp_path):

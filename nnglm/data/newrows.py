@@ -41,14 +41,18 @@ def design(new: pd.DataFrame, training: pd.DataFrame, config: Config, info=None)
     """The new rows' design and offset, coded as the training rows were; a UserError naming the column
     (and the level) where a new row cannot be. `info`: the run's formula design as the Dataset recorded
     it (Dataset.design, its columns in R's order); built from the training rows where not given."""
-    if not isinstance(new, pd.DataFrame):
-        raise UserError(f"new rows: a pandas DataFrame (got {short(type(new).__name__)})")
-    new = new.rename(columns=str)
+    new = checked(new).rename(columns=str)
     if config.data.formula is not None:
         X, offset = _formula_rows(new, training, config, info)
     else:
         X, offset = _column_rows(new, training, config), None
     return Rows(X=X, offset=_offset(new, config, offset))
+
+
+def checked(new: object) -> pd.DataFrame:
+    if not isinstance(new, pd.DataFrame):
+        raise UserError(f"{ORIGIN}: a pandas DataFrame, one row a prediction (got {short(type(new).__name__)})")
+    return new
 
 
 # --- data.features and data.categorical ---
@@ -100,6 +104,9 @@ def _numbers(values: pd.Series, name: str) -> np.ndarray:
             f"{ORIGIN}: column {short(name)} holds labels ({listing([table.label(v) for v in table.levels(values)], 5)}); "
             "the run fitted it as numbers"
         )
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise UserError(f"{ORIGIN}: column {short(name)} has missing values; {table.offending(missing, lambda r: '')}")
     return table.numeric_values(values, name, ORIGIN)
 
 

@@ -104,6 +104,7 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
     if type not in TYPES:
         raise UserError(f"type: {short(type)}; give 'response' (the mean, R's default for new data) or 'link' (the linear predictor)")
     fits = fits_of(result, config, "predictions")
+    newrows.checked(new)
     training = newrows.training_frame(config)
     info = check_design(training, config)
     rows = newrows.design(new, training, config, info)
