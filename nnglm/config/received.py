@@ -8,6 +8,7 @@ folder, else the file of that name in the folder (a kept copy, data.parquet, is 
 folder was moved to). Sources that read no file (a generator, a statsmodels dataset) are left as they are.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from nnglm import safe
@@ -18,7 +19,7 @@ from nnglm.errors import UserError, clip
 USER_NAMED = ("data.path", "data.url", "data.source")
 
 
-def named_by_user(overrides: list[str] | tuple[str, ...]) -> bool:
+def named_by_user(overrides: Sequence[str]) -> bool:
     return any(item.partition("=")[0].strip() in USER_NAMED for item in overrides)
 
 

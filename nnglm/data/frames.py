@@ -46,7 +46,7 @@ def check(frame: object) -> pd.DataFrame:
     if not frame.columns.is_unique:
         twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise UserError(f"data: the DataFrame has columns of the same name: {', '.join(map(short, twice))}; rename them")
-    for column in frame.columns[frame.dtypes == object]:
+    for column in [c for c, dtype in frame.dtypes.items() if pd.api.types.is_object_dtype(dtype)]:
         try:
             pd.util.hash_pandas_object(frame[column], index=False)
         except TypeError:
