@@ -178,6 +178,19 @@ def test_a_query_that_is_not_one_select_is_refused_before_the_database(query, me
     assert fingerprint(DATABASE) == before
 
 
+def test_a_query_too_large_to_check_is_refused_not_let_through():
+    for query, bound in [
+        ("SELECT " + "a, " * 30000 + "a FROM t", "Maximum number of tokens exceeded (10000)"),
+        ("SELECT " + "(" * 3000 + "1" + ")" * 3000, "Maximum grouping depth exceeded (100)"),
+    ]:
+        with pytest.raises(UserError) as e:
+            config.validate(cfg("y", path=str(DATABASE), query=query), "c.yaml")
+        assert str(e.value) == (
+            f"c.yaml: data.query: too long or too deeply nested to be checked ({bound}); "
+            "write a shorter SELECT, or make it a view in the database and name it in data.table"
+        )
+
+
 def test_sqlite_itself_lets_the_connection_only_read(tmp_path):
     """Past the parser: the file is opened read-only and the authorizer denies every writing action."""
     copy = tmp_path / "d.sqlite"
@@ -282,9 +295,13 @@ def test_a_damaged_part_of_a_parquet_folder_is_one_message(tmp_path):
     assert error("y", path=str(folder)).startswith(f"data.path: cannot read {folder} as a partitioned Parquet folder: ")
 
 
-def test_bad_database_input_exits_2_and_leaves_no_run_folder(capsys, write_config, tmp_path):
+def test_bad_input_exits_2_and_leaves_no_run_folder(capsys, write_config, tmp_path):
     out = tmp_path / "runs"
+    truncated = tmp_path / "cut.rds"
+    truncated.write_bytes((R / "warpbreaks.rds").read_bytes()[:100])
     for keys, message in [
+        (f"path: {truncated}", f"data.path: cannot read {truncated} as an R .rds file: "),
+        (f"path: {R / 'InsectSprays_esoph.RData'}, object: insects", "data.object: "),
         (f"path: {DATABASE}, table: nope", f"data.table: {DATABASE} has no table 'nope'"),
         (f"path: {DATABASE}, query: 'DELETE FROM warpbreaks'", "data.query: DELETE is not a SELECT"),
     ]:

@@ -35,12 +35,19 @@ WRITING = {"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE", "UPSERT", "CREATE",
 def check_query(query: str) -> None:
     """Raises unless the query is one SELECT (WITH ... SELECT counts) that writes nothing."""
     import sqlparse
+    import sqlparse.exceptions
     from sqlparse import tokens
 
-    statements = [s for s in sqlparse.split(query) if s.strip().rstrip(";").strip()]
-    if len(statements) != 1:
-        raise UserError(f"data.query: holds {len(statements)} statements; give one SELECT")
-    statement = sqlparse.parse(statements[0])[0]
+    try:
+        statements = [s for s in sqlparse.split(query) if s.strip().rstrip(";").strip()]
+        if len(statements) != 1:
+            raise UserError(f"data.query: holds {len(statements)} statements; give one SELECT")
+        statement = sqlparse.parse(statements[0])[0]
+    except sqlparse.exceptions.SQLParseError as e:  # its bounds on tokens and nesting: nothing unchecked is let through
+        raise UserError(
+            f"data.query: too long or too deeply nested to be checked ({reason(e).rstrip('.')}); "
+            "write a shorter SELECT, or make it a view in the database and name it in data.table"
+        ) from None
     kind = statement.get_type()
     if kind != "SELECT":
         first = statement.token_first(skip_cm=True)
