@@ -75,8 +75,9 @@ def test_quiet_reaches_a_sweep_its_folders_only(tmp_path, capsys):
     args = ["run", "configs/seed002_logistic_no_bias.yaml", "--set", "train.epochs=5", "--set", "train.learning_rate=sweep:0.01,0.1"]
     assert cli.main(args + ["--out", str(tmp_path), "--quiet"]) == 0
     captured = capsys.readouterr()
-    folders = sorted(str(f) for f in tmp_path.glob("seed002_logistic_no_bias/*") if f.is_dir())
+    folders = sorted(str(f) for f in tmp_path.glob("seed002_logistic_no_bias/2*") if f.is_dir())  # the points'
     assert len(folders) == 2 and sorted(captured.out.splitlines()) == folders
+    assert list(tmp_path.glob("seed002_logistic_no_bias/sweep-*/sweep.png"))  # --quiet prints less, writes the same
     assert captured.err == ""
 
 
