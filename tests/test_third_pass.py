@@ -214,7 +214,7 @@ def test_api_input_errors_are_config_errors_with_the_cli_message(tmp_path):
 @pytest.mark.parametrize(
     "model, why",
     [
-        ("null", "config.model: names its family and link (a run writes both)"),
+        ("null", "config.model: names its family (a run writes it)"),
         ("[1]", "config.model: a mapping of keys, not list"),
         ("3", "config.model: a mapping of keys, not int"),
         ('"text"', "config.model: a mapping of keys, not str"),
@@ -245,3 +245,21 @@ def test_a_file_of_more_columns_than_a_glm_can_hold_is_refused_at_its_header(tmp
         "w.yaml: data.path: wide.csv has 10,001 columns; nnglm reads at most 10,000 "
         "(a GLM of that many coefficients is past what its fit can hold): keep the columns you fit"
     )
+
+
+def test_a_long_history_is_read_thinned_and_in_memory_near_its_size(tmp_path):
+    """history.csv of 50 000 logged steps: the export reads at most runlog.MAX_READ_STEPS of them,
+    evenly spread with the first and the last, parsed by pandas (not Python lists of its cells)."""
+    import numpy as np
+
+    from nnglm.log import export, runlog
+
+    folder = hand_run(tmp_path / "log")
+    steps = np.arange(1, 50_001)
+    table = pd.DataFrame({"step": steps, "loss": 0.5 + 1 / steps, "max_abs_diff_to_glm": 1 / steps})
+    table.to_csv(folder / "history.csv", index=False)
+    columns = export.history(folder)
+    assert sorted(columns) == ["loss", "max_abs_diff_to_glm"]
+    loss = columns["loss"]
+    assert len(loss) == runlog.MAX_READ_STEPS and loss[0] == (1, 1.5) and loss[-1][0] == 50_000
+    assert all(a[0] < b[0] for a, b in zip(loss, loss[1:]))

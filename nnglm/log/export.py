@@ -155,29 +155,31 @@ def figures(result: schema.RunResult) -> dict[str, float]:
 
 
 def history(folder: Path) -> dict[str, list[tuple[int, float]]]:
-    """history.csv by column, as (step, value) pairs; {} without the file or its `step` column, or
-    when it is no plain file of the folder, or larger than MAX_HISTORY_BYTES."""
+    """history.csv by column, as (step, value) pairs, at most runlog.MAX_READ_STEPS of them (evenly
+    thinned); {} without the file or its `step` column, or when it is no plain file of the folder, or
+    larger than MAX_HISTORY_BYTES. Parsed by pandas' C reader: memory near the file's size."""
+    import pandas as pd
+
     try:
         content = safe.read_bytes(folder / runlog.HISTORY_FILE, MAX_HISTORY_BYTES, within=folder)
         if len(content) > MAX_HISTORY_BYTES:
             return {}
-        rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
-    except (OSError, UnicodeDecodeError, safe.Refused, csv.Error):
+        frame = pd.read_csv(io.BytesIO(content), engine="c")
+    except (OSError, UnicodeDecodeError, safe.Refused, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return {}
-    if not rows or not rows[0] or rows[0][0] != "step":
+    if frame.empty or str(frame.columns[0]) != "step":
         return {}
-    columns: dict[str, list[tuple[int, float]]] = {name: [] for name in rows[0][1:]}
-    for row in rows[1:]:
-        try:
-            step = int(row[0])
-        except (ValueError, IndexError):
-            continue  # a line cut short
-        for name, cell in zip(rows[0][1:], row[1:]):
-            try:
-                columns[name].append((step, float(cell)))
-            except ValueError:
-                continue
-    return {clip(name, MAX_KEY): points for name, points in columns.items() if points}
+    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    numbers = numbers[numbers["step"].notna()]  # a line cut short
+    numbers = numbers.iloc[runlog.thinned(len(numbers))]
+    steps = numbers["step"].astype("int64").tolist()
+    columns = {}
+    for name in numbers.columns[1:]:
+        values = numbers[name].tolist()
+        points = [(step, float(v)) for step, v in zip(steps, values) if v == v]
+        if points:
+            columns[clip(str(name), MAX_KEY)] = points
+    return columns
 
 
 def artifacts(folder: Path) -> tuple[list[Path], list[str]]:

@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from nnglm.errors import UserError, clip
@@ -56,6 +57,16 @@ class RunFolderError(UserError):
 
 def folder_error(path: Path, e: OSError) -> RunFolderError:
     return RunFolderError(f"cannot write {clip(str(path), 200)}: {e.strerror or type(e).__name__}")
+
+
+# logged steps that a reader of history.csv takes (a picture, an export): more are thinned evenly,
+# the first and last kept; a line of 20 000 points is finer than its pixels
+MAX_READ_STEPS = 20_000
+
+
+def thinned(n: int) -> np.ndarray:
+    """Row indices of at most MAX_READ_STEPS of n logged steps, evenly spread, the first and last kept."""
+    return np.arange(n) if n <= MAX_READ_STEPS else np.unique(np.linspace(0, n - 1, MAX_READ_STEPS).round().astype(int))
 
 
 def is_run_folder(folder: Path) -> bool:

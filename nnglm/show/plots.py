@@ -367,6 +367,12 @@ MAX_CSV_BYTES = 256 * 2**20  # a run folder's CSVs are a few MB
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     import csv
 
+    header, *rows = list(csv.reader(io.StringIO(safe_bytes(path).decode("utf-8"), newline="")))
+    return header, rows
+
+
+def safe_bytes(path: Path) -> bytes:
+    """A CSV of the run folder: a plain file inside it (no FIFO, no link out), at most MAX_CSV_BYTES."""
     from nnglm import safe
 
     try:
@@ -375,8 +381,20 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
         raise ValueError(str(e)) from None
     if len(content) > MAX_CSV_BYTES:
         raise ValueError(f"{path.name} is larger than {MAX_CSV_BYTES // 2**20} MB")
-    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
-    return header, rows
+    return content
+
+
+def _numbers(path: Path) -> np.ndarray:
+    """A numeric CSV of the run folder (history.csv, trajectory.csv) as one float array, its header left
+    out: parsed by pandas' C reader, so that memory stays near the file's size (Python lists of its
+    cells took 20 times that)."""
+    import pandas as pd
+
+    try:
+        content = safe_bytes(path)
+        return pd.read_csv(io.BytesIO(content), dtype=float, engine="c").to_numpy()
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f"{path.name}: {e}") from None
 
 
 @dataclass
@@ -413,8 +431,12 @@ def read_folder(run_dir: Path) -> Folder:
     try:
         header, cells = _read_csv(files[2])
         rows = [{k: v if k == "term" else float(v) if v else None for k, v in zip(header, r)} for r in cells]
-        history = [(int(r[0]), float(r[1]), float(r[2])) for r in _read_csv(files[3])[1]]
-        trajectory = [np.array(r[1:], dtype=float) for r in _read_csv(files[4])[1]]
+        steps, trajectory_steps = _numbers(files[3]), _numbers(files[4])
+        if len(steps) != len(trajectory_steps):
+            raise ValueError("history.csv and trajectory.csv do not agree in their rows")
+        drawn = runlog.thinned(len(steps))
+        history = [(int(r[0]), float(r[1]), float(r[2])) for r in steps[drawn]]
+        trajectory = list(trajectory_steps[drawn, 1:])
         if not rows or not history or len(trajectory) != len(history) or any(len(t) != len(rows) for t in trajectory):
             raise ValueError("coefficients.csv, history.csv and trajectory.csv do not agree in their rows")
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as e:

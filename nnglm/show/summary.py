@@ -180,7 +180,7 @@ def holdout_block(result: RunResult) -> Block:
     widths = result.hidden.widths if result.hidden else ""
     labels = {"glm": "GLM", "network": "network (no hidden layer)", "hidden": f"hidden layers {widths}"}
     model = result.config["model"]
-    loss = families.lookup(model["family"], model["link"]).loss_name
+    loss = families.lookup(model["family"], model.get("link")).loss_name
     losses = {k: getattr(validation, k) for k in labels if getattr(validation, k) is not None}
     return Block(
         f"Held-out fit ({_text(data.n_validation_rows)} rows held out of both fits; the family's own loss, {loss})",
@@ -276,7 +276,7 @@ def errors_notes(result: RunResult) -> list[str]:
             "NegativeBinomial's Hessian, the network's own over its weights and log(alpha), mapped to alpha by the delta method"
         )
         return out
-    if families.lookup(model["family"], model["link"]).canonical:
+    if families.lookup(model["family"], model.get("link")).canonical:
         return out
     if cov_type == "nonrobust" and information == "observed":
         out.append(
