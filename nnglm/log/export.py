@@ -16,7 +16,6 @@ A run already exported into the experiment (its `nnglm.run_id` tag) is not expor
 MLflow is an optional extra (`mlflow`), imported here only.
 """
 
-import csv
 import io
 import json
 import logging
