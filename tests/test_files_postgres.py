@@ -107,7 +107,9 @@ def test_a_table_and_a_query_from_a_server_fit_as_r_does(server):
 def test_the_server_reads_in_a_read_only_transaction(server):
     """A SELECT that writes through a function passes the parser; the server's read-only transaction refuses it."""
     message = error(url=url(server), query="SELECT nextval('counter') AS breaks")
-    assert message.startswith(f"data.query: cannot read postgresql+psycopg://postgres:***@/survey?host={quote(str(server), safe='')}&port={PORT} (a database): ")
+    assert message.startswith(
+        f"data.query: cannot read postgresql+psycopg://postgres:***@/survey?host={quote(str(server), safe='')}&port={PORT} (a database): "
+    )
     assert "read-only transaction" in message and "s3cret" not in message
     import psycopg
 
@@ -124,7 +126,9 @@ def test_a_missing_table_or_database_and_a_server_that_is_not_there(server):
     started = time.monotonic()
     message = error(url=url(empty), table="t")
     assert time.monotonic() - started < 20
-    assert message.startswith(f"data.url: cannot connect to postgresql+psycopg://postgres:***@/survey?host={quote(str(empty), safe='')}&port={PORT}: ")
+    assert message.startswith(
+        f"data.url: cannot connect to postgresql+psycopg://postgres:***@/survey?host={quote(str(empty), safe='')}&port={PORT}: "
+    )
     empty.rmdir()
 
 
