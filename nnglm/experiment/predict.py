@@ -14,7 +14,6 @@ data.parquet, the file its config names, a statsmodels dataset, or a generator w
 
 import io
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,25 +193,54 @@ def read_covariance(folder: Path, terms: list[str]) -> dict[str, np.ndarray]:
 
 def residual_table(dataset: table.Dataset, config: Config, network: np.ndarray, fitted: np.ndarray) -> pd.DataFrame:
     """residuals.csv: one row a training row; each fit's fitted mean, its four kinds of residual and its
-    leverage (the hat matrix's diagonal), by statsmodels' GLMResults at that fit's coefficients."""
-    from statsmodels.genmod.generalized_linear_model import GLMResults
-
-    sm_model = glm.model(dataset, config)
+    leverage (the hat matrix's diagonal, NaN past HAT_COST), by statsmodels' GLMResults' formulas at
+    that fit's coefficients, with its family's own variance, link and unit deviance (building a GLM
+    model to ask it costs a rank of the design, a second's SVD at 1e5 rows)."""
+    family = config.family.sm_family()
+    X1 = glm.design(dataset, config.model.use_bias)
+    y = dataset.y
+    var_weights = np.ones(len(y)) if dataset.var_weights is None else dataset.var_weights
+    freq_weights = np.ones(len(y)) if dataset.freq_weights is None else dataset.freq_weights
+    offset = 0.0 if dataset.offset is None else dataset.offset
     columns: dict[str, np.ndarray] = {}
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        results = {fit: GLMResults(sm_model, params, None, 1.0) for fit, params in zip(FITS, (network, fitted))}
-        for fit, r in results.items():
-            columns[f"{fit}_fitted"] = np.asarray(r.fittedvalues, dtype=float)
-        for kind in KINDS:
-            for fit, r in results.items():
-                columns[f"{fit}_{kind}"] = np.asarray(getattr(r, f"resid_{kind}"), dtype=float)
-        for fit, r in results.items():
-            # the leverage, from the IRLS weights at the fit (expected information), as R's hatvalues(fit)
-            columns[f"{fit}_hat"] = np.asarray(r.get_hat_matrix_diag(observed=False), dtype=float)
+    kinds: dict[str, dict[str, np.ndarray]] = {}
+    with np.errstate(all="ignore"):
+        for fit, params in zip(FITS, (network, fitted)):
+            mu = np.asarray(family.link.inverse(X1 @ params + offset), dtype=float)
+            columns[f"{fit}_fitted"] = mu
+            response = y - mu
+            kinds[fit] = {
+                "deviance": np.asarray(family.resid_dev(y, mu, var_weights=var_weights, scale=1.0), dtype=float),
+                "pearson": response * np.sqrt(var_weights) / np.sqrt(family.variance(mu)),
+                "response": response,
+                "working": response * family.link.deriv(mu),
+            }
+            # the leverage at the IRLS weights of the fit (expected information), as R's hatvalues(fit)
+            kinds[fit]["hat"] = leverage(X1, freq_weights * var_weights * family.weights(mu))
+    for kind in (*KINDS, "hat"):
+        for fit in FITS:
+            columns[f"{fit}_{kind}"] = kinds[fit][kind]
     frame = pd.DataFrame(columns)
     frame.index.name = "row"
     return frame
+
+
+# the leverage costs a QR of the weighted design, about 2 rows x columns^2 flops: left out (NaN) past this
+HAT_COST = 2e9
+
+
+def leverage(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The diagonal of W^1/2 X (X'WX)^-1 X' W^1/2, from the pivoted QR of W^1/2 X (no square of its condition
+    number; an aliased column adds nothing, as R's hatvalues)."""
+    n, k = X.shape
+    if n * k * k > HAT_COST or not (np.all(np.isfinite(weights)) and np.all(np.isfinite(X))):
+        return np.full(n, np.nan)
+    from scipy import linalg
+
+    q, r, _ = linalg.qr(np.sqrt(weights)[:, None] * X, mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    rank = int(np.sum(d > 1e-10 * max(float(np.max(d, initial=0.0)), 1e-300)))  # pivoted: the aliased columns last
+    return np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
 
 
 def write_residuals(run_dir: Path, dataset: table.Dataset, config: Config, network: np.ndarray, fitted: np.ndarray) -> None:

@@ -470,6 +470,8 @@ def diagnostics_of(run_dir: Path, result: "RunResult", config) -> dict[str, "Fig
         table = pd.DataFrame(cells, columns=header)[diagnostics.NEEDED].astype(float)
     except (ValueError, KeyError, UnicodeDecodeError):
         return {}
+    if not diagnostics.drawable(table):
+        return {}
     dispersion = {}
     for fit in ("network", "glm"):
         stats = getattr(result, fit).statistics
