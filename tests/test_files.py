@@ -70,15 +70,53 @@ def written(tmp_path, name, frame=FRAME):
         import pyreadstat
 
         pyreadstat.write_sav(frame, str(path))
+    elif fmt in ("jsonl", "json"):
+        frame.to_json(path, orient="records", lines=fmt == "jsonl")
+    elif fmt == "ods":
+        frame.to_excel(path, engine="odf", index=False)
+    elif fmt in ("rds", "RData"):
+        import pyreadr
+
+        (pyreadr.write_rds if fmt == "rds" else pyreadr.write_rdata)(path, frame)
+    elif fmt in ("xpt", "sas7bdat"):
+        import pyreadstat
+
+        (pyreadstat.write_xport if fmt == "xpt" else pyreadstat.write_sas7bdat)(frame, str(path))
+    elif fmt == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(path) as con:
+            frame.to_sql("d", con, index=False)
+        con.close()
     return path
 
 
 @pytest.mark.parametrize(
     "name",
-    ["d.csv", "d.tsv", "d.csv.gz", "d.tsv.bz2", "d.csv.xz", "d.csv.zip", "d.parquet", "d.feather", "d.xlsx", "d.dta", "d.sav"],
+    [
+        "d.csv",
+        "d.tsv",
+        "d.csv.gz",
+        "d.tsv.bz2",
+        "d.csv.xz",
+        "d.csv.zip",
+        "d.parquet",
+        "d.feather",
+        "d.xlsx",
+        "d.dta",
+        "d.sav",
+        "d.jsonl",
+        "d.json",
+        "d.ods",
+        "d.rds",
+        "d.RData",
+        "d.xpt",
+        "d.sas7bdat",
+        "d.sqlite",
+    ],
 )
 def test_every_format_reads_the_same_design(tmp_path, name):
-    ds = load(written(tmp_path, name))
+    ds = load(written(tmp_path, name), **({"table": "d"} if name.endswith(".sqlite") else {}))
     assert r_names(ds.feature_names) == ["x", "gb", "gc"]
     np.testing.assert_array_equal(ds.y, FRAME.y.to_numpy(float))
     np.testing.assert_allclose(ds.X[:, 0], FRAME.x)

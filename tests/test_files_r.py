@@ -255,11 +255,12 @@ def test_a_url_that_names_no_database_or_cannot_be_read(tmp_path):
         ("d.json", None, R / "warpbreaks.rds", "JSON text by its name (d.json)", "gzip-compressed data"),
         ("d.sas7bdat", None, R / "InsectSprays.xpt", "a SAS .sas7bdat file by its name (d.sas7bdat)", "a SAS transport (.xpt) file"),
         ("d.ods", None, R / "esoph.sas7bdat", "an OpenDocument spreadsheet by its name (d.ods)", "a SAS .sas7bdat file"),
+        ("d.csv", None, "utf16", "plain text by its name (d.csv)", "UTF-16 text (nnglm reads UTF-8)"),
     ],
 )
 def test_the_content_check_names_the_promise_and_the_bytes(tmp_path, name, given, content, promised, found):
     path = tmp_path / name
-    path.write_bytes(Path(content).read_bytes())
+    path.write_bytes("y,x\n1,2\n".encode("utf-16") if content == "utf16" else Path(content).read_bytes())
     keys = {"format": given} if given else {}
     assert error("y", path=str(path), **keys).startswith(f"data.path: {path} should be {promised}, but its content is {found}; ")
 
