@@ -263,3 +263,27 @@ def test_a_long_history_is_read_thinned_and_in_memory_near_its_size(tmp_path):
     loss = columns["loss"]
     assert len(loss) == runlog.MAX_READ_STEPS and loss[0] == (1, 1.5) and loss[-1][0] == 50_000
     assert all(a[0] < b[0] for a, b in zip(loss, loss[1:]))
+
+
+def test_names_that_collide_once_text_or_as_terms_are_one_message(tmp_path):
+    import numpy as np
+
+    import nnglm
+
+    rng = np.random.default_rng(1)
+    config = {"name": "t", "model": {"family": "poisson"}, "data": {"target": "y"}, "train": {"epochs": 5}}
+    y = rng.poisson(1.0, size=30)
+    cases = {
+        "data: columns named '1' more than once in the DataFrame (compared as text); rename them": pd.DataFrame(
+            {1: rng.normal(size=30), "1": rng.normal(size=30), "y": y}
+        ),
+        "data: two terms of the design are named '(Intercept)' (a column named as the intercept, or as a factor's "
+        "level is named); rename the column": pd.DataFrame({"(Intercept)": rng.normal(size=30), "y": y}),
+        "data: two terms of the design are named 'ac' (a column named as the intercept, or as a factor's "
+        "level is named); rename the column": pd.DataFrame({"a": ["b", "c"] * 15, "ac": rng.normal(size=30), "y": y}),
+    }
+    for message, frame in cases.items():
+        with pytest.raises(nnglm.ConfigError) as caught:
+            nnglm.run(config, data=frame, out=tmp_path, quiet=True)
+        assert str(caught.value) == message
+    assert not any(tmp_path.iterdir())

@@ -180,6 +180,9 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     data = config.data
     read_as = frame.attrs.get("read_as")
     frame.columns = [str(c) for c in frame.columns]
+    if not frame.columns.is_unique:  # 1 and "1", once names are text
+        twice = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise UserError(f"data: columns named {listing(twice)} more than once in {origin} (compared as text); rename them")
     notes: list[str] = []
     frame = drop_row_labels(frame, notes)
     frame = drop_unused_levels(frame)
@@ -192,6 +195,7 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     else:
         X, names, target_values, target = columns_design(frame, config, origin, notes)
     checks.check_memory("data", len(target_values), X.shape[1] + 1)
+    _check_term_names(names, config.model.use_bias)
     notes += checks.factor_like(frame, names)
     extras = merge_extras(extra_columns(frame, config, origin), formula_extras)
     y, classes, success = target_of(target_values, target, config, origin)
@@ -230,6 +234,18 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         groups=groups_of(frame, config, origin),
         design=design,
     )
+
+
+def _check_term_names(names: list[str], use_bias: bool) -> None:
+    """Each coefficient has its own name: a column named as the intercept, or as another term's R name
+    (a factor a's level b is the term 'ab'), would make two coefficients of one name."""
+    terms = ([INTERCEPT] if use_bias else []) + names
+    twice = sorted(t for t, count in Counter(terms).items() if count > 1)
+    if twice:
+        raise UserError(
+            f"data: two terms of the design are named {listing(twice)} (a column named as the intercept, "
+            "or as a factor's level is named); rename the column"
+        )
 
 
 # --- row labels, levels, targets ---
