@@ -214,6 +214,23 @@ def test_a_database_file_is_read_without_a_byte_written(tmp_path):
     assert fingerprint(copy) == before
 
 
+def test_a_database_in_wal_mode_is_read_without_a_file_made_beside_it(tmp_path):
+    path = tmp_path / "wal.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE t (y REAL, x REAL)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", [(1, 2), (0, 3), (2, 4)])
+    con.close()
+    before = fingerprint(path)
+    assert load("y", path=str(path), table="t").n_rows == 3
+    assert fingerprint(path) == before  # mode=ro alone left wal.sqlite-wal and wal.sqlite-shm behind
+    writer = sqlite3.connect(path)  # a writer holds it open: the row it added lies in its WAL file, and is read
+    writer.execute("INSERT INTO t VALUES (3, 5)")
+    writer.commit()
+    assert load("y", path=str(path), table="t").n_rows == 4
+    writer.close()
+
+
 def test_a_password_in_a_url_never_reaches_a_message_or_the_written_config():
     url = "postgresql://analyst:s3cret-pw@127.0.0.1:1/survey"
     validated = config.validate(cfg("y", url=url, table="t"), "c.yaml")

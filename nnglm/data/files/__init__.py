@@ -167,7 +167,7 @@ def read(
     except MemoryError:
         raise
     except ImportError as e:
-        raise UserError(f"data.path: reading {fmt} files needs {e.name}, which is not installed; run make install") from None
+        raise UserError(f"data.path: reading {fmt} files needs {e.name}, which is not installed (pip install {e.name})") from None
     except Exception as e:  # the readers' own errors on a damaged file
         raise UserError(f"data.path: cannot read {path} as {NAMES[fmt]}: {reason(e)}") from None
     from nnglm.data.files.text import check_columns

@@ -63,7 +63,12 @@ def check_query(query: str) -> None:
 
 def _sqlite_read_only(path: str) -> sqlite3.Connection:
     """An SQLite file opened read-only; its statements may only read."""
-    connection = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=CONNECT_SECONDS, check_same_thread=False)
+    # mode=ro alone still makes a -wal and a -shm file beside a database in WAL mode, and leaves them;
+    # immutable=1 makes none. Where a -wal file is already there a writer has the database open (or
+    # crashed), and its pages must be read: then mode=ro alone, which writes nothing new
+    unchanging = "&immutable=1" if not Path(f"{path}-wal").exists() else ""
+    uri = Path(path).resolve().as_uri() + "?mode=ro" + unchanging
+    connection = sqlite3.connect(uri, uri=True, timeout=CONNECT_SECONDS, check_same_thread=False)
     connection.set_authorizer(_authorize)
     return connection
 
