@@ -1,8 +1,10 @@
 """A sweep's picture belongs to the sweep: its own folder beside its points' (not inside the first point's),
 written by `nnglm run` with or without --quiet and by the Python API, and never listed as a run."""
 
+import warnings
+
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 import nnglm
 from nnglm.log import logbook
@@ -48,3 +50,18 @@ def test_the_python_apis_sweep_draws_its_picture_too(tmp_path, monkeypatch):
     assert [r.folder.resolve() for r in runs] == [p.resolve() for p in points]
     assert (own / plots.SWEEP_PICTURE).read_bytes().startswith(b"\x89PNG")
     assert len(nnglm.runs("api")) == 2
+
+
+def test_a_diverged_point_is_told_apart_from_a_failed_one_and_no_warning_reaches_the_console(tmp_path, capsys):
+    config = str(ROOT / "configs" / "glm_poisson_log.yaml")
+    code, out, err = run_cli(
+        capsys, "run", config, "--out", tmp_path, "--set", "train.learning_rate=sweep:0.01,100", "--set", "train.epochs=30"
+    )
+    assert code == 0 and "train.learning_rate=100: completed, not equivalent (diverged)" in out
+    assert "Warning" not in out + err and "not drawn" not in out
+    points, own = own_folder(tmp_path / "glm_poisson_log")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a diverged point's NaN distances: no All-NaN slice warning
+        fig = plots.sweep_figure([plots.sweep_point(p) for p in points])
+    assert fig.get_suptitle() == "Sweep of 2 points over train.learning_rate (1 diverged: marked at their last step)"
+    assert (own / plots.SWEEP_PICTURE).is_file()
