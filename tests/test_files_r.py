@@ -451,3 +451,13 @@ def test_a_json_field_of_lists_is_kept_as_its_json_text(tmp_path):
     path.write_text('{"y": 1, "tags": [1, 2], "x": 0.5}\n{"y": 0, "tags": [3], "x": 1.5}\n{"y": 4, "tags": [3], "x": 2.5}\n')
     assert load("y", path=str(path), features=["x"]).n_rows == 3  # a column of lists beside the features does not stop the run
     assert r_names(load("y", path=str(path)).feature_names) == ["tags[3]", "x"]  # as a feature: a factor of its JSON texts
+
+
+def test_a_repeated_column_name_in_a_feather_file_is_refused_as_a_csv_header_is(tmp_path):
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    path = tmp_path / "d.feather"
+    columns = [pa.array([1, 0, 1]), pa.array([1.0, 2.0, 3.0]), pa.array([2.0, 3.0, 4.0])]
+    feather.write_feather(pa.table(columns, names=["y", "GPA", "GPA"]), path)
+    assert error("y", path=str(path)) == f"data.path: column 'GPA' appears twice in the header of {path} (columns 2 and 3); rename one"
