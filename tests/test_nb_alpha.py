@@ -105,19 +105,16 @@ def test_alpha_must_be_a_positive_number_or_estimate():
         medpar(alpha="learn")
 
 
-def test_a_feature_named_alpha_is_refused():
-    from nnglm.data import table
-    from nnglm.model import glm
-
-    cfg = config.validate(
-        {
-            "name": "t",
-            "data": {"source": "csv", "path": MEDPAR["path"], "formula": "los ~ codes"},
-            "model": {"family": "negative_binomial", "alpha": "estimate"},
-        },
-        "t",
+def test_a_feature_named_alpha_is_refused_by_validate_and_run_alike(tmp_path, monkeypatch, capsys):
+    """What run refuses as bad data, validate refuses too, and no run folder is left."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"{a:.3f},{y}" for a, y in zip(rng.normal(size=40), rng.poisson(3.0, size=40)))
+    (tmp_path / "d.csv").write_text("alpha,y\n" + rows + "\n")
+    (tmp_path / "c.yaml").write_text(
+        "name: t\ndata: {source: file, path: d.csv, target: y}\nmodel: {family: negative_binomial, alpha: estimate}\n"
     )
-    dataset = table.load(cfg)
-    dataset.feature_names[0] = "alpha"
-    with pytest.raises(UserError, match="data: a feature is named 'alpha', the term model.alpha: estimate adds after the coefficients"):
-        glm.fit(dataset, cfg)
+    message = "c.yaml: data: a feature is named 'alpha', the term model.alpha: estimate adds after the coefficients; rename it"
+    assert cli_error(capsys, "validate", "c.yaml") == message
+    assert cli_error(capsys, "run", "c.yaml", "--out", "runs") == message.removeprefix("c.yaml: ")
+    assert not (tmp_path / "runs").exists()

@@ -287,3 +287,23 @@ def test_names_that_collide_once_text_or_as_terms_are_one_message(tmp_path):
             nnglm.run(config, data=frame, out=tmp_path, quiet=True)
         assert str(caught.value) == message
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.runs
+def test_validate_refuses_what_run_refuses_about_the_machine(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    monkeypatch.chdir(tmp_path)
+    four = "name: t\ndata: {source: synthetic, generator: four_points}\n"
+    if importlib.util.find_spec("torch") is None:
+        (tmp_path / "torch.yaml").write_text(four + "train: {backend: torch}\n")
+        assert cli_error(capsys, "validate", "torch.yaml") == (
+            "torch.yaml: train.backend: torch, but PyTorch is not installed here; install it with make install EXTRAS=test,dev,torch"
+        )
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        (tmp_path / "gpu.yaml").write_text(four + "train: {device: gpu}\n")
+        assert cli_error(capsys, "validate", "gpu.yaml") == (
+            "gpu.yaml: train.device: gpu was asked for, but tensorflow sees no GPU here; allowed: auto, cpu"
+        )

@@ -14,11 +14,20 @@ from nnglm.errors import UserError, short
 def against_data(dataset, config: Config) -> None:
     """Every check below."""
     something_to_fit(dataset, config)
+    estimated_names(dataset, config)
     target_magnitude(dataset, config)
     feature_magnitude(dataset)
     offset_range(dataset, config)
     frequency_weights(dataset, config)
     hidden_memory(dataset, config)
+
+
+def estimated_names(dataset, config: Config) -> None:
+    """A family parameter estimated beside the coefficients (model.alpha: estimate) is a term of its own name."""
+    terms = set(dataset.terms(config.model.use_bias))
+    clash = [name for name in config.family.estimated if name in terms]
+    if clash:
+        raise UserError(f"data: a feature is named {clash[0]!r}, the term model.alpha: estimate adds after the coefficients; rename it")
 
 
 def something_to_fit(dataset, config: Config) -> None:

@@ -19,7 +19,6 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
-from nnglm.errors import UserError
 from nnglm.log.result import Statistics
 
 MAXITER_FLOOR = 100  # Newton's iterations at least: it starts where IRLS at a fixed alpha left off
@@ -78,9 +77,6 @@ def statistics(sm_model, params: np.ndarray) -> Statistics:
 def fit(dataset: Dataset, config: Config) -> dict:
     """The fit's figures, as glm.GlmFit takes them (glm.fit makes the GlmFit)."""
     names = dataset.terms(config.model.use_bias) + list(config.family.estimated)
-    clash = [name for name in config.family.estimated if name in dataset.terms(config.model.use_bias)]
-    if clash:
-        raise UserError(f"data: a feature is named {clash[0]!r}, the term model.alpha: estimate adds after the coefficients; rename it")
     began = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -70,6 +70,9 @@ class Engine(Protocol):
         ...
 
 
+NO_TORCH = "train.backend: torch, but PyTorch is not installed here; install it with make install EXTRAS=test,dev,torch"
+
+
 def load(backend: str, dtype: str = "float32") -> Engine:
     """The engine for a backend, with Keras imported on it: once a run (see runner.run)."""
     loaded = sys.modules.get("keras")
@@ -87,7 +90,7 @@ def load(backend: str, dtype: str = "float32") -> Engine:
         if "xla_gpu_deterministic_ops" not in flags:
             os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
     if backend == "torch" and not _installed("torch"):
-        raise UserError("train.backend: torch, but PyTorch is not installed here; install it with make install EXTRAS=test,dev,torch")
+        raise UserError(NO_TORCH)
     if "tensorflow" not in sys.modules and _installed("tensorflow"):
         with _quiet_stderr():
             import tensorflow  # Keras imports it on every backend where it is installed
@@ -100,6 +103,15 @@ def load(backend: str, dtype: str = "float32") -> Engine:
     if backend == "torch":
         return TorchEngine(keras)
     return TensorFlowEngine(keras)
+
+
+def check_here(backend: str, device: str, dtype: str = "float32") -> None:
+    """What `run` refuses at once about the machine, refused as it does by `validate`: a backend that
+    is not installed, a GPU asked for where the backend sees none (only then is the backend loaded)."""
+    if backend == "torch" and not _installed("torch"):
+        raise UserError(NO_TORCH)
+    if device == "gpu":
+        load(backend, dtype).device(device)
 
 
 def _installed(module: str) -> bool:
