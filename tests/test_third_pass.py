@@ -307,3 +307,18 @@ def test_validate_refuses_what_run_refuses_about_the_machine(tmp_path, monkeypat
         assert cli_error(capsys, "validate", "gpu.yaml") == (
             "gpu.yaml: train.device: gpu was asked for, but tensorflow sees no GPU here; allowed: auto, cpu"
         )
+
+
+def test_an_integer_past_a_float_in_result_json_is_left_out_of_an_export():
+    from nnglm.log import export
+
+    big = 10**400
+    assert export.numbers({"epochs_run": big, "final_loss": 0.5, "n": 3}, "network.") == {"network.final_loss": 0.5, "network.n": 3.0}
+
+
+def test_a_yaml_integer_past_what_python_reads_names_its_key(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "big.yaml").write_text("name: t\ndata: {source: synthetic, generator: four_points}\ntrain:\n  epochs: " + "9" * 5000 + "\n")
+    assert cli_error(capsys, "validate", "big.yaml") == (
+        "big.yaml: malformed YAML at line 4, column 11: 'epochs': a number of more than 4300 digits, past what Python reads; no key takes one"
+    )

@@ -21,10 +21,12 @@ class _Loader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
+            if value_node.tag == "tag:yaml.org,2002:int" and len(str(value_node.value)) > 4300:  # int() would refuse it
+                raise yaml.constructor.ConstructorError(None, None, f"{short(key)}: {TOO_LONG_NUMBER}", value_node.start_mark)
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {short(key)} given twice in one mapping (first at line {seen[key].line + 1})", key_node.start_mark

@@ -138,9 +138,18 @@ def numbers(section: dict, prefix: str) -> dict[str, float]:
             continue
         if isinstance(value, dict):
             out |= numbers(value, f"{prefix}{key}.")
-        elif isinstance(value, (bool, int, float)) and math.isfinite(value):
+        elif isinstance(value, (bool, int, float)) and _finite(value):
             out[clip(f"{prefix}{key}", MAX_KEY)] = float(value)
     return out
+
+
+def _finite(value: bool | int | float) -> bool:
+    """A number a float holds: not NaN or infinite, and no integer past a float's range (a received
+    result.json may hold 401 digits)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def figures(result: schema.RunResult) -> dict[str, float]:
