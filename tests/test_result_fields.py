@@ -15,7 +15,8 @@ from nnglm.train.network import NetworkFit
 PAIRS = [
     # fit, its section, figures only the section holds (the runner fills them), figures only the fit holds
     (Comparison, result.ComparisonSection, set(), {"terms", "network", "glm"}),  # the coefficients: in network/glm
-    (GlmFit, result.GlmSection, {"loss"}, {"scale"}),  # the loss at the GLM's coefficients; the scale: inference
+    # the loss at the GLM's coefficients; the scale: inference; the covariance: covariance.csv
+    (GlmFit, result.GlmSection, {"loss"}, {"scale", "cov"}),
     (
         NetworkFit,
         result.NetworkSection,
