@@ -10,7 +10,9 @@ failed, with the error); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 import argparse
+import contextlib
 import math
+import multiprocessing
 import os
 import signal
 import sys
@@ -394,6 +396,12 @@ def _picture_file(text: str | None) -> Path | None:
 
 
 def _terminate(signum, frame):
+    # a SIGTERM or SIGHUP reaches this process alone, where a Ctrl-C reaches its whole process group:
+    # a sweep's worker processes are told at once, so that no point queued for them starts
+    for child in multiprocessing.active_children():
+        if child.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGINT)
     raise KeyboardInterrupt
 
 

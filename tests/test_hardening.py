@@ -319,7 +319,8 @@ def test_an_interrupted_sweep_cancels_the_points_not_started(tmp_path, how):
 def test_integers_past_the_digit_limit(write_config, capsys, tmp_path):
     decimal = write_config(FOUR + "seed: " + "1" * 5000 + "\n", "decimal.yaml")
     assert (
-        error_of(capsys, "validate", decimal) == f"{decimal}: a number of more than 4300 digits, past what Python reads; no key takes one"
+        error_of(capsys, "validate", decimal)
+        == f"{decimal}: malformed YAML at line 4, column 7: 'seed': a number of more than 4300 digits, past what Python reads; no key takes one"
     )
     hexadecimal = write_config(FOUR + "seed: 0x" + "f" * 5000 + "\n", "hex.yaml")  # read without the limit, shown with it
     assert (

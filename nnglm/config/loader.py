@@ -25,7 +25,8 @@ class _Loader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
-            if value_node.tag == "tag:yaml.org,2002:int" and len(str(value_node.value)) > 4300:  # int() would refuse it
+            digits = str(value_node.value).lstrip("+-").replace("_", "")
+            if value_node.tag == "tag:yaml.org,2002:int" and digits.isdigit() and len(digits) > 4300:  # int() would refuse it
                 raise yaml.constructor.ConstructorError(None, None, f"{short(key)}: {TOO_LONG_NUMBER}", value_node.start_mark)
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise yaml.constructor.ConstructorError(
