@@ -245,7 +245,7 @@ def _validate(args) -> int:
     from nnglm import api  # numpy and pandas; no TensorFlow
     from nnglm.data import table
     from nnglm.experiment.cache import identity
-    from nnglm.train import backends  # Keras and its backend only where a GPU is asked for
+    from nnglm.train import backends, network  # Keras and its backend only where a GPU is asked for
 
     points = api.expand(args.config, args.set)
     seen = {}
@@ -255,6 +255,7 @@ def _validate(args) -> int:
             try:
                 backends.check_here(cfg.train.backend, cfg.train.device, cfg.train.dtype)
                 seen[key] = table.split(table.load(cfg), cfg)[0]
+                network.check_start(cfg, seen[key])
             except UserError as e:
                 at = f"sweep point {config_module.describe_point(point)}: " if point else ""
                 raise UserError(f"{config_module.shown(args.config)}: {at}{e}") from None

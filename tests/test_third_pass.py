@@ -357,3 +357,18 @@ def test_sigterm_to_a_sweep_of_short_points_starts_no_further_point(tmp_path):
     assert code == 130, child.stderr.read().decode()
     folders = list(out.glob("s/2*"))
     assert len(folders) == started, [json.loads((f / "result.json").read_text())["status"] for f in folders]
+
+
+def test_a_network_without_a_start_in_its_domain_is_refused_by_validate_and_run_before_any_folder(tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(2)
+    pd.DataFrame({"x": rng.normal(size=60), "y": rng.gamma(2.0, 1.0, size=60)}).to_csv("g.csv", index=False)
+    (tmp_path / "g.yaml").write_text(
+        "name: g\nmodel: {family: gamma, link: inverse_power, use_bias: false}\ndata: {source: file, path: g.csv, target: y}\n"
+    )
+    message = cli_error(capsys, "validate", "g.yaml")
+    assert message.startswith("g.yaml: model.use_bias: false with gamma/inverse_power: the activation is undefined at η = 0")
+    assert cli_error(capsys, "run", "g.yaml", "--out", "runs") == message.removeprefix("g.yaml: ")
+    assert not (tmp_path / "runs").exists()

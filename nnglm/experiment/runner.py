@@ -75,6 +75,7 @@ def _run(
     with phases("data"):  # bad data stops here, before any folder
         load = lambda: table.split(table.load(config), config)  # noqa: E731
         dataset, held_out = shared.rows(load) if shared else load()
+        network.check_start(config, dataset)
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     with phases("imports"):  # apart, so that no phase after it counts a library's import as its own work

@@ -123,6 +123,13 @@ def starts_inside(config: Config) -> bool:
     return not config.model.use_bias and config.family.start_bias_at_mean
 
 
+def check_start(config: Config, dataset: Dataset) -> None:
+    """A UserError where the network has no start inside its activation's domain (see start_kernel):
+    bad input, found by `validate` and by `run` before it makes a folder."""
+    if starts_inside(config):
+        start_kernel(config, dataset)
+
+
 def start_kernel(config: Config, dataset: Dataset) -> np.ndarray:
     """The coefficients of statsmodels' first IRLS step (as R's glm starts: mu from the family's starting
     mu, one weighted least squares of the working response), which put eta inside the activation's domain
