@@ -332,3 +332,41 @@ def test_a_negative_binomial_with_alpha_estimated_predicts_as_statsmodels_nb2(tm
     with pytest.raises(nnglm.ConfigError, match="^residuals: model.alpha: estimate fits statsmodels' NB2 count model, which has no GLM"):
         run.residuals()
     assert not (run.folder / "residuals.csv").exists()
+
+
+def test_a_multinomial_run_predicts_each_class_as_statsmodels_and_r(tmp_path):
+    """carData's Womenlf, three classes (not.work the reference): each class's probability equals statsmodels'
+    MNLogit.predict and R's nnet::multinom; the standard errors are the delta method, checked against a
+    numerical derivative of MNLogit's probabilities taken through its cov_params."""
+    path = str(ROOT / "data/r/Womenlf.csv")
+    run = nnglm.run(ROOT / "configs/r_womenlf_multinomial.yaml", overrides={"data.path": path}, out=tmp_path)
+    frame = pd.read_csv(path)
+    new = frame.iloc[[0, 50, 200]]
+    probabilities = run.predict(new, se=True, overrides={"data.path": path})
+    classes = ["not.work", "fulltime", "parttime"]
+    assert list(probabilities.index) == [(row, c) for row in new.index for c in classes]
+    y = frame["partic"].map({c: j for j, c in enumerate(classes)})
+    X = sm.add_constant(np.column_stack([frame["hincome"], frame["children"] == "present"]).astype(float))
+    glm = run.config().glm
+    res = sm.MNLogit(y, X).fit(method="newton", maxiter=glm.maxiter, tol=glm.tol, disp=0)
+    Xnew = X[new.index]
+    np.testing.assert_allclose(probabilities["glm"], res.predict(Xnew).ravel(), rtol=1e-10)
+    # R 4.2.2: nnet::multinom(partic ~ hincome + children, reltol = 1e-14, maxit = 10000), predict(type = "probs")
+    r_probabilities = [0.713626015812, 0.0933285836171, 0.193045400571, 0.678423226562, 0.1442707934629, 0.177305979975]
+    np.testing.assert_allclose(probabilities["glm"][:6], r_probabilities, rtol=1e-7)
+    params = np.ravel(res.params, order="F")  # class by class, as cov_params
+
+    def p(theta):
+        return res.model.predict(theta.reshape(X.shape[1], -1, order="F"), Xnew).ravel()
+
+    step = 1e-6
+    J = np.column_stack([(p(params + step * e) - p(params - step * e)) / (2 * step) for e in np.eye(len(params))])
+    np.testing.assert_allclose(probabilities["glm_se"], np.sqrt(np.diag(J @ res.cov_params() @ J.T)), rtol=1e-6)
+    np.testing.assert_allclose(probabilities["network"], probabilities["glm"], rtol=1e-6)
+    np.testing.assert_allclose(probabilities["network_se"], probabilities["glm_se"], rtol=1e-4)
+    link = run.predict(new, type="link", overrides={"data.path": path})
+    assert list(link.index) == [(row, c) for row in new.index for c in classes[1:]]
+    odds = res.predict(Xnew)
+    np.testing.assert_allclose(link["glm"], np.log(odds[:, 1:] / odds[:, :1]).ravel(), rtol=1e-10)
+    with pytest.raises(nnglm.ConfigError, match="^residuals: a multinomial run has one linear predictor a class"):
+        run.residuals()

@@ -51,10 +51,11 @@ class Fits:
         return self.network if fit == "network" else self.glm
 
 
-def fits_of(result: RunResult, config: Config, what: str, estimated: bool = True) -> Fits:
-    """The coefficients of a completed single-output run; a UserError saying why `what` cannot be had otherwise.
-    `estimated`: a run that learned model.alpha beside the coefficients is taken (its alpha left out)."""
-    if config.family.multiclass:
+def fits_of(result: RunResult, config: Config, what: str, estimated: bool = True, multiclass: bool = False) -> Fits:
+    """The coefficients of a completed run; a UserError saying why `what` cannot be had otherwise. `estimated`:
+    a run that learned model.alpha beside the coefficients is taken (its alpha left out); `multiclass`: a
+    multinomial run is taken (its coefficients class by class, '<class>:<term>')."""
+    if config.family.multiclass and not multiclass:
         raise UserError(f"{what}: a multinomial run has one linear predictor a class; {what} are made for single-output families only")
     if config.family.estimated and not estimated:
         raise UserError(
@@ -102,12 +103,14 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
     glm_se), indexed as `new` is. `.attrs`: type, max_abs_diff (network - glm, largest)."""
     if type not in TYPES:
         raise UserError(f"type: {short(type)}; give 'response' (the mean, R's default for new data) or 'link' (the linear predictor)")
-    fits = fits_of(result, config, "predictions")
+    fits = fits_of(result, config, "predictions", multiclass=True)
     newrows.checked(new)
     training = newrows.training_frame(config)
     info = check_design(training, config)
     rows = newrows.design(new, training, config, info)
     X1 = np.column_stack([np.ones(len(rows.X)), rows.X]) if config.model.use_bias else rows.X
+    if config.family.multiclass:
+        return multinomial(folder, result, fits, X1, new.index, type, se)
     if X1.shape[1] != len(fits.terms):
         raise UserError(
             f"predictions: the design of the new rows has {X1.shape[1]} columns, the run's coefficients {len(fits.terms)}; "
@@ -130,6 +133,46 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
                     variance = np.asarray(link.inverse_deriv(eta), dtype=float) ** 2 * variance
                 errors[f"{fit}_se"] = np.sqrt(variance)
     frame = pd.DataFrame(columns | errors, index=new.index)[[*FITS, *errors]]
+    frame.attrs = {"type": type, "max_abs_diff": float(np.max(np.abs(frame["network"].to_numpy() - frame["glm"].to_numpy()), initial=0.0))}
+    return frame
+
+
+def multinomial(folder: Path, result: RunResult, fits: Fits, X1: np.ndarray, index: pd.Index, type: str, se: bool) -> pd.DataFrame:
+    """A multinomial run's predictions, one row a (new row, class): each class's probability (type
+    response, every class) or its linear predictor against the reference class (link, every class but
+    the reference, as the coefficients are); with se, by the delta method from each fit's covariance."""
+    classes = list(result.data.classes or []) if result.data else []
+    n, k = X1.shape
+    if len(classes) < 2 or len(fits.terms) != (len(classes) - 1) * k:
+        raise UserError(
+            f"predictions: the design of the new rows has {k} columns, which do not divide the run's "
+            f"{len(fits.terms)} coefficients among its {len(classes) - 1} classes past the reference; "
+            "the run was made by another version of nnglm"
+        )
+    C = len(classes) - 1
+    covariance = read_covariance(folder, fits.recorded) if se else {}
+    columns: dict[str, np.ndarray] = {}
+    for fit in FITS:
+        B = fits.of(fit).reshape(C, k)  # class by class, as Dataset.terms orders them
+        eta = X1 @ B.T  # (rows, classes past the reference)
+        with np.errstate(all="ignore"):
+            full = np.column_stack([np.zeros(n), eta])
+            P = np.exp(full - full.max(axis=1, keepdims=True))
+            P /= P.sum(axis=1, keepdims=True)
+            columns[fit] = (eta if type == "link" else P).ravel()
+            if se:
+                # x' Cov_de x for each pair of classes d, e past the reference
+                cov = covariance[fit].reshape(C, k, C, k)
+                T = np.einsum("ij,djek,ik->ide", X1, cov, X1)
+                if type == "link":
+                    variance = np.einsum("idd->id", T)
+                else:  # d p_c / d beta_d = p_c (1[c = d] - p_d) x
+                    A = P[:, :, None] * (np.eye(C + 1)[None, :, 1:] - P[:, None, 1:])
+                    variance = np.einsum("icd,ide,ice->ic", A, T, A)
+                columns[f"{fit}_se"] = np.sqrt(variance).ravel()
+    shown = classes[1:] if type == "link" else classes
+    frame = pd.DataFrame(columns, index=pd.MultiIndex.from_product([index, shown], names=[index.name or "row", "class"]))
+    frame = frame[[*FITS, *(f"{fit}_se" for fit in FITS if se)]]
     frame.attrs = {"type": type, "max_abs_diff": float(np.max(np.abs(frame["network"].to_numpy() - frame["glm"].to_numpy()), initial=0.0))}
     return frame
 

@@ -347,7 +347,8 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
         cov = np.asarray(result.cov_params())
         # cov_params is ordered class by class; the map acts on each class's block
         big = np.kron(np.eye(C - 1), T)
-        bse = np.sqrt(np.diag(big @ cov @ big.T))
+        cov = big @ cov @ big.T
+        bse = np.sqrt(np.diag(cov))
         params = np.ravel(B, order="F")
         x_model = _model(dataset, config)
         converged = bool(result.mle_retvals.get("converged", False))
@@ -359,6 +360,7 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
             statistics(x_model, params),
             None,
             f"{method} (MNLogit) on the whitened design",
+            cov=cov,
         )
     start = np.zeros(k)
     if config.model.use_bias:
@@ -416,7 +418,9 @@ def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
         # MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them
         params, bse = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F")
         retvals = result.mle_retvals
-        return _Solved(params, bse, retvals["converged"], retvals["iterations"], statistics(sm_model, params), None, "Newton (MNLogit)")
+        cov = np.asarray(result.cov_params(), dtype=float)  # class by class, as params
+        stats = statistics(sm_model, params)
+        return _Solved(params, bse, retvals["converged"], retvals["iterations"], stats, None, "Newton (MNLogit)", cov=cov)
     if config.model.penalty is not None:
         return _solve_penalized(sm_model, dataset, config)
     # glm.tol bounds the change in the coefficients, not in the deviance: IRLS stopped on the deviance
