@@ -210,7 +210,8 @@ class Run:
         """Both fits' predictions for new rows (R's predict.glm(fit, newdata), statsmodels' get_prediction):
         columns network and glm, on the scale of the mean (type="response") or of the linear predictor
         ("link"); se=True adds network_se and glm_se, by the delta method from each fit's own covariance.
-        The rows go through the run's own design (its factor levels, its formula's terms, its offset and
+        A multinomial run's are one row a (row, class): each class's probability, or its linear predictor
+        against the reference class. The rows go through the run's own design (its factor levels, its formula's terms, its offset and
         exposure columns), fixed on the training rows, which are read again from the run's data;
         overrides={"data.path": FILE} names that data where the run's folder does not hold it."""
         from nnglm.experiment import predict
