@@ -193,16 +193,15 @@ class Run:
 
     def summary(self) -> str:
         """The run as statsmodels' GLMResults.summary() reads, both fits: the model, each fit's log-likelihood,
-        deviances, AIC, BIC, scale and Pearson chi2, then each fit's coefficient table. Print it."""
+        deviances, AIC, BIC, scale and Pearson chi2, the deviance residuals' quartiles (R's summary.glm),
+        then each fit's coefficient table. Print it."""
         from nnglm.show import estimates
 
-        pearson = None
+        kept = None
         if (self.folder / runlog.RESIDUALS_FILE).is_file():
             with config_errors():
                 kept = self.csv(runlog.RESIDUALS_FILE)
-            if {"network_pearson", "glm_pearson"} <= set(kept.columns):
-                pearson = {fit: float((kept[f"{fit}_pearson"] ** 2).sum()) for fit in estimates.FITS}
-        return estimates.summary(self.result, self._estimates(), estimates.test_of(self.result), pearson)
+        return estimates.summary(self.result, self._estimates(), estimates.test_of(self.result), kept)
 
     def predict(
         self, frame: pd.DataFrame, type: str = "response", se: bool = False, overrides: Mapping[str, Any] | None = None

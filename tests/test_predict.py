@@ -229,6 +229,12 @@ def test_summary_reads_as_statsmodels_summary_for_both_fits(columns_run):
     pearson = next(line for line in lines if line.startswith("Pearson chi2:")).split()[2:]
     assert [float(v) for v in pearson] == pytest.approx([res.pearson_chi2] * 2, rel=1e-6)
     assert text.count("P>|z|") == 2 and text.count("SOUTH1 ") == 2
+    # R's summary.glm: the deviance residuals' quartiles, each fit's
+    header = lines.index(next(line for line in lines if line.startswith("Deviance Residuals:")))
+    assert lines[header].split()[2:] == ["Min", "1Q", "Median", "3Q", "Max"]
+    quartiles = np.quantile(res.resid_deviance, [0, 0.25, 0.5, 0.75, 1])
+    for line in lines[header + 1 : header + 3]:
+        np.testing.assert_allclose([float(v) for v in line.split()[1:]], quartiles, atol=5e-5)
     assert lines[-1].startswith("equivalent: every weight is within")
 
 

@@ -111,9 +111,10 @@ def conf_int(frame: pd.DataFrame, test: Test, alpha: float) -> pd.DataFrame:
 WIDTH = 78
 
 
-def summary(result: RunResult, frame: pd.DataFrame, test: Test, pearson: dict[str, float] | None = None) -> str:
+def summary(result: RunResult, frame: pd.DataFrame, test: Test, residuals: pd.DataFrame | None = None) -> str:
     """statsmodels' GLMResults.summary() as text, the network's and the GLM's figures side by side, then
-    each fit's coefficient table."""
+    each fit's coefficient table. `residuals`: residuals.csv, for Pearson's chi-square and the deviance
+    residuals' quantiles (R's summary.glm), where the run has it."""
     cfg = result.config
     model = cfg.get("model", {}) if isinstance(cfg.get("model"), dict) else {}
     data = result.data
@@ -141,8 +142,14 @@ def summary(result: RunResult, frame: pd.DataFrame, test: Test, pearson: dict[st
     ]
     for label, key in figures:
         lines.append(f"{label:<20}" + "".join(f"{_number(getattr(stats[f], key) if stats[f] else None):>18}" for f in FITS))
-    if pearson:
-        lines.append(f"{'Pearson chi2:':<20}" + "".join(f"{_number(pearson.get(f)):>18}" for f in FITS))
+    if residuals is not None and all(f"{f}_pearson" in residuals and f"{f}_deviance" in residuals for f in FITS):
+        chi2 = {f: float((residuals[f"{f}_pearson"].to_numpy(dtype=float) ** 2).sum()) for f in FITS}
+        lines.append(f"{'Pearson chi2:':<20}" + "".join(f"{_number(chi2[f]):>18}" for f in FITS))
+        lines.append("-" * WIDTH)
+        lines.append(f"{'Deviance Residuals:':<20}{'Min':>11}{'1Q':>11}{'Median':>11}{'3Q':>11}{'Max':>11}")
+        for f, name in (("network", "network"), ("glm", "GLM")):
+            quartiles = np.quantile(residuals[f"{f}_deviance"].to_numpy(dtype=float), [0, 0.25, 0.5, 0.75, 1])
+            lines.append(f"{name:<20}" + "".join(f"{_cell(q):>11}" for q in quartiles))
     lines.append("=" * WIDTH)
     ci = conf_int(frame, test, 0.05)
     name_width = max([len("term"), *(len(str(t)) for t in frame.index)]) + 2
