@@ -154,9 +154,12 @@ def test_a_database_names_its_tables_and_refuses_a_missing_or_empty_one():
         ("SELECT * FROM warpbreaks; DROP TABLE warpbreaks", "data.query: holds 2 statements; give one SELECT"),
         (
             "WITH gone AS (DELETE FROM warpbreaks RETURNING *) SELECT * FROM gone",
-            "data.query: holds DELETE, which writes; nnglm reads with one SELECT and writes nothing",
+            'data.query: holds DELETE, which writes; nnglm reads with one SELECT and writes nothing (a column or table of that name: write it in double quotes, "DELETE")',
         ),
-        ("SELECT * INTO copy FROM warpbreaks", "data.query: holds INTO, which writes; nnglm reads with one SELECT and writes nothing"),
+        (
+            "SELECT * INTO copy FROM warpbreaks",
+            'data.query: holds INTO, which writes; nnglm reads with one SELECT and writes nothing (a column or table of that name: write it in double quotes, "INTO")',
+        ),
         (
             "ATTACH DATABASE 'other.db' AS other",
             "data.query: ATTACH is not a SELECT; nnglm reads with one SELECT (or WITH ... SELECT) and writes nothing",
@@ -189,6 +192,16 @@ def test_a_query_too_large_to_check_is_refused_not_let_through():
             f"c.yaml: data.query: too long or too deeply nested to be checked ({bound}); "
             "write a shorter SELECT, or make it a view in the database and name it in data.table"
         )
+
+
+def test_a_column_named_as_a_writing_word_is_read_once_quoted(tmp_path):
+    path = tmp_path / "d.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute('CREATE TABLE t (y REAL, "truncate" REAL)')
+        con.executemany("INSERT INTO t VALUES (?, ?)", [(1, 2), (0, 3), (2, 4)])
+    con.close()
+    assert error("y", path=str(path), query="SELECT y, truncate FROM t").endswith('write it in double quotes, "truncate")')
+    assert load("y", path=str(path), query='SELECT y, "truncate" FROM t').n_rows == 3
 
 
 def test_sqlite_itself_lets_the_connection_only_read(tmp_path):

@@ -55,7 +55,10 @@ def check_query(query: str) -> None:
         raise UserError(f"data.query: {said} is not a SELECT; nnglm reads with one SELECT (or WITH ... SELECT) and writes nothing")
     for token in statement.flatten():
         if token.ttype in (tokens.Keyword.DML, tokens.Keyword.DDL, tokens.Keyword) and token.normalized in WRITING:
-            raise UserError(f"data.query: holds {token.normalized}, which writes; nnglm reads with one SELECT and writes nothing")
+            raise UserError(
+                f"data.query: holds {token.normalized}, which writes; nnglm reads with one SELECT and writes nothing "
+                f'(a column or table of that name: write it in double quotes, "{token.value}")'
+            )
 
 
 # --- connections ---
