@@ -474,3 +474,17 @@ def test_a_repeated_column_name_in_a_feather_file_is_refused_as_a_csv_header_is(
     columns = [pa.array([1, 0, 1]), pa.array([1.0, 2.0, 3.0]), pa.array([2.0, 3.0, 4.0])]
     feather.write_feather(pa.table(columns, names=["y", "GPA", "GPA"]), path)
     assert error("y", path=str(path)) == f"data.path: column 'GPA' appears twice in the header of {path} (columns 2 and 3); rename one"
+
+
+def test_an_r_file_that_decompresses_past_the_bound_is_refused_before_pyreadr_holds_it(tmp_path, monkeypatch):
+    import gzip
+
+    from nnglm.data.files import stats
+
+    path = tmp_path / "zeros.rds"
+    path.write_bytes(gzip.compress(b"X\n" + bytes(5 * 2**20)))  # 5 MiB of zeros in 5 KB
+    monkeypatch.setattr(stats, "max_r_bytes", lambda: 2**20)
+    assert error("y", path=str(path)) == (
+        f"data.path: {path} expands to more than 0.000977 GiB once decompressed, more than half this machine's memory; "
+        "save fewer rows or columns"
+    )

@@ -3,6 +3,7 @@ and Feather through pyarrow, Stata through pandas, SPSS and SAS through pyreadst
 through pyreadr. A labelled or factor column becomes a categorical whose levels keep their codes' order,
 as R and Stata give them, so that the reference level is R's."""
 
+import os
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def read(path: str, fmt: str, object_name: str | None) -> pd.DataFrame:
         import pyreadstat
 
         return pyreadstat.read_sas7bdat(path)[0]
+    if fmt in ("rds", "rdata"):
+        bound_r(path)
     if fmt == "rds":
         import pyreadr
 
@@ -63,6 +66,42 @@ def labelled(values: pd.Series, labels: dict) -> pd.Series:
 
 def _code_text(code: object) -> str:
     return str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
+
+
+def bound_r(path: str) -> None:
+    """Refuses an R file that decompresses past half this machine's memory, before pyreadr holds it all:
+    saveRDS compresses, and a few megabytes of gzip can hold gigabytes of zeros."""
+    import bz2
+    import gzip
+    import lzma
+
+    limit = max_r_bytes()
+    with open(path, "rb") as f:
+        start = f.read(6)
+    opener = (
+        gzip.open
+        if start.startswith(b"\x1f\x8b")
+        else bz2.open
+        if start.startswith(b"BZh")
+        else lzma.open
+        if start.startswith(b"\xfd7zXZ")
+        else None
+    )
+    if opener is None:
+        return  # uncompressed: its size on disk is what it holds
+    seen = 0
+    with opener(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            seen += len(chunk)
+            if seen > limit:
+                raise UserError(
+                    f"data.path: {path} expands to more than {limit / 2**30:.3g} GiB once decompressed, more than half this "
+                    "machine's memory; save fewer rows or columns"
+                )
+
+
+def max_r_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 
 
 def rdata(path: str, object_name: str | None) -> pd.DataFrame:
