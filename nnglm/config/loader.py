@@ -25,8 +25,7 @@ class _Loader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
-            digits = str(value_node.value).lstrip("+-").replace("_", "")
-            if value_node.tag == "tag:yaml.org,2002:int" and digits.isdigit() and len(digits) > 4300:  # int() would refuse it
+            if isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:int" and _too_long(value_node.value):
                 raise yaml.constructor.ConstructorError(None, None, f"{short(key)}: {TOO_LONG_NUMBER}", value_node.start_mark)
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -35,6 +34,12 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key, (str, int, float, bool)):
                 seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep)
+
+
+def _too_long(text: str) -> bool:
+    """A decimal integer that int() refuses (more than 4300 digits); a hexadecimal one it reads."""
+    digits = text.lstrip("+-").replace("_", "")
+    return len(digits) > 4300 and digits.isdigit()
 
 
 _Loader.add_implicit_resolver(
