@@ -91,7 +91,9 @@ def parser() -> argparse.ArgumentParser:
         "predict", help="both fits' predictions for new rows (R's predict.glm), as CSV: network, glm (and network_se, glm_se)"
     )
     predict.add_argument("run", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
-    predict.add_argument("--data", required=True, metavar="FILE", help="the new rows: a data file, read as data.path is (CSV, Parquet, ...)")
+    predict.add_argument(
+        "--data", required=True, metavar="FILE", help="the new rows: a data file, read as data.path is (CSV, Parquet, ...)"
+    )
     predict.add_argument("--out", metavar="FILE", help="write the CSV into FILE (default: standard output)")
     predict.add_argument("--type", choices=["response", "link"], default="response", help="the mean (default) or the linear predictor")
     predict.add_argument("--se", action="store_true", help="add each fit's standard errors (the delta method from its own covariance)")
@@ -228,7 +230,10 @@ def _predict(args) -> int:
     if out is not None and not out.parent.is_dir():
         raise UserError(f"--out: {bounded(args.out, 200)}: the folder {bounded(str(out.parent), 200)} does not exist")
     run = api.load(args.run, args.dir)
-    new = files.read(args.data).frame
+    try:
+        new = files.read(args.data).frame
+    except UserError as e:  # the reader names data.path, the config's key; here the file is --data's
+        raise UserError("--data:" + str(e).removeprefix("data.path:")) from None
     with api.config_errors():
         frame = run.predict(new, type=args.type, se=args.se, overrides=dict(item.partition("=")[::2] for item in args.set))
     text = frame.to_csv(index_label="row", lineterminator="\n")

@@ -383,3 +383,22 @@ def test_the_table_of_nested_runs_loads_no_training_code(ships):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+@pytest.mark.logic
+def test_a_term_that_adds_nothing_is_tested_alike_on_both_sides():
+    """Dobson's treatment: R's deviance difference is +6e-15, the network's -3e-12 (round-off of either
+    sign); both are 0, p = 1, where the network's row had no p-value and the verdict said 'different'."""
+    from nnglm.log.result import Statistics
+    from nnglm.model import anova
+
+    glm = anova.table(
+        [Statistics(df_resid=6, deviance=5.129141077), Statistics(df_resid=4, deviance=5.129141077 - 1.07e-14)], "Chisq", 1.0, False
+    )
+    net = anova.table(
+        [Statistics(df_resid=6, deviance=5.129141077), Statistics(df_resid=4, deviance=5.129141077 + 2.9e-12)], "Chisq", 1.0, False
+    )
+    for frame in (glm, net):
+        assert frame.loc[2, "Deviance"] == 0.0 and frame.loc[2, "Pr(>Chi)"] == 1.0
+    real = anova.table([Statistics(df_resid=8, deviance=10.58145), Statistics(df_resid=6, deviance=5.129141)], "Chisq", 1.0, False)
+    assert real.loc[2, "Pr(>Chi)"] == pytest.approx(0.065471, abs=1e-6)  # R: anova(glm(counts ~ outcome)) 5.452305 on 2 df

@@ -146,7 +146,9 @@ def test_a_clustered_run_records_and_shows_its_errors(tmp_path, capsys):
     on_disk = json.loads((first.run_dir / "result.json").read_text())
     assert on_disk["inference"] == result["inference"]
     title = summary.blocks(first.record, [])[1].title
-    assert title == "The network read as a GLM (standard errors: cluster-robust by firm, observed information, from its own weights; z tests)"
+    assert (
+        title == "The network read as a GLM (standard errors: cluster-robust by firm, observed information, from its own weights; z tests)"
+    )
     second = runner.run(load("robust_grunfeld_cluster", "inference.cov_type=HC1", "inference.groups=null"), tmp_path, quiet=True)
     assert "std err: statsmodels' GLM computes HC1 as HC0's sandwich" in " ".join(summary.notes(second.record))
     compared = logbook.compare_runs([first.run_dir, second.run_dir])

@@ -372,3 +372,27 @@ def test_a_network_without_a_start_in_its_domain_is_refused_by_validate_and_run_
     assert message.startswith("g.yaml: model.use_bias: false with gamma/inverse_power: the activation is undefined at η = 0")
     assert cli_error(capsys, "run", "g.yaml", "--out", "runs") == message.removeprefix("g.yaml: ")
     assert not (tmp_path / "runs").exists()
+
+
+def test_r_files_as_r_4_writes_them(tmp_path, capsys, monkeypatch):
+    """airquality's integer columns with NA are numbers, as in R (pyreadr gave Python objects, fitted as a
+    factor of 96 levels); gl()'s compact factors, which pyreadr cannot read, get the way out."""
+    from conftest import ROOT
+
+    from nnglm.data import files
+
+    frame = files.read(str(ROOT / "data/r/airquality.RData")).frame
+    assert frame["Ozone"].dtype == "float64" and frame["Ozone"].isna().sum() == 37 and frame["Solar.R"].isna().sum() == 7
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "aq.yaml").write_text(
+        f"name: aq\ndata: {{source: file, path: {ROOT / 'data/r/airquality.RData'}, missing: drop, "
+        'formula: "Ozone ~ Temp + Solar.R"}\nmodel: {family: gaussian}\n'
+    )
+    assert cli.main(["validate", "aq.yaml"]) == 0
+    assert "111 rows, 2 features" in capsys.readouterr().out
+    with pytest.raises(Exception) as caught:
+        files.read(str(ROOT / "data/r/dobson_v3.rds"))
+    assert str(caught.value).endswith(
+        "R writes some factors (gl()'s, factor(x, levels = 1:3)) in a form pyreadr cannot read: save the data "
+        "with saveRDS(x, file, version = 2) or save(x, file = ..., version = 2), or as CSV"
+    )

@@ -134,9 +134,12 @@ def _leverage(ax: Axes, points: dict, n_params: int) -> None:
             ax.plot(h, -bound, color="tab:red", ls="--", lw=0.8)
             at = len(h) * 3 // 4  # labelled inside the frame, apart from each other
             ax.annotate(f"{level:g}", (h[at], bound[at]), fontsize=7, color="tab:red")
-        low, high = np.nanmin(points["glm"]["std_pearson"]), np.nanmax(points["glm"]["std_pearson"])
-        pad = 0.15 * (high - low) if high > low else 1.0
-        ax.set_ylim(low - pad, high + pad)
+        residuals = points["glm"]["std_pearson"]
+        residuals = residuals[np.isfinite(residuals)]  # a row of leverage 1 has none
+        if residuals.size:
+            low, high = float(residuals.min()), float(residuals.max())
+            pad = 0.15 * (high - low) if high > low else 1.0
+            ax.set_ylim(low - pad, high + pad)
     ax.set(title="Residuals vs Leverage (Cook's distance dashed)", xlabel="leverage", ylabel="std. Pearson residuals")
 
 

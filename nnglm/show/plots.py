@@ -7,6 +7,7 @@ through save(), a notebook shows the same Figure as it is (figures(run_dir)).
 
 import io
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -353,7 +354,10 @@ def draw(
     function that loads it, for seed 000's separating lines."""
     run = picture_of(result, config, rows, history, trajectory)
     drawn = run_figures(run, _lines(config, run.terms, run.network, run.glm, dataset))
-    drawn.update(diagnostics_of(run_dir, result, config))
+    try:
+        drawn.update(diagnostics_of(run_dir, result, config))
+    except Exception as e:  # noqa: BLE001 - a picture is not the run: one that cannot be drawn is left out, and said
+        warnings.warn(f"diagnostics.png left out: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=1)
     for name, fig in drawn.items():
         save(fig, run_dir / name)
     return {name: PICTURES[name] for name in drawn}

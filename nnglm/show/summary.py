@@ -213,7 +213,11 @@ def statistics_block(network: Statistics, glm: Statistics) -> Block:
         ["", "network", "GLM"],
         [[label, _num(getattr(network, key), 10), _num(getattr(glm, key), 10)] for label, key in STATISTICS]
         + [
-            [f"deviance residuals: {label}", _num(getattr(network.deviance_residuals, key), 6), _num(getattr(glm.deviance_residuals, key), 6)]
+            [
+                f"deviance residuals: {label}",
+                _num(getattr(network.deviance_residuals, key), 6),
+                _num(getattr(glm.deviance_residuals, key), 6),
+            ]
             for label, key in QUANTILES
         ],
     )

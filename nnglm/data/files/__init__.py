@@ -144,6 +144,14 @@ def format_of(path: str, given: str | None) -> tuple[str, str | None]:
     return fmt, compression
 
 
+# R 3.5 and later write some vectors compactly (a factor made by gl() or factor(x, levels = 1:3)), which
+# pyreadr's librdata cannot read; R's older serialization writes them in full
+R_VERSION_HINT = (
+    "; R writes some factors (gl()'s, factor(x, levels = 1:3)) in a form pyreadr cannot read: save the data "
+    "with saveRDS(x, file, version = 2) or save(x, file = ..., version = 2), or as CSV"
+)
+
+
 def read(
     path: str | None, given: str | None = None, delimiter: str | None = None, sheet: str | int | None = None, **keys: str | None
 ) -> Table:
@@ -169,7 +177,8 @@ def read(
     except ImportError as e:
         raise UserError(f"data.path: reading {fmt} files needs {e.name}, which is not installed (pip install {e.name})") from None
     except Exception as e:  # the readers' own errors on a damaged file
-        raise UserError(f"data.path: cannot read {path} as {NAMES[fmt]}: {reason(e)}") from None
+        hint = R_VERSION_HINT if fmt in ("rds", "rdata") and "unsupported features" in str(e) else ""
+        raise UserError(f"data.path: cannot read {path} as {NAMES[fmt]}: {reason(e)}{hint}") from None
     from nnglm.data.files.text import check_columns
 
     check_columns(list(table.frame.columns), path)  # one rule for every format: a name appears once

@@ -37,10 +37,21 @@ def read(path: str, fmt: str, object_name: str | None) -> pd.DataFrame:
     if fmt == "rds":
         import pyreadr
 
-        return pyreadr.read_r(path)[None]
+        return r_numbers(pyreadr.read_r(path)[None])
     if fmt == "rdata":
-        return rdata(path, object_name)
+        return r_numbers(rdata(path, object_name))
     raise AssertionError(fmt)
+
+
+def r_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """R's integer columns with NA come from pyreadr as Python objects (ints and NaN); read as the numbers
+    they are, as R holds them (as text they would be factors of as many levels as values)."""
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_object_dtype(dtype):
+            present = frame[column].dropna()
+            if len(present) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+                frame[column] = pd.to_numeric(frame[column])
+    return frame
 
 
 def spss(path: str) -> pd.DataFrame:
