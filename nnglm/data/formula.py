@@ -9,7 +9,8 @@ error naming it, before anything is evaluated. Configs and run folders are share
 reading one must never run its author's code.
 
 R's habits become what nnglm has: `cbind(successes, failures) ~ ...` (binomial trials),
-`factor(x)` and `relevel(x, ref = "b")` (C(x), C(x, Treatment("b"))), `offset(expr)` (summed
+`factor(x)` and `relevel(x, ref = "b")` (patsy's C(x), C(x, Treatment("b")) under R's names, so that
+their terms are named as R names them: factor(x)2), `offset(expr)` (summed
 into the offset), `log(x)` and its siblings without `np.`, `c(...)` as a list, `^` as `**`,
 `TRUE`/`FALSE` as True/False. `poly()`, `ns()` and `bs()` are R's bases (bases.py). R's `.`
 (every other column) stays a placeholder in the right-hand side until the data's columns are
@@ -281,13 +282,12 @@ def _call(node: ast.Call, where: str, names: set[str], inside: str | None, depth
         bad = [k.arg for k in keywords if k.arg != "levels"]
         if bad or len(args) != 1:
             raise FormulaError(f"{where}: factor() takes a column and levels = c(...) only ({_shown(node)})")
-        return ast.Call(ast.Name("C", ast.Load()), args, keywords)
+        return ast.Call(ast.Name("factor", ast.Load()), args, keywords)  # C(x, levels=...), named as R names it
     if func == "relevel":
         ref = [k.value for k in keywords if k.arg == "ref"] or args[1:2]
         if len(args) < 1 or len(ref) != 1 or len(args) + len(keywords) != 2:
             raise FormulaError(f'{where}: relevel() takes a column and ref = "level" ({_shown(node)})')
-        treatment = ast.Call(ast.Name("Treatment", ast.Load()), [ref[0]], [])
-        return ast.Call(ast.Name("C", ast.Load()), [args[0], treatment], [])
+        return ast.Call(ast.Name("relevel", ast.Load()), args, keywords)  # C(x, Treatment(ref)), named as R names it
     if func in BASES:
         _check_basis(func, node, args, keywords, where)
     target: ast.expr = ast.Name(func, ast.Load())

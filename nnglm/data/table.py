@@ -517,7 +517,23 @@ def formula_env():
     nothing else of Python's."""
     import patsy
 
-    return patsy.EvalEnvironment([{"np": np, **bases.transforms()}])
+    return patsy.EvalEnvironment([{"np": np, "factor": r_factor, "relevel": r_relevel, **bases.transforms()}])
+
+
+def r_factor(values, levels=None):
+    """R's factor(x, levels = c(...)): patsy's C(x, levels=...), under R's name so that its terms are named
+    as R names them (factor(lvl)2)."""
+    from patsy.categorical import C
+
+    return C(values, levels=levels)
+
+
+def r_relevel(values, ref=None):
+    """R's relevel(x, ref = "b"): patsy's C(x, Treatment("b")), named as R names it (relevel(sex, ref = "M")F)."""
+    from patsy.categorical import C
+    from patsy.contrasts import Treatment
+
+    return C(values, Treatment(ref))
 
 
 def formula_values(expression: str, frame: pd.DataFrame, where: str) -> pd.Series:
