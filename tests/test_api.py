@@ -438,4 +438,4 @@ def test_the_example_notebook_runs_in_a_jupyter_kernel(tmp_path):
     assert not [o for cell in outputs.values() for o in cell if o.output_type == "error"]
     text = json.dumps([o for cell in outputs.values() for o in cell])
     assert "completed, equivalent" in text and "image/png" in text and "the same" in text
-    assert len(list(tmp_path.glob("experiments/*/*/result.json"))) == 4  # seed 002, spector, the sweep's two points
+    assert len(list(tmp_path.glob("experiments/*/*/result.json"))) == 5  # seed 002, spector, spector without PSI, the sweep's two points
