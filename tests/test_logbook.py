@@ -109,7 +109,7 @@ def test_sweep_of_3_learning_rates_by_2_epoch_counts(tmp_path, capsys):
     ]
     outcomes = sweep.run(points, tmp_path)
     assert len(outcomes) == 6 and all(o.status == "completed" for o in outcomes)
-    folders = list(tmp_path.glob("seed002_logistic_no_bias/*"))
+    folders = [f for f in tmp_path.glob("seed002_logistic_no_bias/*") if not f.name.startswith("sweep-")]  # beside the sweep's own folder
     assert len(folders) == 6
     recorded = [json.loads((f / "result.json").read_text())["sweep_point"] for f in folders]
     assert sorted(p["train.learning_rate"] for p in recorded) == [0.001, 0.001, 0.01, 0.01, 0.1, 0.1]

@@ -72,11 +72,14 @@ def test_run_folder_holds_the_contract(runs):
     assert sorted(p.name for p in folder.iterdir()) == [
         "coefficients.csv",
         "config.yaml",
+        "covariance.csv",
+        "diagnostics.png",
         "distance.png",
         "history.csv",
         "loss.png",
         "report.html",
         "report.md",
+        "residuals.csv",
         "result.json",
         "trajectory.csv",
     ]
@@ -85,6 +88,7 @@ def test_run_folder_holds_the_contract(runs):
     assert result["status"] == "completed" and result["error"] is None and result["schema"] == 2
     assert result["run_id"] == folder.name
     assert set(result["environment"]) >= {"backend", "device", "dtype", "python", "numpy", "keras", "tensorflow", "statsmodels"}
+    assert len(result["data"].pop("rows_sha256")) == 64  # the rows' identity, which anova compares
     assert result["data"] == {
         "n_rows": 1000,
         "n_features": 10,
