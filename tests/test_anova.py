@@ -402,3 +402,18 @@ def test_a_term_that_adds_nothing_is_tested_alike_on_both_sides():
         assert frame.loc[2, "Deviance"] == 0.0 and frame.loc[2, "Pr(>Chi)"] == 1.0
     real = anova.table([Statistics(df_resid=8, deviance=10.58145), Statistics(df_resid=6, deviance=5.129141)], "Chisq", 1.0, False)
     assert real.loc[2, "Pr(>Chi)"] == pytest.approx(0.065471, abs=1e-6)  # R: anova(glm(counts ~ outcome)) 5.452305 on 2 df
+
+
+@pytest.mark.logic
+@pytest.mark.parametrize("df", [None, float("nan"), float("inf"), -1e308, 2.5])
+def test_a_received_result_json_with_a_residual_df_that_is_no_count_is_refused(df):
+    from types import SimpleNamespace
+
+    from nnglm.errors import UserError
+    from nnglm.log.result import Statistics
+    from nnglm.model import anova
+
+    stats = Statistics(df_resid=4, deviance=5.1, dispersion=1.0).model_copy(update={"df_resid": df})
+    model = SimpleNamespace(folder="cr/big", result=SimpleNamespace(glm=SimpleNamespace(statistics=stats)))
+    with pytest.raises(UserError, match=r"^cr/big: its result.json records glm.statistics.df_resid .*, not a whole number of 1 or more$"):
+        anova._statistics(model, "glm")

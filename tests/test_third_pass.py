@@ -396,3 +396,47 @@ def test_r_files_as_r_4_writes_them(tmp_path, capsys, monkeypatch):
         "R writes some factors (gl()'s, factor(x, levels = 1:3)) in a form pyreadr cannot read: save the data "
         "with saveRDS(x, file, version = 2) or save(x, file = ..., version = 2), or as CSV"
     )
+
+
+@pytest.mark.parametrize(
+    "formula, message",
+    [
+        (
+            "dist ~ I(speed + 10**10**10)",
+            "the exponent of 10 ** 10 ** 10 must be a number of at most 1000 in size (x^2, x^0.5, x^(1/2)) or hold a column; "
+            "a power of powers of numbers is evaluated exactly, without end",
+        ),
+        ("dist ~ C(speed, levels=[1]*10**9)", "c(...) is a list of values for an argument (levels = c(...)), not a number ([1] * 10 ** 9)"),
+    ],
+)
+def test_formula_arithmetic_that_would_never_end_is_refused_before_it_runs(formula, message):
+    from nnglm.data.formula import FormulaError, parse_formula
+
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(formula)
+    assert str(caught.value) == f"data.formula: {formula!r}: {message}"
+    assert "x ** (1 / 2)" in parse_formula("y ~ I(x^(1/2)) + I(2^x) + I(x^-1)").rhs  # R's habits pass
+
+
+def test_a_formula_term_that_is_not_finite_is_one_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"speed": [4, 4, 7, 8], "dist": [2, 10, 4, 16]}).to_csv("cars.csv", index=False)
+    (tmp_path / "c.yaml").write_text(
+        'name: c\ndata: {source: file, path: cars.csv, formula: "dist ~ log(speed - 4)"}\nmodel: {family: gaussian}\n'
+    )
+    assert cli_error(capsys, "validate", "c.yaml") == (
+        "c.yaml: data.formula: term 'log(speed - 4)' must give finite numbers; first offending rows (0-based): 0 (-inf), 1 (-inf)"
+    )
+
+
+def test_an_intercept_only_model_is_refused_before_the_backend_aborts(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "three.csv").write_text("y,x\n1,0.5\n0,1.5\n1,2.5\n")
+    (tmp_path / "t.yaml").write_text('name: t\ndata: {source: file, path: three.csv, formula: "y ~ 1"}\n')
+    message = (
+        "data.formula: 'y ~ 1' leaves the intercept alone: the network would have no weight beside its bias, and Keras cannot "
+        "build a layer of no inputs; that model is the null model, whose deviance every run reports (null deviance): add a term"
+    )
+    assert cli_error(capsys, "validate", "t.yaml") == "t.yaml: " + message
+    assert cli_error(capsys, "run", "t.yaml", "--out", "runs") == message
+    assert not (tmp_path / "runs").exists()

@@ -31,9 +31,15 @@ def estimated_names(dataset, config: Config) -> None:
 
 
 def something_to_fit(dataset, config: Config) -> None:
+    what = f"data.formula: {short(config.data.formula)} leaves" if config.data.formula else "data.features: there are"
     if dataset.n_features == 0 and not config.model.use_bias:
-        what = f"data.formula: {short(config.data.formula)} leaves" if config.data.formula else "data.features: there are"
         raise UserError(f"{what} no terms, and the model has no intercept: there is nothing to fit")
+    if dataset.n_features == 0:
+        # a Dense layer of no inputs aborts the training backend's native code (oneDNN)
+        raise UserError(
+            f"{what} the intercept alone: the network would have no weight beside its bias, and Keras cannot build "
+            "a layer of no inputs; that model is the null model, whose deviance every run reports (null deviance): add a term"
+        )
 
 
 def target_magnitude(dataset, config: Config) -> None:

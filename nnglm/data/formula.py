@@ -238,6 +238,7 @@ def _term(node: ast.expr, where: str, names: set[str], inside: str | None, depth
             names.add(name)  # a column; or a contrast passed by name (C(x, Sum))
             return node
         case ast.BinOp(left=left, op=op, right=right) if type(op) in OPERATORS:
+            _check_arithmetic(node, where)
             return ast.BinOp(again(left), op, again(right))
         case ast.BinOp(op=op):
             raise FormulaError(f"{where}: the operator {type(op).__name__} is not allowed in a formula")
@@ -262,6 +263,31 @@ def _term(node: ast.expr, where: str, names: set[str], inside: str | None, depth
             names.add(dotted)  # R's dotted column names (Sepal.Length): read by name, never as an attribute
             return ast.Call(ast.Name("Q", ast.Load()), [ast.Constant(dotted)], [])
     raise FormulaError(f"{where}: {_construct(node)} ({_shown(node)}) is not allowed in a formula")
+
+
+MAX_EXPONENT = 1000  # a number as ^'s exponent: past it a power is inf, or, of whole numbers, an integer without end
+
+
+def _check_arithmetic(node: ast.BinOp, where: str) -> None:
+    """Arithmetic the formula library evaluates as Python: of numbers alone it is exact integer arithmetic,
+    which 10^10^10 would run for ever, and a list times a number is a list of that length."""
+    if isinstance(node.left, (ast.List, ast.Tuple)) or isinstance(node.right, (ast.List, ast.Tuple)):
+        raise FormulaError(f"{where}: c(...) is a list of values for an argument (levels = c(...)), not a number ({_shown(node)})")
+    if isinstance(node.op, ast.Pow):
+        exponent = node.right.operand if isinstance(node.right, ast.UnaryOp) and isinstance(node.right.op, ast.USub) else node.right
+        literal = isinstance(exponent, ast.Constant) and isinstance(exponent.value, (int, float)) and not isinstance(exponent.value, bool)
+        if literal and abs(exponent.value) <= MAX_EXPONENT:
+            return
+        if not literal and (_columns_in(node.right) or not any(isinstance(n, ast.Pow) for n in ast.walk(node.right))):
+            return  # x^y, x^(1/2); not 10^10^10
+        raise FormulaError(
+            f"{where}: the exponent of {_shown(node)} must be a number of at most {MAX_EXPONENT} in size (x^2, x^0.5, "
+            "x^(1/2)) or hold a column; a power of powers of numbers is evaluated exactly, without end"
+        )
+
+
+def _columns_in(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Name) and n.id not in R_LOGICALS for n in ast.walk(node))
 
 
 def _call(node: ast.Call, where: str, names: set[str], inside: str | None, depth: int) -> ast.expr:

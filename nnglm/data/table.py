@@ -757,6 +757,11 @@ def numeric_values(column: pd.Series, name: str, origin: str) -> np.ndarray:
 
 def _check_range(X: np.ndarray, names: list[str], y: np.ndarray, target: str, config: Config, origin: str) -> None:
     """float32 ends at 3.4e38: a larger value would reach the network as infinity."""
+    for name, values in zip(names, X.T):  # a formula's term can make inf or NaN of finite columns (x^1000, log(0))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            shown = {int(r): f" ({values[r]:g})" for r in np.flatnonzero(bad)[:5]}
+            raise UserError(f"data.formula: term {short(name)} must give finite numbers; {offending(bad, shown.get)}")
     dtype = config.train.dtype
     largest = float(np.finfo(dtype).max)
     checks = [(target, y)] + ([] if config.train.standardize else list(zip(names, X.T)))

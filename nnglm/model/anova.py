@@ -231,8 +231,21 @@ def described(r: RunResult) -> str:
 
 
 def _statistics(m: Model, fit: str) -> Statistics:
-    section = getattr(m.result, fit)
-    return section.statistics
+    """A fit's recorded figures, checked where a received result.json may hold anything: a residual df
+    that is a whole number of 1 or more, a finite deviance and, where it divides, dispersion."""
+    stats = getattr(m.result, fit).statistics
+    df = stats.df_resid
+    if df is None or not math.isfinite(df) or df < 1 or df != round(df):
+        raise UserError(
+            f"{clip(str(m.folder), 200)}: its result.json records {fit}.statistics.df_resid {short(df)}, not a whole number of 1 or more"
+        )
+    for name in ("deviance", "dispersion"):
+        value = getattr(stats, name)
+        if value is None or not math.isfinite(value) or value < 0:
+            raise UserError(
+                f"{clip(str(m.folder), 200)}: its result.json records {fit}.statistics.{name} {short(value)}, not a finite number of 0 or more"
+            )
+    return stats
 
 
 def check_comparable(models: list[Model]) -> bool:
