@@ -440,3 +440,17 @@ def test_an_intercept_only_model_is_refused_before_the_backend_aborts(tmp_path, 
     assert cli_error(capsys, "validate", "t.yaml") == "t.yaml: " + message
     assert cli_error(capsys, "run", "t.yaml", "--out", "runs") == message
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_damaged_compressed_r_file_is_named_as_the_r_file_it_should_be(tmp_path):
+    from conftest import ROOT
+
+    from nnglm.data import files
+
+    damaged = bytearray((ROOT / "data/r/warpbreaks.rds").read_bytes())
+    for i in range(12, len(damaged), 7):
+        damaged[i] ^= 0x5A
+    (tmp_path / "bad.rds").write_bytes(bytes(damaged))
+    with pytest.raises(Exception) as caught:
+        files.read(str(tmp_path / "bad.rds"))
+    assert str(caught.value).startswith(f"data.path: cannot read {tmp_path / 'bad.rds'} as an R .rds file: ")

@@ -254,7 +254,7 @@ def check_content(path: str, fmt: str, compression: str | None, given: str | Non
     expected = compression or fmt
     found = kind(head)
     if compression is None and fmt in ("rds", "rdata") and found in ("gzip", "bz2", "xz"):
-        found = _inside_r(path, found)  # saveRDS and save compress by default
+        found = _inside_r(path, found) or fmt  # saveRDS and save compress by default; a damaged stream is the reader's to name
     if _matches(expected, found, head):
         return
     how = f"data.format: {given}" if given and not compression else f"its name ({Path(path).name})"
@@ -264,15 +264,16 @@ def check_content(path: str, fmt: str, compression: str | None, given: str | Non
     )
 
 
-def _inside_r(path: str, compression: str) -> str:
-    """What a compressed file holds, if it is R's: rds or rdata; else the compression's own name."""
+def _inside_r(path: str, compression: str) -> str | None:
+    """What a compressed file holds, if it is R's: rds or rdata; else the compression's own name; None
+    where the stream cannot be read (a damaged file, which the R reader then names as such)."""
     openers: dict[str, Callable[..., Any]] = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
     opener = openers[compression]
     try:
         with opener(path, "rb") as f:
             start = f.read(5)
     except (OSError, EOFError, zlib.error, lzma.LZMAError):
-        return compression
+        return None
     if start.startswith(MAGIC["rdata"]):
         return "rdata"
     return "rds" if start.startswith(RDS) else compression
