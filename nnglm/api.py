@@ -217,7 +217,7 @@ class Run:
 
         with config_errors():
             config = predict.run_config(self.folder, self.result.config, sets(overrides))
-            return predict.predict(self.folder, self.result, config, frame, type, bool(se))
+            return predict.predict(self.folder, self.result, config, frame, type, se)  # se: a bool, checked there
 
     def residuals(self, kind: str = "deviance", overrides: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Each fit's residuals on its training rows (R's residuals.glm, statsmodels' resid_*): kind

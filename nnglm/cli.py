@@ -225,22 +225,24 @@ def _export(args) -> int:
 def _predict(args) -> int:
     from nnglm import api  # numpy, pandas, statsmodels; no TensorFlow
     from nnglm.data import files
+    from nnglm.experiment import predict
 
-    out = Path(args.out) if args.out is not None else None
-    if out is not None and not out.parent.is_dir():
-        raise UserError(f"--out: {bounded(args.out, 200)}: the folder {bounded(str(out.parent), 200)} does not exist")
+    # a link, a folder, a FIFO or device, the --data file itself, or a name not .csv: refused before any work
+    out = predict.out_path(args.out, args.data) if args.out is not None else None
     run = api.load(args.run, args.dir)
     try:
         new = files.read(args.data).frame
     except UserError as e:  # the reader names data.path, the config's key; here the file is --data's
         raise UserError("--data:" + str(e).removeprefix("data.path:")) from None
+    if len(new) == 0:  # as Run.predict refuses an empty frame
+        raise UserError(f"--data: {bounded(args.data, 200)} has no rows; give at least one row to predict")
     with api.config_errors():
         frame = run.predict(new, type=args.type, se=args.se, overrides=dict(item.partition("=")[::2] for item in args.set))
     text = frame.to_csv(index_label="row", lineterminator="\n")
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        predict.write_out(out, text)  # whole or not at all
         say(f"{len(frame)} predictions written into {out}", file=sys.stderr)
     return 0
 

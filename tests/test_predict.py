@@ -2,7 +2,9 @@
 results object (params, bse, pvalues, conf_int, summary), on statsmodels' cpunish data: a factor (SOUTH)
 and an exposure (violent crimes per 100 000), a formula with log(), an interaction and offset()."""
 
+import errno
 import io
+import os
 import shutil
 
 import numpy as np
@@ -376,3 +378,104 @@ def test_a_multinomial_run_predicts_each_class_as_statsmodels_and_r(tmp_path):
     np.testing.assert_allclose(link["glm"], np.log(odds[:, 1:] / odds[:, :1]).ravel(), rtol=1e-10)
     with pytest.raises(nnglm.ConfigError, match="^residuals: a multinomial run has one linear predictor a class"):
         run.residuals()
+
+
+# --- bad input: one message, exit 2, nothing lost ---
+
+
+def test_out_is_refused_where_writing_it_would_lose_or_block(columns_run, tmp_path, capsys):
+    new_rows().to_csv(tmp_path / "new.csv", index=False)
+    data = (tmp_path / "new.csv").read_bytes()
+    (tmp_path / "precious.txt").write_text("precious\n")
+    (tmp_path / "link.csv").symlink_to("precious.txt")
+    os.mkfifo(tmp_path / "fifo.csv")
+    (tmp_path / "dir.csv").mkdir()
+
+    def message(out):
+        return cli_error(capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--out", out, one_line=True)
+
+    assert message(tmp_path / "link.csv") == (
+        f"--out: {tmp_path / 'link.csv'} is a link; predictions are not written through a link: give the name of a file"
+    )
+    assert message(tmp_path / "fifo.csv") == (
+        f"--out: {tmp_path / 'fifo.csv'} is not a plain file (a FIFO, a device or a socket); give the name of a file"
+    )
+    assert message("/dev/full") == "--out: /dev/full is not a plain file (a FIFO, a device or a socket); give the name of a file"
+    assert message(tmp_path / "dir.csv") == (
+        f"--out: {tmp_path / 'dir.csv'} is a folder; give the name of a file, e.g. {tmp_path / 'dir.csv' / 'predictions.csv'}"
+    )
+    assert message(tmp_path / "new.csv") == (
+        f"--out: {tmp_path / 'new.csv'} is the --data file itself; give another name, or the new rows would be overwritten"
+    )
+    assert message(tmp_path / "p.parquet") == f"--out: {tmp_path / 'p.parquet'}: predict writes CSV; give a name ending in .csv"
+    assert (tmp_path / "precious.txt").read_text() == "precious\n" and (tmp_path / "new.csv").read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.csv", "fifo.csv", "link.csv", "new.csv", "precious.txt"]
+    assert list((tmp_path / "dir.csv").iterdir()) == []
+
+
+def test_a_failed_write_of_out_leaves_the_old_file_whole_and_no_other(columns_run, tmp_path, capsys, monkeypatch):
+    new_rows().to_csv(tmp_path / "new.csv", index=False)
+    (tmp_path / "p.csv").write_text("kept\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    assert cli_error(capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--out", tmp_path / "p.csv", one_line=True) == (
+        f"--out: cannot write {tmp_path / 'p.csv'}: No space left on device; nothing was written"
+    )
+    assert (tmp_path / "p.csv").read_text() == "kept\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv", "p.csv"]
+
+
+def test_no_rows_are_refused_alike_by_the_command_and_the_api(columns_run, tmp_path, capsys):
+    new_rows().iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
+    assert cli_error(capsys, "predict", columns_run.folder, "--data", tmp_path / "empty.csv", one_line=True) == (
+        f"--data: {tmp_path / 'empty.csv'} has no rows; give at least one row to predict"
+    )
+    with pytest.raises(nnglm.ConfigError, match=r"^the new rows: no rows; give at least one row to predict$"):
+        columns_run.predict(new_rows().iloc[:0])
+
+
+@pytest.mark.parametrize(("variance", "said"), [("nan", "nan"), ("-1.0", "-1.0")])
+def test_standard_errors_from_a_covariance_that_is_not_one_are_refused(columns_run, tmp_path, capsys, variance, said):
+    folder = tmp_path / "crafted"
+    shutil.copytree(columns_run.folder, folder)
+    cov = pd.read_csv(folder / "covariance.csv")
+    cov.loc[(cov["fit"] == "glm") & (cov["term"] == "INCOME"), "INCOME"] = float(variance)
+    cov.to_csv(folder / "covariance.csv", index=False)
+    new_rows().to_csv(tmp_path / "new.csv", index=False)
+    assert cli_error(capsys, "predict", folder, "--data", tmp_path / "new.csv", "--se", one_line=True) == (
+        f"se=True: {folder / 'covariance.csv'}: the glm fit's variance of 'INCOME' is {said}; "
+        "standard errors need finite variances of 0 or greater"
+    )
+    assert list(nnglm.load(folder).predict(new_rows()).columns) == ["network", "glm"]  # without se, as before
+
+
+def test_se_is_a_bool_and_a_column_named_twice_is_named(columns_run):
+    with pytest.raises(nnglm.ConfigError, match=r"^se: 'yes'; give True \(with standard errors\) or False$"):
+        columns_run.predict(new_rows(), se="yes")
+    twice = pd.concat([new_rows(), new_rows()[["SOUTH"]]], axis=1)
+    with pytest.raises(nnglm.ConfigError, match=r"^the new rows: two columns are named 'SOUTH'; give each column its own name$"):
+        columns_run.predict(twice)
+
+
+def test_a_fit_that_kept_no_covariance_is_said_and_none_at_all_refused(columns_run, tmp_path, capsys):
+    folder = tmp_path / "penalized"
+    shutil.copytree(columns_run.folder, folder)
+    cov = pd.read_csv(folder / "covariance.csv")
+    terms = list(cov.columns[2:])
+    cov.loc[cov["fit"] == "glm", terms] = np.nan  # as a penalized GLM's block is written
+    cov.to_csv(folder / "covariance.csv", index=False)
+    new_rows().to_csv(tmp_path / "new.csv", index=False)
+    said = f"se=True: {folder / 'covariance.csv'}: the glm fit kept no covariance (a penalized GLM has none); its glm_se are left empty"
+    with pytest.warns(RuntimeWarning) as caught:  # the command prints it as one line 'warning: ...'
+        code, out, err = run_cli(capsys, "predict", folder, "--data", tmp_path / "new.csv", "--se")
+    assert code == 0 and err == "" and [str(w.message) for w in caught] == [said]
+    written = pd.read_csv(io.StringIO(out))
+    assert written["glm_se"].isna().all() and written["network_se"].notna().all()
+    cov.loc[:, terms] = np.nan
+    cov.to_csv(folder / "covariance.csv", index=False)
+    assert cli_error(capsys, "predict", folder, "--data", tmp_path / "new.csv", "--se", one_line=True) == (
+        f"se=True: {folder / 'covariance.csv'}: neither fit kept a covariance, so there are no standard errors"
+    )

@@ -12,8 +12,13 @@ row's design is fixed on, and what residuals are of) from its data, read again: 
 data.parquet, the file its config names, a statsmodels dataset, or a generator with its seed.
 """
 
+import contextlib
 import io
 import math
+import os
+import stat
+import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,8 +108,16 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
     glm_se), indexed as `new` is. `.attrs`: type, max_abs_diff (network - glm, largest)."""
     if type not in TYPES:
         raise UserError(f"type: {short(type)}; give 'response' (the mean, R's default for new data) or 'link' (the linear predictor)")
+    if not isinstance(se, (bool, np.bool_)):  # se='no' would be true
+        raise UserError(f"se: {short(se)}; give True (with standard errors) or False")
+    se = bool(se)
     fits = fits_of(result, config, "predictions", multiclass=True)
     newrows.checked(new)
+    twice = new.columns[new.columns.duplicated()]
+    if len(twice):
+        raise UserError(f"{newrows.ORIGIN}: two columns are named {short(twice[0])}; give each column its own name")
+    if len(new) == 0:
+        raise UserError(f"{newrows.ORIGIN}: no rows; give at least one row to predict")
     training = newrows.training_frame(config)
     info = check_design(training, config)
     rows = newrows.design(new, training, config, info)
@@ -228,7 +241,87 @@ def read_covariance(folder: Path, terms: list[str]) -> dict[str, np.ndarray]:
             out[fit] = block[terms].to_numpy(dtype=float)
     except (ValueError, KeyError) as e:
         raise UserError(f"{where}: not the covariances of this run ({clip(str(e), 200)})") from None
+    kept_none = [fit for fit, cov in out.items() if np.all(np.isnan(cov))]  # as write_covariance writes a fit that kept none
+    if len(kept_none) == len(out):
+        raise UserError(f"se=True: {where}: neither fit kept a covariance, so there are no standard errors")
+    for fit in kept_none:  # a penalized GLM: the network's standard errors stand, the fit's are left empty with a word
+        warnings.warn(
+            f"se=True: {where}: the {fit} fit kept no covariance (a penalized GLM has none); its {fit}_se are left empty",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+    for fit, cov in out.items():
+        if fit in kept_none:
+            continue
+        variances = np.diag(cov)
+        bad = [i for i, v in enumerate(variances) if not (np.isfinite(v) and v >= 0)]
+        if bad:
+            said = f"variance of {short(terms[bad[0]])} is {short(variances[bad[0]])}"
+        elif not np.all(np.isfinite(cov)):
+            said = "covariances are not all finite numbers"
+        else:
+            continue
+        raise UserError(f"se=True: {where}: the {fit} fit's {said}; standard errors need finite variances of 0 or greater")
     return out
+
+
+# --- the CSV that `nnglm predict --out` writes ---
+
+
+def out_path(out: str, data: str) -> Path:
+    """`--out` checked before anything is computed: a new or plain .csv file in an existing folder, not a
+    link (it would be written through), a folder, a FIFO or device (a write that blocks or fails), nor
+    the --data file itself."""
+    path = Path(out)
+    where = clip(out, 200)
+    if not path.parent.is_dir():
+        raise UserError(f"--out: {where}: the folder {clip(str(path.parent), 200)} does not exist")
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    except OSError as e:
+        raise UserError(f"--out: {where}: cannot be looked at ({e.strerror or type(e).__name__})") from None
+    if found is not None:
+        if stat.S_ISLNK(found.st_mode):
+            raise UserError(f"--out: {where} is a link; predictions are not written through a link: give the name of a file")
+        if stat.S_ISDIR(found.st_mode):
+            raise UserError(f"--out: {where} is a folder; give the name of a file, e.g. {clip(str(path / 'predictions.csv'), 200)}")
+        if not stat.S_ISREG(found.st_mode):
+            raise UserError(f"--out: {where} is not a plain file (a FIFO, a device or a socket); give the name of a file")
+        try:
+            same = os.path.samestat(found, os.stat(data))
+        except OSError:
+            same = False
+        if same:
+            raise UserError(f"--out: {where} is the --data file itself; give another name, or the new rows would be overwritten")
+    if not path.name.lower().endswith(".csv"):
+        raise UserError(f"--out: {where}: predict writes CSV; give a name ending in .csv")
+    return path
+
+
+def write_out(path: Path, text: str) -> None:
+    """The CSV written whole or not at all: into a new temporary file of the same folder (made exclusively,
+    so never through a link), then renamed over `path`; on a failure (a full disk) nothing is left."""
+    where = clip(str(path), 200)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(f.fileno(), 0o666 & ~umask)
+            f.write(text.encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:  # a full disk, or Ctrl-C: no half-written file left behind
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise UserError(f"--out: cannot write {where}: {e.strerror or type(e).__name__}; nothing was written") from None
+        raise
 
 
 # --- residuals ---
