@@ -454,3 +454,18 @@ def test_a_damaged_compressed_r_file_is_named_as_the_r_file_it_should_be(tmp_pat
     with pytest.raises(Exception) as caught:
         files.read(str(tmp_path / "bad.rds"))
     assert str(caught.value).startswith(f"data.path: cannot read {tmp_path / 'bad.rds'} as an R .rds file: ")
+
+
+def test_a_formula_evaluates_integer_columns_as_r_does_in_doubles(tmp_path, capsys, monkeypatch):
+    """speed^500 of an integer column wrapped around silently in 64-bit integers; as doubles (R's numbers) it is inf."""
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"speed": [4, 4, 7, 8], "dist": [2, 10, 4, 16]}).to_csv("cars.csv", index=False)
+    (tmp_path / "c.yaml").write_text(
+        'name: c\ndata: {source: file, path: cars.csv, formula: "dist ~ I(speed^500)"}\nmodel: {family: gaussian}\n'
+    )
+    assert (
+        cli_error(capsys, "validate", "c.yaml")
+        == (
+            "c.yaml: data.formula: term 'I(speed^500)' must give finite numbers; first offending rows (0-based): 2 (inf), 3 (inf)"  # 4^500 is 1e301, finite
+        )
+    )

@@ -127,7 +127,7 @@ def design_info(training: pd.DataFrame, config: Config):
     parsed = config.data.parsed_formula()
     assert parsed is not None  # only called with data.formula set
     try:
-        return patsy.dmatrix(parsed.rhs, training, eval_env=table.formula_env(), NA_action="raise").design_info
+        return patsy.dmatrix(parsed.rhs, table.as_doubles(training), eval_env=table.formula_env(), NA_action="raise").design_info
     except Exception as e:
         raise UserError(f"data.formula: {short(parsed.text)}: cannot build the design of the training rows: {short(str(e), 300)}") from None
 

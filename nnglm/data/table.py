@@ -473,7 +473,7 @@ def formula_design(
     rhs = formula_rhs(parsed, config, columns)
     check_formula_cost(parsed, rhs, frame, config)
     try:
-        design = patsy.dmatrix(rhs, frame, eval_env=formula_env(), NA_action="raise", return_type="dataframe")
+        design = patsy.dmatrix(rhs, as_doubles(frame), eval_env=formula_env(), NA_action="raise", return_type="dataframe")
     except UserError:  # a basis's own message (bases.py)
         raise
     except Exception as e:  # the formula library's errors: types, levels, functions
@@ -510,6 +510,13 @@ def formula_design(
         values = [numeric_values(formula_values(o, frame, where), f"offset({o})", origin) for o in parsed.offsets]
         extras["offset"] = np.sum(values, axis=0)
     return X, keep, target, parsed.target, info
+
+
+def as_doubles(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame a formula's terms are evaluated on: integer columns as doubles, as R holds its numbers
+    (in integers, a term such as speed^500 wraps around silently)."""
+    integers = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)]
+    return frame.astype({c: "float64" for c in integers}) if integers else frame
 
 
 def formula_env():
