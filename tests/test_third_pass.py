@@ -469,3 +469,14 @@ def test_a_formula_evaluates_integer_columns_as_r_does_in_doubles(tmp_path, caps
             "c.yaml: data.formula: term 'I(speed^500)' must give finite numbers; first offending rows (0-based): 2 (inf), 3 (inf)"  # 4^500 is 1e301, finite
         )
     )
+
+
+def test_a_proportion_target_takes_its_weights_as_r_does_without_weights_kind():
+    from nnglm import config
+
+    cfg = config.validate(
+        {"name": "m", "data": {"source": "file", "path": "m.csv", "formula": "Menarche/Total ~ Age", "weights": "Total"}}, "m.yaml"
+    )
+    assert cfg.data.weights_kind == "var" and cfg.to_dict()["data"]["weights_kind"] == "var"
+    with pytest.raises(Exception, match="data.weights_kind: required with data.weights"):
+        config.validate({"name": "m", "data": {"source": "file", "path": "m.csv", "formula": "y ~ Age", "weights": "Total"}}, "m.yaml")

@@ -107,6 +107,8 @@ class DataSource(Section):
                 raise ValueError(f"data.formula: {short(self.formula)} has no '~'; write it as target ~ terms, e.g. y ~ x1 + C(g)")
         if self.weights_kind is not None and self.weights is None:
             raise ValueError("data.weights_kind: set data.weights (the column) too")
+        if self.weights is not None and self.weights_kind is None and self._proportion_target():
+            object.__setattr__(self, "weights_kind", "var")  # R's weights of a proportion (Menarche/Total) are its trials
         if self.weights is not None and self.weights_kind is None:
             raise ValueError(
                 "data.weights_kind: required with data.weights: freq (each row stands for that many identical rows) "
@@ -118,6 +120,19 @@ class DataSource(Section):
         """The source's own rules, before the ones every source shares."""
         if self.formula is None and self.target is None:
             raise ValueError(f"data.target: required when data.source is {self.source} (the target column)")
+
+    def _proportion_target(self) -> bool:
+        """The formula's target is a ratio, R's way to write a proportion (Menarche/Total ~ Age)."""
+        import ast
+
+        parsed = self.parsed_formula()
+        if parsed is None:
+            return False
+        try:
+            node = ast.parse(parsed.target, mode="eval").body
+        except SyntaxError:
+            return False
+        return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
 
     def parsed_formula(self) -> Formula | None:
         """data.formula checked and mapped (formula.py): nothing in it is ever run unchecked."""
