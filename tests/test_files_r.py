@@ -3,16 +3,21 @@ JSON, OpenDocument, a partitioned Parquet folder, SQLite files and SQLAlchemy UR
 once by data/r/write_files.R and write_files.py); and each one's refusals (no training: the GLM is
 statsmodels' own fit on the design nnglm reads, its deviance held to R's)."""
 
+import json
 import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import ROOT, cli_error
+import yaml
+from conftest import ROOT, cli_error, run_cli
 
 from nnglm import config
 from nnglm.data import table
@@ -488,3 +493,182 @@ def test_an_r_file_that_decompresses_past_the_bound_is_refused_before_pyreadr_ho
         f"data.path: {path} expands to more than 0.000977 GiB once decompressed, more than half this machine's memory; "
         "save fewer rows or columns"
     )
+
+
+# --- a password in data.url in each of its forms (the user information's, a query string's, an unencoded '@',
+# a URL SQLAlchemy cannot read); a query's rows bounded, and a Ctrl-C that stops a query SQLite is running ---
+
+ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x % 5 AS count, 'A' AS spray FROM c"
+
+
+# --- the password, in each form ---
+
+FORMS = [
+    # (the URL, shown in messages, kept in the written config, its secrets)
+    (
+        "postgresql://analyst@127.0.0.1:1/survey?password=S3cretPW",
+        "postgresql://analyst@127.0.0.1:1/survey?password=***",
+        "postgresql://analyst@127.0.0.1:1/survey",
+        ["S3cretPW"],
+    ),
+    (
+        "postgresql+psycopg://127.0.0.1:1/db?user=a&password=x7Secret",
+        "postgresql+psycopg://127.0.0.1:1/db?password=***&user=a",
+        "postgresql+psycopg://127.0.0.1:1/db?user=a",
+        ["x7Secret"],
+    ),
+    (
+        "postgresql://a:S3cretPW@127.0.0.1:1/db?PWD=Other9&Passwd=Third8&sslpassword=Fourth7&sslmode=disable",
+        "postgresql://a:***@127.0.0.1:1/db?PWD=***&Passwd=***&sslmode=disable&sslpassword=***",
+        "postgresql://a@127.0.0.1:1/db?sslmode=disable",
+        ["S3cretPW", "Other9", "Third8", "Fourth7"],
+    ),
+    (
+        "postgresql://analyst:S3cretPW@127.0.0.1:1/survey",
+        "postgresql://analyst:***@127.0.0.1:1/survey",
+        "postgresql://analyst@127.0.0.1:1/survey",
+        ["S3cretPW"],
+    ),
+]
+
+
+@pytest.mark.parametrize("url, shown, kept, secrets", FORMS)
+def test_each_form_of_a_password_is_hidden_in_messages_and_dropped_from_the_config(url, shown, kept, secrets):
+    assert databases.shown(url) == shown
+    assert databases.without_password(url) == kept
+    validated = config.validate(cfg("y", url=url, table="t"), "c.yaml")
+    assert validated.data.url == url  # used for the connection ...
+    assert validated.to_dict()["data"]["url"] == kept  # ... never written
+    assert validated.data.describe() == shown
+    message = error("y", url=url, table="t")  # no server on port 1 (or no driver): one message either way
+    assert message.startswith("data.url: ") and shown in message
+    assert not [s for s in secrets if s in message]
+
+
+def test_a_password_with_an_unencoded_at_sign_is_refused_showing_none_of_it():
+    url = "postgresql://analyst:S3cret@PW@127.0.0.1:1/survey"
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("y", url=url, table="t"), "c.yaml")
+    message = str(e.value)
+    assert message.startswith("c.yaml: data.url: its password (or user name) holds an '@' that is not written %40")
+    assert "S3cret" not in message and "PW" not in message.replace("postgresql://analyst:p%40ss@db/survey", "")
+    assert databases.shown(url) == "postgresql://***"
+    assert databases.without_password(url) == "postgresql://***"
+    # written encoded, it is read as the password it is
+    encoded = "postgresql://analyst:S3cret%40PW@127.0.0.1:1/survey"
+    assert databases.parse_url(encoded).password == "S3cret@PW"
+    assert databases.shown(encoded) == "postgresql://analyst:***@127.0.0.1:1/survey"
+    assert databases.without_password(encoded) == "postgresql://analyst@127.0.0.1:1/survey"
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql://a:S3cretPW@h:5432@host/db", "postgresql://***"),
+        ("mysql://a:S3cretPW@h:port/db", "mysql://***"),
+        ("a:S3cretPW@h", "***"),
+    ],
+)
+def test_a_url_sqlalchemy_cannot_read_shows_its_scheme_alone(url, shown):
+    assert databases.shown(url) == shown
+    assert databases.without_password(url) == shown
+    with pytest.raises(UserError) as e:
+        config.validate(cfg("y", url=url, table="t"), "c.yaml")
+    assert "S3cretPW" not in str(e.value) and "data.url: not an SQLAlchemy URL" in str(e.value)
+
+
+def test_a_driver_message_that_repeats_the_password_shows_stars():
+    assert databases._hidden("auth failed for S3cret@PW (S3cret%40PW)", ["S3cret@PW"]) == "auth failed for *** (***)"
+
+
+@pytest.mark.runs
+def test_a_run_writes_the_password_of_a_query_string_nowhere(tmp_path, capsys):
+    url = f"sqlite:///{DATABASE}?password=S3cretPW&PWD=Other9"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg("count", url=url, table="InsectSprays") | {"train": {"epochs": 50}}))
+    code, out, err = run_cli(capsys, "run", path, "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert "S3cretPW" not in out + err and "Other9" not in out + err
+    written = [p for p in (tmp_path / "runs").rglob("*") if p.is_file()]
+    assert [p for p in written if p.name == "config.yaml"] and [p for p in written if p.name == "result.json"]
+    for p in written:
+        data = p.read_bytes()
+        assert b"S3cretPW" not in data and b"Other9" not in data, p
+    (kept,) = [p for p in written if p.name == "config.yaml"]
+    assert yaml.safe_load(kept.read_text())["data"]["url"] == f"sqlite:///{DATABASE}"
+    (result,) = [p for p in written if p.name == "result.json"]
+    assert f"sqlite:///{DATABASE}" in json.dumps(json.loads(result.read_text()))
+
+
+# --- a query's rows, and its time ---
+
+
+def test_an_endless_query_is_refused_past_the_rows_read(monkeypatch):
+    monkeypatch.setattr(databases, "MAX_ROWS", 250_000)
+    started = time.monotonic()
+    message = error("count", path=str(DATABASE), query=ENDLESS)
+    assert time.monotonic() - started < 10
+    assert message.startswith("data.query: returned more than 250,000 rows; nnglm reads at most 250,000 rows of a database; select fewer")
+
+
+def test_a_table_past_the_bound_and_a_read_past_a_third_of_memory_are_refused(monkeypatch):
+    from nnglm.data import checks
+
+    monkeypatch.setattr(databases, "MAX_ROWS", 50)
+    message = error("count", path=str(DATABASE), table="InsectSprays")
+    assert message == (
+        f"data.table: table 'InsectSprays' of {DATABASE} holds more than 50 rows; nnglm reads at most 50 rows of a database; "
+        f"{databases.FEWER}"
+    )
+    monkeypatch.setattr(databases, "MAX_ROWS", 50_000_000)
+    monkeypatch.setattr(databases, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(checks, "available_memory", lambda: 3 << 20)
+    message = error("count", path=str(DATABASE), query=ENDLESS)
+    assert message.startswith("data.query: returned ") and "rows before it was stopped" in message
+    assert "more than a third of the 0.00293 GiB this machine has available" in message
+
+
+def test_rows_read_in_chunks_keep_the_types_of_one_read(tmp_path, monkeypatch):
+    path = tmp_path / "d.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE t (y, a, b, c)")
+        rows = [(1, 1, 1.5, "x")] * 3 + [(2, None, None, None)] * 3 + [(3, 2, None, "y")]
+        con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    con.close()
+    whole = databases.read_sqlite(str(path), "t", None).frame
+    monkeypatch.setattr(databases, "CHUNK_ROWS", 3)  # the middle chunk all NULLs: objects, where the whole read has floats
+    chunked = databases.read_sqlite(str(path), "t", None).frame
+    assert dict(chunked.dtypes) == dict(whole.dtypes) and chunked.equals(whole)
+
+
+@pytest.mark.runs
+def test_ctrl_c_stops_a_query_sqlite_is_running(tmp_path):
+    # one aggregate: SQLite computes for minutes before its one row, no Python code between
+    query = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 1000000000000) SELECT count(*) % 5 AS count FROM c"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg("count", path=str(DATABASE), query=query)))
+    process = subprocess.Popen([sys.executable, "-m", "nnglm", "validate", str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+
+        def database_open():
+            with_fds = f"/proc/{process.pid}/fd"
+            try:
+                return any(os.readlink(f"{with_fds}/{fd}") == str(DATABASE.resolve()) for fd in os.listdir(with_fds))
+            except OSError:
+                return False
+
+        while not database_open() and process.poll() is None:
+            assert time.monotonic() < deadline, "the database was not opened within 60 s"
+            time.sleep(0.05)
+        time.sleep(1)  # well inside the query
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = process.communicate(timeout=30)
+        assert time.monotonic() - interrupted < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130 and err.strip().endswith("interrupted"), err

@@ -10,6 +10,7 @@ message (URLs are shown with it hidden) and is dropped from the config a run wri
 """
 
 import contextlib
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -22,6 +23,10 @@ from nnglm.data.files.text import check_columns
 from nnglm.errors import UserError, short
 
 CONNECT_SECONDS = 15  # how long a server may take to answer before nnglm gives up on it
+PROGRESS_STEPS = 100_000  # SQLite's virtual machine steps between two calls of its progress handler (a few ms)
+CHUNK_ROWS = 100_000  # rows fetched at a time, each chunk counted before the next is read
+MAX_ROWS = 50_000_000  # the most rows read from a database (a table or a query); past it the read stops, refused
+FEWER = "select fewer rows (WHERE, LIMIT) or aggregate them in the query (GROUP BY), or fit a sample of them"
 # SQLite's actions a SELECT needs: read a table's column, run a function, the SELECT itself, a recursive CTE
 READ_ONLY = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
 # the pragmas SQLAlchemy reads on its own (the isolation level, a table's columns), each read, never set
@@ -73,7 +78,15 @@ def _sqlite_read_only(path: str) -> sqlite3.Connection:
     uri = Path(path).resolve().as_uri() + "?mode=ro" + unchanging
     connection = sqlite3.connect(uri, uri=True, timeout=CONNECT_SECONDS, check_same_thread=False)
     connection.set_authorizer(_authorize)
+    # SQLite runs a statement in C, where Python's signal handlers wait: this handler, called every
+    # PROGRESS_STEPS of its virtual machine's steps, lets them run, and a Ctrl-C's KeyboardInterrupt ends the
+    # statement ('interrupted', which _read says as the KeyboardInterrupt it was)
+    connection.set_progress_handler(_progress, PROGRESS_STEPS)
     return connection
+
+
+def _progress() -> int:
+    return 0  # go on; a signal's handler that raises (KeyboardInterrupt) runs as this is called, and stops it
 
 
 def _authorize(action: int, first: str | None, second: str | None, *_: Any) -> int:
@@ -91,7 +104,7 @@ def _engine(url: Any, sqlite_path: str | None) -> Any:
     return sqlalchemy.create_engine(url, connect_args={arg: CONNECT_SECONDS} if arg else {}, poolclass=sqlalchemy.pool.NullPool)
 
 
-def _connect(engine: Any, key: str, shown: str, secret: str | None) -> Any:
+def _connect(engine: Any, key: str, shown: str, secrets: list[str]) -> Any:
     """A connection, or one message within CONNECT_SECONDS; a driver that ignores its timeout is left behind."""
     outcome: dict[str, Any] = {}
 
@@ -107,7 +120,7 @@ def _connect(engine: Any, key: str, shown: str, secret: str | None) -> Any:
     if worker.is_alive():
         raise UserError(f"{key}: {shown} did not answer within {CONNECT_SECONDS} s")
     if "error" in outcome:
-        raise UserError(f"{key}: cannot connect to {shown}: {_hidden(reason(_original(outcome['error'])), secret)}")
+        raise UserError(f"{key}: cannot connect to {shown}: {_hidden(reason(_original(outcome['error'])), secrets)}")
     return outcome["connection"]
 
 
@@ -118,83 +131,156 @@ def _original(e: BaseException) -> BaseException:
     return e
 
 
-def _hidden(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
+def _hidden(text: str, secrets: list[str]) -> str:
+    """The text with each of the URL's secrets (as written, and as a URL encodes it) shown as ***."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
 
 
 def parse_url(url: str) -> Any:
-    """The URL as SQLAlchemy reads it; one message (the password hidden) when it cannot."""
+    """The URL as SQLAlchemy reads it; one message (the URL not repeated: it may hold a password) when it cannot."""
     import sqlalchemy
 
     try:
-        return sqlalchemy.engine.make_url(url)
+        parsed = sqlalchemy.engine.make_url(url)
     except Exception:  # noqa: BLE001 (SQLAlchemy's ArgumentError and ValueError from a bad port)
         raise UserError(
             "data.url: not an SQLAlchemy URL; write dialect+driver://user@host:port/database, e.g. postgresql://me@db.example/survey "
-            "or sqlite:///data/r/R_datasets.sqlite"
+            "or sqlite:///data/r/R_datasets.sqlite (an '@' or ':' in a user name or password written %40, %3A)"
         ) from None
+    if parsed.host is not None and "@" in parsed.host:
+        # SQLAlchemy ends the password at its first '@' and reads the rest as the host: the password's tail
+        # would be shown as a host name, and the connection would go to no such host
+        raise UserError(
+            "data.url: its password (or user name) holds an '@' that is not written %40; SQLAlchemy would read the "
+            "rest of it as the host name. Write each '@' in it as %40, e.g. postgresql://analyst:p%40ss@db/survey"
+        )
+    return parsed
+
+
+SECRET_KEYS = {"password", "passwd", "pwd", "pass"}  # a query string's keys that carry a password (any case)
+SECRET_PARTS = ("password", "secret", "token")  # and any key that holds one of these words: sslpassword, access_token
+HIDDEN = "nnglmhiddenvalue"  # a stand-in, rendered and then replaced by ***; SQLAlchemy would encode *** itself
+
+
+def _secret_keys(parsed: Any) -> list[str]:
+    return [k for k in parsed.query if k.lower() in SECRET_KEYS or any(part in k.lower() for part in SECRET_PARTS)]
+
+
+def _secrets(parsed: Any) -> list[str]:
+    """Every secret the URL holds: the password of its user information and those of its query string."""
+    found = [parsed.password] if parsed.password else []
+    for key in _secret_keys(parsed):
+        value = parsed.query[key]
+        found.extend([value] if isinstance(value, str) else list(value))
+    return [str(secret) for secret in found if secret]
+
+
+def _scheme_only(url: str) -> str:
+    """What is shown of a URL that cannot be read: its scheme alone, the rest (where a password may be) ***."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.\-]{0,40})://", url)
+    return f"{scheme.group(1)}://***" if scheme else "***"
 
 
 def shown(url: str) -> str:
-    """The URL with its password hidden, for messages and the console."""
-    try:
-        return parse_url(url).render_as_string(hide_password=True)
-    except UserError:
-        return "the data.url given"
-
-
-def without_password(url: str) -> str:
-    """The URL as a run's config keeps it: no password (the driver finds it where it keeps them: PGPASSWORD, ~/.pgpass)."""
+    """The URL with its passwords hidden (the user information's and a query string's: ***), for messages and the console."""
     try:
         parsed = parse_url(url)
     except UserError:
+        return _scheme_only(url)
+    keys = _secret_keys(parsed)
+    masked = parsed.update_query_dict(dict.fromkeys(keys, HIDDEN)) if keys else parsed
+    return masked.render_as_string(hide_password=True).replace(HIDDEN, "***")
+
+
+def without_password(url: str) -> str:
+    """The URL as a run's config keeps it: no password, in the user information or the query string (the driver
+    finds it where it keeps them: PGPASSWORD, ~/.pgpass); a URL that cannot be read keeps its scheme alone."""
+    try:
+        parsed = parse_url(url)
+    except UserError:
+        return _scheme_only(url)
+    keys = _secret_keys(parsed)
+    if parsed.password is None and not keys:
         return url
-    if parsed.password is None:
-        return url
-    kept = type(parsed).create(parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query)
+    query = {k: v for k, v in parsed.query.items() if k not in keys}
+    kept = type(parsed).create(parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database, query)
     return kept.render_as_string(hide_password=False)
 
 
 # --- reading ---
 
 
-def _read_sql(statement: Any, connection: Any) -> pd.DataFrame:
-    """pandas' read_sql; on SQLite through the driver's own connection, which pandas reads 3 times faster
-    than through SQLAlchemy's result rows (the statement compiled by SQLAlchemy, its quoting kept)."""
+def _read_sql(statement: Any, connection: Any, said: str) -> pd.DataFrame:
+    """pandas' read_sql, in chunks of CHUNK_ROWS, refused past MAX_ROWS rows or a third of the memory available;
+    on SQLite through the driver's own connection, which pandas reads 3 times faster than through SQLAlchemy's
+    result rows (the statement compiled by SQLAlchemy, its quoting kept). A server streams its rows where the
+    driver can (a server-side cursor), so that they are counted as they come."""
     if connection.dialect.name == "sqlite":
         compiled = str(statement.compile(dialect=connection.dialect))
-        return pd.read_sql_query(compiled, connection.connection.driver_connection)
-    return pd.read_sql_query(statement, connection)
+        chunks = pd.read_sql_query(compiled, connection.connection.driver_connection, chunksize=CHUNK_ROWS)
+    else:
+        chunks = pd.read_sql_query(statement, connection.execution_options(stream_results=True), chunksize=CHUNK_ROWS)
+    from nnglm.data import checks
+
+    read: list[pd.DataFrame] = []
+    rows = size = 0
+    available = checks.available_memory()
+    memory = available // 3  # pandas' concatenation of the chunks holds them twice for a moment
+    for chunk in chunks:
+        rows += len(chunk)
+        size += int(chunk.memory_usage(index=False, deep=True).sum())
+        if rows > MAX_ROWS:
+            raise UserError(f"{said} more than {MAX_ROWS:,} rows; nnglm reads at most {MAX_ROWS:,} rows of a database; {FEWER}")
+        if size > memory:
+            raise UserError(
+                f"{said} {rows:,} rows before it was stopped, {size / 2**30:.3g} GiB, more than a third of the "
+                f"{available / 2**30:.3g} GiB this machine has available; {FEWER}"
+            )
+        read.append(chunk)
+    if len(read) == 1:
+        return read[0]
+    frame = pd.concat(read, ignore_index=True)
+    # each chunk's types are pandas' guess from its rows alone (a chunk of NULLs is objects): guessed once more
+    # where they differ, as pandas guesses them from all the rows read at once
+    mixed = [i for i in range(frame.shape[1]) if len({str(c.dtypes.iloc[i]) for c in read}) > 1]
+    for i in mixed:
+        frame.isetitem(i, frame.iloc[:, i].infer_objects())
+    return frame
 
 
 def read_sqlite(path: str, table: str | None, query: str | None) -> Table:
-    return _read(_engine(None, path), "data.path", path, "an SQLite database", table, query, None)
+    return _read(_engine(None, path), "data.path", path, "an SQLite database", table, query, [])
 
 
 def read_url(url: str, table: str | None, query: str | None) -> Table:
     parsed = parse_url(url)
-    name = parsed.render_as_string(hide_password=True)
-    secret = parsed.password
+    name = shown(url)
+    secrets = _secrets(parsed)
     sqlite_path = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if sqlite_path in (None, "", ":memory:") and parsed.get_backend_name() == "sqlite":
         raise UserError(f"data.url: {name} names no database file; write sqlite:///path/to/file.sqlite")
     if sqlite_path is not None and not Path(sqlite_path).is_file():
-        raise UserError(f"data.url: {name}: no database file {short(sqlite_path)}")
+        raise UserError(f"data.url: {name}: no database file {_hidden(short(sqlite_path), secrets)}")
     try:
         engine = _engine(parsed, sqlite_path)
     except ModuleNotFoundError as e:
         raise UserError(f"data.url: {name} needs the driver {e.name}, which is not installed (pip install {e.name})") from None
     except Exception as e:  # noqa: BLE001 (an unknown dialect, a bad argument)
-        raise UserError(f"data.url: {name}: {_hidden(reason(e), secret)}") from None
-    return _read(engine, "data.url", name, "a database", table, query, secret)
+        raise UserError(f"data.url: {name}: {_hidden(reason(e), secrets)}") from None
+    return _read(engine, "data.url", name, "a database", table, query, secrets)
 
 
-def _read(engine: Any, key: str, where: str, what: str, table: str | None, query: str | None, secret: str | None) -> Table:
+def _read(engine: Any, key: str, where: str, what: str, table: str | None, query: str | None, secrets: list[str]) -> Table:
     import sqlalchemy
 
     if query is not None:
         check_query(query)
-    connection = _connect(engine, key, where, secret)
+    connection = _connect(engine, key, where, secrets)
     try:
         if engine.dialect.name in ("postgresql", "mysql", "mariadb"):
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
@@ -208,14 +294,16 @@ def _read(engine: Any, key: str, where: str, what: str, table: str | None, query
             if table not in names:
                 raise UserError(f"data.table: {where} has no table {short(table)}; its tables: {listing or 'none'}")
             statement = sqlalchemy.select(sqlalchemy.text("*")).select_from(sqlalchemy.table(table))
-            frame = _read_sql(statement, connection)
+            frame = _read_sql(statement, connection, f"data.table: table {short(table)} of {where} holds")
         else:
-            frame = _read_sql(sqlalchemy.text(query), connection)
+            frame = _read_sql(sqlalchemy.text(query), connection, "data.query: returned")
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001 (the driver's words: a malformed file, a refused statement, a bad column)
+        if _interrupted(e):
+            raise KeyboardInterrupt from None
         said = "data.query" if query is not None else key
-        raise UserError(f"{said}: cannot read {where} ({what}): {_hidden(reason(_original(e)), secret)}") from None
+        raise UserError(f"{said}: cannot read {where} ({what}): {_hidden(reason(_original(e)), secrets)}") from None
     finally:
         with contextlib.suppress(Exception):  # nothing was written; a connection that is gone needs no rollback
             connection.rollback()
@@ -227,3 +315,9 @@ def _read(engine: Any, key: str, where: str, what: str, table: str | None, query
     check_columns(list(frame.columns), where)
     how = f"table {short(table)}" if query is None else "one SELECT"
     return Table(frame, f"{what}, {how}")
+
+
+def _interrupted(e: BaseException) -> bool:
+    """SQLite's 'interrupted': its progress handler raised, which only a signal's handler does (Ctrl-C,
+    SIGTERM: a KeyboardInterrupt that SQLite's module swallows, ending the statement with this error)."""
+    return isinstance(original := _original(e), sqlite3.OperationalError) and str(original) == "interrupted"
