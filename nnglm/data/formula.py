@@ -275,8 +275,9 @@ def _check_arithmetic(node: ast.BinOp, where: str) -> None:
         raise FormulaError(f"{where}: c(...) is a list of values for an argument (levels = c(...)), not a number ({_shown(node)})")
     if isinstance(node.op, ast.Pow):
         exponent = node.right.operand if isinstance(node.right, ast.UnaryOp) and isinstance(node.right.op, ast.USub) else node.right
-        literal = isinstance(exponent, ast.Constant) and isinstance(exponent.value, (int, float)) and not isinstance(exponent.value, bool)
-        if literal and abs(exponent.value) <= MAX_EXPONENT:
+        value = exponent.value if isinstance(exponent, ast.Constant) else None
+        literal = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(value, (int, float)) and literal and abs(value) <= MAX_EXPONENT:
             return
         if not literal and (_columns_in(node.right) or not any(isinstance(n, ast.Pow) for n in ast.walk(node.right))):
             return  # x^y, x^(1/2); not 10^10^10
