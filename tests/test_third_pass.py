@@ -480,3 +480,15 @@ def test_a_proportion_target_takes_its_weights_as_r_does_without_weights_kind():
     assert cfg.data.weights_kind == "var" and cfg.to_dict()["data"]["weights_kind"] == "var"
     with pytest.raises(Exception, match="data.weights_kind: required with data.weights"):
         config.validate({"name": "m", "data": {"source": "file", "path": "m.csv", "formula": "y ~ Age", "weights": "Total"}}, "m.yaml")
+
+
+def test_a_spline_degree_past_the_column_says_so_without_a_negative_count(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"speed": [4, 4, 7, 8, 9, 10], "dist": [2, 10, 4, 16, 10, 18]}).to_csv("cars.csv", index=False)
+    (tmp_path / "c.yaml").write_text(
+        'name: c\ndata: {source: file, path: cars.csv, formula: "dist ~ bs(speed, df = 5, degree = 100000000)"}\nmodel: {family: gaussian}\n'
+    )
+    assert cli_error(capsys, "validate", "c.yaml") == (
+        "c.yaml: data.formula: bs(): degree 100000000 on a column of 5 distinct values; the degree must be less than the number "
+        "of distinct values"
+    )

@@ -143,7 +143,12 @@ def _inner_knots(x: np.ndarray, df, knots, degree: int, intercept: bool, name: s
         count = 0
     else:
         count = _whole(df, f"{name}()'s df", 1) - (degree if name == "bs" else 1) - int(intercept)
-    if count > distinct or degree >= distinct:
+    if degree >= distinct:
+        raise UserError(
+            f"data.formula: {name}(): degree {degree} on a column of {distinct} distinct values; the degree must be less "
+            "than the number of distinct values"
+        )
+    if count > distinct:
         raise UserError(
             f"data.formula: {name}(): {count} inner knots of degree {degree} on a column of {distinct} distinct values; "
             "ask for fewer (df, knots, degree)"
