@@ -66,6 +66,19 @@ def inside(name: str, folder: Path) -> Path | None:
     return None
 
 
+def not_a_file_inside(name: str, folder: Path) -> str | None:
+    """What `name` is (a FIFO, a device, a folder) where it lies inside `folder` and is no plain file."""
+    root = os.path.realpath(folder)
+    for candidate in (Path(name), Path(folder) / Path(name).name):
+        try:
+            real = os.path.realpath(candidate)
+            if os.path.commonpath([real, root]) == root and real != root and os.path.exists(real) and not os.path.isfile(real):
+                return kind(os.stat(real).st_mode)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def read_bytes(path: Path, limit: int, within: Path | None = None) -> bytes:
     """At most limit + 1 bytes of a plain file (see open_file): more than limit means it is too large."""
     with open_file(path, within) as f:

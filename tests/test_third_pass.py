@@ -492,3 +492,14 @@ def test_a_spline_degree_past_the_column_says_so_without_a_negative_count(tmp_pa
         "c.yaml: data.formula: bs(): degree 100000000 on a column of 5 distinct values; the degree must be less than the number "
         "of distinct values"
     )
+
+
+def test_a_fifo_named_as_data_inside_a_received_folder_is_called_a_fifo(tmp_path, capsys):
+    import os
+
+    folder = hand_run(tmp_path / "log")
+    os.mkfifo(folder / "d.csv")
+    (folder / "config.yaml").write_text(f"name: t\ndata: {{source: file, path: {folder / 'd.csv'}, target: y}}\n")
+    assert cli_error(capsys, "validate", str(folder / "config.yaml")) == (
+        f"{folder}: its config's data.path '{folder / 'd.csv'}' is a FIFO in the run folder, not a plain file"
+    )

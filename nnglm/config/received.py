@@ -36,6 +36,10 @@ def confine(config: Config, folder: Path) -> Config:
     if not path:
         return config
     inside = safe.inside(path, folder)
+    if inside is None and (what := safe.not_a_file_inside(path, folder)):
+        raise UserError(
+            f"{clip(str(folder), 200)}: its config's data.path {clip(path, 200)!r} is {what} in the run folder, not a plain file"
+        )
     if inside is None:
         raise UserError(
             f"{clip(str(folder), 200)}: its config's data.path {clip(path, 200)!r} lies outside the run folder; a run "
