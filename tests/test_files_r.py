@@ -612,7 +612,6 @@ def test_an_endless_query_is_refused_past_the_rows_read(monkeypatch):
 
 
 def test_a_table_past_the_bound_and_a_read_past_a_third_of_memory_are_refused(monkeypatch):
-    from nnglm.data import checks
 
     monkeypatch.setattr(databases, "MAX_ROWS", 50)
     message = error("count", path=str(DATABASE), table="InsectSprays")
@@ -622,7 +621,7 @@ def test_a_table_past_the_bound_and_a_read_past_a_third_of_memory_are_refused(mo
     )
     monkeypatch.setattr(databases, "MAX_ROWS", 50_000_000)
     monkeypatch.setattr(databases, "CHUNK_ROWS", 1000)
-    monkeypatch.setattr(checks, "available_memory", lambda: 3 << 20)
+    monkeypatch.setattr(databases, "available_memory", lambda: 3 << 20)
     message = error("count", path=str(DATABASE), query=ENDLESS)
     assert message.startswith("data.query: returned ") and "rows before it was stopped" in message
     assert "more than a third of the 0.00293 GiB this machine has available" in message

@@ -2,12 +2,10 @@
 would turn into a crash or a meaningless run. data.load makes them, so that `validate` refuses
 what `run` would fail on."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 
 from nnglm.config import Config
+from nnglm.data.files.base import available_memory
 from nnglm.errors import UserError, short
 
 
@@ -133,17 +131,6 @@ def hidden_memory(dataset, config: Config) -> None:
 # iteration's weighted copy): 1.1 to 1.2 GB at 1e6 rows x 21 columns, 11.9 GB at 1e7 (`python -m
 # benchmarks.bench --large`); 9 leaves a margin for designs and families whose fits hold more
 MEMORY_FACTOR = 9
-
-
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (MemAvailable), or all of it where unknown."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def check_memory(key: str, rows: int, columns: int) -> None:

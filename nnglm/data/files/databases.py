@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from nnglm.data.files.base import Table, reason
+from nnglm.data.files.base import Table, available_memory, reason
 from nnglm.data.files.text import check_columns
 from nnglm.errors import UserError, short
 
@@ -225,11 +225,9 @@ def _read_sql(statement: Any, connection: Any, said: str) -> pd.DataFrame:
         chunks = pd.read_sql_query(compiled, connection.connection.driver_connection, chunksize=CHUNK_ROWS)
     else:
         chunks = pd.read_sql_query(statement, connection.execution_options(stream_results=True), chunksize=CHUNK_ROWS)
-    from nnglm.data import checks
-
     read: list[pd.DataFrame] = []
     rows = size = 0
-    available = checks.available_memory()
+    available = available_memory()
     memory = available // 3  # pandas' concatenation of the chunks holds them twice for a moment
     for chunk in chunks:
         rows += len(chunk)
