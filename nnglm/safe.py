@@ -54,28 +54,23 @@ def open_file(path: Path, within: Path | None = None) -> BinaryIO:
 def inside(name: str, folder: Path) -> Path | None:
     """The file `name` (as a run folder's config writes it, relative to the working directory) if it lies
     inside `folder` once its links are followed, else the file of that name's last part in the folder;
-    None where neither is a plain file inside it. Nothing outside the folder is opened."""
+    None where neither lies inside it; Refused, saying what it is, where one lies inside but is no plain
+    file (a FIFO, a device, a folder). Nothing outside the folder is opened."""
     root = os.path.realpath(folder)
+    what = None
     for candidate in (Path(name), Path(folder) / Path(name).name):
         try:
             real = os.path.realpath(candidate)
+            if os.path.commonpath([real, root]) != root or real == root:
+                continue
+            if os.path.isfile(real):
+                return Path(real)
+            if what is None and os.path.exists(real):
+                what = kind(os.stat(real).st_mode)
         except (OSError, ValueError):
             continue
-        if os.path.commonpath([real, root]) == root and real != root and os.path.isfile(real):
-            return Path(real)
-    return None
-
-
-def not_a_file_inside(name: str, folder: Path) -> str | None:
-    """What `name` is (a FIFO, a device, a folder) where it lies inside `folder` and is no plain file."""
-    root = os.path.realpath(folder)
-    for candidate in (Path(name), Path(folder) / Path(name).name):
-        try:
-            real = os.path.realpath(candidate)
-            if os.path.commonpath([real, root]) == root and real != root and os.path.exists(real) and not os.path.isfile(real):
-                return kind(os.stat(real).st_mode)
-        except (OSError, ValueError):
-            continue
+    if what is not None:
+        raise Refused(f"{Path(name).name} is {what}, not a plain file", what)
     return None
 
 

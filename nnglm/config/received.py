@@ -35,11 +35,12 @@ def confine(config: Config, folder: Path) -> Config:
     path = getattr(data, "path", None)
     if not path:
         return config
-    inside = safe.inside(path, folder)
-    if inside is None and (what := safe.not_a_file_inside(path, folder)):
+    try:
+        inside = safe.inside(path, folder)
+    except safe.Refused as e:
         raise UserError(
-            f"{clip(str(folder), 200)}: its config's data.path {clip(path, 200)!r} is {what} in the run folder, not a plain file"
-        )
+            f"{clip(str(folder), 200)}: its config's data.path {clip(path, 200)!r} is {e.what} in the run folder, not a plain file"
+        ) from None
     if inside is None:
         raise UserError(
             f"{clip(str(folder), 200)}: its config's data.path {clip(path, 200)!r} lies outside the run folder; a run "

@@ -28,8 +28,8 @@ import pandas as pd
 
 from nnglm import config as config_module
 from nnglm import safe
-from nnglm.config import Config, DataFrameData, received
-from nnglm.data import frames, newrows, table
+from nnglm.config import Config, received
+from nnglm.data import newrows, table
 from nnglm.errors import UserError, clip, short
 from nnglm.log import runlog
 from nnglm.log.result import RunResult, flat
@@ -88,16 +88,8 @@ def run_config(folder: Path, raw: dict, overrides: Sequence[str] = ()) -> Config
     points = config_module.expand_raw(raw, clip(str(Path(folder) / runlog.CONFIG_FILE), 200), overrides)
     if len(points) != 1:
         raise UserError("overrides: a sweep names many runs' data; give single values")
-    config = with_kept_data(folder, points[0][1])
+    config = points[0][1]  # a DataFrame run's kept copy is found in the folder, wherever it now is (received.confine)
     return config if received.named_by_user(list(overrides)) else received.confine(config, Path(folder))
-
-
-def with_kept_data(folder: Path, config: Config) -> Config:
-    """A DataFrame run reads the Parquet copy its folder keeps, wherever the folder now is."""
-    kept = Path(folder) / frames.KEPT
-    if isinstance(config.data, DataFrameData) and kept.is_file():
-        return config.model_copy(update={"data": config.data.model_copy(update={"path": str(kept)})})
-    return config
 
 
 # --- predictions ---
