@@ -46,23 +46,31 @@ def check(frame: object) -> pd.DataFrame:
     if not frame.columns.is_unique:
         twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise UserError(f"data: the DataFrame has columns of the same name: {', '.join(map(short, twice))}; rename them")
-    for column in [c for c, dtype in frame.dtypes.items() if pd.api.types.is_object_dtype(dtype)]:
-        try:
-            pd.util.hash_pandas_object(frame[column], index=False)
-        except TypeError:
-            cell = next((v for v in frame[column] if not isinstance(v, (str, bytes, int, float, bool, type(None)))), None)
-            raise UserError(
-                f"data: column {short(str(column))} holds {clip(type(cell).__name__)} values; a column holds numbers, "
-                "text or categories: drop it (data=df.drop(columns=...)) or make it text"
-            ) from None
     return frame
+
+
+def hash_of_given(frame: pd.DataFrame) -> str:
+    """content_hash of a frame from the user; a column of values no hash takes (lists, dicts) named."""
+    try:
+        return content_hash(frame)
+    except TypeError:  # the column is looked for only now, so that a good frame is hashed once
+        for column in [c for c, dtype in frame.dtypes.items() if pd.api.types.is_object_dtype(dtype)]:
+            try:
+                pd.util.hash_pandas_object(frame[column], index=False)
+            except TypeError:
+                cell = next((v for v in frame[column] if not isinstance(v, (str, bytes, int, float, bool, type(None)))), None)
+                raise UserError(
+                    f"data: column {short(str(column))} holds {clip(type(cell).__name__)} values; a column holds numbers, "
+                    "text or categories: drop it (data=df.drop(columns=...)) or make it text"
+                ) from None
+        raise
 
 
 @contextmanager
 def given(frame: pd.DataFrame) -> Iterator[str]:
     """The frame, found by its content hash by the runs inside the block; yields the hash. Blocks of
     the same frame in parallel threads each keep it until the last one ends."""
-    key = content_hash(check(frame))
+    key = hash_of_given(check(frame))
     with _GIVEN_LOCK:
         _GIVEN[key] = frame
         _HOLDERS[key] = _HOLDERS.get(key, 0) + 1
