@@ -2,24 +2,10 @@
 and link) are committed in the pages, as GitHub shows them, and are the code's own; the built site
 keeps a key's name whole in a table's narrow first column."""
 
-import importlib.util
 import re
-from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
-
-
-def _hooks():
-    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hooks = _hooks()
+from test_docs import DOCS, ROOT, hooks
 
 
 def test_the_pages_hold_the_codes_tables_as_committed():
