@@ -12,12 +12,10 @@ row's design is fixed on, and what residuals are of) from its data, read again: 
 data.parquet, the file its config names, a statsmodels dataset, or a generator with its seed.
 """
 
-import contextlib
 import io
 import math
 import os
 import stat
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -293,27 +291,12 @@ def out_path(out: str, data: str) -> Path:
 
 
 def write_out(path: Path, text: str) -> None:
-    """The CSV written whole or not at all: into a new temporary file of the same folder (made exclusively,
-    so never through a link), then renamed over `path`; on a failure (a full disk) nothing is left."""
-    where = clip(str(path), 200)
-    tmp = None
+    """The CSV written whole or not at all (runlog.write_atomic: never through a link; on a failure, a
+    full disk, the old file stays and nothing else is left)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(f.fileno(), 0o666 & ~umask)
-            f.write(text.encode())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:  # a full disk, or Ctrl-C: no half-written file left behind
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise UserError(f"--out: cannot write {where}: {e.strerror or type(e).__name__}; nothing was written") from None
-        raise
+        runlog.write_atomic(path, text)
+    except runlog.RunFolderError as e:
+        raise UserError(f"--out: {e}; nothing was written") from None
 
 
 # --- residuals ---

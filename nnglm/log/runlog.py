@@ -120,7 +120,9 @@ def new_run_dir(root: Path, name: str) -> tuple[Path, str]:
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """The file written whole or not at all: into a new temporary file of the same folder, then renamed
+    over `path` (a link there is replaced, never written through); on a failure nothing is left."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     data = content.encode() if isinstance(content, str) else content
     try:
         _write_file(tmp, data)
@@ -136,7 +138,9 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
+    # made new (O_EXCL), so that no file or link already at the name is written through
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
