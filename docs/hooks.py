@@ -3,7 +3,7 @@
 A page holds a block, `<!-- nnglm:NAME -->` ... `<!-- /nnglm:NAME -->`, with the table between:
 config-reference (every key of the config schema, from nnglm/config/schema.py's pydantic models and
 their descriptions), generators (the synthetic generators' parameters), families and links
-(nnglm/model/families.py). The tables are committed in the pages, so that docs/ reads whole on GitHub;
+(nnglm/vocabulary/families.py). The tables are committed in the pages, so that docs/ reads whole on GitHub;
 `python docs/hooks.py` (make docs-tables) writes them again from the code, a test fails while a page's
 table differs from the code's, and the build puts the code's table in place of the block (markers
 left out), so that the site never shows a stale one. A bare start marker is filled in by the build too.
@@ -22,8 +22,7 @@ from pydantic_core import PydanticUndefined
 
 # the only imports of nnglm: where the package moves, these lines move with it
 from nnglm.config import schema
-from nnglm.data import generators
-from nnglm.model import families
+from nnglm.vocabulary import families, generators
 
 MARKER = re.compile(r"<!-- nnglm:([a-z-]+) -->(?:\n(?:.*?\n)?<!-- /nnglm:\1 -->)?", re.S)
 DOCS = Path(__file__).resolve().parent

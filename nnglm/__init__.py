@@ -26,12 +26,12 @@ __all__ = ["ConfigError", "Run", "anova", "compare", "load", "run", "runs"]
 
 if TYPE_CHECKING:
     from nnglm.api import Run, anova, compare, load, run, runs
-    from nnglm.errors import ConfigError
+    from nnglm.foundation.errors import ConfigError
 
 
 def __getattr__(name: str) -> Any:
     if name == "ConfigError":
-        from nnglm.errors import ConfigError
+        from nnglm.foundation.errors import ConfigError
 
         return ConfigError
     if name in __all__:

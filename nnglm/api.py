@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnglm import config as config_module
 from nnglm.config import received
-from nnglm.errors import ConfigError, UserError, bounded, clip, from_path
+from nnglm.foundation.errors import ConfigError, UserError, bounded, clip, from_path
 from nnglm.log import logbook, runlog
 from nnglm.log.result import RunResult, flat, scale
 from nnglm.show import tables
@@ -265,7 +265,7 @@ class Run:
 
         import pandas as pd
 
-        from nnglm import safe
+        from nnglm.foundation import safe
         from nnglm.show import plots
 
         path = self.folder / name

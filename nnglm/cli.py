@@ -21,8 +21,8 @@ import warnings
 from pathlib import Path
 
 from nnglm import config as config_module
-from nnglm import safe
-from nnglm.errors import UserError, bounded, from_path
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, bounded, from_path
 
 FAILED = 3
 MAX_JOBS_PER_CPU = 4

@@ -21,7 +21,7 @@ from conftest import ROOT, cli_error, load, run_cli
 
 from nnglm import config
 from nnglm.data import checks, table
-from nnglm.errors import MAX_MESSAGE, UserError
+from nnglm.foundation.errors import MAX_MESSAGE, UserError
 from nnglm.log import logbook, runlog
 from nnglm.model import glm
 from nnglm.train import network

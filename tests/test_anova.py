@@ -409,7 +409,7 @@ def test_a_term_that_adds_nothing_is_tested_alike_on_both_sides():
 def test_a_received_result_json_with_a_residual_df_that_is_no_count_is_refused(df):
     from types import SimpleNamespace
 
-    from nnglm.errors import UserError
+    from nnglm.foundation.errors import UserError
     from nnglm.log.result import Statistics
     from nnglm.model import anova
 

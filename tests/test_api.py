@@ -15,9 +15,9 @@ from conftest import ROOT
 import nnglm
 from nnglm import cli
 from nnglm.data import frames
-from nnglm.data.names import r_name
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 from nnglm.show import plots
+from nnglm.vocabulary.names import r_name
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

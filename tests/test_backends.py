@@ -10,8 +10,8 @@ import sys
 import pytest
 from conftest import ROOT, load
 
-from nnglm.errors import UserError
 from nnglm.experiment import runner
+from nnglm.foundation.errors import UserError
 from nnglm.log import logbook
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast

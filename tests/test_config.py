@@ -6,7 +6,7 @@ from conftest import CONFIGS, load
 
 from nnglm import config
 from nnglm.config import schema
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 
 MINIMAL = "name: t\ndata: {source: synthetic, generator: gaussian_bernoulli}\n"
 

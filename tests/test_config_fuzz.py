@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnglm import config
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 
 KEYS = [
     "name",

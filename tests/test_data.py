@@ -5,7 +5,7 @@ import pytest
 from conftest import load
 
 from nnglm.data import table
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 
 
 def test_gaussian_bernoulli_has_the_seed_002_shape_and_moments():

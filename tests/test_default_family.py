@@ -7,8 +7,8 @@ from conftest import load
 
 from nnglm import config
 from nnglm.data import table
-from nnglm.errors import UserError
-from nnglm.model import families
+from nnglm.foundation.errors import UserError
+from nnglm.vocabulary import families
 
 ASSUMED = "model.family is not set, so nnglm assumed binomial, its default (R's glm assumes gaussian): set model.family: "
 AS_R = ' (as R writes it too, e.g. poisson(link = "log"))'

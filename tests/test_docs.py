@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 
 from nnglm.config import schema
-from nnglm.model import families
+from nnglm.vocabulary import families
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -5,8 +5,8 @@ log-likelihood up to a constant (value and gradient)."""
 import numpy as np
 import pytest
 
-from nnglm.model import families
 from nnglm.train import backends, inference
+from nnglm.vocabulary import families
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 MULTI = [row for row in families.FAMILIES if row.multiclass]

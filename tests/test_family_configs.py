@@ -5,7 +5,7 @@ import pytest
 from conftest import CONFIGS, load
 
 from nnglm.experiment import runner
-from nnglm.model import families
+from nnglm.vocabulary import families
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

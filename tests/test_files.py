@@ -14,7 +14,7 @@ from conftest import ROOT
 from nnglm import config
 from nnglm.data import table
 from nnglm.data.files import FORMATS as ALL_FORMATS
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 
 FRAME = pd.DataFrame(
     {

@@ -18,7 +18,7 @@ from conftest import ROOT
 
 from nnglm import config
 from nnglm.data import table
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 
 PG_CTL = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
 PORT = 5433

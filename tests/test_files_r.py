@@ -22,7 +22,8 @@ from conftest import ROOT, cli_error, run_cli
 from nnglm import config
 from nnglm.data import table
 from nnglm.data.files import databases
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
+from nnglm.vocabulary import urls
 
 R = ROOT / "data" / "r"
 DATABASE = R / "R_datasets.sqlite"
@@ -534,8 +535,8 @@ FORMS = [
 
 @pytest.mark.parametrize("url, shown, kept, secrets", FORMS)
 def test_each_form_of_a_password_is_hidden_in_messages_and_dropped_from_the_config(url, shown, kept, secrets):
-    assert databases.shown(url) == shown
-    assert databases.without_password(url) == kept
+    assert urls.shown(url) == shown
+    assert urls.without_password(url) == kept
     validated = config.validate(cfg("y", url=url, table="t"), "c.yaml")
     assert validated.data.url == url  # used for the connection ...
     assert validated.to_dict()["data"]["url"] == kept  # ... never written
@@ -552,13 +553,13 @@ def test_a_password_with_an_unencoded_at_sign_is_refused_showing_none_of_it():
     message = str(e.value)
     assert message.startswith("c.yaml: data.url: its password (or user name) holds an '@' that is not written %40")
     assert "S3cret" not in message and "PW" not in message.replace("postgresql://analyst:p%40ss@db/survey", "")
-    assert databases.shown(url) == "postgresql://***"
-    assert databases.without_password(url) == "postgresql://***"
+    assert urls.shown(url) == "postgresql://***"
+    assert urls.without_password(url) == "postgresql://***"
     # written encoded, it is read as the password it is
     encoded = "postgresql://analyst:S3cret%40PW@127.0.0.1:1/survey"
-    assert databases.parse_url(encoded).password == "S3cret@PW"
-    assert databases.shown(encoded) == "postgresql://analyst:***@127.0.0.1:1/survey"
-    assert databases.without_password(encoded) == "postgresql://analyst@127.0.0.1:1/survey"
+    assert urls.parse_url(encoded).password == "S3cret@PW"
+    assert urls.shown(encoded) == "postgresql://analyst:***@127.0.0.1:1/survey"
+    assert urls.without_password(encoded) == "postgresql://analyst@127.0.0.1:1/survey"
 
 
 @pytest.mark.parametrize(
@@ -570,8 +571,8 @@ def test_a_password_with_an_unencoded_at_sign_is_refused_showing_none_of_it():
     ],
 )
 def test_a_url_sqlalchemy_cannot_read_shows_its_scheme_alone(url, shown):
-    assert databases.shown(url) == shown
-    assert databases.without_password(url) == shown
+    assert urls.shown(url) == shown
+    assert urls.without_password(url) == shown
     with pytest.raises(UserError) as e:
         config.validate(cfg("y", url=url, table="t"), "c.yaml")
     assert "S3cretPW" not in str(e.value) and "data.url: not an SQLAlchemy URL" in str(e.value)

@@ -9,9 +9,9 @@ from conftest import ROOT
 
 from nnglm import cli, config
 from nnglm.data import checks, table
-from nnglm.data.formula import FormulaError, parse_formula
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 from nnglm.model import glm
+from nnglm.vocabulary.formula import FormulaError, parse_formula
 
 # each: a formula that would run code (or reach what it must not) if evaluated, and the message's tail
 INJECTIONS = {

@@ -12,10 +12,11 @@ import pytest
 from conftest import ROOT
 
 from nnglm import config
-from nnglm.data import bases, names, table
-from nnglm.data.formula import parse_formula
-from nnglm.errors import UserError
+from nnglm.data import bases, table
+from nnglm.foundation.errors import UserError
 from nnglm.model import glm
+from nnglm.vocabulary import names
+from nnglm.vocabulary.formula import parse_formula
 
 R_TOLERANCE = 1e-8
 
@@ -322,6 +323,7 @@ def test_terms_come_in_r_order_and_new_rows_get_the_same_columns(tmp_path):
     np.testing.assert_array_equal(np.asarray(design)[:, 1:], dataset.X)
 
 
+@pytest.mark.runs
 def test_a_folder_written_with_the_old_names_reads_and_compares_in_r_names(tmp_path):
     """A run folder of schema 1 (statsmodels' const, patsy's C(x)[T.b]) beside a new run of the same model."""
     import json

@@ -11,10 +11,11 @@ from conftest import engine_of, sample_config
 from nnglm import config
 from nnglm.config import schema
 from nnglm.data import table
-from nnglm.errors import UserError
 from nnglm.experiment import runner
-from nnglm.model import families, glm, penalty
+from nnglm.foundation.errors import UserError
+from nnglm.model import glm, penalty
 from nnglm.train import network
+from nnglm.vocabulary import families
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

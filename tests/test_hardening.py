@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, cli_error, run_cli
 
-from nnglm import cli, config, safe
-from nnglm.errors import UserError
+from nnglm import cli, config
 from nnglm.experiment import cluster
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError
 from nnglm.log import export, logbook, runlog
 
 ESC = "\x1b"

@@ -8,8 +8,8 @@ import pytest
 from conftest import load
 
 from nnglm.data import table
-from nnglm.errors import UserError
 from nnglm.experiment import runner
+from nnglm.foundation.errors import UserError
 from nnglm.log import logbook
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast

@@ -6,8 +6,9 @@ from conftest import engine_of, load, sample_config
 
 from nnglm.data import table
 from nnglm.experiment import runner
-from nnglm.model import families, glm, penalty
+from nnglm.model import glm, penalty
 from nnglm.train import inference
+from nnglm.vocabulary import families
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 

@@ -9,8 +9,8 @@ from conftest import engine_of, load
 
 from nnglm import config
 from nnglm.data import table
-from nnglm.errors import UserError
 from nnglm.experiment import runner
+from nnglm.foundation.errors import UserError
 from nnglm.log import logbook
 from nnglm.model import glm
 from nnglm.show import summary, tables

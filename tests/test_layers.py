@@ -10,14 +10,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nnglm"
 
-# bottom first; a module belongs to the first entry whose name is its name or a package above it
+# bottom first: each layer is one folder of the package (the top: the modules beside them)
 LAYERS = [
-    ("foundation", ["nnglm.errors", "nnglm.safe"]),
-    # what a config is checked against: family and link names, file formats, the formula language, generators
-    ("vocabulary", ["nnglm.model.families", "nnglm.data.files", "nnglm.data.formula", "nnglm.data.generators", "nnglm.data.names"]),
+    ("foundation", ["nnglm.foundation"]),
+    ("vocabulary", ["nnglm.vocabulary"]),  # what a config is checked against: families and links, formats, formulas
     ("config", ["nnglm.config"]),
-    # the record: result.json's schema (which the fits' sections are), the run folder, reading it back
-    ("log", ["nnglm.log"]),
+    ("log", ["nnglm.log"]),  # the record: result.json's schema (which the fits' sections are), the run folder
     ("data", ["nnglm.data"]),
     ("model", ["nnglm.model"]),
     ("train", ["nnglm.train"]),
@@ -65,6 +63,21 @@ def graph() -> dict[str, set[str]]:
 def test_every_module_belongs_to_a_layer():
     for name in modules():
         layer_of(name)
+
+
+def test_each_layer_is_a_folder_and_each_folder_a_layer():
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    named = {prefix.split(".")[1] for _, prefixes in LAYERS[:-1] for prefix in prefixes}
+    assert named == folders
+    assert all(len(prefixes) == 1 for _, prefixes in LAYERS[:-1])
+
+
+def test_no_two_folders_import_each_other():
+    def folder(name: str) -> str:
+        return name.split(".")[1] if name.count(".") >= 1 and (PACKAGE / name.split(".")[1]).is_dir() else "top"
+
+    edges = {(folder(a), folder(b)) for a, deps in graph().items() for b in deps if folder(a) != folder(b)}
+    assert sorted(f"{a} <-> {b}" for a, b in edges if (b, a) in edges and a < b) == []
 
 
 def test_no_module_imports_a_layer_above_its_own():

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from nnglm import config
-from nnglm.errors import UserError
 from nnglm.experiment import runner
-from nnglm.model import families
+from nnglm.foundation.errors import UserError
 from nnglm.train import network
+from nnglm.vocabulary import families
 
 SCOTLAND = {"source": "statsmodels", "dataset": "scotland", "target": "YES"}
 SPECTOR = {"source": "statsmodels", "dataset": "spector", "target": "GRADE", "features": ["GPA", "TUCE", "PSI"]}

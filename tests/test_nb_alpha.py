@@ -6,8 +6,8 @@ import pytest
 from conftest import ROOT, cli_error
 
 from nnglm import config
-from nnglm.errors import UserError
 from nnglm.experiment import runner
+from nnglm.foundation.errors import UserError
 from nnglm.train import inference
 
 # the Medicare lengths of stay statsmodels' Stata comparison uses (data/medpar.csv), 3676 rows

@@ -6,9 +6,10 @@ import statsmodels.api as sm
 
 from nnglm import config
 from nnglm.data import table
-from nnglm.errors import UserError
 from nnglm.experiment import runner
-from nnglm.model import families, glm
+from nnglm.foundation.errors import UserError
+from nnglm.model import glm
+from nnglm.vocabulary import families
 
 SCOTLAND = {"source": "statsmodels", "dataset": "scotland", "target": "YES"}
 

@@ -7,8 +7,9 @@ from conftest import load
 
 from nnglm import config
 from nnglm.data import table
-from nnglm.errors import UserError
-from nnglm.model import families, glm
+from nnglm.foundation.errors import UserError
+from nnglm.model import glm
+from nnglm.vocabulary import families
 
 MINIMAL = {"name": "t", "data": {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS"}}
 

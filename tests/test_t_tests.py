@@ -7,7 +7,7 @@ from conftest import engine_of, load
 
 from nnglm import config
 from nnglm.data import table
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 from nnglm.log.result import InferenceSection
 from nnglm.model import glm
 from nnglm.train import inference

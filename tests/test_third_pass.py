@@ -410,7 +410,7 @@ def test_r_files_as_r_4_writes_them(tmp_path, capsys, monkeypatch):
     ],
 )
 def test_formula_arithmetic_that_would_never_end_is_refused_before_it_runs(formula, message):
-    from nnglm.data.formula import FormulaError, parse_formula
+    from nnglm.vocabulary.formula import FormulaError, parse_formula
 
     with pytest.raises(FormulaError) as caught:
         parse_formula(formula)

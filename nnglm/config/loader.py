@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from nnglm import safe
-from nnglm.errors import UserError, clip, short
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, clip, short
 
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few kilobytes
 MAX_CONFIG_VALUES = 100_000  # values after YAML aliases are expanded

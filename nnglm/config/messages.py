@@ -5,9 +5,9 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from nnglm import safe
 from nnglm.config.schema import DATA_KEYS, GENERATOR_PARAMS, SOURCES, Config, DataSource
-from nnglm.errors import MAX_VALUE, UserError, clip, short
+from nnglm.foundation import safe
+from nnglm.foundation.errors import MAX_VALUE, UserError, clip, short
 
 MAX_ERRORS = 10  # validation errors shown from one config
 

@@ -13,7 +13,7 @@ import yaml
 from nnglm.config.loader import MAX_CONFIG_VALUES, TOO_LONG_NUMBER, count_values, parse_yaml, read_yaml, shown
 from nnglm.config.messages import validate
 from nnglm.config.schema import Config
-from nnglm.errors import UserError, clip, short
+from nnglm.foundation.errors import UserError, clip, short
 
 MAX_SWEEP_POINTS = 1000
 SWEEP_PREFIX = "sweep:"  # --set KEY=sweep:V1,V2,... ; a plain --set value is never split

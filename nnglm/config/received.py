@@ -11,9 +11,9 @@ folder was moved to). Sources that read no file (a generator, a statsmodels data
 from collections.abc import Sequence
 from pathlib import Path
 
-from nnglm import safe
 from nnglm.config.schema import Config
-from nnglm.errors import UserError, clip
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, clip
 
 # keys that, named on the command line, make the data the user's own choice
 USER_NAMED = ("data.path", "data.url", "data.source")

@@ -8,10 +8,9 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
-from nnglm.data import files, generators
-from nnglm.data.formula import Formula, FormulaError, parse_formula
-from nnglm.errors import UserError, short
-from nnglm.model import families
+from nnglm.foundation.errors import UserError, short
+from nnglm.vocabulary import families, formats, generators, urls
+from nnglm.vocabulary.formula import Formula, FormulaError, parse_formula
 
 REQUIRED = generators.REQUIRED
 # each synthetic generator with its parameters and their defaults (generators.py owns them)
@@ -163,7 +162,7 @@ class FileData(DataSource):
     """file, or csv (its older name)"""
     path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     """the data file (or a folder of partitioned Parquet files), relative to the working directory; required unless data.url is given"""
-    format: Literal[files.FORMATS] | None = None  # type: ignore[valid-type]
+    format: Literal[formats.FORMATS] | None = None  # type: ignore[valid-type]
     """csv | tsv | jsonl | json | parquet | feather | excel | ods | stata | spss | xpt | sas7bdat | rds | rdata | sqlite; null: from the extension (.gz .bz2 .xz .zip after .csv/.tsv/.json/.jsonl: compressed); a folder: partitioned Parquet"""
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
     """csv/tsv: one character; null: sniffed among , tab ; |"""
@@ -190,12 +189,12 @@ class FileData(DataSource):
         if self.delimiter is not None and self.delimiter in "\"'\r\n":
             raise ValueError(f"data.delimiter: {self.delimiter!r} cannot delimit columns; one character such as ',', ';', '|' or a tab")
         try:
-            fmt, _ = files.format_of(self.path, self.format)
+            fmt, _ = formats.format_of(self.path, self.format)
         except UserError as e:
             raise ValueError(str(e)) from None
         if self.sheet is not None and fmt not in ("excel", "ods"):
             raise ValueError(f"data.sheet: for spreadsheets (excel, ods) only; {self.path} is read as {fmt}")
-        if self.delimiter is not None and fmt not in files.DELIMITED:
+        if self.delimiter is not None and fmt not in formats.DELIMITED:
             raise ValueError(f"data.delimiter: for delimited text (csv, tsv) only; {self.path} is read as {fmt}")
         if self.object is not None and fmt != "rdata":
             raise ValueError(f"data.object: for R's .RData files only; {self.path} is read as {fmt}")
@@ -205,7 +204,6 @@ class FileData(DataSource):
         self._check_table()
 
     def _check_url(self) -> None:
-        from nnglm.data.files import databases
 
         if self.path is not None:
             raise ValueError("data.url: not with data.path; give one, a file's path or a database's URL")
@@ -213,32 +211,29 @@ class FileData(DataSource):
             if getattr(self, key) is not None:
                 raise ValueError(f"data.{key}: not with data.url, a database (data.table or data.query says what to read)")
         try:
-            databases.parse_url(self.url or "")
+            urls.parse_url(self.url or "")
         except UserError as e:
             raise ValueError(str(e)) from None
         self._check_table()
 
     def _check_table(self) -> None:
-        from nnglm.data.files import databases
 
         if self.table is not None and self.query is not None:
             raise ValueError("data.query: not with data.table; give one, a table's name or one SELECT")
         if self.query is not None:
             try:
-                databases.check_query(self.query)
+                urls.check_query(self.query)
             except UserError as e:
                 raise ValueError(str(e)) from None
 
     @field_serializer("url")
     def _url_without_password(self, url: str | None) -> str | None:
-        from nnglm.data.files import databases
 
-        return None if url is None else databases.without_password(url)
+        return None if url is None else urls.without_password(url)
 
     def describe(self) -> str:
-        from nnglm.data.files import databases
 
-        return databases.shown(self.url) if self.url is not None else str(self.path)
+        return urls.shown(self.url) if self.url is not None else str(self.path)
 
 
 CsvData = FileData  # the source's older name

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.interpolate import BSpline
 
 from nnglm.data import checks
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 
 
 def _numbers(x, name: str) -> np.ndarray:

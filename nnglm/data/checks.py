@@ -6,7 +6,7 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data.files.base import available_memory
-from nnglm.errors import UserError, short
+from nnglm.foundation.errors import UserError, short
 
 
 def against_data(dataset, config: Config) -> None:

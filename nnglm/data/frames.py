@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from nnglm.config import DataFrameData
-from nnglm.errors import UserError, clip, short
+from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log.result import FrameSection, RunResult
 
 MAX_KEPT_BYTES = 100 * 2**20  # a larger frame is recorded (shape, columns, dtypes, hash) but not copied

@@ -15,7 +15,7 @@ import pandas as pd
 
 from nnglm.config import Config
 from nnglm.data import table
-from nnglm.errors import UserError, listing, short
+from nnglm.foundation.errors import UserError, listing, short
 
 ORIGIN = "the new rows"
 

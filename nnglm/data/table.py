@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from nnglm.config import Config, DataFrameData, FileData, StatsmodelsData, SyntheticData
-from nnglm.data import bases, checks, files, formula, frames
-from nnglm.data.names import INTERCEPT, design_names, in_r_order, level_name
-from nnglm.errors import UserError, listing, short
-from nnglm.model import families
+from nnglm.data import bases, checks, files, frames
+from nnglm.foundation.errors import UserError, listing, short
+from nnglm.vocabulary import families, formula
+from nnglm.vocabulary.names import INTERCEPT, design_names, in_r_order, level_name
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from nnglm.config import Config
-from nnglm.errors import UserError, clip, short
 from nnglm.experiment.point import PointOutcome, run_point
+from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import runlog
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ import numpy as np
 from nnglm.config import Config
 from nnglm.data.table import Dataset
 from nnglm.log.result import Losses, ValidationSection
-from nnglm.model.families import softmax
 from nnglm.model.glm import design
 from nnglm.train.inference import loss_function
+from nnglm.vocabulary.families import softmax
 
 
 def linear_mean(coefficients: np.ndarray, dataset: Dataset, config: Config) -> np.ndarray:

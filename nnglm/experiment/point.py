@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnglm.config import Config
-from nnglm.errors import UserError, bounded
 from nnglm.experiment.cache import RunCache
+from nnglm.foundation.errors import UserError, bounded
 
 # the points this process runs (one after another, or as a worker's) share their data, GLM fits and networks
 PROCESS_CACHE = RunCache()

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from nnglm import config as config_module
-from nnglm import safe
 from nnglm.config import Config, received
 from nnglm.data import newrows, table
-from nnglm.errors import UserError, clip, short
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import runlog
 from nnglm.log.result import RunResult, flat
 from nnglm.model import glm

@@ -11,11 +11,11 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from nnglm import safe
 from nnglm.config import Config, DataFrameData
 from nnglm.data import frames, table
 from nnglm.experiment import holdout, predict, verdict
 from nnglm.experiment.cache import Entry, RunCache
+from nnglm.foundation import safe
 from nnglm.log import runlog
 from nnglm.log.result import (
     SCHEMA,

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from nnglm.config import Config
-from nnglm.data import names, table
-from nnglm.errors import UserError, clip
+from nnglm.data import table
 from nnglm.experiment import predict
+from nnglm.foundation.errors import UserError, clip
 from nnglm.log.result import Statistics
 from nnglm.model import anova, glm
+from nnglm.vocabulary import names
 
 NULL = "NULL"
 R_ORDER = ["Df", "Deviance", "Resid. Df", "Resid. Dev"]  # anova(fit)'s columns, before the test's

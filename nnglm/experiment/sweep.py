@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.table import Table
 
 from nnglm.config import Config, describe_point
-from nnglm.errors import bounded
 from nnglm.experiment import cluster
 from nnglm.experiment.point import PointOutcome, run_point
+from nnglm.foundation.errors import bounded
+from nnglm.foundation.safe import cell, one_line_warning
 from nnglm.log.logbook import not_equivalent
-from nnglm.safe import cell, one_line_warning
 from nnglm.show.summary import wide_console
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnglm.config import Config
-from nnglm.errors import MAX_NAMES, listing
+from nnglm.foundation.errors import MAX_NAMES, listing
 from nnglm.log import result
 from nnglm.model.glm import GlmFit
 from nnglm.train.network import NetworkFit

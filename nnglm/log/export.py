@@ -29,8 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from nnglm import safe
-from nnglm.errors import UserError, clip, short
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import logbook, runlog
 from nnglm.log import result as schema
 
@@ -120,7 +120,7 @@ def tags(run: Run) -> dict[str, str]:
         "nnglm.device": r.environment.device,
         "nnglm.outcome": comparison.get("outcome"),
         "nnglm.experiment.verdict": comparison.get("verdict"),
-        "nnglm.errors": logbook.errors_used(r),  # which standard errors both fits report
+        "nnglm.foundation.errors": logbook.errors_used(r),  # which standard errors both fits report
         "nnglm.error": r.error,
         "nnglm.set": " ".join(f"{k}={text(v)}" for k, v in set_keys.items()),
         "nnglm.folder": str(run.folder.resolve()),

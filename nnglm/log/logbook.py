@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnglm import safe
-from nnglm.errors import UserError, clip, listing, short
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, clip, listing, short
 from nnglm.log import result as schema
 from nnglm.log import runlog
 

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from nnglm import safe
-from nnglm.data import names
-from nnglm.errors import clip, short
+from nnglm.foundation import safe
+from nnglm.foundation.errors import clip, short
+from nnglm.vocabulary import names
 
 SCHEMA = names.SCHEMA_WITH_R_NAMES  # 2: terms named as R names them; 1 (older folders): mapped on reading
 MAX_RESULT_BYTES = 64 * 2**20  # a result.json is kilobytes; a multinomial with thousands of terms, a few MB

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from nnglm.errors import UserError, clip
+from nnglm.foundation.errors import UserError, clip
 from nnglm.log.result import Environment, Process, RunResult
 
 # the run folder's layout, declared here only: <out>/<config name>/<run id>/ holding these files

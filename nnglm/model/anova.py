@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnglm import config as config_module
-from nnglm.errors import UserError, clip, listing, short
+from nnglm.foundation.errors import UserError, clip, listing, short
 from nnglm.log import logbook
 from nnglm.log.result import RunResult, Statistics, flat
 

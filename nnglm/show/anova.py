@@ -3,8 +3,8 @@ the network one above the other, then the largest difference between the two."""
 
 import math
 
+from nnglm.foundation.safe import cell
 from nnglm.model.anova import FITS, Anova
-from nnglm.safe import cell
 from nnglm.show import layout
 from nnglm.show.summary import wide_console
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nnglm.safe import cell
+from nnglm.foundation.safe import cell
 
 BORDER = 3  # each column's share of a box: one space of padding each side and a rule
 

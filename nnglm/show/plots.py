@@ -377,7 +377,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def safe_bytes(path: Path) -> bytes:
     """A CSV of the run folder: a plain file inside it (no FIFO, no link out), at most MAX_CSV_BYTES."""
-    from nnglm import safe
+    from nnglm.foundation import safe
 
     try:
         content = safe.read_bytes(path, MAX_CSV_BYTES, within=path.parent)
@@ -418,7 +418,7 @@ RUN_FILES = (runlog.RESULT_FILE, runlog.CONFIG_FILE, runlog.COEFFICIENTS_FILE, r
 def read_folder(run_dir: Path) -> Folder:
     """Everything a run's pictures are drawn from, read and checked before anything is drawn."""
     from nnglm import config as config_module
-    from nnglm.errors import UserError
+    from nnglm.foundation.errors import UserError
     from nnglm.log import result as schema
 
     files = [run_dir / name for name in RUN_FILES]
@@ -489,7 +489,7 @@ def training_rows(config, run_dir: Path):
     config names data outside it, whose pictures are then left out."""
     from nnglm.config import received
     from nnglm.data import table
-    from nnglm.errors import UserError
+    from nnglm.foundation.errors import UserError
 
     try:
         config = received.confine(config, run_dir)
@@ -533,7 +533,7 @@ class SweepPoint:
 
 def sweep_point(run_dir: Path) -> SweepPoint:
     """A sweep point's figures from its folder; a point that failed (or cannot be read) keeps only its status."""
-    from nnglm.errors import UserError
+    from nnglm.foundation.errors import UserError
     from nnglm.log import logbook
 
     logged = logbook.read(run_dir)
@@ -780,7 +780,7 @@ def sweep_picture_path(run_dirs: list[Path]) -> Path:
 
 def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
     """The picture of a sweep, from its points' folders (and the points that left none); returns its path."""
-    from nnglm.errors import UserError
+    from nnglm.foundation.errors import UserError
 
     fig = sweep_figure([sweep_point(d) for d in run_dirs] + [SweepPoint(p, "failed") for p in failed or []])
     path = sweep_picture_path(run_dirs)
@@ -801,7 +801,7 @@ def run_labels(c: "RunComparison", most: int = 2) -> list[str]:
     """Each run named by what differs between the runs (the config's keys first, then the environment's
     not already said: train.dtype=float32), or by its id where nothing does; its outcome where it is
     not equivalent."""
-    from nnglm import errors
+    from nnglm.foundation import errors
 
     differs = dict(c.config_diff)
     said = {key.rsplit(".", 1)[-1] for key in differs}

@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 from nnglm.log import runlog
 from nnglm.log.result import RunResult
 from nnglm.show import summary

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from nnglm.errors import listing
+from nnglm.foundation.errors import listing
+from nnglm.foundation.safe import cell
 from nnglm.log.logbook import errors_used
 from nnglm.log.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
-from nnglm.model import families
-from nnglm.safe import cell
 from nnglm.show import layout
+from nnglm.vocabulary import families
 
 MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
 

@@ -3,7 +3,7 @@ side (what differs, each against its GLM, coefficients, errors, the verdict of t
 
 from pathlib import Path
 
-from nnglm import safe
+from nnglm.foundation import safe
 from nnglm.log.logbook import NUMERIC_COLUMNS, RUNS_COLUMNS, LoggedRun, RunComparison, row
 from nnglm.show import layout
 from nnglm.show.summary import wide_console

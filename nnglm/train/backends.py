@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from nnglm import safe
-from nnglm.errors import UserError
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError
 
 BACKENDS = ("tensorflow", "jax", "torch")
 

@@ -37,9 +37,9 @@ import numpy as np
 
 from nnglm.log.result import critical, p_values
 from nnglm.model import penalty
-from nnglm.model.families import Family, softmax
 from nnglm.model.penalty import Penalty
 from nnglm.model.precondition import Inputs
+from nnglm.vocabulary.families import Family, softmax
 
 
 @dataclass

@@ -48,7 +48,7 @@ import numpy as np
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
-from nnglm.errors import UserError
+from nnglm.foundation.errors import UserError
 from nnglm.model import penalty
 from nnglm.model.precondition import Inputs
 from nnglm.train import inference

@@ -29,10 +29,10 @@ import numpy as np
 from nnglm.config import Config
 from nnglm.data.table import Dataset
 from nnglm.model import penalty
-from nnglm.model.families import softmax
 from nnglm.model.precondition import Inputs
 from nnglm.train.inference import row_blocks
 from nnglm.train.network import NetworkFit
+from nnglm.vocabulary.families import softmax
 
 
 @dataclass

@@ -15,59 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnglm import safe
 from nnglm.data.files.base import Table as Table  # every reader returns one
-from nnglm.data.files.base import reason
-from nnglm.errors import UserError
+from nnglm.foundation import safe
+from nnglm.foundation.errors import UserError, reason
+from nnglm.vocabulary.formats import DELIMITED, FORMATS, format_of
 
-FORMATS = (
-    "csv",
-    "tsv",
-    "jsonl",
-    "json",
-    "parquet",
-    "feather",
-    "excel",
-    "ods",
-    "stata",
-    "spss",
-    "xpt",
-    "sas7bdat",
-    "rds",
-    "rdata",
-    "sqlite",
-)
-EXTENSIONS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".feather": "feather",
-    ".arrow": "feather",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-    ".ods": "ods",
-    ".dta": "stata",
-    ".sav": "spss",
-    ".zsav": "spss",
-    ".xpt": "xpt",
-    ".sas7bdat": "sas7bdat",
-    ".rds": "rds",
-    ".rdata": "rdata",
-    ".rda": "rdata",
-    ".sqlite": "sqlite",
-    ".sqlite3": "sqlite",
-    ".db": "sqlite",
-}
-COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
-DELIMITED = ("csv", "tsv")
-TEXT = DELIMITED + ("jsonl", "json")  # the formats read compressed too
 HEAD_BYTES = 128  # enough for the longest signature below (an OpenDocument file's mimetype)
 # what each kind of file starts with
 MAGIC = {
@@ -126,22 +78,6 @@ class Request:
     table: str | None = None  # a database: which table ...
     query: str | None = None  # ... or which SELECT
     url: str | None = None  # a database at an SQLAlchemy URL instead of a file
-
-
-def format_of(path: str, given: str | None) -> tuple[str, str | None]:
-    """(format, compression) of a file: data.format, else the extension; .gz and its kin compress text."""
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    compression = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
-    if compression:
-        suffixes = suffixes[:-1]
-    if given:
-        fmt = given
-    else:
-        fmt = EXTENSIONS.get(suffixes[-1], "csv") if suffixes else "csv"  # no extension nnglm knows: text, its delimiter sniffed
-    if compression and fmt not in TEXT:
-        shown = f"{suffixes[-1]}{Path(path).suffix}" if suffixes else Path(path).suffix
-        raise UserError(f"data.path: {path}: a {fmt} file is not read compressed ({shown}); decompress it first")
-    return fmt, compression
 
 
 # R 3.5 and later write some vectors compactly (a factor made by gl() or factor(x, levels = 1:3)), which

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from nnglm.data.files.text import check_columns
-from nnglm.errors import UserError, short
+from nnglm.foundation.errors import UserError, short
 
 MAX_CELLS = 20_000_000  # rows x columns of a sheet's used range; pandas holds each as a Python object
 MAX_SHARED_STRINGS = 5_000_000

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from nnglm.data.files.base import Table
-from nnglm.errors import UserError, short
+from nnglm.foundation.errors import UserError, short
 
 MAX_PARTS = 100_000  # files of a partitioned folder listed before reading it
 

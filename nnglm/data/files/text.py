@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from nnglm.data.files.base import Table, reason
-from nnglm.errors import UserError, short
+from nnglm.data.files.base import Table
+from nnglm.foundation.errors import UserError, reason, short
 
 DELIMITERS = ",\t;|"  # what sniffing chooses among
 SNIFF_BYTES = 65_536

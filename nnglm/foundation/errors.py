@@ -68,3 +68,9 @@ def bounded(message: str, limit: int = MAX_MESSAGE) -> str:
     if len(message) <= limit:
         return message
     return message[:limit] + f" … ({len(message) - limit} more characters)"
+
+
+def reason(e: BaseException) -> str:
+    """A library's error in one bounded line."""
+    text = str(e).strip()
+    return short(text.splitlines()[0] if text else type(e).__name__, 300)[1:-1]

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from nnglm.errors import UserError
-from nnglm.model.families import softmax
+from nnglm.foundation.errors import UserError
+from nnglm.vocabulary.families import softmax
 
 if TYPE_CHECKING:
-    from nnglm.model.families import Family
+    from nnglm.vocabulary.families import Family
 
 
 class Generator(BaseModel):

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from nnglm.errors import clip
+from nnglm.foundation.errors import clip
 
 if TYPE_CHECKING:
     from rich.text import Text
