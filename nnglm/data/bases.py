@@ -19,7 +19,6 @@ DesignInfo (`patsy.build_design_matrices([design_info], new_rows)`), as R's
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import BSpline
 
 from nnglm.data import checks
 from nnglm.foundation.errors import UserError
@@ -125,6 +124,8 @@ class Poly(_Memory):
 def spline_design(knots: np.ndarray, x: np.ndarray, order: int = 4, derivative: int = 0) -> np.ndarray:
     """R's splines::splineDesign(knots, x, ord, derivs): each B-spline of the knots at x (a value at the
     last knot as its left limit, as R's)."""
+    from scipy.interpolate import BSpline  # a third of a second: only a formula with bs() or ns() pays it
+
     n = len(knots) - order
     basis = BSpline(knots, np.eye(n), order - 1, extrapolate=True)
     return np.asarray(basis(x, nu=derivative)).reshape(len(x), n)
