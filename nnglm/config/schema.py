@@ -416,11 +416,10 @@ class ModelConfig(Section):
                 f"or as R writes it, e.g. {families.R_EXAMPLE}"
             )
         variance = _check_variance(raw, family)
-        links = families.links_of(family, variance)
         if raw.get("link") is None:
-            raw["link"] = links[0]
-        elif raw["link"] not in links + families.unlisted_links(family, variance):
-            others = families.unlisted_links(family, variance)
+            raw["link"] = families.default_link(family, variance)
+        elif not families.accepts(family, raw["link"], variance):  # statsmodels is asked only for the message
+            links, others = families.links_of(family, variance), families.unlisted_links(family, variance)
             more = f" (and, with statsmodels' check_link=False and a recorded warning: {', '.join(others)})" if others else ""
             raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}{more}")
         for param in ("alpha", "var_power"):

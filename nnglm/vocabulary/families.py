@@ -8,12 +8,15 @@ for the family's means (its domain guard). `Family` joins the two with the
 family's parameters (negative binomial's alpha, Tweedie's variance power), and
 every other module asks it, never a family's name. Adding a family or a link is
 an entry in DISTRIBUTIONS or LINKS here; the property tests over every pair
-(tests/test_families.py) check it.
+(tests/test_families.py) check it. Which links statsmodels lists for a family
+(checks with check_link=True) is asked of statsmodels' family itself, by link
+class, never copied here.
 
 Keras and statsmodels are imported inside the functions, so that reading the
 table (config validation) stays fast.
 """
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -100,6 +103,16 @@ LINKS = {
 }
 
 
+@functools.cache
+def _listed_by_statsmodels(sm_name: str) -> frozenset[str]:
+    """The links statsmodels' family lists: those whose statsmodels class is one of the family's `links`
+    attribute or a subclass of one, as its check_link tests them (isinstance: Sqrt is a Power, CLogLog a Logit)."""
+    from statsmodels.genmod.families import family, links
+
+    listed = tuple(getattr(family, sm_name).links)
+    return frozenset(link.name for link in LINKS.values() if issubclass(getattr(links, link.sm_name), listed))
+
+
 # --- distributions: loss (the negative log-likelihood at scale 1, up to a constant), target, sample ---
 
 
@@ -107,7 +120,9 @@ LINKS = {
 class Distribution:
     name: str
     sm_name: str  # the statsmodels family class
-    links: tuple[str, ...]  # the first is the default (canonical where allowed)
+    # nnglm's order of its links: the first is the default (canonical where allowed, as R's), the others lead the
+    # family's list in this order; which links statsmodels lists for the family is asked of statsmodels (`links`)
+    link_order: tuple[str, ...]
     target_rule: str  # what the target must be, in words
     target_ok: Callable[[np.ndarray], np.ndarray]  # elementwise check
     mean_domain: str  # real, positive or unit: where the mean lies
@@ -127,6 +142,20 @@ class Distribution:
     # chi^2 / df) although statsmodels' family fixes it at 1 (Poisson, Binomial): statsmodels is asked scale="X2"
     quasi: bool = False
     variance: str = ""  # quasi: R's name of the variance function (constant, mu(1-mu), mu, mu^2, mu^3)
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """The links statsmodels' family lists (checks with check_link=True), link_order's first, then the rest
+        in LINKS' order; softmax for the multinomial. Asks statsmodels, which it imports."""
+        if self.multiclass:
+            return self.link_order
+        listed = _listed_by_statsmodels(self.sm_name)
+        first = [name for name in self.link_order if name in listed]
+        return tuple(first + [name for name in LINKS if name in listed and name not in first])
+
+    def lists(self, link: Link) -> bool:
+        """Does statsmodels' family list the link (by its class, as statsmodels checks it)?"""
+        return link.name in _listed_by_statsmodels(self.sm_name)
 
 
 def _zero_or_one(y):
@@ -416,7 +445,7 @@ class Family:
     @property
     def unlisted(self) -> bool:
         """A link statsmodels' family does not list: it fits it only with check_link=False, unchecked."""
-        return not self.multiclass and self.link not in self.distribution.links
+        return not self.multiclass and not self.distribution.lists(self.inverse_link)
 
     @property
     def link_warning(self) -> str | None:
@@ -621,7 +650,7 @@ def distribution_of(family: str, variance: str | None = None) -> Distribution:
 
 
 def links_of(family: str, variance: str | None = None) -> list[str]:
-    """The links statsmodels' family lists (checked by it); quasi's default first (identity, as R's)."""
+    """The links statsmodels' family lists (checked by it), the default first (quasi's identity, as R's)."""
     links = list(distribution_of(family, variance).links)
     return [QUASI_LINK] + [link for link in links if link != QUASI_LINK] if family == "quasi" else links
 
@@ -632,12 +661,19 @@ def unlisted_links(family: str, variance: str | None = None) -> list[str]:
     return [] if distribution.multiclass else [name for name in LINKS if name not in distribution.links]
 
 
+def accepts(family: str, link: str, variance: str | None = None) -> bool:
+    """Does nnglm fit the family with the link, listed by statsmodels or not? (Without asking statsmodels.)"""
+    distribution = distribution_of(family, variance)
+    return link in distribution.link_order if distribution.multiclass else link in LINKS
+
+
 def family_names() -> list[str]:
     return list(DISTRIBUTIONS)
 
 
 def default_link(family: str, variance: str | None = None) -> str:
-    return links_of(family, variance)[0]
+    """The family's first link (quasi's identity, as R's quasi()), without asking statsmodels."""
+    return QUASI_LINK if family == "quasi" else distribution_of(family, variance).link_order[0]
 
 
 ESTIMATED = "estimate"  # model.alpha's value that asks for alpha to be learned
@@ -652,7 +688,7 @@ def lookup(
     quasi takes R's variance function (default constant, as R's quasi())."""
     distribution = distribution_of(family, variance)
     link = link or default_link(family, variance)
-    if link not in distribution.links and link not in unlisted_links(family, variance):
+    if not accepts(family, link, variance):
         raise KeyError((family, link))
     estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
     given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)
@@ -802,13 +838,14 @@ def r_call(family: Family) -> str:
         args += [f"var.power = {family.param('var_power'):g}"] + ([f"link.power = {power:g}"] if power is not None else [])
     elif family.family == "quasi":
         args += [f'link = "{link}"', f'variance = "{family.variance}"']
-    elif family.link != family.distribution.links[0]:
+    elif family.link != family.distribution.link_order[0]:
         args.append(f'link = "{link}"')
     return f"{name}({', '.join(args)})" if args else name
 
 
-# every pair of the table; a quasi family's activation and loss are its base family's, checked at each of their
-# links there, so a quasi family is checked at its first link only, once per variance function
-FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() if not d.quasi for link in d.links] + [
-    lookup(d.name, d.links[0], variance=d.variance or None) for d in [QUASIPOISSON, QUASIBINOMIAL, *QUASI_VARIANCES.values()]
+# the pairs the property tests check: each family at the links of its link_order (built without asking statsmodels);
+# a quasi family's activation and loss are its base family's, checked at each of their links there, so a quasi
+# family is checked at its first link only, once per variance function
+FAMILIES = [lookup(d.name, link) for d in DISTRIBUTIONS.values() if not d.quasi for link in d.link_order] + [
+    lookup(d.name, d.link_order[0], variance=d.variance or None) for d in [QUASIPOISSON, QUASIBINOMIAL, *QUASI_VARIANCES.values()]
 ]
