@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-RUNS_COLUMNS = [
+# the columns of nnglm.runs()'s DataFrame, names a program takes (the table `nnglm runs` prints has its
+# own headings, logbook.RUNS_COLUMNS)
+RUNS_FRAME_COLUMNS = [
     "id",
     "name",
     "status",
@@ -460,7 +462,7 @@ def runs(dir: str | os.PathLike = "experiments") -> pd.DataFrame:
 
     with config_errors():
         logged = logbook.scan(Path(dir))
-    return pd.DataFrame([_runs_row(r) for r in logged], columns=RUNS_COLUMNS)
+    return pd.DataFrame([_runs_row(r) for r in logged], columns=RUNS_FRAME_COLUMNS)
 
 
 def _runs_row(run: logbook.LoggedRun) -> dict:

@@ -11,14 +11,10 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from conftest import cli_error  # noqa: E402
-
 from nnglm import cli, config  # noqa: E402
 from nnglm.experiment import cluster, sweep  # noqa: E402
-from nnglm.log import logbook  # noqa: E402
-from nnglm.show import plots  # noqa: E402
+from nnglm.log import logbook, runlog  # noqa: E402
 
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 SWEEP = (
     "name: s\nseed: 3\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\nsweep:\n  train.learning_rate: [0.01, 0.1]\n"
@@ -31,10 +27,13 @@ def address():
         yield local.scheduler_address
 
 
-def error_of(capsys, *args) -> str:
-    return cli_error(capsys, *args, one_line=True)
+@pytest.fixture
+def error_of(cli_error):
+    """`error_of(*ARGS)`: the one-line message of `nnglm ARGS`, which exits 2."""
+    return lambda *args: cli_error(*args, one_line=True)
 
 
+@pytest.mark.runs
 def test_a_sweep_on_the_cluster_writes_every_run_folder_here(address, write_config, tmp_path, capsys):
     path = write_config(SWEEP)
     started = time.monotonic()
@@ -43,7 +42,7 @@ def test_a_sweep_on_the_cluster_writes_every_run_folder_here(address, write_conf
     out = capsys.readouterr().out
     assert f"sweep of 2 points on the Dask cluster at {address} (1 workers)" in out
     remote = sorted(p for p in (tmp_path / "remote" / "s").iterdir() if not p.name.startswith("sweep-"))
-    assert len(remote) == 2 and (tmp_path / "remote" / "s" / f"sweep-{remote[0].name}" / plots.SWEEP_PICTURE).is_file()
+    assert len(remote) == 2 and (tmp_path / "remote" / "s" / f"sweep-{remote[0].name}" / runlog.SWEEP_PICTURE).is_file()
     # the same point run here, in this process: the same files, the same weights
     local = sweep.run(config.expand(path)[:1], tmp_path / "local")[0]
     local_files = sorted(p.name for p in (tmp_path / "local" / "s").glob("*/*"))
@@ -61,6 +60,7 @@ def test_a_sweep_on_the_cluster_writes_every_run_folder_here(address, write_conf
     print(f"2-point sweep on the loopback cluster: {seconds:.1f} s")
 
 
+@pytest.mark.runs
 def test_a_sweep_over_backends_runs_a_point_keras_cannot_take_in_a_fresh_process(address, write_config, tmp_path):
     # the worker's own process has Keras on TensorFlow from the test above, or gets it from the first point
     path = write_config(SWEEP.replace("train.learning_rate: [0.01, 0.1]", "train.backend: [tensorflow, jax]"))
@@ -85,6 +85,7 @@ def restore_report():
     runner._report = runner.saved_report
 
 
+@pytest.mark.runs
 def test_a_failed_point_comes_back_failed_and_exits_3(address, write_config, tmp_path, capsys):
     path = write_config(SWEEP)
     with distributed.Client(address) as client:
@@ -104,6 +105,7 @@ def test_a_failed_point_comes_back_failed_and_exits_3(address, write_config, tmp
     assert "failed" in out and "on worker tcp://127.0.0.1:" in out and "RuntimeError: the report crashed" in out
 
 
+@pytest.mark.runs
 def test_a_point_rejected_on_the_worker_names_the_worker(address, write_config, tmp_path, capsys):
     path = write_config("name: s\ndata: {source: csv, path: nowhere.csv, target: y}\ntrain: {epochs: 5}\n")
     assert cli.main(["run", str(path), "--out", str(tmp_path), "--cluster", address]) == 2
@@ -114,6 +116,7 @@ def test_a_point_rejected_on_the_worker_names_the_worker(address, write_config, 
     assert outcome.error == f"on {socket.gethostname()}: data.path: file not found: nowhere.csv" and files == {}
 
 
+@pytest.mark.runs
 def test_a_cluster_left_without_workers_fails_the_waiting_points_instead_of_hanging(write_config, tmp_path, monkeypatch):
     monkeypatch.setattr(cluster, "WORKERLESS_SECONDS", 1.0)
     monkeypatch.setattr(cluster, "POLL_SECONDS", 0.2)
@@ -133,36 +136,39 @@ def test_a_cluster_left_without_workers_fails_the_waiting_points_instead_of_hang
     assert sweep.exit_code(outcomes, strict=False) == 3 and not (tmp_path / "runs").exists()
 
 
-def test_cluster_and_jobs_together_is_a_usage_error(write_config, capsys):
+@pytest.mark.runs
+def test_cluster_and_jobs_together_is_a_usage_error(write_config, error_of):
     path = write_config(SWEEP)
-    assert error_of(capsys, "run", path, "--cluster", "tcp://127.0.0.1:8786", "--jobs", "2") == (
+    assert error_of("run", path, "--cluster", "tcp://127.0.0.1:8786", "--jobs", "2") == (
         "--cluster and --jobs: give one; --jobs N runs a sweep's points in N processes on this machine, "
         "--cluster ADDRESS on a Dask cluster's workers"
     )
 
 
-def test_a_cluster_that_cannot_be_reached_is_one_message(write_config, tmp_path, capsys, monkeypatch):
+@pytest.mark.runs
+def test_a_cluster_that_cannot_be_reached_is_one_message(write_config, tmp_path, error_of, monkeypatch):
     path = write_config(SWEEP)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1.0)
-    assert error_of(capsys, "run", path, "--out", tmp_path, "--cluster", f"tcp://127.0.0.1:{port}") == (
+    assert error_of("run", path, "--out", tmp_path, "--cluster", f"tcp://127.0.0.1:{port}") == (
         f"--cluster: no Dask scheduler at tcp://127.0.0.1:{port} (Connection refused); start one with `dask scheduler`, or check the address"
     )
-    assert error_of(capsys, "run", path, "--out", tmp_path, "--cluster", "localhost") == (
+    assert error_of("run", path, "--out", tmp_path, "--cluster", "localhost") == (
         "--cluster: 'localhost' is not a Dask scheduler address (missing port number in address 'localhost'); "
         "give one as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
     )
-    assert error_of(capsys, "run", path, "--out", tmp_path, "--cluster", "http://localhost:8786") == (
+    assert error_of("run", path, "--out", tmp_path, "--cluster", "http://localhost:8786") == (
         "--cluster: 'http://localhost:8786' is not a Dask scheduler address (unknown address scheme 'http' "
         "(known schemes: ['inproc', 'tcp', 'tls', 'ucx', 'ws', 'wss'])); give one as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
     )
     assert not (tmp_path / "s").exists()
 
 
-def test_without_dask_installed_cluster_is_one_message(write_config, tmp_path, capsys, monkeypatch):
+@pytest.mark.runs
+def test_without_dask_installed_cluster_is_one_message(write_config, tmp_path, error_of, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
-    assert error_of(capsys, "run", write_config(SWEEP), "--out", tmp_path, "--cluster", "tcp://127.0.0.1:8786") == (
+    assert error_of("run", write_config(SWEEP), "--out", tmp_path, "--cluster", "tcp://127.0.0.1:8786") == (
         "--cluster: Dask distributed is not installed here; install it with pip install 'dask[distributed]'"
     )

@@ -24,7 +24,6 @@ from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log.result import FrameSection, RunResult
 
 MAX_KEPT_BYTES = 100 * 2**20  # a larger frame is recorded (shape, columns, dtypes, hash) but not copied
-KEPT = "data.parquet"
 
 _GIVEN: dict[str, pd.DataFrame] = {}  # content hash -> the frame, while nnglm.run runs on it
 _HOLDERS: dict[str, int] = {}  # content hash -> the nnglm.run calls running on it now
@@ -202,9 +201,9 @@ def _keep(run_dir: Path, data: DataFrameData, result: RunResult) -> None:
             if back != section.sha256:
                 section.note = "not kept: its Parquet copy would not read back as the same frame (a column type Parquet does not keep)"
             else:
-                runlog.write_atomic(run_dir / KEPT, copy)
-            section.kept = KEPT
-            result.config["data"]["path"] = str(run_dir / KEPT)
+                runlog.write_atomic(run_dir / runlog.DATA_FILE, copy)
+            section.kept = runlog.DATA_FILE
+            result.config["data"]["path"] = str(run_dir / runlog.DATA_FILE)
     result.config["data"]["sha256"] = section.sha256
     if result.data is not None:
         result.data.dataframe = section

@@ -44,7 +44,13 @@ COVARIANCE_FILE = "covariance.csv"  # each fit's covariance of its coefficients 
 RESIDUALS_FILE = "residuals.csv"  # each fit's fitted means and residuals on the training rows
 HEARTBEAT_FILE = "heartbeat"
 REPORT_MD, REPORT_HTML = "report.md", "report.html"
+DATA_FILE = "data.parquet"  # the copy of a DataFrame given to nnglm.run (data.source: dataframe)
+LOSS_PICTURE = "loss.png"
+DISTANCE_PICTURE = "distance.png"
+LINES_PICTURE = "lines.png"  # two features and a binary target only
+DIAGNOSTICS_PICTURE = "diagnostics.png"
 SWEEP_PREFIX = "sweep-"  # a sweep's own folder, beside its points': sweep-<its first point's run id>/
+SWEEP_PICTURE = "sweep.png"  # the one file of a sweep's own folder
 FILES_GLOB = "*/*/*"  # every file of every run under <out>: <name>/<run id>/<file>
 
 HEARTBEAT_SECONDS = 5.0

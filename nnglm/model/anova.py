@@ -18,7 +18,7 @@ import numpy as np
 
 from nnglm import config as config_module
 from nnglm.foundation.errors import UserError, clip, listing, short
-from nnglm.log import logbook
+from nnglm.log import logbook, runlog
 from nnglm.log.result import RunResult, Statistics, flat
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def check_comparable(models: list[Model]) -> bool:
     configs = []
     for m in models:
         try:
-            configs.append(config_module.validate(m.result.config, str(m.folder / "config.yaml")))
+            configs.append(config_module.validate(m.result.config, str(m.folder / runlog.CONFIG_FILE)))
         except UserError as e:
             raise UserError(f"{clip(str(m.folder), 200)}: its recorded config no longer validates: {e}") from None
     for m, cfg in zip(models, configs):

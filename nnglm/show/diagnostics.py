@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-PICTURE = "diagnostics.png"
 DRAWN_ROWS = 20_000  # past this, a seeded random choice of rows is drawn (100 000 rows' eight scatters took 4 s to render)
 NEEDED = [f"{fit}_{what}" for what in ("fitted", "deviance", "pearson", "hat") for fit in ("network", "glm")]
 STYLE: dict[str, dict[str, Any]] = {

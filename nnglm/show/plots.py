@@ -37,10 +37,10 @@ TOLERANCE: dict = dict(color="tab:red", ls="--", lw=1.2)
 LABEL_BOX = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8)  # a cell's text, readable on any colour
 
 PICTURES = {
-    "loss.png": "The loss's gap to the GLM's own loss (log scale), and the loss itself",
-    "distance.png": "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)",
-    "lines.png": "The points by class, with the GLM's and the network's separating lines",
-    "diagnostics.png": "R's plot(glm) for the GLM (grey circles), the network's points over it (red crosses)",
+    runlog.LOSS_PICTURE: "The loss's gap to the GLM's own loss (log scale), and the loss itself",
+    runlog.DISTANCE_PICTURE: "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)",
+    runlog.LINES_PICTURE: "The points by class, with the GLM's and the network's separating lines",
+    runlog.DIAGNOSTICS_PICTURE: "R's plot(glm) for the GLM (grey circles), the network's points over it (red crosses)",
 }
 
 
@@ -300,10 +300,10 @@ def _frame(values: np.ndarray) -> tuple[float, float]:
 
 
 def run_figures(run: RunPicture, lines: Callable[[], "Figure | None"] | None = None) -> dict[str, "Figure"]:
-    out = {"loss.png": loss_figure(run), "distance.png": distance_figure(run)}
+    out = {runlog.LOSS_PICTURE: loss_figure(run), runlog.DISTANCE_PICTURE: distance_figure(run)}
     drawn = lines() if lines else None
     if drawn is not None:
-        out["lines.png"] = drawn
+        out[runlog.LINES_PICTURE] = drawn
     return out
 
 
@@ -481,7 +481,7 @@ def diagnostics_of(run_dir: Path, result: "RunResult", config) -> dict[str, "Fig
         stats = getattr(result, fit).statistics
         dispersion[fit] = stats.dispersion if stats and math.isfinite(stats.dispersion) and stats.dispersion > 0 else 1.0
     n_params = len(flat(result.glm.coefficients))
-    return {diagnostics.PICTURE: diagnostics.figure(table, config.family.sm_family().link, dispersion, n_params)}
+    return {runlog.DIAGNOSTICS_PICTURE: diagnostics.figure(table, config.family.sm_family().link, dispersion, n_params)}
 
 
 def training_rows(config, run_dir: Path):
@@ -502,7 +502,7 @@ def drawn(run_dir: Path) -> bool:
     """The run has its pictures and its self-contained report (or, run before report.html was written, no
     trajectory.csv to draw them again from)."""
     has = lambda name: (run_dir / name).is_file()  # noqa: E731
-    return has("loss.png") and (has(runlog.REPORT_HTML) or not has(runlog.TRAJECTORY_FILE))
+    return has(runlog.LOSS_PICTURE) and (has(runlog.REPORT_HTML) or not has(runlog.TRAJECTORY_FILE))
 
 
 # --- a sweep ---
@@ -769,13 +769,10 @@ def _sweep_grid(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[s
     return fig
 
 
-SWEEP_PICTURE = "sweep.png"
-
-
 def sweep_picture_path(run_dirs: list[Path]) -> Path:
     """Where a sweep's picture goes: the sweep's own folder beside its points' (runlog.sweep_folder), as
     it belongs to the sweep, not to any one point."""
-    return runlog.sweep_folder(run_dirs) / SWEEP_PICTURE
+    return runlog.sweep_folder(run_dirs) / runlog.SWEEP_PICTURE
 
 
 def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
