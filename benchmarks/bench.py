@@ -177,6 +177,7 @@ def worker_run(config, overrides):
 
     from nnglm import config as config_module
     from nnglm.experiment import runner
+    from nnglm.show import progress
 
     imports = time.perf_counter() - start
     cfg = config_module.load(config, overrides)
@@ -188,7 +189,7 @@ def worker_run(config, overrides):
         while not done.wait(0.005):
             peaks[phase[0]] = max(peaks.get(phase[0], 0.0), rss_mb())
 
-    named = runner.Phases.__call__
+    named = progress.Phases.__call__
 
     @contextlib.contextmanager
     def timed(self, key: str, announce: bool = True):
@@ -197,7 +198,7 @@ def worker_run(config, overrides):
             yield
         phase[0] = "between phases"
 
-    runner.Phases.__call__ = timed  # type: ignore[method-assign,assignment]
+    progress.Phases.__call__ = timed  # type: ignore[method-assign,assignment]
     threading.Thread(target=sample, daemon=True).start()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:

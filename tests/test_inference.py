@@ -2,26 +2,27 @@
 
 import numpy as np
 import pytest
-from conftest import engine_of, load, sample_config
+from support import engine_of, load, sample_config
 
 from nnglm.data import table
 from nnglm.experiment import runner
 from nnglm.model import glm, penalty
-from nnglm.train import inference
+from nnglm.train import inference, reference
 from nnglm.vocabulary import families
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 
 def standard_errors(ds, cfg, coefficients) -> inference.Inference:
     """Standard errors of any coefficients (Dataset.terms' order) by the network's own loss, as a run computes them."""
-    curvature = inference.Curvature(engine_of(cfg), cfg.family, ds, cfg.model.use_bias, penalty.of_run(cfg, ds))
+    curvature = inference.Curvature(
+        engine_of(cfg), cfg.family, ds, cfg.model.use_bias, penalty.of_run(cfg.model.penalty, ds, cfg.model.use_bias)
+    )
     return curvature.inference(np.asarray(coefficients, dtype=float))
 
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("row", SINGLE, ids=lambda r: r.key)
 def test_standard_errors_per_family_row(row):
     import statsmodels.api as sm
@@ -44,6 +45,7 @@ def test_standard_errors_per_family_row(row):
         np.testing.assert_allclose(np.column_stack([got.ci_low, got.ci_high]), result.conf_int(), rtol=1e-6)
 
 
+@pytest.mark.runs
 def test_multinomial_standard_errors_are_mnlogit_s():
     import statsmodels.api as sm
 
@@ -63,6 +65,7 @@ def seed002(tmp_path_factory):
     }
 
 
+@pytest.mark.runs
 def test_seed002_float64_standard_errors_and_reference(seed002):
     result = seed002["float64"].result
     assert result["comparison"]["bse_max_rel_diff"] <= 1e-4
@@ -72,6 +75,7 @@ def test_seed002_float64_standard_errors_and_reference(seed002):
     assert max(abs(ref[t] - net[t]) for t in net) == result["reference"]["max_abs_diff_to_network"]
 
 
+@pytest.mark.runs
 def test_seed002_float32_reference_agrees_to_round_off_and_the_report_says_so(seed002):
     outcome = seed002["float32"]
     gap = outcome.result["reference"]["max_abs_diff_to_network"]
@@ -83,13 +87,13 @@ def test_seed002_float32_reference_agrees_to_round_off_and_the_report_says_so(se
     ) in report
 
 
-@pytest.mark.logic
 def test_reference_agreement_sentence_tells_round_off_from_another_rule():
-    assert "round-off, the same update rule" in runner.agreement(1e-9, "float64")
-    assert "not the same update rule" in runner.agreement(2.0, "float64")  # opposite signs, past the std err
-    assert "not the same update rule" in runner.agreement(1e-3, "float32")
+    assert "round-off, the same update rule" in reference.agreement(1e-9, "float64")
+    assert "not the same update rule" in reference.agreement(2.0, "float64")  # opposite signs, past the std err
+    assert "not the same update rule" in reference.agreement(1e-3, "float32")
 
 
+@pytest.mark.runs
 def test_epochs_to_match_is_the_first_logged_step_within_tolerance(tmp_path):
     import csv
 
@@ -102,6 +106,7 @@ def test_epochs_to_match_is_the_first_logged_step_within_tolerance(tmp_path):
     assert 0 < first < 1000
 
 
+@pytest.mark.runs
 def test_report_and_plots_exist(seed002):
     folder = seed002["float32"].run_dir
     report = (folder / "report.md").read_text()
@@ -112,6 +117,7 @@ def test_report_and_plots_exist(seed002):
     assert "| x1 |" in report and "P>\\|z\\|" in report
 
 
+@pytest.mark.runs
 def test_four_points_picture_shows_both_lines(tmp_path):
     import matplotlib.image
 
@@ -149,6 +155,7 @@ def multinomial_curvature(n: int, k: int, C: int, use_bias: bool, autodiff: bool
     return curvature, rng.normal(scale=0.5, size=k * C + C * use_bias)
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("use_bias", [True, False], ids=["bias", "no_bias"])
 def test_closed_form_softmax_derivatives_are_autodiff_s(use_bias):
     closed, theta = multinomial_curvature(300, 3, 4, use_bias)
@@ -163,6 +170,7 @@ def test_closed_form_softmax_derivatives_are_autodiff_s(use_bias):
     np.testing.assert_allclose(chunked[1], h, rtol=0, atol=1e-12 * np.max(np.abs(h)))
 
 
+@pytest.mark.runs
 def test_200_class_derivatives_hold_no_rows_x_classes_x_classes_array(monkeypatch):
     import tracemalloc
 
@@ -182,7 +190,6 @@ def test_200_class_derivatives_hold_no_rows_x_classes_x_classes_array(monkeypatc
     assert peak < 4 * h.nbytes < n * C * C * 8 / 10
 
 
-@pytest.mark.logic
 def test_row_derivatives_assemble_to_the_direct_products_in_blocks(monkeypatch):
     # the Hessian's kernel block by syrk over blocks of rows, negative curvature (observed information) included
     monkeypatch.setattr(inference, "BLOCK_BYTES", 8 * 4 * 300)  # blocks of 300 rows

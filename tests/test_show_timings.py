@@ -8,11 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
-from nnglm.experiment import runner
-
-pytestmark = pytest.mark.runs
+from nnglm.show import progress
 
 DOBSON = """\
 counts,outcome,treatment
@@ -39,6 +37,7 @@ RUN = (
 )
 
 
+@pytest.mark.runs
 def test_the_first_runs_glm_phase_is_its_fit_not_statsmodels_import(tmp_path):
     (tmp_path / "dobson.csv").write_text(DOBSON)
     (tmp_path / "c.yaml").write_text(CONFIG)
@@ -51,13 +50,12 @@ def test_the_first_runs_glm_phase_is_its_fit_not_statsmodels_import(tmp_path):
     # a fresh process imports statsmodels, TensorFlow and matplotlib: seconds; the GLM of 9 rows, milliseconds
     assert timings["glm"] < timings["imports"] / 20, timings
     said = re.search(r"^GLM \(statsmodels\): (.+)$", done.stderr, re.M)
-    assert said and said.group(1) == runner.duration(timings["glm"]), done.stderr
+    assert said and said.group(1) == progress.duration(timings["glm"]), done.stderr
     assert re.search(r"^imports \(statsmodels, the training backend, matplotlib\): \d+\.\d s$", done.stderr, re.M)
 
 
-@pytest.mark.logic
 @pytest.mark.parametrize(
     "seconds, said", [(0.0072, "7.2 ms"), (0.00025, "0.25 ms"), (0.0425, "42 ms"), (0.0999, "100 ms"), (2.94, "2.9 s")]
 )
 def test_a_phase_below_a_tenth_of_a_second_is_said_in_milliseconds(seconds, said):
-    assert runner.duration(seconds) == said
+    assert progress.duration(seconds) == said

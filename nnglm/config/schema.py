@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from nnglm.foundation.errors import UserError, short
-from nnglm.vocabulary import families, formats, generators, urls
+from nnglm.vocabulary import families, formats, generators, tolerance, urls
 from nnglm.vocabulary.formula import Formula, FormulaError, parse_formula
 
 REQUIRED = generators.REQUIRED
@@ -18,9 +18,6 @@ GENERATORS: dict[str, dict[str, Any]] = {name: generators.parameters(name) for n
 GENERATOR_PARAMS = sorted({p for params in GENERATORS.values() for p in params})
 # the target columns each generator makes; the other columns are its features
 GENERATOR_TARGETS = {name: list(cls.targets) for name, cls in generators.GENERATORS.items()}
-
-
-L1_RTOL = 1e-3  # the verdict's default tolerance under an L1 penalty (see Config.compare_rtol)
 
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -581,7 +578,7 @@ class CompareConfig(Section):
     max_abs: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     """set it to judge absolute differences instead: every |weight - coefficient| within max_abs"""
     reference: bool | None = None
-    """also run Adam from scratch in NumPy (full batch, zero start only); null: yes, except for a float32 run of more than 10 million design cells (rows x design columns, experiment/runner.REFERENCE_CELLS), where its float64 steps cost more than the network's training"""
+    """also run Adam from scratch in NumPy (full batch, zero start only); null: yes, except for a float32 run of more than 10 million design cells (rows x design columns, train/reference.REFERENCE_CELLS), where its float64 steps cost more than the network's training"""
 
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
@@ -762,17 +759,13 @@ class Config(Section):
 
     @property
     def compare_rtol(self) -> float:
-        """The verdict's relative tolerance (compare.rtol, or its default for the dtype). Under an L1
-        penalty Adam circles the kinks at zero at the scale of its learning rate and gets within about
-        1e-4 of the optimum, not closer: there the default is 1e-3 in either dtype."""
-        if self.compare.rtol:
-            return self.compare.rtol
-        return L1_RTOL if self.lasso else {"float64": 1e-6, "float32": 1e-4}[self.train.dtype]
+        """The verdict's relative tolerance: compare.rtol, or its default for the dtype and penalty (tolerance.py)."""
+        return self.compare.rtol or tolerance.verdict_rtol(self.train.dtype, self.lasso)
 
     @property
     def stop_rtol(self) -> float:
-        """Where `epochs: auto` stops: train.rtol, or a hundredth of the verdict's tolerance."""
-        return self.train.rtol or self.compare_rtol / 100
+        """Where `epochs: auto` stops: train.rtol, or its default from the verdict's tolerance (tolerance.py)."""
+        return self.train.rtol or tolerance.stop_rtol(self.compare_rtol)
 
     @property
     def precondition(self) -> str:

@@ -1,15 +1,15 @@
-"""One run, top to bottom: config → data → GLM fit → network fit → comparison → run log."""
+"""One run, top to bottom: config → data → GLM fit → network fit → comparison → run log.
+
+The pipeline alone: each fit returns its own result.json section, the NumPy reference decides for
+itself whether it runs (train/reference.py), and the console's phases and progress bar are
+show/progress.py's."""
 
 import contextlib
 import gc
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from nnglm.config import Config, DataFrameData
 from nnglm.data import frames, table
@@ -19,20 +19,21 @@ from nnglm.foundation import safe
 from nnglm.log import runlog
 from nnglm.log.result import (
     SCHEMA,
+    ComparisonOutcome,
     ComparisonSection,
     DataSection,
     Environment,
     GlmSection,
     HiddenSection,
     InferenceSection,
-    NetworkSection,
-    ReferenceSection,
     RunResult,
+    Statistics,
+    Status,
     nest,
-    scale,
 )
 from nnglm.model import anova, glm, precondition
-from nnglm.show import plots, report, summary
+from nnglm.show import plots, progress, report, summary
+from nnglm.show.progress import Phases
 from nnglm.train import backends, inference, network, reference
 from nnglm.train import hidden as hidden_network
 from nnglm.train.backends import Engine
@@ -66,6 +67,37 @@ def run(
         return _run(config, out, quiet, point, overrides, shared, draw_plots)
 
 
+@dataclass
+class Context:
+    """What every step of one run takes: its config and data, where it trains, where it records."""
+
+    config: Config
+    dataset: table.Dataset
+    held_out: table.Dataset | None  # data.validation_fraction's rows
+    condition: float  # the design's condition number
+    engine: Engine
+    device: str
+    run_dir: Path
+    result: RunResult  # result.json, filled as the run goes
+    history: runlog.HistoryLog  # history.csv, appended as training goes
+    phases: Phases
+    shared: Entry | None  # what the runs of this process share with this one (cache.py)
+    draw_plots: bool
+
+
+@dataclass
+class Fits:
+    """What the fits made: the run folder's sections and files are made of these."""
+
+    glm: glm.GlmFit
+    network: network.NetworkFit
+    hidden: hidden_network.HiddenFit | None
+    inference: inference.Inference  # the network's standard errors
+    statistics: Statistics  # the network's fit statistics, at its own dispersion
+    comparison: verdict.Comparison
+    reference: reference.ReferenceFit | str  # or why it did not run
+
+
 def _run(
     config: Config, out: Path, quiet: bool, point: dict | None, overrides: dict | None, shared: Entry | None, draw_plots: bool
 ) -> Outcome:
@@ -89,22 +121,29 @@ def _run(
         frames.keep(run_dir, config.data, result)
     history, heartbeat = runlog.start(run_dir, result)
     phases.shown()
+    ctx = Context(config, dataset, held_out, condition, engine, device, run_dir, result, history, phases, shared, draw_plots)
     try:
-        rows = fit_and_log(engine, config, dataset, held_out, device, condition, result, run_dir, history, phases, shared, draw_plots)
+        rows = fit_and_log(ctx)
     except BaseException as e:
-        interrupted = isinstance(e, KeyboardInterrupt)
-        result.status = "interrupted" if interrupted else "failed"
-        result.error = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
-        if isinstance(e, network.Interrupted):  # keep what training had reached
-            result.network = network_section(e.fit, dataset)
-        history.close()
-        runlog.record_end(run_dir, result, e.fit.history if isinstance(e, network.Interrupted) else None)
+        ended_early(ctx, e)
         raise
     finally:
         heartbeat.stop()
     if not quiet:
         summary.print_run(result, rows, run_dir)
     return Outcome(run_dir, result)
+
+
+def ended_early(ctx: Context, e: BaseException) -> None:
+    """result.json of a run interrupted or failed, with what training had reached where it was interrupted."""
+    interrupted = isinstance(e, KeyboardInterrupt)
+    ctx.result.status = Status.INTERRUPTED if interrupted else Status.FAILED
+    ctx.result.error = "interrupted" if interrupted else f"{type(e).__name__}: {e}"
+    reached = e.fit if isinstance(e, network.Interrupted) else None
+    if reached:  # keep what training had reached
+        ctx.result.network = reached.section(bool(ctx.dataset.classes))
+    ctx.history.close()
+    runlog.record_end(ctx.run_dir, ctx.result, reached.history if reached else None)
 
 
 COLLECT_FROM = 16 * 2**20  # bytes of design from which the GLM's copies are freed before training
@@ -129,7 +168,7 @@ def header(config: Config, run_id: str, point: dict | None, overrides: dict | No
         schema=SCHEMA,
         run_id=run_id,
         name=config.name,
-        status="running",
+        status=Status.RUNNING,
         process=runlog.process_record(),  # so that `nnglm runs` can tell a live run from a dead one
         config=config.to_dict(),
         sweep_point=point or None,
@@ -157,77 +196,86 @@ def data_section(dataset: table.Dataset, held_out: table.Dataset | None, conditi
     )
 
 
-def fit_and_log(
-    engine: Engine,
-    config: Config,
-    dataset: table.Dataset,
-    held_out,
-    device: str,
-    condition: float,
-    result: RunResult,
-    run_dir: Path,
-    history,
-    phases: "Phases",
-    shared: Entry | None = None,
-    draw_plots: bool = True,
-) -> list[dict]:
+def fit_and_log(ctx: Context) -> list[dict]:
     """Both fits, the comparison and the run folder's files; result.json last. Returns the coefficient rows."""
+    phases, result = ctx.phases, ctx.result
     with phases("glm"):
-        glm_fit = shared.glm_fit(lambda: glm.fit(dataset, config)) if shared else glm.fit(dataset, config)
-        if not shared and dataset.X.nbytes >= COLLECT_FROM:  # a sweep's points share one fit, made once
-            # statsmodels' model and results refer to each other: without a collection here their
-            # copies of the design (about 8 of its size at 1e6 rows) stay alive through training. A full
-            # collection costs about 0.4 s once TensorFlow is imported, whatever the size: a small
-            # design's copies are left to the collector's own pace
-            gc.collect()
-    target = np.array(list(glm_fit.coefficients.values()))
+        glm_fit = fit_glm(ctx)
     with phases("training", announce=False):
-        fit, hidden = train_networks(engine, config, dataset, device, target, history, phases.quiet, shared)
-    weights = np.array(list(fit.coefficients.values()))
+        fit, hidden = train_networks(ctx, np.array(list(glm_fit.coefficients.values())))
     with phases("standard_errors"):
-        stats = network_errors(engine, config, dataset, fit, weights)
-        sm_model = glm.model(dataset, config)
-        network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf  # at the GLM's scale: the fits' means compared
-        # the network's figures at its own dispersion: the family's rule, or inference.scale's
-        own_scale = None if config.inference.scale == "family" else stats.dispersion
-        network_statistics = glm.statistics(sm_model, weights, own_scale)
-        del sm_model
-    comparison = verdict.compare(fit, glm_fit, network_llf, stats.bse, config, condition)
+        stats, network_llf, statistics = network_figures(ctx, fit, glm_fit)
+    comparison = verdict.compare(fit, glm_fit, network_llf, stats.bse, ctx.config, ctx.condition)
     with phases("reference"):
-        ref = _reference(dataset, config, fit)
-    rows = coefficient_rows(comparison, stats, glm_fit, ref)
-
-    multiclass = bool(dataset.classes)
-    result.environment.device = fit.device
-    result.network = network_section(fit, dataset, dict(zip(comparison.terms, map(float, stats.bse))), network_statistics)
-    result.inference = inference_section(config, dataset, stats, glm_fit)
-    result.glm = GlmSection.model_validate(glm_fit, from_attributes=True).model_copy(
-        update={
-            "coefficients": nest(glm_fit.coefficients, multiclass),
-            "bse": nest(glm_fit.bse, multiclass),
-            "loss": glm_loss(fit, comparison),
-        }
-    )
-    result.reference = _reference_section(ref, comparison, glm_fit, config, multiclass)
-    result.comparison = ComparisonSection.model_validate(comparison, from_attributes=True)
-    if held_out:
-        fits = {"glm": comparison.glm, "network": comparison.network} | ({"hidden": hidden} if hidden else {})
-        result.validation = holdout.section(config, dataset, held_out, fits)
-        if hidden:
-            result.hidden = hidden_section(config, hidden)
-
-    history.close()
+        ref = reference.attempt(ctx.dataset, ctx.config, fit)
+    fits = Fits(glm_fit, fit, hidden, stats, statistics, comparison, ref)
+    rows = coefficient_rows(fits)
+    record(ctx, fits)
+    ctx.history.close()
     with phases("writing"):
-        runlog.write_history(run_dir, fit.history)
-        runlog.write_csv(run_dir, runlog.COEFFICIENTS_FILE, list(rows[0]), [list(r.values()) for r in rows])
-        predict.write_covariance(run_dir, comparison.terms, {"network": stats.cov, "glm": glm_fit.cov})
-        predict.write_residuals(run_dir, dataset, config, comparison.network, comparison.glm)
-    result.status = "completed"
+        write_files(ctx, fits, rows)
+    result.status = Status.COMPLETED
     with phases("plots"):
-        _report(run_dir, config, dataset, fit, result, rows, draw_plots)
+        _report(ctx.run_dir, ctx.config, ctx.dataset, fit, result, rows, ctx.draw_plots)
     result.timings = phases.seconds | {f"training_{k}": v for k, v in fit.timings.items()}
-    runlog.write_result(run_dir, result)  # last: a completed result.json means the folder is whole
+    runlog.write_result(ctx.run_dir, result)  # last: a completed result.json means the folder is whole
     return rows
+
+
+def fit_glm(ctx: Context) -> glm.GlmFit:
+    """statsmodels' fit, or the one the runs of this process share."""
+    config, dataset, shared = ctx.config, ctx.dataset, ctx.shared
+    glm_options = glm.GlmOptions.of(config)
+    glm_fit = (
+        shared.glm_fit(lambda: glm.fit(dataset, config.family, glm_options)) if shared else glm.fit(dataset, config.family, glm_options)
+    )
+    if not shared and dataset.X.nbytes >= COLLECT_FROM:  # a sweep's points share one fit, made once
+        # statsmodels' model and results refer to each other: without a collection here their
+        # copies of the design (about 8 of its size at 1e6 rows) stay alive through training. A full
+        # collection costs about 0.4 s once TensorFlow is imported, whatever the size: a small
+        # design's copies are left to the collector's own pace
+        gc.collect()
+    return glm_fit
+
+
+def train_networks(ctx: Context, target: np.ndarray) -> tuple[network.NetworkFit, hidden_network.HiddenFit | None]:
+    """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar."""
+    config, engine, dataset, device = ctx.config, ctx.engine, ctx.dataset, ctx.device
+    with progress.training(config.train.auto, config.train.step_cap, ctx.phases.quiet) as bar:
+
+        def on_log(row):
+            ctx.history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
+            bar.logged(row)
+
+        def on_look(d):
+            bar.looked(d.relative, config.stop_rtol)
+
+        fit = network.train(engine, dataset, config, device, target, on_log=on_log, on_look=on_look, trainer=trainer(ctx))
+        if not config.model.hidden:
+            return fit, None
+        hidden = hidden_network.train(engine, dataset, config, device, on_log=bar.hidden(hidden_network.steps(config)))
+        return fit, hidden
+
+
+def trainer(ctx: Context) -> network.Trainer | None:
+    """The compiled network the runs of this process share, made by the first of them; None: train builds its own."""
+    shared = ctx.shared
+    if shared and shared.trainer is None:
+        shared.trainer = network.prepare(ctx.engine, ctx.config, ctx.dataset, ctx.device)
+    return shared.trainer if shared else None
+
+
+def network_figures(ctx: Context, fit: network.NetworkFit, glm_fit: glm.GlmFit) -> tuple[inference.Inference, float, Statistics]:
+    """The network's standard errors, its log-likelihood at the GLM's scale (the fits' means compared), and its
+    fit statistics at its own dispersion: the family's rule, or inference.scale's."""
+    config, dataset = ctx.config, ctx.dataset
+    weights = np.array(list(fit.coefficients.values()))
+    stats = network_errors(ctx.engine, config, dataset, fit, weights)
+    glm_options = glm.GlmOptions.of(config)
+    sm_model = glm.model(dataset, config.family, glm_options)
+    network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf
+    own_scale = None if config.inference.scale == "family" else stats.dispersion
+    return stats, network_llf, glm.statistics(sm_model, weights, own_scale)
 
 
 def network_errors(
@@ -238,6 +286,31 @@ def network_errors(
     if config.inference.default:
         return fit.curvature.inference(weights, config.use_t)
     return inference.chosen(engine, fit.curvature, weights, config.inference, dataset, config.use_t)
+
+
+def record(ctx: Context, fits: Fits) -> None:
+    """The fits' sections of result.json, each the fit's own figures (coefficients nested by class for a multinomial fit)."""
+    result, config, dataset = ctx.result, ctx.config, ctx.dataset
+    multiclass = bool(dataset.classes)
+    fit, glm_fit, comparison = fits.network, fits.glm, fits.comparison
+    result.environment.device = fit.device
+    result.network = fit.section(multiclass, dict(zip(comparison.terms, map(float, fits.inference.bse))), fits.statistics)
+    result.inference = inference_section(config, dataset, fits.inference, glm_fit)
+    result.glm = GlmSection.model_validate(glm_fit, from_attributes=True).model_copy(
+        update={
+            "coefficients": nest(glm_fit.coefficients, multiclass),
+            "bse": nest(glm_fit.bse, multiclass),
+            "loss": glm_loss(fit, comparison),
+        }
+    )
+    glm_bse = np.array([glm_fit.bse[t] for t in comparison.terms])
+    result.reference = reference.section(fits.reference, comparison.terms, comparison.network, glm_bse, config.train.dtype, multiclass)
+    result.comparison = ComparisonSection.model_validate(comparison.model_dump())
+    if ctx.held_out:
+        linear = {"glm": comparison.glm, "network": comparison.network}
+        result.validation = holdout.section(config, dataset, ctx.held_out, linear | ({"hidden": fits.hidden} if fits.hidden else {}))
+        if fits.hidden:
+            result.hidden = HiddenSection.model_validate(fits.hidden.model_dump())
 
 
 def inference_section(config: Config, dataset: table.Dataset, stats: inference.Inference, glm_fit: glm.GlmFit) -> InferenceSection:
@@ -258,129 +331,15 @@ def inference_section(config: Config, dataset: table.Dataset, stats: inference.I
 
 def glm_loss(fit: network.NetworkFit, comparison: verdict.Comparison) -> float | None:
     """The network's loss at the GLM's coefficients (None where the GLM failed): loss.png's baseline."""
-    if comparison.outcome == "GLM failed" or not np.all(np.isfinite(comparison.glm)):
+    if comparison.outcome == ComparisonOutcome.GLM_FAILED or not np.all(np.isfinite(comparison.glm)):
         return None
     value = fit.curvature.loss(comparison.glm)
     return value if np.isfinite(value) else None
 
 
-def network_section(fit: network.NetworkFit, dataset: table.Dataset, bse: dict | None = None, statistics=None) -> NetworkSection:
-    multiclass = bool(dataset.classes)
-    section = NetworkSection.model_validate(fit, from_attributes=True)
-    return section.model_copy(
-        update={
-            "coefficients": nest(fit.coefficients, multiclass),
-            "bse": nest(bse, multiclass) if bse is not None else None,
-            "statistics": statistics,
-        }
-    )
-
-
-def train_networks(
-    engine: Engine,
-    config: Config,
-    dataset: table.Dataset,
-    device: str,
-    target: np.ndarray,
-    history,
-    quiet: bool,
-    shared: Entry | None = None,
-) -> tuple[network.NetworkFit, hidden_network.HiddenFit | None]:
-    """The one-layer network, and the hidden-layer one where model.hidden asks for it, with a progress bar:
-    under `auto`, steps, the network's own distance estimate against the tolerance and the time so far
-    (there is no total to show); with a fixed step count, steps of the total and the time left."""
-    auto = config.train.auto
-    with (_auto_progress if auto else _progress)(quiet) as bar:
-        task = bar.add_task("training", total=None if auto else config.train.step_cap, distance="")
-
-        def on_log(row):
-            history.append(row)  # on disk as it is made: a killed run keeps the steps it reached
-            bar.update(task, completed=row[0], description=f"loss {row[1]:.6g}")
-
-        def on_look(d):
-            bar.update(task, distance=f"distance {d.relative:.2g} (stops at {config.stop_rtol:g})", refresh=True)
-
-        trainer = shared.trainer if shared else None
-        if shared and trainer is None:
-            trainer = shared.trainer = network.prepare(engine, config, dataset, device)
-        fit = network.train(engine, dataset, config, device, target, on_log=on_log, on_look=on_look, trainer=trainer)
-        if not config.model.hidden:
-            return fit, None
-        task = bar.add_task("hidden layers", total=hidden_network.steps(config), distance="")
-        hidden = hidden_network.train(
-            engine, dataset, config, device, on_log=lambda row: bar.update(task, completed=row[0], description=f"hidden: loss {row[1]:.6g}")
-        )
-        return fit, hidden
-
-
-def hidden_section(config: Config, hidden: hidden_network.HiddenFit) -> HiddenSection:
-    section = HiddenSection.model_validate(hidden, from_attributes=True)
-    return section.model_copy(update={"widths": list(config.model.hidden), "activation": config.model.hidden_activation})
-
-
-# the NumPy reference's default, measured (Benchmarks): at 1e6 x 21 cells it took 0.59 to 0.79 times a float64
-# network's training but 1.33 to 1.48 times a float32 network's. Its step is memory-bound (the float64
-# design streamed once, in row blocks, as many bytes as a float32 step's two passes) and has no compiled
-# loop, so it cannot get under a float32 training: by default it is left out of float32 runs from half that size up
-REFERENCE_CELLS = 10_000_000
-
-
-def _reference(dataset: table.Dataset, config: Config, fit: network.NetworkFit) -> reference.ReferenceFit | str:
-    """Adam from scratch, or why it did not run."""
-    if config.compare.reference is False:
-        return "compare.reference is false"
-    cells = dataset.n_rows * (dataset.n_features + config.model.use_bias)
-    if config.compare.reference is None and config.train.dtype == "float32" and cells > REFERENCE_CELLS:
-        return (
-            f"off by default for a float32 run of more than {REFERENCE_CELLS:,} design cells ({cells:,} here), where its float64 "
-            "NumPy steps cost more than the network's training; compare.reference: true runs it"
-        )
-    if not network.full_batch(config, dataset.n_rows):
-        return "the reference runs full-batch training only"
-    if config.model.kernel_initializer != "zeros" or network.starts_inside(config):
-        return "the reference starts from zeros only"
-    if fit.diverged:
-        return "the network diverged"
-    if config.family.estimated:
-        return "the reference learns the coefficients only, not model.alpha: estimate"
-    return reference.adam(dataset, config, fit)
-
-
-def _reference_section(ref, comparison: verdict.Comparison, glm_fit: glm.GlmFit, config: Config, multiclass: bool) -> ReferenceSection:
-    if isinstance(ref, str):
-        return ReferenceSection(skipped=ref)
-    bse = np.array([glm_fit.bse[t] for t in comparison.terms])
-    gap = np.abs(ref.coefficients - comparison.network)
-    relative = float(np.max(gap / scale(comparison.network, bse), initial=0.0))
-    return ReferenceSection(
-        coefficients=nest(dict(zip(comparison.terms, map(float, ref.coefficients))), multiclass),
-        max_abs_diff_to_network=float(np.max(gap, initial=0.0)),
-        max_rel_diff_to_network=relative,
-        steps=ref.steps,
-        seconds=ref.seconds,
-        dtype="float64",
-        agreement=agreement(relative, config.train.dtype),
-    )
-
-
-def agreement(relative: float, dtype: str) -> str:
-    """One sentence on how close the NumPy reference came to the network, each gap measured
-    against the larger of the weight's size and its standard error."""
-    # a different update rule parts at the scale of the learning rate; round-off, over thousands of
-    # steps, stays below the square root of the dtype's eps (3e-4 in float32, 1.5e-8 in float64)
-    round_off = float(np.sqrt(np.finfo(dtype).eps))
-    if relative <= round_off:
-        return (
-            f"Adam written from scratch in NumPy (float64) reaches the network's weights within {relative:.2g} "
-            f"(relative), below √eps of {dtype} ({round_off:.2g}): round-off, the same update rule"
-        )
-    return (
-        f"Adam written from scratch in NumPy differs from the network by {relative:.2g} (relative), "
-        f"more than {dtype} round-off ({round_off:.2g}): not the same update rule"
-    )
-
-
-def coefficient_rows(comparison: verdict.Comparison, stats: inference.Inference, glm_fit: glm.GlmFit, ref) -> list[dict]:
+def coefficient_rows(fits: Fits) -> list[dict]:
+    """coefficients.csv's rows: each term's weight with its standard error and test, the GLM's, the reference's."""
+    comparison, stats, glm_fit, ref = fits.comparison, fits.inference, fits.glm, fits.reference
     rows = []
     for j, term in enumerate(comparison.terms):
         row = {
@@ -400,6 +359,15 @@ def coefficient_rows(comparison: verdict.Comparison, stats: inference.Inference,
     return rows
 
 
+def write_files(ctx: Context, fits: Fits, rows: list[dict]) -> None:
+    """history.csv whole, coefficients.csv, covariance.csv and residuals.csv."""
+    run_dir, comparison = ctx.run_dir, fits.comparison
+    runlog.write_history(run_dir, fits.network.history)
+    runlog.write_csv(run_dir, runlog.COEFFICIENTS_FILE, list(rows[0]), [list(r.values()) for r in rows])
+    predict.write_covariance(run_dir, comparison.terms, {"network": fits.inference.cov, "glm": fits.glm.cov})
+    predict.write_residuals(run_dir, ctx.dataset, ctx.config, comparison.network, comparison.glm)
+
+
 def _report(
     run_dir: Path, config: Config, dataset: table.Dataset, fit: network.NetworkFit, result: RunResult, rows: list[dict], draw_plots: bool
 ) -> None:
@@ -411,95 +379,3 @@ def _report(
     )
     pictures = plots.draw(run_dir, result, config, rows, fit.history, fit.trajectory, dataset) if draw_plots else {}
     report.write(run_dir, result, rows, pictures, later=not draw_plots)
-
-
-def _console() -> Console:
-    """Where progress goes: stderr, so that stdout carries the summary (or, with --quiet, the folder) only."""
-    return Console(stderr=True)
-
-
-# each phase by its key in result.json's timings, and as the console names it
-PHASES = {
-    "data": "data",
-    "condition_number": "condition number",
-    "imports": "imports (statsmodels, the training backend, matplotlib)",
-    "glm": "GLM (statsmodels)",
-    "training": "training",
-    "standard_errors": "standard errors",
-    "reference": "NumPy reference",
-    "writing": "writing",
-    "plots": "plots and report",
-}
-
-
-@dataclass
-class Phases:
-    """Each phase of a run timed, and said on the console (stderr) as it starts and ends, unless quiet.
-    Until the run has its folder (`shown`), the lines wait: a config or data error before it is then the
-    only thing on stderr, and the phases it passed are told once the run is under way."""
-
-    quiet: bool
-    seconds: dict[str, float] = field(default_factory=dict)
-    console: Console = field(default_factory=lambda: _console())
-    waiting: list[str] | None = field(default_factory=list)  # lines held until the run folder exists
-
-    @contextlib.contextmanager
-    def __call__(self, key: str, announce: bool = True) -> Iterator[None]:
-        """`announce`: say that the phase started (training has its own bar instead)."""
-        name = PHASES[key]
-        start = time.perf_counter()
-        shown: contextlib.AbstractContextManager = contextlib.nullcontext()
-        if not self.quiet and announce:
-            if self.console.is_terminal:
-                shown = self.console.status(f"{name} …")  # a spinner, gone when the phase ends
-            else:
-                self._say(f"{name} …")
-        with shown:
-            yield
-        self.seconds[key] = time.perf_counter() - start
-        self._say(f"{name}: {duration(self.seconds[key])}")
-
-    def shown(self) -> None:
-        """The run has its folder: say the lines held so far, and the later ones as they come."""
-        lines, self.waiting = self.waiting or [], None
-        for line in lines:
-            self._say(line)
-
-    def _say(self, line: str) -> None:
-        if self.quiet:
-            return
-        if self.waiting is not None:
-            self.waiting.append(line)
-        else:
-            self.console.print(line, highlight=False)
-
-
-def duration(seconds: float) -> str:
-    """A phase's time as the console says it: milliseconds below a tenth of a second (a 9-row GLM takes 3 ms, not 0.0 s)."""
-    ms = seconds * 1000
-    return f"{ms:.2f} ms" if ms < 1 else f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms" if ms < 100 else f"{seconds:.1f} s"
-
-
-def _auto_progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description:>18}"),
-        TextColumn("{task.completed} steps"),
-        TextColumn("{task.fields[distance]}"),
-        TimeElapsedColumn(),
-        console=_console(),
-        transient=True,
-        disable=quiet,
-    )
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description:>18}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeRemainingColumn(),
-        console=_console(),
-        transient=True,
-        disable=quiet,
-    )

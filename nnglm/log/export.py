@@ -33,6 +33,7 @@ from nnglm.foundation import safe
 from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import logbook, runlog
 from nnglm.log import result as schema
+from nnglm.log.result import Status
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -50,7 +51,7 @@ MAX_HISTORY_BYTES = 256 * 2**20  # history.csv is a few MB at 200 000 steps
 
 NOT_FIGURES = {"config", "environment", "process", "sweep_point", "overrides"}  # sections whose numbers are no result
 PER_TERM = {"coefficients", "bse"}  # one number per term: coefficients.csv holds them
-MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
+MLFLOW_STATUS = {Status.COMPLETED: "FINISHED", Status.FAILED: "FAILED", Status.INTERRUPTED: "KILLED"}
 NOT_ARTIFACTS = {"heartbeat"}  # and dotfiles: a file being written
 
 
@@ -85,9 +86,9 @@ def readable(folder: Path) -> Run:
     logged = logbook.read(folder)
     if logged.result is None:
         raise UserError(f"{folder}: cannot export it: {logged.problem}")
-    if logged.status == "dead":
+    if logged.status == Status.DEAD:
         raise UserError(f"{folder}: recorded as running, but {logged.problem}; it has no end to export (`nnglm runs` lists it as dead)")
-    if logged.status == "running":
+    if logged.status == Status.RUNNING:
         raise UserError(f"{folder}: still running; export it once it has ended")
     return Run(folder, logged.result)
 

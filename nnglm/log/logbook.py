@@ -17,6 +17,8 @@ from nnglm.foundation import safe
 from nnglm.foundation.errors import UserError, clip, listing, short
 from nnglm.log import result as schema
 from nnglm.log import runlog
+from nnglm.log.result import ComparisonOutcome, Status
+from nnglm.vocabulary import tolerance as measure
 
 
 @dataclass
@@ -34,11 +36,11 @@ class LoggedRun:
         return self.folder.name
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """The recorded status; `dead` for a run recorded as running whose process is gone; `broken` without a result."""
         if self.result is None:
-            return "broken"
-        return "dead" if self.result.status == "running" and self.problem else self.result.status
+            return Status.BROKEN
+        return Status.DEAD if self.result.status == Status.RUNNING and self.problem else self.result.status
 
     @property
     def set_keys(self) -> dict:
@@ -59,7 +61,7 @@ def read(folder: Path) -> LoggedRun:
         result = schema.read(folder / runlog.RESULT_FILE)
     except schema.Unreadable as e:
         return LoggedRun(folder, None, str(e))
-    if result.status == "running":
+    if result.status == Status.RUNNING:
         alive, why = runlog.liveness(result.process, folder)
         if alive is False:
             return LoggedRun(folder, result, why)
@@ -104,12 +106,12 @@ def scan(root: Path, name: str | None = None, status: str | None = None) -> list
 def row(run: LoggedRun) -> list[str]:
     r = run.result
     if r is None:
-        return [run.name, run.run_id, "", "broken", "", "", "", "", "", "", run.problem or ""]
+        return [run.name, run.run_id, "", Status.BROKEN, "", "", "", "", "", "", run.problem or ""]
     comparison = r.comparison
     model = r.config.get("model")
     model = model if isinstance(model, dict) else {}
     verdict = ""
-    if run.status == "dead":
+    if run.status == Status.DEAD:
         verdict = run.problem or ""
     elif comparison and comparison.equivalent is not None:
         verdict = "equivalent" if comparison.equivalent else not_equivalent(comparison.outcome)
@@ -132,7 +134,7 @@ def row(run: LoggedRun) -> list[str]:
 
 def not_equivalent(outcome: str | None) -> str:
     """The verdict column of a run that is not equivalent, with why (not converged, no finite MLE, ...)."""
-    return f"not equivalent ({outcome})" if outcome and outcome != "equivalent" else "not equivalent"
+    return f"not equivalent ({outcome})" if outcome and outcome != ComparisonOutcome.EQUIVALENT else "not equivalent"
 
 
 def last_step(folder: Path) -> int | None:
@@ -146,6 +148,7 @@ def last_step(folder: Path) -> int | None:
         return None
 
 
+# the headings of the table `nnglm runs` prints (nnglm.runs()'s DataFrame has its own, api.RUNS_FRAME_COLUMNS);
 # "max rel diff": the verdict's own measure, each gap over max(|GLM coefficient|, std err) (`compare` shows the absolute one too)
 RUNS_COLUMNS = ["name", "id", "set", "status", "family", "dtype", "backend", "device", "steps", "max rel diff", "verdict"]
 NUMERIC_COLUMNS = ("steps", "max rel diff", "max abs diff")
@@ -178,13 +181,8 @@ def relative_gaps(network: np.ndarray, glm: np.ndarray, first: schema.GlmSection
     bse = schema.flat(first.bse or {})
     se = np.array([np.nan if bse.get(t) is None else bse[t] for t in schema.flat(first.coefficients)], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gaps = np.abs(network - network[0]) / schema.scale(glm, se)
+        gaps = np.abs(network - network[0]) / measure.scale(glm, se)
     return float(np.nanmax(gaps, initial=0.0))
-
-
-def default_tolerance(dtypes: list[str]) -> float:
-    # float32 round-off differs between backends and devices at about 1e-7 relative; float64 at about 1e-15
-    return 1e-10 if all(d == "float64" for d in dtypes) else 1e-6
 
 
 @dataclass
@@ -249,29 +247,12 @@ def by_id(run_id: str, root: Path) -> Path:
 
 def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComparison:
     runs = [read(run_folder(Path(f))) for f in folders]
-    for run in runs:
-        if run.result is None:
-            raise UserError(f"{run.folder}: cannot compare a broken run ({run.problem})")
-        if run.status != "completed":
-            raise UserError(f"{run.folder}: status {run.status}; only completed runs have weights to compare")
-        for section in ("network", "glm"):
-            part = getattr(run.result, section)
-            if part is None or not part.coefficients:
-                raise UserError(f"{run.folder}: result.json has no {section} coefficients to compare")
+    _check_comparable(runs)
     results = [r.result for r in runs if r.result is not None]
     networks = [r.network for r in results if r.network is not None]
     glms = [r.glm for r in results if r.glm is not None]
     coefs = [schema.flat(n.coefficients) for n in networks]
-    terms = list(coefs[0])
-    for run, c in zip(runs, coefs):
-        if list(c) != terms:
-            raise UserError(
-                f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model "
-                "(`nnglm anova` compares nested models by their deviances)"
-            )
-    for run, g in zip(runs, glms):
-        if list(schema.flat(g.coefficients)) != terms:
-            raise UserError(f"{run.folder}: its GLM's terms differ from its network's: result.json is inconsistent")
+    terms = _same_terms(runs, coefs, glms)
 
     def values(c: dict) -> list[float]:
         return [np.nan if c[t] is None else c[t] for t in terms]
@@ -280,28 +261,8 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
     glm = np.asarray([values(schema.flat(g.coefficients)) for g in glms], dtype=np.float64)
     gap = float(np.max(np.abs(network - network[0]))) if len(runs) > 1 else 0.0
     relative_gap = relative_gaps(network, glm[0], glms[0])
-    dtypes = {r.environment.dtype or "float32" for r in results}
-    # runs in different dtypes agree only as far as the coarser one reaches the GLM: judge them as the verdict does
-    relative = tolerance is None and len(dtypes) > 1
-    if relative:
-        rtols = [r.comparison.tolerance.rtol or 0.0 for r in results if r.comparison and r.comparison.tolerance]
-        tolerance = max(rtols, default=0.0) or None
-        relative = tolerance is not None
-    if tolerance is None:
-        tolerance = default_tolerance(sorted(dtypes))
+    tolerance, relative = _judged_by(results, tolerance)
     env = differing([{k: v for k, v in r.environment.model_dump().items() if k not in ENVIRONMENT_IGNORED} for r in results])
-    validation = {}
-    for fit in ("glm", "network", "hidden"):
-        for loss in ("train_loss", "validation_loss"):
-            losses = [getattr(getattr(r.validation, fit, None), loss, None) for r in results]
-            if any(v is not None for v in losses):
-                validation[f"{fit}.{loss}"] = losses
-    statistics = {}
-    for fit, sections in (("network", networks), ("glm", glms)):
-        for key in ("llf", "deviance", "null_deviance", "aic", "bic", "df_resid", "dispersion"):
-            per_run = [getattr(s.statistics, key, None) for s in sections]
-            if any(v is not None for v in per_run):
-                statistics[f"{fit}.{key}"] = per_run
     return RunComparison(
         runs=runs,
         config_diff=differing([r.config for r in results]),
@@ -314,11 +275,75 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         tolerance=tolerance,
         relative=relative,
         same=bool((relative_gap if relative else gap) <= tolerance),
-        validation=validation,
-        statistics=statistics,
+        validation=_held_out_losses(results),
+        statistics=_fit_statistics(networks, glms),
         errors=[errors_used(r) for r in results],
         bse=standard_errors(results, terms),
     )
+
+
+def _check_comparable(runs: list[LoggedRun]) -> None:
+    """Each run completed, with both fits' coefficients recorded."""
+    for run in runs:
+        if run.result is None:
+            raise UserError(f"{run.folder}: cannot compare a broken run ({run.problem})")
+        if run.status != "completed":
+            raise UserError(f"{run.folder}: status {run.status}; only completed runs have weights to compare")
+        for section in ("network", "glm"):
+            part = getattr(run.result, section)
+            if part is None or not part.coefficients:
+                raise UserError(f"{run.folder}: result.json has no {section} coefficients to compare")
+
+
+def _same_terms(runs: list[LoggedRun], coefs: list[dict], glms: list[schema.GlmSection]) -> list[str]:
+    """The terms every run's network and GLM have, in the first run's order; refused where they differ."""
+    terms = list(coefs[0])
+    for run, c in zip(runs, coefs):
+        if list(c) != terms:
+            raise UserError(
+                f"{run.folder}: its terms differ from the first run's ({', '.join(terms[:5])} …): not the same model "
+                "(`nnglm anova` compares nested models by their deviances)"
+            )
+    for run, g in zip(runs, glms):
+        if list(schema.flat(g.coefficients)) != terms:
+            raise UserError(f"{run.folder}: its GLM's terms differ from its network's: result.json is inconsistent")
+    return terms
+
+
+def _judged_by(results: list[schema.RunResult], tolerance: float | None) -> tuple[float, bool]:
+    """The tolerance the weights' largest gap is held to, and whether it is relative (to the GLM's scale)."""
+    dtypes = {r.environment.dtype or "float32" for r in results}
+    # runs in different dtypes agree only as far as the coarser one reaches the GLM: judge them as the verdict does
+    relative = tolerance is None and len(dtypes) > 1
+    if relative:
+        rtols = [r.comparison.tolerance.rtol or 0.0 for r in results if r.comparison and r.comparison.tolerance]
+        tolerance = max(rtols, default=0.0) or None
+        relative = tolerance is not None
+    if tolerance is None:
+        tolerance = measure.across_runs(sorted(dtypes))
+    return tolerance, relative
+
+
+def _held_out_losses(results: list[schema.RunResult]) -> dict[str, list]:
+    """'<fit>.<loss>' -> each run's value, for the losses some run recorded."""
+    validation = {}
+    for fit in ("glm", "network", "hidden"):
+        for loss in ("train_loss", "validation_loss"):
+            losses = [getattr(getattr(r.validation, fit, None), loss, None) for r in results]
+            if any(v is not None for v in losses):
+                validation[f"{fit}.{loss}"] = losses
+    return validation
+
+
+def _fit_statistics(networks: list[schema.NetworkSection], glms: list[schema.GlmSection]) -> dict[str, list]:
+    """'<fit>.<statistic>' -> each run's value, for the statistics some run recorded."""
+    statistics = {}
+    for fit, sections in (("network", networks), ("glm", glms)):
+        for key in ("llf", "deviance", "null_deviance", "aic", "bic", "df_resid", "dispersion"):
+            per_run = [getattr(s.statistics, key, None) for s in sections]
+            if any(v is not None for v in per_run):
+                statistics[f"{fit}.{key}"] = per_run
+    return statistics
 
 
 DEFAULT_ERRORS = "model-based, observed information"  # a run from before the inference section had these

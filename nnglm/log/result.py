@@ -11,6 +11,8 @@ a crash further on.
 
 import json
 import math
+from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from nnglm.foundation import safe
 from nnglm.foundation.errors import clip, short
 from nnglm.vocabulary import names
+from nnglm.vocabulary.tolerance import Tolerance
 
 SCHEMA = names.SCHEMA_WITH_R_NAMES  # 2: terms named as R names them; 1 (older folders): mapped on reading
 MAX_RESULT_BYTES = 64 * 2**20  # a result.json is kilobytes; a multinomial with thousands of terms, a few MB
@@ -31,7 +34,7 @@ Figure = Annotated[float, BeforeValidator(lambda v: math.nan if v is None else v
 Coefficients = dict[str, Number | dict[str, Number]]
 
 
-def nest(by_term: dict[str, float], multiclass: bool) -> Coefficients:
+def nest(by_term: Mapping[str, Number], multiclass: bool) -> Coefficients:
     """Coefficients as result.json keeps them: {'1:const': a, '1:x1': b} -> {'1': {'const': a, 'x1': b}}
     for a multinomial fit, as they are otherwise."""
     if not multiclass:
@@ -52,6 +55,44 @@ def flat(coefficients: Coefficients) -> dict[str, Number]:
         else:
             out[key] = value
     return out
+
+
+class Status(StrEnum):
+    """A run's status. A run writes the first four; a reader of the run log adds the last two."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    DEAD = "dead"  # result.json says running, but its process is gone (logbook)
+    BROKEN = "broken"  # result.json is unreadable (logbook)
+
+
+class StopReason(StrEnum):
+    """Why the network's training stopped (network.py)."""
+
+    CONVERGED = "converged"  # its own distance estimate within the tolerance
+    FLOOR = "floor"  # at the floor of its own arithmetic (network.FLOOR)
+    EPOCHS = "epochs"  # the fixed step count done
+    MAX_STEPS = "max_steps"
+    MAX_SECONDS = "max_seconds"
+    NO_PROGRESS = "no progress"  # network.PATIENCE looks without a new best estimate
+    GRAD_TOL = "grad_tol"
+    DIVERGED = "diverged"
+    INTERRUPTED = "interrupted"
+
+
+class ComparisonOutcome(StrEnum):
+    """What the comparison of the network with the GLM found (verdict.py)."""
+
+    EQUIVALENT = "equivalent"
+    NOT_CONVERGED = "not converged"
+    NO_FINITE_MLE = "no finite MLE"
+    GLM_FAILED = "GLM failed"
+    RANK_DEFICIENT = "rank deficient"
+    DIVERGED = "diverged"
+    GLM_SHORT = "GLM short"
+    DIFFERENT_POINT = "different point"
 
 
 def _absent(value: Any) -> bool:
@@ -151,6 +192,8 @@ class Statistics(Part):
 
 
 class NetworkSection(Part):
+    """The one-layer network's fit (network.NetworkFit adds what is not written here)."""
+
     coefficients: Coefficients = {}
     bse: Coefficients | None = None
     statistics: Statistics | None = None
@@ -158,17 +201,22 @@ class NetworkSection(Part):
     epochs_run: int | None = None
     train_seconds: Number = None
     diverged: bool | None = None
-    max_abs_grad: Number = None
-    converged: bool | None = None
-    stopped: str | None = None  # converged, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
+    max_abs_grad: Number = None  # the largest absolute gradient of the loss at the end
+    converged: bool | None = None  # its own distance estimate within train.rtol (and the gradient within train.grad_tol, if set)
+    stopped: StopReason | str | None = None  # text: a newer runner's reason, read by an older reader
     distance: Number = None  # its own estimate of the distance to the optimum, relative
     floor: Number = None  # epochs: auto: how close its own arithmetic can see, relative (network.FLOOR)
-    note: str | None = None
-    precondition: str | None = None
+    note: str | None = None  # why training stopped where it did, when that is news
+    precondition: str | None = None  # what the inputs were: none, standardize or whiten
     learning_rates: list[tuple[int, Number]] = []  # (from step, Adam's learning rate)
     start_bias: list[Number] = []
 
 
+# One declaration per figure: a section here declares the figures that result.json holds, and the fit that
+# fills it (glm.GlmFit) subclasses it, adding only what the fit alone holds, as Field(exclude=True) so that it
+# is never written; the runner still copies the fit into its section (model_validate, from_attributes). Where
+# a figure's type is narrower in the fit (always there, flat coefficients), the fit says so to the type checker
+# alone, under TYPE_CHECKING, and declares no field.
 class GlmSection(Part):
     coefficients: Coefficients = {}
     bse: Coefficients | None = None
@@ -199,71 +247,22 @@ class ReferenceSection(Part):
     skipped: str | None = Field(default=None, exclude_if=_absent)  # why it did not run
 
 
-RELATIVE_TO = "max(|GLM coefficient|, GLM standard error)"
-
-
-def scale(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
-    """What each difference to a GLM coefficient is measured against: the larger of the coefficient's
-    size and its standard error (an undefined error counts as 0)."""
-    bse = np.where(np.isfinite(bse), bse, 0.0)
-    return np.maximum(np.abs(b), bse)
-
-
-ROUND_OFF = 1.5e-8  # about the square root of float64's eps
-
-
-def at_zero(b: np.ndarray, bse: np.ndarray) -> np.ndarray:
-    """Which GLM coefficients are zero within round-off: below ROUND_OFF of their standard error (an
-    undefined error counts as 0, so only an exact 0 is then). A measure relative to |coefficient|, such
-    as MAPE, is undefined for them (Dobson's treatment terms, 1e-16 where the optimum is 0)."""
-    return np.abs(b) <= ROUND_OFF * np.where(np.isfinite(bse), bse, 0.0)
-
-
-class Tolerance(Part):
-    """How close a weight must come to its GLM coefficient: rtol relative to scale(b, bse), or, when
-    compare.max_abs is set, max_abs absolute."""
-
-    rtol: Number = None
-    max_abs: Number = None
-    relative_to: str | None = None
-
-    @classmethod
-    def of(cls, rtol: float, max_abs: float | None) -> "Tolerance":
-        return cls(rtol=rtol, max_abs=max_abs, relative_to=RELATIVE_TO if max_abs is None else None)
-
-    @property
-    def limit(self) -> float:
-        """The tolerance in the verdict's own measure (absolute with compare.max_abs, else relative)."""
-        limit = self.max_abs if self.max_abs is not None else self.rtol
-        return math.nan if limit is None else limit
-
-    def gaps(self, w: np.ndarray, b: np.ndarray, bse: np.ndarray) -> np.ndarray:
-        """Each difference as a fraction of what the verdict allows it (within: <= 1)."""
-        diff = np.abs(w - b)
-        if self.max_abs is not None:
-            return diff / self.max_abs
-        return diff / scale(b, bse) / self.rtol
-
-    def describe(self) -> str:
-        if self.max_abs is not None:
-            return f"within {self.max_abs:g} of its GLM coefficient"
-        return f"within {self.rtol:g} of its GLM coefficient, relative to the larger of the coefficient's size and its standard error"
-
-
 class ComparisonSection(Part):
+    """The network's weights beside the GLM's coefficients (verdict.Comparison adds what is not written here)."""
+
     max_abs_diff: Number = None
-    max_rel_diff: Number = None
-    mape_pct: Number = None
+    max_rel_diff: Number = None  # max |w - b| / max(|b|, bse)
+    mape_pct: Number = None  # mean absolute percentage error, as seed 002 reports it; null where undefined
     rel_l2: Number = None
-    direction_cosine: Number = None
+    direction_cosine: Number = None  # what is left to compare when no finite MLE exists
     network_llf: Number = None
     glm_llf: Number = None
     equivalent: bool | None = None
-    outcome: str | None = None
+    outcome: ComparisonOutcome | str | None = None  # text: a newer runner's outcome, read by an older reader
     tolerance: Tolerance | None = None
     verdict: str | None = None
-    epochs_to_match: int | None = None
-    bse_max_rel_diff: Number = None
+    epochs_to_match: int | None = None  # the first logged step with every weight within the tolerance
+    bse_max_rel_diff: Number = None  # the network's standard errors against statsmodels'
     undefined: str | None = Field(default=None, exclude_if=_absent)  # why mape_pct (or rel_l2) is null
 
 
@@ -367,7 +366,7 @@ class RunResult(Part):
     schema_version: int | None = Field(None, alias="schema")
     run_id: str | None = None
     name: str | None = None
-    status: Literal["running", "completed", "failed", "interrupted"]
+    status: Literal[Status.RUNNING, Status.COMPLETED, Status.FAILED, Status.INTERRUPTED]  # DEAD and BROKEN are never written
     error: str | None = None
     process: Process | None = None
     config: Annotated[dict, AfterValidator(_recorded_config)] = {}  # the resolved config, as config.yaml holds it
@@ -383,7 +382,7 @@ class RunResult(Part):
     validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
     hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
     inference: InferenceSection | None = Field(default=None, exclude_if=_absent)
-    # seconds by phase (runner.PHASES: data, glm, training, standard_errors, reference, plots, ...;
+    # seconds by phase (show/progress.PHASES: data, glm, training, standard_errors, reference, plots, ...;
     # training's own parts as training_build, training_steps, ...)
     timings: dict[str, float] | None = Field(default=None, exclude_if=_absent)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nnglm.foundation.errors import UserError
 from nnglm.log import runlog
-from nnglm.log.result import RunResult
+from nnglm.log.result import RunResult, Status
 from nnglm.show import summary
 
 PLOTS_LATER = [
@@ -170,7 +170,7 @@ def command(folders: list[Path]) -> list[str]:
         if logged.result is not None and not logged.result.sweep_point and plots.drawn(folder):
             lines.append(f"{folder}: a single run, whose plots were drawn when it ran; nothing to do")
             continue
-        if logged.result is not None and logged.status != "completed":  # a failed or dead sweep point: no plots to draw
+        if logged.result is not None and logged.status != Status.COMPLETED:  # a failed or dead sweep point: no plots to draw
             lines.append(f"{folder}: status {logged.status}; nothing to draw")
             continue
         pictures = redraw(folder)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from nnglm.foundation import safe
 from nnglm.log.logbook import NUMERIC_COLUMNS, RUNS_COLUMNS, LoggedRun, RunComparison, row
+from nnglm.log.result import Status
 from nnglm.show import layout
 from nnglm.show.summary import wide_console
 
@@ -24,7 +25,7 @@ def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
         RUNS_COLUMNS,
         [list(map(plain, row(run))) for run in runs],
         right=[column in NUMERIC_COLUMNS for column in RUNS_COLUMNS],
-        styles=["red" if run.status in ("broken", "failed", "dead") else None for run in runs],
+        styles=["red" if run.status in (Status.BROKEN, Status.FAILED, Status.DEAD) else None for run in runs],
         keys=2,
     )
 

@@ -7,13 +7,14 @@ network (network.py).
 """
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
+from nnglm.log.result import HiddenSection
 from nnglm.model.precondition import Inputs
 from nnglm.train import network
 from nnglm.train.backends import Engine
@@ -21,18 +22,14 @@ from nnglm.train.backends import Engine
 AUTO_STEPS = 5000  # a hidden-layer network has no optimum to measure: with `auto` it trains this long
 
 
-@dataclass
-class HiddenFit:
-    """What training reached: no coefficients, a model that predicts."""
+class HiddenFit(HiddenSection):
+    """What training reached: result.json's hidden section (its figures are declared there), and what the
+    fit alone holds, never written there: no coefficients, a model that predicts."""
 
-    final_loss: float
-    epochs_run: int
-    train_seconds: float
-    diverged: bool
-    note: str | None
-    model: Any  # a Keras model
-    inputs: Inputs
-    dtype: str
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model: Any = Field(exclude=True)  # a Keras model
+    inputs: Inputs = Field(exclude=True)
+    dtype: str = Field(exclude=True)
 
     def predict(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
         """The fitted mean (class probabilities for multinomial) on new rows."""
@@ -74,6 +71,8 @@ def train(engine: Engine, dataset: Dataset, config: Config, device: str, on_log:
             loop.run(min(train.log_every, n_steps - loop.step))
     diverged = not loop.finite
     return HiddenFit(
+        widths=list(config.model.hidden),
+        activation=config.model.hidden_activation,
         final_loss=loop.history[-1][1],
         epochs_run=loop.step,
         train_seconds=time.perf_counter() - start,

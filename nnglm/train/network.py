@@ -41,14 +41,16 @@ float64 the floor is far below any tolerance and none of these fires first.
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
 from nnglm.foundation.errors import UserError
+from nnglm.log.result import NetworkSection, Statistics, StopReason, flat, nest
 from nnglm.model import penalty
 from nnglm.model.precondition import Inputs
 from nnglm.train import inference
@@ -72,32 +74,28 @@ HistoryRow = tuple[int, float, float]  # step, loss, max |w - target|
 Observer = Callable[[HistoryRow], None]  # told of each history row as training makes it (the run log, a progress bar)
 
 
-@dataclass
-class NetworkFit:
-    coefficients: dict[str, float]  # by term, on the original scale of the features
-    final_loss: float
-    epochs_run: int
-    train_seconds: float
-    diverged: bool
-    max_abs_grad: float  # the largest absolute gradient of the loss at the end
-    converged: bool  # its own distance estimate within train.rtol (and the gradient within train.grad_tol, if set)
-    stopped: str  # why training stopped: converged, floor, epochs, max_steps, max_seconds, no progress, grad_tol, diverged, interrupted
-    distance: float  # its own estimate of the coefficients' distance to the optimum, relative (see inference.py)
-    floor: float | None  # under auto: the floor of the network's arithmetic at the last look, relative (see FLOOR)
-    note: str | None  # why training stopped where it did, when that is news
-    precondition: str  # what the inputs were: none, standardize or whiten
-    learning_rates: list[tuple[int, float]]  # (from step, Adam's learning rate)
-    device: str
-    mu: np.ndarray  # the fitted mean (class probabilities for multinomial) on the training rows
-    curvature: Curvature  # the network's loss, for its standard errors
-    inputs: Inputs  # what the network trained on (the reference takes the same)
-    # where train_seconds went: build (model, compile, data to tensors), steps (the compiled loop, its
-    # compilation in the first call), first_call (that first call alone), reads (loss and gradient for
-    # each history row), looks (the convergence looks of `auto`)
-    timings: dict[str, float] = field(default_factory=dict)
-    history: list[HistoryRow] = field(default_factory=list)
-    trajectory: list[np.ndarray] = field(default_factory=list)  # the weights at each history step
-    start_bias: list[float] = field(default_factory=list)
+class NetworkFit(NetworkSection):
+    """The network's fit: result.json's network section (its figures are declared there), and what the fit
+    alone holds, never written there. Its coefficients are by term, on the original scale of the features;
+    bse and statistics are filled after training, from its curvature."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    device: str = Field(exclude=True)  # the environment's device
+    mu: np.ndarray = Field(exclude=True)  # the fitted mean (class probabilities for multinomial) on the training rows
+    curvature: Curvature = Field(exclude=True)  # the network's loss, for its standard errors
+    inputs: Inputs = Field(exclude=True)  # what the network trained on (the reference takes the same)
+    # where train_seconds went (result.json's timings): build (model, compile, data to tensors), steps (the
+    # compiled loop, its compilation in the first call), first_call (that first call alone), reads (loss and
+    # gradient for each history row), looks (the convergence looks of `auto`)
+    timings: dict[str, float] = Field(default_factory=dict, exclude=True)
+    history: list[HistoryRow] = Field(default_factory=list, exclude=True)  # history.csv
+    trajectory: list[np.ndarray] = Field(default_factory=list, exclude=True)  # the weights at each history step: trajectory.csv
+
+    def section(self, multiclass: bool, bse: dict[str, float] | None = None, statistics: Statistics | None = None) -> NetworkSection:
+        """result.json's network section: the fit's figures alone (a copy: the section keeps no curvature or data
+        alive), coefficients and standard errors nested by class for a multinomial fit."""
+        figures = self.model_dump() | {"bse": None if bse is None else nest(bse, multiclass), "statistics": statistics}
+        return NetworkSection.model_validate(figures | {"coefficients": nest(flat(self.coefficients), multiclass)})
 
 
 def determinism(engine: Engine, config: Config, device: str) -> dict[str, object]:
@@ -233,7 +231,7 @@ def alpha_column(keras, start: float, dtype: str):
 def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | None:
     """model.penalty as a Keras kernel regularizer on the weights' original scale (inputs.matrix @ kernel),
     times the loss's nll_factor: Keras' loss is nll_factor times the mean NLL (see families.py)."""
-    pen = penalty.of_run(config, dataset)
+    pen = penalty.of_run(config.model.penalty, dataset, config.model.use_bias)
     if pen is None:
         return None
     from keras import ops
@@ -360,41 +358,58 @@ def train(
         try:
             stopped = schedule.run(steps, lambda: look(curvature, steps, inputs, dataset, family))
         except KeyboardInterrupt:
-            stopped = "interrupted"
+            stopped = StopReason.INTERRUPTED
             if steps.done() != steps.step:
                 steps.read()
         used = engine.used_device(model, device)
-    train_seconds = time.perf_counter() - start
-    curvature = curvature or trainer.curvature_of(engine, config)
-    coefficients = weights()
+    seconds = {"train": time.perf_counter() - start, "build": built}
+    fit, distance = reached(engine, config, dataset, trainer, steps, schedule, stopped, used, seconds)
+    judge(fit, config, steps, distance)
+    if stopped == StopReason.INTERRUPTED:
+        raise Interrupted(fit)
+    return fit
+
+
+def reached(
+    engine: Engine,
+    config: Config,
+    dataset: Dataset,
+    trainer: "Trainer",
+    steps: Steps,
+    schedule: "Schedule",
+    stopped: StopReason,
+    device: str,
+    seconds: dict[str, float],
+) -> tuple[NetworkFit, Distance | None]:
+    """The fit training reached (judge fills in whether it diverged or converged), and its distance
+    estimate (None where a weight or the loss is not finite). `seconds`: train (all of it) and build."""
+    curvature = trainer.curvature_of(engine, config)
+    coefficients = steps.weights()
     distance = curvature.distance(coefficients) if steps.finite else None
+    mu = np.asarray(steps.mu, dtype=float)
     fit = NetworkFit(
         coefficients=dict(zip(terms(dataset, config), map(float, coefficients))),
         final_loss=steps.history[-1][1],
         epochs_run=steps.step,
-        train_seconds=train_seconds,
+        train_seconds=seconds["train"],
         diverged=False,
         max_abs_grad=steps.grad,
         converged=False,
         stopped=stopped,
         distance=distance.relative if distance else float("inf"),
         floor=schedule.floor,
-        note=None,
-        precondition=inputs.method,
-        learning_rates=schedule.learning_rates,
-        device=used,
-        mu=np.asarray(steps.mu, dtype=float)[:, 0] if dataset.n_outputs == 1 else np.asarray(steps.mu, dtype=float),
+        precondition=trainer.inputs.method,
+        learning_rates=list(schedule.learning_rates),
+        start_bias=[float(b) for b in trainer.bias] if config.model.use_bias else [],
+        device=device,
+        mu=mu[:, 0] if dataset.n_outputs == 1 else mu,
+        curvature=curvature,
+        inputs=trainer.inputs,
+        timings={"build": seconds["build"], **steps.timings, "looks": schedule.look_seconds},
         history=steps.history,
         trajectory=steps.trajectory,
-        start_bias=[float(b) for b in trainer.bias] if use_bias else [],
-        curvature=curvature,
-        inputs=inputs,
-        timings={"build": built, **steps.timings, "looks": schedule.look_seconds},
     )
-    judge(fit, config, steps, distance)
-    if stopped == "interrupted":
-        raise Interrupted(fit)
-    return fit
+    return fit, distance
 
 
 def look(curvature: Curvature | None, steps: Steps, inputs: Inputs, dataset: Dataset, family) -> Distance:
@@ -435,7 +450,7 @@ class Trainer:
         network's whitened inputs where it has them."""
         if self.curvature is None:
             data = self.dataset
-            pen = penalty.of_run(config, data)
+            pen = penalty.of_run(config.model.penalty, data, config.model.use_bias)
             self.curvature = Curvature(engine, config.family, data, config.model.use_bias, pen, self.inputs)
         return self.curvature
 
@@ -492,21 +507,21 @@ class Schedule:
         self.on_look(d)
         return d
 
-    def run(self, steps: Steps, distance: Callable[[], Distance]) -> str:
+    def run(self, steps: Steps, distance: Callable[[], Distance]) -> StopReason:
         """Train; return why training stopped."""
         train = self.train
         if not train.auto:
             self.learning_rates.append((0, train.rate))
             while steps.step < train.fixed_steps:
                 if train.grad_tol and steps.grad < train.grad_tol:
-                    return "grad_tol"
+                    return StopReason.GRAD_TOL
                 steps.run(min(train.log_every, train.fixed_steps - steps.step))
                 if not steps.finite:
-                    return "diverged"
-            return "epochs"
+                    return StopReason.DIVERGED
+            return StopReason.EPOCHS
         return self._auto(steps, distance)
 
-    def _auto(self, steps: Steps, distance: Callable[[], Distance]) -> str:
+    def _auto(self, steps: Steps, distance: Callable[[], Distance]) -> StopReason:
         train = self.train
         started = time.perf_counter()
         d = self._look(distance)
@@ -514,25 +529,25 @@ class Schedule:
         best, last, since_best, every = d.relative, d.relative, 0, CHECK_EVERY
         while True:
             if d.relative <= self.stop_rtol:
-                return "converged"
+                return StopReason.CONVERGED
             at_floor = d.relative <= FLOOR * d.floor
             stalled = d.relative <= WOBBLE * d.floor and d.relative > 0.9 * last
             if at_floor or stalled or self._frozen(steps):
-                return "floor"
+                return StopReason.FLOOR
             if train.grad_tol and steps.grad < train.grad_tol:
-                return "grad_tol"
+                return StopReason.GRAD_TOL
             if steps.step >= train.max_steps:
-                return "max_steps"
+                return StopReason.MAX_STEPS
             if time.perf_counter() - started > train.max_seconds:
-                return "max_seconds"
+                return StopReason.MAX_SECONDS
             if since_best >= PATIENCE:
-                return "no progress"
+                return StopReason.NO_PROGRESS
             self._set(steps, lr)
             goal = min(steps.step + every, train.max_steps)
             while steps.step < goal:
                 steps.run(min(train.log_every, goal - steps.step))
                 if not steps.finite:
-                    return "diverged"
+                    return StopReason.DIVERGED
             d = self._look(distance)
             if d.weights > 10 * lr * every:
                 lr *= 2  # far beyond what these steps can cover: longer steps
@@ -557,11 +572,12 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     """Fill in diverged, converged and note from how training ended."""
     train, family = config.train, config.family
     start_loss = steps.history[0][1]
+    assert fit.distance is not None and fit.final_loss is not None and fit.max_abs_grad is not None  # reached sets them
     pinned = 0
     if np.isfinite(family.eta_min) and distance is not None:
         theta = fit.curvature.theta_at(np.array(list(fit.coefficients.values())))
         pinned = int(np.sum(fit.curvature.eta(theta) <= family.eta_min))
-    if fit.stopped == "diverged" or distance is None:
+    if fit.stopped == StopReason.DIVERGED or distance is None:
         fit.diverged, fit.note = True, f"diverged: the loss or a weight stopped being finite by step {fit.epochs_run}"
     elif pinned:
         fit.diverged = True
@@ -575,16 +591,18 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
     fit.converged = bool(
         not fit.diverged and fit.distance <= config.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol)
     )
-    if fit.stopped == "interrupted":
+    if fit.stopped == StopReason.INTERRUPTED:
         fit.note = f"interrupted after {fit.epochs_run} steps; the weights are those reached by then"
     elif fit.diverged:
         pass
-    elif fit.stopped == "epochs" and train.grad_tol:
+    elif fit.stopped == StopReason.EPOCHS and train.grad_tol:
         fit.note = f"not converged after {fit.epochs_run} steps; max |grad| = {fit.max_abs_grad:.3g} (train.grad_tol {train.grad_tol:g})"
-    elif fit.stopped in ("max_steps", "max_seconds"):
-        cap = f"train.max_steps = {train.max_steps}" if fit.stopped == "max_steps" else f"train.max_seconds = {train.max_seconds:g}"
+    elif fit.stopped in (StopReason.MAX_STEPS, StopReason.MAX_SECONDS):
+        cap = (
+            f"train.max_steps = {train.max_steps}" if fit.stopped == StopReason.MAX_STEPS else f"train.max_seconds = {train.max_seconds:g}"
+        )
         fit.note = f"stopped at {cap} after {fit.epochs_run} steps, estimated distance to the optimum {fit.distance:.2g} (relative)"
-    elif fit.stopped == "floor":
+    elif fit.stopped == StopReason.FLOOR:
         head = f"stopped after {fit.epochs_run} steps at the floor of {train.dtype} arithmetic here, estimated distance to the optimum {fit.distance:.2g} (relative): "
         resolves = (
             f"the {fit.floor:.2g} that the network's own {train.dtype} arithmetic resolves (the Newton step of its "
@@ -596,7 +614,7 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
             fit.note = head + f"within {WOBBLE:g} times {resolves}, and the last look gained less than a tenth"
         else:
             fit.note = head + f"the last {CHECK_EVERY} steps changed no weight (each update was below a {train.dtype} weight's resolution)"
-    elif fit.stopped == "no progress":
+    elif fit.stopped == StopReason.NO_PROGRESS:
         fit.note = (
             f"stopped after {fit.epochs_run} steps: no progress over the last {PATIENCE} looks; estimated distance "
             f"to the optimum {fit.distance:.2g} (relative), the floor this dtype reaches here"

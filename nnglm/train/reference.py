@@ -22,17 +22,21 @@ once, so that a step costs what its two products cost.
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnglm.config import Config
 from nnglm.data.table import Dataset
+from nnglm.log.result import ReferenceSection, nest
 from nnglm.model import penalty
 from nnglm.model.precondition import Inputs
+from nnglm.train import network
 from nnglm.train.inference import row_blocks
 from nnglm.train.network import NetworkFit
 from nnglm.vocabulary.families import softmax
+from nnglm.vocabulary.tolerance import scale
 
 
 @dataclass
@@ -44,6 +48,7 @@ class ReferenceFit:
 
 def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     family, train, use_bias = config.family, config.train, config.model.use_bias
+    assert fit.epochs_run is not None  # network.train sets it
     start = time.perf_counter()
     inputs = fit.inputs
     # the network's float64 whitened inputs where its curvature holds them, else made here
@@ -52,7 +57,7 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     outputs = dataset.n_outputs
     W = np.zeros((k, outputs))  # the reference runs only where the network starts from zeros
     b = np.array(fit.start_bias, dtype=float) if use_bias else np.zeros(outputs)
-    pen = penalty.of_run(config, dataset)
+    pen = penalty.of_run(config.model.penalty, dataset, config.model.use_bias)
     rates = learning_rate_by_step(fit.learning_rates, fit.epochs_run)
     blocks = [Block(Z, rows, dataset, outputs) for rows in row_blocks(n, k + outputs, CACHE_BYTES)]
     gradient_of = (lambda block: block.softmax_gradient(W, b, n)) if family.multiclass else gradient_by(family, W, b, n)
@@ -130,7 +135,7 @@ def penalty_gradient(W: np.ndarray, M: np.ndarray, pen: penalty.Penalty, use_bia
     return factor * M.T @ (ridge * slopes + lasso * np.sign(slopes))
 
 
-def learning_rate_by_step(changes: list[tuple[int, float]], steps: int) -> np.ndarray:
+def learning_rate_by_step(changes: Sequence[tuple[int, float | None]], steps: int) -> np.ndarray:
     """Adam's learning rate at each step, from the (from step, rate) changes the network recorded."""
     rates = np.empty(steps)
     for i, (step, lr) in enumerate(changes):
@@ -146,3 +151,68 @@ def to_original(W: np.ndarray, b: np.ndarray | None, inputs: Inputs, multiclass:
     if multiclass:
         B = B[:, 1:] - B[:, :1]  # contrasts with class 0, as the network's
     return B.T.ravel()
+
+
+# the NumPy reference's default, measured (Benchmarks): at 1e6 x 21 cells it took 0.59 to 0.79 times a float64
+# network's training but 1.33 to 1.48 times a float32 network's. Its step is memory-bound (the float64
+# design streamed once, in row blocks, as many bytes as a float32 step's two passes) and has no compiled
+# loop, so it cannot get under a float32 training: by default it is left out of float32 runs from half that size up
+REFERENCE_CELLS = 10_000_000
+
+
+def attempt(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit | str:
+    """Adam from scratch, or why it did not run."""
+    if config.compare.reference is False:
+        return "compare.reference is false"
+    cells = dataset.n_rows * (dataset.n_features + config.model.use_bias)
+    if config.compare.reference is None and config.train.dtype == "float32" and cells > REFERENCE_CELLS:
+        return (
+            f"off by default for a float32 run of more than {REFERENCE_CELLS:,} design cells ({cells:,} here), where its float64 "
+            "NumPy steps cost more than the network's training; compare.reference: true runs it"
+        )
+    if not network.full_batch(config, dataset.n_rows):
+        return "the reference runs full-batch training only"
+    if config.model.kernel_initializer != "zeros" or network.starts_inside(config):
+        return "the reference starts from zeros only"
+    if fit.diverged:
+        return "the network diverged"
+    if config.family.estimated:
+        return "the reference learns the coefficients only, not model.alpha: estimate"
+    return adam(dataset, config, fit)
+
+
+def section(
+    ref: ReferenceFit | str, terms: list[str], weights: np.ndarray, glm_bse: np.ndarray, dtype: str, multiclass: bool
+) -> ReferenceSection:
+    """result.json's reference section: the reference against the network's `weights` (by `terms`), each gap
+    measured against the larger of the weight's size and the GLM's standard error; or why it did not run."""
+    if isinstance(ref, str):
+        return ReferenceSection(skipped=ref)
+    gap = np.abs(ref.coefficients - weights)
+    relative = float(np.max(gap / scale(weights, glm_bse), initial=0.0))
+    return ReferenceSection(
+        coefficients=nest(dict(zip(terms, map(float, ref.coefficients))), multiclass),
+        max_abs_diff_to_network=float(np.max(gap, initial=0.0)),
+        max_rel_diff_to_network=relative,
+        steps=ref.steps,
+        seconds=ref.seconds,
+        dtype="float64",
+        agreement=agreement(relative, dtype),
+    )
+
+
+def agreement(relative: float, dtype: str) -> str:
+    """One sentence on how close the NumPy reference came to the network, each gap measured
+    against the larger of the weight's size and its standard error."""
+    # a different update rule parts at the scale of the learning rate; round-off, over thousands of
+    # steps, stays below the square root of the dtype's eps (3e-4 in float32, 1.5e-8 in float64)
+    round_off = float(np.sqrt(np.finfo(dtype).eps))
+    if relative <= round_off:
+        return (
+            f"Adam written from scratch in NumPy (float64) reaches the network's weights within {relative:.2g} "
+            f"(relative), below √eps of {dtype} ({round_off:.2g}): round-off, the same update rule"
+        )
+    return (
+        f"Adam written from scratch in NumPy differs from the network by {relative:.2g} (relative), "
+        f"more than {dtype} round-off ({round_off:.2g}): not the same update rule"
+    )
