@@ -19,8 +19,9 @@ from nnglm import config as config_module
 from nnglm.config import received
 from nnglm.foundation.errors import ConfigError, UserError, bounded, clip, from_path
 from nnglm.log import logbook, runlog
-from nnglm.log.result import RunResult, flat, scale
+from nnglm.log.result import RunResult, flat
 from nnglm.show import tables
+from nnglm.vocabulary.tolerance import scale
 
 if TYPE_CHECKING:
     import pandas as pd

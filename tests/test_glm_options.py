@@ -9,13 +9,12 @@ import pytest
 from conftest import engine_of, sample_config
 
 from nnglm import config
-from nnglm.config import schema
 from nnglm.data import table
 from nnglm.experiment import runner
 from nnglm.foundation.errors import UserError
 from nnglm.model import glm, penalty
 from nnglm.train import network
-from nnglm.vocabulary import families
+from nnglm.vocabulary import families, tolerance
 
 pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
@@ -152,7 +151,7 @@ def test_elastic_net_with_zeros_is_equivalent_at_its_tolerance(tmp_path):
     keys = {"target": "count", "features": ["x1", "x2", "noise"], "exposure": "exposure"}
     result = run(csv_config(tmp_path, df, keys, {"family": "poisson", "penalty": {"alpha": 0.05, "l1_wt": 1.0}}), tmp_path)
     assert result["glm"]["coefficients"]["noise"] == 0.0
-    assert result["comparison"]["tolerance"]["rtol"] == schema.L1_RTOL
+    assert result["comparison"]["tolerance"]["rtol"] == tolerance.L1_RTOL
     assert result["comparison"]["outcome"] == "equivalent", result["comparison"]["verdict"]
     assert abs(result["network"]["coefficients"]["noise"]) < 1e-3 * result["glm"]["bse"]["noise"]
 

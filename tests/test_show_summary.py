@@ -13,8 +13,9 @@ import statsmodels.api as sm
 from rich.console import Console
 
 import nnglm
-from nnglm.log.result import RunResult, at_zero
+from nnglm.log.result import RunResult
 from nnglm.show import summary
+from nnglm.vocabulary.tolerance import at_zero
 
 pytestmark = pytest.mark.runs
 

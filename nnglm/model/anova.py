@@ -19,7 +19,8 @@ import numpy as np
 from nnglm import config as config_module
 from nnglm.foundation.errors import UserError, clip, listing, short
 from nnglm.log import logbook, runlog
-from nnglm.log.result import RunResult, Statistics, flat
+from nnglm.log.result import RunResult, Statistics, Status, flat
+from nnglm.vocabulary import tolerance as measure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -207,7 +208,7 @@ def model_of(folder: Path) -> Model:
     where = clip(str(run.folder), 200)
     if run.result is None:
         raise UserError(f"{where}: cannot compare a broken run ({run.problem})")
-    if run.status != "completed":
+    if run.status != Status.COMPLETED:
         raise UserError(f"{where}: status {run.status}; only a completed run has deviances to compare")
     r = run.result
     for fit in FITS:
@@ -352,4 +353,4 @@ def tolerance_of(models: list[Model]) -> float:
     """The largest of the runs' own verdict tolerances (compare.rtol or compare.max_abs)."""
     limits = [m.result.comparison.tolerance.limit for m in models if m.result.comparison and m.result.comparison.tolerance]
     limits = [x for x in limits if math.isfinite(x)]
-    return max(limits, default=logbook.default_tolerance([m.result.environment.dtype or "float32" for m in models]))
+    return max(limits, default=measure.across_runs([m.result.environment.dtype or "float32" for m in models]))

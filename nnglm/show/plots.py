@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
     from nnglm.config import Config
     from nnglm.log.logbook import RunComparison
-    from nnglm.log.result import RunResult, Tolerance
+    from nnglm.log.result import RunResult
+    from nnglm.vocabulary.tolerance import Tolerance
 
 # where the distances are not what the verdict judges, the title says so
 OUTCOME_NOTES = {
@@ -322,7 +323,7 @@ def _lines(config, terms: list[str], network: np.ndarray, glm: np.ndarray, datas
 
 
 def picture_of(result: "RunResult", config, rows: list[dict], history: list, trajectory: list[np.ndarray]) -> RunPicture:
-    from nnglm.log.result import Tolerance
+    from nnglm.vocabulary.tolerance import Tolerance
 
     terms = [r["term"] for r in rows]
     network, glm, bse = (np.array([np.nan if r[k] is None else r[k] for r in rows], dtype=float) for k in ("network", "glm", "glm_bse"))
@@ -821,6 +822,7 @@ def compare_figure(c: "RunComparison", limit: int = 40) -> "Figure":
     standard errors (every term on one scale, the GLM's 95% interval shaded), on the right its size in
     the verdict's measure (relative to max(|GLM coefficient|, std err), log scale), the largest first."""
     from nnglm.log import result as schema
+    from nnglm.vocabulary import tolerance as measure
 
     n_runs = len(c.runs)
     se = np.full((n_runs, len(c.terms)), np.nan)
@@ -828,7 +830,7 @@ def compare_figure(c: "RunComparison", limit: int = 40) -> "Figure":
         bse = schema.flat(run.result.glm.bse or {}) if run.result and run.result.glm else {}
         se[i] = [np.nan if bse.get(t) is None else bse[t] for t in c.terms]
     with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.abs(c.network - c.glm) / schema.scale(c.glm, se)  # (runs, terms), each run against its own GLM
+        relative = np.abs(c.network - c.glm) / measure.scale(c.glm, se)  # (runs, terms), each run against its own GLM
         usable = np.isfinite(se) & (se > 0)
         # in standard errors where there is one; else (separation, a failed GLM) relative to max(|coefficient|, 0)
         signed = (c.network - c.glm) / np.where(usable, se, np.abs(c.glm))
