@@ -7,11 +7,12 @@ Nothing here imports TensorFlow: a run imports it when it trains, so `nnglm.runs
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +20,15 @@ from nnglm import config as config_module
 from nnglm.config import received
 from nnglm.foundation.errors import ConfigError, UserError, bounded, clip, from_path
 from nnglm.log import logbook, runlog
-from nnglm.log.result import RunResult, flat
+from nnglm.log.result import RunResult, Status, flat
 from nnglm.show import tables
 from nnglm.vocabulary.tolerance import scale
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+
+    from nnglm.experiment.cache import RunCache
 
 # the columns of nnglm.runs()'s DataFrame, names a program takes (the table `nnglm runs` prints has its
 # own headings, logbook.RUNS_COLUMNS)
@@ -290,7 +293,7 @@ class Run:
 
         r, e = self.result, html.escape
         folder = f"<p>run folder: <code>{e(str(self.folder))}</code></p>"
-        if r.status != "completed" or not (r.network and r.glm and r.comparison):
+        if r.status != Status.COMPLETED or not (r.network and r.glm and r.comparison):
             error = f": {e(r.error)}" if r.error else ""
             return f"<p><b>{e(self.name)}/{e(self.id)}: status {e(r.status)}</b>{error}</p>{folder}"
         notes = summary.notes(r)
@@ -388,6 +391,16 @@ def with_frame(raw: dict, data_hash: str) -> dict:
     return raw | {"data": dict(section) | {"source": "dataframe", "sha256": data_hash}}
 
 
+@functools.cache
+def run_cache() -> RunCache:
+    """The one RunCache of the Python API's runs in this process (a notebook's), made at the first run.
+    Held by functools.cache, a module's state, because nnglm.run is a plain function called again and
+    again with nothing else to hold it; the command line makes its own for a sweep."""
+    from nnglm.experiment.cache import RunCache  # statsmodels and Keras' modules: only once a run is asked for
+
+    return RunCache()
+
+
 def run(
     config: str | os.PathLike | Mapping,
     data: pd.DataFrame | None = None,
@@ -409,36 +422,37 @@ def run(
         items = sets(overrides)
         if not str(out).strip():
             raise UserError("out: empty; give a folder, e.g. out='experiments'")
-        given = frames.given(data) if data is not None else nullcontext(None)
-        with given as data_hash:
-            points = expand(config, items, data_hash)
-            plain = config_module.plain_overrides(items)
-            root = Path(out)
-            runlog.check_out(root)
-            if len({cfg.train.backend for _, cfg in points}) > 1:
-                raise UserError(
-                    "train.backend: a sweep over backends needs a fresh process a point (Keras takes one backend per process); run it with `nnglm run`"
-                )
-            from nnglm.experiment import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
-            from nnglm.experiment.point import PROCESS_CACHE
+        data_hash = frames.hash_of_given(frames.check(data)) if data is not None else None
+        points = expand(config, items, data_hash)
+        if data is not None:  # the frame goes down with the configs, to the reader
+            frames.hand(points, data)
+        plain = config_module.plain_overrides(items)
+        root = Path(out)
+        runlog.check_out(root)
+        if len({cfg.train.backend for _, cfg in points}) > 1:
+            raise UserError(
+                "train.backend: a sweep over backends needs a fresh process a point (Keras takes one backend per process); run it with `nnglm run`"
+            )
+        from nnglm.experiment import runner  # numpy, statsmodels, rich; TensorFlow once a run trains
 
-            if len(points) == 1:
-                # a later run of the same data and model in this process takes its data, GLM fit and compiled network
-                outcome = runner.run(points[0][1], root, quiet=quiet, overrides=plain, cache=PROCESS_CACHE)
-                return Run(outcome.run_dir, outcome.record)
-            runs = []
-            for point, cfg in points:
-                try:
-                    outcome = runner.run(cfg, root, quiet=quiet, point=point, overrides=plain, cache=PROCESS_CACHE, draw_plots=False)
-                except UserError as e:
-                    raise UserError(f"sweep point {config_module.describe_point(point)}: {e}") from None
-                runs.append(Run(outcome.run_dir, outcome.record))
-            from nnglm.experiment import sweep
+        cache = run_cache()
+        if len(points) == 1:
+            # a later run of the same data and model in this process takes its data, GLM fit and compiled network
+            outcome = runner.run(points[0][1], root, quiet=quiet, overrides=plain, cache=cache)
+            return Run(outcome.run_dir, outcome.record)
+        runs = []
+        for point, cfg in points:
+            try:
+                outcome = runner.run(cfg, root, quiet=quiet, point=point, overrides=plain, cache=cache, draw_plots=False)
+            except UserError as e:
+                raise UserError(f"sweep point {config_module.describe_point(point)}: {e}") from None
+            runs.append(Run(outcome.run_dir, outcome.record))
+        from nnglm.experiment import sweep
 
-            said = sweep.draw_picture([r.folder for r in runs])  # written as `nnglm run` writes it, quiet or not
-            if not quiet:
-                print(said)
-            return runs
+        said = sweep.draw_picture([r.folder for r in runs])  # written as `nnglm run` writes it, quiet or not
+        if not quiet:
+            print(said)
+        return runs
 
 
 # --- reading the run log ---

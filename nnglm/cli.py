@@ -23,6 +23,7 @@ from pathlib import Path
 from nnglm import config as config_module
 from nnglm.foundation import safe
 from nnglm.foundation.errors import UserError, bounded, from_path
+from nnglm.log.result import Status
 
 FAILED = 3
 MAX_JOBS_PER_CPU = 4
@@ -65,14 +66,40 @@ def _stdout_is_devnull() -> bool:
         return False
 
 
+SET_HELP = "override a config key, e.g. train.epochs=5000; sweep a key with KEY=sweep:V1,V2 (a literal comma in a swept value: \\,)"
+RUN_HELP = "a run folder, or a run id as `nnglm runs` lists it (or the start of one)"
+DIR_HELP = "the run log in which run ids are looked up (default: experiments)"
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnglm", description="A neural network with no hidden layer is a GLM: show it, run by run.")
     commands = parser.add_subparsers(dest="command", required=True)
-    set_help = "override a config key, e.g. train.epochs=5000; sweep a key with KEY=sweep:V1,V2 (a literal comma in a swept value: \\,)"
+    for arguments in (
+        _run_arguments,
+        _validate_arguments,
+        _predict_arguments,
+        _runs_arguments,
+        _compare_arguments,
+        _anova_arguments,
+        _report_arguments,
+        _export_arguments,
+    ):
+        arguments(commands)  # each adds its command and the command's arguments
+    return parser
 
+
+def _set(command: argparse.ArgumentParser, text: str = SET_HELP) -> None:
+    command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=text)
+
+
+def _dir(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--dir", default="experiments", help=DIR_HELP)
+
+
+def _run_arguments(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="run the experiment a config describes")
     run.add_argument("config", help="path to a YAML config")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    _set(run)
     run.add_argument("--out", default="experiments", help="root folder of the run log (default: experiments)")
     run.add_argument("--strict", action="store_true", help="exit 1 when the network is not equivalent to the GLM")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary: only the run folder is printed")
@@ -83,50 +110,53 @@ def parser() -> argparse.ArgumentParser:
         help="run a sweep's points on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); run folders are written here",
     )
 
+
+def _validate_arguments(commands: argparse._SubParsersAction) -> None:
     validate = commands.add_parser("validate", help="check a config and its data without training")
     validate.add_argument("config")
-    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    _set(validate)
 
+
+def _predict_arguments(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser(
         "predict", help="both fits' predictions for new rows (R's predict.glm), as CSV: network, glm (and network_se, glm_se)"
     )
-    predict.add_argument("run", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    predict.add_argument("run", metavar="RUN", help=RUN_HELP)
     predict.add_argument(
         "--data", required=True, metavar="FILE", help="the new rows: a data file, read as data.path is (CSV, Parquet, ...)"
     )
     predict.add_argument("--out", metavar="FILE", help="write the CSV into FILE (default: standard output)")
     predict.add_argument("--type", choices=["response", "link"], default="response", help="the mean (default) or the linear predictor")
     predict.add_argument("--se", action="store_true", help="add each fit's standard errors (the delta method from its own covariance)")
-    predict.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="name the run's training data where its folder does not hold it, e.g. data.path=FILE",
-    )
-    predict.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
+    _set(predict, "name the run's training data where its folder does not hold it, e.g. data.path=FILE")
+    _dir(predict)
 
+
+def _runs_arguments(commands: argparse._SubParsersAction) -> None:
     runs = commands.add_parser("runs", help="list the logged runs, newest first")
     runs.add_argument("dir", nargs="?", default="experiments", help="the run log (default: experiments)")
     runs.add_argument("--name", help="only runs whose name contains this")
-    runs.add_argument("--status", choices=["running", "dead", "completed", "failed", "interrupted", "broken"])
+    runs.add_argument("--status", choices=list(Status))
 
+
+def _compare_arguments(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare", help="compare runs side by side")
-    compare.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
-    compare.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help=RUN_HELP)
+    _dir(compare)
     compare.add_argument(
         "--tol",
         type=float,
         help="largest allowed absolute difference of network weights (default: 1e-10 when all runs are float64, 1e-6 when all "
         "are float32; runs in different dtypes are judged relative to the GLM's scale, at the verdict's rtol)",
     )
-
     compare.add_argument(
         "--plot",
         metavar="FILE",
         help="also draw the runs' coefficients side by side, and each run's gap to its GLM, into FILE (.png, .svg, .pdf)",
     )
 
+
+def _anova_arguments(commands: argparse._SubParsersAction) -> None:
     anova = commands.add_parser(
         "anova", help="analysis of deviance of runs of nested models (R's anova(m0, m1)), from the networks and from the GLMs"
     )
@@ -134,8 +164,7 @@ def parser() -> argparse.ArgumentParser:
         "runs",
         nargs="+",
         metavar="RUN",
-        help="a run folder, or a run id as `nnglm runs` lists it (or the start of one); the smallest model first; "
-        "one run: its sequential table (R's anova(fit)), its terms added in turn",
+        help=f"{RUN_HELP}; the smallest model first; one run: its sequential table (R's anova(fit)), its terms added in turn",
     )
     anova.add_argument(
         "--test",
@@ -143,31 +172,28 @@ def parser() -> argparse.ArgumentParser:
         help="Chisq (deviance over the dispersion against chi-square) or F (the dispersion estimated by the largest model); "
         "default, as R: Chisq where the family's dispersion is known, F where it is estimated",
     )
-    anova.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="one run's sequential table: name the run's data where its folder does not hold it, e.g. data.path=FILE",
-    )
-    anova.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
+    _set(anova, "one run's sequential table: name the run's data where its folder does not hold it, e.g. data.path=FILE")
+    _dir(anova)
 
+
+def _report_arguments(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="draw the plots of run folders a sweep left without them, add them to report.md and report.html, "
         "and draw the picture of the sweep their points make",
     )
-    report.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
-    report.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
+    report.add_argument("runs", nargs="+", metavar="RUN", help=RUN_HELP)
+    _dir(report)
 
+
+def _export_arguments(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export", help="log runs to MLflow: the config as params, figures and the loss by step as metrics, report and plots as artifacts"
     )
-    export.add_argument("runs", nargs="+", metavar="RUN", help="a run folder, or a run id as `nnglm runs` lists it (or the start of one)")
+    export.add_argument("runs", nargs="+", metavar="RUN", help=RUN_HELP)
     export.add_argument("--mlflow", required=True, metavar="URI", help="MLflow's tracking URI, e.g. sqlite:///mlflow.db")
     export.add_argument("--experiment", default="nnglm", help="the MLflow experiment, made if new (default: nnglm)")
-    export.add_argument("--dir", default="experiments", help="the run log in which run ids are looked up (default: experiments)")
-    return parser
+    _dir(export)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -306,8 +332,10 @@ def _run(args) -> int:
         return _on_cluster(args, points, out, overrides)
     if len(points) > 1:
         from nnglm.experiment import sweep
+        from nnglm.experiment.cache import RunCache
 
-        return _swept(args, sweep.run(points, out, args.jobs or 1, overrides=overrides, quiet=args.quiet))
+        # the points run in this process share one cache (a worker process makes its own)
+        return _swept(args, sweep.run(points, out, args.jobs or 1, overrides=overrides, quiet=args.quiet, cache=RunCache()))
     from nnglm.experiment import runner  # imports numpy, rich; TensorFlow only once training starts
 
     try:

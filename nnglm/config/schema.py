@@ -6,7 +6,7 @@ import difflib
 import math
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, field_validator, model_validator
 
 from nnglm.foundation.errors import UserError, short
 from nnglm.vocabulary import families, formats, generators, tolerance, urls
@@ -347,6 +347,9 @@ class DataFrameData(DataSource):
     """filled in by the run in its folder's config.yaml: the frame's Parquet copy (data.parquet), which a rerun reads"""
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     """filled in by the run: the frame's content hash; a copy whose hash differs is refused"""
+    # the frame given to nnglm.run, handed down with the config that names it (frames.hand): no key,
+    # never written, dumped or hashed; a frames.Given, which compares by identity, not by value
+    _given: Any = PrivateAttr(default=None)
 
     def describe(self) -> str:
         return "the DataFrame"

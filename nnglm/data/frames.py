@@ -1,7 +1,7 @@
 """A pandas DataFrame as a run's data: `data.source: dataframe`, the Python API's `data=`.
 
-The frame never enters the config: the config holds its content hash (`data.sha256`) and the
-frame is handed to the runs of this process (`given`). Each run folder records the frame's shape,
+The frame is no key of the config: the config holds its content hash (`data.sha256`), and nnglm.run
+hands the frame down with each config it runs (`hand`), where the reader finds it. Each run folder records the frame's shape,
 columns, dtypes and hash in result.json (`data.dataframe`) and keeps a Parquet copy of it,
 `data.parquet`, when the frame takes at most MAX_KEPT_BYTES in memory; its config.yaml then names
 the copy as `data.path`, so that a rerun of that config, `nnglm report` and `nnglm validate` need
@@ -12,22 +12,16 @@ import hashlib
 import io
 import json
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from nnglm.config import DataFrameData
+from nnglm.config import Config, DataFrameData
 from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log.result import FrameSection, RunResult
 
 MAX_KEPT_BYTES = 100 * 2**20  # a larger frame is recorded (shape, columns, dtypes, hash) but not copied
-
-_GIVEN: dict[str, pd.DataFrame] = {}  # content hash -> the frame, while nnglm.run runs on it
-_HOLDERS: dict[str, int] = {}  # content hash -> the nnglm.run calls running on it now
-_GIVEN_LOCK = threading.Lock()
 
 
 def content_hash(frame: pd.DataFrame) -> str:
@@ -65,27 +59,26 @@ def hash_of_given(frame: pd.DataFrame) -> str:
         raise
 
 
-@contextmanager
-def given(frame: pd.DataFrame) -> Iterator[str]:
-    """The frame, found by its content hash by the runs inside the block; yields the hash. Blocks of
-    the same frame in parallel threads each keep it until the last one ends."""
-    key = hash_of_given(check(frame))
-    with _GIVEN_LOCK:
-        _GIVEN[key] = frame
-        _HOLDERS[key] = _HOLDERS.get(key, 0) + 1
-    try:
-        yield key
-    finally:
-        with _GIVEN_LOCK:
-            _HOLDERS[key] -= 1
-            if not _HOLDERS[key]:
-                del _HOLDERS[key], _GIVEN[key]
+@dataclass(frozen=True, eq=False)
+class Given:
+    """The frame given to nnglm.run, as a config holds it (DataFrameData._given): compared by identity,
+    as a config compares its private attributes, never by value."""
+
+    frame: pd.DataFrame
+
+
+def hand(points: list[tuple[dict, Config]], frame: pd.DataFrame) -> None:
+    """The frame handed down with each point's config, which names it by its content hash (api.with_frame)."""
+    given = Given(frame)
+    for _, config in points:
+        if isinstance(config.data, DataFrameData):
+            config.data._given = given
 
 
 def read(data: DataFrameData) -> pd.DataFrame:
     """The frame of a `dataframe` source: the one given to nnglm.run, or the Parquet copy at data.path."""
-    if data.sha256 in _GIVEN:
-        return _GIVEN[data.sha256].copy(deep=False)  # the reader renames columns; the caller's frame stays as it is
+    if isinstance(data._given, Given):
+        return data._given.frame.copy(deep=False)  # the reader renames columns; the caller's frame stays as it is
     if data.path is None:
         raise UserError(
             "data.source: dataframe reads the DataFrame given to nnglm.run(config, data=df), and none was given; "

@@ -458,18 +458,8 @@ def formula_design(
     parsed = config.data.parsed_formula()
     assert parsed is not None  # only called with data.formula set
     where = f"data.formula: {short(parsed.text)}"
-    read_as = frame.attrs.get("read_as")
     columns = list(frame.columns)
-    for name in sorted(parsed.names):
-        if name not in columns and name not in formula.FUNCTIONS:
-            raise missing_column("data.formula", name, columns, origin, read_as)
-    for column in formula_columns(config, columns):
-        missing = frame[column].isna().to_numpy()
-        if missing.any():
-            raise UserError(
-                f"data: column {short(column)} of {origin}, which the formula uses, has missing values; "
-                f"{offending(missing, lambda r: '')}; set data.missing: drop to leave those rows out"
-            )
+    _check_formula_columns(frame, parsed, config, origin)
     rhs = formula_rhs(parsed, config, columns)
     check_formula_cost(parsed, rhs, frame, config)
     try:
@@ -480,19 +470,48 @@ def formula_design(
         raise UserError(f"{where}: cannot build the design: {short(str(e).strip().splitlines()[0], 300)[1:-1]}") from None
     info, order = in_r_order(design.design_info, patsy.ModelDesc.from_formula(rhs).rhs_termlist)
     terms = design_names(info)
-    has_intercept = INTERCEPT in terms
-    if has_intercept and not config.model.use_bias:
-        raise UserError(
-            f"data.formula: {short(parsed.text)} has an intercept, but model.use_bias is false; "
-            "write '- 1' in the formula (no intercept) or set model.use_bias: true"
-        )
-    if config.model.use_bias and not has_intercept:
-        raise UserError(
-            f"data.formula: {short(parsed.text)} has no intercept, but model.use_bias is true; "
-            "set model.use_bias: false or take '- 1' out of the formula"
-        )
+    _check_intercept(parsed.text, INTERCEPT in terms, config.model.use_bias)
     keep = [n for n in terms if n != INTERCEPT]
     X = design.to_numpy(dtype=float)[:, [column for column, n in zip(order, terms) if n != INTERCEPT]]
+    target = _formula_target(frame, parsed, where, origin, extras)
+    if parsed.offsets:
+        values = [numeric_values(formula_values(o, frame, where), f"offset({o})", origin) for o in parsed.offsets]
+        extras["offset"] = np.sum(values, axis=0)
+    return X, keep, target, parsed.target, info
+
+
+def _check_formula_columns(frame: pd.DataFrame, parsed: formula.Formula, config: Config, origin: str) -> None:
+    """Every column the formula names is in the data, without missing values."""
+    columns = list(frame.columns)
+    for name in sorted(parsed.names):
+        if name not in columns and name not in formula.FUNCTIONS:
+            raise missing_column("data.formula", name, columns, origin, frame.attrs.get("read_as"))
+    for column in formula_columns(config, columns):
+        missing = frame[column].isna().to_numpy()
+        if missing.any():
+            raise UserError(
+                f"data: column {short(column)} of {origin}, which the formula uses, has missing values; "
+                f"{offending(missing, lambda r: '')}; set data.missing: drop to leave those rows out"
+            )
+
+
+def _check_intercept(text: str, has_intercept: bool, use_bias: bool) -> None:
+    """The formula's intercept is the network's bias: both or neither."""
+    if has_intercept and not use_bias:
+        raise UserError(
+            f"data.formula: {short(text)} has an intercept, but model.use_bias is false; "
+            "write '- 1' in the formula (no intercept) or set model.use_bias: true"
+        )
+    if use_bias and not has_intercept:
+        raise UserError(
+            f"data.formula: {short(text)} has no intercept, but model.use_bias is true; "
+            "set model.use_bias: false or take '- 1' out of the formula"
+        )
+
+
+def _formula_target(frame: pd.DataFrame, parsed: formula.Formula, where: str, origin: str, extras: dict[str, np.ndarray]) -> pd.Series:
+    """The formula's left-hand side: a column, an expression of columns, or cbind(successes, failures),
+    whose trials go into `extras`."""
     if parsed.target_is_column:
         target = frame[parsed.target]
     else:
@@ -506,10 +525,7 @@ def formula_design(
             raise UserError(f"{where}: cbind(successes, failures) needs counts of 0 or more with at least one trial a row; {shown}")
         extras["trials"] = successes + failures
         target = pd.Series(successes)
-    if parsed.offsets:
-        values = [numeric_values(formula_values(o, frame, where), f"offset({o})", origin) for o in parsed.offsets]
-        extras["offset"] = np.sum(values, axis=0)
-    return X, keep, target, parsed.target, info
+    return target
 
 
 def as_doubles(frame: pd.DataFrame) -> pd.DataFrame:

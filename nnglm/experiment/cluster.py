@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from nnglm.config import Config
+from nnglm.experiment.cache import RunCache
 from nnglm.experiment.point import PointOutcome, run_point
 from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import runlog
@@ -200,6 +201,9 @@ def write_folder(out: Path, files: RunFiles) -> Path:
 # --- on a worker ---
 
 _one_at_a_time = threading.Lock()  # a worker with several threads: Keras' seeds and settings are per process
+# Module globals because they are the Dask worker process's own state: each point arrives as a plain
+# function call in that process (run_remote), and the points it runs one after another share this cache.
+_worker_cache = RunCache()
 
 
 def run_remote(point: dict, config: Config, overrides: dict | None = None) -> tuple[PointOutcome, RunFiles]:
@@ -207,7 +211,7 @@ def run_remote(point: dict, config: Config, overrides: dict | None = None) -> tu
     with _one_at_a_time, tempfile.TemporaryDirectory(prefix="nnglm-point-") as tmp:
         runs = Path(tmp) / "runs"
         if keras_fits(config.train.backend):
-            outcome = run_point(point, config, runs, overrides)
+            outcome = run_point(point, config, runs, _worker_cache, overrides)
         else:
             outcome = in_fresh_process(point, config, runs, overrides, Path(tmp) / "outcome.pickle")
         files = {f.relative_to(runs).as_posix(): f.read_bytes() for f in sorted(runs.glob(runlog.FILES_GLOB)) if f.is_file()}
@@ -249,7 +253,7 @@ def where() -> str:
 
 def _child(answer: Path) -> None:
     point, config, runs, overrides = pickle.loads(sys.stdin.buffer.read())
-    runlog.write_atomic(answer, pickle.dumps(run_point(point, config, runs, overrides)))
+    runlog.write_atomic(answer, pickle.dumps(run_point(point, config, runs, RunCache(), overrides)))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,6 @@ from nnglm.config import Config
 from nnglm.experiment.cache import RunCache
 from nnglm.foundation.errors import UserError, bounded
 
-# the points this process runs (one after another, or as a worker's) share their data, GLM fits and networks
-PROCESS_CACHE = RunCache()
-
 
 @dataclass
 class PointOutcome:
@@ -26,11 +23,12 @@ class PointOutcome:
     error: str | None = None
 
 
-def run_point(point: dict, config: Config, out: Path, overrides: dict | None = None) -> PointOutcome:
+def run_point(point: dict, config: Config, out: Path, cache: RunCache, overrides: dict | None = None) -> PointOutcome:
+    """The point's run, its data, GLM fit and network taken from `cache` and left in it for the points after it."""
     from nnglm.experiment import runner
 
     try:
-        result = runner.run(config, out, quiet=True, point=point, overrides=overrides, cache=PROCESS_CACHE, draw_plots=False).record
+        result = runner.run(config, out, quiet=True, point=point, overrides=overrides, cache=cache, draw_plots=False).record
     except UserError as e:
         return PointOutcome(point, "rejected", error=bounded(str(e), 500))
     except Exception as e:  # the run folder says failed; the sweep goes on

@@ -12,6 +12,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from nnglm.config import Config, describe_point
 from nnglm.experiment import cluster
+from nnglm.experiment.cache import RunCache
 from nnglm.experiment.point import PointOutcome, run_point
 from nnglm.foundation.errors import bounded
 from nnglm.foundation.safe import cell, one_line_warning
@@ -39,9 +41,12 @@ def run(
     client: "Client | None" = None,
     overrides: dict | None = None,
     quiet: bool = False,
+    cache: RunCache | None = None,
 ) -> list[PointOutcome]:
     """Every point: one after another, in `jobs` processes, or on the Dask cluster of `client` (see cluster.py).
-    `overrides`: the plain `--set` keys, recorded in each point's result.json; `quiet`: nothing printed."""
+    `overrides`: the plain `--set` keys, recorded in each point's result.json; `quiet`: nothing printed;
+    `cache`: what the points run in this process share (a new one where none is given; each worker
+    process has its own)."""
     console = console or wide_console()
     console.quiet = quiet
     where = f" in {jobs} processes" if jobs > 1 else ""
@@ -65,8 +70,9 @@ def run(
     if client is not None:
         cluster.run(client, points, out, report, overrides)
     elif jobs <= 1 and not several_backends:
+        cache = cache if cache is not None else RunCache()
         for i, (point, config) in enumerate(points):
-            report(i, run_point(point, config, out, overrides))
+            report(i, run_point(point, config, out, cache, overrides))
     else:
         in_processes(points, out, min(jobs, len(points)), several_backends, overrides, report)
     ordered = [outcomes[i] for i in range(len(points))]
@@ -114,9 +120,18 @@ def in_processes(points: list[tuple[dict, Config]], out: Path, workers: int, fre
     pool.shutdown(wait=not broken, cancel_futures=True)  # a broken pool's workers are stopped: nothing to wait for
 
 
-# a worker process's state: whether it runs a point now, and whether it was interrupted (then the points
-# already queued for it end at once, unstarted: the pool hands each worker one ahead, which no cancel reaches)
-_worker = {"running": False, "interrupted": False}
+@dataclass
+class _WorkerState:
+    running: bool = False  # a point runs now
+    interrupted: bool = (
+        False  # then the points already queued end at once, unstarted: the pool hands each worker one ahead, which no cancel reaches
+    )
+    cache: RunCache = field(default_factory=RunCache)  # what the points this worker runs share
+
+
+# A module global because it is a worker process's own state: the pool's initializer and signal handler
+# and each task it runs are plain functions of that process, with nothing else to hold it.
+_worker = _WorkerState()
 
 
 def _worker_start() -> None:
@@ -135,21 +150,21 @@ def _quiet_lost_interrupt(unraisable) -> None:
 
 
 def _worker_interrupt(signum, frame) -> None:
-    _worker["interrupted"] = True
-    if _worker["running"]:  # the point records `interrupted`; between points there is nothing to stop
+    _worker.interrupted = True
+    if _worker.running:  # the point records `interrupted`; between points there is nothing to stop
         raise KeyboardInterrupt
 
 
 def _in_worker(point: dict, config: Config, out: Path, overrides: dict | None) -> PointOutcome:
-    if _worker["interrupted"]:
+    if _worker.interrupted:
         return PointOutcome(point, "interrupted", error="not started: the sweep was interrupted")
-    _worker["running"] = True
+    _worker.running = True
     try:
-        return run_point(point, config, out, overrides)
+        return run_point(point, config, out, _worker.cache, overrides)
     except KeyboardInterrupt:  # the run folder says interrupted; the exception itself (with its fit) is not sent back
         return PointOutcome(point, "interrupted", error="interrupted")
     finally:
-        _worker["running"] = False
+        _worker.running = False
 
 
 def interrupt_workers(grace: float = 10.0) -> None:

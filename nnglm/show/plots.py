@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nnglm.log import runlog
+from nnglm.log.result import ComparisonOutcome, Status
 from nnglm.log.runlog import write_atomic
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
     from nnglm.vocabulary.tolerance import Tolerance
 
 # where the distances are not what the verdict judges, the title says so
-OUTCOME_NOTES = {
-    "no finite MLE": "no finite MLE: the verdict compares the fits' directions (their cosine), not these distances",
-    "rank deficient": "rank deficient: the coefficients are not identified; the verdict compares the fits' log-likelihoods",
+OUTCOME_NOTES: dict[str, str] = {
+    ComparisonOutcome.NO_FINITE_MLE: "no finite MLE: the verdict compares the fits' directions (their cosine), not these distances",
+    ComparisonOutcome.RANK_DEFICIENT: "rank deficient: the coefficients are not identified; the verdict compares the fits' log-likelihoods",
 }
 NAMED = 5  # distance.png names the worst few terms; the others are drawn faint
 OTHERS = "0.72"  # the grey of the terms not named
@@ -96,7 +97,7 @@ class RunPicture:
 
     @property
     def glm_failed(self) -> bool:
-        return self.outcome == "GLM failed" or not np.all(np.isfinite(self.glm))
+        return self.outcome == ComparisonOutcome.GLM_FAILED or not np.all(np.isfinite(self.glm))
 
     @property
     def limit(self) -> float:
@@ -201,13 +202,13 @@ def distance_figure(run: RunPicture) -> "Figure":
         ax.plot(steps, gaps[:, j], color=f"C{k}", lw=1.3, label=plain(run.terms[j]))
     ax.axhline(run.limit, label=f"tolerance {run.limit:g}", **TOLERANCE)
     within = np.flatnonzero(np.nan_to_num(largest, nan=0.0) <= run.limit)
-    if len(within) and run.outcome not in ("no finite MLE", "rank deficient"):
+    if len(within) and run.outcome not in (ComparisonOutcome.NO_FINITE_MLE, ComparisonOutcome.RANK_DEFICIENT):
         ax.axvline(steps[within[0]], color="tab:green", ls=":", lw=1.2, label=f"within tolerance from step {int(steps[within[0]])}")
     ax.set_yscale("log")
     ax.set_xlabel(run.step_label)
     ax.set_ylabel(run.measure)
     title = "Distance of each weight to its GLM coefficient"
-    if run.outcome and run.outcome != "equivalent":
+    if run.outcome and run.outcome != ComparisonOutcome.EQUIVALENT:
         title += "\n" + OUTCOME_NOTES.get(run.outcome, f"verdict: not equivalent ({run.outcome})")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
@@ -430,7 +431,7 @@ def read_folder(run_dir: Path) -> Folder:
         result = schema.read(files[0])
     except schema.Unreadable as e:
         raise UserError(f"{run_dir}: {e}") from None
-    if result.status != "completed":
+    if result.status != Status.COMPLETED:
         raise UserError(f"{run_dir}: status {result.status}; `nnglm report` draws the plots of completed runs")
     config = config_module.validate(config_module.read_yaml(files[1], within=run_dir), config_module.shown(files[1]))
     try:
@@ -468,7 +469,7 @@ def diagnostics_of(run_dir: Path, result: "RunResult", config) -> dict[str, "Fig
     path = run_dir / runlog.RESIDUALS_FILE
     if config.family.multiclass or not path.is_file() or not (result.glm and result.network):
         return {}
-    if result.comparison and result.comparison.outcome in ("no finite MLE", "GLM failed"):
+    if result.comparison and result.comparison.outcome in (ComparisonOutcome.NO_FINITE_MLE, ComparisonOutcome.GLM_FAILED):
         return {}  # no fit to diagnose: the coefficients run off to infinity, or there are none
     try:
         header, cells = _read_csv(path)
@@ -524,12 +525,12 @@ class SweepPoint:
     @property
     def shown(self) -> bool:
         """Completed with a gap to the GLM: drawn as a point and a road."""
-        return self.status == "completed" and self.final_gap is not None and self.outcome != "diverged"
+        return self.status == Status.COMPLETED and self.final_gap is not None and self.outcome != ComparisonOutcome.DIVERGED
 
     @property
     def diverged(self) -> bool:
         """Completed, but its weights ran off to NaN or infinity: marked at its last step, no gap."""
-        return self.status == "completed" and not self.shown
+        return self.status == Status.COMPLETED and not self.shown
 
 
 def sweep_point(run_dir: Path) -> SweepPoint:
@@ -540,12 +541,12 @@ def sweep_point(run_dir: Path) -> SweepPoint:
     logged = logbook.read(run_dir)
     r = logged.result
     point = r.sweep_point or {} if r else {}
-    if r is None or r.status != "completed" or r.comparison is None:
+    if r is None or r.status != Status.COMPLETED or r.comparison is None:
         return SweepPoint(point, logged.status)
     try:
         f = read_folder(run_dir)
     except UserError:
-        return SweepPoint(point, "broken")
+        return SweepPoint(point, Status.BROKEN)
     run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
     c = r.comparison
     gap = c.max_abs_diff if run.tolerance.max_abs is not None else c.max_rel_diff
@@ -603,7 +604,7 @@ def sweep_figure(points: list[SweepPoint]) -> "Figure":
     return fig
 
 
-STATUS_WORDS = {"broken": "unreadable", "dead": "died", "running": "still running"}
+STATUS_WORDS: dict[str, str] = {Status.BROKEN: "unreadable", Status.DEAD: "died", Status.RUNNING: "still running"}
 
 
 def _missing(points: list[SweepPoint]) -> str:
@@ -611,7 +612,7 @@ def _missing(points: list[SweepPoint]) -> str:
     diverged = sum(p.diverged for p in points)
     counts: dict[str, int] = {}
     for p in points:
-        if p.status != "completed":
+        if p.status != Status.COMPLETED:
             word = STATUS_WORDS.get(p.status, p.status)
             counts[word] = counts.get(word, 0) + 1
     parts = [f"{diverged} diverged: marked at their last step"] if diverged else []
@@ -631,9 +632,7 @@ def _label(p: SweepPoint, keys: list[str]) -> str:
 
 
 def _sweep_lines(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[str]) -> "Figure":
-    from matplotlib import cm, colors
-    from matplotlib.transforms import blended_transform_factory
-
+    """One swept key (or several, each point a label): each run's road, its steps to equivalence, its final gap."""
     fig, (road_ax, steps_ax, gap_ax) = figure(15.0, 4.6, 3)
     key = keys[0] if len(keys) == 1 else "point"
     every = done + diverged  # one axis for both: a diverged point sits at its own value
@@ -642,31 +641,73 @@ def _sweep_lines(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[
     x, x_diverged = x_all[: len(done)], x_all[len(done) :]
     limit = next((p.limit for p in done if p.limit is not None), None)
     measure = next((p.measure for p in done if p.measure), "distance to the GLM")
-    # each run's road, coloured by its value
-    norm = (
-        colors.LogNorm(x_all.min(), x_all.max())
-        if log
-        else colors.Normalize(x_all.min() if len(x_all) else 0, x_all.max() if len(x_all) else 1)
-    )
-    cmap = cm.viridis
-    for p, xi in zip(done, x):
-        if p.road is not None:
-            road_ax.plot(p.road[0], np.where(p.road[1] > 0, p.road[1], np.nan), color=cmap(norm(xi)), lw=1.0, alpha=0.9)
+    _roads(road_ax, done, x_all, log, limit, measure)
     if limit is not None:
-        for ax in (road_ax, gap_ax):
-            ax.axhline(limit, label=f"tolerance {limit:g}", **TOLERANCE)
+        gap_ax.axhline(limit, label=f"tolerance {limit:g}", **TOLERANCE)
+    road_ax.set_title(f"Each run's road to the GLM ({len([p for p in done if p.road is not None])} lines)", fontsize=10)
+    road_ax.grid(alpha=0.3, which="both")
+    _colour_scale(fig, road_ax, x, x_all, log, labels, key)
+    _legend(road_ax)
+    order = np.argsort(x, kind="stable")
+    _steps_to_equivalence(steps_ax, gap_ax, done, diverged, x, x_diverged, order)
+    gaps = np.array([p.final_gap for p in done], dtype=float)
+    if len(done):
+        gap_ax.plot(x[order], np.where(gaps[order] > 0, gaps[order], np.nan), "o-", color="black", ms=4, label="at the last step")
+    gap_ax.set_yscale("log")
+    gap_ax.set_ylabel(measure, fontsize=8)
+    gap_ax.set_title("Final gap to the GLM (the verdict's measure)", fontsize=10)
+    for ax in (steps_ax, gap_ax):
+        _value_axis(ax, key, log, labels, several=len(keys) > 1)
+    return fig
+
+
+def _road_colours(x_all: np.ndarray, log: bool):
+    """Each swept value's colour on the roads' scale."""
+    from matplotlib import colors
+
+    if log:
+        return colors.LogNorm(x_all.min(), x_all.max())
+    return colors.Normalize(x_all.min() if len(x_all) else 0, x_all.max() if len(x_all) else 1)
+
+
+def _roads(road_ax: "Axes", done: list[SweepPoint], x_all: np.ndarray, log: bool, limit: float | None, measure: str) -> None:
+    """Each run's road to the GLM, coloured by its value, and the tolerance."""
+    from matplotlib import cm
+
+    norm = _road_colours(x_all, log)
+    for p, xi in zip(done, x_all[: len(done)]):
+        if p.road is not None:
+            road_ax.plot(p.road[0], np.where(p.road[1] > 0, p.road[1], np.nan), color=cm.viridis(norm(xi)), lw=1.0, alpha=0.9)
+    if limit is not None:
+        road_ax.axhline(limit, label=f"tolerance {limit:g}", **TOLERANCE)
     road_ax.set_yscale("log")
     road_ax.set_xlabel("full-batch step")
     road_ax.set_ylabel("largest " + measure, fontsize=8)
-    road_ax.set_title(f"Each run's road to the GLM ({len([p for p in done if p.road is not None])} lines)", fontsize=10)
-    road_ax.grid(alpha=0.3, which="both")
-    if len(x) and x.max() > x.min():  # a colour scale only where the lines' values differ
-        bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=road_ax)
+
+
+def _colour_scale(fig: "Figure", road_ax: "Axes", x: np.ndarray, x_all: np.ndarray, log: bool, labels: list | None, key: str) -> None:
+    """The roads' colour scale, only where the lines' values differ."""
+    from matplotlib import cm
+
+    if len(x) and x.max() > x.min():
+        bar = fig.colorbar(cm.ScalarMappable(norm=_road_colours(x_all, log), cmap=cm.viridis), ax=road_ax)
         bar.set_label(key)
         if labels:
             bar.set_ticks(range(len(labels)), labels=[plain(t) for t in labels])
-    _legend(road_ax)
-    order = np.argsort(x, kind="stable")
+
+
+def _steps_to_equivalence(
+    steps_ax: "Axes",
+    gap_ax: "Axes",
+    done: list[SweepPoint],
+    diverged: list[SweepPoint],
+    x: np.ndarray,
+    x_diverged: np.ndarray,
+    order: np.ndarray,
+) -> None:
+    """Each run's first step within the tolerance (or its last step, marked), and the diverged runs on both panels."""
+    from matplotlib.transforms import blended_transform_factory
+
     matched = np.array([p.steps_to_match is not None for p in done], dtype=bool)
     steps = np.array([p.steps_to_match if p.steps_to_match is not None else np.nan for p in done], dtype=float)
     ran = np.array([p.steps_run if p.steps_run is not None else np.nan for p in done], dtype=float)
@@ -682,75 +723,34 @@ def _sweep_lines(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[
     steps_ax.set_ylabel("full-batch steps")
     none = "" if matched.any() else ": no run got within the tolerance"
     steps_ax.set_title("Steps to equivalence" + none, fontsize=10)
-    gaps = np.array([p.final_gap for p in done], dtype=float)
-    if len(done):
-        gap_ax.plot(x[order], np.where(gaps[order] > 0, gaps[order], np.nan), "o-", color="black", ms=4, label="at the last step")
-    gap_ax.set_yscale("log")
-    gap_ax.set_ylabel(measure, fontsize=8)
-    gap_ax.set_title("Final gap to the GLM (the verdict's measure)", fontsize=10)
-    for ax in (steps_ax, gap_ax):
-        ax.set_xlabel(key)
-        if log:
-            ax.set_xscale("log")
-        if labels:
-            ax.set_xticks(
-                range(len(labels)),
-                labels=[plain(t) for t in labels],
-                rotation=30 if len(keys) > 1 else 0,
-                fontsize=7 if len(keys) > 1 else 9,
-            )
-        ax.grid(alpha=0.3, which="both")
-        _legend(ax)
-    return fig
+
+
+def _value_axis(ax: "Axes", key: str, log: bool, labels: list | None, several: bool) -> None:
+    """The swept key along x: its values, log-scaled where they span decades, or the points' labels."""
+    ax.set_xlabel(key)
+    if log:
+        ax.set_xscale("log")
+    if labels:
+        ax.set_xticks(range(len(labels)), labels=[plain(t) for t in labels], rotation=30 if several else 0, fontsize=7 if several else 9)
+    ax.grid(alpha=0.3, which="both")
+    _legend(ax)
 
 
 def _sweep_grid(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[str]) -> "Figure":
     """Two swept keys: the steps to equivalence and the final gap, one cell a run."""
-    from matplotlib import colormaps, colors
+    from matplotlib import colormaps
 
     fig, (steps_ax, gap_ax) = figure(12.0, 5.0, 2)
     every = done + diverged
     columns = _sorted(list(dict.fromkeys(p.point.get(keys[0]) for p in every)))
     rows = _sorted(list(dict.fromkeys(p.point.get(keys[1]) for p in every)))
-    steps = np.full((len(rows), len(columns)), np.nan)
-    gaps = np.full((len(rows), len(columns)), np.nan)
-    cell_text = np.full((len(rows), len(columns)), "", dtype=object)
-    gap_text = np.full((len(rows), len(columns)), "", dtype=object)
     limit = next((p.limit for p in done if p.limit is not None), None)
-    for p in every:
-        i, j = rows.index(p.point.get(keys[1])), columns.index(p.point.get(keys[0]))
-        last = "" if p.steps_run is None else f"\n(step {p.steps_run})"
-        if p.diverged:
-            cell_text[i, j], gap_text[i, j] = "diverged" + last, "diverged"
-            continue
-        gaps[i, j] = p.final_gap if p.final_gap is not None else np.nan
-        if p.steps_to_match is not None:
-            steps[i, j] = p.steps_to_match
-            cell_text[i, j] = f"{p.steps_to_match}"
-        else:
-            cell_text[i, j] = "never" + last
-        if np.isfinite(gaps[i, j]):
-            over = limit is not None and gaps[i, j] > limit
-            gap_text[i, j] = f"{gaps[i, j]:.2g}" + (" ✗" if over else "")
+    steps, gaps, cell_text, gap_text = _grid_cells(every, rows, columns, keys, limit)
     grey_when_never = colormaps["viridis"].with_extremes(bad="0.85")
     image = steps_ax.imshow(steps, cmap=grey_when_never, aspect="auto", origin="lower")
     if np.isfinite(steps).any():  # a colour scale only where some run got within the tolerance
         fig.colorbar(image, ax=steps_ax, label="first step within the tolerance")
-    positive = gaps[np.isfinite(gaps) & (gaps > 0)]
-    norm = None
-    if positive.size:
-        # the tolerance inside the scale, so that a colour says how far from it a gap is, not how the gaps differ
-        low, high = positive.min(), positive.max()
-        if limit is not None and limit > 0:
-            low, high = min(low, limit / 10), max(high, limit * 10)
-        norm = colors.LogNorm(low, high) if high > low else None
-    gap_image = gap_ax.imshow(
-        np.where(gaps > 0, gaps, np.nan), cmap=colormaps["magma_r"].with_extremes(bad="0.85"), norm=norm, aspect="auto", origin="lower"
-    )
-    if positive.size:
-        bar = fig.colorbar(gap_image, ax=gap_ax, label="final gap (the verdict's measure)")
-        if limit is not None and norm is not None and norm.vmin is not None and norm.vmax is not None and norm.vmin <= limit <= norm.vmax:
-            bar.ax.axhline(limit, color="tab:red", lw=2)
+    _gap_image(fig, gap_ax, gaps, limit)
     for i in range(len(rows)):
         for j in range(len(columns)):
             if cell_text[i, j]:
@@ -770,6 +770,51 @@ def _sweep_grid(done: list[SweepPoint], diverged: list[SweepPoint], keys: list[s
     return fig
 
 
+def _grid_cells(every: list[SweepPoint], rows: list, columns: list, keys: list[str], limit: float | None) -> tuple:
+    """Each cell's steps to equivalence and final gap (NaN where none), and the text written in it."""
+    steps = np.full((len(rows), len(columns)), np.nan)
+    gaps = np.full((len(rows), len(columns)), np.nan)
+    cell_text = np.full((len(rows), len(columns)), "", dtype=object)
+    gap_text = np.full((len(rows), len(columns)), "", dtype=object)
+    for p in every:
+        i, j = rows.index(p.point.get(keys[1])), columns.index(p.point.get(keys[0]))
+        last = "" if p.steps_run is None else f"\n(step {p.steps_run})"
+        if p.diverged:
+            cell_text[i, j], gap_text[i, j] = "diverged" + last, "diverged"
+            continue
+        gaps[i, j] = p.final_gap if p.final_gap is not None else np.nan
+        if p.steps_to_match is not None:
+            steps[i, j] = p.steps_to_match
+            cell_text[i, j] = f"{p.steps_to_match}"
+        else:
+            cell_text[i, j] = "never" + last
+        if np.isfinite(gaps[i, j]):
+            over = limit is not None and gaps[i, j] > limit
+            gap_text[i, j] = f"{gaps[i, j]:.2g}" + (" ✗" if over else "")
+    return steps, gaps, cell_text, gap_text
+
+
+def _gap_image(fig: "Figure", gap_ax: "Axes", gaps: np.ndarray, limit: float | None) -> None:
+    """The final gaps, on a log scale that holds the tolerance, marked on the colour bar."""
+    from matplotlib import colormaps, colors
+
+    positive = gaps[np.isfinite(gaps) & (gaps > 0)]
+    norm = None
+    if positive.size:
+        # the tolerance inside the scale, so that a colour says how far from it a gap is, not how the gaps differ
+        low, high = positive.min(), positive.max()
+        if limit is not None and limit > 0:
+            low, high = min(low, limit / 10), max(high, limit * 10)
+        norm = colors.LogNorm(low, high) if high > low else None
+    gap_image = gap_ax.imshow(
+        np.where(gaps > 0, gaps, np.nan), cmap=colormaps["magma_r"].with_extremes(bad="0.85"), norm=norm, aspect="auto", origin="lower"
+    )
+    if positive.size:
+        bar = fig.colorbar(gap_image, ax=gap_ax, label="final gap (the verdict's measure)")
+        if limit is not None and norm is not None and norm.vmin is not None and norm.vmax is not None and norm.vmin <= limit <= norm.vmax:
+            bar.ax.axhline(limit, color="tab:red", lw=2)
+
+
 def sweep_picture_path(run_dirs: list[Path]) -> Path:
     """Where a sweep's picture goes: the sweep's own folder beside its points' (runlog.sweep_folder), as
     it belongs to the sweep, not to any one point."""
@@ -780,7 +825,7 @@ def draw_sweep(run_dirs: list[Path], failed: list[dict] | None = None) -> Path:
     """The picture of a sweep, from its points' folders (and the points that left none); returns its path."""
     from nnglm.foundation.errors import UserError
 
-    fig = sweep_figure([sweep_point(d) for d in run_dirs] + [SweepPoint(p, "failed") for p in failed or []])
+    fig = sweep_figure([sweep_point(d) for d in run_dirs] + [SweepPoint(p, Status.FAILED) for p in failed or []])
     path = sweep_picture_path(run_dirs)
     if path.parent.is_symlink() or path.is_symlink():  # the run log's own folder: never written through a link
         raise UserError(f"{path.parent}: a link, not the sweep's folder; the picture is not drawn through it")
@@ -813,7 +858,7 @@ def run_labels(c: "RunComparison", most: int = 2) -> list[str]:
         parts += [f"+{len(keys) - most} more"] if len(keys) > most else []
         label = ", ".join(parts) if parts else f"run {i + 1} ({run.run_id})"
         outcome = run.result.comparison.outcome if run.result and run.result.comparison else None
-        labels.append(plain(label + (f" ({outcome})" if outcome and outcome != "equivalent" else "")))
+        labels.append(plain(label + (f" ({outcome})" if outcome and outcome != ComparisonOutcome.EQUIVALENT else "")))
     return labels
 
 
