@@ -30,7 +30,7 @@ from nnglm.data import newrows, table
 from nnglm.foundation import safe
 from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import runlog
-from nnglm.log.result import RunResult, flat
+from nnglm.log.result import RunResult, Status, flat
 from nnglm.model import glm
 
 TYPES = ("response", "link")  # R's predict.glm(type = ...): the mean, or the linear predictor
@@ -64,7 +64,7 @@ def fits_of(result: RunResult, config: Config, what: str, estimated: bool = True
         raise UserError(
             f"{what}: model.alpha: estimate fits statsmodels' NB2 count model, which has no GLM {what}; give model.alpha a number"
         )
-    if result.status != "completed" or not (result.network and result.glm):
+    if result.status != Status.COMPLETED or not (result.network and result.glm):
         raise UserError(f"{what}: the run did not complete (status {result.status}); there are no fits to use")
     network, fitted = flat(result.network.coefficients), flat(result.glm.coefficients)
     recorded = list(network)

@@ -287,7 +287,7 @@ def _check_comparable(runs: list[LoggedRun]) -> None:
     for run in runs:
         if run.result is None:
             raise UserError(f"{run.folder}: cannot compare a broken run ({run.problem})")
-        if run.status != "completed":
+        if run.status != Status.COMPLETED:
             raise UserError(f"{run.folder}: status {run.status}; only completed runs have weights to compare")
         for section in ("network", "glm"):
             part = getattr(run.result, section)

@@ -58,14 +58,15 @@ def flat(coefficients: Coefficients) -> dict[str, Number]:
 
 
 class Status(StrEnum):
-    """A run's status. A run writes the first four; a reader of the run log adds the last two."""
+    """A run's status: a run writes running, completed, failed or interrupted; a reader of the run log
+    (logbook) says dead and broken. In the order `nnglm runs --status` lists them."""
 
     RUNNING = "running"
+    DEAD = "dead"  # result.json says running, but its process is gone
     COMPLETED = "completed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
-    DEAD = "dead"  # result.json says running, but its process is gone (logbook)
-    BROKEN = "broken"  # result.json is unreadable (logbook)
+    BROKEN = "broken"  # result.json is missing or unreadable
 
 
 class StopReason(StrEnum):
