@@ -664,7 +664,7 @@ def unlisted_links(family: str, variance: str | None = None) -> list[str]:
 def accepts(family: str, link: str, variance: str | None = None) -> bool:
     """Does nnglm fit the family with the link, listed by statsmodels or not? (Without asking statsmodels.)"""
     distribution = distribution_of(family, variance)
-    return link in distribution.link_order if distribution.multiclass else link in LINKS
+    return isinstance(link, str) and link in (distribution.link_order if distribution.multiclass else LINKS)
 
 
 def family_names() -> list[str]:
