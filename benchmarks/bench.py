@@ -198,6 +198,7 @@ def worker_run(config, overrides):
             yield
         phase[0] = "between phases"
 
+    # a patch of the class, process-wide: this worker process runs this one run only, and ends with it
     progress.Phases.__call__ = timed  # type: ignore[method-assign,assignment]
     threading.Thread(target=sample, daemon=True).start()
     start = time.perf_counter()

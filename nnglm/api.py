@@ -21,7 +21,6 @@ from nnglm.config import received
 from nnglm.foundation.errors import ConfigError, UserError, bounded, clip, from_path
 from nnglm.log import logbook, runlog
 from nnglm.log.result import RunResult, Status, flat
-from nnglm.show import tables
 from nnglm.vocabulary.tolerance import scale
 
 if TYPE_CHECKING:
@@ -532,6 +531,8 @@ def compare(*runs: Run | str | os.PathLike, dir: str | os.PathLike = "experiment
     rows[("difference", "max |w - w(run 1)|")] = [f"{d:.3g}" for d in np.max(np.abs(c.network - c.network[0]), axis=1)]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=[r.run_id for r in c.runs])
     frame.index = pd.MultiIndex.from_tuples(list(rows), names=["section", "key"])
+    from nnglm.show import tables  # rich: not on `nnglm validate`'s path, which imports this module
+
     frame.attrs = {"same": c.same, "tolerance": c.tolerance, "verdict": tables.verdict(c)}
     return frame
 

@@ -184,9 +184,8 @@ class TensorFlowEngine:
         tf = self.tf
         model.optimizer.build(model.trainable_variables)
 
-        # on a CPU a plain tf.function: with TensorFlow 2.21, XLA's compiled loop took more time a
-        # step at every size (0.41 against 0.12 ms at 1e4 rows x 20, 20 against 12.5 ms at 1e6, CPU
-        # time), and its compilation 1 to 2 s more, most of a small run's training; on a GPU, XLA
+        # on a CPU a plain tf.function: XLA's compiled loop took more time a step at every size measured,
+        # and its compilation most of a small run's training (docs/benchmarks.md); on a GPU, XLA
         @tf.function(jit_compile=self._on_gpu(model))
         def loop(n):
             for _ in tf.range(n):
