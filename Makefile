@@ -59,7 +59,7 @@ test: ## run the test suite (small shapes; skips tests marked slow)
 	$(BIN)/pytest -q
 
 test-fast: ## the edit loop's tier: config, data, families, messages, the run log (no training backend is imported; under a minute)
-	NNGLM_TEST_TIER=fast $(BIN)/pytest -q -m 'not slow and (not runs or logic)'
+	NNGLM_TEST_TIER=fast $(BIN)/pytest -q -m 'not slow and not runs'
 
 lint: ## ruff (lint and formatting) and mypy (types)
 	$(BIN)/ruff check nnglm tests benchmarks docs/hooks.py

@@ -1,8 +1,10 @@
+"""The suite's hooks and fixtures: the fast tier's guard against a training backend, the gpu mark's skip,
+and fixtures (write_config, run_cli, cli_error). Plain helpers are in support.py."""
+
 import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -23,42 +25,6 @@ class _NoTraining:
 if os.environ.get("NNGLM_TEST_TIER") == "fast":
     sys.meta_path.insert(0, _NoTraining())
 
-from nnglm import config  # noqa: E402  (after the guard above)
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
-
-
-def load(name_or_path, *overrides):
-    path = Path(name_or_path)
-    if not path.is_absolute() and not path.exists():
-        path = ROOT / "configs" / f"{name_or_path}.yaml"
-    return config.load(path, list(overrides))
-
-
-def engine_of(cfg):
-    """The Keras backend engine a run of cfg trains on, as runner.run loads it."""
-    from nnglm.train import backends
-
-    return backends.load(cfg.train.backend, cfg.train.dtype)
-
-
-def run_cli(capsys, *args):
-    """`nnglm ARGS` in this process: (exit code, stdout, stderr)."""
-    from nnglm import cli
-
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def cli_error(capsys, *args, one_line: bool = False) -> str:
-    """The message of `nnglm ARGS`, which must exit 2 with 'error: ' and no traceback (one line, if asked)."""
-    code, _, err = run_cli(capsys, *args)
-    lines = err.count("\n")
-    assert code == 2 and err.startswith("error: ") and (lines == 1 if one_line else lines >= 1), err
-    return err[len("error: ") :].rstrip("\n")
-
 
 @pytest.fixture
 def write_config(tmp_path):
@@ -70,32 +36,31 @@ def write_config(tmp_path):
     return write
 
 
-def sample_config(row, *overrides, n_rows=500, dtype="float64", **data):
-    """A config on a sample drawn from a known GLM of the family row, its means inside the link's domain."""
-    eta_min, eta_max = row.eta_range
-    bounded = bool(np.isfinite(eta_min) or np.isfinite(eta_max))
-    if np.isfinite(eta_min) and np.isfinite(eta_max):
-        intercept = (eta_min + eta_max) / 2
-    else:
-        intercept = -1.5 if np.isfinite(eta_max) else (2.0 if np.isfinite(eta_min) else 0.5)
-    raw = {
-        "name": f"sample_{row.family}_{row.link}",
-        "seed": 1,
-        "data": {
-            "source": "synthetic",
-            "generator": "glm",
-            "n_rows": n_rows,
-            "n_features": 3,
-            "coefficients": [0.1, -0.1, 0.05] if bounded else [0.3, -0.2, 0.1],
-            "intercept": intercept,
-            "scale": 0.5,
-        }
-        | data,
-        "model": {"family": row.family, "link": row.link} | ({"variance": row.variance} if row.variance else {}),
-        "train": {"dtype": dtype},
-    }
-    raw = config.apply_overrides(raw, list(overrides))
-    return config.validate(raw, f"sample config of {row.key}")
+@pytest.fixture
+def run_cli(capsys):
+    """`run_cli(*ARGS)`: `nnglm ARGS` in this process, giving (exit code, stdout, stderr)."""
+    from nnglm import cli
+
+    def run(*args):
+        code = cli.main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def cli_error(run_cli):
+    """`cli_error(*ARGS, one_line=False)`: the message of `nnglm ARGS`, which must exit 2 with 'error: ' and
+    no traceback (one line, if asked)."""
+
+    def error(*args, one_line: bool = False) -> str:
+        code, _, err = run_cli(*args)
+        lines = err.count("\n")
+        assert code == 2 and err.startswith("error: ") and (lines == 1 if one_line else lines >= 1), err
+        return err[len("error: ") :].rstrip("\n")
+
+    return error
 
 
 def pytest_collection_modifyitems(config, items):

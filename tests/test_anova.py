@@ -8,15 +8,13 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, cli_error, run_cli
 from scipy import stats
+from support import ROOT
 
 import nnglm
 from nnglm.data.table import Dataset
 from nnglm.log.result import Statistics
 from nnglm.model import anova
-
-pytestmark = pytest.mark.runs  # trains networks: not in make test-fast
 
 SHIPS = str(ROOT / "configs/r_ships_formula.yaml")
 SCOTLAND = str(ROOT / "configs/auto_scotland_gamma.yaml")
@@ -85,6 +83,7 @@ def statsmodels_deviances(formulas: list[str], data: pd.DataFrame, family, **kwa
     return [smf.glm(f, data, family=family, **kwargs).fit() for f in formulas]
 
 
+@pytest.mark.runs
 def test_ships_chi_square_as_r_prints_it_and_as_statsmodels_computes_it(ships):
     import statsmodels.api as sm
 
@@ -111,6 +110,7 @@ def test_ships_chi_square_as_r_prints_it_and_as_statsmodels_computes_it(ships):
     assert frame.attrs["models"][0].endswith(SHIPS_SMALL)
 
 
+@pytest.mark.runs
 def test_scotland_f_test_with_the_largest_models_dispersion_as_r(scotland):
     import statsmodels.api as sm
 
@@ -134,11 +134,13 @@ def test_scotland_f_test_with_the_largest_models_dispersion_as_r(scotland):
         assert chi[(fit, "Pr(>Chi)")].iloc[1] == pytest.approx(R_SCOTLAND_P_CHI, rel=1e-4)
 
 
+@pytest.mark.runs
 def test_the_default_test_is_rs_chi_square_for_a_known_dispersion_and_f_for_an_estimated_one(ships, scotland):
     assert nnglm.anova(*ships).attrs["test"] == "Chisq"
     assert nnglm.anova(*scotland).attrs["test"] == "F"
 
 
+@pytest.mark.runs
 def test_f_with_a_known_dispersion_is_the_chi_square_over_its_df_with_rs_warning(ships):
     frame = nnglm.anova(*ships, test="F")
     assert frame[("glm", "F")].iloc[1] == pytest.approx(R_SHIPS["Deviance"][1], rel=1e-7)  # R: F 10.66014
@@ -146,6 +148,7 @@ def test_f_with_a_known_dispersion_is_the_chi_square_over_its_df_with_rs_warning
     assert any("inappropriate" in note for note in frame.attrs["notes"])
 
 
+@pytest.mark.runs
 def test_the_larger_model_first_gives_negative_rows_as_r(ships):
     frame = nnglm.anova(ships[1], ships[0], test="Chisq")
     assert frame[("glm", "Df")].iloc[1] == -1
@@ -154,8 +157,9 @@ def test_the_larger_model_first_gives_negative_rows_as_r(ships):
     assert any("nested in model 1" in note for note in frame.attrs["notes"])
 
 
-def test_nnglm_anova_prints_both_tables_and_the_largest_difference(ships, capsys):
-    code, out, _ = run_cli(capsys, "anova", ships[0].folder, ships[1].folder)
+@pytest.mark.runs
+def test_nnglm_anova_prints_both_tables_and_the_largest_difference(ships, run_cli):
+    code, out, _ = run_cli("anova", ships[0].folder, ships[1].folder)
     assert code == 0
     assert "Analysis of Deviance Table (test Chisq; dispersion 1, known)" in out
     assert f"Model 1: {SHIPS_SMALL}" in out and f"Model 2: {SHIPS_BIG}" in out
@@ -164,9 +168,10 @@ def test_nnglm_anova_prints_both_tables_and_the_largest_difference(ships, capsys
     assert "tolerance 1e-06 (the runs' own): equal" in out
 
 
-def test_runs_whose_terms_do_not_nest_are_refused(ships, log, capsys):
+@pytest.mark.runs
+def test_runs_whose_terms_do_not_nest_are_refused(ships, log, cli_error):
     other = ships_run(log, "incidents ~ type + factor(period) + offset(log(service))")
-    message = cli_error(capsys, "anova", ships[0].folder, other.folder)
+    message = cli_error("anova", ships[0].folder, other.folder)
     small, big = set(ships[0].coefficients.index), set(other.coefficients.index)
     year, period = sorted(small - big), sorted(big - small)  # year's levels, and period's (named as the formula library names them)
     assert len(year) == 3 and len(period) == 1
@@ -178,17 +183,19 @@ def test_runs_whose_terms_do_not_nest_are_refused(ships, log, capsys):
         nnglm.anova(ships[0], ships[0])
 
 
-def test_runs_on_other_rows_are_refused(ships, log, capsys):
+@pytest.mark.runs
+def test_runs_on_other_rows_are_refused(ships, log, cli_error):
     shuffled = ships_frame().sample(frac=1.0, random_state=1).reset_index(drop=True)
     config = {"name": "ships_shuffled", "data": {"formula": SHIPS_BIG}, "model": {"family": "poisson"}, "train": {"dtype": "float64"}}
     other = nnglm.run(config, data=shuffled, out=log)
-    message = cli_error(capsys, "anova", ships[0].folder, other.folder)
+    message = cli_error("anova", ships[0].folder, other.folder)
     assert message == (
         f"{other.folder}: fitted on different rows than the first run (the same count, 34, but another target, weights or order: "
         "data.rows_sha256 differs)"
     )
 
 
+@pytest.mark.runs
 def test_runs_of_other_families_are_refused(ships, scotland):
     with pytest.raises(nnglm.ConfigError) as caught:
         nnglm.anova(ships[0], scotland[1])
@@ -208,6 +215,7 @@ def edited_copy(run, tmp_path, edit) -> str:
     return str(folder)
 
 
+@pytest.mark.runs
 def test_edited_records_are_refused_with_the_reason(ships, tmp_path):
     def link(r):
         r["config"]["model"]["link"] = "sqrt"
@@ -238,26 +246,27 @@ def test_edited_records_are_refused_with_the_reason(ships, tmp_path):
         assert str(caught.value).startswith(f"{copy}: {expected}"), str(caught.value)
 
 
-def test_compare_refuses_other_models_and_points_to_anova(ships, capsys):
-    message = cli_error(capsys, "compare", ships[0].folder, ships[1].folder)
+@pytest.mark.runs
+def test_compare_refuses_other_models_and_points_to_anova(ships, cli_error):
+    message = cli_error("compare", ships[0].folder, ships[1].folder)
     assert "not the same model (`nnglm anova` compares nested models by their deviances)" in message
 
 
-def test_arguments_are_checked(ships, capsys):
+@pytest.mark.runs
+def test_arguments_are_checked(ships, cli_error):
     with pytest.raises(nnglm.ConfigError) as caught:
         nnglm.anova()
     assert str(caught.value) == "anova: give one run (its terms added in turn) or two or more runs of nested models, the smallest first"
     for runs in (ships, ships[:1]):
         with pytest.raises(nnglm.ConfigError, match="test: 'LRT' is not 'Chisq'"):
             nnglm.anova(*runs, test="LRT")
-    message = cli_error(capsys, "anova", ships[0].folder, ships[1].folder, "--set", "data.path=x.csv")
+    message = cli_error("anova", ships[0].folder, ships[1].folder, "--set", "data.path=x.csv")
     assert message == "--set: only for one run's sequential table (it names the run's data); nested runs are read from their folders"
 
 
 # --- no training ---
 
 
-@pytest.mark.logic
 def test_the_table_follows_rs_stat_anova_on_rs_deviances():
     rows = [
         Statistics(deviance=d, df_resid=df, dispersion=1.0)
@@ -269,7 +278,6 @@ def test_the_table_follows_rs_stat_anova_on_rs_deviances():
     assert np.isnan(table["Pr(>Chi)"].iloc[0]) and np.isnan(table["Df"].iloc[0])
 
 
-@pytest.mark.logic
 def test_the_rows_identity_covers_target_weights_and_order_and_keeps_the_offset_apart():
     X = np.ones((4, 1))
     y = np.array([1.0, 0.0, 2.0, 3.0])
@@ -317,6 +325,7 @@ R_SCOTLAND_SEQUENTIAL_P = [2.8262e-08, 5.9553e-06, 0.0106916, 0.0183022, 0.70814
 SHIPS_DATA = {"data.path": str(ROOT / "data/r/ships.csv")}
 
 
+@pytest.mark.runs
 def test_the_sequential_table_of_one_run_as_r_and_statsmodels(ships):
     import statsmodels.api as sm
 
@@ -335,6 +344,7 @@ def test_the_sequential_table_of_one_run_as_r_and_statsmodels(ships):
     assert frame.attrs["equal"] and frame.attrs["largest_difference"] < 1e-8
 
 
+@pytest.mark.runs
 def test_the_sequential_f_table_of_a_gamma_run_as_r(scotland):
     frame = nnglm.anova(scotland[1], test="F")
     assert list(frame.index) == ["NULL", "COUTAX", "UNEMPF", "MOR", "ACT", "GDP", "AGE", "COUTAX_FEMALEUNEMP"]
@@ -345,6 +355,7 @@ def test_the_sequential_f_table_of_a_gamma_run_as_r(scotland):
     assert frame.attrs["equal"]
 
 
+@pytest.mark.runs
 def test_the_sequential_table_without_an_intercept_starts_from_the_offset_alone(log):
     run = ships_run(log, "incidents ~ type + factor(year) - 1 + offset(log(service))", **{"model.use_bias": False})
     frame = nnglm.anova(run, overrides=SHIPS_DATA)
@@ -360,16 +371,18 @@ def test_the_sequential_table_without_an_intercept_starts_from_the_offset_alone(
         assert not frame.attrs["equal"] and any("the network did not reach its GLM" in note for note in frame.attrs["notes"])
 
 
-def test_nnglm_anova_of_one_run_prints_its_terms_in_turn(ships, capsys):
-    code, out, _ = run_cli(capsys, "anova", ships[1].folder, "--set", f"data.path={SHIPS_DATA['data.path']}")
+@pytest.mark.runs
+def test_nnglm_anova_of_one_run_prints_its_terms_in_turn(ships, cli_error, run_cli):
+    code, out, _ = run_cli("anova", ships[1].folder, "--set", f"data.path={SHIPS_DATA['data.path']}")
     assert code == 0
     assert "Terms added sequentially (first to last)" in out and "Response: incidents" in out
     assert "factor(period)" in out and "55.43905711" in out and "2.6287e-11" in out
     # a run folder reads no data from outside itself unless the data is named
-    message = cli_error(capsys, "anova", ships[1].folder)
+    message = cli_error("anova", ships[1].folder)
     assert "lies outside the run folder" in message and "--set data.path=FILE" in message
 
 
+@pytest.mark.runs
 def test_the_table_of_nested_runs_loads_no_training_code(ships):
     """Two runs' table reads JSON and computes with scipy: no TensorFlow, as `nnglm compare`."""
     import subprocess
@@ -385,7 +398,6 @@ def test_the_table_of_nested_runs_loads_no_training_code(ships):
     assert done.stdout.strip().splitlines()[-1] == "0 []"
 
 
-@pytest.mark.logic
 def test_a_term_that_adds_nothing_is_tested_alike_on_both_sides():
     """Dobson's treatment: R's deviance difference is +6e-15, the network's -3e-12 (round-off of either
     sign); both are 0, p = 1, where the network's row had no p-value and the verdict said 'different'."""
@@ -404,7 +416,6 @@ def test_a_term_that_adds_nothing_is_tested_alike_on_both_sides():
     assert real.loc[2, "Pr(>Chi)"] == pytest.approx(0.065471, abs=1e-6)  # R: anova(glm(counts ~ outcome)) 5.452305 on 2 df
 
 
-@pytest.mark.logic
 @pytest.mark.parametrize("df", [None, float("nan"), float("inf"), -1e308, 2.5])
 def test_a_received_result_json_with_a_residual_df_that_is_no_count_is_refused(df):
     from types import SimpleNamespace

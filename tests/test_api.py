@@ -1,16 +1,18 @@
 """The Python API: nnglm.run, load, runs, compare, Run and ConfigError, on real runs; a DataFrame as the
 data, its record and Parquet copy; the example notebook executed in a real Jupyter kernel."""
 
+import gc
 import json
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from support import ROOT
 
 import nnglm
 from nnglm import cli
@@ -18,8 +20,6 @@ from nnglm.data import frames
 from nnglm.foundation.errors import UserError
 from nnglm.show import plots
 from nnglm.vocabulary.names import r_name
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 SEED002 = str(ROOT / "configs/seed002_logistic_no_bias.yaml")
 SHORT = {"train.epochs": 200}  # seed 002, cut short: the tests check plumbing, not convergence
@@ -73,6 +73,7 @@ FACTORS = {"name": "factors", "data": {"target": "y", "categorical": ["colour", 
 # --- import ---
 
 
+@pytest.mark.runs
 def test_import_nnglm_is_light_and_runs_needs_no_tensorflow(log):
     code = (
         "import sys, nnglm\n"
@@ -86,7 +87,6 @@ def test_import_nnglm_is_light_and_runs_needs_no_tensorflow(log):
     assert at_import == [] and after_runs == [] and rows >= 1
 
 
-@pytest.mark.logic
 def test_the_public_names_say_what_they_return():
     for name in nnglm.__all__:
         assert getattr(nnglm, name).__doc__, name
@@ -96,6 +96,7 @@ def test_the_public_names_say_what_they_return():
 # --- the command line and the API: the same runs ---
 
 
+@pytest.mark.runs
 def test_the_api_and_nnglm_run_give_bit_identical_coefficients(log, api_run):
     folder = cli_folder(log)
     assert (folder / "coefficients.csv").read_bytes() == (api_run.folder / "coefficients.csv").read_bytes()
@@ -104,7 +105,6 @@ def test_the_api_and_nnglm_run_give_bit_identical_coefficients(log, api_run):
     assert api_run.result.overrides == cli_result["overrides"] == {"train.epochs": 200}
 
 
-@pytest.mark.logic
 def test_load_reads_a_run_the_command_line_made(log):
     folder = cli_folder(log)
     result = json.loads((folder / "result.json").read_text())
@@ -132,6 +132,7 @@ def test_load_reads_a_run_the_command_line_made(log):
     assert table["relative"].max() == pytest.approx(result["comparison"]["max_rel_diff"], rel=1e-12)
 
 
+@pytest.mark.runs
 def test_runs_lists_every_run_as_a_table(log, api_run):
     table = nnglm.runs(log)
     assert list(table.columns) == [
@@ -164,6 +165,7 @@ def test_runs_lists_every_run_as_a_table(log, api_run):
     assert cli_folder(log).name in set(table["id"])
 
 
+@pytest.mark.runs
 def test_compare_a_command_line_run_with_an_api_run(log, api_run):
     folder = cli_folder(log)
     table = nnglm.compare(folder.name, api_run, dir=log)
@@ -181,6 +183,7 @@ def test_compare_a_command_line_run_with_an_api_run(log, api_run):
 # --- ConfigError: the command line's messages ---
 
 
+@pytest.mark.runs
 def test_config_errors_carry_the_command_line_message(write_config, tmp_path):
     cases = [
         (write_config("name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {learning_rate: -1}\n"), {}),
@@ -198,7 +201,6 @@ def test_config_errors_carry_the_command_line_message(write_config, tmp_path):
     assert not out.exists()  # bad input leaves no run folder
 
 
-@pytest.mark.logic
 def test_a_dict_config_is_named_config_in_messages(tmp_path):
     with pytest.raises(nnglm.ConfigError) as caught:
         nnglm.run({"name": "t", "data": {"source": "sql"}}, out=tmp_path)
@@ -211,7 +213,6 @@ def test_a_dict_config_is_named_config_in_messages(tmp_path):
         nnglm.load("nosuch", dir=tmp_path)
 
 
-@pytest.mark.logic
 def test_dataframe_mistakes_get_one_message_each(tmp_path):
     frame = frame_with_factors(50)
     missing = frame.copy()
@@ -244,7 +245,10 @@ def test_dataframe_mistakes_get_one_message_each(tmp_path):
             nnglm.run(config, data=data, out=tmp_path / "runs")
         assert str(caught.value) == message
     assert not (tmp_path / "runs").exists()
-    assert frames._GIVEN == {}  # nothing kept once a run is over
+    kept = weakref.ref(frame)
+    del frame, missing, expected, config, data
+    gc.collect()
+    assert kept() is None  # nothing kept once a run is over
 
 
 # --- a DataFrame as the data ---
@@ -259,6 +263,7 @@ def factors_run(tmp_path_factory):
     return frame, run
 
 
+@pytest.mark.runs
 def test_a_dataframe_with_text_factors_and_categorical_columns(factors_run):
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
@@ -280,6 +285,7 @@ def test_a_dataframe_with_text_factors_and_categorical_columns(factors_run):
     assert unlisted.result.glm.coefficients == run.result.glm.coefficients
 
 
+@pytest.mark.runs
 def test_a_real_dataset_as_a_dataframe_with_a_formula_and_a_text_factor(tmp_path):
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
@@ -304,6 +310,7 @@ def test_a_real_dataset_as_a_dataframe_with_a_formula_and_a_text_factor(tmp_path
     assert table.loc["PSIpsi", "glm"] == pytest.approx(2.378688, abs=1e-6)
 
 
+@pytest.mark.runs
 def test_the_folder_records_the_frame_and_keeps_a_parquet_copy(factors_run):
     frame, run = factors_run
     record = run.result.data.dataframe
@@ -318,6 +325,7 @@ def test_the_folder_records_the_frame_and_keeps_a_parquet_copy(factors_run):
     assert json.loads((run.folder / "result.json").read_text())["data"]["dataframe"]["sha256"] == record.sha256
 
 
+@pytest.mark.runs
 def test_a_rerun_of_the_folder_reads_its_copy(factors_run, tmp_path, capsys):
     _, run = factors_run
     again = nnglm.run(run.folder / "config.yaml", out=tmp_path)
@@ -328,6 +336,7 @@ def test_a_rerun_of_the_folder_reads_its_copy(factors_run, tmp_path, capsys):
     assert "valid (binomial/logit, auto steps, float64; 300 rows, 5 features)" in capsys.readouterr().out
 
 
+@pytest.mark.runs
 def test_a_copy_that_is_not_the_recorded_frame_is_refused(factors_run, tmp_path):
     _, run = factors_run
     changed = pd.read_parquet(run.folder / "data.parquet")
@@ -351,6 +360,7 @@ def test_a_copy_that_is_not_the_recorded_frame_is_refused(factors_run, tmp_path)
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.runs
 def test_a_frame_above_the_limit_is_recorded_but_not_kept(monkeypatch, tmp_path):
     monkeypatch.setattr(frames, "MAX_KEPT_BYTES", 1000)
     frame = frame_with_factors(100)
@@ -364,6 +374,7 @@ def test_a_frame_above_the_limit_is_recorded_but_not_kept(monkeypatch, tmp_path)
         nnglm.run(run.folder / "config.yaml", out=tmp_path)
 
 
+@pytest.mark.runs
 def test_a_sweep_through_overrides_returns_one_run_a_point(tmp_path):
     runs = nnglm.run(SEED002, overrides={"train.dtype": "sweep:float32,float64", "train.epochs": 100}, out=tmp_path)
     assert isinstance(runs, list) and [r.result.sweep_point for r in runs] == [{"train.dtype": "float32"}, {"train.dtype": "float64"}]
@@ -375,6 +386,7 @@ def test_a_sweep_through_overrides_returns_one_run_a_point(tmp_path):
     assert compared.loc[("config", "train.dtype")].tolist() == ["float32", "float64"]
 
 
+@pytest.mark.runs
 def test_a_dataframe_sweep_point_is_drawn_by_nnglm_report_from_its_folder(tmp_path, capsys):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80)})
@@ -388,6 +400,7 @@ def test_a_dataframe_sweep_point_is_drawn_by_nnglm_report_from_its_folder(tmp_pa
     assert len(figures) == 4 and "Separating lines" in figures[2].axes[0].get_title()
 
 
+@pytest.mark.runs
 def test_plot_draws_the_figures_and_writes_no_file(tmp_path):
     run = nnglm.run(ROOT / "configs/seed000_four_points.yaml", overrides={"train.epochs": 100}, out=tmp_path)
     files = sorted(p.name for p in run.folder.iterdir())
@@ -399,6 +412,7 @@ def test_plot_draws_the_figures_and_writes_no_file(tmp_path):
     assert all(f.canvas.manager is None for f in figures)  # drawn without pyplot: nothing keeps them once dropped
 
 
+@pytest.mark.runs
 def test_the_notebook_view_shows_the_verdict_first(api_run, tmp_path):
     page = api_run._repr_html_()
     first = page.split("</p>")[0]
@@ -409,6 +423,7 @@ def test_the_notebook_view_shows_the_verdict_first(api_run, tmp_path):
     assert repr(api_run) == f"<nnglm.Run seed002_logistic_no_bias/{api_run.id}: completed, {api_run.outcome}>"
 
 
+@pytest.mark.runs
 def test_multinomial_coefficients_are_indexed_by_class_and_term(tmp_path):
     overrides = {"data.n_rows": 300, "data.n_features": 2, "data.n_classes": 3, "train.epochs": 50, "train.grad_tol": None}
     run = nnglm.run(ROOT / "configs/seed001_softmax.yaml", overrides=overrides, out=tmp_path)
@@ -421,13 +436,13 @@ def test_multinomial_coefficients_are_indexed_by_class_and_term(tmp_path):
 # --- the example notebook ---
 
 
-@pytest.mark.logic
 def test_the_example_notebook_is_stored_without_outputs():
     notebook = json.loads((ROOT / "examples/quickstart.ipynb").read_text())
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
 
 
+@pytest.mark.runs
 def test_the_example_notebook_runs_in_a_jupyter_kernel(tmp_path):
     import nbclient
     import nbformat

@@ -5,12 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, load
+from support import ROOT, load
 
 from nnglm.experiment import runner
 from nnglm.log import result as run_result
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 AUTO = sorted((ROOT / "configs").glob("auto_*.yaml"))
 
@@ -21,6 +19,7 @@ def relative(result) -> float:
     return max(abs(net[t] - glm[t]) / abs(glm[t]) for t in glm)
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("path", AUTO, ids=lambda p: p.stem)
 def test_real_data_nothing_tuned_matches_in_float64(path, tmp_path):
     result = runner.run(load(path), tmp_path, quiet=True).result
@@ -31,6 +30,7 @@ def test_real_data_nothing_tuned_matches_in_float64(path, tmp_path):
     assert result["config"]["train"]["epochs"] == "auto"
 
 
+@pytest.mark.runs
 @pytest.mark.slow
 @pytest.mark.parametrize("path", AUTO, ids=lambda p: p.stem)
 def test_real_data_nothing_tuned_matches_in_float32(path, tmp_path):
@@ -39,7 +39,6 @@ def test_real_data_nothing_tuned_matches_in_float32(path, tmp_path):
     assert result["comparison"]["max_rel_diff"] <= 1e-4
 
 
-@pytest.mark.logic
 def test_the_shipped_set_covers_what_it_must():
     runs = [load(p) for p in AUTO]
     assert len(runs) >= 10
@@ -55,6 +54,7 @@ def test_the_shipped_set_covers_what_it_must():
     }
 
 
+@pytest.mark.runs
 def test_too_few_steps_is_not_converged_with_advice_and_a_caution_beside_the_p_values(tmp_path):
     outcome = runner.run(load("auto_longley", "train.epochs=50"), tmp_path, quiet=True)
     result = outcome.result
@@ -68,6 +68,7 @@ def test_too_few_steps_is_not_converged_with_advice_and_a_caution_beside_the_p_v
     assert "CAUTION: the network has not converged" in report
 
 
+@pytest.mark.runs
 def test_float32_that_cannot_resolve_says_so_and_what_to_set(tmp_path):
     result = runner.run(load("auto_longley", "train.dtype=float32", "compare.rtol=1e-8"), tmp_path, quiet=True).result
     assert result["network"]["stopped"] == "floor" and result["network"]["note"].startswith("stopped after ")
@@ -76,18 +77,21 @@ def test_float32_that_cannot_resolve_says_so_and_what_to_set(tmp_path):
     assert result["comparison"]["verdict"].endswith("set train.dtype: float64")
 
 
+@pytest.mark.runs
 def test_exploding_loss_is_diverged(tmp_path):
     result = runner.run(load("seed002_logistic_no_bias", "train.learning_rate=1e6", "train.epochs=50"), tmp_path, quiet=True).result
     assert result["network"]["diverged"] and result["comparison"]["outcome"] == "diverged"
     assert result["network"]["note"].startswith("diverged: the loss rose from 0.693147 at the start to ")
 
 
+@pytest.mark.runs
 def test_activation_pinned_at_its_domain_guard_is_diverged(tmp_path):
     result = runner.run(load("glm_gamma_inverse_power", "train.learning_rate=1.0", "train.epochs=200"), tmp_path, quiet=True).result
     assert result["comparison"]["outcome"] == "diverged"
     assert "the activation is pinned at its domain guard (η ≤ 0) on" in result["network"]["note"]
 
 
+@pytest.mark.runs
 def test_a_glm_stopped_short_is_fitted_again_by_a_fallback(tmp_path):
     result = runner.run(load("auto_spector_logit", "glm.maxiter=2"), tmp_path, quiet=True).result
     assert result["glm"]["warnings"][0] == "statsmodels' IRLS on the design as given gave no convergence within glm.maxiter = 2"
@@ -95,7 +99,6 @@ def test_a_glm_stopped_short_is_fitted_again_by_a_fallback(tmp_path):
     assert result["comparison"]["outcome"] == "equivalent"
 
 
-@pytest.mark.logic
 def test_tolerance_is_relative_to_size_or_standard_error():
     tol = run_result.Tolerance.of(1e-4, None)
     b, bse = np.array([1e-6, 0.5]), np.array([1e-7, 0.6])
@@ -106,6 +109,7 @@ def test_tolerance_is_relative_to_size_or_standard_error():
     assert run_result.Tolerance.of(1e-4, 1e-3).gaps(np.array([0.0, 0.5]), b, bse)[0] <= 1  # the absolute judge
 
 
+@pytest.mark.runs
 def test_readme_csv_example_runs_as_written_and_matches(tmp_path):
     import re
     import subprocess
@@ -125,6 +129,7 @@ def test_readme_csv_example_runs_as_written_and_matches(tmp_path):
     assert Path(next(tmp_path.glob("*/*/result.json"))).exists()
 
 
+@pytest.mark.runs
 def test_progress_under_auto_shows_no_step_total_and_names_each_phase(tmp_path, monkeypatch):
     import io
 
@@ -149,6 +154,7 @@ def test_progress_under_auto_shows_no_step_total_and_names_each_phase(tmp_path, 
     assert "".join(b.getvalue() for b in buffers) == ""
 
 
+@pytest.mark.runs
 def test_float32_stops_at_the_floor_its_gradient_resolves_and_float64_does_not_reach_it(tmp_path):
     from nnglm.train import network
 

@@ -8,13 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, load
+from support import ROOT, load
 
 from nnglm.experiment import runner
 from nnglm.foundation.errors import UserError
 from nnglm.log import logbook
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 
 def run_on(backend, *args):
@@ -28,6 +26,7 @@ def run_on(backend, *args):
     return done
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-6), ("float64", 1e-10)])
 def test_tensorflow_and_jax_agree_on_seed002(dtype, tolerance, tmp_path):
     tf_run = runner.run(load("seed002_logistic_no_bias", f"train.dtype={dtype}"), tmp_path, quiet=True)
@@ -45,7 +44,7 @@ def test_tensorflow_and_jax_agree_on_seed002(dtype, tolerance, tmp_path):
 FAST_EQUALS_FIT = """
 import sys, json, numpy as np
 sys.path.insert(0, "tests")
-from conftest import load
+from support import load
 from nnglm.data import table
 from nnglm.train import backends, network
 cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=" + sys.argv[1])
@@ -66,22 +65,26 @@ def fast_path_against_fit(backend: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.runs
 def test_jax_fast_path_gives_the_weights_of_plain_fit():
     result = fast_path_against_fit("jax")
     assert result["gap"] <= 1e-7 and result["steps"] == 30
 
 
+@pytest.mark.runs
 def test_a_second_backend_in_one_process_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="train.backend: jax, but Keras is already loaded with tensorflow in this process"):
         runner.run(load("seed000_four_points", "train.backend=jax", "train.epochs=5"), tmp_path, quiet=True)
 
 
+@pytest.mark.runs
 def test_torch_loop_gives_the_weights_of_plain_fit():
     pytest.importorskip("torch")  # an optional extra: make install brings it
     result = fast_path_against_fit("torch")
     assert result["gap"] == 0.0 and result["steps"] == 30  # the same train_step, the same order: bit for bit
 
 
+@pytest.mark.runs
 def test_tensorflow_and_torch_agree_on_seed002_in_float32(tmp_path):
     pytest.importorskip("torch")
     tf_run = runner.run(load("seed002_logistic_no_bias", "train.epochs=300"), tmp_path, quiet=True)

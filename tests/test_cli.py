@@ -5,19 +5,18 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, load
+from support import ROOT, load
 
 from nnglm import cli
 from nnglm.experiment import runner
 from nnglm.model import glm
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 
 def nnglm(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "nnglm", *args], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.runs
 def test_validate_a_good_config():
     done = nnglm("validate", "configs/seed002_logistic_no_bias.yaml")
     assert done.returncode == 0
@@ -27,6 +26,7 @@ def test_validate_a_good_config():
     ]
 
 
+@pytest.mark.runs
 def test_bad_config_exits_2_with_one_line(write_config):
     path = write_config("name: t\ndata: {source: synthetic, generator: four_points}\ntrain: {learning_rate: -1}\n")
     done = nnglm("validate", str(path))
@@ -35,7 +35,6 @@ def test_bad_config_exits_2_with_one_line(write_config):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.logic
 def test_bad_data_exits_2_and_leaves_no_run_folder(write_config, tmp_path):
     csv_path = write_config("a,y\n1,0\n2,5\n3,1\n", "d.csv")
     path = write_config(f"name: t\ndata: {{source: csv, path: {csv_path}, target: y}}\n")
@@ -47,6 +46,7 @@ def test_bad_data_exits_2_and_leaves_no_run_folder(write_config, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.runs
 def test_bad_arguments_exit_2_and_say_what_is_wrong():
     missing, unknown = nnglm("run"), nnglm("frobnicate")
     assert missing.returncode == 2 and missing.stderr.strip().endswith("nnglm run: error: the following arguments are required: config")
@@ -54,6 +54,7 @@ def test_bad_arguments_exit_2_and_say_what_is_wrong():
     assert "Traceback" not in missing.stderr + unknown.stderr
 
 
+@pytest.mark.runs
 def test_run_prints_summary_and_logs(tmp_path):
     out = tmp_path / "runs"
     done = nnglm("run", "configs/seed000_four_points.yaml", "--set", "train.epochs=20", "--out", str(out))
@@ -63,6 +64,7 @@ def test_run_prints_summary_and_logs(tmp_path):
     assert json.loads(result_file.read_text())["status"] == "completed"
 
 
+@pytest.mark.runs
 def test_strict_exits_1_when_not_equivalent(tmp_path, capsys):
     args = ["run", "configs/seed002_logistic_no_bias.yaml", "--set", "train.epochs=5", "--out", str(tmp_path), "--quiet"]
     assert cli.main(args) == 0
@@ -71,6 +73,7 @@ def test_strict_exits_1_when_not_equivalent(tmp_path, capsys):
     assert cli.main(args + ["--strict"]) == 1
 
 
+@pytest.mark.runs
 def test_quiet_reaches_a_sweep_its_folders_only(tmp_path, capsys):
     args = ["run", "configs/seed002_logistic_no_bias.yaml", "--set", "train.epochs=5", "--set", "train.learning_rate=sweep:0.01,0.1"]
     assert cli.main(args + ["--out", str(tmp_path), "--quiet"]) == 0
@@ -81,6 +84,7 @@ def test_quiet_reaches_a_sweep_its_folders_only(tmp_path, capsys):
     assert captured.err == ""
 
 
+@pytest.mark.runs
 def test_a_crash_marks_the_run_failed(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
@@ -93,6 +97,7 @@ def test_a_crash_marks_the_run_failed(tmp_path, monkeypatch):
     assert result["status"] == "failed" and result["error"] == "RuntimeError: disk on fire"
 
 
+@pytest.mark.runs
 def test_ctrl_c_marks_the_run_interrupted(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

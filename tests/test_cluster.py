@@ -15,7 +15,6 @@ from nnglm import cli, config  # noqa: E402
 from nnglm.experiment import cluster, sweep  # noqa: E402
 from nnglm.log import logbook, runlog  # noqa: E402
 
-
 SWEEP = (
     "name: s\nseed: 3\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\nsweep:\n  train.learning_rate: [0.01, 0.1]\n"
 )

@@ -2,7 +2,7 @@
 
 import pydantic
 import pytest
-from conftest import CONFIGS, load
+from support import CONFIGS, load
 
 from nnglm import config
 from nnglm.config import schema

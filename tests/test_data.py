@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm.data import table
 from nnglm.foundation.errors import UserError

@@ -3,7 +3,7 @@ which to set; an integer column of few values that R users would have made a fac
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm import config
 from nnglm.data import table
@@ -68,13 +68,12 @@ def test_an_integer_column_of_few_values_is_noted_and_how_to_make_it_a_factor(tm
     assert table.load(dobson(tmp_path, target="counts", categorical=["outcome", "treatment"])).notes == []
 
 
-def test_validate_says_it(tmp_path, capsys):
-    from conftest import run_cli
+def test_validate_says_it(tmp_path, run_cli):
 
     path = tmp_path / "dobson.csv"
     path.write_text(DOBSON)
     (tmp_path / "c.yaml").write_text(f"name: d\ndata: {{source: file, path: {path}, target: counts}}\nmodel: {{family: poisson}}\n")
-    code, out, _ = run_cli(capsys, "validate", tmp_path / "c.yaml")
+    code, out, _ = run_cli("validate", tmp_path / "c.yaml")
     assert code == 0 and f"  note: {NOTE}" in out
 
 

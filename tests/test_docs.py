@@ -1,6 +1,5 @@
 """The docs: the generated references name every key, family and link; the site builds strict."""
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -11,22 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from pydantic import BaseModel
+from support import DOCS, ROOT, hooks
 
 from nnglm.config import schema
 from nnglm.vocabulary import families
-
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
-
-
-def _hooks():
-    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hooks = _hooks()
 
 
 def _models(annotation) -> list[type[BaseModel]]:

@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("mlflow", reason="the mlflow extra is not installed (pip install -e '.[mlflow]')")
 
-from conftest import load  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+from support import load  # noqa: E402
 
 from nnglm import cli  # noqa: E402
 from nnglm.experiment import runner  # noqa: E402

@@ -2,17 +2,14 @@
 within 1e-6; seed 001's softmax over 16 classes reaches MNLogit's contrasts within 1e-4."""
 
 import pytest
-from conftest import CONFIGS, load
+from support import CONFIGS, load
 
 from nnglm.experiment import runner
 from nnglm.vocabulary import families
 
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
-
 FAMILY_CONFIGS = sorted(p.stem for p in CONFIGS if p.stem.startswith("glm_"))
 
 
-@pytest.mark.logic
 def test_every_family_has_a_config():
     """Each family's config on generated data (every link is trained in test_glm_options)."""
     shipped = {name.removeprefix("glm_") for name in FAMILY_CONFIGS}
@@ -21,6 +18,7 @@ def test_every_family_has_a_config():
             assert any(s.startswith(name + "_") and s.removeprefix(name + "_") in families.links_of(name) for s in shipped), name
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("name", FAMILY_CONFIGS)
 def test_family_row_reaches_statsmodels_within_1e_6(name, tmp_path):
     result = runner.run(load(name), tmp_path, quiet=True).result
@@ -29,6 +27,7 @@ def test_family_row_reaches_statsmodels_within_1e_6(name, tmp_path):
     assert result["network"]["converged"] is True  # stopped by its own measure, not by the step cap
 
 
+@pytest.mark.runs
 def test_seed001_softmax_contrasts_within_1e_4(tmp_path):
     result = runner.run(load("seed001_softmax"), tmp_path, quiet=True).result
     assert result["data"]["n_features"] == 32

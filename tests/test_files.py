@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from nnglm import config
 from nnglm.data import table

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 import statsmodels.api as sm
-from conftest import ROOT
+from support import ROOT
 
 from nnglm import config
 from nnglm.data import table
@@ -36,7 +36,7 @@ def skip_reason() -> str | None:
     return None
 
 
-pytestmark = [pytest.mark.runs, pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")]
+pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
 
 
 def as_server_user(*args: str) -> list[str]:
@@ -96,6 +96,7 @@ def error(**keys):
     return str(e.value)
 
 
+@pytest.mark.runs
 def test_a_table_and_a_query_from_a_server_fit_as_r_does(server):
     ds = load(url=url(server), table="warpbreaks")
     assert ds.read_as == "a database, table 'warpbreaks'"
@@ -104,6 +105,7 @@ def test_a_table_and_a_query_from_a_server_fit_as_r_does(server):
     assert load(url=url(server), query="SELECT breaks, wool FROM warpbreaks WHERE tension = 'L'").n_rows == 18
 
 
+@pytest.mark.runs
 def test_the_server_reads_in_a_read_only_transaction(server):
     """A SELECT that writes through a function passes the parser; the server's read-only transaction refuses it."""
     message = error(url=url(server), query="SELECT nextval('counter') AS breaks")
@@ -117,6 +119,7 @@ def test_the_server_reads_in_a_read_only_transaction(server):
         assert con.execute("SELECT is_called FROM counter").fetchone() == (False,)  # never advanced
 
 
+@pytest.mark.runs
 def test_a_missing_table_or_database_and_a_server_that_is_not_there(server):
     shown = f"postgresql+psycopg://postgres:***@/survey?host={quote(str(server), safe='')}&port={PORT}"
     assert error(url=url(server), table="nope") == f"data.table: {shown} has no table 'nope'; its tables: 'warpbreaks'"
@@ -132,6 +135,7 @@ def test_a_missing_table_or_database_and_a_server_that_is_not_there(server):
     empty.rmdir()
 
 
+@pytest.mark.runs
 def test_the_written_config_keeps_the_url_without_its_password(server):
     validated = config.validate(
         {"name": "t", "data": {"source": "file", "url": url(server), "table": "warpbreaks", "target": "breaks"}}, "c.yaml"

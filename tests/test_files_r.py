@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import yaml
-from conftest import ROOT, cli_error, run_cli
+from support import ROOT
 
 from nnglm import config
 from nnglm.data import table
@@ -332,7 +332,7 @@ def test_a_damaged_part_of_a_parquet_folder_is_one_message(tmp_path):
     assert error("y", path=str(folder)).startswith(f"data.path: cannot read {folder} as a partitioned Parquet folder: ")
 
 
-def test_bad_input_exits_2_and_leaves_no_run_folder(capsys, write_config, tmp_path):
+def test_bad_input_exits_2_and_leaves_no_run_folder(cli_error, write_config, tmp_path):
     out = tmp_path / "runs"
     truncated = tmp_path / "cut.rds"
     truncated.write_bytes((R / "warpbreaks.rds").read_bytes()[:100])
@@ -343,7 +343,7 @@ def test_bad_input_exits_2_and_leaves_no_run_folder(capsys, write_config, tmp_pa
         (f"path: {DATABASE}, query: 'DELETE FROM warpbreaks'", "data.query: DELETE is not a SELECT"),
     ]:
         path = write_config(f"name: db\ndata: {{source: file, {keys}, target: breaks}}\nmodel: {{family: poisson}}\n")
-        assert message in cli_error(capsys, "run", path, "--out", out, one_line=True)
+        assert message in cli_error("run", path, "--out", out, one_line=True)
     assert not out.exists() or not any(out.rglob("result.json"))
 
 
@@ -427,15 +427,14 @@ def test_a_number_and_its_text_are_one_header_name(tmp_path):
 
 
 @pytest.mark.runs
-def test_a_run_from_a_url_with_a_password_writes_and_prints_no_password(capsys, write_config, tmp_path):
-    from conftest import run_cli
+def test_a_run_from_a_url_with_a_password_writes_and_prints_no_password(run_cli, write_config, tmp_path):
 
     url = f"sqlite://analyst:s3cret-pw@/{DATABASE}"
     path = write_config(f"name: db\ndata: {{source: file, url: '{url}', table: warpbreaks, target: breaks}}\nmodel: {{family: poisson}}\n")
-    code, out, err = run_cli(capsys, "run", path, "--out", tmp_path / "runs", "--set", "train.epochs=50")
+    code, out, err = run_cli("run", path, "--out", tmp_path / "runs", "--set", "train.epochs=50")
     assert code == 0, err
     [folder] = (tmp_path / "runs" / "db").iterdir()
-    assert run_cli(capsys, "report", folder)[0] == 0
+    assert run_cli("report", folder)[0] == 0
     written = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     assert {"result.json", "config.yaml", "report.md"} <= set(written)
     assert not [name for name, data in written.items() if b"s3cret" in data]
@@ -583,11 +582,11 @@ def test_a_driver_message_that_repeats_the_password_shows_stars():
 
 
 @pytest.mark.runs
-def test_a_run_writes_the_password_of_a_query_string_nowhere(tmp_path, capsys):
+def test_a_run_writes_the_password_of_a_query_string_nowhere(tmp_path, run_cli):
     url = f"sqlite:///{DATABASE}?password=S3cretPW&PWD=Other9"
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(cfg("count", url=url, table="InsectSprays") | {"train": {"epochs": 50}}))
-    code, out, err = run_cli(capsys, "run", path, "--out", tmp_path / "runs")
+    code, out, err = run_cli("run", path, "--out", tmp_path / "runs")
     assert code == 0, err
     assert "S3cretPW" not in out + err and "Other9" not in out + err
     written = [p for p in (tmp_path / "runs").rglob("*") if p.is_file()]

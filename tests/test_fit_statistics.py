@@ -6,15 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, load
+from support import ROOT, load
 
 import nnglm
 from nnglm.data import table
 from nnglm.log.result import Statistics
 from nnglm.model import glm
 from nnglm.show import summary
-
-pytestmark = pytest.mark.runs  # one test trains: not in make test-fast (the others are marked logic)
 
 SHIPS = "incidents ~ type + factor(year) + factor(period) + offset(log(service))"
 # R 4.2.2, measured: m1 <- glm(incidents ~ type + factor(year) + factor(period) + offset(log(service)),
@@ -34,8 +32,8 @@ def quantiles(stats: Statistics) -> list[float]:
 
 def glm_statistics(cfg):
     dataset, _ = table.split(table.load(cfg), cfg)
-    fitted = glm.fit(dataset, cfg)
-    return fitted.statistics, glm.model(dataset, cfg)
+    fitted = glm.fit(dataset, cfg.family, glm.GlmOptions.of(cfg))
+    return fitted.statistics, glm.model(dataset, cfg.family, glm.GlmOptions.of(cfg))
 
 
 def assert_as_statsmodels(stats: Statistics, sm_model):
@@ -52,7 +50,6 @@ def assert_as_statsmodels(stats: Statistics, sm_model):
     assert stats.df_null == res.df_resid + res.df_model
 
 
-@pytest.mark.logic
 def test_ships_poisson_as_r_and_statsmodels():
     cfg = load("r_ships_formula", f"data.path={ROOT / 'data/r/ships.csv'}", "train.dtype=float64")
     stats, sm_model = glm_statistics(cfg)
@@ -62,7 +59,6 @@ def test_ships_poisson_as_r_and_statsmodels():
     assert_as_statsmodels(stats, sm_model)
 
 
-@pytest.mark.logic
 def test_scotland_gamma_as_r_and_statsmodels():
     stats, sm_model = glm_statistics(load("auto_scotland_gamma"))
     assert stats.df_null == R_SCOTLAND_DF_NULL
@@ -71,7 +67,6 @@ def test_scotland_gamma_as_r_and_statsmodels():
     assert_as_statsmodels(stats, sm_model)
 
 
-@pytest.mark.logic
 def test_multinomial_pseudo_r2_is_mnlogits():
     import statsmodels.api as sm
 
@@ -85,6 +80,7 @@ def test_multinomial_pseudo_r2_is_mnlogits():
     assert stats.pseudo_r2_cox_snell == pytest.approx(1 - np.exp(2 * (res.llnull - res.llf) / res.nobs), rel=1e-7)
 
 
+@pytest.mark.runs
 def test_a_run_records_and_shows_them_for_both_fits(tmp_path):
     run = nnglm.run(
         str(ROOT / "configs/r_ships_formula.yaml"),

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from nnglm import cli, config
 from nnglm.data import checks, table
@@ -133,7 +133,7 @@ def frame_path(tmp_path):
 def glm_of(path, family, **keys):
     raw = {"name": "t", "data": {"source": "file", "path": str(path), **keys}, "model": {"family": family}}
     cfg = config.validate(raw, "c.yaml")
-    fit = glm.fit(table.load(cfg), cfg)
+    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
     return np.array(list(fit.coefficients.values())), fit
 
 
@@ -189,7 +189,7 @@ def test_the_shipped_r_formula_configs_reach_r_deviances(tmp_path):
     for name, deviance in (("r_ships_formula", 38.695), ("r_ucb_admissions_excel", 20.204)):
         shutil.copy(ROOT / "configs" / f"{name}.yaml", tmp_path)
         cfg = config.load(ROOT / "configs" / f"{name}.yaml")
-        fit = glm.fit(table.load(cfg), cfg)
+        fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
         assert round(fit.statistics.deviance, 3) == deviance
 
 

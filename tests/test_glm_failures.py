@@ -3,12 +3,12 @@ separation found before anyone is blamed, and the shipped R configs reaching the
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm.data import table
 from nnglm.experiment import runner
 from nnglm.model import glm, precondition
-from nnglm.model.glm import _model, _solve, _solve_with, _transform, design, stack
+from nnglm.model.glm import _transform, design, stack
 from nnglm.model.separation import separated
 
 
@@ -16,10 +16,11 @@ from nnglm.model.separation import separated
 def test_a_fallback_on_the_whitened_design_maps_back_to_statsmodels_own_answer(name):
     cfg = load(name, "train.dtype=float64")
     ds = table.load(cfg)
-    default = _solve(_model(ds, cfg), ds, cfg)
+    kind = glm.chosen(cfg.family, glm.GlmOptions.of(cfg))
+    default = kind.solve(kind.model(ds), ds)
     inputs = precondition.Inputs.of(ds.X, "whiten", cfg.model.use_bias)
     Z = stack(inputs.apply(ds.X), cfg.model.use_bias)
-    mapped = _solve_with(_model(ds, cfg, Z), ds, cfg, "newton", _transform(inputs, cfg.model.use_bias))
+    mapped = kind.solve_with(kind.model(ds, Z), ds, "newton", _transform(inputs, cfg.model.use_bias))
     scale = np.maximum(np.abs(default.params), default.bse)
     assert np.max(np.abs(mapped.params - default.params) / scale) < 1e-8
     np.testing.assert_allclose(mapped.bse, default.bse, rtol=1e-6)
@@ -86,7 +87,7 @@ def test_each_r_config_as_shipped_reaches_its_figure(name, tmp_path):
 
 def test_womenlf_reaches_fox_and_weisbergs_multinom_coefficients():
     cfg = load("r_womenlf_multinomial")
-    fit = glm.fit(table.load(cfg), cfg)
+    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
     # nnet::multinom(partic ~ hincome + children), not.work the reference (An R Companion to Applied Regression)
     expected = {
         "parttime:(Intercept)": -1.43231,
@@ -105,7 +106,7 @@ def test_a_wide_separated_design_is_found_before_the_fit_and_its_fit_capped(monk
     design is checked for separation first, and a separated one's fit is capped."""
     monkeypatch.setattr(glm, "COSTLY_SOLVE", 0)  # the four points' design counts as wide
     cfg = load("seed000_four_points")
-    fit = glm.fit(table.load(cfg), cfg)
+    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
     assert fit.perfect_separation
     assert fit.warnings[0].startswith("separation, found before the fit (a linear programme")
     assert fit.iterations <= glm.SEPARATED_MAXITER

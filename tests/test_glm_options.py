@@ -6,7 +6,7 @@ error) and within 1e-4 on the standard errors."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import engine_of, sample_config
+from support import engine_of, sample_config
 
 from nnglm import config
 from nnglm.data import table
@@ -15,8 +15,6 @@ from nnglm.foundation.errors import UserError
 from nnglm.model import glm, penalty
 from nnglm.train import network
 from nnglm.vocabulary import families, tolerance
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 SINGLE = [row for row in families.FAMILIES if not row.multiclass]
 
@@ -71,7 +69,9 @@ def assert_equivalent(result: dict, cfg: config.Config, rtol: float = 1e-6):
     if cfg.model.penalty is None:
         ds = table.load(cfg)
         params = np.array(list(result["glm"]["coefficients"].values()))
-        hessian = glm.model(ds, cfg).hessian(params, scale=result["glm"]["statistics"]["dispersion"], observed=True)
+        hessian = glm.model(ds, cfg.family, glm.GlmOptions.of(cfg)).hessian(
+            params, scale=result["glm"]["statistics"]["dispersion"], observed=True
+        )
         expected = np.sqrt(np.diag(np.linalg.inv(-hessian)))
     else:
         expected = np.array(list(result["glm"]["bse"].values()))
@@ -94,6 +94,7 @@ CASES = {
 }
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("case", CASES)
 def test_option_reaches_statsmodels(case, tmp_path):
     data_keys, model = CASES[case]
@@ -106,14 +107,13 @@ def test_option_reaches_statsmodels(case, tmp_path):
     assert n["null_deviance"] == g["null_deviance"] and n["df_resid"] == g["df_resid"]
 
 
-@pytest.mark.logic
 def test_trials_is_the_expanded_bernoulli_fit(tmp_path):
     """Successes out of trials fits what one row per trial fits."""
     import statsmodels.api as sm
 
     df = frame(120)
     cfg = csv_config(tmp_path, df, *CASES["trials"])
-    fit = glm.fit(table.load(cfg), cfg)
+    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
     rows = df.loc[df.index.repeat(df.trials)]
     y = np.concatenate([np.r_[np.ones(s), np.zeros(t - s)] for s, t in zip(df.successes, df.trials)])
     expanded = sm.GLM(y, sm.add_constant(rows[["x1", "x2"]].to_numpy()), family=sm.families.Binomial()).fit()
@@ -121,7 +121,6 @@ def test_trials_is_the_expanded_bernoulli_fit(tmp_path):
     np.testing.assert_allclose(list(fit.bse.values()), expanded.bse, rtol=1e-6)
 
 
-@pytest.mark.logic
 def test_formula_terms_carry_r_names(tmp_path):
     cfg = csv_config(tmp_path, frame(), *CASES["formula"])
     ds = table.load(cfg)
@@ -129,6 +128,7 @@ def test_formula_terms_carry_r_names(tmp_path):
     assert ds.terms(True) == ["(Intercept)", "x1", "x2", "ga", "gc", "log(exposure)", "x1:x2"]
 
 
+@pytest.mark.runs
 def test_missing_drop_says_how_many_rows_went(tmp_path):
     df = frame()
     df.loc[[3, 10, 11], "x1"] = np.nan
@@ -144,6 +144,7 @@ def test_missing_drop_says_how_many_rows_went(tmp_path):
     )
 
 
+@pytest.mark.runs
 def test_elastic_net_with_zeros_is_equivalent_at_its_tolerance(tmp_path):
     """An L1 penalty that puts a coefficient at exactly 0; the verdict's default is 1e-3 there."""
     df = frame()
@@ -156,7 +157,6 @@ def test_elastic_net_with_zeros_is_equivalent_at_its_tolerance(tmp_path):
     assert abs(result["network"]["coefficients"]["noise"]) < 1e-3 * result["glm"]["bse"]["noise"]
 
 
-@pytest.mark.logic
 def test_penalized_glm_is_the_exact_optimum(tmp_path):
     """The elastic net's solution satisfies its optimality conditions to round-off, where statsmodels'
     coordinate descent stops short."""
@@ -168,22 +168,23 @@ def test_penalized_glm_is_the_exact_optimum(tmp_path):
         {"family": "poisson", "penalty": {"alpha": 0.02, "l1_wt": 0.5}},
     )
     ds = table.load(cfg)
-    fit = glm.fit(ds, cfg)
+    fit = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))
     b = np.array(list(fit.coefficients.values()))
-    model = glm.model(ds, cfg)
-    pen = penalty.of_run(cfg, ds)
+    model = glm.model(ds, cfg.family, glm.GlmOptions.of(cfg))
+    pen = penalty.of_run(cfg.model.penalty, ds, cfg.model.use_bias)
     g = -model.score(b, scale=1.0) / model.nobs + pen.ridge * b + pen.lasso * np.sign(b)
     assert np.max(np.abs(g)) < 1e-10
     coordinate = model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=0.5).params
     assert np.max(np.abs(coordinate - b)) > 100 * np.max(np.abs(g))
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("row", SINGLE, ids=lambda r: r.key)
 def test_every_family_and_link_trains_to_statsmodels(row):
     """Every row of the family table on a sample of its own: the network within 1e-6 (relative)."""
     cfg = sample_config(row, n_rows=300, **({"scale": 0.2} if row.family == "inverse_gaussian" else {}))
     ds = table.load(cfg)
-    glm_fit = glm.fit(ds, cfg)
+    glm_fit = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))
     b = np.array(list(glm_fit.coefficients.values()))
     fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", b)
     w = np.array(list(fit.coefficients.values()))
@@ -221,7 +222,6 @@ BAD = [
 
 
 @pytest.mark.parametrize("keys, model, message", BAD, ids=["x1 trials", "0 trials", "negative weights", "zero exposure", "formula"])
-@pytest.mark.logic
 def test_bad_column_gets_one_message(tmp_path, keys, model, message):
     df = frame(20)
     df["zero"] = np.r_[0.0, np.ones(19)]
@@ -231,7 +231,6 @@ def test_bad_column_gets_one_message(tmp_path, keys, model, message):
     assert str(e.value).split("; first offending")[0] == message.format(path=tmp_path / "d.csv").split("; first offending")[0]
 
 
-@pytest.mark.logic
 def test_successes_above_trials(tmp_path):
     df = frame(20)
     df.loc[2, "successes"] = df.loc[2, "trials"] + 1
@@ -262,7 +261,6 @@ def test_successes_above_trials(tmp_path):
         ({"family": "poisson", "alpha": 1.0}, "model.alpha: only for model.family negative_binomial, not poisson"),
     ],
 )
-@pytest.mark.logic
 def test_bad_model_key_gets_one_message(model, message):
     raw = {"name": "bad", "data": {"source": "statsmodels", "dataset": "cpunish", "target": "EXECUTIONS"}, "model": model}
     with pytest.raises(UserError) as e:
@@ -270,7 +268,6 @@ def test_bad_model_key_gets_one_message(model, message):
     assert str(e.value) == f"c.yaml: {message}"
 
 
-@pytest.mark.logic
 def test_exposure_needs_the_log_link():
     raw = {
         "name": "bad",
@@ -284,6 +281,7 @@ def test_exposure_needs_the_log_link():
     )
 
 
+@pytest.mark.runs
 def test_held_out_rows_use_the_offset_and_weights(tmp_path):
     """Predictions on rows neither fit saw carry their own offset; their losses, their own weights."""
     keys = {"target": "count", "features": ["x1", "x2"], "exposure": "exposure", "weights": "w", "weights_kind": "freq"}
@@ -300,6 +298,7 @@ def test_held_out_rows_use_the_offset_and_weights(tmp_path):
     assert v["glm"]["validation_loss"] == pytest.approx(expected, rel=1e-10)
 
 
+@pytest.mark.runs
 def test_an_offset_on_the_wrong_scale_is_named(tmp_path):
     df = frame(20)
     df["big"] = 800.0
@@ -311,7 +310,6 @@ def test_an_offset_on_the_wrong_scale_is_named(tmp_path):
     )
 
 
-@pytest.mark.logic
 def test_a_missing_value_in_a_formula_column_is_named(tmp_path):
     df = frame(20)
     df.loc[4, "g"] = None

@@ -5,14 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm.data import table
 from nnglm.experiment import runner
 from nnglm.foundation.errors import UserError
 from nnglm.log import logbook
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +18,6 @@ def out(tmp_path_factory):
     return tmp_path_factory.mktemp("experiments")
 
 
-@pytest.mark.logic
 def test_split_is_seeded_disjoint_and_sized():
     cfg = load("seed003_balloons_count_vs_hidden")
     full = table.load(cfg)
@@ -35,7 +32,6 @@ def test_split_is_seeded_disjoint_and_sized():
     assert not np.array_equal(held_again.X, held.X)  # another seed holds out other rows
 
 
-@pytest.mark.logic
 def test_hidden_layers_need_held_out_rows(write_config):
     from nnglm import config
 
@@ -47,13 +43,13 @@ def test_hidden_layers_need_held_out_rows(write_config):
     )
 
 
-@pytest.mark.logic
 def test_too_few_training_rows_after_the_split():
     cfg = load("seed000_four_points", "data.validation_fraction=0.5")
     with pytest.raises(UserError, match="data.validation_fraction: 0.5 of 4 rows leaves 2 held out and 2 to train on"):
         table.split(table.load(cfg), cfg)
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("name, factor", [("seed003_balloons_count_vs_hidden", 10), ("seed003_balloons_colour_vs_hidden", 5)])
 def test_hidden_layer_beats_the_glm_on_balloons(name, factor, out):
     outcome = runner.run(load(name), out, quiet=True)
@@ -76,6 +72,7 @@ def test_hidden_layer_beats_the_glm_on_balloons(name, factor, out):
     assert shown["hidden.validation_loss"] == [v["hidden"]["validation_loss"], 0.125]
 
 
+@pytest.mark.runs
 def test_on_data_from_a_true_glm_the_linear_model_suffices(out):
     cfg = load("glm_binomial_logit", "data.validation_fraction=0.3", "model.hidden=[16]", "train.epochs=3000")
     result = runner.run(cfg, out, quiet=True).result

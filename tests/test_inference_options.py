@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import engine_of, load
+from support import engine_of, load
 
 from nnglm import config
 from nnglm.data import table
@@ -70,7 +70,7 @@ def test_robust_errors_are_statsmodels(case, cov_type):
     got = network_errors(cfg, ds, expected.params)
     np.testing.assert_allclose(got.bse, expected.bse, rtol=1e-8)  # the issue asks 1e-4; at the same coefficients it is round-off
     assert np.max(np.abs(got.bse / statsmodels_fit(ds, cfg).bse - 1)) > 0.01  # not the model-based errors
-    fitted = glm.fit(ds, cfg)  # the GLM side passes the option to statsmodels
+    fitted = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))  # the GLM side passes the option to statsmodels
     np.testing.assert_allclose(list(fitted.bse.values()), expected.bse, rtol=1e-8)
 
 
@@ -161,7 +161,7 @@ def test_a_clustered_run_records_and_shows_its_errors(tmp_path, capsys):
 def test_default_is_today_s_errors():
     cfg = load("auto_spector_logit")
     assert cfg.inference.default and cfg.inference.describe() == "model-based, observed information"
-    assert glm.fit_options(cfg, None) == {}  # statsmodels is called as before
+    assert glm.fit_options(cfg.family, glm.GlmOptions.of(cfg), None) == {}  # statsmodels is called as before
 
 
 @pytest.mark.parametrize(
@@ -232,7 +232,7 @@ def test_every_backend_gives_statsmodels_clustered_errors(backend, tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from support import ROOT
 
     from nnglm.train import backends
 

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, load
+from support import ROOT, load
 
 from nnglm import cli, config
 from nnglm.experiment import runner, sweep

@@ -3,7 +3,7 @@ NB2 count model (NegativeBinomial, loglike_method="nb2", maximum likelihood), al
 
 import numpy as np
 import pytest
-from conftest import ROOT, cli_error
+from support import ROOT
 
 from nnglm import config
 from nnglm.experiment import runner
@@ -90,13 +90,13 @@ def test_bad_combinations_are_refused(model, message):
         medpar(**model)
 
 
-def test_weights_are_refused_with_one_message_and_exit_2(tmp_path, write_config, capsys):
+def test_weights_are_refused_with_one_message_and_exit_2(tmp_path, write_config, cli_error):
     (tmp_path / "d.csv").write_text("y,x,w\n1,0.5,1\n3,1.5,2\n0,0.1,1\n")
     path = write_config(
         f"name: t\ndata: {{source: csv, path: {tmp_path / 'd.csv'}, target: y, features: [x], weights: w, weights_kind: freq}}\n"
         "model: {family: negative_binomial, alpha: estimate}\n"
     )
-    message = cli_error(capsys, "validate", path)
+    message = cli_error("validate", path)
     assert "which takes no weights; leave data.weights out or fix model.alpha" in message
 
 
@@ -105,7 +105,7 @@ def test_alpha_must_be_a_positive_number_or_estimate():
         medpar(alpha="learn")
 
 
-def test_a_feature_named_alpha_is_refused_by_validate_and_run_alike(tmp_path, monkeypatch, capsys):
+def test_a_feature_named_alpha_is_refused_by_validate_and_run_alike(tmp_path, monkeypatch, cli_error):
     """What run refuses as bad data, validate refuses too, and no run folder is left."""
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
@@ -115,6 +115,6 @@ def test_a_feature_named_alpha_is_refused_by_validate_and_run_alike(tmp_path, mo
         "name: t\ndata: {source: file, path: d.csv, target: y}\nmodel: {family: negative_binomial, alpha: estimate}\n"
     )
     message = "c.yaml: data: a feature is named 'alpha', the term model.alpha: estimate adds after the coefficients; rename it"
-    assert cli_error(capsys, "validate", "c.yaml") == message
-    assert cli_error(capsys, "run", "c.yaml", "--out", "runs") == message.removeprefix("c.yaml: ")
+    assert cli_error("validate", "c.yaml") == message
+    assert cli_error("run", "c.yaml", "--out", "runs") == message.removeprefix("c.yaml: ")
     assert not (tmp_path / "runs").exists()

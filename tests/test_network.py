@@ -2,13 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import engine_of, load
+from support import engine_of, load
 
 from nnglm.data import table
 from nnglm.model.precondition import Inputs
 from nnglm.train import network
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 # observed bitwise equal on CPU; the tolerance allows for a different summation order elsewhere
 FAST_EQUALS_FIT = 1e-7
@@ -24,6 +22,7 @@ def coefficients_of(model, cfg, ds):
     return inputs.to_original(weights[0], weights[1] if cfg.model.use_bias else None, cfg.family.multiclass)
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize(
     "name, overrides",
     [
@@ -48,6 +47,7 @@ def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
     assert np.abs(plain).max() > 0.01  # the weights did move
 
 
+@pytest.mark.runs
 def test_history_logs_every_log_every_steps_and_the_last():
     cfg = load("seed002_logistic_no_bias", "data.n_rows=50", "train.epochs=25", "train.log_every=10")
     ds = table.load(cfg)
@@ -60,6 +60,7 @@ def test_history_logs_every_log_every_steps_and_the_last():
     assert fit.final_loss == losses[-1]
 
 
+@pytest.mark.runs
 def test_mini_batches_use_keras_fit_and_count_passes():
     cfg = load("seed000_four_points", "train.batch_size=2", "train.epochs=3", "train.log_every=1")
     ds = table.load(cfg)
@@ -69,6 +70,7 @@ def test_mini_batches_use_keras_fit_and_count_passes():
     np.testing.assert_allclose(list(fit.coefficients.values()), coefficients_of(model, cfg, ds), atol=FAST_EQUALS_FIT)
 
 
+@pytest.mark.runs
 def test_divergence_is_detected_not_raised():
     # a learning rate this large on unscaled Gaussian regression sends the loss to infinity
     cfg = load("seed003_balloons_linear", "train.learning_rate=1e30", "train.epochs=200", "train.log_every=5")
@@ -78,6 +80,7 @@ def test_divergence_is_detected_not_raised():
     assert fit.epochs_run < 200
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("use_bias", [True, False])
 @pytest.mark.parametrize("precondition", ["standardize", "whiten"])
 def test_preconditioned_weights_map_back_exactly(use_bias, precondition):
@@ -98,7 +101,6 @@ def test_preconditioned_weights_map_back_exactly(use_bias, precondition):
     np.testing.assert_allclose(np.exp(X @ w), fit.mu, rtol=1e-12)
 
 
-@pytest.mark.logic
 def test_inputs_shift_only_with_a_bias_and_whiten_to_identity():
     X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
     with_bias = Inputs.of(X, "standardize", use_bias=True)
@@ -113,6 +115,7 @@ def test_inputs_shift_only_with_a_bias_and_whiten_to_identity():
     assert Inputs.of(np.column_stack([X, X[:, 0] * 2]), "whiten", use_bias=True).method == "standardize"
 
 
+@pytest.mark.runs
 def test_grad_tol_stops_early_and_records_it():
     cfg = load("glm_poisson_log", "train.grad_tol=1e-6")
     ds = table.load(cfg)
@@ -122,6 +125,7 @@ def test_grad_tol_stops_early_and_records_it():
     assert fit.note is None
 
 
+@pytest.mark.runs
 def test_step_cap_before_grad_tol_says_not_converged():
     cfg = load("glm_poisson_log", "train.epochs=30")
     ds = table.load(cfg)

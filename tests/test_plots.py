@@ -9,15 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, load
 from scipy.special import gammaln
+from support import ROOT, load
 
 from nnglm import cli
 from nnglm.experiment import runner
 from nnglm.log import logbook
 from nnglm.show import plots
-
-pytestmark = pytest.mark.runs
 
 SEED002 = str(ROOT / "configs" / "seed002_logistic_no_bias.yaml")
 
@@ -52,6 +50,7 @@ def gaps_from_files(folder: Path) -> tuple[list[str], np.ndarray]:
     return terms, np.abs(w - b) / np.maximum(np.abs(b), bse)
 
 
+@pytest.mark.runs
 def test_distance_on_21_terms_names_the_worst_five_and_says_how_many_it_shows(star98):
     fig = plots.figures(star98.run_dir)["distance.png"]
     ax = fig.axes[0]
@@ -73,6 +72,7 @@ def test_distance_on_21_terms_names_the_worst_five_and_says_how_many_it_shows(st
     assert (star98.run_dir / "distance.png").read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.runs
 def test_loss_is_the_gap_to_the_glms_own_loss_on_a_log_scale_with_its_unit(star98):
     fig = plots.figures(star98.run_dir)["loss.png"]
     gap_ax, loss_ax = fig.axes
@@ -97,6 +97,7 @@ def test_loss_is_the_gap_to_the_glms_own_loss_on_a_log_scale_with_its_unit(star9
     assert "weighted mean negative log-likelihood per row" in loss_ax.get_title()
 
 
+@pytest.mark.runs
 def test_the_glms_loss_is_statsmodels_log_likelihood_in_the_networks_units(tmp_path):
     """Poisson: the network's loss is mean(mu - y log mu), statsmodels' llf keeps the -log(y!) it drops."""
     outcome = runner.run(load("auto_cpunish_poisson"), tmp_path, quiet=True)
@@ -118,6 +119,7 @@ def pd_column(run_dir: Path, target: str):
     return table.split(table.load(cfg), cfg)[0].y
 
 
+@pytest.mark.runs
 def test_a_failed_glm_gets_a_picture_that_says_so(tmp_path):
     """star98's 21 terms with the GLM held to one iteration: statsmodels and its fallbacks all stop short."""
     outcome = runner.run(load("star98_grouped_binomial", "glm.maxiter=1"), tmp_path, quiet=True)
@@ -140,6 +142,7 @@ def test_a_failed_glm_gets_a_picture_that_says_so(tmp_path):
     assert loss_ax.get_title().startswith("Loss of the network (no GLM loss to measure it against)")
 
 
+@pytest.mark.runs
 def test_seed000_lines_are_framed_on_the_four_points(tmp_path):
     outcome = runner.run(
         load("seed000_four_points", "train.epochs=500", "description=<script>alert(1)</script> & co"), tmp_path, quiet=True
@@ -157,7 +160,6 @@ def test_seed000_lines_are_framed_on_the_four_points(tmp_path):
     assert distance.get_legend().get_title().get_text() == "all 3 terms"
 
 
-@pytest.mark.logic
 def test_lines_stay_on_the_data_when_a_line_lies_far_from_it():
     """As on MASS birthwt: one line crosses the frame, one lies far outside; the axes stay on the data."""
     rng = np.random.default_rng(0)
@@ -182,6 +184,7 @@ def lr_sweep(tmp_path_factory):
     return out / "seed002_logistic_no_bias", rates
 
 
+@pytest.mark.runs
 def test_a_32_point_sweep_draws_each_runs_road_and_its_answer(lr_sweep):
     folder, rates = lr_sweep
     *points, own = sorted(folder.iterdir())  # the points' folders, then the sweep's own, named after the first
@@ -207,6 +210,7 @@ def test_a_32_point_sweep_draws_each_runs_road_and_its_answer(lr_sweep):
     np.testing.assert_allclose(final.get_ydata(), [r["comparison"]["max_abs_diff"] for _, r in by_rate])
 
 
+@pytest.mark.runs
 def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
     code = cli.main(
         ["run", SEED002, "--out", str(tmp_path), "--set", "train.learning_rate=sweep:0.001,0.01,0.1"]
@@ -233,6 +237,7 @@ def test_two_swept_keys_make_a_grid_that_report_draws_again(tmp_path, capsys):
     assert picture.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.runs
 def test_runs_and_compare_show_the_relative_measure_first(lr_sweep, tmp_path, capsys):
     folder, _ = lr_sweep
     a, b = sorted(p for p in folder.iterdir() if not p.name.startswith("sweep-"))[-2:]
@@ -264,6 +269,7 @@ def browser() -> str | None:
     return next((shutil.which(b) for b in ("chromium-headless-shell", "chromium", "google-chrome") if shutil.which(b)), None)
 
 
+@pytest.mark.runs
 def test_report_html_is_one_file_that_a_browser_shows(star98, tmp_path):
     page = star98.run_dir / "report.html"
     text = page.read_text()
@@ -290,7 +296,6 @@ def test_report_html_is_one_file_that_a_browser_shows(star98, tmp_path):
     assert image.std() > 0.05 and (image < 0.3).mean() > 0.005  # not a blank page: text and tables drawn
 
 
-@pytest.mark.logic
 def test_three_swept_keys_put_each_point_in_its_own_place():
     """Figures of points as sweep_point reads them; three keys: one place on the axis a point."""
     points = [
@@ -316,7 +321,6 @@ def test_three_swept_keys_put_each_point_in_its_own_place():
     assert len(never.get_xdata()) == 4 and list(never.get_ydata()) == [300] * 4
 
 
-@pytest.mark.logic
 def test_names_from_the_data_are_shown_as_written(tmp_path):
     """A column named with a $ is not mathtext (an unmatched one would stop the drawing); one that
     starts with _ is not dropped from a legend."""
@@ -329,7 +333,6 @@ def test_names_from_the_data_are_shown_as_written(tmp_path):
     assert plots.plain("_x") == " _x" and plots.plain("a$b$") == r"a\$b\$"
 
 
-@pytest.mark.logic
 def test_a_sweep_whose_every_point_failed_still_gets_a_picture_that_says_so(tmp_path):
     import warnings
 
@@ -360,7 +363,6 @@ def a_loss_picture(gaps: list[float]) -> "plots.RunPicture":
     )
 
 
-@pytest.mark.logic
 def test_loss_steps_at_round_off_are_marked_and_said_not_drawn_as_a_flat_line():
     # Dobson's float32 run: the gap falls to round-off, then is 0 or below at most steps
     gaps = [0.3, 1e-2, 1e-4, 3e-6, 0.0, -4e-6, 0.0, 0.0, 3e-6]
@@ -385,7 +387,6 @@ def sweep_of(n_diverged: int, failed: int = 0) -> list:
     return done + diverged + [plots.SweepPoint({"lr": 1e9}, "failed") for _ in range(failed)]
 
 
-@pytest.mark.logic
 def test_a_sweep_says_diverged_points_apart_from_failed_ones_and_marks_them():
     import warnings
 
@@ -402,7 +403,6 @@ def test_a_sweep_says_diverged_points_apart_from_failed_ones_and_marks_them():
     assert not lines_of(steps_ax, "first step within the tolerance")
 
 
-@pytest.mark.logic
 def test_a_grid_where_no_run_got_there_has_no_meaningless_colour_bar():
     points = [
         plots.SweepPoint({"lr": lr, "dtype": d}, "completed", steps_run=5, final_gap=g, limit=1e-6, measure="m")
@@ -419,7 +419,6 @@ def test_a_grid_where_no_run_got_there_has_no_meaningless_colour_bar():
     assert low <= 1e-7 and high >= 1.034  # the tolerance inside the colour scale: 1.02 and 1.03 look alike
 
 
-@pytest.mark.logic
 def test_compare_names_runs_by_what_differs_and_puts_every_term_on_one_scale(tmp_path):
     from nnglm.log.logbook import LoggedRun, RunComparison
     from nnglm.log.result import RunResult

@@ -12,11 +12,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-from conftest import ROOT, cli_error, run_cli
+from support import ROOT
 
 import nnglm
-
-pytestmark = pytest.mark.runs  # trains networks: not in make test-fast
 
 FEATURES = ["INCOME", "PERPOVERTY", "SOUTH"]
 COLUMNS = {
@@ -100,6 +98,7 @@ def check_against(run: nnglm.Run, res, design: np.ndarray, new: pd.DataFrame) ->
     assert mean.attrs["max_abs_diff"] == pytest.approx(np.abs(mean["network"] - mean["glm"]).max())
 
 
+@pytest.mark.runs
 def test_a_factor_and_an_exposure_predict_as_statsmodels_does(columns_run):
     frame, new = cpunish(), new_rows()
     res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", frame, columns_run)
@@ -108,6 +107,7 @@ def test_a_factor_and_an_exposure_predict_as_statsmodels_does(columns_run):
     check_against(columns_run, res, design, new)
 
 
+@pytest.mark.runs
 def test_a_formula_with_log_an_interaction_a_factor_and_an_offset(formula_run):
     frame, new = cpunish(), new_rows()
     res = reference("EXECUTIONS ~ np.log(INCOME) + SOUTH + PERPOVERTY:DEGREE", frame, formula_run)
@@ -116,6 +116,7 @@ def test_a_formula_with_log_an_interaction_a_factor_and_an_offset(formula_run):
     check_against(formula_run, res, design, new)
 
 
+@pytest.mark.runs
 def test_the_training_rows_predict_the_fitted_means(columns_run):
     """On its own rows, the GLM's prediction is statsmodels' fittedvalues, as R's predict(fit) is fitted(fit)."""
     frame = cpunish()
@@ -123,24 +124,24 @@ def test_the_training_rows_predict_the_fitted_means(columns_run):
     np.testing.assert_allclose(columns_run.predict(frame)["glm"], res.fittedvalues, rtol=1e-10)
 
 
-def test_nnglm_predict_writes_the_same_as_csv(columns_run, tmp_path, capsys):
+@pytest.mark.runs
+def test_nnglm_predict_writes_the_same_as_csv(columns_run, tmp_path, run_cli):
     new = new_rows()
     new.to_csv(tmp_path / "new.csv", index=False)
-    code, out, err = run_cli(capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--se")
+    code, out, err = run_cli("predict", columns_run.folder, "--data", tmp_path / "new.csv", "--se")
     assert code == 0, err
     written = pd.read_csv(io.StringIO(out), index_col="row")
     pd.testing.assert_frame_equal(written, columns_run.predict(new, se=True).rename_axis("row"), check_exact=False, rtol=1e-15)
-    code, out, err = run_cli(
-        capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--type", "link", "--out", tmp_path / "p.csv"
-    )
+    code, out, err = run_cli("predict", columns_run.folder, "--data", tmp_path / "new.csv", "--type", "link", "--out", tmp_path / "p.csv")
     assert code == 0 and out == "" and "4 predictions written into" in err
     assert list(pd.read_csv(tmp_path / "p.csv").columns) == ["row", "network", "glm"]
 
 
-def test_rows_that_cannot_be_predicted_get_one_message(columns_run, formula_run, tmp_path, capsys):
+@pytest.mark.runs
+def test_rows_that_cannot_be_predicted_get_one_message(columns_run, formula_run, tmp_path, cli_error):
     def message(run, frame, *more):
         frame.to_csv(tmp_path / "bad.csv", index=False)
-        return cli_error(capsys, "predict", run.folder, "--data", tmp_path / "bad.csv", *more, one_line=True)
+        return cli_error("predict", run.folder, "--data", tmp_path / "bad.csv", *more, one_line=True)
 
     new = new_rows()
     assert message(columns_run, new.assign(SOUTH=[0.0, 1.0, 2.0, 1.0])) == (
@@ -171,6 +172,7 @@ def test_rows_that_cannot_be_predicted_get_one_message(columns_run, formula_run,
         columns_run.predict([1, 2])
 
 
+@pytest.mark.runs
 def test_standard_errors_need_the_covariances_a_run_keeps(columns_run, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(columns_run.folder, old)
@@ -181,6 +183,7 @@ def test_standard_errors_need_the_covariances_a_run_keeps(columns_run, tmp_path)
         run.predict(new_rows(), se=True)
 
 
+@pytest.mark.runs
 def test_a_dataframe_run_predicts_from_its_folder_moved_elsewhere(tmp_path):
     rng = np.random.default_rng(3)
     n = 80
@@ -201,6 +204,7 @@ def test_a_dataframe_run_predicts_from_its_folder_moved_elsewhere(tmp_path):
 # --- the Run as a results object ---
 
 
+@pytest.mark.runs
 def test_params_bse_pvalues_and_intervals_are_statsmodels_for_the_glm(columns_run):
     res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", cpunish(), columns_run)
     terms = ["(Intercept)", "INCOME", "PERPOVERTY", "SOUTH1"]
@@ -221,6 +225,7 @@ def test_params_bse_pvalues_and_intervals_are_statsmodels_for_the_glm(columns_ru
             columns_run.conf_int(alpha)
 
 
+@pytest.mark.runs
 def test_summary_reads_as_statsmodels_summary_for_both_fits(columns_run):
     res = reference("EXECUTIONS ~ INCOME + PERPOVERTY + SOUTH", cpunish(), columns_run)
     text = columns_run.summary()
@@ -259,6 +264,7 @@ R_PREDICTIONS = {
 }
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("terms", list(R_PREDICTIONS))
 def test_bases_fixed_on_the_training_rows_predict_as_r_does(terms, tmp_path):
     """A polynomial's and a natural spline's basis keep what the training rows gave them: R's predictions,
@@ -278,26 +284,26 @@ def test_bases_fixed_on_the_training_rows_predict_as_r_does(terms, tmp_path):
     pd.testing.assert_frame_equal(alone, run.predict(new), check_exact=False, rtol=1e-14)
 
 
-def test_a_run_of_a_file_outside_its_folder_predicts_once_the_user_names_the_file(tmp_path, capsys):
+@pytest.mark.runs
+def test_a_run_of_a_file_outside_its_folder_predicts_once_the_user_names_the_file(tmp_path, cli_error, run_cli):
     """A run folder is received: its config reads a data file only from inside it, unless named on the command line."""
     cpunish().to_csv(tmp_path / "cpunish.csv", index=False)
     config = COLUMNS | {"name": "cpunish_file", "data": COLUMNS["data"] | {"source": "file", "path": str(tmp_path / "cpunish.csv")}}
     del config["data"]["dataset"]
     run = nnglm.run(config, out=tmp_path / "runs")
     new_rows().to_csv(tmp_path / "new.csv", index=False)
-    message = cli_error(capsys, "predict", run.folder, "--data", tmp_path / "new.csv", one_line=True)
+    message = cli_error("predict", run.folder, "--data", tmp_path / "new.csv", one_line=True)
     assert message.endswith(
         "lies outside the run folder; a run folder's config reads data only from inside its folder: "
         "name the data on the command line (--set data.path=FILE)"
     )
-    code, out, err = run_cli(
-        capsys, "predict", run.folder, "--data", tmp_path / "new.csv", "--set", f"data.path={tmp_path / 'cpunish.csv'}"
-    )
+    code, out, err = run_cli("predict", run.folder, "--data", tmp_path / "new.csv", "--set", f"data.path={tmp_path / 'cpunish.csv'}")
     assert code == 0, err
     expected = run.predict(new_rows(), overrides={"data.path": str(tmp_path / "cpunish.csv")})
     np.testing.assert_allclose(pd.read_csv(io.StringIO(out))["glm"], expected["glm"], rtol=1e-15)
 
 
+@pytest.mark.runs
 def test_an_estimated_dispersion_tests_with_t_as_r_and_predicts_with_its_scale(tmp_path):
     """copper, gaussian: result.json records t on 19 df, and pvalues, conf_int and summary follow it; R's
     summary.glm prints p 0.00281 for TIME (configs/r_copper_gaussian.yaml), its t interval 72.961 to 301.500."""
@@ -318,6 +324,7 @@ def test_an_estimated_dispersion_tests_with_t_as_r_and_predicts_with_its_scale(t
     np.testing.assert_allclose(got["glm_se"], expected.se_mean, rtol=1e-10)  # with the estimated dispersion, 76536.82
 
 
+@pytest.mark.runs
 def test_a_negative_binomial_with_alpha_estimated_predicts_as_statsmodels_nb2(tmp_path):
     """model.alpha: estimate: the GLM side is statsmodels' NB2 count model, whose get_prediction's standard errors
     come from its joint covariance with alpha (R's glm.nb takes theta as known, and prints 6.477 for row 0's 6.798).
@@ -342,6 +349,7 @@ def test_a_negative_binomial_with_alpha_estimated_predicts_as_statsmodels_nb2(tm
     assert not (run.folder / "residuals.csv").exists()
 
 
+@pytest.mark.runs
 def test_a_multinomial_run_predicts_each_class_as_statsmodels_and_r(tmp_path):
     """carData's Womenlf, three classes (not.work the reference): each class's probability equals statsmodels'
     MNLogit.predict and R's nnet::multinom; the standard errors are the delta method, checked against a
@@ -383,7 +391,8 @@ def test_a_multinomial_run_predicts_each_class_as_statsmodels_and_r(tmp_path):
 # --- bad input: one message, exit 2, nothing lost ---
 
 
-def test_out_is_refused_where_writing_it_would_lose_or_block(columns_run, tmp_path, capsys):
+@pytest.mark.runs
+def test_out_is_refused_where_writing_it_would_lose_or_block(columns_run, tmp_path, cli_error):
     new_rows().to_csv(tmp_path / "new.csv", index=False)
     data = (tmp_path / "new.csv").read_bytes()
     (tmp_path / "precious.txt").write_text("precious\n")
@@ -392,7 +401,7 @@ def test_out_is_refused_where_writing_it_would_lose_or_block(columns_run, tmp_pa
     (tmp_path / "dir.csv").mkdir()
 
     def message(out):
-        return cli_error(capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--out", out, one_line=True)
+        return cli_error("predict", columns_run.folder, "--data", tmp_path / "new.csv", "--out", out, one_line=True)
 
     assert message(tmp_path / "link.csv") == (
         f"--out: {tmp_path / 'link.csv'} is a link; predictions are not written through a link: give the name of a file"
@@ -413,7 +422,8 @@ def test_out_is_refused_where_writing_it_would_lose_or_block(columns_run, tmp_pa
     assert list((tmp_path / "dir.csv").iterdir()) == []
 
 
-def test_a_failed_write_of_out_leaves_the_old_file_whole_and_no_other(columns_run, tmp_path, capsys, monkeypatch):
+@pytest.mark.runs
+def test_a_failed_write_of_out_leaves_the_old_file_whole_and_no_other(columns_run, tmp_path, cli_error, monkeypatch):
     new_rows().to_csv(tmp_path / "new.csv", index=False)
     (tmp_path / "p.csv").write_text("kept\n")
 
@@ -421,37 +431,40 @@ def test_a_failed_write_of_out_leaves_the_old_file_whole_and_no_other(columns_ru
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full)
-    assert cli_error(capsys, "predict", columns_run.folder, "--data", tmp_path / "new.csv", "--out", tmp_path / "p.csv", one_line=True) == (
+    assert cli_error("predict", columns_run.folder, "--data", tmp_path / "new.csv", "--out", tmp_path / "p.csv", one_line=True) == (
         f"--out: cannot write {tmp_path / 'p.csv'}: No space left on device; nothing was written"
     )
     assert (tmp_path / "p.csv").read_text() == "kept\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv", "p.csv"]
 
 
-def test_no_rows_are_refused_alike_by_the_command_and_the_api(columns_run, tmp_path, capsys):
+@pytest.mark.runs
+def test_no_rows_are_refused_alike_by_the_command_and_the_api(columns_run, tmp_path, cli_error):
     new_rows().iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
-    assert cli_error(capsys, "predict", columns_run.folder, "--data", tmp_path / "empty.csv", one_line=True) == (
+    assert cli_error("predict", columns_run.folder, "--data", tmp_path / "empty.csv", one_line=True) == (
         f"--data: {tmp_path / 'empty.csv'} has no rows; give at least one row to predict"
     )
     with pytest.raises(nnglm.ConfigError, match=r"^the new rows: no rows; give at least one row to predict$"):
         columns_run.predict(new_rows().iloc[:0])
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize(("variance", "said"), [("nan", "nan"), ("-1.0", "-1.0")])
-def test_standard_errors_from_a_covariance_that_is_not_one_are_refused(columns_run, tmp_path, capsys, variance, said):
+def test_standard_errors_from_a_covariance_that_is_not_one_are_refused(columns_run, tmp_path, cli_error, variance, said):
     folder = tmp_path / "crafted"
     shutil.copytree(columns_run.folder, folder)
     cov = pd.read_csv(folder / "covariance.csv")
     cov.loc[(cov["fit"] == "glm") & (cov["term"] == "INCOME"), "INCOME"] = float(variance)
     cov.to_csv(folder / "covariance.csv", index=False)
     new_rows().to_csv(tmp_path / "new.csv", index=False)
-    assert cli_error(capsys, "predict", folder, "--data", tmp_path / "new.csv", "--se", one_line=True) == (
+    assert cli_error("predict", folder, "--data", tmp_path / "new.csv", "--se", one_line=True) == (
         f"se=True: {folder / 'covariance.csv'}: the glm fit's variance of 'INCOME' is {said}; "
         "standard errors need finite variances of 0 or greater"
     )
     assert list(nnglm.load(folder).predict(new_rows()).columns) == ["network", "glm"]  # without se, as before
 
 
+@pytest.mark.runs
 def test_se_is_a_bool_and_a_column_named_twice_is_named(columns_run):
     with pytest.raises(nnglm.ConfigError, match=r"^se: 'yes'; give True \(with standard errors\) or False$"):
         columns_run.predict(new_rows(), se="yes")
@@ -460,7 +473,8 @@ def test_se_is_a_bool_and_a_column_named_twice_is_named(columns_run):
         columns_run.predict(twice)
 
 
-def test_a_fit_that_kept_no_covariance_is_said_and_none_at_all_refused(columns_run, tmp_path, capsys):
+@pytest.mark.runs
+def test_a_fit_that_kept_no_covariance_is_said_and_none_at_all_refused(columns_run, tmp_path, cli_error, run_cli):
     folder = tmp_path / "penalized"
     shutil.copytree(columns_run.folder, folder)
     cov = pd.read_csv(folder / "covariance.csv")
@@ -470,12 +484,12 @@ def test_a_fit_that_kept_no_covariance_is_said_and_none_at_all_refused(columns_r
     new_rows().to_csv(tmp_path / "new.csv", index=False)
     said = f"se=True: {folder / 'covariance.csv'}: the glm fit kept no covariance (a penalized GLM has none); its glm_se are left empty"
     with pytest.warns(RuntimeWarning) as caught:  # the command prints it as one line 'warning: ...'
-        code, out, err = run_cli(capsys, "predict", folder, "--data", tmp_path / "new.csv", "--se")
+        code, out, err = run_cli("predict", folder, "--data", tmp_path / "new.csv", "--se")
     assert code == 0 and err == "" and [str(w.message) for w in caught] == [said]
     written = pd.read_csv(io.StringIO(out))
     assert written["glm_se"].isna().all() and written["network_se"].notna().all()
     cov.loc[:, terms] = np.nan
     cov.to_csv(folder / "covariance.csv", index=False)
-    assert cli_error(capsys, "predict", folder, "--data", tmp_path / "new.csv", "--se", one_line=True) == (
+    assert cli_error("predict", folder, "--data", tmp_path / "new.csv", "--se", one_line=True) == (
         f"se=True: {folder / 'covariance.csv'}: neither fit kept a covariance, so there are no standard errors"
     )

@@ -3,7 +3,7 @@ read by a closed rule; each quasi fit checked against statsmodels (scale="X2") a
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm import config
 from nnglm.data import table
@@ -107,7 +107,7 @@ def test_quasi_glm_is_statsmodels_with_pearson_scale_and_r_s_figures(name):
 
     cfg = load(name)
     ds = table.load(cfg)
-    fitted = glm.fit(ds, cfg)
+    fitted = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))
     model = sm.GLM(ds.y, glm.design(ds, True), family=cfg.family.sm_family(), var_weights=ds.var_weights, freq_weights=ds.freq_weights)
     expected = model.fit(scale="X2")
     np.testing.assert_allclose(list(fitted.bse.values()), expected.bse, rtol=1e-6)

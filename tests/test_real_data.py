@@ -10,11 +10,9 @@ the original scale, must be within 1e-4 relative of the reference.
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm.experiment import runner
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 REL = 1e-4
 
@@ -93,6 +91,7 @@ def network_coefficients(name, out):
     return result["network"]["coefficients"]
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize(
     "name, terms, reference",
     [
@@ -107,6 +106,7 @@ def test_network_matches_published_coefficients(name, terms, reference, out):
     np.testing.assert_allclose([coefficients[t] for t in terms], reference, rtol=REL)
 
 
+@pytest.mark.runs
 def test_softmax_contrasts_match_published_mnlogit(out):
     coefficients = network_coefficients("real_anes96_mnlogit", out)
     assert list(coefficients) == ["1", "2", "3", "4", "5", "6"]

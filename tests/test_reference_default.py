@@ -3,13 +3,12 @@ where its float64 steps cost more than the network's training (Benchmarks); comp
 otherwise when set."""
 
 import pytest
-from conftest import load
+from support import load
 
 from nnglm.experiment import runner
 
-pytestmark = pytest.mark.runs
 
-
+@pytest.mark.runs
 @pytest.mark.parametrize(
     "dtype, reference, runs",
     [("float32", None, False), ("float64", None, True), ("float32", True, True), ("float64", False, False)],

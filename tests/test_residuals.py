@@ -13,8 +13,6 @@ from statsmodels.genmod.generalized_linear_model import GLMResults
 import nnglm
 from nnglm.show import diagnostics
 
-pytestmark = pytest.mark.runs  # trains networks: not in make test-fast
-
 KINDS = ("deviance", "pearson", "response", "working")
 CPUNISH = {
     "name": "cpunish_residuals",
@@ -57,6 +55,7 @@ def statsmodels_fit(name: str, run: nnglm.Run):
     return model.fit(tol=glm.tol, maxiter=glm.maxiter, tol_criterion="params")
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("name", ["cpunish", "spector"])
 def test_each_kind_equals_statsmodels_on_the_glm_side_and_at_the_networks_weights(runs, name):
     run = runs[name]
@@ -72,6 +71,7 @@ def test_each_kind_equals_statsmodels_on_the_glm_side_and_at_the_networks_weight
         assert table.attrs == {"kind": kind, "max_abs_diff": pytest.approx(np.max(np.abs(table["network"] - table["glm"])))}
 
 
+@pytest.mark.runs
 def test_residuals_csv_holds_both_fits_every_kind_and_the_fitted_means(runs):
     run = runs["cpunish"]
     kept = pd.read_csv(run.folder / "residuals.csv", index_col="row")
@@ -83,6 +83,7 @@ def test_residuals_csv_holds_both_fits_every_kind_and_the_fitted_means(runs):
     assert (kept["network_deviance"] ** 2).sum() == pytest.approx(run.result.network.statistics.deviance, rel=1e-10)
 
 
+@pytest.mark.runs
 def test_a_folder_without_residuals_csv_computes_them_from_its_data(runs, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(runs["spector"].folder, old)
@@ -91,6 +92,7 @@ def test_a_folder_without_residuals_csv_computes_them_from_its_data(runs, tmp_pa
     pd.testing.assert_frame_equal(again, runs["spector"].residuals("pearson"), check_exact=False, rtol=1e-14)
 
 
+@pytest.mark.runs
 def test_a_kind_that_is_none_gets_one_message(runs):
     with pytest.raises(nnglm.ConfigError, match=r"^kind: 'studentized'; give one of deviance, pearson, response, working"):
         runs["spector"].residuals("studentized")
@@ -103,6 +105,7 @@ R_COOK = [7.0399183600294, 0.0312394488781, 1.0580275111635, 0.0079226833292]
 R_RSTANDARD = [6.941574522890, 0.328877124753, 4.147289007639, 0.342730789593]
 
 
+@pytest.mark.runs
 def test_leverage_cooks_distance_and_standardized_residuals_are_rs(runs):
     run = runs["cpunish"]
     kept = pd.read_csv(run.folder / "residuals.csv", index_col="row")
@@ -114,6 +117,7 @@ def test_leverage_cooks_distance_and_standardized_residuals_are_rs(runs):
     np.testing.assert_allclose(diagnostics.cooks_distance(kept, "glm", 1.0, 4), influence.cooks_distance[0], rtol=1e-9)
 
 
+@pytest.mark.runs
 def test_the_diagnostics_picture_is_in_the_folder_the_report_and_plot(runs):
     run = runs["cpunish"]
     assert (run.folder / "diagnostics.png").read_bytes().startswith(b"\x89PNG")

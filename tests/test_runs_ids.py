@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli_error
+from support import ROOT
 
 from nnglm import cli, config
 from nnglm.log import logbook
@@ -37,8 +37,10 @@ def log(tmp_path):
     return root
 
 
-def error_of(capsys, *args) -> str:
-    return cli_error(capsys, *args, one_line=True)
+@pytest.fixture
+def error_of(cli_error):
+    """`error_of(*ARGS)`: the one-line message of `nnglm ARGS`, which exits 2."""
+    return lambda *args: cli_error(*args, one_line=True)
 
 
 def test_runs_shows_the_id_and_the_keys_a_sweep_point_set(log, capsys):
@@ -76,9 +78,9 @@ def test_compare_takes_ids_prefixes_and_folders(log, capsys):
     assert cli.main(["compare", "aaaaaa", "cccccc", "--dir", str(log)]) == 2  # an id is matched from its start only
 
 
-def test_a_tolerance_that_is_no_number_is_refused(log, capsys):
+def test_a_tolerance_that_is_no_number_is_refused(log, error_of):
     for tol in ("nan", "-1", "inf"):
-        message = error_of(capsys, "compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", "--dir", log, "--tol", tol)
+        message = error_of("compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", "--dir", log, "--tol", tol)
         assert message == f"--tol: {float(tol)}; give a finite number, 0 or more (the largest allowed difference of network weights)"
 
 
@@ -88,23 +90,23 @@ def test_compare_looks_ids_up_in_experiments_by_default(log, capsys, monkeypatch
     assert "run 2: a/20260101-000001-bbbbbb" in capsys.readouterr().out
 
 
-def test_unknown_or_ambiguous_ids_are_one_message(log, capsys, tmp_path):
+def test_unknown_or_ambiguous_ids_are_one_message(log, error_of, tmp_path):
     args = ["--dir", log]
-    assert error_of(capsys, "compare", "20260101-000000-aaaaaa", "nosuchid", *args) == (
+    assert error_of("compare", "20260101-000000-aaaaaa", "nosuchid", *args) == (
         f"run id 'nosuchid': no run of that id under {log} (`nnglm runs {log}` lists them)"
     )
-    assert error_of(capsys, "compare", "20260101", "20260102-000000-cccccc", *args) == (
+    assert error_of("compare", "20260101", "20260102-000000-cccccc", *args) == (
         f"run id '20260101' is ambiguous under {log}: it matches 'a/20260101-000000-aaaaaa', "
         "'a/20260101-000001-bbbbbb'; give more of the id, or the run folder's path"
     )
     write_run(log, "c", "20260102-000000-cccccc")  # the same id under another name (a copied folder)
-    assert error_of(capsys, "compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", *args) == (
+    assert error_of("compare", "20260101-000000-aaaaaa", "20260102-000000-cccccc", *args) == (
         f"run id '20260102-000000-cccccc' is ambiguous under {log}: it matches 'b/20260102-000000-cccccc', "
         "'c/20260102-000000-cccccc'; give more of the id, or the run folder's path"
     )
     nowhere = tmp_path / "nowhere"
-    assert error_of(capsys, "compare", "20260101-000000-aaaaaa", "x", "--dir", nowhere) == (
+    assert error_of("compare", "20260101-000000-aaaaaa", "x", "--dir", nowhere) == (
         f"run id '20260101-000000-aaaaaa': no run folder of that path, and no run log at {nowhere} to look the id up in (give it with --dir)"
     )
     # a path that does not exist is still a missing folder, not an id
-    assert error_of(capsys, "compare", log / "a" / "nosuchid", "x", *args) == f"{log / 'a' / 'nosuchid'}: no such run folder"
+    assert error_of("compare", log / "a" / "nosuchid", "x", *args) == f"{log / 'a' / 'nosuchid'}: no such run folder"

@@ -4,11 +4,9 @@ import csv
 import json
 
 import pytest
-from conftest import load
+from support import load
 
 from nnglm.experiment import runner
-
-pytestmark = pytest.mark.runs  # trains networks or starts processes: not in make test-fast
 
 RESULT_KEYS = {"schema", "run_id", "name", "status", "error", "config", "environment", "data", "network", "glm", "comparison"}
 
@@ -27,6 +25,7 @@ def runs(tmp_path_factory):
     return run
 
 
+@pytest.mark.runs
 def test_seed002_float32_beats_the_seeds_mape(runs):
     result = runs("seed002_logistic_no_bias").result
     assert result["comparison"]["mape_pct"] <= 0.00024  # the seed reported 0.00024 %; the README, 0.00014 %
@@ -36,18 +35,21 @@ def test_seed002_float32_beats_the_seeds_mape(runs):
     assert result["environment"]["dtype"] == "float32"
 
 
+@pytest.mark.runs
 def test_seed002_float64_within_2e_8(runs):
     for outcome in (runs("seed002_logistic_no_bias", "train.dtype=float64"), runs("seed002_logistic_no_bias_float64")):
         assert outcome.result["comparison"]["max_abs_diff"] <= 2e-8  # the README: 7.8e-9
         assert outcome.result["environment"]["dtype"] == "float64"
 
 
+@pytest.mark.runs
 def test_balloons_linear_equals_ols_within_1e_5(runs):
     result = runs("seed003_balloons_linear").result
     assert result["comparison"]["max_abs_diff"] <= 1e-5  # the README: 3.1e-6
     assert list(result["glm"]["coefficients"]) == ["(Intercept)", "relationship", "children", "age"]
 
 
+@pytest.mark.runs
 def test_balloons_logistic_reaches_the_glm_within_its_tolerance(runs):
     result = runs("seed003_balloons_logistic").result
     assert result["comparison"]["equivalent"]
@@ -55,6 +57,7 @@ def test_balloons_logistic_reaches_the_glm_within_its_tolerance(runs):
     assert result["glm"]["coefficients"]["children"] > 10  # large coefficients, as the seed found
 
 
+@pytest.mark.runs
 def test_four_points_no_finite_mle_and_directions_agree(runs):
     result = runs("seed000_four_points").result
     assert result["status"] == "completed"
@@ -65,6 +68,7 @@ def test_four_points_no_finite_mle_and_directions_agree(runs):
     assert result["comparison"]["equivalent"] is False
 
 
+@pytest.mark.runs
 def test_run_folder_holds_the_contract(runs):
     outcome = runs("seed002_logistic_no_bias")
     folder = outcome.run_dir
@@ -124,6 +128,7 @@ def test_run_folder_holds_the_contract(runs):
     assert float(rows[0]["network"]) == result["network"]["coefficients"]["x1"]
 
 
+@pytest.mark.runs
 @pytest.mark.gpu
 def test_seed002_on_a_gpu_matches_the_glm(runs):
     result = runs("seed002_logistic_no_bias", "train.device=gpu").result

@@ -5,7 +5,7 @@ keeps a key's name whole in a table's narrow first column."""
 import re
 
 import yaml
-from test_docs import DOCS, ROOT, hooks
+from support import DOCS, ROOT, hooks
 
 
 def test_the_pages_hold_the_codes_tables_as_committed():

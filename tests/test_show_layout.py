@@ -9,8 +9,6 @@ from rich.console import Console
 
 from nnglm.show import layout, summary
 
-pytestmark = pytest.mark.logic
-
 LONG = "C(treatment_given_in_the_second_week_of_the_trial)[T.3]"  # 55 characters, a patsy-style term
 HEADERS = ["term", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "GLM std err"]
 ROWS = [

@@ -17,8 +17,6 @@ from nnglm.log.result import RunResult
 from nnglm.show import summary
 from nnglm.vocabulary.tolerance import at_zero
 
-pytestmark = pytest.mark.runs
-
 LONG = "treatment_given_in_the_second_week_of_the_trial"
 
 
@@ -55,6 +53,7 @@ def first_column(text: str) -> str:
     return "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
 
 
+@pytest.mark.runs
 @pytest.mark.parametrize("width", [80, 60])
 def test_the_summary_cuts_no_term_and_no_number(run, width):
     text = printed(run, width)
@@ -74,6 +73,7 @@ def test_the_summary_cuts_no_term_and_no_number(run, width):
     assert blocks  # the blocks the console shows are those report.md writes
 
 
+@pytest.mark.runs
 def test_mape_is_undefined_where_a_glm_coefficient_is_zero_within_round_off(run):
     comparison = json.loads((run.folder / "result.json").read_text())["comparison"]
     # statsmodels' own fit: the treatment terms are 0 at the optimum, about 1e-16 as computed
@@ -94,7 +94,6 @@ def test_mape_is_undefined_where_a_glm_coefficient_is_zero_within_round_off(run)
     assert " ".join(comparison["undefined"].split()) in " ".join(text.split())
 
 
-@pytest.mark.logic
 def test_only_a_coefficient_at_round_off_of_its_standard_error_is_zero():
     b = np.array([8.8e-16, 1e-8, 0.0, 0.3, 0.0])
     bse = np.array([0.2, 0.2, np.nan, 0.1, 0.0])

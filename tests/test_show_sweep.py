@@ -10,7 +10,6 @@ import nnglm
 from nnglm.log import logbook, runlog
 from nnglm.show import plots
 
-
 CSV = "y,x\n" + "".join(f"{v},{x}\n" for v, x in zip([0, 1, 2, 1, 3, 2, 4, 3, 5, 4], range(10)))
 CONFIG = "name: s\ndata: {source: csv, path: d.csv, target: y}\nmodel: {family: poisson, link: log}\ntrain: {epochs: 30}\n"
 
@@ -56,9 +55,7 @@ def test_the_python_apis_sweep_draws_its_picture_too(tmp_path, monkeypatch):
 @pytest.mark.runs
 def test_a_diverged_point_is_told_apart_from_a_failed_one_and_no_warning_reaches_the_console(tmp_path, run_cli):
     config = str(ROOT / "configs" / "glm_poisson_log.yaml")
-    code, out, err = run_cli(
-        "run", config, "--out", tmp_path, "--set", "train.learning_rate=sweep:0.01,100", "--set", "train.epochs=30"
-    )
+    code, out, err = run_cli("run", config, "--out", tmp_path, "--set", "train.learning_rate=sweep:0.01,100", "--set", "train.epochs=30")
     assert code == 0 and "train.learning_rate=100: completed, not equivalent (diverged)" in out
     assert "Warning" not in out + err and "not drawn" not in out
     points, own = own_folder(tmp_path / "glm_poisson_log")

@@ -11,8 +11,6 @@ from nnglm import cli, config
 from nnglm.experiment import runner
 from nnglm.experiment.cache import RunCache, identity
 
-pytestmark = pytest.mark.runs
-
 SEED002 = "configs/seed002_logistic_no_bias.yaml"
 
 
@@ -24,6 +22,7 @@ def weights(outcome: runner.Outcome) -> np.ndarray:
     return np.array(list(outcome.result["network"]["coefficients"].values()))
 
 
+@pytest.mark.runs
 def test_a_point_after_another_gives_the_weights_of_a_point_run_alone(tmp_path):
     cache = RunCache()
     alone = runner.run(point(0.01), tmp_path, quiet=True, cache=cache)  # builds and compiles
@@ -39,6 +38,7 @@ def test_a_point_after_another_gives_the_weights_of_a_point_run_alone(tmp_path):
     assert history == (alone.run_dir / "history.csv").read_text()
 
 
+@pytest.mark.runs
 def test_points_that_differ_in_shape_do_not_share(tmp_path):
     cache = RunCache()
     a = runner.run(point(0.01), tmp_path, quiet=True, cache=cache)
@@ -49,7 +49,6 @@ def test_points_that_differ_in_shape_do_not_share(tmp_path):
     assert len(weights(a)) == 10 and len(weights(b)) == 3
 
 
-@pytest.mark.logic
 def test_the_cache_identity_keeps_steering_keys_out_and_everything_else_in(tmp_path):
     base = point(0.01)
     assert identity(point(0.5, epochs=7)) == identity(base)  # learning rate and steps only steer
@@ -59,6 +58,7 @@ def test_the_cache_identity_keeps_steering_keys_out_and_everything_else_in(tmp_p
     assert identity(config.load(SEED002, ["train.dtype=float64", "train.epochs=200", "train.beta_1=0.8"])) != identity(base)
 
 
+@pytest.mark.runs
 def test_an_edited_csv_is_new_data_to_the_cache(tmp_path):
     csv = tmp_path / "d.csv"
     csv.write_text("x,y\n" + "".join(f"{i / 10},{i % 2}\n" for i in range(40)))
@@ -72,6 +72,7 @@ def test_an_edited_csv_is_new_data_to_the_cache(tmp_path):
     assert first.result["glm"]["coefficients"] != second.result["glm"]["coefficients"]
 
 
+@pytest.mark.runs
 def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
     outcome = runner.run(point(0.01, "float32"), tmp_path, quiet=True, draw_plots=False)
     folder = outcome.run_dir
@@ -109,7 +110,6 @@ def test_a_sweep_point_draws_its_plots_on_demand(tmp_path, capsys):
     assert not (damaged / "loss.png").exists()
 
 
-@pytest.mark.logic
 def test_report_on_a_folder_without_a_run_exits_2(tmp_path):
     assert cli.main(["report", str(Path(tmp_path) / "nothing")]) == 2
 
@@ -131,6 +131,7 @@ print(np.array_equal(alone, again) and np.array_equal(alone, fresh))
 """
 
 
+@pytest.mark.runs
 def test_on_jax_too_a_reused_loop_gives_the_weights_of_a_fresh_one():
     import subprocess
     import sys

@@ -3,7 +3,7 @@ each fit's p-values and intervals from its own errors, checked against statsmode
 
 import numpy as np
 import pytest
-from conftest import engine_of, load
+from support import engine_of, load
 
 from nnglm import config
 from nnglm.data import table

@@ -3,7 +3,7 @@ and inverse Gaussian fits."""
 
 import numpy as np
 import pytest
-from conftest import load
+from support import load
 
 from nnglm import config
 from nnglm.data import table
@@ -22,7 +22,7 @@ def config_of(source: dict, family: str, link: str, **more) -> config.Config:
 
 
 def glm_of(cfg: config.Config) -> tuple[np.ndarray, np.ndarray]:
-    fitted = glm.fit(table.load(cfg), cfg)
+    fitted = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
     assert fitted.failed is None and fitted.converged
     return np.array(list(fitted.coefficients.values())), np.array(list(fitted.bse.values()))
 
