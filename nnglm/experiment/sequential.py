@@ -111,7 +111,7 @@ def null_row(stats: Statistics | None, dataset: table.Dataset, config: Config) -
     assert stats is not None  # anova.model_of checked both fits' statistics
     if config.model.use_bias:
         return Statistics(deviance=stats.null_deviance, df_resid=dataset.n_obs - 1, dispersion=stats.dispersion)
-    return glm.statistics(glm.model(subset(dataset, []), config), np.zeros(0), stats.dispersion)
+    return glm.statistics(glm.model(subset(dataset, []), config.family, glm.GlmOptions.of(config)), np.zeros(0), stats.dispersion)
 
 
 def fit_both(dataset: table.Dataset, config: Config) -> tuple[Statistics, Statistics, str | None]:
@@ -119,7 +119,7 @@ def fit_both(dataset: table.Dataset, config: Config) -> tuple[Statistics, Statis
     full model's dispersion, so a sub-model's own is not needed); and why an `auto` network stopped short, if it did."""
     from nnglm.train import backends, network
 
-    glm_fit = glm.fit(dataset, config)
+    glm_fit = glm.fit(dataset, config.family, glm.GlmOptions.of(config))
     if glm_fit.failed:
         raise UserError(f"a sub-model's GLM failed ({glm_fit.failed}): no sequential table")
     engine = backends.load(config.train.backend, config.train.dtype)
@@ -127,6 +127,6 @@ def fit_both(dataset: table.Dataset, config: Config) -> tuple[Statistics, Statis
     target = np.array(list(glm_fit.coefficients.values()))
     fit = network.train(engine, dataset, config, device, target)
     weights = np.array(list(fit.coefficients.values()))
-    network_stats = glm.statistics(glm.model(dataset, config), weights)
+    network_stats = glm.statistics(glm.model(dataset, config.family, glm.GlmOptions.of(config)), weights)
     short = config.train.auto and not fit.converged
     return glm_fit.statistics, network_stats, fit.stopped if short else None

@@ -1,5 +1,9 @@
 """The statsmodels GLM that the network must equal.
 
+The model is chosen once (`chosen`): statsmodels' GLM, its MNLogit for a multinomial family, or its NB2
+count model for `model.alpha: estimate` (nb2.py); the rest asks it. What the GLM side reads of the config
+besides the family is GlmOptions, made once (GlmOptions.of).
+
 The design matrix gets a constant column exactly when the network has a bias.
 statsmodels' warnings (perfect separation, non-convergence) are captured into
 the result instead of being printed.
@@ -17,39 +21,61 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
 from nnglm.config import Config
+from nnglm.config.schema import Penalty as PenaltySpec
 from nnglm.data.table import Dataset
-from nnglm.log.result import Quantiles, Statistics
-from nnglm.model import penalty, precondition
+from nnglm.log.result import GlmSection, Quantiles, Statistics
+from nnglm.model import nb2, penalty, precondition
 from nnglm.model.separation import separated
+from nnglm.vocabulary.families import Family
 
 
-@dataclass
-class GlmFit:
-    coefficients: dict[str, float]
-    bse: dict[str, float]
-    llf: float
-    scale: float
-    converged: bool
-    iterations: int
-    fit_seconds: float
-    statistics: Statistics
-    warnings: list[str] = field(default_factory=list)
-    perfect_separation: bool = False
-    rank_deficient: bool = False
-    aliased: list[str] = field(default_factory=list)  # columns that are combinations of earlier ones
-    method: str = "IRLS"  # how statsmodels' answer was reached
-    failed: str | None = None  # why no try gave finite, converged coefficients (the GLM failed)
-    cov: np.ndarray | None = None  # the coefficients' covariance as statsmodels reports it (cov_params), where kept
+class GlmFit(GlmSection):
+    """The GLM's fit: result.json's glm section (its figures are declared there), and what the fit alone holds."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    if TYPE_CHECKING:  # the section's figures as a fit holds them: always there, coefficients by flat term
+        # (one of the section's shapes; a dict's value type is invariant, hence the ignores)
+        coefficients: dict[str, float]  # type: ignore[assignment]
+        bse: dict[str, float]  # type: ignore[assignment]
+        llf: float
+        statistics: Statistics
+    scale: float = Field(exclude=True)  # the fit's dispersion (the inference section's glm_scale)
+    cov: np.ndarray | None = Field(default=None, exclude=True)  # statsmodels' cov_params, where kept: covariance.csv
 
     @property
     def finite(self) -> bool:
         return bool(np.all(np.isfinite(list(self.coefficients.values()))) and np.isfinite(self.llf))
+
+
+@dataclass(frozen=True)
+class GlmOptions:
+    """What the GLM side reads of a run's config besides the family: made once, by `of`."""
+
+    use_bias: bool  # model.use_bias: a constant column first in the design
+    maxiter: int  # glm.maxiter
+    tol: float  # glm.tol
+    penalty: PenaltySpec | None  # model.penalty
+    cov_type: str  # inference.cov_type
+    scale: str | float  # inference.scale
+
+    @classmethod
+    def of(cls, config: Config) -> "GlmOptions":
+        return cls(
+            use_bias=config.model.use_bias,
+            maxiter=config.glm.maxiter,
+            tol=config.glm.tol,
+            penalty=config.model.penalty,
+            cov_type=config.inference.cov_type,
+            scale=config.inference.scale,
+        )
 
 
 def design(dataset: Dataset, use_bias: bool) -> np.ndarray:
@@ -74,37 +100,106 @@ def stack(X: np.ndarray, use_bias: bool) -> np.ndarray:
     return np.column_stack([np.ones(len(X)), X])
 
 
-def model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
-    """The statsmodels model of the run: GLM with the family, offset and weights, or MNLogit
-    (on X, where given, in place of the design). Its warnings (DomainWarning) are fit's to record."""
-    if config.family.estimated:
-        from nnglm.model import nb2
+# --- the model, chosen once: statsmodels' GLM, its MNLogit (multinomial) or its NB2 (model.alpha: estimate) ---
 
-        return nb2.model(dataset, config)
+
+@dataclass(frozen=True)
+class Glm:
+    """statsmodels' GLM with the family, offset and weights: IRLS first, then each of METHODS on the whitened
+    design where IRLS fails."""
+
+    family: Family
+    options: GlmOptions
+    first: ClassVar[str] = "IRLS"  # statsmodels' default fit, as a failed try names it
+
+    def model(self, dataset: Dataset, X: np.ndarray | None = None):
+        """statsmodels' model (on X, where given, in place of the design)."""
+        import statsmodels.api as sm
+
+        glm = sm.GLM(
+            dataset.y,
+            design(dataset, self.options.use_bias) if X is None else X,
+            family=self.family.sm_family(),
+            offset=dataset.offset,
+            var_weights=dataset.var_weights,
+            freq_weights=dataset.freq_weights,
+        )
+        # a quasi family's dispersion is estimated wherever statsmodels estimates one (statistics' estimate_scale);
+        # GLM.fit sets it again from its scale argument (fit_options)
+        glm.scaletype = self.family.sm_scale
+        return glm
+
+    def fit(self, dataset: Dataset) -> GlmFit:
+        return _fit(self, dataset)
+
+    def solve(self, sm_model, dataset: Dataset) -> "_Solved":
+        """statsmodels' fit (read while its warnings are caught: it computes lazily)."""
+        if self.options.penalty is not None:
+            return _solve_penalized(sm_model, dataset, self.options)
+        return _solve_irls(sm_model, fit_options(self.family, self.options, dataset), self.options)
+
+    def solve_with(self, z_model, dataset: Dataset, method: str, T: np.ndarray) -> "_Solved":
+        """statsmodels' `method` on the preconditioned design from the network's start, mapped back by T."""
+        return _solve_glm_with(self, z_model, dataset, method, T)
+
+
+@dataclass(frozen=True)
+class MNLogit(Glm):
+    """statsmodels' MNLogit (a multinomial family): Newton's method first, then METHODS on the whitened design."""
+
+    first: ClassVar[str] = "MNLogit's Newton"
+
+    def model(self, dataset: Dataset, X: np.ndarray | None = None):
+        import statsmodels.api as sm
+
+        return sm.MNLogit(dataset.y, design(dataset, self.options.use_bias) if X is None else X)
+
+    def solve(self, sm_model, dataset: Dataset) -> "_Solved":
+        result = sm_model.fit(method="newton", maxiter=self.options.maxiter, tol=self.options.tol, disp=0)
+        # MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them
+        params, bse = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F")
+        retvals = result.mle_retvals
+        cov = np.asarray(result.cov_params(), dtype=float)  # class by class, as params
+        stats = statistics(sm_model, params)
+        return _Solved(params, bse, retvals["converged"], retvals["iterations"], stats, None, "Newton (MNLogit)", cov=cov)
+
+    def solve_with(self, z_model, dataset: Dataset, method: str, T: np.ndarray) -> "_Solved":
+        return _solve_mnlogit_with(self, z_model, dataset, method, T)
+
+
+@dataclass(frozen=True)
+class NegativeBinomial:
+    """model.alpha: estimate: statsmodels' NB2 count model, alpha learned beside the coefficients (nb2.py)."""
+
+    family: Family
+    options: GlmOptions
+
+    def model(self, dataset: Dataset, X: np.ndarray | None = None):
+        return nb2.model(dataset, self.options.use_bias)
+
+    def fit(self, dataset: Dataset) -> GlmFit:
+        return GlmFit(**nb2.fit(dataset, self.family, self.options.use_bias, self.options.maxiter))
+
+
+def chosen(family: Family, options: GlmOptions) -> Glm | NegativeBinomial:
+    """The statsmodels model that the run's network is compared with."""
+    if family.estimated:
+        return NegativeBinomial(family, options)
+    if family.multiclass:
+        return MNLogit(family, options)
+    return Glm(family, options)
+
+
+def model(dataset: Dataset, family: Family, options: GlmOptions, X: np.ndarray | None = None):
+    """The statsmodels model of the run (on X, where given, in place of the design). Its warnings
+    (DomainWarning) are fit's to record."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _model(dataset, config, X)
+        return chosen(family, options).model(dataset, X)
 
 
-def _model(dataset: Dataset, config: Config, X: np.ndarray | None = None):
-    import statsmodels.api as sm
-
-    if X is None:
-        X = design(dataset, config.model.use_bias)
-    if config.family.multiclass:
-        return sm.MNLogit(dataset.y, X)
-    glm = sm.GLM(
-        dataset.y,
-        X,
-        family=config.family.sm_family(),
-        offset=dataset.offset,
-        var_weights=dataset.var_weights,
-        freq_weights=dataset.freq_weights,
-    )
-    # a quasi family's dispersion is estimated wherever statsmodels estimates one (statistics' estimate_scale);
-    # GLM.fit sets it again from its scale argument (fit_options)
-    glm.scaletype = config.family.sm_scale
-    return glm
+def fit(dataset: Dataset, family: Family, options: GlmOptions) -> GlmFit:
+    return chosen(family, options).fit(dataset)
 
 
 def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Statistics:
@@ -117,8 +212,6 @@ def statistics(sm_model, params: np.ndarray, scale: float | None = None) -> Stat
     if isinstance(sm_model, sm.MNLogit):
         return _multinomial_statistics(sm_model, params)
     if isinstance(sm_model, sm.NegativeBinomial):  # model.alpha: estimate
-        from nnglm.model import nb2
-
         return nb2.statistics(sm_model, params)
     if scale is None:
         scale = float(sm_model.estimate_scale(sm_model.predict(params)))
@@ -159,17 +252,14 @@ def _multinomial_statistics(sm_model, params: np.ndarray) -> Statistics:
     )
 
 
-def fit(dataset: Dataset, config: Config) -> GlmFit:
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+def _fit(kind: Glm, dataset: Dataset) -> GlmFit:
+    """statsmodels' fit of a GLM or MNLogit, with its fallbacks, and what it noticed on the way."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    family = config.family
-    if family.estimated:  # statsmodels' NB2 count model, alpha learned beside the coefficients
-        from nnglm.model import nb2
-
-        return GlmFit(**nb2.fit(dataset, config))
+    family, options = kind.family, kind.options
     notes = [family.link_warning] if family.link_warning else []
-    columns = ([dataset.intercept] if config.model.use_bias else []) + dataset.feature_names
-    aliased = aliased_columns(design(dataset, config.model.use_bias), columns)
+    columns = ([dataset.intercept] if options.use_bias else []) + dataset.feature_names
+    aliased = aliased_columns(design(dataset, options.use_bias), columns)
     if aliased:
         notes.append(
             f"design matrix is rank deficient: {', '.join(aliased)} "
@@ -177,43 +267,28 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
             "before it (aliased; R reports NA): the coefficients are not identified"
         )
     start = time.perf_counter()
-    separated_first = not aliased and separated_before(dataset, config)
+    separated_first = not aliased and separated_before(dataset, family, options)
     if separated_first:
         notes.append(
             f"separation, found before the fit (a linear programme, as R's detectseparation runs it): the likelihood has no "
             f"finite maximum, so statsmodels' fit of this wide design is capped at {SEPARATED_MAXITER} iterations"
         )
-        config = config.model_copy(update={"glm": config.glm.model_copy(update={"maxiter": min(config.glm.maxiter, SEPARATED_MAXITER)})})
+        options = dataclass_replace(options, maxiter=min(options.maxiter, SEPARATED_MAXITER))
+        kind = dataclass_replace(kind, options=options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        sm_model = _model(dataset, config)
-        solved, tries = _solve_robustly(sm_model, dataset, config, bool(aliased) or separated_first)
+        solved, tries = _solve_robustly(kind, kind.model(dataset), dataset, bool(aliased) or separated_first)
     seconds = time.perf_counter() - start
     notes += tries
-
     kinds = Counter((w.category.__name__, str(w.message)) for w in caught)
-    for (kind, message), count in kinds.items():
-        notes.append(f"{kind}: {message}" + (f" (x{count})" if count > 1 else ""))
-    separation = separated_first or any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
-    extreme = solved.mu is not None and bool(np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)))
-    if (family.takes_trials or family.multiclass) and not separation and (extreme or tries) and not aliased:
-        classes = len(dataset.classes) if dataset.classes else 2
-        if separated(design(dataset, config.model.use_bias), dataset.y, classes, dataset.weights):
-            separation = True
-            notes.append(
-                "separation: a direction of the coefficients raises every row's fitted probability of its own class "
-                "or leaves it (a linear programme finds it, as R's detectseparation does): the likelihood has no "
-                "finite maximum, and the fits' coefficients grow without bound along it"
-            )
-    if family.takes_trials and not separation and extreme:
-        notes.append(
-            "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
-            "may be very large and poorly determined"
-        )
+    for (category, message), count in kinds.items():
+        notes.append(f"{category}: {message}" + (f" (x{count})" if count > 1 else ""))
+    separation, separation_notes = _separation(kind, dataset, solved, caught, separated_first, bool(tries), bool(aliased))
+    notes += separation_notes
     converged = bool(solved.converged) and (solved.method != "IRLS" or not any(issubclass(w.category, ConvergenceWarning) for w in caught))
     if not converged and (solved.failed is None or "no convergence" in solved.failed):
-        notes.append(f"not converged within glm.maxiter = {config.glm.maxiter} iterations (tol {config.glm.tol:g})")
-    names = dataset.terms(config.model.use_bias)
+        notes.append(f"not converged within glm.maxiter = {options.maxiter} iterations (tol {options.tol:g})")
+    names = dataset.terms(options.use_bias)
     return GlmFit(
         coefficients=dict(zip(names, map(float, solved.params))),
         bse=dict(zip(names, map(float, solved.bse))),
@@ -231,6 +306,34 @@ def fit(dataset: Dataset, config: Config) -> GlmFit:
         failed=solved.failed,
         cov=solved.cov,
     )
+
+
+def _separation(
+    kind: Glm, dataset: Dataset, solved: "_Solved", caught: list, found_first: bool, tried: bool, aliased: bool
+) -> tuple[bool, list[str]]:
+    """Has the likelihood no finite maximum (found before the fit, by statsmodels, or by a linear programme
+    where the fit gave cause: fallbacks `tried` or extreme probabilities), and the notes on it."""
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    family = kind.family
+    separation = found_first or any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    extreme = solved.mu is not None and bool(np.any((solved.mu < 1e-8) | (solved.mu > 1 - 1e-8)))
+    notes = []
+    if (family.takes_trials or family.multiclass) and not separation and (extreme or tried) and not aliased:
+        classes = len(dataset.classes) if dataset.classes else 2
+        if separated(design(dataset, kind.options.use_bias), dataset.y, classes, dataset.weights):
+            separation = True
+            notes.append(
+                "separation: a direction of the coefficients raises every row's fitted probability of its own class "
+                "or leaves it (a linear programme finds it, as R's detectseparation does): the likelihood has no "
+                "finite maximum, and the fits' coefficients grow without bound along it"
+            )
+    if family.takes_trials and not separation and extreme:
+        notes.append(
+            "quasi-separation: some fitted probabilities are numerically 0 or 1, so some coefficients "
+            "may be very large and poorly determined"
+        )
+    return separation, notes
 
 
 @dataclass
@@ -271,49 +374,47 @@ LARGEST_PROGRAMME = 5e7
 SEPARATED_MAXITER = 10
 
 
-def separated_before(dataset: Dataset, config: Config) -> bool:
-    family = config.family
-    if not (family.takes_trials or family.multiclass) or config.model.penalty is not None:
+def separated_before(dataset: Dataset, family: Family, options: GlmOptions) -> bool:
+    if not (family.takes_trials or family.multiclass) or options.penalty is not None:
         return False
-    n, k = dataset.n_rows, dataset.n_features + int(config.model.use_bias)
+    n, k = dataset.n_rows, dataset.n_features + int(options.use_bias)
     if n * k * k <= COSTLY_SOLVE or n * k * dataset.n_outputs > LARGEST_PROGRAMME:
         return False
     classes = len(dataset.classes) if dataset.classes else 2
-    return separated(design(dataset, config.model.use_bias), dataset.y, classes, dataset.weights)
+    return separated(design(dataset, options.use_bias), dataset.y, classes, dataset.weights)
 
 
-def _solve_robustly(sm_model, dataset: Dataset, config: Config, aliased: bool) -> tuple[_Solved, list[str]]:
+def _solve_robustly(kind: Glm, sm_model, dataset: Dataset, aliased: bool) -> tuple[_Solved, list[str]]:
     """statsmodels' default fit; where it fails, the fallbacks; (the answer, a note on each failed try)."""
+    options, likelihood = kind.options, kind.family.has_likelihood
     tries: list[str] = []
     try:
-        solved = _solve(sm_model, dataset, config)
-        trouble = solved.trouble(config.family.has_likelihood)
+        solved = kind.solve(sm_model, dataset)
+        trouble = solved.trouble(likelihood)
     except Exception as e:  # statsmodels' own errors: singular matrices, overflow, ...
         solved, trouble = None, f"{type(e).__name__}: {e}"
-    if trouble is None or config.model.penalty is not None or aliased:
-        return solved if solved is not None else _failed(dataset, config, trouble or ""), tries
-    first = "MNLogit's Newton" if config.family.multiclass else "IRLS"
+    if trouble is None or options.penalty is not None or aliased:
+        return solved if solved is not None else _failed(dataset, options, trouble or ""), tries
     tries.append(
-        f"statsmodels' {first} on the design as given gave {trouble}"
-        + (f" within glm.maxiter = {config.glm.maxiter}" if trouble == "no convergence" else "")
+        f"statsmodels' {kind.first} on the design as given gave {trouble}"
+        + (f" within glm.maxiter = {options.maxiter}" if trouble == "no convergence" else "")
     )
-    inputs = precondition.Inputs.of(dataset.X, "whiten" if dataset.n_features else "none", config.model.use_bias)
-    transform = _transform(inputs, config.model.use_bias)
-    Z = stack(inputs.apply(dataset.X), config.model.use_bias)
-    z_model = _model(dataset, config, Z)
+    inputs = precondition.Inputs.of(dataset.X, "whiten" if dataset.n_features else "none", options.use_bias)
+    transform = _transform(inputs, options.use_bias)
+    z_model = kind.model(dataset, stack(inputs.apply(dataset.X), options.use_bias))
     for method in METHODS:
         try:
-            answer = _solve_with(z_model, dataset, config, method, transform)
+            answer = kind.solve_with(z_model, dataset, method, transform)
         except Exception as e:
             tries.append(f"{method} on the whitened design raised {type(e).__name__}: {e}")
             continue
-        trouble_now = answer.trouble(config.family.has_likelihood)
+        trouble_now = answer.trouble(likelihood)
         if trouble_now is None:
             return answer, tries
         tries.append(f"{method} on the whitened design gave {trouble_now}")
     reason = "; ".join(tries)
     if solved is None or not np.all(np.isfinite(solved.params)):
-        return _failed(dataset, config, reason), tries
+        return _failed(dataset, options, reason), tries
     return dataclass_replace(solved, failed=reason), tries
 
 
@@ -334,47 +435,47 @@ def _transform(inputs: precondition.Inputs, use_bias: bool) -> np.ndarray:
     return T
 
 
-def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.ndarray) -> _Solved:
-    """statsmodels' `method` on the preconditioned design from the network's start, mapped back by T."""
-    glm_config = config.glm
+def _solve_mnlogit_with(kind: MNLogit, z_model, dataset: Dataset, method: str, T: np.ndarray) -> _Solved:
     k = T.shape[0]
-    if config.family.multiclass:
-        C = len(dataset.classes or [])
-        result = z_model.fit(
-            start_params=np.zeros(k * (C - 1)), method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **OPTIONS[method]
-        )
-        B = T @ np.asarray(result.params).reshape(k, C - 1)
-        cov = np.asarray(result.cov_params())
-        # cov_params is ordered class by class; the map acts on each class's block
-        big = np.kron(np.eye(C - 1), T)
-        cov = big @ cov @ big.T
-        bse = np.sqrt(np.diag(cov))
-        params = np.ravel(B, order="F")
-        x_model = _model(dataset, config)
-        converged = bool(result.mle_retvals.get("converged", False))
-        return _Solved(
-            params,
-            bse,
-            converged,
-            int(result.mle_retvals.get("iterations", 0)),
-            statistics(x_model, params),
-            None,
-            f"{method} (MNLogit) on the whitened design",
-            cov=cov,
-        )
-    start = np.zeros(k)
-    if config.model.use_bias:
-        with np.errstate(all="ignore"):
-            start[0] = float(config.family.sm_family().link(np.clip(np.average(dataset.y), 1e-6, None)))
-    # cov_type eim: the expected information's standard errors, as IRLS gives them (or inference.cov_type's)
-    options = {"cov_type": "eim"} | fit_options(config, dataset)
+    C = len(dataset.classes or [])
     result = z_model.fit(
-        start_params=start, method=method, maxiter=iterations(method, glm_config.maxiter), disp=0, **options, **OPTIONS[method]
+        start_params=np.zeros(k * (C - 1)), method=method, maxiter=iterations(method, kind.options.maxiter), disp=0, **OPTIONS[method]
+    )
+    B = T @ np.asarray(result.params).reshape(k, C - 1)
+    cov = np.asarray(result.cov_params())
+    # cov_params is ordered class by class; the map acts on each class's block
+    big = np.kron(np.eye(C - 1), T)
+    cov = big @ cov @ big.T
+    bse = np.sqrt(np.diag(cov))
+    params = np.ravel(B, order="F")
+    converged = bool(result.mle_retvals.get("converged", False))
+    return _Solved(
+        params,
+        bse,
+        converged,
+        int(result.mle_retvals.get("iterations", 0)),
+        statistics(kind.model(dataset), params),
+        None,
+        f"{method} (MNLogit) on the whitened design",
+        cov=cov,
+    )
+
+
+def _solve_glm_with(kind: Glm, z_model, dataset: Dataset, method: str, T: np.ndarray) -> _Solved:
+    k = T.shape[0]
+    start = np.zeros(k)
+    if kind.options.use_bias:
+        with np.errstate(all="ignore"):
+            start[0] = float(kind.family.sm_family().link(np.clip(np.average(dataset.y), 1e-6, None)))
+    # cov_type eim: the expected information's standard errors, as IRLS gives them (or inference.cov_type's)
+    options = {"cov_type": "eim"} | fit_options(kind.family, kind.options, dataset)
+    result = z_model.fit(
+        start_params=start, method=method, maxiter=iterations(method, kind.options.maxiter), disp=0, **options, **OPTIONS[method]
     )
     params = T @ np.asarray(result.params, dtype=float)
     cov = T @ np.asarray(result.cov_params()) @ T.T
     bse = np.sqrt(np.diag(cov))
-    x_model = _model(dataset, config)
+    x_model = kind.model(dataset)
     stats = statistics(x_model, params, float(result.scale))
     return _Solved(
         params,
@@ -388,45 +489,34 @@ def _solve_with(z_model, dataset: Dataset, config: Config, method: str, T: np.nd
     )
 
 
-def fit_options(config: Config, dataset: Dataset) -> dict:
+def fit_options(family: Family, options: GlmOptions, dataset: Dataset | None) -> dict:
     """inference.* as statsmodels' GLM.fit takes it (cov_type, cov_kwds, scale); nothing for the defaults,
     so that a run without an inference section calls statsmodels exactly as before."""
-    options: dict = {}
-    inference = config.inference
-    if inference.cov_type != "nonrobust":
-        options["cov_type"] = inference.cov_type
-    if inference.cov_type == "cluster":
-        options["cov_kwds"] = {"groups": dataset.groups}
-    if inference.scale != "family":
-        options["scale"] = inference.scale
-    elif config.family.sm_scale is not None:
-        options["scale"] = config.family.sm_scale
-    return options
+    fit: dict = {}
+    if options.cov_type != "nonrobust":
+        fit["cov_type"] = options.cov_type
+    if options.cov_type == "cluster":
+        assert dataset is not None  # the clusters are the data's
+        fit["cov_kwds"] = {"groups": dataset.groups}
+    if options.scale != "family":
+        fit["scale"] = options.scale
+    elif family.sm_scale is not None:
+        fit["scale"] = family.sm_scale
+    return fit
 
 
-def _failed(dataset: Dataset, config: Config, reason: str) -> _Solved:
-    k = len(dataset.terms(config.model.use_bias))
+def _failed(dataset: Dataset, options: GlmOptions, reason: str) -> _Solved:
+    k = len(dataset.terms(options.use_bias))
     nan = np.full(k, np.nan)
     return _Solved(nan, nan, False, 0, Statistics(), None, "none", failed=reason)
 
 
-def _solve(sm_model, dataset: Dataset, config: Config) -> _Solved:
-    """statsmodels' fit (read while its warnings are caught: it computes lazily)."""
-    glm_config = config.glm
-    if config.family.multiclass:
-        result = sm_model.fit(method="newton", maxiter=glm_config.maxiter, tol=glm_config.tol, disp=0)
-        # MNLogit's are (terms, classes - 1): read class by class, as Dataset.terms orders them
-        params, bse = np.ravel(result.params, order="F"), np.ravel(result.bse, order="F")
-        retvals = result.mle_retvals
-        cov = np.asarray(result.cov_params(), dtype=float)  # class by class, as params
-        stats = statistics(sm_model, params)
-        return _Solved(params, bse, retvals["converged"], retvals["iterations"], stats, None, "Newton (MNLogit)", cov=cov)
-    if config.model.penalty is not None:
-        return _solve_penalized(sm_model, dataset, config)
+def _solve_irls(sm_model, fit: dict, options: GlmOptions) -> _Solved:
+    """statsmodels' IRLS, with GLM.fit's `fit` options."""
     # glm.tol bounds the change in the coefficients, not in the deviance: IRLS stopped on the deviance
     # leaves a non-canonical fit (probit) about 1e-6 of a standard error short of its optimum
     with collected_promptly():
-        result = sm_model.fit(maxiter=glm_config.maxiter, tol=glm_config.tol, tol_criterion="params", **fit_options(config, dataset))
+        result = sm_model.fit(maxiter=options.maxiter, tol=options.tol, tol_criterion="params", **fit)
     params = np.asarray(result.params, dtype=float)
     return _Solved(
         params,
@@ -468,13 +558,13 @@ def collected_promptly() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _solve_penalized(sm_model, dataset: Dataset, config: Config) -> _Solved:
-    pen = penalty.of_run(config, dataset)
+def _solve_penalized(sm_model, dataset: Dataset, options: GlmOptions) -> _Solved:
+    pen = penalty.of_run(options.penalty, dataset, options.use_bias)
     assert pen is not None  # only called with model.penalty set
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # only the start: its shortfall is what the Newton steps remove
         start = sm_model.fit_regularized(method="elastic_net", alpha=pen.alpha, L1_wt=pen.l1_wt).params
-    solution = penalty.solve(sm_model, pen, np.asarray(start, dtype=float), config.glm.tol, config.glm.maxiter)
+    solution = penalty.solve(sm_model, pen, np.asarray(start, dtype=float), options.tol, options.maxiter)
     stats = statistics(sm_model, solution.params)
     mu = np.asarray(sm_model.predict(solution.params))
     method = "elastic net: statsmodels' coordinate descent, then active-set Newton to the optimum"

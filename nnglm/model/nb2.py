@@ -17,27 +17,27 @@ from collections import Counter
 
 import numpy as np
 
-from nnglm.config import Config
 from nnglm.data.table import Dataset
 from nnglm.log.result import Statistics
+from nnglm.vocabulary.families import Family
 
 MAXITER_FLOOR = 100  # Newton's iterations at least: it starts where IRLS at a fixed alpha left off
 
 
-def model(dataset: Dataset, config: Config):
+def model(dataset: Dataset, use_bias: bool):
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
-    X = np.column_stack([np.ones(len(dataset.X)), dataset.X]) if config.model.use_bias else dataset.X
+    X = np.column_stack([np.ones(len(dataset.X)), dataset.X]) if use_bias else dataset.X
     sm_model = NegativeBinomial(dataset.y, X, loglike_method="nb2", offset=dataset.offset)
     sm_model._transparams = False  # its loglike takes alpha itself, as after a Newton fit (not log alpha)
     return sm_model
 
 
-def start(sm_model, config: Config) -> np.ndarray:
+def start(sm_model, family: Family) -> np.ndarray:
     """The fixed-alpha GLM's coefficients, and alpha from its Pearson residuals (a moment estimate)."""
     import statsmodels.api as sm
 
-    glm = sm.GLM(sm_model.endog, sm_model.exog, family=config.family.sm_family(), offset=getattr(sm_model, "offset", None))
+    glm = sm.GLM(sm_model.endog, sm_model.exog, family=family.sm_family(), offset=getattr(sm_model, "offset", None))
     beta = glm.fit().params
     mu = glm.predict(beta)
     y = sm_model.endog
@@ -74,18 +74,18 @@ def statistics(sm_model, params: np.ndarray) -> Statistics:
         )
 
 
-def fit(dataset: Dataset, config: Config) -> dict:
-    """The fit's figures, as glm.GlmFit takes them (glm.fit makes the GlmFit)."""
-    names = dataset.terms(config.model.use_bias) + list(config.family.estimated)
+def fit(dataset: Dataset, family: Family, use_bias: bool, maxiter: int) -> dict:
+    """The fit's figures, as glm.GlmFit takes them (glm.fit makes the GlmFit); maxiter: glm.maxiter."""
+    names = dataset.terms(use_bias) + list(family.estimated)
+    maxiter = max(maxiter, MAXITER_FLOOR)
     began = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        sm_model = model(dataset, config)
+        sm_model = model(dataset, use_bias)
         failed = None
-        maxiter = max(config.glm.maxiter, MAXITER_FLOOR)
         try:
             # BFGS on log(alpha) first (alpha stays positive), then Newton's steps to the optimum's precision
-            first = sm_model.fit(start_params=start(sm_model, config), method="bfgs", maxiter=maxiter, gtol=1e-8, disp=0)
+            first = sm_model.fit(start_params=start(sm_model, family), method="bfgs", maxiter=maxiter, gtol=1e-8, disp=0)
             result = sm_model.fit(start_params=first.params, method="newton", maxiter=maxiter, tol=1e-12, disp=0)
             params, bse = np.asarray(result.params, dtype=float), np.asarray(result.bse, dtype=float)
             cov = np.asarray(result.cov_params(), dtype=float)  # alpha's row and column last, as the terms
@@ -101,7 +101,7 @@ def fit(dataset: Dataset, config: Config) -> dict:
     stats = statistics(sm_model, params)
     notes = [f"{kind}: {message}" + (f" (x{count})" if count > 1 else "") for (kind, message), count in _kinds(caught).items()]
     if not converged and failed is None:
-        notes.append(f"not converged within {max(config.glm.maxiter, MAXITER_FLOOR)} Newton iterations")
+        notes.append(f"not converged within {maxiter} Newton iterations")
     return dict(
         coefficients=dict(zip(names, map(float, params))),
         bse=dict(zip(names, map(float, bse))),
@@ -112,6 +112,9 @@ def fit(dataset: Dataset, config: Config) -> dict:
         fit_seconds=seconds,
         statistics=stats,
         warnings=notes,
+        perfect_separation=False,
+        rank_deficient=False,
+        aliased=[],
         method="NegativeBinomial nb2, bfgs then newton",
         failed=failed,
         cov=cov,

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnglm.config.schema import Penalty as PenaltySpec
+from nnglm.data.table import Dataset
+
 
 @dataclass(frozen=True)
 class Penalty:
@@ -42,12 +45,11 @@ class Penalty:
         return float(np.sum(self.ridge / 2 * b**2 + self.lasso * np.abs(b)))
 
 
-def of_run(config, dataset) -> Penalty | None:
-    """The run's model.penalty over its coefficients (Dataset.terms' order), or None."""
-    spec = config.model.penalty
+def of_run(spec: PenaltySpec | None, dataset: Dataset, use_bias: bool) -> Penalty | None:
+    """The run's model.penalty (`spec`) over its coefficients (Dataset.terms' order), or None."""
     if spec is None:
         return None
-    return Penalty.of(spec.alpha, spec.l1_wt, dataset.terms(config.model.use_bias), dataset.intercept)
+    return Penalty.of(spec.alpha, spec.l1_wt, dataset.terms(use_bias), dataset.intercept)
 
 
 def newton_step(b: np.ndarray, g: np.ndarray, H: np.ndarray, lasso: np.ndarray) -> np.ndarray:
