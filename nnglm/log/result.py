@@ -57,7 +57,15 @@ def flat(coefficients: Coefficients) -> dict[str, Number]:
     return out
 
 
-class Status(StrEnum):
+class Word(StrEnum):
+    """One of a closed set of words that result.json writes as plain strings."""
+
+    def __repr__(self) -> str:
+        # as the string itself: pydantic's messages quote the allowed words ('running', ...), as result.json has them
+        return repr(self.value)
+
+
+class Status(Word):
     """A run's status: a run writes running, completed, failed or interrupted; a reader of the run log
     (logbook) says dead and broken. In the order `nnglm runs --status` lists them."""
 
@@ -69,7 +77,7 @@ class Status(StrEnum):
     BROKEN = "broken"  # result.json is missing or unreadable
 
 
-class StopReason(StrEnum):
+class StopReason(Word):
     """Why the network's training stopped (network.py)."""
 
     CONVERGED = "converged"  # its own distance estimate within the tolerance
@@ -83,7 +91,7 @@ class StopReason(StrEnum):
     INTERRUPTED = "interrupted"
 
 
-class ComparisonOutcome(StrEnum):
+class ComparisonOutcome(Word):
     """What the comparison of the network with the GLM found (verdict.py)."""
 
     EQUIVALENT = "equivalent"
