@@ -6,6 +6,7 @@ import pytest
 from support import load
 
 from nnglm.experiment import runner
+from nnglm.train import reference as numpy_reference
 
 
 @pytest.mark.runs
@@ -14,7 +15,7 @@ from nnglm.experiment import runner
     [("float32", None, False), ("float64", None, True), ("float32", True, True), ("float64", False, False)],
 )
 def test_the_reference_runs_by_default_except_for_large_float32_runs(tmp_path, monkeypatch, dtype, reference, runs):
-    monkeypatch.setattr(runner, "REFERENCE_CELLS", 1000)  # seed 002: 1000 rows x 10 coefficients
+    monkeypatch.setattr(numpy_reference, "REFERENCE_CELLS", 1000)  # seed 002: 1000 rows x 10 coefficients
     overrides = [f"train.dtype={dtype}", "train.epochs=20"] + ([] if reference is None else [f"compare.reference={str(reference).lower()}"])
     section = runner.run(load("seed002_logistic_no_bias", *overrides), tmp_path, quiet=True).record.reference
     assert section is not None and (section.skipped is None) == runs
