@@ -135,13 +135,15 @@ def test_progress_under_auto_shows_no_step_total_and_names_each_phase(tmp_path, 
 
     from rich.console import Console
 
+    from nnglm.show import progress
+
     buffers = []
 
     def console():
         buffers.append(io.StringIO())
         return Console(file=buffers[-1], force_terminal=True, color_system=None, width=160)
 
-    monkeypatch.setattr(runner, "_console", console)
+    monkeypatch.setattr(progress, "_console", console)
     config = load("auto_spector_logit", "train.dtype=float64")
     runner.run(config, tmp_path, quiet=False)
     text = "".join(b.getvalue() for b in buffers)
