@@ -8,7 +8,7 @@ for the family's means (its domain guard). `Family` joins the two with the
 family's parameters (negative binomial's alpha, Tweedie's variance power), and
 every other module asks it, never a family's name. Adding a family or a link is
 an entry in DISTRIBUTIONS or LINKS here; the property tests over every pair
-(tests/test_families.py) check it. Which links statsmodels lists for a family
+(tests/vocabulary/test_families.py) check it. Which links statsmodels lists for a family
 (checks with check_link=True) is asked of statsmodels' family itself, by link
 class, never copied here.
 

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
-PACKAGE = Path(__file__).resolve().parent.parent / "nnglm"
+PACKAGE = ROOT / "nnglm"
 
 # bottom first: each layer is one folder of the package (the top: the modules beside them)
 LAYERS = [

@@ -117,6 +117,7 @@ def test_sweep_of_3_learning_rates_by_2_epoch_counts(tmp_path, capsys):
     assert out.count("Sweep: 6 points") == 1  # one table at the end
 
 
+@pytest.mark.runs  # the sweep's points train in worker processes
 def test_sweep_block_in_the_file_and_parallel_jobs(write_config, tmp_path, capsys):
     path = write_config(
         "name: s\nseed: 1\ndata: {source: synthetic, generator: four_points}\ntrain: {epochs: 30}\n"

@@ -105,6 +105,7 @@ def test_the_api_and_nnglm_run_give_bit_identical_coefficients(log, api_run):
     assert api_run.result.overrides == cli_result["overrides"] == {"train.epochs": 200}
 
 
+@pytest.mark.runs  # its fixture trains a run in a child process
 def test_load_reads_a_run_the_command_line_made(log):
     folder = cli_folder(log)
     result = json.loads((folder / "result.json").read_text())
