@@ -357,12 +357,13 @@ def _swept(args, outcomes: list) -> int:
     """A sweep's exit code; with --quiet, its run folders (one a line, for scripts) and, on stderr, the
     points that did not complete."""
     from nnglm.experiment import sweep
+    from nnglm.experiment.point import PointStatus
 
     if args.quiet:
         for outcome in outcomes:
             if outcome.run_dir:
                 say(outcome.run_dir)
-            if outcome.status != "completed":  # a point that went wrong is still told, on stderr
+            if outcome.status != PointStatus.COMPLETED:  # a point that went wrong is still told, on stderr
                 point = config_module.describe_point(outcome.point) or "the config as written"
                 say(f"sweep point {point}: {outcome.status}, {outcome.error}", file=sys.stderr)
     return sweep.exit_code(outcomes, args.strict)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from nnglm.config import Config
 from nnglm.experiment.cache import RunCache
-from nnglm.experiment.point import PointOutcome, run_point
+from nnglm.experiment.point import PointOutcome, PointStatus, run_point
 from nnglm.foundation.errors import UserError, clip, short
 from nnglm.log import runlog
 
@@ -149,7 +149,7 @@ def run(
             if time.monotonic() - seen_workers > WORKERLESS_SECONDS:
                 why = f"the cluster has had no workers for {WORKERLESS_SECONDS:g} s (they died or were stopped)"
                 for future in pending:
-                    report(futures[future], PointOutcome(points[futures[future]][0], "failed", error=why))
+                    report(futures[future], PointOutcome(points[futures[future]][0], PointStatus.FAILED, error=why))
                 return
     finally:
         client.cancel(list(futures))
@@ -161,9 +161,9 @@ def _outcome(future, point: dict) -> tuple[PointOutcome, RunFiles]:
     try:
         return future.result()
     except KilledWorker:  # the scheduler retried it on other workers, and they died too
-        return PointOutcome(point, "failed", error="its worker process died"), {}
+        return PointOutcome(point, PointStatus.FAILED, error="its worker process died"), {}
     except Exception as e:  # the task could not run there (nnglm missing on the worker, say)
-        return PointOutcome(point, "failed", error=clip(f"on the cluster: {type(e).__name__}: {e}", 500)), {}
+        return PointOutcome(point, PointStatus.FAILED, error=clip(f"on the cluster: {type(e).__name__}: {e}", 500)), {}
 
 
 def store(outcome: PointOutcome, files: RunFiles, out: Path) -> PointOutcome:
@@ -173,7 +173,7 @@ def store(outcome: PointOutcome, files: RunFiles, out: Path) -> PointOutcome:
     try:
         outcome.run_dir = str(write_folder(Path(out), files))
     except UserError as e:
-        return PointOutcome(outcome.point, "rejected", error=clip(str(e), 500))
+        return PointOutcome(outcome.point, PointStatus.REJECTED, error=clip(str(e), 500))
     return outcome
 
 
@@ -215,7 +215,7 @@ def run_remote(point: dict, config: Config, overrides: dict | None = None) -> tu
         else:
             outcome = in_fresh_process(point, config, runs, overrides, Path(tmp) / "outcome.pickle")
         files = {f.relative_to(runs).as_posix(): f.read_bytes() for f in sorted(runs.glob(runlog.FILES_GLOB)) if f.is_file()}
-    if outcome.status != "completed":
+    if outcome.status != PointStatus.COMPLETED:
         outcome.error = f"on {where()}: {outcome.error}"  # a CSV path, say, may hold on one machine and not on another
     return outcome, files
 
@@ -237,7 +237,7 @@ def in_fresh_process(point: dict, config: Config, runs: Path, overrides: dict | 
     if answer.is_file():
         return pickle.loads(answer.read_bytes())
     last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-    return PointOutcome(point, "failed", error=clip(f"its process died (exit {done.returncode}) {last[0]}".strip(), 500))
+    return PointOutcome(point, PointStatus.FAILED, error=clip(f"its process died (exit {done.returncode}) {last[0]}".strip(), 500))
 
 
 def where() -> str:

@@ -2,18 +2,28 @@
 what comes back of it."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from nnglm.config import Config
 from nnglm.experiment.cache import RunCache
 from nnglm.foundation.errors import UserError, bounded
+from nnglm.log.result import Status
+
+
+class PointStatus(StrEnum):
+    """What became of a sweep point: its run's end, or rejected before any run began."""
+
+    COMPLETED = Status.COMPLETED.value
+    FAILED = Status.FAILED.value  # a crash, or a worker process that died
+    INTERRUPTED = Status.INTERRUPTED.value
+    REJECTED = "rejected"  # bad data for this point, or a run folder that cannot be written
 
 
 @dataclass
 class PointOutcome:
     point: dict
-    # completed | failed (a crash) | rejected (bad data for this point, or a run folder that cannot be written) | interrupted
-    status: str
+    status: PointStatus
     run_dir: str | None = None
     steps: int | None = None
     max_abs_diff: float | None = None
@@ -30,13 +40,13 @@ def run_point(point: dict, config: Config, out: Path, cache: RunCache, overrides
     try:
         result = runner.run(config, out, quiet=True, point=point, overrides=overrides, cache=cache, draw_plots=False).record
     except UserError as e:
-        return PointOutcome(point, "rejected", error=bounded(str(e), 500))
+        return PointOutcome(point, PointStatus.REJECTED, error=bounded(str(e), 500))
     except Exception as e:  # the run folder says failed; the sweep goes on
-        return PointOutcome(point, "failed", error=bounded(f"{type(e).__name__}: {e}", 500))
+        return PointOutcome(point, PointStatus.FAILED, error=bounded(f"{type(e).__name__}: {e}", 500))
     network, comparison = result.network, result.comparison
     return PointOutcome(
         point,
-        result.status,
+        PointStatus(result.status),
         run_dir=str(Path(out) / config.name / (result.run_id or "")),
         steps=network.epochs_run if network else None,
         max_abs_diff=comparison.max_abs_diff if comparison else None,

@@ -23,7 +23,7 @@ from rich.table import Table
 from nnglm.config import Config, describe_point
 from nnglm.experiment import cluster
 from nnglm.experiment.cache import RunCache
-from nnglm.experiment.point import PointOutcome, run_point
+from nnglm.experiment.point import PointOutcome, PointStatus, run_point
 from nnglm.foundation.errors import bounded
 from nnglm.foundation.safe import cell, one_line_warning
 from nnglm.log.logbook import not_equivalent
@@ -102,13 +102,13 @@ def in_processes(points: list[tuple[dict, Config]], out: Path, workers: int, fre
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
-                    outcome, broken = PointOutcome(points[i][0], "failed", error="its worker process died"), True
+                    outcome, broken = PointOutcome(points[i][0], PointStatus.FAILED, error="its worker process died"), True
                 report(i, outcome)
             seen.update({child.pid: child for child in multiprocessing.active_children()})
             broken = broken or any(child.exitcode not in (None, 0) for child in seen.values())
             if broken:  # the points still waiting fail with the pool; the workers still running them would train on
                 for future in pending:
-                    report(futures[future], PointOutcome(points[futures[future]][0], "failed", error="its worker process died"))
+                    report(futures[future], PointOutcome(points[futures[future]][0], PointStatus.FAILED, error="its worker process died"))
                 stop_workers()
                 break
     except BaseException:
@@ -157,12 +157,12 @@ def _worker_interrupt(signum, frame) -> None:
 
 def _in_worker(point: dict, config: Config, out: Path, overrides: dict | None) -> PointOutcome:
     if _worker.interrupted:
-        return PointOutcome(point, "interrupted", error="not started: the sweep was interrupted")
+        return PointOutcome(point, PointStatus.INTERRUPTED, error="not started: the sweep was interrupted")
     _worker.running = True
     try:
         return run_point(point, config, out, _worker.cache, overrides)
     except KeyboardInterrupt:  # the run folder says interrupted; the exception itself (with its fit) is not sent back
-        return PointOutcome(point, "interrupted", error="interrupted")
+        return PointOutcome(point, PointStatus.INTERRUPTED, error="interrupted")
     finally:
         _worker.running = False
 
@@ -234,9 +234,9 @@ def _verdict(o: PointOutcome) -> str:
 def exit_code(outcomes: list[PointOutcome], strict: bool) -> int:
     """3 if a point failed, else 2 if one was rejected, else 1 under --strict if one is not equivalent, else 0."""
     statuses = {o.status for o in outcomes}
-    if "failed" in statuses:
+    if PointStatus.FAILED in statuses:
         return 3
-    if "rejected" in statuses:
+    if PointStatus.REJECTED in statuses:
         return 2
     return 1 if strict and not all(o.equivalent for o in outcomes) else 0
 
