@@ -4,33 +4,35 @@ what `run` would fail on."""
 
 import numpy as np
 
-from nnglm.config import Config
+from nnglm.config.schema import DataSource
 from nnglm.data.files.base import available_memory
+from nnglm.data.spec import DataSpec
 from nnglm.foundation.errors import UserError, short
+from nnglm.vocabulary.families import Family
 
 
-def against_data(dataset, config: Config) -> None:
+def against_data(dataset, spec: DataSpec) -> None:
     """Every check below."""
-    something_to_fit(dataset, config)
-    estimated_names(dataset, config)
-    target_magnitude(dataset, config)
+    something_to_fit(dataset, spec.data.formula, spec.use_bias)
+    estimated_names(dataset, spec.family, spec.use_bias)
+    target_magnitude(dataset, spec.family, spec.dtype)
     feature_magnitude(dataset)
-    offset_range(dataset, config)
-    frequency_weights(dataset, config)
-    hidden_memory(dataset, config)
+    offset_range(dataset, spec.data, spec.family, spec.dtype)
+    frequency_weights(dataset, spec.data.weights, spec.use_bias)
+    hidden_memory(dataset, spec.hidden)
 
 
-def estimated_names(dataset, config: Config) -> None:
+def estimated_names(dataset, family: Family, use_bias: bool) -> None:
     """A family parameter estimated beside the coefficients (model.alpha: estimate) is a term of its own name."""
-    terms = set(dataset.terms(config.model.use_bias))
-    clash = [name for name in config.family.estimated if name in terms]
+    terms = set(dataset.terms(use_bias))
+    clash = [name for name in family.estimated if name in terms]
     if clash:
         raise UserError(f"data: a feature is named {clash[0]!r}, the term model.alpha: estimate adds after the coefficients; rename it")
 
 
-def something_to_fit(dataset, config: Config) -> None:
-    what = f"data.formula: {short(config.data.formula)} leaves" if config.data.formula else "data.features: there are"
-    if dataset.n_features == 0 and not config.model.use_bias:
+def something_to_fit(dataset, formula: str | None, use_bias: bool) -> None:
+    what = f"data.formula: {short(formula)} leaves" if formula else "data.features: there are"
+    if dataset.n_features == 0 and not use_bias:
         raise UserError(f"{what} no terms, and the model has no intercept: there is nothing to fit")
     if dataset.n_features == 0:
         # a Dense layer of no inputs aborts the training backend's native code (oneDNN)
@@ -40,12 +42,11 @@ def something_to_fit(dataset, config: Config) -> None:
         )
 
 
-def target_magnitude(dataset, config: Config) -> None:
+def target_magnitude(dataset, family: Family, dtype: str) -> None:
     """The losses and the dispersion sum the target's squares over the rows: past sqrt(largest / rows)
     in the training dtype, that sum is infinite."""
-    if config.family.multiclass or not dataset.y.size:
+    if family.multiclass or not dataset.y.size:
         return
-    dtype = config.train.dtype
     largest = float(np.finfo(dtype).max)
     limit = np.sqrt(largest / dataset.n_rows)
     biggest = float(np.max(np.abs(dataset.y)))
@@ -72,18 +73,16 @@ def feature_magnitude(dataset) -> None:
         )
 
 
-def offset_range(dataset, config: Config) -> None:
+def offset_range(dataset, data: DataSource, family: Family, dtype: str) -> None:
     """With a log link the mean is exp(offset + η): an offset beyond ±log(largest) of the training
     dtype makes it infinite or 0 (88.7 in float32, 709.8 in float64), and its log infinite."""
-    if dataset.offset is None or config.family.link != "log":
+    if dataset.offset is None or family.link != "log":
         return
-    dtype = config.train.dtype
     limit = float(np.log(np.finfo(dtype).max))
     row = int(np.argmax(np.abs(dataset.offset)))
     value = float(dataset.offset[row])
     if abs(value) <= limit:
         return
-    data = config.data
     if data.exposure is not None and data.offset is None:
         source = f"data.exposure: column {short(data.exposure)} holds {np.exp(value):.3g} at row {row}, whose log ({value:.4g})"
     else:
@@ -95,23 +94,23 @@ def offset_range(dataset, config: Config) -> None:
     )
 
 
-def frequency_weights(dataset, config: Config) -> None:
+def frequency_weights(dataset, weights: str | None, use_bias: bool) -> None:
     """Frequency weights count observations: fewer than the coefficients leave no residual degrees of freedom."""
     if dataset.freq_weights is None:
         return
     total = float(dataset.freq_weights.sum())
-    n_terms = len(dataset.terms(config.model.use_bias))
+    n_terms = len(dataset.terms(use_bias))
     if total <= n_terms:
         raise UserError(
-            f"data.weights: frequency weights (column {short(config.data.weights)}) sum to {total:.4g} observations, "
+            f"data.weights: frequency weights (column {short(weights)}) sum to {total:.4g} observations, "
             f"no more than the {n_terms} coefficients to estimate: no degrees of freedom are left for the standard errors; "
             "for weights that are not counts, set data.weights_kind: var"
         )
 
 
-def hidden_memory(dataset, config: Config) -> None:
+def hidden_memory(dataset, hidden: tuple[int, ...]) -> None:
     """model.hidden's network: its weights (with their gradient and Adam's two moments) and its activations."""
-    widths = list(config.model.hidden)
+    widths = list(hidden)
     if not widths:
         return
     sizes = [dataset.n_features, *widths, dataset.n_outputs]

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nnglm.config import Config
+from nnglm.config.schema import DataSource
 from nnglm.data import table
+from nnglm.data.spec import DataSpec
 from nnglm.foundation.errors import UserError, listing, short
 
 ORIGIN = "the new rows"
@@ -26,27 +27,28 @@ class Rows:
     offset: np.ndarray | None  # added to the linear predictor; None: no offset
 
 
-def training_frame(config: Config) -> pd.DataFrame:
+def training_frame(spec: DataSpec) -> pd.DataFrame:
     """The table the run's design was built from: its source read again, less what table.select leaves
     out before it builds the design (row labels, unused levels, rows with missing values)."""
-    frame = table.read(config)
+    frame = table.read(spec)
     frame.columns = [str(c) for c in frame.columns]
     frame = table.drop_row_labels(frame, [])
     frame = table.drop_unused_levels(frame)
-    frame, _ = table.drop_missing(frame, config, config.data.describe())
+    frame, _ = table.drop_missing(frame, spec.data, spec.groups, spec.data.describe())
     return frame
 
 
-def design(new: pd.DataFrame, training: pd.DataFrame, config: Config, info=None) -> Rows:
+def design(new: pd.DataFrame, training: pd.DataFrame, spec: DataSpec, info=None) -> Rows:
     """The new rows' design and offset, coded as the training rows were; a UserError naming the column
     (and the level) where a new row cannot be. `info`: the run's formula design as the Dataset recorded
     it (Dataset.design, its columns in R's order); built from the training rows where not given."""
     new = checked(new).rename(columns=str)
-    if config.data.formula is not None:
-        X, offset = _formula_rows(new, training, config, info)
+    data = spec.data
+    if data.formula is not None:
+        X, offset = _formula_rows(new, training, data, info)
     else:
-        X, offset = _column_rows(new, training, config), None
-    return Rows(X=X, offset=_offset(new, config, offset))
+        X, offset = _column_rows(new, training, data, spec.groups), None
+    return Rows(X=X, offset=_offset(new, data, offset))
 
 
 def checked(new: object) -> pd.DataFrame:
@@ -58,21 +60,20 @@ def checked(new: object) -> pd.DataFrame:
 # --- data.features and data.categorical ---
 
 
-def features(training: pd.DataFrame, config: Config) -> list[str]:
+def features(training: pd.DataFrame, data: DataSource, groups: str | None) -> list[str]:
     """The run's features, as table.columns_design picks them."""
-    data = config.data
     if data.features is not None:
         return list(data.features)
-    others = set(data.target_columns()) | set(table.extra_keys(config).values()) | set(table.group_columns(config))
+    others = set(data.target_columns()) | set(table.extra_keys(data).values()) | set(table.group_columns(groups))
     return [c for c in training.columns if c not in others]
 
 
-def _column_rows(new: pd.DataFrame, training: pd.DataFrame, config: Config) -> np.ndarray:
-    names = features(training, config)
+def _column_rows(new: pd.DataFrame, training: pd.DataFrame, data: DataSource, groups: str | None) -> np.ndarray:
+    names = features(training, data, groups)
     _require(new, names)
     parts = []
     for name in names:
-        if name in config.data.categorical or table.is_text(training[name]):
+        if name in data.categorical or table.is_text(training[name]):
             found = table.levels(training[name])
             codes = _level_codes(new[name], name, found)
             parts += [(codes == j).astype(float) for j in range(1, len(found))]  # treatment contrasts, as table.dummy_code
@@ -119,12 +120,12 @@ def _require(new: pd.DataFrame, names, reader: str = "the run's design") -> None
 # --- data.formula ---
 
 
-def design_info(training: pd.DataFrame, config: Config):
+def design_info(training: pd.DataFrame, data: DataSource):
     """The formula library's record of the training design (its columns, factors' levels, the state of
     its stateful transforms), built as table.formula_design builds the design."""
     import patsy
 
-    parsed = config.data.parsed_formula()
+    parsed = data.parsed_formula()
     assert parsed is not None  # only called with data.formula set
     try:
         return patsy.dmatrix(parsed.rhs, table.as_doubles(training), eval_env=table.formula_env(), NA_action="raise").design_info
@@ -144,12 +145,12 @@ def formula_columns(info, training: pd.DataFrame) -> list[str]:
     return list(names)
 
 
-def _formula_rows(new: pd.DataFrame, training: pd.DataFrame, config: Config, info) -> tuple[np.ndarray, np.ndarray | None]:
+def _formula_rows(new: pd.DataFrame, training: pd.DataFrame, data: DataSource, info) -> tuple[np.ndarray, np.ndarray | None]:
     import patsy
 
-    parsed = config.data.parsed_formula()
+    parsed = data.parsed_formula()
     assert parsed is not None
-    info = info if info is not None else design_info(training, config)
+    info = info if info is not None else design_info(training, data)
     used = formula_columns(info, training)
     _require(new, used)
     new = new.copy()
@@ -184,8 +185,7 @@ def _names_of(code: str) -> set[str]:
 # --- offsets ---
 
 
-def _offset(new: pd.DataFrame, config: Config, from_formula: np.ndarray | None) -> np.ndarray | None:
-    data = config.data
+def _offset(new: pd.DataFrame, data: DataSource, from_formula: np.ndarray | None) -> np.ndarray | None:
     parts = [] if from_formula is None else [from_formula]
     for key, column in (("offset", data.offset), ("exposure", data.exposure)):
         if column is None:

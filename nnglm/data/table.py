@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nnglm.config import Config, DataFrameData, FileData, StatsmodelsData, SyntheticData
+from nnglm.config import DataFrameData, FileData, StatsmodelsData, SyntheticData
+from nnglm.config.schema import DataSource
 from nnglm.data import bases, checks, files, frames
+from nnglm.data.spec import DataSpec
 from nnglm.foundation.errors import UserError, listing, short
 from nnglm.vocabulary import families, formula
+from nnglm.vocabulary.families import Family
 from nnglm.vocabulary.names import INTERCEPT, design_names, in_r_order, level_name
 
 
@@ -95,37 +98,37 @@ class Dataset:
         return terms
 
 
-def load(config: Config) -> Dataset:
+def load(spec: DataSpec) -> Dataset:
     try:
-        dataset = select(read(config), config, config.data.describe())
+        dataset = select(read(spec), spec, spec.data.describe())
     except MemoryError:
         raise UserError(
             f"data: the data does not fit in this machine's memory ({checks.available_memory() / 2**30:.1f} GiB available)"
         ) from None
-    checks.against_data(dataset, config)  # what the schema cannot judge without the data
+    checks.against_data(dataset, spec)  # what the schema cannot judge without the data
     return dataset
 
 
-def split(dataset: Dataset, config: Config) -> tuple[Dataset, Dataset | None]:
+def split(dataset: Dataset, spec: DataSpec) -> tuple[Dataset, Dataset | None]:
     """Training rows and held-out rows (data.validation_fraction, a seeded random choice)."""
-    fraction = config.data.validation_fraction
+    fraction = spec.data.validation_fraction
     if fraction == 0:
         return dataset, None
     n = dataset.n_rows
     held = int(round(fraction * n))
-    n_coefs = len(dataset.terms(config.model.use_bias))
+    n_coefs = len(dataset.terms(spec.use_bias))
     if held < 1 or n - held < n_coefs:
         raise UserError(
             f"data.validation_fraction: {fraction:g} of {n} rows leaves {held} held out and {n - held} to train on; "
             f"both fits need at least {n_coefs} training rows and at least 1 held out"
         )
-    order = np.random.default_rng([config.seed, 1]).permutation(n)  # independent of the data's own draw
+    order = np.random.default_rng([spec.seed, 1]).permutation(n)  # independent of the data's own draw
     return dataset.subset(np.sort(order[held:])), dataset.subset(np.sort(order[:held]))
 
 
-def read(config: Config) -> pd.DataFrame:
+def read(spec: DataSpec) -> pd.DataFrame:
     """The source's table: a data file, a statsmodels dataset, a generator's draw, or a DataFrame."""
-    match config.data:
+    match spec.data:
         case FileData() as file:
             keys = {"object": file.object, "table": file.table, "query": file.query, "url": file.url}
             table = files.read(file.path, file.format, file.delimiter, file.sheet, **keys)
@@ -134,16 +137,16 @@ def read(config: Config) -> pd.DataFrame:
         case StatsmodelsData(dataset=dataset):
             return read_statsmodels(dataset)
         case SyntheticData() as synthetic:
-            return generate(synthetic, config)
+            return generate(synthetic, spec.seed, spec.family)
         case DataFrameData() as given:
             return frames.read(given)
 
 
-def generate(data: SyntheticData, config: Config) -> pd.DataFrame:
+def generate(data: SyntheticData, seed: int, family: Family) -> pd.DataFrame:
     params = data.generator_params()
     outputs = params.get("n_classes", 1)
     checks.check_memory("data.n_rows", params.get("n_rows", 4), params.get("n_features", 2) + 1 + outputs)
-    return data.generator_spec().draw(np.random.default_rng(config.seed), config.family)
+    return data.generator_spec().draw(np.random.default_rng(seed), family)
 
 
 def read_statsmodels(name: str) -> pd.DataFrame:
@@ -176,8 +179,8 @@ def missing_column(key: str, name: str, columns: list[str], origin: str, read_as
     return UserError(f"{key}: column {short(name)} not in {origin}{how}{hint}; columns are: {listing(columns)}")
 
 
-def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
-    data = config.data
+def select(frame: pd.DataFrame, spec: DataSpec, origin: str) -> Dataset:
+    data = spec.data
     read_as = frame.attrs.get("read_as")
     frame.columns = [str(c) for c in frame.columns]
     if not frame.columns.is_unique:  # 1 and "1", once names are text
@@ -187,30 +190,30 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
     frame = drop_row_labels(frame, notes)
     frame = drop_unused_levels(frame)
     frame.attrs["read_as"] = read_as
-    frame, dropped = drop_missing(frame, config, origin)
+    frame, dropped = drop_missing(frame, data, spec.groups, origin)
     formula_extras: dict[str, np.ndarray] = {}
     design = None
     if data.formula is not None:
-        X, names, target_values, target, design = formula_design(frame, config, origin, formula_extras)
+        X, names, target_values, target, design = formula_design(frame, spec, origin, formula_extras)
     else:
-        X, names, target_values, target = columns_design(frame, config, origin, notes)
+        X, names, target_values, target = columns_design(frame, spec, origin, notes)
     checks.check_memory("data", len(target_values), X.shape[1] + 1)
-    _check_term_names(names, config.model.use_bias)
+    _check_term_names(names, spec.use_bias)
     notes += checks.factor_like(frame, names)
-    extras = merge_extras(extra_columns(frame, config, origin), formula_extras)
-    y, classes, success = target_of(target_values, target, config, origin)
+    extras = merge_extras(extra_columns(frame, data, origin), formula_extras)
+    y, classes, success = target_of(target_values, target, spec, origin)
     if success is not None:
         notes.append(
             f"target {short(target)}: {short(success)} counts as success (1), {levels_text(target_values, success)} as failure (0)"
         )
-    _check_range(X, names, y, target, config, origin)
+    _check_range(X, names, y, target, origin, spec.dtype, spec.standardize)
     trials = extras.get("trials")
     if trials is not None:
         y = proportions(y, trials, target, str(data.trials) if data.trials else "cbind")
     weighted = trials is not None or "weights" in extras
     if classes is None:
-        _check_target(y, target, config, weighted)
-    batch = config.train.batch_size
+        _check_target(y, target, spec.family, spec.family_assumed, weighted)
+    batch = spec.batch_size
     if batch != "full" and batch > len(y):
         raise UserError(f"train.batch_size: {batch} is more than the {len(y)} rows of the data; use 'full' or at most {len(y)}")
     var, freq = extras.get("weights"), None
@@ -226,12 +229,12 @@ def select(frame: pd.DataFrame, config: Config, origin: str) -> Dataset:
         classes=classes,
         var_weights=var,
         freq_weights=freq,
-        offset=offset_of(extras, config),
+        offset=offset_of(extras, data, spec.family),
         rows_dropped=dropped,
         success=success,
         notes=notes,
         read_as=read_as,
-        groups=groups_of(frame, config, origin),
+        groups=groups_of(frame, spec.groups, origin),
         design=design,
     )
 
@@ -321,9 +324,9 @@ def levels_text(values: pd.Series, success: str) -> str:
     return listing(others)
 
 
-def target_of(values: pd.Series, target: str, config: Config, origin: str) -> tuple[np.ndarray, list[str] | None, str | None]:
+def target_of(values: pd.Series, target: str, spec: DataSpec, origin: str) -> tuple[np.ndarray, list[str] | None, str | None]:
     """(y, class labels, success level): numbers as they are; labels as R's factor codes them."""
-    family, data = config.family, config.data
+    family, data = spec.family, spec.data
     if values.isna().any():
         raise UserError(
             f"data: column {short(target)} of {origin} has missing values; {offending(values.isna().to_numpy(), lambda r: '')}; "
@@ -331,7 +334,7 @@ def target_of(values: pd.Series, target: str, config: Config, origin: str) -> tu
         )
     if family.multiclass:
         if not is_text(values):
-            _check_target(numeric_values(values, target, origin), target, config, weighted=False)
+            _check_target(numeric_values(values, target, origin), target, family, spec.family_assumed, weighted=False)
         return multinomial_target(values, target, data.reference_class)
     text = is_text(values)
     if family.takes_trials and (text or data.success is not None) and data.trials is None:
@@ -376,21 +379,19 @@ def multinomial_target(values: pd.Series, target: str, reference) -> tuple[np.nd
     return np.array([index[label(v)] for v in values], dtype=float), names, None
 
 
-def extra_keys(config: Config) -> dict[str, str]:
+def extra_keys(data: DataSource) -> dict[str, str]:
     """{key: column} for data.trials, weights, offset and exposure, where set."""
-    data = config.data
     keys = {"trials": data.trials, "weights": data.weights, "offset": data.offset, "exposure": data.exposure}
     return {key: column for key, column in keys.items() if column is not None}
 
 
-def group_columns(config: Config) -> list[str]:
+def group_columns(groups: str | None) -> list[str]:
     """inference.groups, where set: the column that names each row's cluster."""
-    return [config.inference.groups] if config.inference.groups is not None else []
+    return [groups] if groups is not None else []
 
 
-def groups_of(frame: pd.DataFrame, config: Config, origin: str) -> np.ndarray | None:
+def groups_of(frame: pd.DataFrame, column: str | None, origin: str) -> np.ndarray | None:
     """Each row's cluster (inference.groups) coded 0, 1, ... in order of first appearance; labels or numbers alike."""
-    column = config.inference.groups
     if column is None:
         return None
     if column not in frame.columns:
@@ -405,17 +406,16 @@ def groups_of(frame: pd.DataFrame, config: Config, origin: str) -> np.ndarray | 
     return codes.astype(np.int64)
 
 
-def drop_missing(frame: pd.DataFrame, config: Config, origin: str) -> tuple[pd.DataFrame, int]:
+def drop_missing(frame: pd.DataFrame, data: DataSource, groups: str | None, origin: str) -> tuple[pd.DataFrame, int]:
     """data.missing: drop leaves out the rows with a missing value in a used column; with error (the
     default) they stay, and the column checks name them."""
-    data = config.data
     if data.missing != "drop":
         return frame, 0
-    used = list(extra_keys(config).values()) + group_columns(config)
+    used = list(extra_keys(data).values()) + group_columns(groups)
     if data.formula is None:
         used += [str(data.target)] + (data.features if data.features is not None else list(frame.columns))
     else:
-        used += formula_columns(config, list(frame.columns))
+        used += formula_columns(data, groups, list(frame.columns))
     used = [c for c in dict.fromkeys(used) if c in frame.columns]
     missing = frame[used].isna().any(axis=1).to_numpy()
     if missing.all():
@@ -423,45 +423,46 @@ def drop_missing(frame: pd.DataFrame, config: Config, origin: str) -> tuple[pd.D
     return frame[~missing].reset_index(drop=True), int(missing.sum())
 
 
-def formula_columns(config: Config, columns: list[str]) -> list[str]:
+def formula_columns(data: DataSource, groups: str | None, columns: list[str]) -> list[str]:
     """The columns a formula names, those its '.' stands for included."""
-    parsed = config.data.parsed_formula()
+    parsed = data.parsed_formula()
     if parsed is None:
         return []
-    dot = dot_columns(parsed, config, columns) if parsed.dot else []
+    dot = dot_columns(parsed, data, groups, columns) if parsed.dot else []
     return [c for c in columns if c in parsed.names or c in dot]
 
 
-def dot_columns(parsed: formula.Formula, config: Config, columns: list[str]) -> list[str]:
+def dot_columns(parsed: formula.Formula, data: DataSource, groups: str | None, columns: list[str]) -> list[str]:
     """What R's '.' stands for: every column but the target's and those data.weights, data.offset,
     data.exposure, data.trials and inference.groups name."""
-    taken = set(parsed.left_names) | set(extra_keys(config).values()) | set(group_columns(config))
+    taken = set(parsed.left_names) | set(extra_keys(data).values()) | set(group_columns(groups))
     return [c for c in columns if c not in taken]
 
 
-def formula_rhs(parsed: formula.Formula, config: Config, columns: list[str]) -> str:
+def formula_rhs(parsed: formula.Formula, data: DataSource, groups: str | None, columns: list[str]) -> str:
     """The right-hand side for the formula library, '.' expanded against the data's columns."""
     try:
-        return parsed.expand(dot_columns(parsed, config, columns))
+        return parsed.expand(dot_columns(parsed, data, groups, columns))
     except formula.FormulaError as e:
         raise UserError(str(e)) from None
 
 
 def formula_design(
-    frame: pd.DataFrame, config: Config, origin: str, extras: dict[str, np.ndarray]
+    frame: pd.DataFrame, spec: DataSpec, origin: str, extras: dict[str, np.ndarray]
 ) -> tuple[np.ndarray, list[str], pd.Series, str, Any]:
     """The design the formula library statsmodels uses builds, its terms named as R names them (names.py),
     and its DesignInfo; the intercept column becomes the network's bias. cbind's trials and offset()'s
     sum go into `extras`."""
     import patsy
 
-    parsed = config.data.parsed_formula()
+    data, groups = spec.data, spec.groups
+    parsed = data.parsed_formula()
     assert parsed is not None  # only called with data.formula set
     where = f"data.formula: {short(parsed.text)}"
     columns = list(frame.columns)
-    _check_formula_columns(frame, parsed, config, origin)
-    rhs = formula_rhs(parsed, config, columns)
-    check_formula_cost(parsed, rhs, frame, config)
+    _check_formula_columns(frame, parsed, data, groups, origin)
+    rhs = formula_rhs(parsed, data, groups, columns)
+    check_formula_cost(parsed, rhs, frame, data, groups)
     try:
         design = patsy.dmatrix(rhs, as_doubles(frame), eval_env=formula_env(), NA_action="raise", return_type="dataframe")
     except UserError:  # a basis's own message (bases.py)
@@ -470,7 +471,7 @@ def formula_design(
         raise UserError(f"{where}: cannot build the design: {short(str(e).strip().splitlines()[0], 300)[1:-1]}") from None
     info, order = in_r_order(design.design_info, patsy.ModelDesc.from_formula(rhs).rhs_termlist)
     terms = design_names(info)
-    _check_intercept(parsed.text, INTERCEPT in terms, config.model.use_bias)
+    _check_intercept(parsed.text, INTERCEPT in terms, spec.use_bias)
     keep = [n for n in terms if n != INTERCEPT]
     X = design.to_numpy(dtype=float)[:, [column for column, n in zip(order, terms) if n != INTERCEPT]]
     target = _formula_target(frame, parsed, where, origin, extras)
@@ -480,13 +481,13 @@ def formula_design(
     return X, keep, target, parsed.target, info
 
 
-def _check_formula_columns(frame: pd.DataFrame, parsed: formula.Formula, config: Config, origin: str) -> None:
+def _check_formula_columns(frame: pd.DataFrame, parsed: formula.Formula, data: DataSource, groups: str | None, origin: str) -> None:
     """Every column the formula names is in the data, without missing values."""
     columns = list(frame.columns)
     for name in sorted(parsed.names):
         if name not in columns and name not in formula.FUNCTIONS:
             raise missing_column("data.formula", name, columns, origin, frame.attrs.get("read_as"))
-    for column in formula_columns(config, columns):
+    for column in formula_columns(data, groups, columns):
         missing = frame[column].isna().to_numpy()
         if missing.any():
             raise UserError(
@@ -577,7 +578,7 @@ def formula_values(expression: str, frame: pd.DataFrame, where: str) -> pd.Serie
     return pd.Series(pd.Categorical.from_codes(values.to_numpy().argmax(axis=1), categories=labels))
 
 
-def check_formula_cost(parsed: formula.Formula, rhs: str, frame: pd.DataFrame, config: Config) -> None:
+def check_formula_cost(parsed: formula.Formula, rhs: str, frame: pd.DataFrame, data: DataSource, groups: str | None) -> None:
     """The design's width from the terms and the columns' levels, refused before it is built when it
     would not fit (a C() over an identifier column has as many columns as rows)."""
     import patsy
@@ -586,7 +587,7 @@ def check_formula_cost(parsed: formula.Formula, rhs: str, frame: pd.DataFrame, c
         terms = patsy.ModelDesc.from_formula(rhs).rhs_termlist
     except Exception:  # the design's own build names what is wrong
         return
-    used = formula_columns(config, list(frame.columns))  # '.' included
+    used = formula_columns(data, groups, list(frame.columns))  # '.' included
     width = 0
     for term in terms:
         columns = 1
@@ -599,21 +600,21 @@ def check_formula_cost(parsed: formula.Formula, rhs: str, frame: pd.DataFrame, c
     checks.check_memory("data.formula", len(frame), width)
 
 
-def columns_design(frame: pd.DataFrame, config: Config, origin: str, notes: list[str]) -> tuple[np.ndarray, list[str], pd.Series, str]:
+def columns_design(frame: pd.DataFrame, spec: DataSpec, origin: str, notes: list[str]) -> tuple[np.ndarray, list[str], pd.Series, str]:
     """The design from data.target, data.features and data.categorical (dummy coded); a text or categorical
     feature is coded as a factor, as R codes it."""
-    data = config.data
+    data = spec.data
     columns = list(frame.columns)
     target = str(data.target)
     read_as = frame.attrs.get("read_as")
     if target not in columns:
         raise missing_column("data.target", target, columns, origin, read_as)
     targets = data.target_columns()
-    extras = list(extra_keys(config).values()) + group_columns(config)
+    extras = list(extra_keys(data).values()) + group_columns(spec.groups)
     given = data.features is not None
     left_out = set(targets) | set(extras)
     features = data.features if data.features is not None else [c for c in columns if c not in left_out]
-    check_features(features, frame, config, origin, read_as)
+    check_features(features, frame, data, spec.use_bias, origin, read_as)
     numeric = {c for c, dtype in frame.dtypes.items() if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)}
     categorical = set(data.categorical)
     factors = [name for name in features if name in categorical or (name not in numeric and is_text(frame[name]))]
@@ -622,7 +623,7 @@ def columns_design(frame: pd.DataFrame, config: Config, origin: str, notes: list
             check_factor(frame[name], name, given, len(frame))
             found = [label(v) for v in levels(frame[name])]
             notes.append(f"column {short(name)} holds labels: coded as a factor, reference level {short(found[0])} ({len(found)} levels)")
-    n_terms = len(features) - len(factors) + int(config.model.use_bias)
+    n_terms = len(features) - len(factors) + int(spec.use_bias)
     n_terms += sum(frame[name].nunique() - 1 for name in factors)
     if len(frame) < n_terms:
         raise UserError(f"data: {len(frame)} rows from {origin}, fewer than the {n_terms} coefficients to estimate")
@@ -660,8 +661,9 @@ def check_factor(values: pd.Series, name: str, given: bool, rows: int) -> None:
         )
 
 
-def check_features(features: list[str], frame: pd.DataFrame, config: Config, origin: str, read_as: str | None = None) -> None:
-    data = config.data
+def check_features(
+    features: list[str], frame: pd.DataFrame, data: DataSource, use_bias: bool, origin: str, read_as: str | None = None
+) -> None:
     columns, present, chosen = list(frame.columns), set(frame.columns), set(features)
     for key, names in (("data.features", features), ("data.categorical", data.categorical)):
         twice = sorted(n for n, count in Counter(names).items() if count > 1)
@@ -672,17 +674,17 @@ def check_features(features: list[str], frame: pd.DataFrame, config: Config, ori
             raise missing_column("data.features", name, columns, origin, read_as)
     if data.target in chosen:
         raise UserError(f"data.features: the target column {data.target!r} cannot also be a feature")
-    for key, column in extra_keys(config).items():
+    for key, column in extra_keys(data).items():
         if column in chosen or column == data.target:
             raise UserError(f"data.{key}: column {short(column)} is also the target or a feature; a column has one role")
-    if not features and not config.model.use_bias:
+    if not features and not use_bias:
         raise UserError("data.features: no features and model.use_bias is false: there is nothing to fit")
     for name in data.categorical:
         if name not in chosen:
             raise UserError(f"data.categorical: {short(name)} is not among the features ({listing(features)})")
 
 
-def extra_columns(frame: pd.DataFrame, config: Config, origin: str) -> dict[str, np.ndarray]:
+def extra_columns(frame: pd.DataFrame, data: DataSource, origin: str) -> dict[str, np.ndarray]:
     """data.trials, weights, offset and exposure, each read and checked."""
     out = {}
     rules = {
@@ -691,7 +693,7 @@ def extra_columns(frame: pd.DataFrame, config: Config, origin: str) -> dict[str,
         "offset": (lambda v: np.ones(len(v), bool), "finite numbers"),
         "exposure": (lambda v: v > 0, "greater than 0 (the offset is its log)"),
     }
-    for key, column in extra_keys(config).items():
+    for key, column in extra_keys(data).items():
         if column not in frame.columns:
             raise missing_column(f"data.{key}", column, list(frame.columns), origin)
         values = _numeric(frame, column, origin)
@@ -702,7 +704,7 @@ def extra_columns(frame: pd.DataFrame, config: Config, origin: str) -> dict[str,
             raise UserError(f"data.{key}: column {short(column)} must hold {rule}; {shown}")
         out[key] = values
     if "weights" in out and not out["weights"].any():
-        raise UserError(f"data.weights: column {short(config.data.weights)} is 0 on every row; nothing would be fitted")
+        raise UserError(f"data.weights: column {short(data.weights)} is 0 on every row; nothing would be fitted")
     return out
 
 
@@ -728,18 +730,18 @@ def proportions(successes: np.ndarray, trials: np.ndarray, target: str, column: 
     return successes / trials
 
 
-def offset_of(extras: dict[str, np.ndarray], config: Config) -> np.ndarray | None:
+def offset_of(extras: dict[str, np.ndarray], data: DataSource, family: Family) -> np.ndarray | None:
     if "offset" not in extras and "exposure" not in extras:
         return None
     offset = np.asarray(extras.get("offset", 0.0) + np.log(extras.get("exposure", 1.0)), dtype=float)
     with np.errstate(all="ignore"):
-        mean = config.family.sm_family().link.inverse(offset)
+        mean = family.sm_family().link.inverse(offset)
     if "offset" in extras and not np.all(np.isfinite(mean)):
         bad = ~np.isfinite(mean)
-        given = f"column {short(config.data.offset)}" if config.data.offset else "the formula's offset()"
+        given = f"column {short(data.offset)}" if data.offset else "the formula's offset()"
         raise UserError(
             f"data.offset: {given} is on the scale of the linear predictor, where "
-            f"{np.max(np.abs(offset[bad])):.4g} gives the {config.family.link} link an infinite mean; "
+            f"{np.max(np.abs(offset[bad])):.4g} gives the {family.link} link an infinite mean; "
             "for a log link give the exposure itself as data.exposure (its log is the offset)"
         )
     return offset
@@ -778,16 +780,15 @@ def numeric_values(column: pd.Series, name: str, origin: str) -> np.ndarray:
     return values
 
 
-def _check_range(X: np.ndarray, names: list[str], y: np.ndarray, target: str, config: Config, origin: str) -> None:
+def _check_range(X: np.ndarray, names: list[str], y: np.ndarray, target: str, origin: str, dtype: str, standardize: bool) -> None:
     """float32 ends at 3.4e38: a larger value would reach the network as infinity."""
     for name, values in zip(names, X.T):  # a formula's term can make inf or NaN of finite columns (x^1000, log(0))
         bad = ~np.isfinite(values)
         if bad.any():
             shown = {int(r): f" ({values[r]:g})" for r in np.flatnonzero(bad)[:5]}
             raise UserError(f"data.formula: term {short(name)} must give finite numbers; {offending(bad, shown.get)}")
-    dtype = config.train.dtype
     largest = float(np.finfo(dtype).max)
-    checks = [(target, y)] + ([] if config.train.standardize else list(zip(names, X.T)))
+    checks = [(target, y)] + ([] if standardize else list(zip(names, X.T)))
     for name, values in checks:
         if values.size and np.max(np.abs(values)) > largest:
             raise UserError(
@@ -797,14 +798,13 @@ def _check_range(X: np.ndarray, names: list[str], y: np.ndarray, target: str, co
             )
 
 
-def _check_target(y: np.ndarray, target: str, config: Config, weighted: bool) -> None:
-    family = config.family
+def _check_target(y: np.ndarray, target: str, family: Family, family_assumed: bool, weighted: bool) -> None:
     bad = ~family.target_ok(y, weighted)
     if bad.any():
         shown = offending(bad, lambda r: f" ({y[r]:g})")
         counts = np.all((y[bad] >= 1) & (y[bad] == np.round(y[bad])))
         hint = "; for successes out of trials, set data.trials" if family.takes_trials and not weighted and counts else ""
-        if "family" not in config.model.model_fields_set:  # the default was assumed: say so, and what to set
+        if family_assumed:  # the default was assumed: say so, and what to set
             hint = f"; {families.assumed(y[np.isfinite(y)])}"
         raise UserError(
             f"data.target: column {target!r} must be {family.target_rule_for(weighted)} for family {family.family}; {shown}{hint}"

@@ -108,9 +108,10 @@ def predict(folder: Path, result: RunResult, config: Config, new: pd.DataFrame, 
         raise UserError(f"{newrows.ORIGIN}: two columns are named {short(twice[0])}; give each column its own name")
     if len(new) == 0:
         raise UserError(f"{newrows.ORIGIN}: no rows; give at least one row to predict")
-    training = newrows.training_frame(config)
-    info = check_design(training, config)
-    rows = newrows.design(new, training, config, info)
+    spec = table.DataSpec.of(config)
+    training = newrows.training_frame(spec)
+    info = check_design(training, spec)
+    rows = newrows.design(new, training, spec, info)
     X1 = np.column_stack([np.ones(len(rows.X)), rows.X]) if config.model.use_bias else rows.X
     if config.family.multiclass:
         return multinomial(folder, result, fits, X1, new.index, type, se)
@@ -180,12 +181,12 @@ def multinomial(folder: Path, result: RunResult, fits: Fits, X1: np.ndarray, ind
     return frame
 
 
-def check_design(training: pd.DataFrame, config: Config):
+def check_design(training: pd.DataFrame, spec: table.DataSpec):
     """The training rows, put through the new rows' path, must give the run's own design exactly: else a
     new row's prediction would be of another model. Returns the formula's design as the Dataset records it."""
-    dataset = table.load(config)
+    dataset = table.load(spec)
     info = getattr(dataset, "design", None)
-    again = newrows.design(training, training, config, info)
+    again = newrows.design(training, training, spec, info)
     if again.X.shape != dataset.X.shape or not np.array_equal(again.X, dataset.X):
         raise UserError(
             "predictions: the run's design cannot be built again for new rows (the training rows do not give the design they gave the fit)"
@@ -371,7 +372,8 @@ def residuals(folder: Path, result: RunResult, config: Config | None, kind: str,
     if kept is None:
         assert config is not None  # the caller reads the config where there is no residuals.csv
         fits = fits_of(result, config, "residuals", estimated=False)
-        dataset, _ = table.split(table.load(config), config)
+        spec = table.DataSpec.of(config)
+        dataset, _ = table.split(table.load(spec), spec)
         kept = residual_table(dataset, config, fits.network, fits.glm)
     missing = [f"{fit}_{kind}" for fit in FITS if f"{fit}_{kind}" not in kept.columns]
     if missing:

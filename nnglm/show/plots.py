@@ -497,7 +497,8 @@ def training_rows(config, run_dir: Path):
         config = received.confine(config, run_dir)
     except UserError:
         return None
-    return table.split(table.load(config), config)[0]
+    spec = table.DataSpec.of(config)
+    return table.split(table.load(spec), spec)[0]
 
 
 def drawn(run_dir: Path) -> bool:

@@ -17,7 +17,7 @@ AS_R = ' (as R writes it too, e.g. poisson(link = "log"))'
 def message(data: dict, model: dict | None = None) -> str:
     raw = {"name": "t", "data": {"source": "statsmodels"} | data} | ({"model": model} if model else {})
     with pytest.raises(UserError) as caught:
-        table.load(config.validate(raw, "t"))
+        table.load(table.DataSpec.of(config.validate(raw, "t")))
     return str(caught.value)
 
 
@@ -62,10 +62,10 @@ def dobson(tmp_path, **data):
 
 
 def test_an_integer_column_of_few_values_is_noted_and_how_to_make_it_a_factor(tmp_path):
-    assert table.load(dobson(tmp_path, target="counts")).notes[0] == NOTE
-    assert table.load(dobson(tmp_path, formula="counts ~ outcome + treatment")).notes[0] == NOTE
-    assert table.load(dobson(tmp_path, formula="counts ~ factor(outcome) + factor(treatment)")).notes == []
-    assert table.load(dobson(tmp_path, target="counts", categorical=["outcome", "treatment"])).notes == []
+    assert table.load(table.DataSpec.of(dobson(tmp_path, target="counts"))).notes[0] == NOTE
+    assert table.load(table.DataSpec.of(dobson(tmp_path, formula="counts ~ outcome + treatment"))).notes[0] == NOTE
+    assert table.load(table.DataSpec.of(dobson(tmp_path, formula="counts ~ factor(outcome) + factor(treatment)"))).notes == []
+    assert table.load(table.DataSpec.of(dobson(tmp_path, target="counts", categorical=["outcome", "treatment"]))).notes == []
 
 
 def test_validate_says_it(tmp_path, run_cli):

@@ -9,7 +9,7 @@ from nnglm.foundation.errors import UserError
 
 
 def test_gaussian_bernoulli_has_the_seed_002_shape_and_moments():
-    ds = table.load(load("seed002_logistic_no_bias", "data.n_rows=20000"))
+    ds = table.load(table.DataSpec.of(load("seed002_logistic_no_bias", "data.n_rows=20000")))
     assert ds.X.shape == (20000, 10) and ds.feature_names == [f"x{i}" for i in range(1, 11)]
     assert np.allclose(ds.X.mean(axis=0), 1.0, atol=0.02)
     assert np.allclose(ds.X.std(axis=0), 0.5, atol=0.02)
@@ -17,16 +17,16 @@ def test_gaussian_bernoulli_has_the_seed_002_shape_and_moments():
 
 
 def test_same_seed_same_data_other_seed_other_data():
-    a = table.load(load("seed002_logistic_no_bias"))
-    b = table.load(load("seed002_logistic_no_bias"))
-    c = table.load(load("seed002_logistic_no_bias", "seed=7"))
+    a = table.load(table.DataSpec.of(load("seed002_logistic_no_bias")))
+    b = table.load(table.DataSpec.of(load("seed002_logistic_no_bias")))
+    c = table.load(table.DataSpec.of(load("seed002_logistic_no_bias", "seed=7")))
     assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
     assert not np.array_equal(a.X, c.X)
 
 
 def test_balloons_follow_the_seed_003_rule():
-    count = table.load(load("seed003_balloons_linear"))
-    colour = table.load(load("seed003_balloons_logistic"))
+    count = table.load(table.DataSpec.of(load("seed003_balloons_linear")))
+    colour = table.load(table.DataSpec.of(load("seed003_balloons_logistic")))
     assert count.feature_names == colour.feature_names == ["relationship", "children", "age"]
     r, c, a = count.X.T
     assert set(np.unique(r)) == {-0.5, 0.5}
@@ -39,7 +39,7 @@ def test_balloons_follow_the_seed_003_rule():
 
 
 def test_four_points_are_the_seed_000_table():
-    ds = table.load(load("seed000_four_points"))
+    ds = table.load(table.DataSpec.of(load("seed000_four_points")))
     assert ds.X.tolist() == [[1, 0], [0, 0], [1, 1], [0, 1]]
     assert ds.y.tolist() == [0, 1, 0, 1]
 
@@ -54,7 +54,7 @@ def test_glm_generator_recovers_its_coefficients(write_config):
     )
     from nnglm import config
 
-    ds = table.load(config.load(path))
+    ds = table.load(table.DataSpec.of(config.load(path)))
     params = sm.OLS(ds.y, sm.add_constant(ds.X)).fit().params
     assert np.allclose(params, [0.5, 1.5, -2.0], atol=0.01)
 
@@ -70,13 +70,13 @@ def csv_config(write_config, csv_text, extra=""):
 
 def test_csv_source_reads_columns(write_config):
     cfg, _ = csv_config(write_config, "a,b,y\n1,2,0\n3,4,1\n5,7,1\n", ", features: [b]")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     assert ds.feature_names == ["b"] and ds.X.ravel().tolist() == [2, 4, 7] and ds.y.tolist() == [0, 1, 1]
 
 
 def error(cfg):
     with pytest.raises(UserError) as e:
-        table.load(cfg)
+        table.load(table.DataSpec.of(cfg))
     return str(e.value)
 
 
@@ -145,7 +145,7 @@ def test_statsmodels_dataset_by_name(write_config):
     from nnglm import config
 
     cfg = config.load(write_config("name: s\ndata: {source: statsmodels, dataset: spector, target: GRADE}\n"))
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     assert ds.n_rows == 32 and ds.feature_names == ["GPA", "TUCE", "PSI"]
 
 
@@ -160,7 +160,7 @@ def test_unknown_statsmodels_dataset_lists_the_available(write_config):
 
 def test_categorical_columns_get_treatment_contrasts(write_config):
     cfg, _ = csv_config(write_config, "a,colour,y\n1,red,0\n2,green,1\n3,blue,1\n4,red,0\n5,green,0\n", ", categorical: [colour]")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     # levels sorted, the first (blue) dropped: R's treatment contrasts
     assert ds.feature_names == ["a", "colourgreen", "colourred"]
     assert ds.X[:, 1].tolist() == [0, 1, 0, 0, 1] and ds.X[:, 2].tolist() == [1, 0, 0, 1, 0]
@@ -176,6 +176,6 @@ def test_multinomial_labels_become_classes(write_config):
 
     csv_path = write_config("x,y\n1,3\n2,7\n3,3\n4,5\n5,7\n", "d.csv")
     cfg = config.load(write_config(f"name: c\ndata: {{source: csv, path: {csv_path}, target: y}}\nmodel: {{family: multinomial}}\n"))
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     assert ds.classes == ["3", "5", "7"] and ds.y.tolist() == [0, 2, 0, 1, 2]
     assert ds.terms(True) == ["5:(Intercept)", "5:x", "7:(Intercept)", "7:x"]

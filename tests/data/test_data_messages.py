@@ -85,7 +85,7 @@ def test_float32_overflow_is_a_data_error_not_rank_deficiency(write_config, cli_
         f"{path}: data: column 'a' of {csv_path} holds 2e+39 in magnitude, beyond float32's largest number (3.4e+38), "
         "which the network trains in; set train.dtype: float64, train.standardize: true (features only) or rescale the column"
     )
-    ds = table.load(load(path, "train.dtype=float64"))
+    ds = table.load(table.DataSpec.of(load(path, "train.dtype=float64")))
     assert glm.aliased_columns(glm.design(ds, True), ["const", "a", "b"]) == []  # the scale of a column is no aliasing
 
 

@@ -40,7 +40,7 @@ def cfg(path, *sets, **keys):
 
 
 def load(path, **keys):
-    return table.load(config.validate(cfg(path, **keys), "c.yaml"))
+    return table.load(table.DataSpec.of(config.validate(cfg(path, **keys), "c.yaml")))
 
 
 def error(path, **keys):
@@ -216,7 +216,7 @@ def test_source_csv_is_an_alias_of_file(tmp_path):
     path = written(tmp_path, "d.csv")
     raw = cfg(path)
     raw["data"]["source"] = "csv"
-    assert r_names(table.load(config.validate(raw, "c.yaml")).feature_names) == ["x", "gb", "gc"]
+    assert r_names(table.load(table.DataSpec.of(config.validate(raw, "c.yaml"))).feature_names) == ["x", "gb", "gc"]
 
 
 # --- row labels ---
@@ -284,16 +284,16 @@ def test_a_categorical_target_follows_its_own_level_order(tmp_path):
 def test_a_multinomial_keeps_its_labels_and_reference_class(tmp_path):
     path = written(tmp_path, "d.csv", FRAME.assign(y=FRAME.g.map({"a": "low", "b": "mid", "c": "high"})))
     raw = cfg(path, "model.family=multinomial", "data.features=[x]")
-    ds = table.load(config.validate(raw, "c.yaml"))
+    ds = table.load(table.DataSpec.of(config.validate(raw, "c.yaml")))
     assert ds.classes == ["high", "low", "mid"]
     assert r_names(ds.terms(True)) == ["low:(Intercept)", "low:x", "mid:(Intercept)", "mid:x"]
     raw["data"]["reference_class"] = "mid"
-    ds = table.load(config.validate(raw, "c.yaml"))
+    ds = table.load(table.DataSpec.of(config.validate(raw, "c.yaml")))
     assert ds.classes == ["mid", "high", "low"]
     np.testing.assert_array_equal(ds.y, FRAME.g.map({"a": 2, "b": 0, "c": 1}).to_numpy(float))
     raw["data"]["reference_class"] = "top"
     with pytest.raises(UserError) as e:
-        table.load(config.validate(raw, "c.yaml"))
+        table.load(table.DataSpec.of(config.validate(raw, "c.yaml")))
     assert str(e.value) == "data.reference_class: 'top' is not a class of column 'y'; its classes: 'high', 'low', 'mid'"
 
 
@@ -313,15 +313,15 @@ def test_a_categorical_feature_keeps_its_level_order_in_columns_and_formulas(tmp
     raw = cfg(path)
     del raw["data"]["target"]
     raw["data"]["formula"] = "y ~ x + g"
-    assert [n for n in r_names(table.load(config.validate(raw, "c.yaml")).feature_names) if n != "x"] == ["ga", "gb"]
+    assert [n for n in r_names(table.load(table.DataSpec.of(config.validate(raw, "c.yaml"))).feature_names) if n != "x"] == ["ga", "gb"]
     raw["data"]["formula"] = "y ~ x + factor(g)"
-    assert [n[-1] for n in r_names(table.load(config.validate(raw, "c.yaml")).feature_names) if n != "x"] == ["a", "b"]
+    assert [n[-1] for n in r_names(table.load(table.DataSpec.of(config.validate(raw, "c.yaml"))).feature_names) if n != "x"] == ["a", "b"]
 
 
 def test_stata_value_labels_and_parquet_factors_give_r_reference_levels():
-    warpbreaks = table.load(config.load(ROOT / "configs" / "r_warpbreaks_parquet.yaml"))
+    warpbreaks = table.load(table.DataSpec.of(config.load(ROOT / "configs" / "r_warpbreaks_parquet.yaml")))
     assert r_names(warpbreaks.feature_names) == ["woolB", "tensionM", "tensionH"]  # L is the reference, as in R
-    quine = table.load(config.load(ROOT / "configs" / "r_quine_stata.yaml"))
+    quine = table.load(table.DataSpec.of(config.load(ROOT / "configs" / "r_quine_stata.yaml")))
     assert r_names(quine.feature_names) == ["EthN", "SexM", "AgeF1", "AgeF2", "AgeF3", "LrnSL"]
 
 

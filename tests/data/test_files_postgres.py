@@ -87,7 +87,7 @@ def url(folder, password="s3cret-pw", database="survey"):
 
 def load(**keys):
     raw = {"name": "t", "data": {"source": "file", "target": "breaks", **keys}, "model": {"family": "poisson"}}
-    return table.load(config.validate(raw, "c.yaml"))
+    return table.load(table.DataSpec.of(config.validate(raw, "c.yaml")))
 
 
 def error(**keys):

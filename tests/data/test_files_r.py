@@ -39,7 +39,7 @@ def cfg(target, **keys):
 
 
 def load(target, **keys):
-    return table.load(config.validate(cfg(target, **keys), "c.yaml"))
+    return table.load(table.DataSpec.of(config.validate(cfg(target, **keys), "c.yaml")))
 
 
 def error(target, **keys):

@@ -31,7 +31,7 @@ def poisson_config(n_rows: int, n_features: int) -> config.Config:
 
 
 def test_the_glm_design_with_an_intercept_is_the_datas_own_array():
-    dataset = table.load(poisson_config(1000, 4))
+    dataset = table.load(table.DataSpec.of(poisson_config(1000, 4)))
     X = glm.design(dataset, use_bias=True)
     assert X.shape == (1000, 5)
     assert np.shares_memory(X, dataset.X)  # no second copy of the features

@@ -20,15 +20,15 @@ def out(tmp_path_factory):
 
 def test_split_is_seeded_disjoint_and_sized():
     cfg = load("seed003_balloons_count_vs_hidden")
-    full = table.load(cfg)
-    train, held = table.split(full, cfg)
+    full = table.load(table.DataSpec.of(cfg))
+    train, held = table.split(full, table.DataSpec.of(cfg))
     assert (train.n_rows, held.n_rows) == (800, 200)
     rows = {tuple(r) for r in full.X}
     assert {tuple(r) for r in train.X} | {tuple(r) for r in held.X} == rows
     assert not {tuple(r) for r in train.X} & {tuple(r) for r in held.X}
-    again, _ = table.split(full, cfg)
+    again, _ = table.split(full, table.DataSpec.of(cfg))
     assert np.array_equal(again.X, train.X)
-    held_again = table.split(full, load("seed003_balloons_count_vs_hidden", "seed=4"))[1]
+    held_again = table.split(full, table.DataSpec.of(load("seed003_balloons_count_vs_hidden", "seed=4")))[1]
     assert not np.array_equal(held_again.X, held.X)  # another seed holds out other rows
 
 
@@ -46,7 +46,7 @@ def test_hidden_layers_need_held_out_rows(write_config):
 def test_too_few_training_rows_after_the_split():
     cfg = load("seed000_four_points", "data.validation_fraction=0.5")
     with pytest.raises(UserError, match="data.validation_fraction: 0.5 of 4 rows leaves 2 held out and 2 to train on"):
-        table.split(table.load(cfg), cfg)
+        table.split(table.load(table.DataSpec.of(cfg)), table.DataSpec.of(cfg))
 
 
 @pytest.mark.runs

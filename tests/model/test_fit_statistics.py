@@ -31,7 +31,7 @@ def quantiles(stats: Statistics) -> list[float]:
 
 
 def glm_statistics(cfg):
-    dataset, _ = table.split(table.load(cfg), cfg)
+    dataset, _ = table.split(table.load(table.DataSpec.of(cfg)), table.DataSpec.of(cfg))
     fitted = glm.fit(dataset, cfg.family, glm.GlmOptions.of(cfg))
     return fitted.statistics, glm.model(dataset, cfg.family, glm.GlmOptions.of(cfg))
 

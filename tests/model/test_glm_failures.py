@@ -15,7 +15,7 @@ from nnglm.model.separation import separated
 @pytest.mark.parametrize("name", ["auto_spector_logit", "auto_cpunish_poisson", "auto_anes96_mnlogit", "auto_engel_gamma_log"])
 def test_a_fallback_on_the_whitened_design_maps_back_to_statsmodels_own_answer(name):
     cfg = load(name, "train.dtype=float64")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     kind = glm.chosen(cfg.family, glm.GlmOptions.of(cfg))
     default = kind.solve(kind.model(ds), ds)
     inputs = precondition.Inputs.of(ds.X, "whiten", cfg.model.use_bias)
@@ -28,13 +28,13 @@ def test_a_fallback_on_the_whitened_design_maps_back_to_statsmodels_own_answer(n
 
 
 def test_separation_is_found_in_binomial_and_multinomial_data():
-    four = table.load(load("seed000_four_points"))
+    four = table.load(table.DataSpec.of(load("seed000_four_points")))
     assert separated(design(four, True), four.y, 2)
-    anes = table.load(load("auto_anes96_mnlogit"))
+    anes = table.load(table.DataSpec.of(load("auto_anes96_mnlogit")))
     assert not separated(design(anes, True), anes.y, len(anes.classes))
-    iris = table.load(load("r_fgl_multinomial", "data.path=data/r/iris.csv", "data.target=Species"))
+    iris = table.load(table.DataSpec.of(load("r_fgl_multinomial", "data.path=data/r/iris.csv", "data.target=Species")))
     assert separated(design(iris, True), iris.y, 3)  # setosa lies apart from the others
-    womenlf = table.load(load("r_womenlf_multinomial"))
+    womenlf = table.load(table.DataSpec.of(load("r_womenlf_multinomial")))
     assert not separated(design(womenlf, True), womenlf.y, 3)
 
 
@@ -87,7 +87,7 @@ def test_each_r_config_as_shipped_reaches_its_figure(name, tmp_path):
 
 def test_womenlf_reaches_fox_and_weisbergs_multinom_coefficients():
     cfg = load("r_womenlf_multinomial")
-    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fit = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     # nnet::multinom(partic ~ hincome + children), not.work the reference (An R Companion to Applied Regression)
     expected = {
         "parttime:(Intercept)": -1.43231,
@@ -106,7 +106,7 @@ def test_a_wide_separated_design_is_found_before_the_fit_and_its_fit_capped(monk
     design is checked for separation first, and a separated one's fit is capped."""
     monkeypatch.setattr(glm, "COSTLY_SOLVE", 0)  # the four points' design counts as wide
     cfg = load("seed000_four_points")
-    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fit = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     assert fit.perfect_separation
     assert fit.warnings[0].startswith("separation, found before the fit (a linear programme")
     assert fit.iterations <= glm.SEPARATED_MAXITER

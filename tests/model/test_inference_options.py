@@ -64,7 +64,7 @@ def test_robust_errors_are_statsmodels(case, cov_type):
     dataset, target, features, family, link, column = ROBUST[case]
     groups = {"groups": column} if cov_type == "cluster" else {}
     cfg = config_of(dataset, target, features, family, link, cov_type=cov_type, **groups)
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     kwds = {"cov_kwds": {"groups": ds.groups}} if cov_type == "cluster" else {}
     expected = statsmodels_fit(ds, cfg, cov_type=cov_type, **kwds)
     got = network_errors(cfg, ds, expected.params)
@@ -81,7 +81,7 @@ def test_robust_errors_are_statsmodels(case, cov_type):
 )
 def test_expected_information_is_irls_s(dataset, target, features, family, link):
     cfg = config_of(dataset, target, features, family, link, information="expected")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     irls = statsmodels_fit(ds, cfg)
     got = network_errors(cfg, ds, irls.params)
     np.testing.assert_allclose(got.bse, irls.bse, rtol=1e-5)
@@ -93,7 +93,7 @@ def test_expected_information_is_irls_s(dataset, target, features, family, link)
 @pytest.mark.parametrize("scale", ["X2", "dev", 2.5])
 def test_quasi_poisson_scale_is_statsmodels(scale):
     cfg = config_of("cpunish", "EXECUTIONS", None, "poisson", "log", scale=scale)
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     expected = statsmodels_fit(ds, cfg, scale=scale)
     got = network_errors(cfg, ds, expected.params)
     np.testing.assert_allclose(got.dispersion, expected.scale, rtol=1e-10)
@@ -104,7 +104,7 @@ def test_quasi_poisson_scale_is_statsmodels(scale):
 @runs
 def test_robust_errors_with_trials_are_statsmodels():
     cfg = load("star98_grouped_binomial", "inference.cov_type=HC0")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     expected = statsmodels_fit(ds, cfg, cov_type="HC0")
     got = network_errors(cfg, ds, expected.params)
     np.testing.assert_allclose(got.bse, expected.bse, rtol=1e-7)
@@ -119,7 +119,7 @@ def test_robust_errors_with_weights_are_statsmodels(kind, cov_type):
     groups = {"groups": "SOUTH"} if cov_type == "cluster" else {}
     raw = {"name": "t", "data": source | {"weights": "PERPOVERTY", "weights_kind": kind}, "model": {"family": "poisson"}}
     cfg = config.validate(raw | {"inference": {"cov_type": cov_type} | groups}, "t")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     kwds = {"cov_kwds": {"groups": ds.groups}} if cov_type == "cluster" else {}
     expected = statsmodels_fit(ds, cfg, cov_type=cov_type, **kwds)
     np.testing.assert_allclose(network_errors(cfg, ds, expected.params).bse, expected.bse, rtol=1e-8)
@@ -211,7 +211,7 @@ def test_groups_need_a_column():
         config.validate(raw, "c.yaml")
     cfg = config_of("grunfeld", "invest", ["value"], "gaussian", "identity", cov_type="cluster", groups="frim")
     with pytest.raises(UserError, match="inference.groups: column 'frim' not in statsmodels dataset 'grunfeld'; did you mean 'firm'"):
-        table.load(cfg)
+        table.load(table.DataSpec.of(cfg))
 
 
 def test_groups_missing_or_single_are_named(write_config):
@@ -219,10 +219,10 @@ def test_groups_missing_or_single_are_named(write_config):
     base = {"name": "t", "data": {"source": "csv", "path": str(path), "target": "y", "features": ["x"]}, "model": {"family": "gaussian"}}
     cfg = config.validate(base | {"inference": {"cov_type": "cluster", "groups": "g"}}, "c.yaml")
     with pytest.raises(UserError, match=r"inference.groups: column 'g' has a missing value; first offending rows \(0-based\): 1$"):
-        table.load(cfg)
+        table.load(table.DataSpec.of(cfg))
     dropped = config.validate(base | {"data": base["data"] | {"missing": "drop"}, "inference": {"cov_type": "cluster", "groups": "g"}}, "c")
     with pytest.raises(UserError, match="inference.groups: column 'g' names 1 cluster; cluster-robust errors need at least 2"):
-        table.load(dropped)
+        table.load(table.DataSpec.of(dropped))
 
 
 @runs

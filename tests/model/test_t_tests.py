@@ -55,7 +55,7 @@ def statsmodels_copper(use_t: bool):
     import statsmodels.api as sm
 
     cfg = load("r_copper_gaussian")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     return cfg, ds, sm.GLM(ds.y, glm.design(ds, True), family=sm.families.Gaussian()).fit(use_t=use_t)
 
 

@@ -116,7 +116,7 @@ def pd_column(run_dir: Path, target: str):
     from nnglm.data import table
 
     cfg = config.load(run_dir / "config.yaml")
-    return table.split(table.load(cfg), cfg)[0].y
+    return table.split(table.load(table.DataSpec.of(cfg)), table.DataSpec.of(cfg))[0].y
 
 
 @pytest.mark.runs

@@ -28,7 +28,7 @@ def test_standard_errors_per_family_row(row):
     import statsmodels.api as sm
 
     cfg = sample_config(row)
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     X = glm.design(ds, True)
     result = sm.GLM(ds.y, X, family=cfg.family.sm_family()).fit(tol=1e-12, scale=cfg.family.sm_scale)
     got = standard_errors(ds, cfg, result.params)
@@ -50,7 +50,7 @@ def test_multinomial_standard_errors_are_mnlogit_s():
     import statsmodels.api as sm
 
     cfg = load("seed001_softmax", "data.n_rows=600", "data.n_features=3", "data.n_classes=4")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     result = sm.MNLogit(ds.y, glm.design(ds, True)).fit(method="newton", disp=0)
     params = np.ravel(result.params, order="F")
     got = standard_errors(ds, cfg, params)

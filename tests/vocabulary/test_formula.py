@@ -133,7 +133,7 @@ def frame_path(tmp_path):
 def glm_of(path, family, **keys):
     raw = {"name": "t", "data": {"source": "file", "path": str(path), **keys}, "model": {"family": family}}
     cfg = config.validate(raw, "c.yaml")
-    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fit = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     return np.array(list(fit.coefficients.values())), fit
 
 
@@ -170,7 +170,7 @@ def test_a_formula_over_an_identifier_is_refused_by_its_memory(tmp_path, monkeyp
     frame.to_csv(tmp_path / "d.csv", index=False)
     raw = {"name": "t", "data": {"source": "file", "path": str(tmp_path / "d.csv"), "formula": "y ~ C(id)"}}
     with pytest.raises(UserError) as e:
-        table.load(config.validate(raw, "c.yaml"))
+        table.load(table.DataSpec.of(config.validate(raw, "c.yaml")))
     assert str(e.value) == (
         "data.formula: 3,000 rows x 3,001 columns need about 0.6 GiB for one run (9 times the float64 design matrix, "
         "as statsmodels' IRLS takes); this machine has 0.5 GiB available"
@@ -189,7 +189,7 @@ def test_the_shipped_r_formula_configs_reach_r_deviances(tmp_path):
     for name, deviance in (("r_ships_formula", 38.695), ("r_ucb_admissions_excel", 20.204)):
         shutil.copy(ROOT / "configs" / f"{name}.yaml", tmp_path)
         cfg = config.load(ROOT / "configs" / f"{name}.yaml")
-        fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+        fit = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
         assert round(fit.statistics.deviance, 3) == deviance
 
 

@@ -153,7 +153,7 @@ def cfg_of(path, formula, family, **keys):
 
 def fit(path, formula, family, **keys):
     cfg = cfg_of(path, formula, family, **keys)
-    dataset = table.load(cfg)
+    dataset = table.load(table.DataSpec.of(cfg))
     return dataset, glm.fit(dataset, cfg.family, glm.GlmOptions.of(cfg))
 
 
@@ -172,7 +172,7 @@ SHIPPED = {"r_pima_dot": "dot labelled target", "r_cars_poly": "poly", "r_mcycle
 def test_the_shipped_configs_fit_r_coefficients(name):
     """Each config's GLM, as the config stands, against the R figures above (its opening comment quotes them)."""
     cfg = config.load(ROOT / "configs" / f"{name}.yaml")
-    result = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    result = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     expected = R_FITS[SHIPPED[name]][-1]
     assert list(result.coefficients) == list(expected)
     np.testing.assert_allclose(list(result.coefficients.values()), list(expected.values()), rtol=R_TOLERANCE, atol=1e-10)
@@ -220,7 +220,7 @@ def test_the_dot_leaves_out_the_columns_with_other_roles(tmp_path):
     cfg = cfg_of(tmp_path / "d.csv", "y ~ .", "poisson").model_copy(
         update={"inference": cfg_of(tmp_path / "d.csv", "y ~ .", "poisson").inference.model_copy(update={"groups": "g"})}
     )
-    assert table.load(cfg).feature_names == ["x", "z", "w", "t"]
+    assert table.load(table.DataSpec.of(cfg)).feature_names == ["x", "z", "w", "t"]
 
 
 def test_a_column_named_twice_through_the_dot_gets_one_message(tmp_path):

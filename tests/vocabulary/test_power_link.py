@@ -38,18 +38,18 @@ def test_the_glm_is_statsmodels_own_power_fit():
     y, X = scotland()
     expected = sm.GLM(y, X, family=sm.families.Tweedie(var_power=1.5, link=sm.families.links.Power(0.5))).fit()
     cfg = config_of({"family": "tweedie", "var_power": 1.5, "link": "power", "link_power": 0.5})
-    fitted = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fitted = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     np.testing.assert_allclose(list(fitted.coefficients.values()), expected.params, rtol=1e-8)
 
 
 def test_a_power_statsmodels_does_not_list_for_the_family_is_fitted_with_the_warning():
     """Gamma's listed links are log, identity and inverse; Power(-1) is the inverse link by another name."""
     cfg = config_of({"family": "gamma", "link": "power", "link_power": -1})
-    fitted = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fitted = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     inverse = config_of({"family": "gamma", "link": "inverse_power"})
     np.testing.assert_allclose(
         list(fitted.coefficients.values()),
-        list(glm.fit(table.load(inverse), inverse.family, glm.GlmOptions.of(inverse)).coefficients.values()),
+        list(glm.fit(table.load(table.DataSpec.of(inverse)), inverse.family, glm.GlmOptions.of(inverse)).coefficients.values()),
         rtol=1e-8,
     )
     assert fitted.warnings[0].startswith("link: statsmodels' Gamma family does not list the Power link")

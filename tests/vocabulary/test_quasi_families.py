@@ -106,7 +106,7 @@ def test_quasi_glm_is_statsmodels_with_pearson_scale_and_r_s_figures(name):
     import statsmodels.api as sm
 
     cfg = load(name)
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     fitted = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))
     model = sm.GLM(ds.y, glm.design(ds, True), family=cfg.family.sm_family(), var_weights=ds.var_weights, freq_weights=ds.freq_weights)
     expected = model.fit(scale="X2")

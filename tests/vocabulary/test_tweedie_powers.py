@@ -22,7 +22,7 @@ def config_of(source: dict, family: str, link: str, **more) -> config.Config:
 
 
 def glm_of(cfg: config.Config) -> tuple[np.ndarray, np.ndarray]:
-    fitted = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fitted = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     assert fitted.failed is None and fitted.converged
     return np.array(list(fitted.coefficients.values())), np.array(list(fitted.bse.values()))
 
@@ -85,8 +85,8 @@ def test_the_target_rule_follows_the_power(write_config):
     path = write_config("x,y\n1,0.0\n2,1.5\n3,2.5\n4,3.0\n5,2.0\n", "d.csv")
     source = {"source": "csv", "path": str(path), "target": "y"}
     with pytest.raises(UserError, match="data.target: column 'y' must be greater than 0 for family tweedie"):
-        table.load(config_of(source, "tweedie", "log", var_power=2.5))
-    assert table.load(config_of(source, "tweedie", "log", var_power=1.5)).n_rows == 5
+        table.load(table.DataSpec.of(config_of(source, "tweedie", "log", var_power=2.5)))
+    assert table.load(table.DataSpec.of(config_of(source, "tweedie", "log", var_power=1.5))).n_rows == 5
     negative = write_config("x,y\n1,-1.0\n2,1.5\n3,-2.5\n4,3.0\n", "n.csv")
     fam = config_of({"source": "csv", "path": str(negative), "target": "y"}, "tweedie", "identity", var_power=0).family
     assert fam.eta_range == (-np.inf, np.inf) and fam.target_ok(np.array([-1.0, 2.0])).all()  # p = 0: a normal mean
