@@ -287,8 +287,9 @@ def _validate(args) -> int:
         if key not in seen:
             try:
                 backends.check_here(cfg.train.backend, cfg.train.device, cfg.train.dtype)
-                seen[key] = table.split(table.load(cfg), cfg)[0]
-                network.check_start(cfg, seen[key])
+                spec = table.DataSpec.of(cfg)
+                seen[key] = table.split(table.load(spec), spec)[0]
+                network.check_start(cfg.family, cfg.model.use_bias, seen[key])
             except UserError as e:
                 at = f"sweep point {config_module.describe_point(point)}: " if point else ""
                 raise UserError(f"{config_module.shown(args.config)}: {at}{e}") from None

@@ -105,16 +105,17 @@ def _run(
     runlog.check_out(out)
     phases = Phases(quiet)
     with phases("data"):  # bad data stops here, before any folder
-        load = lambda: table.split(table.load(config), config)  # noqa: E731
+        spec = table.DataSpec.of(config)
+        load = lambda: table.split(table.load(spec), spec)  # noqa: E731
         dataset, held_out = shared.rows(load) if shared else load()
-        network.check_start(config, dataset)
+        network.check_start(config.family, config.model.use_bias, dataset)
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     with phases("imports"):  # apart, so that no phase after it counts a library's import as its own work
         engine = imports(config, draw_plots)
     device = engine.device(config.train.device)
     run_dir, run_id = runlog.new_run_dir(out, config.name)
-    determinism = network.determinism(engine, config, device)
+    determinism = network.determinism(engine, config.seed, config.train.dtype, device)
     result = header(config, run_id, point, overrides, runlog.environment(config.train.backend, device, config.train.dtype, determinism))
     result.data = data_section(dataset, held_out, condition)
     if isinstance(config.data, DataFrameData):  # the folder records the frame, and keeps a copy for a rerun
@@ -207,7 +208,7 @@ def fit_and_log(ctx: Context) -> list[dict]:
         stats, network_llf, statistics = network_figures(ctx, fit, glm_fit)
     comparison = verdict.compare(fit, glm_fit, network_llf, stats.bse, ctx.config, ctx.condition)
     with phases("reference"):
-        ref = reference.attempt(ctx.dataset, ctx.config, fit)
+        ref = reference.attempt(ctx.dataset, network.NetworkSpec.of(ctx.config), fit, ctx.config.compare.reference)
     fits = Fits(glm_fit, fit, hidden, stats, statistics, comparison, ref)
     rows = coefficient_rows(fits)
     record(ctx, fits)
@@ -250,10 +251,11 @@ def train_networks(ctx: Context, target: np.ndarray) -> tuple[network.NetworkFit
         def on_look(d):
             bar.looked(d.relative, config.stop_rtol)
 
-        fit = network.train(engine, dataset, config, device, target, on_log=on_log, on_look=on_look, trainer=trainer(ctx))
+        spec = network.NetworkSpec.of(config)
+        fit = network.train(engine, dataset, spec, device, target, on_log=on_log, on_look=on_look, trainer=trainer(ctx))
         if not config.model.hidden:
             return fit, None
-        hidden = hidden_network.train(engine, dataset, config, device, on_log=bar.hidden(hidden_network.steps(config)))
+        hidden = hidden_network.train(engine, dataset, spec, device, on_log=bar.hidden(hidden_network.steps(config.train)))
         return fit, hidden
 
 
@@ -261,7 +263,7 @@ def trainer(ctx: Context) -> network.Trainer | None:
     """The compiled network the runs of this process share, made by the first of them; None: train builds its own."""
     shared = ctx.shared
     if shared and shared.trainer is None:
-        shared.trainer = network.prepare(ctx.engine, ctx.config, ctx.dataset, ctx.device)
+        shared.trainer = network.prepare(ctx.engine, network.NetworkSpec.of(ctx.config), ctx.dataset, ctx.device)
     return shared.trainer if shared else None
 
 

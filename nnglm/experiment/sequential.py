@@ -39,7 +39,8 @@ def compute(folder: Path, test: str | None = None, overrides: Sequence[str] = ()
         raise UserError(
             f"{clip(str(model.folder), 200)}: a multinomial run: its sequential table is not made here (give nested runs instead)"
         )
-    dataset, _ = table.split(table.load(config), config)
+    spec = table.DataSpec.of(config)
+    dataset, _ = table.split(table.load(spec), spec)
     if result.data is None or anova.rows_sha256(dataset) != result.data.rows_sha256:
         raise UserError(
             f"{clip(str(model.folder), 200)}: the data read now is not the rows the run fitted (data.rows_sha256 differs, or the run "
@@ -125,7 +126,7 @@ def fit_both(dataset: table.Dataset, config: Config) -> tuple[Statistics, Statis
     engine = backends.load(config.train.backend, config.train.dtype)
     device = engine.device(config.train.device)
     target = np.array(list(glm_fit.coefficients.values()))
-    fit = network.train(engine, dataset, config, device, target)
+    fit = network.train(engine, dataset, network.NetworkSpec.of(config), device, target)
     weights = np.array(list(fit.coefficients.values()))
     network_stats = glm.statistics(glm.model(dataset, config.family, glm.GlmOptions.of(config)), weights)
     short = config.train.auto and not fit.converged

@@ -81,11 +81,12 @@ def load(backend: str, dtype: str = "float32") -> Engine:
             f"train.backend: {backend}, but Keras is already loaded with {loaded.config.backend()} in this "
             "process; run each backend in its own process (separate `nnglm run`s, or a sweep)"
         )
+    # process-wide by nature: Keras reads its backend, TensorFlow its log level, once, when first imported
     os.environ["KERAS_BACKEND"] = backend
     safe.private_config_dirs()  # keras.json not written into the user's home
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if backend == "jax":
-        # deterministic reductions on GPUs; must be set before JAX starts
+        # deterministic reductions on GPUs; must be set before JAX starts (it reads XLA_FLAGS once a process)
         flags = os.environ.get("XLA_FLAGS", "")
         if "xla_gpu_deterministic_ops" not in flags:
             os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
@@ -157,7 +158,8 @@ class TensorFlowEngine:
         return _device(wanted, bool(self.tf.config.list_physical_devices("GPU")), self.name)
 
     def determinism(self, seed: int, device: str) -> dict:
-        # TF32 changes matmul results at about 1e-4 relative on recent NVIDIA GPUs
+        # TF32 changes matmul results at about 1e-4 relative on recent NVIDIA GPUs. TensorFlow has no
+        # scoped form of either setting: they hold for the process, as the settings recorded say
         tf = self.tf
         tf.config.experimental.enable_op_determinism()
         tf.config.experimental.enable_tensor_float_32_execution(False)
@@ -282,6 +284,8 @@ class JaxEngine:
     def __init__(self, keras, dtype: str):
         import jax
 
+        # process-wide: JAX reads both wherever it traces (Keras' variables, the step loop, the curvature's
+        # derivatives), across modules and after this call; its scoped forms would have to wrap every one of them
         if dtype == "float64":
             jax.config.update("jax_enable_x64", True)  # JAX is 32-bit unless told
         jax.config.update("jax_default_matmul_precision", "highest")  # no TF32 on GPUs
@@ -369,6 +373,7 @@ class JaxEngine:
         return evaluate
 
     def enable_float64(self) -> None:
+        # process-wide, as in __init__: the curvature's functions are traced later, outside any scope set here
         self.jax.config.update("jax_enable_x64", True)
 
     def caveat(self, dtype: str) -> str | None:
@@ -423,6 +428,7 @@ class TorchEngine:
 
     def determinism(self, seed: int, device: str) -> dict:
         torch = self.torch
+        # PyTorch has no scoped form of these: they hold for the process, as the settings recorded say
         torch.use_deterministic_algorithms(True)
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False

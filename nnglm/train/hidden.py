@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from nnglm.config import Config
+from nnglm.config.schema import TrainConfig
 from nnglm.data.table import Dataset
 from nnglm.log.result import HiddenSection
 from nnglm.model.precondition import Inputs
 from nnglm.train import network
 from nnglm.train.backends import Engine
+from nnglm.train.network import NetworkSpec
 
 AUTO_STEPS = 5000  # a hidden-layer network has no optimum to measure: with `auto` it trains this long
 
@@ -41,38 +42,36 @@ class HiddenFit(HiddenSection):
         return mu[:, 0] if mu.shape[1] == 1 else mu
 
 
-def steps(config: Config) -> int:
-    return AUTO_STEPS if config.train.auto else config.train.fixed_steps
+def steps(train: TrainConfig) -> int:
+    return AUTO_STEPS if train.auto else train.fixed_steps
 
 
-def build(engine: Engine, config: Config, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False):
+def build(engine: Engine, spec: NetworkSpec, n_features: int, n_outputs: int, bias: np.ndarray, offset: bool = False):
     """model.hidden's Dense layers (Keras' default initializer) before the one-layer network's output
     layer, which then starts from Keras' default too: zeros would leave every hidden unit the same forever."""
-    network.seeded(engine, config)
-    dtype = config.train.dtype
-    layers = [engine.keras.layers.Dense(width, activation=config.model.hidden_activation, dtype=dtype) for width in config.model.hidden]
-    head = network.output_layer(engine, config, n_outputs, bias, offset, kernel_initializer="glorot_uniform")
-    return network.assemble(engine, config, n_features, [*layers, head], offset)
+    network.seeded(engine, spec.seed, spec.train.dtype)
+    dtype = spec.train.dtype
+    layers = [engine.keras.layers.Dense(width, activation=spec.hidden_activation, dtype=dtype) for width in spec.hidden]
+    head = network.output_layer(engine, spec, n_outputs, bias, offset, kernel_initializer="glorot_uniform")
+    return network.assemble(engine, spec, n_features, [*layers, head], offset)
 
 
-def train(engine: Engine, dataset: Dataset, config: Config, device: str, on_log: network.Observer = lambda row: None) -> HiddenFit:
-    """Train for steps(config) steps, or until the loss or a weight stops being finite."""
-    train = config.train
-    inputs = Inputs.of(dataset.X, "standardize" if train.inputs != "none" else "none", config.model.use_bias)
-    n_steps = steps(config)
+def train(engine: Engine, dataset: Dataset, spec: NetworkSpec, device: str, on_log: network.Observer = lambda row: None) -> HiddenFit:
+    """Train for steps(spec.train) steps, or until the loss or a weight stops being finite."""
+    train = spec.train
+    inputs = Inputs.of(dataset.X, "standardize" if train.inputs != "none" else "none", spec.use_bias)
+    n_steps = steps(train)
     start = time.perf_counter()
     with engine.placement(device):
-        model = build(
-            engine, config, dataset.n_features, dataset.n_outputs, network.start_bias(config, dataset), dataset.offset is not None
-        )
-        run, current, batches = network.compiled(engine, model, config, inputs.apply(dataset.X), dataset)
+        model = build(engine, spec, dataset.n_features, dataset.n_outputs, network.start_bias(spec, dataset), dataset.offset is not None)
+        run, current, batches = network.compiled(engine, model, spec, inputs.apply(dataset.X), dataset)
         loop = network.Steps(model, run, current, batches, lambda: np.array([]), np.array([]), on_log)
         while loop.step < n_steps and loop.finite:
             loop.run(min(train.log_every, n_steps - loop.step))
     diverged = not loop.finite
     return HiddenFit(
-        widths=list(config.model.hidden),
-        activation=config.model.hidden_activation,
+        widths=list(spec.hidden),
+        activation=spec.hidden_activation,
         final_loss=loop.history[-1][1],
         epochs_run=loop.step,
         train_seconds=time.perf_counter() - start,

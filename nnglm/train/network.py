@@ -5,7 +5,8 @@ many of them inside one compiled loop (a `tf.function` on TensorFlow, a jitted
 `fori_loop` on JAX: see backends.py), so that full-batch training does not pay
 `fit`'s per-epoch overhead (callbacks, data adapters) once per step. It gives
 the same weights as `model.fit(X, y, epochs=E, batch_size=N, shuffle=False)`;
-a test holds it to that.
+a test holds it to that. What training reads of a run's config is NetworkSpec,
+made once (NetworkSpec.of); hidden.py and reference.py take it too.
 
 With `train.epochs: auto` (the default) the network trains until it has
 converged by its own measure, never the GLM's: every CHECK_EVERY steps the
@@ -42,12 +43,14 @@ float64 the floor is far below any tolerance and none of these fires first.
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field
 
 from nnglm.config import Config
+from nnglm.config.schema import Penalty as PenaltySpec
+from nnglm.config.schema import TrainConfig
 from nnglm.data.table import Dataset
 from nnglm.foundation.errors import UserError
 from nnglm.log.result import NetworkSection, Statistics, StopReason, flat, nest
@@ -56,6 +59,7 @@ from nnglm.model.precondition import Inputs
 from nnglm.train import inference
 from nnglm.train.backends import Engine
 from nnglm.train.inference import Curvature, Distance, loss_function
+from nnglm.vocabulary.families import Family
 
 CHECK_EVERY = 100  # steps between two looks at the curvature (a fixed count, so that runs repeat exactly)
 # the distance may be this many times the floor (see the module's notes) when training stops there:
@@ -98,53 +102,88 @@ class NetworkFit(NetworkSection):
         return NetworkSection.model_validate(figures | {"coefficients": nest(flat(self.coefficients), multiclass)})
 
 
-def determinism(engine: Engine, config: Config, device: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What the networks (this one-layer network, hidden.py's, reference.py's Adam) read of a run's config:
+    made once, by `of`. A Trainer made for one spec serves any spec that differs in STEERING keys only."""
+
+    family: Family  # config.family
+    train: TrainConfig  # train.*
+    use_bias: bool  # model.use_bias
+    kernel_initializer: str  # model.kernel_initializer
+    penalty: PenaltySpec | None  # model.penalty
+    hidden: tuple[int, ...]  # model.hidden
+    hidden_activation: str  # model.hidden_activation
+    precondition: str  # config.precondition: the network's inputs
+    seed: int  # Keras' seed
+    compare_rtol: float  # config.compare_rtol: the verdict's tolerance, for `converged`
+    stop_rtol: float  # config.stop_rtol: where `auto` stops
+
+    @classmethod
+    def of(cls, config: Config) -> "NetworkSpec":
+        model = config.model
+        return cls(
+            family=config.family,
+            train=config.train,
+            use_bias=model.use_bias,
+            kernel_initializer=model.kernel_initializer,
+            penalty=model.penalty,
+            hidden=tuple(model.hidden),
+            hidden_activation=model.hidden_activation,
+            precondition=config.precondition,
+            seed=config.seed,
+            compare_rtol=config.compare_rtol,
+            stop_rtol=config.stop_rtol,
+        )
+
+
+def determinism(engine: Engine, seed: int, dtype: str, device: str) -> dict[str, object]:
     """Make the run repeatable (seeds, deterministic ops, no TensorFloat-32), once a run, and say how,
-    with anything the backend cannot do for this run."""
-    settings = engine.determinism(config.seed, device)
-    caveat = engine.caveat(config.train.dtype)
+    with anything the backend cannot do for this run (in train.dtype)."""
+    settings = engine.determinism(seed, device)
+    caveat = engine.caveat(dtype)
     return settings | ({"caveat": caveat} if caveat else {})
 
 
-def start_bias(config: Config, dataset: Dataset) -> np.ndarray:
+def start_bias(spec: NetworkSpec, dataset: Dataset) -> np.ndarray:
     """With `auto`, every family starts at the intercept-only fit; with a fixed step count only
     the families whose activation is undefined at eta = 0 do (as the seeds ran)."""
-    family = config.family
-    if config.train.auto or family.start_bias_at_mean:
+    family = spec.family
+    if spec.train.auto or family.start_bias_at_mean:
         return family.intercept_only(dataset.y, dataset.n_outputs, dataset.weights, dataset.offset)
     return np.zeros(dataset.n_outputs)
 
 
-def starts_inside(config: Config) -> bool:
+def starts_inside(family: Family, use_bias: bool) -> bool:
     """Without a bias, a link whose activation is undefined at eta = 0 (identity or sqrt on a positive mean,
     inverse_power ...) cannot start from a zero kernel: its kernel starts inside the domain (start_kernel)."""
-    return not config.model.use_bias and config.family.start_bias_at_mean
+    return not use_bias and family.start_bias_at_mean
 
 
-def check_start(config: Config, dataset: Dataset) -> None:
+def check_start(family: Family, use_bias: bool, dataset: Dataset) -> None:
     """A UserError where the network has no start inside its activation's domain (see start_kernel):
     bad input, found by `validate` and by `run` before it makes a folder."""
-    if starts_inside(config):
-        start_kernel(config, dataset)
+    if starts_inside(family, use_bias):
+        start_kernel(family, dataset)
 
 
-def start_kernel(config: Config, dataset: Dataset) -> np.ndarray:
+def start_kernel(family: Family, dataset: Dataset) -> np.ndarray:
     """The coefficients of statsmodels' first IRLS step (as R's glm starts: mu from the family's starting
     mu, one weighted least squares of the working response), which put eta inside the activation's domain
-    on every row; a UserError where they do not."""
-    family = config.family.sm_family()
+    on every row; a UserError where they do not. (Only where use_bias is false: see starts_inside.)"""
+    sm_family = family.sm_family()
     y, X = dataset.y, dataset.X
     offset = np.zeros(len(y)) if dataset.offset is None else dataset.offset
-    mu = family.starting_mu(y)
-    w = (1.0 if dataset.weights is None else dataset.weights) / (family.variance(mu) * family.link.deriv(mu) ** 2)
+    mu = sm_family.starting_mu(y)
+    w = (1.0 if dataset.weights is None else dataset.weights) / (sm_family.variance(mu) * sm_family.link.deriv(mu) ** 2)
     root = np.sqrt(w)
-    kernel = np.linalg.lstsq(X * root[:, None], (family.link(mu) - offset) * root, rcond=None)[0]
-    low, high = config.family.eta_range
+    kernel = np.linalg.lstsq(X * root[:, None], (sm_family.link(mu) - offset) * root, rcond=None)[0]
+    low, high = family.eta_range
     eta = X @ kernel + offset
     inside = (eta > low) & (eta < high)
     if not np.all(inside):
         raise UserError(
-            f"model.use_bias: false with {config.family.key}: the activation is undefined at η = 0 and the first "
+            f"model.use_bias: false with {family.key}: the activation is undefined at η = 0 and the first "
             f"IRLS step (the start R and statsmodels take) puts η outside ({low:g}, {high:g}) on {int(np.sum(~inside))} of "
             f"{len(eta)} rows, so the network has no start inside the domain; set model.use_bias: true"
         )
@@ -153,7 +192,7 @@ def start_kernel(config: Config, dataset: Dataset) -> np.ndarray:
 
 def build(
     engine: Engine,
-    config: Config,
+    spec: NetworkSpec,
     n_features: int,
     n_outputs: int,
     bias: np.ndarray,
@@ -165,37 +204,39 @@ def build(
     second input (rows, 1) is added to its linear predictor before the activation: a fixed input, never
     trained. `penalty`: a kernel regularizer (see penalized). `kernel`: its start (see start_kernel),
     else model.kernel_initializer's."""
-    seeded(engine, config)
-    initializer = config.model.kernel_initializer if kernel is None else engine.keras.initializers.Constant(kernel)
-    head = output_layer(engine, config, n_outputs, bias, offset, initializer, penalty)
-    return assemble(engine, config, n_features, [head], offset)
+    seeded(engine, spec.seed, spec.train.dtype)
+    initializer = spec.kernel_initializer if kernel is None else engine.keras.initializers.Constant(kernel)
+    head = output_layer(engine, spec, n_outputs, bias, offset, initializer, penalty)
+    return assemble(engine, spec, n_features, [head], offset)
 
 
-def seeded(engine: Engine, config: Config) -> None:
+def seeded(engine: Engine, seed: int, dtype: str) -> None:
     """Keras' seeds and float type, before any layer is made: its initializers draw their seeds then."""
-    engine.keras.utils.set_random_seed(config.seed)
-    engine.keras.config.set_floatx(config.train.dtype)
+    # both are Keras' process-wide settings (it has no other way to seed its initializers or to set the
+    # float type of what a layer makes without a dtype of its own); each run sets them again here
+    engine.keras.utils.set_random_seed(seed)
+    engine.keras.config.set_floatx(dtype)
 
 
-def output_layer(engine: Engine, config: Config, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer, penalty=None):
+def output_layer(engine: Engine, spec: NetworkSpec, n_outputs: int, bias: np.ndarray, offset: bool, kernel_initializer, penalty=None):
     """The Dense layer that makes the linear predictor: the inverse link is its activation, unless an
     offset is added first (assemble applies it then)."""
     keras = engine.keras
     return keras.layers.Dense(
         n_outputs,
-        activation=None if offset else inference.activation_function(config.family),
-        use_bias=config.model.use_bias,
+        activation=None if offset else inference.activation_function(spec.family),
+        use_bias=spec.use_bias,
         kernel_initializer=kernel_initializer,
         bias_initializer=keras.initializers.Constant(bias),
         kernel_regularizer=penalty,
-        dtype=config.train.dtype,
+        dtype=spec.train.dtype,
     )
 
 
-def assemble(engine: Engine, config: Config, n_features: int, layers: Sequence, offset: bool):
+def assemble(engine: Engine, spec: NetworkSpec, n_features: int, layers: Sequence, offset: bool):
     """The layers (the last one output_layer's) as a Keras model, with the offset input where there is
     one, compiled with Adam and the family's loss."""
-    keras, family, train = engine.keras, config.family, config.train
+    keras, family, train = engine.keras, spec.family, spec.train
     x = keras.Input((n_features,), dtype=train.dtype)
     # model.alpha: estimate: log(alpha) is one more weight, its own column beside the mean
     extra = [alpha_column(keras, np.log(family.param("alpha")), train.dtype)] if family.estimated else []
@@ -228,19 +269,19 @@ def alpha_column(keras, start: float, dtype: str):
     return AlphaColumn(dtype=dtype, name="log_alpha")
 
 
-def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | None:
+def penalized(spec: NetworkSpec, dataset: Dataset, inputs: Inputs) -> Callable | None:
     """model.penalty as a Keras kernel regularizer on the weights' original scale (inputs.matrix @ kernel),
     times the loss's nll_factor: Keras' loss is nll_factor times the mean NLL (see families.py)."""
-    pen = penalty.of_run(config.model.penalty, dataset, config.model.use_bias)
+    pen = penalty.of_run(spec.penalty, dataset, spec.use_bias)
     if pen is None:
         return None
     from keras import ops
 
-    on_features = slice(int(config.model.use_bias), None)
-    factor = config.family.nll_factor
-    M = ops.convert_to_tensor(inputs.matrix, dtype=config.train.dtype)
-    ridge = ops.convert_to_tensor(pen.ridge[on_features][:, None], dtype=config.train.dtype)
-    lasso = ops.convert_to_tensor(pen.lasso[on_features][:, None], dtype=config.train.dtype)
+    on_features = slice(int(spec.use_bias), None)
+    factor = spec.family.nll_factor
+    M = ops.convert_to_tensor(inputs.matrix, dtype=spec.train.dtype)
+    ridge = ops.convert_to_tensor(pen.ridge[on_features][:, None], dtype=spec.train.dtype)
+    lasso = ops.convert_to_tensor(pen.lasso[on_features][:, None], dtype=spec.train.dtype)
 
     def elastic_net(kernel):
         slopes = ops.matmul(M, kernel)
@@ -249,21 +290,21 @@ def penalized(config: Config, dataset: Dataset, inputs: Inputs) -> Callable | No
     return elastic_net
 
 
-def compiled(engine: Engine, model, config: Config, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
+def compiled(engine: Engine, model, spec: NetworkSpec, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
     """The model's compiled step loop (n steps per call), its evaluator (loss, mean, gradient) and the batches a step takes."""
-    keras, train = engine.keras, config.train
+    keras, train = engine.keras, spec.train
     tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
     x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
     Y = tensor(dataset.y[:, None])
     # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see docs/data-and-formulas.md, "Weights in Keras")
     sw = None if dataset.weights is None else tensor(dataset.weights)
     data = (x, Y) if sw is None else (x, Y, sw)
-    if full_batch(config, dataset.n_rows):
+    if full_batch(train.batch_size, dataset.n_rows):
         run = engine.step_runner(model, data)
     else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
         run = lambda n: model.fit(x, Y, sample_weight=sw, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
     batches = 1 if train.batch_size == "full" else -(-dataset.n_rows // train.batch_size)
-    return run, engine.evaluator(model, data, loss_function(config.family), penalty), batches
+    return run, engine.evaluator(model, data, loss_function(spec.family), penalty), batches
 
 
 class Steps:
@@ -321,15 +362,15 @@ def coefficients_of(model, inputs: Inputs, use_bias: bool, multiclass: bool, est
     return np.concatenate([coefficients, np.exp(np.concatenate(weights[-estimated:]))])
 
 
-def terms(dataset: Dataset, config: Config) -> list[str]:
+def terms(dataset: Dataset, use_bias: bool, family: Family) -> list[str]:
     """The coefficients' names, then the learned parameters' (model.alpha: estimate adds alpha)."""
-    return dataset.terms(config.model.use_bias) + list(config.family.estimated)
+    return dataset.terms(use_bias) + list(family.estimated)
 
 
 def train(
     engine: Engine,
     dataset: Dataset,
-    config: Config,
+    spec: NetworkSpec,
     device: str,
     target: np.ndarray,
     on_log: Observer = lambda row: None,
@@ -341,20 +382,20 @@ def train(
     `trainer`: a model built and compiled for an earlier run of the same data and model (see prepare),
     reset and trained again instead of built anew: a sweep point then costs its steps only.
     `on_look` is told of each of `auto`'s distance estimates."""
-    family, use_bias = config.family, config.model.use_bias
+    family, use_bias = spec.family, spec.use_bias
     start = time.perf_counter()
     with engine.placement(device):
         if trainer is None:
-            trainer = prepare(engine, config, dataset, device)
+            trainer = prepare(engine, spec, dataset, device)
         else:
-            reset(trainer, engine, config)
+            reset(trainer, engine, spec)
         model, inputs = trainer.model, trainer.inputs
         weights = lambda: coefficients_of(model, inputs, use_bias, family.multiclass, len(family.estimated))  # noqa: E731
         # the convergence looks' machinery, made only where they are taken: a fixed step count builds none
-        curvature = trainer.curvature_of(engine, config) if config.train.auto else None
+        curvature = trainer.curvature_of(engine, spec) if spec.train.auto else None
         built = time.perf_counter() - start
         steps = Steps(model, trainer.run, trainer.current, trainer.batches, weights, target, on_log)
-        schedule = Schedule(config, on_look)
+        schedule = Schedule(spec.train, spec.stop_rtol, on_look)
         try:
             stopped = schedule.run(steps, lambda: look(curvature, steps, inputs, dataset, family))
         except KeyboardInterrupt:
@@ -363,8 +404,8 @@ def train(
                 steps.read()
         used = engine.used_device(model, device)
     seconds = {"train": time.perf_counter() - start, "build": built}
-    fit, distance = reached(engine, config, dataset, trainer, steps, schedule, stopped, used, seconds)
-    judge(fit, config, steps, distance)
+    fit, distance = reached(engine, spec, dataset, trainer, steps, schedule, stopped, used, seconds)
+    judge(fit, spec, steps, distance)
     if stopped == StopReason.INTERRUPTED:
         raise Interrupted(fit)
     return fit
@@ -372,7 +413,7 @@ def train(
 
 def reached(
     engine: Engine,
-    config: Config,
+    spec: NetworkSpec,
     dataset: Dataset,
     trainer: "Trainer",
     steps: Steps,
@@ -383,12 +424,12 @@ def reached(
 ) -> tuple[NetworkFit, Distance | None]:
     """The fit training reached (judge fills in whether it diverged or converged), and its distance
     estimate (None where a weight or the loss is not finite). `seconds`: train (all of it) and build."""
-    curvature = trainer.curvature_of(engine, config)
+    curvature = trainer.curvature_of(engine, spec)
     coefficients = steps.weights()
     distance = curvature.distance(coefficients) if steps.finite else None
     mu = np.asarray(steps.mu, dtype=float)
     fit = NetworkFit(
-        coefficients=dict(zip(terms(dataset, config), map(float, coefficients))),
+        coefficients=dict(zip(terms(dataset, spec.use_bias, spec.family), map(float, coefficients))),
         final_loss=steps.history[-1][1],
         epochs_run=steps.step,
         train_seconds=seconds["train"],
@@ -400,7 +441,7 @@ def reached(
         floor=schedule.floor,
         precondition=trainer.inputs.method,
         learning_rates=list(schedule.learning_rates),
-        start_bias=[float(b) for b in trainer.bias] if config.model.use_bias else [],
+        start_bias=[float(b) for b in trainer.bias] if spec.use_bias else [],
         device=device,
         mu=mu[:, 0] if dataset.n_outputs == 1 else mu,
         curvature=curvature,
@@ -445,27 +486,28 @@ class Trainer:
     dataset: Dataset  # the very data the loop was compiled on
     curvature: Curvature | None = None  # made on first use (see curvature_of)
 
-    def curvature_of(self, engine: Engine, config: Config) -> Curvature:
+    def curvature_of(self, engine: Engine, spec: NetworkSpec) -> Curvature:
         """The network's loss in float64, for its looks and standard errors: made once, sharing the
         network's whitened inputs where it has them."""
         if self.curvature is None:
             data = self.dataset
-            pen = penalty.of_run(config.model.penalty, data, config.model.use_bias)
-            self.curvature = Curvature(engine, config.family, data, config.model.use_bias, pen, self.inputs)
+            pen = penalty.of_run(spec.penalty, data, spec.use_bias)
+            self.curvature = Curvature(engine, spec.family, data, spec.use_bias, pen, self.inputs)
         return self.curvature
 
 
-def prepare(engine: Engine, config: Config, dataset: Dataset, device: str) -> Trainer:
+def prepare(engine: Engine, spec: NetworkSpec, dataset: Dataset, device: str) -> Trainer:
     """The model built and its step loop compiled, for `train` to run (and to run again from its start)."""
-    bias = start_bias(config, dataset)
+    bias = start_bias(spec, dataset)
     with engine.placement(device):
-        inputs = Inputs.of(dataset.X, config.precondition, config.model.use_bias)
-        regularizer = penalized(config, dataset, inputs)
+        inputs = Inputs.of(dataset.X, spec.precondition, spec.use_bias)
+        regularizer = penalized(spec, dataset, inputs)
         # on the network's inputs: kernel_X = M kernel_Z (precondition.py; no shift without a bias)
-        kernel = np.linalg.solve(inputs.matrix, start_kernel(config, dataset))[:, None] if starts_inside(config) else None
+        inside = starts_inside(spec.family, spec.use_bias)
+        kernel = np.linalg.solve(inputs.matrix, start_kernel(spec.family, dataset))[:, None] if inside else None
         model = build(
             engine,
-            config,
+            spec,
             dataset.n_features,
             dataset.n_outputs,
             bias,
@@ -474,26 +516,26 @@ def prepare(engine: Engine, config: Config, dataset: Dataset, device: str) -> Tr
             kernel=kernel,
         )
         initial = [np.array(w) for w in model.get_weights()]
-        run, current, batches = compiled(engine, model, config, inputs.apply(dataset.X, config.train.dtype), dataset, regularizer)
+        run, current, batches = compiled(engine, model, spec, inputs.apply(dataset.X, spec.train.dtype), dataset, regularizer)
     return Trainer(model, run, current, batches, inputs, bias, initial, dataset)
 
 
-def reset(trainer: Trainer, engine: Engine, config: Config) -> None:
+def reset(trainer: Trainer, engine: Engine, spec: NetworkSpec) -> None:
     """The model as build leaves it: its first weights, Adam's moments and step count at zero, the run's learning rate."""
-    engine.keras.utils.set_random_seed(config.seed)
+    engine.keras.utils.set_random_seed(spec.seed)
     model = trainer.model
     model.set_weights(trainer.initial)
     for variable in model.optimizer.variables:
         variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
-    model.optimizer.learning_rate.assign(config.train.rate)
+    model.optimizer.learning_rate.assign(spec.train.rate)
     model.reset_metrics()
 
 
 class Schedule:
     """How long to train and, with `auto`, Adam's learning rate along the way."""
 
-    def __init__(self, config: Config, on_look: Callable[[Distance], None] = lambda distance: None):
-        self.train, self.stop_rtol, self.on_look = config.train, config.stop_rtol, on_look
+    def __init__(self, train: TrainConfig, stop_rtol: float, on_look: Callable[[Distance], None] = lambda distance: None):
+        self.train, self.stop_rtol, self.on_look = train, stop_rtol, on_look
         self.learning_rates: list[tuple[int, float]] = []
         self.floor: float | None = None  # at the last look, where measured
         self.look_seconds = 0.0
@@ -568,9 +610,9 @@ class Schedule:
             self.learning_rates.append((steps.step, lr))
 
 
-def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | None) -> None:
+def judge(fit: NetworkFit, spec: NetworkSpec, steps: Steps, distance: Distance | None) -> None:
     """Fill in diverged, converged and note from how training ended."""
-    train, family = config.train, config.family
+    train, family = spec.train, spec.family
     start_loss = steps.history[0][1]
     assert fit.distance is not None and fit.final_loss is not None and fit.max_abs_grad is not None  # reached sets them
     pinned = 0
@@ -589,7 +631,7 @@ def judge(fit: NetworkFit, config: Config, steps: Steps, distance: Distance | No
         fit.diverged = True
         fit.note = f"diverged: the loss rose from {start_loss:.6g} at the start to {fit.final_loss:.6g} at step {fit.epochs_run}"
     fit.converged = bool(
-        not fit.diverged and fit.distance <= config.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol)
+        not fit.diverged and fit.distance <= spec.compare_rtol and not (train.grad_tol and fit.max_abs_grad >= train.grad_tol)
     )
     if fit.stopped == StopReason.INTERRUPTED:
         fit.note = f"interrupted after {fit.epochs_run} steps; the weights are those reached by then"
@@ -629,6 +671,6 @@ class Interrupted(KeyboardInterrupt):
         self.fit = fit
 
 
-def full_batch(config: Config, n_rows: int) -> bool:
-    batch = config.train.batch_size
+def full_batch(batch: Literal["full"] | int, n_rows: int) -> bool:
+    """Whether train.batch_size takes all the rows in one step."""
     return batch == "full" or batch >= n_rows

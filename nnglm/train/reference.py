@@ -27,14 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnglm.config import Config
 from nnglm.data.table import Dataset
 from nnglm.log.result import ReferenceSection, nest
 from nnglm.model import penalty
 from nnglm.model.precondition import Inputs
 from nnglm.train import network
 from nnglm.train.inference import row_blocks
-from nnglm.train.network import NetworkFit
+from nnglm.train.network import NetworkFit, NetworkSpec
 from nnglm.vocabulary.families import softmax
 from nnglm.vocabulary.tolerance import scale
 
@@ -46,8 +45,8 @@ class ReferenceFit:
     seconds: float
 
 
-def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
-    family, train, use_bias = config.family, config.train, config.model.use_bias
+def adam(dataset: Dataset, spec: NetworkSpec, fit: NetworkFit) -> ReferenceFit:
+    family, train, use_bias = spec.family, spec.train, spec.use_bias
     assert fit.epochs_run is not None  # network.train sets it
     start = time.perf_counter()
     inputs = fit.inputs
@@ -57,7 +56,7 @@ def adam(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit:
     outputs = dataset.n_outputs
     W = np.zeros((k, outputs))  # the reference runs only where the network starts from zeros
     b = np.array(fit.start_bias, dtype=float) if use_bias else np.zeros(outputs)
-    pen = penalty.of_run(config.model.penalty, dataset, config.model.use_bias)
+    pen = penalty.of_run(spec.penalty, dataset, use_bias)
     rates = learning_rate_by_step(fit.learning_rates, fit.epochs_run)
     blocks = [Block(Z, rows, dataset, outputs) for rows in row_blocks(n, k + outputs, CACHE_BYTES)]
     gradient_of = (lambda block: block.softmax_gradient(W, b, n)) if family.multiclass else gradient_by(family, W, b, n)
@@ -160,25 +159,25 @@ def to_original(W: np.ndarray, b: np.ndarray | None, inputs: Inputs, multiclass:
 REFERENCE_CELLS = 10_000_000
 
 
-def attempt(dataset: Dataset, config: Config, fit: NetworkFit) -> ReferenceFit | str:
-    """Adam from scratch, or why it did not run."""
-    if config.compare.reference is False:
+def attempt(dataset: Dataset, spec: NetworkSpec, fit: NetworkFit, asked: bool | None) -> ReferenceFit | str:
+    """Adam from scratch, or why it did not run. `asked`: compare.reference."""
+    if asked is False:
         return "compare.reference is false"
-    cells = dataset.n_rows * (dataset.n_features + config.model.use_bias)
-    if config.compare.reference is None and config.train.dtype == "float32" and cells > REFERENCE_CELLS:
+    cells = dataset.n_rows * (dataset.n_features + spec.use_bias)
+    if asked is None and spec.train.dtype == "float32" and cells > REFERENCE_CELLS:
         return (
             f"off by default for a float32 run of more than {REFERENCE_CELLS:,} design cells ({cells:,} here), where its float64 "
             "NumPy steps cost more than the network's training; compare.reference: true runs it"
         )
-    if not network.full_batch(config, dataset.n_rows):
+    if not network.full_batch(spec.train.batch_size, dataset.n_rows):
         return "the reference runs full-batch training only"
-    if config.model.kernel_initializer != "zeros" or network.starts_inside(config):
+    if spec.kernel_initializer != "zeros" or network.starts_inside(spec.family, spec.use_bias):
         return "the reference starts from zeros only"
     if fit.diverged:
         return "the network diverged"
-    if config.family.estimated:
+    if spec.family.estimated:
         return "the reference learns the coefficients only, not model.alpha: estimate"
-    return adam(dataset, config, fit)
+    return adam(dataset, spec, fit)
 
 
 def section(

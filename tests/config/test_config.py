@@ -108,7 +108,7 @@ def test_inverse_power_without_a_bias_starts_inside_its_domain(write_config):
     from nnglm.train import network
 
     cfg = config.load(write_config(MINIMAL + "model: {family: gamma, link: inverse_power, use_bias: false}\n"))
-    assert network.starts_inside(cfg)
+    assert network.starts_inside(cfg.family, cfg.model.use_bias)
 
 
 def test_missing_name(write_config):

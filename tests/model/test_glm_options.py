@@ -67,7 +67,7 @@ def assert_equivalent(result: dict, cfg: config.Config, rtol: float = 1e-6):
     assert c["max_rel_diff"] <= rtol
     network_bse = np.array(list(result["network"]["bse"].values()))
     if cfg.model.penalty is None:
-        ds = table.load(cfg)
+        ds = table.load(table.DataSpec.of(cfg))
         params = np.array(list(result["glm"]["coefficients"].values()))
         hessian = glm.model(ds, cfg.family, glm.GlmOptions.of(cfg)).hessian(
             params, scale=result["glm"]["statistics"]["dispersion"], observed=True
@@ -113,7 +113,7 @@ def test_trials_is_the_expanded_bernoulli_fit(tmp_path):
 
     df = frame(120)
     cfg = csv_config(tmp_path, df, *CASES["trials"])
-    fit = glm.fit(table.load(cfg), cfg.family, glm.GlmOptions.of(cfg))
+    fit = glm.fit(table.load(table.DataSpec.of(cfg)), cfg.family, glm.GlmOptions.of(cfg))
     rows = df.loc[df.index.repeat(df.trials)]
     y = np.concatenate([np.r_[np.ones(s), np.zeros(t - s)] for s, t in zip(df.successes, df.trials)])
     expanded = sm.GLM(y, sm.add_constant(rows[["x1", "x2"]].to_numpy()), family=sm.families.Binomial()).fit()
@@ -123,7 +123,7 @@ def test_trials_is_the_expanded_bernoulli_fit(tmp_path):
 
 def test_formula_terms_carry_r_names(tmp_path):
     cfg = csv_config(tmp_path, frame(), *CASES["formula"])
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     # R's glm(count ~ x1 * x2 + relevel(g, ref = "b") + log(exposure)) lists the main effects, then x1:x2
     assert ds.terms(True) == ["(Intercept)", "x1", "x2", "ga", "gc", "log(exposure)", "x1:x2"]
 
@@ -138,7 +138,7 @@ def test_missing_drop_says_how_many_rows_went(tmp_path):
     assert result["data"]["rows_dropped"] == 3 and result["data"]["n_rows"] == 397
     assert_equivalent(result, cfg)
     with pytest.raises(UserError) as e:
-        table.load(csv_config(tmp_path, df, keys, model))
+        table.load(table.DataSpec.of(csv_config(tmp_path, df, keys, model)))
     assert str(e.value).endswith(
         "first offending rows (0-based): 3 (nan), 10 (nan), 11 (nan); set data.missing: drop to leave rows with missing values out"
     )
@@ -167,7 +167,7 @@ def test_penalized_glm_is_the_exact_optimum(tmp_path):
         {"target": "count", "features": ["x1", "x2"], "exposure": "exposure"},
         {"family": "poisson", "penalty": {"alpha": 0.02, "l1_wt": 0.5}},
     )
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     fit = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))
     b = np.array(list(fit.coefficients.values()))
     model = glm.model(ds, cfg.family, glm.GlmOptions.of(cfg))
@@ -183,10 +183,10 @@ def test_penalized_glm_is_the_exact_optimum(tmp_path):
 def test_every_family_and_link_trains_to_statsmodels(row):
     """Every row of the family table on a sample of its own: the network within 1e-6 (relative)."""
     cfg = sample_config(row, n_rows=300, **({"scale": 0.2} if row.family == "inverse_gaussian" else {}))
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
     glm_fit = glm.fit(ds, cfg.family, glm.GlmOptions.of(cfg))
     b = np.array(list(glm_fit.coefficients.values()))
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", b)
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", b)
     w = np.array(list(fit.coefficients.values()))
     bse = np.array(list(glm_fit.bse.values()))
     assert np.max(np.abs(w - b) / np.maximum(np.abs(b), bse)) <= 1e-6, fit.note
@@ -227,7 +227,7 @@ def test_bad_column_gets_one_message(tmp_path, keys, model, message):
     df["zero"] = np.r_[0.0, np.ones(19)]
     cfg = csv_config(tmp_path, df, keys, model)
     with pytest.raises(UserError) as e:
-        table.load(cfg)
+        table.load(table.DataSpec.of(cfg))
     assert str(e.value).split("; first offending")[0] == message.format(path=tmp_path / "d.csv").split("; first offending")[0]
 
 
@@ -235,7 +235,7 @@ def test_successes_above_trials(tmp_path):
     df = frame(20)
     df.loc[2, "successes"] = df.loc[2, "trials"] + 1
     with pytest.raises(UserError) as e:
-        table.load(csv_config(tmp_path, df, *CASES["trials"]))
+        table.load(table.DataSpec.of(csv_config(tmp_path, df, *CASES["trials"])))
     assert str(e.value) == (
         "data.target: column 'successes' counts successes out of data.trials ('trials'): it must be a whole number "
         f"from 0 to the trials; first offending rows (0-based): 2 ({df.loc[2, 'successes']:g} of {df.loc[2, 'trials']:g})"
@@ -289,8 +289,8 @@ def test_held_out_rows_use_the_offset_and_weights(tmp_path):
     result = run(cfg, tmp_path)
     v = result["validation"]
     assert v["network"]["validation_loss"] == pytest.approx(v["glm"]["validation_loss"], rel=1e-8)
-    ds = table.load(cfg)
-    _, held = table.split(ds, cfg)
+    ds = table.load(table.DataSpec.of(cfg))
+    _, held = table.split(ds, table.DataSpec.of(cfg))
     b = np.array(list(result["glm"]["coefficients"].values()))
     mu = held.offset + np.column_stack([np.ones(held.n_rows), held.X]) @ b
     mu = np.exp(mu)
@@ -303,7 +303,9 @@ def test_an_offset_on_the_wrong_scale_is_named(tmp_path):
     df = frame(20)
     df["big"] = 800.0
     with pytest.raises(UserError) as e:
-        table.load(csv_config(tmp_path, df, {"target": "count", "features": ["x1"], "offset": "big"}, {"family": "poisson"}))
+        table.load(
+            table.DataSpec.of(csv_config(tmp_path, df, {"target": "count", "features": ["x1"], "offset": "big"}, {"family": "poisson"}))
+        )
     assert str(e.value) == (
         "data.offset: column 'big' is on the scale of the linear predictor, where 800 gives the log link an infinite mean; "
         "for a log link give the exposure itself as data.exposure (its log is the offset)"
@@ -314,7 +316,7 @@ def test_a_missing_value_in_a_formula_column_is_named(tmp_path):
     df = frame(20)
     df.loc[4, "g"] = None
     with pytest.raises(UserError) as e:
-        table.load(csv_config(tmp_path, df, {"formula": "count ~ x1 + C(g)"}, {"family": "poisson"}))
+        table.load(table.DataSpec.of(csv_config(tmp_path, df, {"formula": "count ~ x1 + C(g)"}, {"family": "poisson"})))
     assert str(e.value) == (
         f"data: column 'g' of {tmp_path / 'd.csv'}, which the formula uses, has missing values; "
         "first offending rows (0-based): 4; set data.missing: drop to leave those rows out"

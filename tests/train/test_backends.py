@@ -48,10 +48,11 @@ from support import load
 from nnglm.data import table
 from nnglm.train import backends, network
 cfg = load("seed003_balloons_logistic", "data.n_rows=64", "train.epochs=30", "train.log_every=7", "train.backend=" + sys.argv[1])
-ds = table.load(cfg)
+ds = table.load(table.DataSpec.of(cfg))
 engine = backends.load(cfg.train.backend, cfg.train.dtype)
-fast = network.train(engine, ds, cfg, "CPU:0", target=np.zeros(4))
-model = network.build(engine, cfg, ds.n_features, ds.n_outputs, network.start_bias(cfg, ds))
+spec = network.NetworkSpec.of(cfg)
+fast = network.train(engine, ds, spec, "CPU:0", target=np.zeros(4))
+model = network.build(engine, spec, ds.n_features, ds.n_outputs, network.start_bias(spec, ds))
 model.fit(ds.X.astype("float32"), ds.y.astype("float32")[:, None], epochs=30, batch_size=64, shuffle=False, verbose=0)
 kernel, bias = model.get_weights()
 gap = np.max(np.abs(np.array(list(fast.coefficients.values())) - np.r_[bias, kernel[:, 0]]))

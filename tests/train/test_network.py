@@ -13,7 +13,8 @@ FAST_EQUALS_FIT = 1e-7
 
 
 def plain_model(cfg, ds):
-    return network.build(engine_of(cfg), cfg, ds.n_features, ds.n_outputs, network.start_bias(cfg, ds))
+    spec = network.NetworkSpec.of(cfg)
+    return network.build(engine_of(cfg), spec, ds.n_features, ds.n_outputs, network.start_bias(spec, ds))
 
 
 def coefficients_of(model, cfg, ds):
@@ -34,9 +35,11 @@ def coefficients_of(model, cfg, ds):
 def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
     epochs = 30
     cfg = load(name, *overrides, f"train.epochs={epochs}", "train.log_every=7")
-    ds = table.load(cfg)
+    ds = table.load(table.DataSpec.of(cfg))
 
-    fast = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(len(ds.feature_names) + cfg.model.use_bias))
+    fast = network.train(
+        engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(len(ds.feature_names) + cfg.model.use_bias)
+    )
 
     model = plain_model(cfg, ds)
     model.fit(ds.X.astype(cfg.train.dtype), ds.y.astype(cfg.train.dtype), epochs=epochs, batch_size=ds.n_rows, shuffle=False, verbose=0)
@@ -50,8 +53,8 @@ def test_fast_path_gives_the_weights_of_plain_fit(name, overrides):
 @pytest.mark.runs
 def test_history_logs_every_log_every_steps_and_the_last():
     cfg = load("seed002_logistic_no_bias", "data.n_rows=50", "train.epochs=25", "train.log_every=10")
-    ds = table.load(cfg)
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(ds.n_features))
+    ds = table.load(table.DataSpec.of(cfg))
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(ds.n_features))
     steps = [row[0] for row in fit.history]
     assert steps == [0, 10, 20, 25]
     losses = [row[1] for row in fit.history]
@@ -63,8 +66,8 @@ def test_history_logs_every_log_every_steps_and_the_last():
 @pytest.mark.runs
 def test_mini_batches_use_keras_fit_and_count_passes():
     cfg = load("seed000_four_points", "train.batch_size=2", "train.epochs=3", "train.log_every=1")
-    ds = table.load(cfg)
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(3))
+    ds = table.load(table.DataSpec.of(cfg))
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(3))
     model = plain_model(cfg, ds)
     model.fit(ds.X.astype("float32"), ds.y.astype("float32"), epochs=3, batch_size=2, shuffle=False, verbose=0)
     np.testing.assert_allclose(list(fit.coefficients.values()), coefficients_of(model, cfg, ds), atol=FAST_EQUALS_FIT)
@@ -74,8 +77,8 @@ def test_mini_batches_use_keras_fit_and_count_passes():
 def test_divergence_is_detected_not_raised():
     # a learning rate this large on unscaled Gaussian regression sends the loss to infinity
     cfg = load("seed003_balloons_linear", "train.learning_rate=1e30", "train.epochs=200", "train.log_every=5")
-    ds = table.load(cfg)
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(4))
+    ds = table.load(table.DataSpec.of(cfg))
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(4))
     assert fit.diverged
     assert fit.epochs_run < 200
 
@@ -93,8 +96,8 @@ def test_preconditioned_weights_map_back_exactly(use_bias, precondition):
         f"train.precondition={precondition}",
         "train.standardize=false",
     )
-    ds = table.load(cfg)
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(len(ds.terms(use_bias))))
+    ds = table.load(table.DataSpec.of(cfg))
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(len(ds.terms(use_bias))))
     assert fit.precondition == precondition
     w = np.array(list(fit.coefficients.values()))
     X = np.column_stack([np.ones(ds.n_rows), ds.X]) if use_bias else ds.X
@@ -118,8 +121,8 @@ def test_inputs_shift_only_with_a_bias_and_whiten_to_identity():
 @pytest.mark.runs
 def test_grad_tol_stops_early_and_records_it():
     cfg = load("glm_poisson_log", "train.grad_tol=1e-6")
-    ds = table.load(cfg)
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(4))
+    ds = table.load(table.DataSpec.of(cfg))
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(4))
     assert fit.stopped == "grad_tol" and fit.max_abs_grad < 1e-6
     assert fit.epochs_run < cfg.train.epochs and fit.epochs_run % cfg.train.log_every == 0
     assert fit.note is None
@@ -128,7 +131,7 @@ def test_grad_tol_stops_early_and_records_it():
 @pytest.mark.runs
 def test_step_cap_before_grad_tol_says_not_converged():
     cfg = load("glm_poisson_log", "train.epochs=30")
-    ds = table.load(cfg)
-    fit = network.train(engine_of(cfg), ds, cfg, "CPU:0", target=np.zeros(4))
+    ds = table.load(table.DataSpec.of(cfg))
+    fit = network.train(engine_of(cfg), ds, network.NetworkSpec.of(cfg), "CPU:0", target=np.zeros(4))
     assert fit.converged is False and fit.stopped == "epochs" and fit.epochs_run == 30
     assert fit.note == f"not converged after 30 steps; max |grad| = {fit.max_abs_grad:.3g} (train.grad_tol 1e-10)"

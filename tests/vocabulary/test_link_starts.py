@@ -22,7 +22,7 @@ def statsmodels_fit(cfg: config.Config, family, X_bias: bool):
 
     from nnglm.data import table
 
-    dataset = table.load(cfg)
+    dataset = table.load(table.DataSpec.of(cfg))
     X = sm.add_constant(dataset.X) if X_bias else dataset.X
     model = sm.GLM(dataset.y, X, family=family)
     irls = model.fit(tol=1e-12, maxiter=200)
@@ -36,7 +36,7 @@ def test_tweedie_identity_without_a_bias_starts_inside_its_domain_and_is_statsmo
     import statsmodels.api as sm
 
     cfg = config_of(SCOTLAND, family="tweedie", link="identity", use_bias=False, var_power=1.5)
-    assert network.starts_inside(cfg)
+    assert network.starts_inside(cfg.family, cfg.model.use_bias)
     result = runner.run(cfg, tmp_path, quiet=True).result
     sm_fit = statsmodels_fit(cfg, sm.families.Tweedie(sm.families.links.Identity(), var_power=1.5), X_bias=False)
     np.testing.assert_allclose(list(result["network"]["coefficients"].values()), sm_fit.params, rtol=1e-6)
@@ -49,12 +49,12 @@ def test_a_start_outside_the_domain_is_one_clear_message():
     from nnglm.data import table
 
     cfg = config_of(SCOTLAND, family="tweedie", link="identity", use_bias=False)
-    dataset = table.load(cfg)
+    dataset = table.load(table.DataSpec.of(cfg))
     # one feature of either sign: a line through the origin cannot be positive on every row
     dataset.X[:, 0] = np.where(np.arange(len(dataset.X)) % 2, 1.0, -1.0)
     dataset.X[:, 1:] = 0.0
     with pytest.raises(UserError, match=r"model.use_bias: false with tweedie/identity: the activation is undefined at η = 0"):
-        network.start_kernel(cfg, dataset)
+        network.start_kernel(cfg.family, dataset)
 
 
 @pytest.mark.runs
