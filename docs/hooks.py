@@ -155,7 +155,7 @@ def family_table() -> str:
     ]
     for d in families.DISTRIBUTIONS.values():
         links = ", ".join(f"**{link}**" if i == 0 else link for i, link in enumerate(d.links))
-        params = ", ".join(f"`model.{p}`: {families.PARAM_RULES[p]}; default {families.DEFAULT_PARAMS[p]:g}" for p in d.params) or "none"
+        params = ", ".join(f"`model.{p.name}`: {p.rule}; default {p.default:g}" for p in d.params) or "none"
         statsmodels = (f"GLM, {d.sm_name}" + (', scale="X2"' if d.quasi else "")) if d.sm_name else "MNLogit"
         rows.append(f"| {d.name} | {links} | {_cell(params)} | {_loss_text(d)} | {statsmodels} | {d.target_rule} | {d.mean_domain} |")
     return "\n".join(rows)

@@ -422,13 +422,13 @@ class ModelConfig(Section):
             links, others = families.links_of(family, variance), families.unlisted_links(family, variance)
             more = f" (and, with statsmodels' check_link=False and a recorded warning: {', '.join(others)})" if others else ""
             raise ValueError(f"model.link: {raw['link']!r} is not a link of family {family}; allowed: {', '.join(links)}{more}")
-        for param in ("alpha", "var_power"):
-            if raw.get(param) is not None and param not in families.DISTRIBUTIONS[family].params:
-                takes = [f for f, d in families.DISTRIBUTIONS.items() if param in d.params]
+        for param in (p.name for p in families.PARAMETERS):
+            if raw.get(param) is not None and families.DISTRIBUTIONS[family].parameter(param) is None:
+                takes = [f for f, d in families.DISTRIBUTIONS.items() if d.parameter(param) is not None]
                 raise ValueError(f"model.{param}: only for model.family {' or '.join(takes)}, not {family}")
         power = raw.get("var_power")
-        if isinstance(power, (int, float)) and not isinstance(power, bool) and not families.param_ok("var_power", power):
-            raise ValueError(f"model.var_power: {power!r} is not {families.PARAM_RULES['var_power']}")
+        if isinstance(power, (int, float)) and not isinstance(power, bool) and not families.VAR_POWER.ok(power):
+            raise ValueError(f"model.var_power: {power!r} is not {families.VAR_POWER.rule}")
         if raw.get("penalty") is not None and families.DISTRIBUTIONS[family].multiclass:
             raise ValueError(f"model.penalty: not for model.family {family} (statsmodels' MNLogit has no elastic net to compare with)")
         _check_link_power(raw, family)

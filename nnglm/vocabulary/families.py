@@ -117,6 +117,28 @@ def _listed_by_statsmodels(sm_name: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A family's parameter (model.<name>), as statsmodels' family takes it: a constructor argument of
+    that name, with the family's rule for its values and the value taken when none is given."""
+
+    name: str
+    default: float  # statsmodels' NegativeBinomial and Tweedie defaults, near enough
+    rule: str  # the values allowed, in words
+    ok: Callable[[float], bool]
+
+
+ALPHA = Parameter("alpha", 1.0, "greater than 0", lambda a: a > 0)
+VAR_POWER = Parameter(
+    "var_power",
+    1.5,
+    "0 (normal) or 1 or more (1 Poisson, 1 to 2 compound Poisson-gamma, 2 gamma, 3 inverse Gaussian); no Tweedie distribution has 0 < p < 1",
+    lambda p: p == 0 or 1 <= p < float("inf"),
+)
+
+PARAMETERS = (ALPHA, VAR_POWER)
+
+
+@dataclass(frozen=True)
 class Distribution:
     name: str
     sm_name: str  # the statsmodels family class
@@ -133,7 +155,7 @@ class Distribution:
     nll_factor: float = 1.0
     free_scale: bool = False  # a dispersion to estimate (Pearson chi^2 / df), else 1
     multiclass: bool = False  # softmax over C classes, compared with MNLogit
-    params: tuple[str, ...] = ()  # the model.* keys it takes (alpha, var_power)
+    params: tuple[Parameter, ...] = ()  # the model.* keys it takes (alpha, var_power), each with its rule
     canonical: str = ""  # its canonical link
     # binomial: with data.trials or data.weights the target may be a proportion
     proportion_ok: Callable[[np.ndarray], np.ndarray] | None = None
@@ -152,6 +174,9 @@ class Distribution:
         listed = _listed_by_statsmodels(self.sm_name)
         first = [name for name in self.link_order if name in listed]
         return tuple(first + [name for name in LINKS if name in listed and name not in first])
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.params if p.name == name), None)
 
     def lists(self, link: Link) -> bool:
         """Does statsmodels' family list the link (by its class, as statsmodels checks it)?"""
@@ -298,7 +323,7 @@ DISTRIBUTIONS = {
             "positive",
             _negative_binomial_nll,
             sample=lambda rng, mu, scale, params: rng.negative_binomial(1 / params["alpha"], 1 / (1 + params["alpha"] * mu)).astype(float),
-            params=("alpha",),
+            params=(ALPHA,),
         ),
         Distribution(
             "tweedie",
@@ -310,7 +335,7 @@ DISTRIBUTIONS = {
             _tweedie_nll,
             sample=_sample_tweedie,
             free_scale=True,
-            params=("var_power",),
+            params=(VAR_POWER,),
         ),
         Distribution(
             "multinomial",
@@ -362,19 +387,7 @@ DISTRIBUTIONS = (
     | {name: d for name, d in DISTRIBUTIONS.items() if d.multiclass}
 )
 
-DEFAULT_PARAMS = {"alpha": 1.0, "var_power": 1.5}  # statsmodels' NegativeBinomial and Tweedie defaults, near enough
-PARAM_RULES = {
-    "alpha": "greater than 0",
-    "var_power": "0 (normal) or 1 or more (1 Poisson, 1 to 2 compound Poisson-gamma, 2 gamma, 3 inverse Gaussian); "
-    "no Tweedie distribution has 0 < p < 1",
-}
 DRAWN_POWERS = "0, 1, 2, 3 or strictly between 1 and 2"  # the Tweedie powers a synthetic sample is drawn at
-
-
-def param_ok(name: str, value: float) -> bool:
-    if name == "alpha":
-        return value > 0
-    return value == 0 or 1 <= value < float("inf")
 
 
 def tweedie_drawn(p: float) -> bool:
@@ -682,8 +695,8 @@ ESTIMATED = "estimate"  # model.alpha's value that asks for alpha to be learned
 def lookup(
     family: str, link: str | None = None, link_power: float | None = None, variance: str | None = None, **params: float | str | None
 ) -> Family:
-    """The family with a link (default: the family's first) and its parameters (default: DEFAULT_PARAMS);
-    a parameter given as "estimate" is learned, from DEFAULT_PARAMS' value. The power link takes its
+    """The family with a link (default: the family's first) and its parameters (default: each Parameter's);
+    a parameter given as "estimate" is learned, from its default value. The power link takes its
     exponent from link_power (default: R's statmod::tweedie default for Tweedie, 1 - var_power; else 1).
     quasi takes R's variance function (default constant, as R's quasi())."""
     distribution = distribution_of(family, variance)
@@ -692,7 +705,7 @@ def lookup(
         raise KeyError((family, link))
     estimated = tuple(name for name, value in params.items() if value == ESTIMATED)
     given = {name: value for name, value in params.items() if value is not None and value != ESTIMATED}  # 0 is a value (Tweedie p = 0)
-    values = tuple((p, float(given.get(p, DEFAULT_PARAMS[p]))) for p in distribution.params)
+    values = tuple((p.name, float(given.get(p.name, p.default))) for p in distribution.params)
     spec = None if distribution.multiclass else LINKS[link]
     if link == "power":
         default = 1.0 - dict(values)["var_power"] if family == "tweedie" else 1.0

@@ -55,7 +55,7 @@ def test_the_family_table_names_every_family_with_its_links_default_first():
         row = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
         links = row.split(" | ")[1].split(", ")
         assert links == [f"**{distribution.links[0]}**", *distribution.links[1:]]
-        assert all(f"`model.{p}`" in row for p in distribution.params)
+        assert all(f"`model.{p.name}`" in row for p in distribution.params)
         assert row.split(" | ")[3].strip()  # a loss for every family
     links = hooks.link_table()
     every_link = {link for d in families.DISTRIBUTIONS.values() for link in d.links}
