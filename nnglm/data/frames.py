@@ -195,8 +195,8 @@ def _keep(run_dir: Path, data: DataFrameData, result: RunResult) -> None:
                 section.note = "not kept: its Parquet copy would not read back as the same frame (a column type Parquet does not keep)"
             else:
                 runlog.write_atomic(run_dir / runlog.DATA_FILE, copy)
-            section.kept = runlog.DATA_FILE
-            result.config["data"]["path"] = str(run_dir / runlog.DATA_FILE)
+                section.kept = runlog.DATA_FILE
+                result.config["data"]["path"] = str(run_dir / runlog.DATA_FILE)
     result.config["data"]["sha256"] = section.sha256
     if result.data is not None:
         result.data.dataframe = section

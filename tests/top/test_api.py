@@ -362,6 +362,18 @@ def test_a_copy_that_is_not_the_recorded_frame_is_refused(factors_run, tmp_path)
 
 
 @pytest.mark.runs
+def test_a_frame_whose_copy_would_not_read_back_is_not_kept(monkeypatch, tmp_path):
+    """A Parquet copy that reads back as another frame is neither written nor named as kept."""
+    monkeypatch.setattr(frames, "restored", lambda frame, dtypes: frame.iloc[1:])
+    frame = frame_with_factors(100)
+    run = nnglm.run(FACTORS | {"train": {"dtype": "float64", "epochs": 50}}, data=frame, out=tmp_path)
+    record = run.result.data.dataframe
+    assert record.kept is None and record.note.startswith("not kept: its Parquet copy would not read back as the same frame")
+    assert not (run.folder / "data.parquet").exists()
+    assert "path" not in yaml.safe_load((run.folder / "config.yaml").read_text())["data"]
+
+
+@pytest.mark.runs
 def test_a_frame_above_the_limit_is_recorded_but_not_kept(monkeypatch, tmp_path):
     monkeypatch.setattr(frames, "MAX_KEPT_BYTES", 1000)
     frame = frame_with_factors(100)
