@@ -339,6 +339,43 @@ class HiddenSection(Part):
     note: str | None = None
 
 
+class FoldScore(Part):
+    """One fold of the cross-validation (data.folds): each model's held-out deviance."""
+
+    fold: int  # 1..K
+    n_train: int | None = None  # rows fitted (the inner early-stopping rows included)
+    n_held_out: int | None = None
+    deviance: dict[str, Number] = {}  # model name -> mean held-out deviance per row (weighted mean), this fold
+
+
+class NetworkAgainstGlm(Part):
+    """A hidden-layer network against the GLM across the folds: negative differences favour the network."""
+
+    model: str  # "scratch" | "at_glm"
+    mean_difference: Number = None  # mean over folds of (network - GLM) held-out deviance per row; < 0: network better
+    standard_error: Number = None  # of that mean, across folds (sd / sqrt(K))
+    relative_pct: Number = None  # -mean_difference / mean GLM held-out deviance x 100 (> 0: the network improves)
+    relative_se_pct: Number = None
+    p_value_folds: Number = None  # one-sided paired t test across folds (H1: the network lowers the deviance), K-1 df
+    p_value_rows: Number = None  # one-sided paired t test across all held-out rows (each row held out once)
+    improves: bool | None = None  # p_value_folds < 0.05 and relative_pct > 0
+    sentence: str | None = None  # what it means, in one sentence
+
+
+class CrossValidationSection(Part):
+    """K-fold cross-validation of the GLM, the hidden network from scratch and the one started at the GLM."""
+
+    folds: int | None = None
+    stratified: bool | None = None  # folds stratified by class (binomial with 0/1 target, multinomial)
+    measure: str | None = None  # "deviance": the family's unit deviance, weighted; multinomial: -2 log p
+    inner_fraction: Number = None  # share of each fold's training rows held for early stopping
+    per_fold: list[FoldScore] = []
+    networks: list[NetworkAgainstGlm] = []
+    verdict: str | None = None  # the best network's sentence, or "no evidence that a hidden layer helps here (...)"
+    fallback: str | None = None  # where the GLM failed in a fold and at_glm fell back to scratch
+    seconds: Number = None
+
+
 class Process(Part):
     """Where the run runs: enough for a reader to tell a live run from a dead one."""
 
@@ -391,6 +428,7 @@ class RunResult(Part):
     validation: ValidationSection | None = Field(default=None, exclude_if=_absent)
     hidden: HiddenSection | None = Field(default=None, exclude_if=_absent)
     inference: InferenceSection | None = Field(default=None, exclude_if=_absent)
+    cross_validation: CrossValidationSection | None = Field(default=None, exclude_if=_absent)  # data.folds
     # seconds by phase (show/progress.PHASES: data, glm, training, standard_errors, reference, plots, ...;
     # training's own parts as training_build, training_steps, ...)
     timings: dict[str, float] | None = Field(default=None, exclude_if=_absent)
