@@ -238,6 +238,25 @@ class Run:
                 config = predict.run_config(self.folder, self.result.config, sets(overrides))
             return predict.residuals(self.folder, self.result, config, kind, kept)
 
+    def cross_validation(self) -> pd.DataFrame:
+        """The cross-validation (data.folds), one row a fold and model: fold (1..K), model (glm, scratch:
+        the hidden-layer network from scratch, at_glm: the one started at the GLM), deviance (its held-out
+        deviance per row in that fold), n_held_out. `.attrs` holds the verdict and each network against the
+        GLM (run.result.cross_validation is the whole section); ConfigError for a run without data.folds."""
+        import pandas as pd
+
+        cv = self.result.cross_validation
+        if cv is None:
+            raise ConfigError(f"run {self.id} did not cross-validate; set data.folds (e.g. --set data.folds=5) and run it again")
+        rows = [
+            {"fold": f.fold, "model": model, "deviance": value, "n_held_out": f.n_held_out}
+            for f in cv.per_fold
+            for model, value in f.deviance.items()
+        ]
+        frame = pd.DataFrame(rows, columns=["fold", "model", "deviance", "n_held_out"]).astype({"deviance": float})
+        frame.attrs = {"verdict": cv.verdict, "networks": [n.model_dump() for n in cv.networks]}
+        return frame
+
     @property
     def history(self) -> pd.DataFrame:
         """history.csv: step, loss, max_abs_diff_to_glm, one row every train.log_every steps."""
@@ -471,12 +490,16 @@ def runs(dir: str | os.PathLike = "experiments") -> pd.DataFrame:
     """One row a run under `dir`, newest first, as `nnglm runs` lists them: id, name, status (dead: a
     running run whose process is gone; broken: no readable result.json), outcome, family, link, dtype,
     backend, device, set_keys (the --set and sweep keys), max_rel_diff (the verdict's measure), seconds
-    (the network's training), folder."""
+    (the network's training), folder; and cv where a run cross-validated (data.folds): the best network's
+    gain on the GLM with its p-value, "+2.1% p=0.003", or "no gain"."""
     import pandas as pd
 
     with config_errors():
         logged = logbook.scan(Path(dir))
-    return pd.DataFrame([_runs_row(r) for r in logged], columns=RUNS_FRAME_COLUMNS)
+    frame = pd.DataFrame([_runs_row(r) for r in logged], columns=RUNS_FRAME_COLUMNS)
+    if logbook.runs_columns(logged) != logbook.RUNS_COLUMNS:  # a run cross-validated: its short verdict, as `nnglm runs`
+        frame[logbook.CV_COLUMN] = [logbook.cross_validated(r.result) for r in logged]
+    return frame
 
 
 def _runs_row(run: logbook.LoggedRun) -> dict:

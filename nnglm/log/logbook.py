@@ -103,7 +103,12 @@ def scan(root: Path, name: str | None = None, status: str | None = None) -> list
     return sorted(runs, key=lambda r: (r.when, r.run_id), reverse=True)
 
 
-def row(run: LoggedRun) -> list[str]:
+def row(run: LoggedRun, cv: bool = False) -> list[str]:
+    """The run's cells under RUNS_COLUMNS; `cv`: and its cv column's (runs_columns)."""
+    return _row(run) + ([cross_validated(run.result)] if cv else [])
+
+
+def _row(run: LoggedRun) -> list[str]:
     r = run.result
     if r is None:
         return [run.name, run.run_id, "", Status.BROKEN, "", "", "", "", "", "", run.problem or ""]
@@ -152,6 +157,27 @@ def last_step(folder: Path) -> int | None:
 # "max rel diff": the verdict's own measure, each gap over max(|GLM coefficient|, std err) (`compare` shows the absolute one too)
 RUNS_COLUMNS = ["name", "id", "set", "status", "family", "dtype", "backend", "device", "steps", "max rel diff", "verdict"]
 NUMERIC_COLUMNS = ("steps", "max rel diff", "max abs diff")
+CV_COLUMN = "cv"  # shown only where a listed run cross-validated (data.folds): the best network against the GLM
+
+
+def runs_columns(runs: list[LoggedRun]) -> list[str]:
+    """The headings of `nnglm runs` for these runs: RUNS_COLUMNS, and the cv column where one of them cross-validated."""
+    return RUNS_COLUMNS + [CV_COLUMN] if any(r.result and r.result.cross_validation for r in runs) else RUNS_COLUMNS
+
+
+def cross_validated(result: schema.RunResult | None) -> str:
+    """The cv column: the best network's gain on the GLM and its p-value over the folds ("+2.1% p=0.003"),
+    "no gain" where no network lowers the GLM's held-out deviance significantly; empty without data.folds."""
+    cv = result.cross_validation if result else None
+    if cv is None:
+        return ""
+    better = [n for n in cv.networks if n.improves and n.relative_pct is not None]
+    if not better:
+        return "no gain"
+    best = max(better, key=lambda n: n.relative_pct or 0.0)
+    p = best.p_value_folds
+    shown = "" if p is None else " p<0.001" if p < 0.001 else f" p={p:.3f}"
+    return f"{best.relative_pct:+.1f}%{shown}"
 
 
 # --- comparing runs ---

@@ -49,6 +49,7 @@ LOSS_PICTURE = "loss.png"
 DISTANCE_PICTURE = "distance.png"
 LINES_PICTURE = "lines.png"  # two features and a binary target only
 DIAGNOSTICS_PICTURE = "diagnostics.png"
+CROSSVAL_PICTURE = "crossval.png"  # runs with data.folds only
 SWEEP_PREFIX = "sweep-"  # a sweep's own folder, beside its points': sweep-<its first point's run id>/
 SWEEP_PICTURE = "sweep.png"  # the one file of a sweep's own folder
 FILES_GLOB = "*/*/*"  # every file of every run under <out>: <name>/<run id>/<file>

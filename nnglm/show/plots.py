@@ -18,6 +18,7 @@ import numpy as np
 from nnglm.log import runlog
 from nnglm.log.result import ComparisonOutcome, Status
 from nnglm.log.runlog import write_atomic
+from nnglm.show import crossval
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,6 +44,7 @@ PICTURES = {
     runlog.DISTANCE_PICTURE: "Each weight's distance to its GLM coefficient, as the verdict measures it (log scale)",
     runlog.LINES_PICTURE: "The points by class, with the GLM's and the network's separating lines",
     runlog.DIAGNOSTICS_PICTURE: "R's plot(glm) for the GLM (grey circles), the network's points over it (red crosses)",
+    runlog.CROSSVAL_PICTURE: crossval.CAPTION,
 }
 
 
@@ -360,6 +362,7 @@ def draw(
         drawn.update(diagnostics_of(run_dir, result, config))
     except Exception as e:  # noqa: BLE001 - a picture is not the run: one that cannot be drawn is left out, and said
         warnings.warn(f"diagnostics.png left out: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=1)
+    drawn.update(crossval_of(result))
     for name, fig in drawn.items():
         save(fig, run_dir / name)
     return {name: PICTURES[name] for name in drawn}
@@ -455,7 +458,15 @@ def figures(run_dir: Path) -> dict[str, "Figure"]:
     f = read_folder(run_dir)
     run = picture_of(f.result, f.config, f.rows, f.history, f.trajectory)
     out = run_figures(run, _lines(f.config, run.terms, run.network, run.glm, lambda: training_rows(f.config, run_dir)))
-    return out | diagnostics_of(run_dir, f.result, f.config)
+    return out | diagnostics_of(run_dir, f.result, f.config) | crossval_of(f.result)
+
+
+def crossval_of(result: "RunResult") -> dict[str, "Figure"]:
+    """crossval.png (show/crossval.py), for a run that cross-validated (data.folds); nothing otherwise."""
+    cv = result.cross_validation
+    if cv is None or not cv.per_fold:
+        return {}
+    return {runlog.CROSSVAL_PICTURE: crossval.figure(cv)}
 
 
 def diagnostics_of(run_dir: Path, result: "RunResult", config) -> dict[str, "Figure"]:

@@ -42,6 +42,9 @@ def parts(result: RunResult, rows: list[dict], pictures: dict[str, str], later: 
     ]
     for block in summary.blocks(result, rows):
         out += [Part("heading", block.title), Part("table", block=block)]
+    if result.cross_validation:
+        folds = summary.fold_block(result)
+        out += [Part("heading", folds.title), Part("table", block=folds)]
     out += [Part("heading", "Notes"), Part("list", items=tuple(sentences[:-1]))]
     for file, caption in pictures.items():
         out += [Part("heading", caption), Part("picture", caption, file=file)]

@@ -9,7 +9,7 @@ from nnglm.foundation.errors import listing
 from nnglm.foundation.safe import cell
 from nnglm.log.logbook import errors_used
 from nnglm.log.result import ComparisonSection, GlmSection, NetworkSection, RunResult, Statistics
-from nnglm.show import layout
+from nnglm.show import crossval, layout
 from nnglm.vocabulary import families
 
 MAX_ROWS = 40  # longer coefficient tables are cut here; coefficients.csv has them all
@@ -110,6 +110,8 @@ def blocks(result: RunResult, rows: list[dict]) -> list[Block]:
         out.append(statistics_block(n.statistics, g.statistics))
     if result.validation:
         out.append(holdout_block(result))
+    if result.cross_validation:
+        out.append(crossval_block(result))
     return out
 
 
@@ -189,6 +191,55 @@ def holdout_block(result: RunResult) -> Block:
     )
 
 
+def _pct(value) -> str:
+    return "–" if value is None or value != value else f"{value:+.3g} %"
+
+
+def crossval_block(result: RunResult) -> Block:
+    """The cross-validation (data.folds): each model's mean held-out deviance per row over the folds, ± its
+    standard error; each network's lowering of the GLM's, in %, with the paired tests' one-sided p-values."""
+    cv = result.cross_validation
+    assert cv is not None
+    against = {n.model: n for n in cv.networks}
+    by_model = crossval.scores(cv)
+    rows = []
+    for model, values in by_model.items():
+        mean, se = crossval.mean_se(values)
+        n = against.get(model)
+        lower = "–" if n is None else _pct(n.relative_pct) + ("" if n.relative_se_pct is None else f" ± {n.relative_se_pct:.2g} %")
+        rows.append(
+            [
+                crossval.label(model),
+                f"{_num(mean, 6)} ± {_num(se, 2)}",
+                lower,
+                _p(n.p_value_folds) if n else "–",
+                _p(n.p_value_rows) if n else "–",
+            ]
+        )
+    folds = cv.folds if cv.folds is not None else len(cv.per_fold)
+    stratified = ", stratified by class" if cv.stratified else ""
+    return Block(
+        f"Cross-validation ({folds} folds{stratified}; held-out {cv.measure or 'deviance'} per row, the mean over the folds ± its standard error)",
+        ["model", "held-out deviance per row", "lower than the GLM's by", "p, paired over folds", "p, paired over rows"],
+        rows,
+    )
+
+
+def fold_block(result: RunResult) -> Block:
+    """The cross-validation fold by fold: its rows and each model's held-out deviance per row."""
+    cv = result.cross_validation
+    assert cv is not None
+    by_model = crossval.scores(cv)
+    return Block(
+        "Cross-validation by fold (held-out deviance per row)",
+        ["fold", "training rows", "held-out rows", *map(crossval.label, by_model)],
+        [
+            [str(f.fold), _text(f.n_train), _text(f.n_held_out), *(_num(values[i], 6) for values in by_model.values())]
+            for i, f in enumerate(cv.per_fold)
+        ],
+    )
+
+
 STATISTICS = [
     ("log-likelihood", "llf"),
     ("deviance", "deviance"),
@@ -249,6 +300,11 @@ def notes(result: RunResult) -> list[str]:
             out.append(f"hidden-layer network: {result.hidden.note}")
     if result.validation and result.validation.verdict:
         out.append(result.validation.verdict)
+    cv = result.cross_validation
+    if cv and cv.fallback:
+        out.append(f"cross-validation: {cv.fallback}")
+    if cv and cv.verdict:
+        out.append(f"cross-validation: {cv.verdict}")
     ref = result.reference
     if ref is not None and ref.coefficients is not None and ref.agreement:
         out.append(ref.agreement)

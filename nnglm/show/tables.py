@@ -4,7 +4,7 @@ side (what differs, each against its GLM, coefficients, errors, the verdict of t
 from pathlib import Path
 
 from nnglm.foundation import safe
-from nnglm.log.logbook import NUMERIC_COLUMNS, RUNS_COLUMNS, LoggedRun, RunComparison, row
+from nnglm.log.logbook import NUMERIC_COLUMNS, RUNS_COLUMNS, LoggedRun, RunComparison, row, runs_columns
 from nnglm.log.result import Status
 from nnglm.show import layout
 from nnglm.show.summary import wide_console
@@ -18,13 +18,14 @@ def plain(value: object, limit: int = 200):
 
 def print_runs(runs: list[LoggedRun], root: Path, console=None) -> None:
     console = console or wide_console()
+    columns = runs_columns(runs)
     # the name and the id (what `nnglm compare` takes) lead every part of a table too wide to show at once
     layout.print_table(
         console,
         plain(f"{len(runs)} runs in {root}, newest first").plain,
-        RUNS_COLUMNS,
-        [list(map(plain, row(run))) for run in runs],
-        right=[column in NUMERIC_COLUMNS for column in RUNS_COLUMNS],
+        columns,
+        [list(map(plain, row(run, cv=columns != RUNS_COLUMNS))) for run in runs],
+        right=[column in NUMERIC_COLUMNS for column in columns],
         styles=["red" if run.status in (Status.BROKEN, Status.FAILED, Status.DEAD) else None for run in runs],
         keys=2,
     )
