@@ -390,6 +390,12 @@ class ModelConfig(Section):
     """widths of a second network with hidden layers, judged on held-out rows (needs data.validation_fraction)"""
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
     """the hidden layers' activation"""
+    # the defaults are left out of the config's dump (config.yaml, result.json's config): a run that does not
+    # use them reads as before
+    hidden_start: Literal["scratch", "glm"] = Field(default="scratch", exclude_if=lambda v: v == "scratch")
+    """scratch: the network with hidden layers starts from Keras' initializers; glm: at the GLM's fit (the Combined Actuarial Neural Network: the GLM's linear predictor a skip connection, the hidden part's last layer at zero, so step 0 predicts the GLM's means; needs model.hidden)"""
+    hidden_skip: Literal["trained", "fixed"] = Field(default="trained", exclude_if=lambda v: v == "trained")
+    """with hidden_start: glm, the skip connection trained with the rest, or fixed at the GLM's coefficients"""
     alpha: Annotated[float, Field(gt=0)] | Literal["estimate"] | None = None
     """negative_binomial: Var = mu + alpha mu^2, fixed (a number > 0, default 1), or estimate: learned beside the coefficients (NB2 by maximum likelihood, as MASS::glm.nb)"""
     var_power: float | None = None
@@ -678,11 +684,21 @@ class Config(Section):
             raise ValueError(
                 "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
             )
+        self._check_hidden_start()
         self._check_glm_options()
         self._check_inference()
         self._check_tweedie_sample()
         self._check_estimated()
         return self
+
+    def _check_hidden_start(self) -> None:
+        model = self.model
+        if model.hidden_start == "glm" and not model.hidden:
+            raise ValueError("model.hidden_start: glm starts the network with hidden layers at the GLM; set model.hidden (e.g. [16])")
+        if model.hidden_skip == "fixed" and model.hidden_start != "glm":
+            raise ValueError(
+                "model.hidden_skip: fixed holds the skip connection of the network started at the GLM; set model.hidden_start: glm"
+            )
 
     def _check_estimated(self) -> None:
         """model.alpha: estimate is fitted by statsmodels' NegativeBinomial count model (NB2, maximum

@@ -255,7 +255,10 @@ def train_networks(ctx: Context, target: np.ndarray) -> tuple[network.NetworkFit
         fit = network.train(engine, dataset, spec, device, target, on_log=on_log, on_look=on_look, trainer=trainer(ctx))
         if not config.model.hidden:
             return fit, None
-        hidden = hidden_network.train(engine, dataset, spec, device, on_log=bar.hidden(hidden_network.steps(config.train)))
+        at_glm = hidden_network.GlmStart(target, config.model.hidden_skip == "fixed") if config.model.hidden_start == "glm" else None
+        hidden = hidden_network.train(
+            engine, dataset, spec, device, on_log=bar.hidden(hidden_network.steps(config.train)), glm_start=at_glm
+        )
         return fit, hidden
 
 

@@ -337,6 +337,11 @@ class HiddenSection(Part):
     train_seconds: Number = None
     diverged: bool | None = None
     note: str | None = None
+    # model.hidden_start and hidden_skip as trained (a start at the GLM whose GLM failed says scratch), and with
+    # early stopping the step whose weights were kept; written only where set
+    start: str | None = Field(default=None, exclude_if=_absent)
+    skip: str | None = Field(default=None, exclude_if=_absent)
+    best_step: int | None = Field(default=None, exclude_if=_absent)
 
 
 class FoldScore(Part):

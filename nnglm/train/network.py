@@ -247,8 +247,14 @@ def assemble(engine: Engine, spec: NetworkSpec, n_features: int, layers: Sequenc
         model = keras.Model([x, o], extra[0](mu) if extra else mu)
     else:
         model = keras.Sequential([x, *layers, *extra])
-    optimizer = keras.optimizers.Adam(learning_rate=train.rate, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon)
-    model.compile(optimizer=optimizer, loss=inference.loss_function(family))
+    return compiled_with_adam(engine, spec, model)
+
+
+def compiled_with_adam(engine: Engine, spec: NetworkSpec, model):
+    """The model compiled with Adam (train.*'s rate and moments) and the family's loss."""
+    train = spec.train
+    optimizer = engine.keras.optimizers.Adam(learning_rate=train.rate, beta_1=train.beta_1, beta_2=train.beta_2, epsilon=train.epsilon)
+    model.compile(optimizer=optimizer, loss=inference.loss_function(spec.family))
     return model
 
 
@@ -292,19 +298,26 @@ def penalized(spec: NetworkSpec, dataset: Dataset, inputs: Inputs) -> Callable |
 
 def compiled(engine: Engine, model, spec: NetworkSpec, Z: np.ndarray, dataset: Dataset, penalty=None) -> tuple[Callable, Callable, int]:
     """The model's compiled step loop (n steps per call), its evaluator (loss, mean, gradient) and the batches a step takes."""
-    keras, train = engine.keras, spec.train
-    tensor = lambda a: keras.ops.convert_to_tensor(a, dtype=train.dtype)  # noqa: E731
-    x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
-    Y = tensor(dataset.y[:, None])
-    # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see docs/data-and-formulas.md, "Weights in Keras")
-    sw = None if dataset.weights is None else tensor(dataset.weights)
-    data = (x, Y) if sw is None else (x, Y, sw)
+    train = spec.train
+    data = tensors(engine, spec, Z, dataset)
+    x, Y, sw = data[0], data[1], (data[2] if len(data) == 3 else None)
     if full_batch(train.batch_size, dataset.n_rows):
         run = engine.step_runner(model, data)
     else:  # mini-batches: Keras' own loop, one epoch per step count (slower, for small data)
         run = lambda n: model.fit(x, Y, sample_weight=sw, batch_size=train.batch_size, epochs=n, shuffle=False, verbose=0)  # noqa: E731
     batches = 1 if train.batch_size == "full" else -(-dataset.n_rows // train.batch_size)
     return run, engine.evaluator(model, data, loss_function(spec.family), penalty), batches
+
+
+def tensors(engine: Engine, spec: NetworkSpec, Z: np.ndarray, dataset: Dataset) -> tuple:
+    """(inputs, target) or (inputs, target, sample weights) as Keras trains on them: the inputs are Z, or
+    [Z, offset] where the rows have an offset."""
+    tensor = lambda a: engine.keras.ops.convert_to_tensor(a, dtype=spec.train.dtype)  # noqa: E731
+    x = tensor(Z) if dataset.offset is None else [tensor(Z), tensor(dataset.offset[:, None])]
+    Y = tensor(dataset.y[:, None])
+    # Keras' loss with sample weights is sum(w * loss) / rows: the weighted NLL's optimum (see docs/data-and-formulas.md, "Weights in Keras")
+    sw = None if dataset.weights is None else tensor(dataset.weights)
+    return (x, Y) if sw is None else (x, Y, sw)
 
 
 class Steps:

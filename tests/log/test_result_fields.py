@@ -19,7 +19,8 @@ SUBCLASSES = [
     # the environment's device, timings, the CSVs (history, trajectory), and what the reference and the
     # standard errors take (the fitted mean, the curvature, the inputs)
     (NetworkFit, result.NetworkSection, {"curvature", "device", "history", "inputs", "mu", "timings", "trajectory"}),
-    (HiddenFit, result.HiddenSection, {"dtype", "inputs", "model"}),  # what predicts held-out rows
+    # what predicts held-out rows, and the early-stopping losses (data.folds' inner split)
+    (HiddenFit, result.HiddenSection, {"dtype", "early_losses", "inputs", "model"}),
 ]
 
 
