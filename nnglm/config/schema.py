@@ -65,6 +65,8 @@ class DataSource(Section):
     """multinomial: the class the others are contrasted with (default: the first)"""
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """rows held out of every fit, to compare the fits on (a seeded random choice)"""
+    folds: Annotated[int, Field(ge=2, le=INT32_MAX)] | None = None
+    """K-fold cross-validation of the GLM against the hidden-layer networks (needs model.hidden; not with data.validation_fraction): each row held out once, the folds seeded and stratified by class where the family has classes"""
 
     # the keys data.formula replaces
     formula_replaces: ClassVar[tuple[str, ...]] = ("target", "features")
@@ -680,7 +682,8 @@ class Config(Section):
     @model_validator(mode="after")
     def _check_data_fits_model(self) -> "Config":
         self.data.check_family(self.family)
-        if self.model.hidden and self.data.validation_fraction == 0:
+        self._check_folds()
+        if self.model.hidden and self.data.validation_fraction == 0 and self.data.folds is None:
             raise ValueError(
                 "model.hidden: a hidden-layer network is compared with the GLM on held-out rows; set data.validation_fraction (e.g. 0.2)"
             )
@@ -698,6 +701,16 @@ class Config(Section):
         if model.hidden_skip == "fixed" and model.hidden_start != "glm":
             raise ValueError(
                 "model.hidden_skip: fixed holds the skip connection of the network started at the GLM; set model.hidden_start: glm"
+            )
+
+    def _check_folds(self) -> None:
+        if self.data.folds is None:
+            return
+        if not self.model.hidden:
+            raise ValueError("data.folds: cross-validates the GLM against hidden-layer networks; set model.hidden too (e.g. [16])")
+        if self.data.validation_fraction:
+            raise ValueError(
+                "data.folds: not with data.validation_fraction; each fold holds its own rows out (leave data.validation_fraction at 0)"
             )
 
     def _check_estimated(self) -> None:

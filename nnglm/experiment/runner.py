@@ -13,7 +13,7 @@ import numpy as np
 
 from nnglm.config import Config, DataFrameData
 from nnglm.data import frames, table
-from nnglm.experiment import holdout, predict, verdict
+from nnglm.experiment import crossval, holdout, predict, verdict
 from nnglm.experiment.cache import Entry, RunCache
 from nnglm.foundation import safe
 from nnglm.log import runlog
@@ -212,6 +212,10 @@ def fit_and_log(ctx: Context) -> list[dict]:
     fits = Fits(glm_fit, fit, hidden, stats, statistics, comparison, ref)
     rows = coefficient_rows(fits)
     record(ctx, fits)
+    if ctx.config.data.folds:
+        with phases("cross_validation"):
+            say = lambda k, n: phases.say(f"cross-validation fold {k}/{n}")  # noqa: E731
+            result.cross_validation = crossval.run(ctx.config, ctx.dataset, ctx.engine, ctx.device, on_fold=say)
     ctx.history.close()
     with phases("writing"):
         write_files(ctx, fits, rows)

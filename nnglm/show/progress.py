@@ -17,6 +17,7 @@ PHASES = {
     "training": "training",
     "standard_errors": "standard errors",
     "reference": "NumPy reference",
+    "cross_validation": "cross-validation (data.folds)",
     "writing": "writing",
     "plots": "plots and report",
 }
@@ -61,6 +62,10 @@ class Phases:
         lines, self.waiting = self.waiting or [], None
         for line in lines:
             self._say(line)
+
+    def say(self, line: str) -> None:
+        """A line within a phase (cross-validation's folds as they start)."""
+        self._say(line)
 
     def _say(self, line: str) -> None:
         if self.quiet:

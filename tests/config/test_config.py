@@ -209,7 +209,7 @@ def test_a_key_of_another_source_names_the_source(write_config):
 def test_an_unknown_key_lists_the_keys_of_its_source(write_config):
     assert error_of(write_config, "name: t\ndata: {source: csv, path: d.csv, target: y, pth: e.csv}\n") == (
         "data.pth: unknown key. did you mean 'path'? Allowed here: source, target, features, categorical, formula, "
-        "trials, weights, weights_kind, offset, exposure, missing, success, reference_class, validation_fraction, path, format, delimiter, sheet, "
+        "trials, weights, weights_kind, offset, exposure, missing, success, reference_class, validation_fraction, folds, path, format, delimiter, sheet, "
         "object, table, query, url"
     )
     assert error_of(write_config, MINIMAL + "model: {penalty: {alpha: 1.0, l1wt: 0.5}}\n") == (
