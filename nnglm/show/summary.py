@@ -1,6 +1,7 @@
 """What a run says: its tables and sentences, built once and shown on the console
 (rich) or written into the run's report (markdown, see report.py)."""
 
+import math
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -195,6 +196,15 @@ def _pct(value) -> str:
     return "–" if value is None or value != value else f"{value:+.3g} %"
 
 
+def _plus_minus(mean: float | None, se: float | None, unit: str = "") -> str:
+    """A mean and its standard error, the mean to the se's last digit (2196 ± 390, 1.144 ± 0.028) where the se
+    reads plainly in decimals; else each to its significant digits."""
+    if mean is None or se is None or mean != mean or se != se or not 1e-3 <= abs(se) < 1e5:
+        return f"{_num(mean, 6)}{unit} ± {_num(se, 2)}{unit}"
+    decimals = max(0, 1 - math.floor(math.log10(abs(se))))
+    return f"{mean:.{decimals}f}{unit} ± {se:.{decimals}f}{unit}"
+
+
 def crossval_block(result: RunResult) -> Block:
     """The cross-validation (data.folds): each model's mean held-out deviance per row over the folds, ± its
     standard error; each network's lowering of the GLM's, in %, with the paired tests' one-sided p-values."""
@@ -206,11 +216,12 @@ def crossval_block(result: RunResult) -> Block:
     for model, values in by_model.items():
         mean, se = crossval.mean_se(values)
         n = against.get(model)
-        lower = "–" if n is None else _pct(n.relative_pct) + ("" if n.relative_se_pct is None else f" ± {n.relative_se_pct:.2g} %")
+        lower = "–" if n is None or n.relative_pct is None else _plus_minus(n.relative_pct, n.relative_se_pct, " %")
+        lower = "+" + lower if n is not None and (n.relative_pct or 0) > 0 else lower
         rows.append(
             [
                 crossval.label(model),
-                f"{_num(mean, 6)} ± {_num(se, 2)}",
+                _plus_minus(mean, se),
                 lower,
                 _p(n.p_value_folds) if n else "–",
                 _p(n.p_value_rows) if n else "–",

@@ -75,9 +75,10 @@ def test_the_summary_shows_each_models_mean_with_its_error_and_the_verdict(folde
     assert block.title.startswith("Cross-validation (5 folds; held-out deviance per row")
     assert [r[0] for r in block.rows] == ["GLM", "network from scratch", "network started at the GLM"]
     glm, scratch, at_glm = block.rows
-    assert glm[1] == f"{np.mean(GLM):.6g} ± {np.std(GLM, ddof=1) / np.sqrt(5):.2g}" and glm[2:] == ["–", "–", "–"]
-    assert scratch[2:] == ["-1.2 % ± 0.8 %", "0.900", "0.850"]
-    assert at_glm[2:] == ["+2 % ± 0.1 %", "0.003", "<0.001"]
+    # the mean to its standard error's second significant digit: 0.504 ± 0.014
+    assert glm[1] == "0.504 ± 0.014" and glm[2:] == ["–", "–", "–"]
+    assert scratch[2:] == ["-1.20 % ± 0.80 %", "0.900", "0.850"]
+    assert at_glm[2:] == ["+2.00 % ± 0.10 %", "0.003", "<0.001"]
     assert f"cross-validation: {VERDICT}" in summary.notes(result)
 
 
