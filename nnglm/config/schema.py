@@ -389,7 +389,7 @@ class ModelConfig(Section):
     activation: str | None = None
     """optional: the family's link decides it; if given it must be the family's (sigmoid for binomial/logit, ...)"""
     hidden: list[Count] = []
-    """widths of a second network with hidden layers, judged on held-out rows (needs data.validation_fraction)"""
+    """widths of a second network with hidden layers, judged on held-out rows (needs data.validation_fraction or data.folds)"""
     hidden_activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "softplus", "swish"] = "relu"
     """the hidden layers' activation"""
     # the defaults are left out of the config's dump (config.yaml, result.json's config): a run that does not

@@ -257,7 +257,7 @@ def train_networks(ctx: Context, target: np.ndarray) -> tuple[network.NetworkFit
 
         spec = network.NetworkSpec.of(config)
         fit = network.train(engine, dataset, spec, device, target, on_log=on_log, on_look=on_look, trainer=trainer(ctx))
-        if not config.model.hidden:
+        if not config.model.hidden or config.data.folds:  # with folds, the hidden networks are the folds' own
             return fit, None
         at_glm = hidden_network.GlmStart(target, config.model.hidden_skip == "fixed") if config.model.hidden_start == "glm" else None
         hidden = hidden_network.train(
