@@ -9,6 +9,7 @@ that the one-time compilation is reported apart from it.
     python -m benchmarks.bench [--quick] [--out bench-results]
     python -m benchmarks.bench --large [--rows 1000000]   (only the runs on a million rows: about 10 minutes)
     python -m benchmarks.bench --readers [--rows 1000000] (only the readers of R users' formats against the library alone)
+    python -m benchmarks.bench --crossval (only a 5-fold comparison against 5 single runs of the same models)
 """
 
 import argparse
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.crossval import crossval_cost, crossval_line, worker_crossval
 from benchmarks.readers import reader_cost, readers_line
 from nnglm.config.schema import TrainConfig
 
@@ -316,6 +318,12 @@ def worker_api(config: str) -> dict:
 
 
 WORKERS["api"] = worker_api
+WORKERS["crossval"] = worker_crossval
+
+
+def crossval_runs() -> dict:
+    """The K-fold comparison against K single runs, each config in a fresh worker process."""
+    return crossval_cost(measure)
 
 
 def api_cost() -> dict:
@@ -753,6 +761,9 @@ def main() -> None:
     parser.add_argument(
         "--readers", action="store_true", help="only the readers of R users' formats against the library alone (--rows rows; 5 minutes)"
     )
+    parser.add_argument(
+        "--crossval", action="store_true", help="only a 5-fold comparison against 5 single runs of the same models, two configs (3 minutes)"
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.spec))))
@@ -762,6 +773,7 @@ def main() -> None:
         "api": (api_cost, api_line, "bench_api.json"),
         "sweep": (sweep_cost, sweep_line, "bench_sweep.json"),
         "readers": (lambda: reader_cost(args.rows), readers_line, "bench_readers.json"),
+        "crossval": (crossval_runs, crossval_line, "bench_crossval.json"),
     }
     for flag, (measure, line, name) in alone.items():
         if getattr(args, flag):
@@ -784,6 +796,9 @@ def main() -> None:
         readers = reader_cost(args.rows)
         Console(width=220).print(readers_line(readers))
         (Path(args.out) / "bench_readers.json").write_text(json.dumps(readers, indent=2))
+        folds = crossval_runs()
+        Console(width=220).print(crossval_line(folds))
+        (Path(args.out) / "bench_crossval.json").write_text(json.dumps(folds, indent=2))
         report_large(Path(args.out), args.rows, cases)  # type: ignore[arg-type]
 
 
