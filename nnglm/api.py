@@ -246,6 +246,8 @@ class Run:
         import pandas as pd
 
         cv = self.result.cross_validation
+        if cv is None and self.result.status != Status.COMPLETED and (self.result.config.get("data") or {}).get("folds"):
+            raise ConfigError(f"run {self.id} is {self.result.status}: it ended before its cross-validation did; run it again")
         if cv is None:
             raise ConfigError(f"run {self.id} did not cross-validate; set data.folds (e.g. --set data.folds=5) and run it again")
         rows = [

@@ -276,7 +276,7 @@ def _predict(args) -> int:
 def _validate(args) -> int:
     """The config, every sweep point, and the data each point reads: all that `run` checks before training."""
     from nnglm import api  # numpy and pandas; no TensorFlow
-    from nnglm.data import table
+    from nnglm.data import folds, table
     from nnglm.experiment.cache import identity
     from nnglm.train import backends, network  # Keras and its backend only where a GPU is asked for
 
@@ -290,6 +290,8 @@ def _validate(args) -> int:
                 spec = table.DataSpec.of(cfg)
                 seen[key] = table.split(table.load(spec), spec)[0]
                 network.check_start(cfg.family, cfg.model.use_bias, seen[key])
+                if cfg.data.folds:
+                    folds.assign(seen[key], cfg.data.folds, cfg.seed, cfg.family, cfg.model.use_bias)
             except UserError as e:
                 at = f"sweep point {config_module.describe_point(point)}: " if point else ""
                 raise UserError(f"{config_module.shown(args.config)}: {at}{e}") from None

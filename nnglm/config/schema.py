@@ -698,9 +698,9 @@ class Config(Section):
         model = self.model
         if model.hidden_start == "glm" and not model.hidden:
             raise ValueError("model.hidden_start: glm starts the network with hidden layers at the GLM; set model.hidden (e.g. [16])")
-        if model.hidden_skip == "fixed" and model.hidden_start != "glm":
+        if model.hidden_skip == "fixed" and model.hidden_start != "glm" and self.data.folds is None:  # folds train both
             raise ValueError(
-                "model.hidden_skip: fixed holds the skip connection of the network started at the GLM; set model.hidden_start: glm"
+                "model.hidden_skip: fixed holds the skip connection of the network started at the GLM; set model.hidden_start: glm (or data.folds, which trains it beside the network from scratch)"
             )
 
     def _check_folds(self) -> None:

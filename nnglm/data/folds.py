@@ -80,7 +80,8 @@ def check_training(dataset: Dataset, folds: Folds, n_coefs: int, stratified: boo
     if n_train < n_coefs:
         raise UserError(
             f"data.folds: {folds.k} folds of {dataset.n_rows} rows leave {n_train} rows to train on in a fold; "
-            f"the fits need at least {n_coefs}: set fewer folds"
+            f"the fits need at least {n_coefs}: "
+            + ("set fewer folds" if folds.k > 2 else "too few rows to cross-validate; leave data.folds out")
         )
     if not stratified:
         return

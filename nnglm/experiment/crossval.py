@@ -38,6 +38,7 @@ class Scores:
     rows: dict[str, np.ndarray]
     per_fold: list[FoldScore] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "fold k (why)" where the GLM failed
+    at_glm_steps: list[int | None] = field(default_factory=list)  # the step each fold's network at the GLM kept
 
     @classmethod
     def empty(cls, n_rows: int) -> "Scores":
@@ -80,12 +81,15 @@ def fold(
     means = {"glm": holdout.linear_mean(coefficients, held, config)}
     scratch = hidden.train(engine, fit_rows, spec, device, early=early_rows)
     means["scratch"] = scratch.predict(held.X, held.offset)
-    if glm_fit.failed is None and glm_fit.finite:
+    why = failure(glm_fit)
+    if why is None:
         start = hidden.GlmStart(coefficients, fixed=config.model.hidden_skip == "fixed")
-        means["at_glm"] = hidden.train(engine, fit_rows, spec, device, glm_start=start, early=early_rows).predict(held.X, held.offset)
+        at_glm = hidden.train(engine, fit_rows, spec, device, glm_start=start, early=early_rows)
+        means["at_glm"] = at_glm.predict(held.X, held.offset)
+        scores.at_glm_steps.append(at_glm.best_step)
     else:  # nothing to start at: the network from scratch stands in for it here
         means["at_glm"] = means["scratch"]
-        scores.failed.append(f"fold {j + 1} ({glm_fit.failed or 'no finite coefficients'})")
+        scores.failed.append(f"fold {j + 1} ({why})")
     deviance: dict[str, float | None] = {}
     for name, mu in means.items():
         per_row = paired.deviance_rows(config.family, held, mu)
@@ -94,12 +98,34 @@ def fold(
     scores.per_fold.append(FoldScore(fold=j + 1, n_train=len(train_rows), n_held_out=len(held_rows), deviance=deviance))
 
 
+def failure(fit: glm.GlmFit) -> str | None:
+    """Why a fold's GLM is no start for a network (no maximum, or none reached), or None."""
+    if fit.failed is not None or not fit.finite:
+        return fit.failed or "no finite coefficients"
+    if fit.perfect_separation:
+        return "perfect separation: the likelihood has no finite maximum"
+    if not fit.converged:
+        return "not converged"
+    return None
+
+
+def stayed(scores: Scores, k: int) -> bool:
+    """The network at the GLM kept step 0, the GLM itself, in every fold: its differences are round-off."""
+    return len(scores.at_glm_steps) == k and all(step == 0 for step in scores.at_glm_steps)
+
+
 def section(config: Config, dataset: Dataset, split: folding.Folds, scores: Scores, seconds: float) -> CrossValidationSection:
     by_fold = {name: np.array([f.deviance[name] for f in scores.per_fold], dtype=float) for name in MODELS}
     networks = []
     for name in NETWORKS:
         versus = paired.against(name, by_fold[name], by_fold["glm"], scores.rows[name], scores.rows["glm"])
-        networks.append(versus.model_copy(update={"sentence": sentence(versus, usable_folds(by_fold[name], by_fold["glm"]))}))
+        if name == "at_glm" and stayed(scores, split.k):
+            versus = versus.model_copy(
+                update={"improves": False, "sentence": f"{NETWORKS[name]} stayed at the GLM in every fold (early stopping kept step 0)"}
+            )
+        else:
+            versus = versus.model_copy(update={"sentence": sentence(versus, usable_folds(by_fold[name], by_fold["glm"]))})
+        networks.append(versus)
     return CrossValidationSection(
         folds=split.k,
         stratified=split.stratified,
@@ -142,7 +168,12 @@ def verdict(networks: list[NetworkAgainstGlm], k: int) -> str:
     better = [n for n in networks if n.improves]
     if better:
         return str(max(better, key=lambda n: n.relative_pct or 0.0).sentence)
-    found = "; ".join(f"{NETWORKS[n.model]}: deviance {signed(n.relative_pct)}, {p_text(n.p_value_folds)}" for n in networks)
+    found = "; ".join(
+        str(n.sentence)
+        if n.sentence and "stayed at the GLM" in n.sentence
+        else f"{NETWORKS[n.model]}: deviance {signed(n.relative_pct)}, {p_text(n.p_value_folds)}"
+        for n in networks
+    )
     return f"no evidence that a hidden layer helps here ({found}; in {k} folds)"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nnglm.config import Config, DataFrameData
-from nnglm.data import frames, table
+from nnglm.data import folds, frames, table
 from nnglm.experiment import crossval, holdout, predict, verdict
 from nnglm.experiment.cache import Entry, RunCache
 from nnglm.foundation import safe
@@ -109,6 +109,8 @@ def _run(
         load = lambda: table.split(table.load(spec), spec)  # noqa: E731
         dataset, held_out = shared.rows(load) if shared else load()
         network.check_start(config.family, config.model.use_bias, dataset)
+        if config.data.folds:  # folds no fit can use are refused here too
+            folds.assign(dataset, config.data.folds, config.seed, config.family, config.model.use_bias)
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     with phases("imports"):  # apart, so that no phase after it counts a library's import as its own work

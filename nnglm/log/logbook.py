@@ -166,7 +166,8 @@ def runs_columns(runs: list[LoggedRun]) -> list[str]:
 
 
 def cross_validated(result: schema.RunResult | None) -> str:
-    """The cv column: the best network's gain on the GLM and its p-value over the folds ("+2.1% p=0.003"),
+    """The cv column: the best network's change of the GLM's held-out deviance and its p-value over the folds
+    ("dev -2.1% p=0.003"),
     "no gain" where no network lowers the GLM's held-out deviance significantly; empty without data.folds."""
     cv = result.cross_validation if result else None
     if cv is None:
@@ -177,7 +178,7 @@ def cross_validated(result: schema.RunResult | None) -> str:
     best = max(better, key=lambda n: n.relative_pct or 0.0)
     p = best.p_value_folds
     shown = "" if p is None else " p<0.001" if p < 0.001 else f" p={p:.3f}"
-    return f"{best.relative_pct:+.1f}%{shown}"
+    return f"dev {-(best.relative_pct or 0.0):+.1f}%{shown}"
 
 
 # --- comparing runs ---

@@ -40,3 +40,20 @@ def test_nothing_helps_on_counts_drawn_from_a_glm(tmp_path):
     glm = np.array([f["deviance"]["glm"] for f in cv["per_fold"]])
     at_glm = np.array([f["deviance"]["at_glm"] for f in cv["per_fold"]])
     np.testing.assert_allclose(at_glm, glm, rtol=1e-5)
+
+
+@pytest.mark.runs
+def test_a_separated_fold_glm_is_no_start_and_the_fallback_is_named(write_config, tmp_path):
+    """Perfect separation: the GLM has no finite maximum in any fold, so the network 'started at the GLM'
+    is the network from scratch there, and the section says so."""
+    x = np.linspace(-2, 2, 60)
+    (tmp_path / "sep.csv").write_text("x,y\n" + "\n".join(f"{v:.4f},{int(v > 0)}" for v in x) + "\n")
+    path = write_config(
+        f"name: sep\ndata: {{source: file, path: {tmp_path / 'sep.csv'}, target: y, folds: 3}}\n"
+        "model: {family: binomial, hidden: [4], hidden_start: glm}\ntrain: {epochs: 200}\n"
+    )
+    outcome = runner.run(load(path), tmp_path / "out", quiet=True)
+    cv = json.loads((outcome.run_dir / "result.json").read_text())["cross_validation"]
+    assert cv["fallback"].startswith("the GLM failed in fold 1 (perfect separation: the likelihood has no finite maximum)")
+    for f in cv["per_fold"]:
+        assert f["deviance"]["at_glm"] == f["deviance"]["scratch"]

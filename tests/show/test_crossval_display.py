@@ -77,8 +77,9 @@ def test_the_summary_shows_each_models_mean_with_its_error_and_the_verdict(folde
     glm, scratch, at_glm = block.rows
     # the mean to its standard error's second significant digit: 0.504 ± 0.014
     assert glm[1] == "0.504 ± 0.014" and glm[2:] == ["–", "–", "–"]
-    assert scratch[2:] == ["-1.20 % ± 0.80 %", "0.900", "0.850"]
-    assert at_glm[2:] == ["+2.00 % ± 0.10 %", "0.003", "<0.001"]
+    # the change of the GLM's deviance, signed as the verdict says it: the scratch network raises it by 1.2 %
+    assert scratch[2:] == ["+1.20 % ± 0.80 %", "0.900", "0.850"]
+    assert at_glm[2:] == ["-2.00 % ± 0.10 %", "0.003", "<0.001"]
     assert f"cross-validation: {VERDICT}" in summary.notes(result)
 
 
@@ -125,15 +126,15 @@ def test_the_picture_joins_each_folds_three_models_and_marks_the_means(folder):
 def test_runs_shows_the_best_networks_gain_only_where_a_run_cross_validated(folder, plain, run_cli):
     runs = {r.name: r for r in logbook.scan(folder.parent.parent)}
     assert logbook.runs_columns(list(runs.values())) == [*logbook.RUNS_COLUMNS, "cv"]
-    assert logbook.row(runs["cv"], cv=True)[-1] == "+2.0% p=0.003"
+    assert logbook.row(runs["cv"], cv=True)[-1] == "dev -2.0% p=0.003"
     assert logbook.row(runs["plain"], cv=True)[-1] == ""
     assert logbook.runs_columns([runs["plain"]]) == logbook.RUNS_COLUMNS
     code, out, _ = run_cli("runs", folder.parent.parent)
-    assert code == 0 and "+2.0% p=0.003" in out and " cv " in out
+    assert code == 0 and "dev -2.0% p=0.003" in out and " cv " in out
     code, out, _ = run_cli("runs", plain.parent)
     assert code == 0 and " cv " not in out
     frame = nnglm.runs(folder.parent.parent)
-    assert dict(zip(frame["name"], frame["cv"])) == {"cv": "+2.0% p=0.003", "plain": ""}
+    assert dict(zip(frame["name"], frame["cv"])) == {"cv": "dev -2.0% p=0.003", "plain": ""}
     assert "cv" not in nnglm.runs(plain.parent).columns
 
 

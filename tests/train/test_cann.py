@@ -149,8 +149,14 @@ def test_a_fixed_skip_needs_the_start_at_the_glm(write_config):
     with pytest.raises(UserError) as e:
         config.load(path)
     assert str(e.value) == (
-        f"{path}: model.hidden_skip: fixed holds the skip connection of the network started at the GLM; set model.hidden_start: glm"
+        f"{path}: model.hidden_skip: fixed holds the skip connection of the network started at the GLM; set model.hidden_start: glm "
+        "(or data.folds, which trains it beside the network from scratch)"
     )
+    # with folds, the network started at the GLM is trained in every fold, whatever hidden_start says
+    folded = write_config(
+        "name: h\ndata: {source: synthetic, generator: four_points, folds: 2}\nmodel: {hidden: [4], hidden_skip: fixed}\n", "f.yaml"
+    )
+    assert config.load(folded).model.hidden_skip == "fixed"
 
 
 def test_the_defaults_leave_the_config_as_it_was():
