@@ -120,8 +120,8 @@ def tags(run: Run) -> dict[str, str]:
         "nnglm.dtype": r.environment.dtype,
         "nnglm.device": r.environment.device,
         "nnglm.outcome": comparison.get("outcome"),
-        "nnglm.experiment.verdict": comparison.get("verdict"),
-        "nnglm.foundation.errors": logbook.errors_used(r),  # which standard errors both fits report
+        "nnglm.verdict": comparison.get("verdict"),
+        "nnglm.errors": logbook.errors_used(r),  # which standard errors both fits report
         "nnglm.error": r.error,
         "nnglm.set": " ".join(f"{k}={text(v)}" for k, v in set_keys.items()),
         "nnglm.folder": str(run.folder.resolve()),

@@ -19,6 +19,7 @@ from support import load  # noqa: E402
 
 from nnglm import cli  # noqa: E402
 from nnglm.experiment import runner  # noqa: E402
+from nnglm.log import logbook  # noqa: E402
 
 
 def export(capsys, *args):
@@ -64,7 +65,9 @@ def test_the_config_is_the_params_and_the_run_is_tagged(exported):
     tags = run.data.tags
     assert tags["nnglm.run_id"] == folder.name and tags["nnglm.status"] == "completed"
     assert tags["nnglm.family"] == "binomial" and tags["nnglm.backend"] == result["environment"]["backend"]
-    assert tags["nnglm.experiment.verdict"] == result["comparison"]["verdict"]
+    assert tags["nnglm.verdict"] == result["comparison"]["verdict"] and tags["nnglm.errors"] == logbook.errors_used(
+        logbook.read(folder).result
+    )
     assert run.info.run_name == f"seed002_logistic_no_bias/{folder.name}" and run.info.status == "FINISHED"
 
 
