@@ -121,6 +121,7 @@ def tags(run: Run) -> dict[str, str]:
         "nnglm.device": r.environment.device,
         "nnglm.outcome": comparison.get("outcome"),
         "nnglm.verdict": comparison.get("verdict"),
+        "nnglm.cross_validation": (dumped.get("cross_validation") or {}).get("verdict"),
         "nnglm.errors": logbook.errors_used(r),  # which standard errors both fits report
         "nnglm.error": r.error,
         "nnglm.set": " ".join(f"{k}={text(v)}" for k, v in set_keys.items()),
@@ -160,6 +161,9 @@ def figures(result: schema.RunResult) -> dict[str, float]:
     for section, content in dumped.items():
         if section not in NOT_FIGURES and section != "comparison" and isinstance(content, dict):
             out |= numbers(content, f"{section}.")
+    for versus in (dumped.get("cross_validation") or {}).get("networks") or []:  # a list: by its network's name
+        if isinstance(versus, dict) and isinstance(versus.get("model"), str):
+            out |= numbers({k: v for k, v in versus.items() if k != "model"}, f"cross_validation.{versus['model']}.")
     return out
 
 

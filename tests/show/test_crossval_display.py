@@ -153,3 +153,14 @@ def test_the_api_gives_a_row_a_fold_and_model(folder, plain):
     assert frame.attrs["verdict"] == VERDICT and run.result.cross_validation.networks[1].p_value_rows == 0.0004
     with pytest.raises(nnglm.ConfigError, match="did not cross-validate; set data.folds"):
         nnglm.load(plain).cross_validation()
+
+
+def test_the_export_carries_each_network_against_the_glm_and_the_verdict(folder):
+    """nnglm export: each network's figures by its name (the section holds them in a list), the verdict a tag."""
+    from nnglm.log import export
+
+    run = export.readable(folder)
+    figures, tags = export.figures(run.result), export.tags(run)
+    assert figures["cross_validation.at_glm.relative_pct"] == 2.0 and figures["cross_validation.at_glm.improves"] == 1.0
+    assert figures["cross_validation.scratch.p_value_rows"] == 0.85 and figures["cross_validation.folds"] == 5
+    assert tags["nnglm.cross_validation"] == VERDICT
