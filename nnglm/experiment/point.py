@@ -8,6 +8,7 @@ from pathlib import Path
 from nnglm.config import Config
 from nnglm.experiment.cache import RunCache
 from nnglm.foundation.errors import UserError, bounded
+from nnglm.log import logbook
 from nnglm.log.result import Status
 
 
@@ -31,6 +32,7 @@ class PointOutcome:
     equivalent: bool | None = None
     outcome: str | None = None  # the comparison's: equivalent, not converged, no finite MLE, ...
     error: str | None = None
+    cross_validation: str | None = None  # data.folds: the cv cell of `nnglm runs` ("dev -2.1% p=0.003", "no gain")
 
 
 def run_point(point: dict, config: Config, out: Path, cache: RunCache, overrides: dict | None = None) -> PointOutcome:
@@ -53,4 +55,5 @@ def run_point(point: dict, config: Config, out: Path, cache: RunCache, overrides
         max_rel_diff=comparison.max_rel_diff if comparison else None,
         equivalent=comparison.equivalent if comparison else None,
         outcome=comparison.outcome if comparison else None,
+        cross_validation=logbook.cross_validated(result) or None,
     )

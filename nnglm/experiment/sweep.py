@@ -26,6 +26,7 @@ from nnglm.experiment.cache import RunCache
 from nnglm.experiment.point import PointOutcome, PointStatus, run_point
 from nnglm.foundation.errors import bounded
 from nnglm.foundation.safe import cell, one_line_warning
+from nnglm.log import logbook
 from nnglm.log.logbook import not_equivalent
 from nnglm.show.summary import wide_console
 
@@ -246,7 +247,9 @@ def table(outcomes: list[PointOutcome]) -> Table:
     t = Table(title=f"Sweep: {len(outcomes)} points (run: the folder under <out>/<name>/)", title_justify="left")
     for key in keys:
         t.add_column(key, justify="right")
-    for column in ("status", "steps", "max rel diff", "max abs diff", "verdict", "run"):
+    cv = any(o.cross_validation for o in outcomes)  # a sweep of cross-validated runs: their cv, as `nnglm runs` shows it
+    columns = ["status", "steps", "max rel diff", "max abs diff", "verdict"] + ([logbook.CV_COLUMN] if cv else []) + ["run"]
+    for column in columns:
         t.add_column(column, justify="right" if column in ("steps", "max rel diff", "max abs diff") else "left")
     for o in outcomes:
         verdict = _verdict(o)
@@ -257,6 +260,7 @@ def table(outcomes: list[PointOutcome]) -> Table:
             "" if o.max_rel_diff is None else f"{o.max_rel_diff:.3g}",
             "" if o.max_abs_diff is None else f"{o.max_abs_diff:.3g}",
             verdict,
+            *([o.cross_validation or ""] if cv else []),
             Path(o.run_dir).name if o.run_dir else "",
         ]
         t.add_row(*map(cell, cells))  # values and errors shown as written, never read as markup

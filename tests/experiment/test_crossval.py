@@ -282,3 +282,18 @@ def test_where_the_glm_fails_in_a_fold_the_network_started_at_it_falls_back(monk
     assert second["at_glm"] == second["scratch"] and np.isnan(second["glm"])
     assert all(np.isfinite(v) for f in (section.per_fold[0], section.per_fold[2]) for v in f.deviance.values())
     assert [n.sentence.endswith("in 2 folds") for n in section.networks] == [True, True]  # the failed fold is left out of the pairs
+
+
+def test_a_sweep_of_cross_validated_points_shows_their_cv():
+    from nnglm.experiment import sweep
+    from nnglm.experiment.point import PointOutcome, PointStatus
+
+    done = [
+        PointOutcome({"data.folds": k}, PointStatus.COMPLETED, run_dir=f"o/n/r{k}", cross_validation=cv)
+        for k, cv in ((3, "no gain"), (5, "dev -2.1% p=0.003"))
+    ]
+    table = sweep.table(done)
+    assert [c.header for c in table.columns] == ["data.folds", "status", "steps", "max rel diff", "max abs diff", "verdict", "cv", "run"]
+    assert [str(c) for c in table.columns[6].cells] == ["no gain", "dev -2.1% p=0.003"]
+    plain = sweep.table([PointOutcome({"seed": 1}, PointStatus.COMPLETED)])
+    assert "cv" not in [c.header for c in plain.columns]
