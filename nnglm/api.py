@@ -552,6 +552,7 @@ def compare(*runs: Run | str | os.PathLike, dir: str | os.PathLike = "experiment
         rows[("glm", term)] = list(c.glm[:, j])
     rows.update({("statistics", key): values for key, values in c.statistics.items()})
     rows.update({("validation", key): values for key, values in c.validation.items()})
+    rows.update({("cross_validation", key): values for key, values in c.cross_validation.items()})
     # as text: a difference of 3e-07 in a column of coefficients would be shown as 0.0
     rows[("difference", "max |w - w(run 1)|")] = [f"{d:.3g}" for d in np.max(np.abs(c.network - c.network[0]), axis=1)]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=[r.run_id for r in c.runs])

@@ -7,6 +7,7 @@ run recorded as `running` whose process is gone is listed as `dead`.
 """
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,6 +227,7 @@ class RunComparison:
     relative: bool  # judged relative (runs in different dtypes, by default), else absolute
     same: bool
     validation: dict[str, list]  # '<fit>.<loss>' -> each run's value, for runs with held-out rows
+    cross_validation: dict[str, list]  # '<model>.<figure>' -> each run's value, for runs with data.folds
     statistics: dict[str, list]  # '<fit>.<statistic>' -> each run's value (deviance, AIC, ...)
     errors: list[str] = field(default_factory=list)  # each run's standard errors, in words (inference.described)
     bse: dict[str, list] = field(default_factory=dict)  # '<fit>.<term>' -> each run's standard error
@@ -303,6 +305,7 @@ def compare_runs(folders: list[Path], tolerance: float | None = None) -> RunComp
         relative=relative,
         same=bool((relative_gap if relative else gap) <= tolerance),
         validation=_held_out_losses(results),
+        cross_validation=_cross_validations(results),
         statistics=_fit_statistics(networks, glms),
         errors=[errors_used(r) for r in results],
         bse=standard_errors(results, terms),
@@ -360,6 +363,28 @@ def _held_out_losses(results: list[schema.RunResult]) -> dict[str, list]:
             if any(v is not None for v in losses):
                 validation[f"{fit}.{loss}"] = losses
     return validation
+
+
+def _cross_validations(results: list[schema.RunResult]) -> dict[str, list]:
+    """'<model>.<figure>' -> each run's value, for runs that cross-validated: each model's held-out deviance
+    per row (the mean over the folds), each network's change of the GLM's in % and its p over the folds."""
+    sections = [r.cross_validation for r in results]
+    if not any(sections):
+        return {}
+    out: dict[str, list] = {}
+    for model in ("glm", "scratch", "at_glm"):
+        out[f"{model}.deviance"] = [_mean_deviance(cv, model) for cv in sections]
+    for model in ("scratch", "at_glm"):
+        versus = [next((n for n in cv.networks if n.model == model), None) if cv else None for cv in sections]
+        out[f"{model}.change %"] = [None if n is None or n.relative_pct is None else -n.relative_pct for n in versus]
+        out[f"{model}.p, folds"] = [None if n is None else n.p_value_folds for n in versus]
+    return out
+
+
+def _mean_deviance(cv: schema.CrossValidationSection | None, model: str) -> float | None:
+    values = [f.deviance.get(model) for f in cv.per_fold] if cv else []
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else None
 
 
 def _fit_statistics(networks: list[schema.NetworkSection], glms: list[schema.GlmSection]) -> dict[str, list]:

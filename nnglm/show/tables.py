@@ -73,6 +73,9 @@ def print_comparison(c: RunComparison, console=None) -> None:
         per_run("Standard errors (each run's own)", "fit.term", c.bse, 8)
     if c.validation:
         per_run("Losses (held-out rows kept out of every fit)", "fit.loss", c.validation, 6)
+    if c.cross_validation:
+        title = "Cross-validation (held-out deviance per row, the mean over the folds; each network's change of the GLM's)"
+        per_run(title, "model.figure", c.cross_validation, 6)
     colour = "green" if c.same else "red"
     console.print(f"[{colour}]{verdict(c)}[/{colour}]")
 

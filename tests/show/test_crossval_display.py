@@ -164,3 +164,13 @@ def test_the_export_carries_each_network_against_the_glm_and_the_verdict(folder)
     assert figures["cross_validation.at_glm.relative_pct"] == 2.0 and figures["cross_validation.at_glm.improves"] == 1.0
     assert figures["cross_validation.scratch.p_value_rows"] == 0.85 and figures["cross_validation.folds"] == 5
     assert tags["nnglm.cross_validation"] == VERDICT
+
+
+def test_compare_sets_cross_validated_runs_side_by_side(folder, tmp_path, run_cli):
+    other = hand_run(tmp_path / "log", name="cv", run_id="20260101-000002-abcdef", data=DATA, cross_validation=SECTION)
+    c = logbook.compare_runs([folder, other])
+    assert c.cross_validation["glm.deviance"] == [pytest.approx(np.mean(GLM))] * 2
+    assert c.cross_validation["at_glm.change %"] == [-2.0, -2.0] and c.cross_validation["scratch.p, folds"] == [0.9, 0.9]
+    code, out, _ = run_cli("compare", folder, other)
+    assert code == 0 and "Cross-validation" in out and "at_glm.change %" in out
+    assert nnglm.compare(folder, other).loc[("cross_validation", "at_glm.p, folds")].tolist() == [0.003, 0.003]
