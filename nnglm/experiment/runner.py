@@ -7,6 +7,7 @@ show/progress.py's."""
 import contextlib
 import gc
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,16 @@ class Context:
     phases: Phases
     shared: Entry | None  # what the runs of this process share with this one (cache.py)
     draw_plots: bool
+
+    @cached_property
+    def network_spec(self) -> network.NetworkSpec:
+        """What training reads of the config, made once a run."""
+        return network.NetworkSpec.of(self.config)
+
+    @cached_property
+    def glm_options(self) -> glm.GlmOptions:
+        """What the GLM reads of the config, made once a run."""
+        return glm.GlmOptions.of(self.config)
 
 
 @dataclass
@@ -210,7 +221,7 @@ def fit_and_log(ctx: Context) -> list[dict]:
         stats, network_llf, statistics = network_figures(ctx, fit, glm_fit)
     comparison = verdict.compare(fit, glm_fit, network_llf, stats.bse, ctx.config, ctx.condition)
     with phases("reference"):
-        ref = reference.attempt(ctx.dataset, network.NetworkSpec.of(ctx.config), fit, ctx.config.compare.reference)
+        ref = reference.attempt(ctx.dataset, ctx.network_spec, fit, ctx.config.compare.reference)
     fits = Fits(glm_fit, fit, hidden, stats, statistics, comparison, ref)
     rows = coefficient_rows(fits)
     record(ctx, fits)
@@ -231,8 +242,7 @@ def fit_and_log(ctx: Context) -> list[dict]:
 
 def fit_glm(ctx: Context) -> glm.GlmFit:
     """statsmodels' fit, or the one the runs of this process share."""
-    config, dataset, shared = ctx.config, ctx.dataset, ctx.shared
-    glm_options = glm.GlmOptions.of(config)
+    config, dataset, shared, glm_options = ctx.config, ctx.dataset, ctx.shared, ctx.glm_options
     glm_fit = (
         shared.glm_fit(lambda: glm.fit(dataset, config.family, glm_options)) if shared else glm.fit(dataset, config.family, glm_options)
     )
@@ -257,7 +267,7 @@ def train_networks(ctx: Context, target: np.ndarray) -> tuple[network.NetworkFit
         def on_look(d):
             bar.looked(d.relative, config.stop_rtol)
 
-        spec = network.NetworkSpec.of(config)
+        spec = ctx.network_spec
         fit = network.train(engine, dataset, spec, device, target, on_log=on_log, on_look=on_look, trainer=trainer(ctx))
         if not config.model.hidden or config.data.folds:  # with folds, the hidden networks are the folds' own
             return fit, None
@@ -272,7 +282,7 @@ def trainer(ctx: Context) -> network.Trainer | None:
     """The compiled network the runs of this process share, made by the first of them; None: train builds its own."""
     shared = ctx.shared
     if shared and shared.trainer is None:
-        shared.trainer = network.prepare(ctx.engine, network.NetworkSpec.of(ctx.config), ctx.dataset, ctx.device)
+        shared.trainer = network.prepare(ctx.engine, ctx.network_spec, ctx.dataset, ctx.device)
     return shared.trainer if shared else None
 
 
@@ -282,8 +292,7 @@ def network_figures(ctx: Context, fit: network.NetworkFit, glm_fit: glm.GlmFit) 
     config, dataset = ctx.config, ctx.dataset
     weights = np.array(list(fit.coefficients.values()))
     stats = network_errors(ctx.engine, config, dataset, fit, weights)
-    glm_options = glm.GlmOptions.of(config)
-    sm_model = glm.model(dataset, config.family, glm_options)
+    sm_model = glm.model(dataset, config.family, ctx.glm_options)
     network_llf = glm.statistics(sm_model, weights, glm_fit.scale).llf
     own_scale = None if config.inference.scale == "family" else stats.dispersion
     return stats, network_llf, glm.statistics(sm_model, weights, own_scale)

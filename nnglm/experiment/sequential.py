@@ -120,7 +120,8 @@ def fit_both(dataset: table.Dataset, config: Config) -> tuple[Statistics, Statis
     full model's dispersion, so a sub-model's own is not needed); and why an `auto` network stopped short, if it did."""
     from nnglm.train import backends, network
 
-    glm_fit = glm.fit(dataset, config.family, glm.GlmOptions.of(config))
+    options = glm.GlmOptions.of(config)
+    glm_fit = glm.fit(dataset, config.family, options)
     if glm_fit.failed:
         raise UserError(f"a sub-model's GLM failed ({glm_fit.failed}): no sequential table")
     engine = backends.load(config.train.backend, config.train.dtype)
@@ -128,6 +129,6 @@ def fit_both(dataset: table.Dataset, config: Config) -> tuple[Statistics, Statis
     target = np.array(list(glm_fit.coefficients.values()))
     fit = network.train(engine, dataset, network.NetworkSpec.of(config), device, target)
     weights = np.array(list(fit.coefficients.values()))
-    network_stats = glm.statistics(glm.model(dataset, config.family, glm.GlmOptions.of(config)), weights)
+    network_stats = glm.statistics(glm.model(dataset, config.family, options), weights)
     short = config.train.auto and not fit.converged
     return glm_fit.statistics, network_stats, fit.stopped if short else None

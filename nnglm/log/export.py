@@ -52,7 +52,7 @@ MAX_HISTORY_BYTES = 256 * 2**20  # history.csv is a few MB at 200 000 steps
 NOT_FIGURES = {"config", "environment", "process", "sweep_point", "overrides"}  # sections whose numbers are no result
 PER_TERM = {"coefficients", "bse"}  # one number per term: coefficients.csv holds them
 MLFLOW_STATUS = {Status.COMPLETED: "FINISHED", Status.FAILED: "FAILED", Status.INTERRUPTED: "KILLED"}
-NOT_ARTIFACTS = {"heartbeat"}  # and dotfiles: a file being written
+NOT_ARTIFACTS = {runlog.HEARTBEAT_FILE}  # and dotfiles: a file being written
 
 
 @dataclass

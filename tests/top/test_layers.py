@@ -21,7 +21,7 @@ LAYERS = [
     ("model", ["nnglm.model"]),
     ("train", ["nnglm.train"]),
     ("show", ["nnglm.show"]),
-    ("run", ["nnglm.experiment"]),
+    ("experiment", ["nnglm.experiment"]),
     ("top", ["nnglm.api", "nnglm.cli", "nnglm.__main__", "nnglm"]),
 ]
 HEAVY = ("tensorflow", "keras", "torch", "jax")
