@@ -227,10 +227,11 @@ class RunComparison:
     relative: bool  # judged relative (runs in different dtypes, by default), else absolute
     same: bool
     validation: dict[str, list]  # '<fit>.<loss>' -> each run's value, for runs with held-out rows
-    cross_validation: dict[str, list]  # '<model>.<figure>' -> each run's value, for runs with data.folds
     statistics: dict[str, list]  # '<fit>.<statistic>' -> each run's value (deviance, AIC, ...)
     errors: list[str] = field(default_factory=list)  # each run's standard errors, in words (inference.described)
     bse: dict[str, list] = field(default_factory=dict)  # '<fit>.<term>' -> each run's standard error
+    # '<model>.<figure>' -> each run's value, for runs with data.folds
+    cross_validation: dict[str, list] = field(default_factory=dict)
 
 
 ENVIRONMENT_IGNORED = {"platform"}  # recorded, but not news when comparing
