@@ -73,6 +73,19 @@ class Inputs:
             B = B[:, 1:] - B[:, :1]
         return B.T.ravel()
 
+    def from_original(self, coefficients: np.ndarray, use_bias: bool, n_outputs: int) -> tuple[np.ndarray, np.ndarray]:
+        """to_original's inverse: coefficients in the order of Dataset.terms as Dense weights on Z, a kernel
+        (features, outputs) and a bias (outputs,; zeros without one): kernel_Z = matrix^-1 kernel_X,
+        bias_Z = bias_X + shift @ kernel_X. Multinomial: class 0, the reference, is the zero column."""
+        n_terms = self.matrix.shape[0] + use_bias
+        classes = max(n_outputs - 1, 1)
+        B = np.asarray(coefficients, dtype=float)[: n_terms * classes].reshape(classes, n_terms).T  # (terms, outputs)
+        if n_outputs > 1:
+            B = np.column_stack([np.zeros(n_terms), B])
+        kernel = B[int(use_bias) :]
+        bias = B[0] + self.shift @ kernel if use_bias else np.zeros(n_outputs)
+        return np.linalg.solve(self.matrix, kernel), bias
+
 
 BLOCK_BYTES = 2**22  # rows are read in blocks of about this many bytes
 

@@ -79,27 +79,12 @@ def build(engine: Engine, spec: NetworkSpec, n_features: int, n_outputs: int, bi
     return network.assemble(engine, spec, n_features, [*layers, head], offset)
 
 
-def skip_weights(glm_start: GlmStart, inputs: Inputs, use_bias: bool, n_outputs: int) -> tuple[np.ndarray, np.ndarray]:
-    """The GLM's coefficients as a Dense layer's kernel (features, outputs) and bias (outputs,) on the
-    network's inputs Z = (X - shift) @ M: kernel_Z = M^-1 kernel_X, bias_Z = bias_X + shift @ kernel_X
-    (precondition.py's map, inverted). Multinomial: class 0, the reference, is the zero column."""
-    n_terms = inputs.matrix.shape[0] + use_bias
-    classes = max(n_outputs - 1, 1)
-    coefficients = np.asarray(glm_start.coefficients, dtype=float)[: n_terms * classes]
-    B = coefficients.reshape(classes, n_terms).T  # (terms, outputs), class by class as Dataset.terms orders them
-    if n_outputs > 1:
-        B = np.column_stack([np.zeros(n_terms), B])
-    kernel_x = B[int(use_bias) :]
-    bias = B[0] + inputs.shift @ kernel_x if use_bias else np.zeros(n_outputs)
-    return np.linalg.solve(inputs.matrix, kernel_x), bias
-
-
 def build_at_glm(engine: Engine, spec: NetworkSpec, dataset: Dataset, inputs: Inputs, glm_start: GlmStart):
     """The network started at the GLM: eta = skip(x) + head(hidden(x)) (+ offset), the skip connection at
     the GLM's coefficients, the head (the hidden part's last layer) at zero."""
     network.seeded(engine, spec.seed, spec.train.dtype)
     keras, dtype, n_outputs = engine.keras, spec.train.dtype, dataset.n_outputs
-    kernel, bias = skip_weights(glm_start, inputs, spec.use_bias, n_outputs)
+    kernel, bias = inputs.from_original(glm_start.coefficients, spec.use_bias, n_outputs)
     x = keras.Input((dataset.n_features,), dtype=dtype)
     h = x
     for width in spec.hidden:

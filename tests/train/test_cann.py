@@ -97,7 +97,7 @@ def test_a_fixed_skip_connection_stays_at_the_glm():
     start = hidden.GlmStart(np.asarray(fitted.params), fixed=True)
     fit = hidden.train(engine_of(cfg), ds, spec, "cpu", glm_start=start)
     skip = fit.model.get_layer("skip")
-    kernel, bias = hidden.skip_weights(start, fit.inputs, True, 1)
+    kernel, bias = fit.inputs.from_original(start.coefficients, True, 1)
     assert np.array_equal(np.asarray(skip.kernel), kernel.astype("float32"))
     assert np.array_equal(np.asarray(skip.bias), bias.astype("float32"))
     assert (fit.start, fit.skip, fit.epochs_run) == ("glm", "fixed", 60)
@@ -186,3 +186,19 @@ def test_a_run_through_the_command_line_starts_at_the_glm(run_cli, tmp_path):
     assert result["config"]["model"]["hidden_start"] == "glm"
     # trained from the GLM, the network is never worse than it on its own rows
     assert result["validation"]["hidden"]["train_loss"] < result["validation"]["glm"]["train_loss"]
+
+
+@pytest.mark.parametrize(
+    "method, use_bias, n_outputs", [("standardize", True, 1), ("whiten", True, 1), ("standardize", False, 1), ("whiten", True, 3)]
+)
+def test_from_original_is_the_inverse_of_to_original(method, use_bias, n_outputs):
+    """The skip connection's weights on the network's inputs map back to the GLM's coefficients exactly."""
+    from nnglm.model.precondition import Inputs
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(2.0, 3.0, (50, 3))
+    inputs = Inputs.of(X, method, use_bias)
+    coefficients = rng.normal(size=(3 + use_bias) * max(n_outputs - 1, 1))
+    kernel, bias = inputs.from_original(coefficients, use_bias, n_outputs)
+    back = inputs.to_original(kernel, bias if use_bias else None, n_outputs > 1)
+    np.testing.assert_allclose(back, coefficients, rtol=1e-12, atol=1e-12)
