@@ -20,9 +20,11 @@ def worker_crossval(config: str) -> dict:
     """One config: a warm-up single run (untimed: the imports' and the first trace's cost), then the K-fold
     comparison and K single runs, each timed."""
     from nnglm import config as config_module
-    from nnglm.data import table
+    from nnglm.data import folds, table
     from nnglm.experiment import crossval
+    from nnglm.model import glm
     from nnglm.train import backends, hidden
+    from nnglm.train.network import NetworkSpec
 
     cfg = config_module.load(config)
     dataset = table.load(table.DataSpec.of(cfg))
@@ -42,7 +44,8 @@ def worker_crossval(config: str) -> dict:
     hidden.train = counted  # type: ignore[assignment]
     try:
         start = time.perf_counter()
-        section = crossval.run(cfg, dataset, engine, device)
+        split = folds.assign(dataset, k, cfg.seed, cfg.family, cfg.model.use_bias)
+        section = crossval.run(cfg, dataset, split, engine, device, NetworkSpec.of(cfg), glm.GlmOptions.of(cfg))
         folds_seconds = time.perf_counter() - start
     finally:
         hidden.train = train  # type: ignore[assignment]

@@ -19,16 +19,15 @@ from nnglm.config import Config
 from nnglm.data import folds as folding
 from nnglm.data.table import Dataset
 from nnglm.experiment import holdout
-from nnglm.log.result import CrossValidationSection, FoldScore, NetworkAgainstGlm
+from nnglm.log.result import CV_MODELS, CV_NETWORKS, CrossValidationSection, FoldScore, NetworkAgainstGlm
 from nnglm.model import glm, paired
+from nnglm.show import crossval as crossval_view
 from nnglm.train import hidden
 from nnglm.train.backends import Engine
 from nnglm.train.network import NetworkSpec
 
 INNER_FRACTION = 0.2  # of each fold's training rows, held for early stopping
-MODELS = ("glm", "scratch", "at_glm")
-NETWORKS = {"scratch": "the network from scratch", "at_glm": "the network started at the GLM"}
-SIGNIFICANT = 0.05  # the one-sided test's level for `improves`
+NETWORKS = {name: f"the {crossval_view.label(name)}" for name in CV_NETWORKS}  # as the sentences name them
 
 
 @dataclass
@@ -42,17 +41,23 @@ class Scores:
 
     @classmethod
     def empty(cls, n_rows: int) -> "Scores":
-        return cls({name: np.full(n_rows, np.nan) for name in MODELS})
+        return cls({name: np.full(n_rows, np.nan) for name in CV_MODELS})
 
 
 def run(
-    config: Config, dataset: Dataset, engine: Engine, device: str, on_fold: Callable[[int, int], None] = lambda k, K: None
+    config: Config,
+    dataset: Dataset,
+    split: folding.Folds,
+    engine: Engine,
+    device: str,
+    spec: NetworkSpec,
+    options: glm.GlmOptions,
+    on_fold: Callable[[int, int], None] = lambda k, K: None,
 ) -> CrossValidationSection:
-    """The cross-validation section of a run with data.folds: `on_fold(k, K)` is told as fold k of K starts."""
+    """The cross-validation section of a run with data.folds, on its folds (folds.assign), the run's network spec
+    and GLM options serving every fold: `on_fold(k, K)` is told as fold k of K starts."""
     start = time.perf_counter()
-    k = int(config.data.folds or 0)
-    split = folding.assign(dataset, k, config.seed, config.family, config.model.use_bias)
-    spec, options = NetworkSpec.of(config), glm.GlmOptions.of(config)  # made once, for every fold
+    k = split.k
     scores = Scores.empty(dataset.n_rows)
     for j in range(k):
         on_fold(j + 1, k)
@@ -115,7 +120,7 @@ def stayed(scores: Scores, k: int) -> bool:
 
 
 def section(config: Config, dataset: Dataset, split: folding.Folds, scores: Scores, seconds: float) -> CrossValidationSection:
-    by_fold = {name: np.array([f.deviance[name] for f in scores.per_fold], dtype=float) for name in MODELS}
+    by_fold = {name: np.array([f.deviance[name] for f in scores.per_fold], dtype=float) for name in CV_MODELS}
     networks = []
     for name in NETWORKS:
         versus = paired.against(name, by_fold[name], by_fold["glm"], scores.rows[name], scores.rows["glm"])

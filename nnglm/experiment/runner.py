@@ -84,6 +84,7 @@ class Context:
     phases: Phases
     shared: Entry | None  # what the runs of this process share with this one (cache.py)
     draw_plots: bool
+    folds: folds.Folds | None  # data.folds' folds, the same for every model
 
     @cached_property
     def network_spec(self) -> network.NetworkSpec:
@@ -120,8 +121,8 @@ def _run(
         load = lambda: table.split(table.load(spec), spec)  # noqa: E731
         dataset, held_out = shared.rows(load) if shared else load()
         network.check_start(config.family, config.model.use_bias, dataset)
-        if config.data.folds:  # folds no fit can use are refused here too
-            folds.assign(dataset, config.data.folds, config.seed, config.family, config.model.use_bias)
+        # data.folds' folds, made here so that folds no fit can use are refused before any folder
+        split = folds.assign(dataset, config.data.folds, config.seed, config.family, config.model.use_bias) if config.data.folds else None
     with phases("condition_number"):
         condition = precondition.condition_number(dataset.X, config.model.use_bias)
     with phases("imports"):  # apart, so that no phase after it counts a library's import as its own work
@@ -135,7 +136,7 @@ def _run(
         frames.keep(run_dir, config.data, result)
     history, heartbeat = runlog.start(run_dir, result)
     phases.shown()
-    ctx = Context(config, dataset, held_out, condition, engine, device, run_dir, result, history, phases, shared, draw_plots)
+    ctx = Context(config, dataset, held_out, condition, engine, device, run_dir, result, history, phases, shared, draw_plots, split)
     try:
         rows = fit_and_log(ctx)
     except BaseException as e:
@@ -225,10 +226,12 @@ def fit_and_log(ctx: Context) -> list[dict]:
     fits = Fits(glm_fit, fit, hidden, stats, statistics, comparison, ref)
     rows = coefficient_rows(fits)
     record(ctx, fits)
-    if ctx.config.data.folds:
+    if ctx.folds is not None:  # data.folds
         with phases("cross_validation"):
             say = lambda k, n: phases.say(f"cross-validation fold {k}/{n}")  # noqa: E731
-            result.cross_validation = crossval.run(ctx.config, ctx.dataset, ctx.engine, ctx.device, on_fold=say)
+            result.cross_validation = crossval.run(
+                ctx.config, ctx.dataset, ctx.folds, ctx.engine, ctx.device, ctx.network_spec, ctx.glm_options, on_fold=say
+            )
     ctx.history.close()
     with phases("writing"):
         write_files(ctx, fits, rows)

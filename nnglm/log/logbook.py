@@ -7,7 +7,6 @@ run recorded as `running` whose process is gone is listed as `dead`.
 """
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -373,9 +372,9 @@ def _cross_validations(results: list[schema.RunResult]) -> dict[str, list]:
     if not any(sections):
         return {}
     out: dict[str, list] = {}
-    for model in ("glm", "scratch", "at_glm"):
+    for model in schema.CV_MODELS:
         out[f"{model}.deviance"] = [_mean_deviance(cv, model) for cv in sections]
-    for model in ("scratch", "at_glm"):
+    for model in schema.CV_NETWORKS:
         versus = [next((n for n in cv.networks if n.model == model), None) if cv else None for cv in sections]
         out[f"{model}.change %"] = [None if n is None or n.relative_pct is None else -n.relative_pct for n in versus]
         out[f"{model}.p, folds"] = [None if n is None else n.p_value_folds for n in versus]
@@ -383,9 +382,9 @@ def _cross_validations(results: list[schema.RunResult]) -> dict[str, list]:
 
 
 def _mean_deviance(cv: schema.CrossValidationSection | None, model: str) -> float | None:
-    values = [f.deviance.get(model) for f in cv.per_fold] if cv else []
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return sum(finite) / len(finite) if finite else None
+    values = cv.fold_scores(model) if cv else np.array([])
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else None
 
 
 def _fit_statistics(networks: list[schema.NetworkSection], glms: list[schema.GlmSection]) -> dict[str, list]:

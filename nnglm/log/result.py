@@ -367,6 +367,10 @@ class NetworkAgainstGlm(Part):
     sentence: str | None = None  # what it means, in one sentence
 
 
+CV_MODELS = ("glm", "scratch", "at_glm")  # what a cross-validation scores, as result.json names them
+CV_NETWORKS = CV_MODELS[1:]  # each compared with the GLM
+
+
 class CrossValidationSection(Part):
     """K-fold cross-validation of the GLM, the hidden network from scratch and the one started at the GLM."""
 
@@ -379,6 +383,11 @@ class CrossValidationSection(Part):
     verdict: str | None = None  # the best network's sentence, or "no evidence that a hidden layer helps here (...)"
     fallback: str | None = None  # where the GLM failed in a fold and at_glm fell back to scratch
     seconds: Number = None
+
+    def fold_scores(self, model: str) -> np.ndarray:
+        """The model's held-out deviance per row in each fold, in the section's order (NaN where missing)."""
+        values = [f.deviance.get(model) for f in self.per_fold]
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
 class Process(Part):

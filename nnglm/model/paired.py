@@ -13,6 +13,7 @@ from nnglm.log.result import NetworkAgainstGlm
 from nnglm.vocabulary.families import Family
 
 TINY = 1e-300  # a multinomial probability of exactly 0 scores a finite, very large deviance
+SIGNIFICANT = 0.05  # the one-sided test's level for `improves`
 
 
 def deviance_rows(family: Family, rows: Dataset, mu: np.ndarray) -> np.ndarray:
@@ -64,7 +65,7 @@ def against(
         relative_se_pct=se / glm_mean * 100 if glm_mean > 0 else float("nan"),
         p_value_folds=p_folds,
         p_value_rows=p_less(network_rows, glm_rows),
-        improves=bool(p_folds < 0.05 and relative > 0),
+        improves=bool(p_folds < SIGNIFICANT and relative > 0),
     )
 
 

@@ -6,32 +6,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnglm.log.result import CrossValidationSection
+from nnglm.log.result import CV_MODELS, CrossValidationSection
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-# the models in the order they are shown (fixed names in result.json), and their names in words
-MODELS = ("glm", "scratch", "at_glm")
+# the models' names in words (result.json names them: CV_MODELS, the order they are shown in)
 LABELS = {"glm": "GLM", "scratch": "network from scratch", "at_glm": "network started at the GLM"}
 SHORT = {"glm": "GLM", "scratch": "from scratch", "at_glm": "at the GLM"}  # the picture's x axis
 CAPTION = "Each fold's held-out deviance per row by model, one line a fold; and each network's difference to the GLM by fold"
 
 
 def models(section: CrossValidationSection) -> list[str]:
-    """The models the folds scored, in MODELS' order (a name not known to it after them)."""
+    """The models the folds scored, in CV_MODELS' order (a name not known to it after them)."""
     named = {name for fold in section.per_fold for name in fold.deviance}
-    return [m for m in MODELS if m in named] + sorted(named - set(MODELS))
+    return [m for m in CV_MODELS if m in named] + sorted(named - set(CV_MODELS))
 
 
 def scores(section: CrossValidationSection) -> dict[str, np.ndarray]:
     """Each model's held-out deviance per row, one value a fold in the section's order (NaN where missing)."""
-    return {m: np.array([_value(f.deviance.get(m)) for f in section.per_fold], dtype=float) for m in models(section)}
-
-
-def _value(v: float | None) -> float:
-    return np.nan if v is None else float(v)
+    return {m: section.fold_scores(m) for m in models(section)}
 
 
 def mean_se(values: np.ndarray) -> tuple[float | None, float | None]:

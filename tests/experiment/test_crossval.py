@@ -12,6 +12,7 @@ from nnglm.data import folds
 from nnglm.data.table import Dataset
 from nnglm.foundation.errors import UserError
 from nnglm.model import paired
+from nnglm.train.network import NetworkSpec
 from nnglm.vocabulary.families import lookup
 
 
@@ -274,7 +275,9 @@ def test_where_the_glm_fails_in_a_fold_the_network_started_at_it_falls_back(monk
 
     monkeypatch.setattr(crossval.glm, "fit", failing_second)
     engine = backends.load(cfg.train.backend, cfg.train.dtype)
-    section = crossval.run(cfg, data, engine, engine.device(cfg.train.device))
+    split = folds.assign(data, cfg.data.folds, cfg.seed, cfg.family, cfg.model.use_bias)
+    spec, options = NetworkSpec.of(cfg), crossval.glm.GlmOptions.of(cfg)
+    section = crossval.run(cfg, data, split, engine, engine.device(cfg.train.device), spec, options)
     assert section.fallback == (
         "the GLM failed in fold 2 (no fit converged): the network started at the GLM fell back to the network from scratch there"
     )
